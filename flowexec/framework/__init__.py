@@ -1,0 +1,1 @@
+"""The graph framework: Graph, Operation, Tensor, dtypes, shapes, registry, errors."""

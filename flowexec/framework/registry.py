@@ -1,0 +1,198 @@
+"""The op registry: every op type defined once, with kernel, inference, gradient and cost.
+
+An op module writes
+
+    @defop("Mul", infer=broadcast_infer, cost=ELEMENTWISE)
+    def _mul(xp, x, y):
+        return xp.multiply(x, y)
+
+    @_mul.gradient
+    def _mul_grad(op, dy): ...
+
+and `apply_op("Mul", x, y, name=name)` adds a node to the graph. The kernel's positional
+parameters after `xp` (and `ctx` for ops declared `needs_ctx=True`) are the op's inputs,
+named as TF names them in messages; a `*args` parameter takes a list input; keyword-only
+parameters are the attributes the kernel receives. `infer(op)` returns one `(dtype, shape)`
+per output and runs when the op is added, so type and shape errors surface at build time.
+
+Cost classes tell the scheduler what a thread hand-off is worth: `CHEAP` ops run inline on
+the thread that made them ready; `EXPENSIVE` ops (matmul, big reductions) may be handed to a
+worker so they overlap. `cost` may also be a function `op -> estimated flops`.
+"""
+
+import inspect
+import os
+
+from flowexec.framework import graph as graph_mod
+from flowexec.framework import tensor_shape
+from flowexec.framework.operation import Operation
+from flowexec.framework.tensor import Tensor
+
+CHEAP = "cheap"
+ELEMENTWISE = CHEAP
+EXPENSIVE = "expensive"
+
+NOT_DIFFERENTIABLE = "not differentiable"
+
+_REGISTRY = {}
+
+
+class OpDef:
+    """Everything the system knows about one op type."""
+
+    def __init__(self, type_name, kernel, infer, cost, stateful, needs_ctx, defined_at):
+        self.type = type_name
+        self.kernel = kernel
+        self.infer = infer
+        self.cost = cost
+        self.stateful = stateful
+        self.needs_ctx = needs_ctx
+        self.defined_at = defined_at
+        self.grad_fn = None
+        self.device_kernels = {}
+        params = list(inspect.signature(kernel).parameters.values())
+        skip = 2 if needs_ctx else 1
+        self.input_names = []
+        self.list_input = False
+        self.kernel_attrs = []
+        self.all_attrs = False
+        for p in params[skip:]:
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                self.input_names.append(p.name)
+            elif p.kind is p.VAR_POSITIONAL:
+                self.list_input = True
+                self.input_names.append(p.name)
+            elif p.kind is p.KEYWORD_ONLY:
+                self.kernel_attrs.append(p.name)
+            elif p.kind is p.VAR_KEYWORD:
+                self.all_attrs = True
+
+    # decorators ---------------------------------------------------------------------------
+    def gradient(self, fn):
+        """Registers `fn(op, *output_grads) -> one gradient (or None) per input`."""
+        if self.grad_fn is not None:
+            raise ValueError(f"Gradient for op type '{self.type}' is already registered.")
+        self.grad_fn = fn
+        return fn
+
+    def not_differentiable(self):
+        """Declares that no gradient flows through this op (gradients() yields None)."""
+        self.grad_fn = NOT_DIFFERENTIABLE
+        return self
+
+    def override(self, device_type):
+        """Registers a faster kernel for one device type ("GPU"); same signature."""
+        def register(fn):
+            self.device_kernels[device_type] = fn
+            return fn
+        return register
+
+    # used at plan time --------------------------------------------------------------------
+    def kernel_for(self, device_type):
+        return self.device_kernels.get(device_type, self.kernel)
+
+    def kernel_kwargs(self, op):
+        if self.all_attrs:
+            return dict(op.attrs)
+        return {k: op.attrs[k] for k in self.kernel_attrs if k in op.attrs}
+
+    def estimated_cost(self, op):
+        return self.cost(op) if callable(self.cost) else self.cost
+
+    def __repr__(self):
+        return f"<OpDef {self.type} defined at {self.defined_at}>"
+
+
+def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False):
+    """Decorator registering a kernel as op type `type_name`; returns the `OpDef`."""
+    def register(kernel):
+        code = kernel.__code__
+        where = f"{os.path.relpath(code.co_filename)}:{code.co_firstlineno}"
+        if type_name in _REGISTRY:
+            raise ValueError(f"Op type '{type_name}' is already registered at "
+                             f"{_REGISTRY[type_name].defined_at}; second definition at {where}")
+        od = OpDef(type_name, kernel, infer, cost, stateful, needs_ctx, where)
+        _REGISTRY[type_name] = od
+        return od
+    return register
+
+
+def get_op_def(type_name):
+    try:
+        return _REGISTRY[type_name]
+    except KeyError:
+        raise LookupError(f"Op type not registered '{type_name}'") from None
+
+
+def registered_ops():
+    """A copy of the registry: {type name: OpDef}."""
+    return dict(_REGISTRY)
+
+
+def _graph_for(inputs):
+    graph = None
+    first = None
+    for t in inputs:
+        g = t.graph
+        if graph is None:
+            graph, first = g, t
+        elif g is not graph:
+            raise ValueError(f"{t} must be from the same graph as {first}.")
+    return graph or graph_mod.get_default_graph()
+
+
+def apply_op(op_type, *inputs, name=None, control_inputs=(), **attrs):
+    """Adds an op of `op_type` to the graph of its inputs; returns its output(s).
+
+    Args:
+        op_type: a registered op type.
+        *inputs: input Tensors (already converted by the caller).
+        name: the requested name (made unique in its name scope); default: the op type.
+        control_inputs: extra Operations that must run first.
+        **attrs: the op's attributes.
+
+    Returns:
+        The single output Tensor, a tuple of Tensors for several outputs, or the Operation
+        when the op has no outputs.
+
+    Raises:
+        TypeError, ValueError: from shape/dtype inference, naming the op.
+    """
+    op_def = _REGISTRY.get(op_type) or get_op_def(op_type)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"Input {i} of '{op_type}' Op must be a Tensor, got {t!r}")
+    graph = _graph_for(inputs)
+    graph._check_not_finalized()
+    if name is None:
+        name = op_type
+    elif not graph_mod._VALID_OP_NAME.match(name):
+        raise ValueError(f"'{name}' is not a valid node name")
+    op_name = graph.unique_name(name)
+    input_ops = [t.op for t in inputs]
+    controls = graph._current_control_dependencies(input_ops)
+    for c in control_inputs:
+        if c not in controls:
+            controls.append(c)
+    op = Operation(graph, op_type, op_name, inputs, attrs, controls, op_def)
+    specs = op_def.infer(op)
+    op._outputs = tuple(Tensor(op, i, dt, tensor_shape.as_shape(sh))
+                        for i, (dt, sh) in enumerate(specs))
+    scope = graph._scope
+    if scope.colocation_stack:
+        names = []
+        for c in scope.colocation_stack:
+            for g in c.colocation_groups:
+                n = g[len("loc:@"):]
+                if n not in names:
+                    names.append(n)
+        op._colocation = tuple(names)
+    if scope.device_stack:
+        op._set_device(graph._device_for(op))
+    graph._add_op(op)
+    outs = op._outputs
+    if len(outs) == 1:
+        return outs[0]
+    if not outs:
+        return op
+    return outs

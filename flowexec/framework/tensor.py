@@ -1,0 +1,125 @@
+"""Tensor: a symbolic handle to one output of an Operation.
+
+Arithmetic and comparison operators, `@` and slicing build graph ops. The op modules bind
+them through `register_operator` (the framework layer cannot import the op layer), so a
+`Tensor` created before the ops are imported still gets every overload.
+"""
+
+from flowexec.framework import tensor_shape
+
+_OPERATORS = {}
+
+
+class Tensor:
+    """The symbolic result of an operation, evaluated by a Session.
+
+    Example:
+        >>> a = flowexec.constant(2)
+        >>> print(a + 2)
+        Tensor("add:0", shape=(), dtype=int32)
+    """
+
+    __slots__ = ("_op", "_value_index", "_dtype", "_shape", "_name", "__weakref__")
+
+    # numpy must defer to our reflected operators (np.float32(2) * t builds a Mul).
+    __array_priority__ = 100
+
+    def __init__(self, op, value_index, dtype, shape):
+        self._op = op
+        self._value_index = value_index
+        self._dtype = dtype
+        self._shape = tensor_shape.as_shape(shape)
+        self._name = f"{op.name}:{value_index}"
+
+    @property
+    def op(self):
+        return self._op
+
+    @property
+    def value_index(self):
+        return self._value_index
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def graph(self):
+        return self._op.graph
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def device(self):
+        return self._op.device
+
+    @property
+    def shape(self):
+        return self._shape
+
+    def get_shape(self):
+        return self._shape
+
+    def set_shape(self, shape):
+        """Refines the static shape; raises ValueError when incompatible."""
+        self._shape = self._shape.merge_with(shape)
+
+    def consumers(self):
+        return [op for op in self._op.graph._ops if any(t is self for t in op.inputs)]
+
+    def eval(self, feed_dict=None, session=None):
+        """The tensor's value, computed in `session` (default: the default session)."""
+        from flowexec.runtime.session import _run_using_default_session
+
+        return _run_using_default_session(self, feed_dict, self.graph, session)
+
+    def _as_node_def_input(self):
+        return self._name if self._value_index else self._op.name
+
+    def __str__(self):
+        return f'Tensor("{self._name}", shape={self._shape}, dtype={self._dtype.name})'
+
+    def __repr__(self):
+        return f"<tf.Tensor '{self._name}' shape={self._shape} dtype={self._dtype.name}>"
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    def __bool__(self):
+        raise TypeError(
+            "Using a `tf.Tensor` as a Python `bool` is not allowed. Use `if t is not None:` "
+            "instead of `if t:` to test if a tensor is defined, and use TensorFlow ops such "
+            "as tf.cond to execute subgraphs conditioned on the value of a tensor.")
+
+    def __iter__(self):
+        raise TypeError(
+            "Tensor objects are only iterable when eager execution is enabled. To iterate "
+            "over this tensor use tf.map_fn.")
+
+    def __len__(self):
+        raise TypeError(
+            f"len is not well defined for symbolic Tensors. ({self._name}) Please call "
+            "`x.shape` rather than `len(x)` for shape information.")
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"Cannot convert a symbolic Tensor ({self._name}) to a numpy array. Evaluate it "
+            "in a Session first.")
+
+
+def register_operator(name, fn):
+    """Binds operator `name` (e.g. "__add__") of Tensor to `fn(self, other)`."""
+    _OPERATORS[name] = fn
+    setattr(Tensor, name, fn)
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)

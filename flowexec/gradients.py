@@ -1,0 +1,196 @@
+"""Reverse-mode automatic differentiation that adds gradient ops to the graph.
+
+`gradients(ys, xs)` walks the ops between `xs` and `ys` backwards, calling each op type's
+registered gradient function (built from graph ops, so gradients are placed and scheduled
+like any other op). Fan-out is summed with AddN; an `x` that `ys` do not depend on gets
+None; integer tensors carry no gradient; `StopGradient` and ops declared not
+differentiable stop the flow; an op with no gradient decision is a LookupError.
+"""
+
+from flowexec.framework import graph as graph_mod
+from flowexec.framework.convert import convert_to_tensor
+from flowexec.framework.registry import NOT_DIFFERENTIABLE, get_op_def
+from flowexec.framework.tensor import Tensor
+
+
+def _flatten(x):
+    if x is None:
+        return []
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _is_differentiable_dtype(dtype):
+    return dtype.is_floating or dtype.is_complex
+
+
+def _ops_between(ys, xs, stop_ops):
+    """Ops reachable backwards from ys that also reach forward from xs (iterative)."""
+    reach_back = set()
+    stack = [y.op for y in ys]
+    while stack:
+        op = stack.pop()
+        if op in reach_back:
+            continue
+        reach_back.add(op)
+        if op in stop_ops:
+            continue
+        stack.extend(t.op for t in op.inputs)
+    # Forward reachability from xs, restricted to reach_back.
+    consumers = {}
+    for op in reach_back:
+        if op in stop_ops:
+            continue
+        for t in op.inputs:
+            consumers.setdefault(t.op, []).append(op)
+    between = set()
+    stack = [x.op for x in xs if x.op in reach_back]
+    while stack:
+        op = stack.pop()
+        if op in between:
+            continue
+        between.add(op)
+        stack.extend(consumers.get(op, ()))
+    return between
+
+
+def _sum_grads(grads, name_prefix):
+    from flowexec.ops import math_ops
+
+    grads = [g for g in grads if g is not None]
+    if not grads:
+        return None
+    if len(grads) == 1:
+        return grads[0]
+    return math_ops.add_n(grads, name=f"{name_prefix}AddN" if name_prefix else None)
+
+
+def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
+              gate_gradients=False, aggregation_method=None, stop_gradients=None):
+    """Symbolic derivatives of `sum(ys)` with respect to each of `xs`.
+
+    Args:
+        ys: a Tensor or list of Tensors to differentiate.
+        xs: a Tensor (or Variable) or list of them.
+        grad_ys: optional initial gradients, one per y (default: ones).
+        name: name scope of the gradient ops.
+        colocate_gradients_with_ops: place each gradient op with the op it differentiates.
+        gate_gradients, aggregation_method: accepted for TF compatibility; aggregation is
+            always AddN.
+        stop_gradients: tensors treated as constants.
+
+    Returns:
+        A list with one Tensor (or None when unconnected) per x.
+
+    Raises:
+        LookupError: an op on the path has no registered gradient.
+        ValueError: `grad_ys` has the wrong length.
+    """
+    ys = [convert_to_tensor(y) for y in _flatten(ys)]
+    xs_in = _flatten(xs)
+    xs = []
+    for x in xs_in:
+        if hasattr(x, "_grad_target"):
+            x = x._grad_target()
+        xs.append(convert_to_tensor(x))
+    grad_ys = _flatten(grad_ys) if grad_ys is not None else [None] * len(ys)
+    if len(grad_ys) != len(ys):
+        raise ValueError(f"Passed {len(grad_ys)} grad_ys for {len(ys)} ys")
+    stop_ops = {t.op for t in _flatten(stop_gradients)}
+    graph = ys[0].graph if ys else graph_mod.get_default_graph()
+
+    from flowexec.ops import array_ops
+
+    with graph.as_default(), graph.name_scope(name):
+        between = _ops_between(ys, xs, stop_ops)
+        # grads[tensor] = list of partial gradients
+        grads = {}
+        for y, gy in zip(ys, grad_ys):
+            if gy is None:
+                if not _is_differentiable_dtype(y.dtype):
+                    continue
+                with graph.colocate_with(y.op) if colocate_gradients_with_ops else _null():
+                    gy = array_ops.ones_like(y, name=f"grad_ys_{ys.index(y)}")
+            else:
+                gy = convert_to_tensor(gy, dtype=y.dtype)
+            grads.setdefault(y, []).append(gy)
+
+        # pending[op] = number of consumers within `between` whose grads are not yet in.
+        pending = {op: 0 for op in between}
+        for op in between:
+            if op in stop_ops:
+                continue
+            for t in op.inputs:
+                if t.op in pending:
+                    pending[t.op] += 1
+        ready = [op for op in between if pending[op] == 0]
+        ready.sort(key=lambda o: o._id)
+        x_ops = {x.op for x in xs}
+        done = set()
+        while ready:
+            op = ready.pop()
+            done.add(op)
+            out_grads = []
+            for t in op.outputs:
+                out_grads.append(_sum_grads(grads.get(t, ()), ""))
+                if t in grads:
+                    grads[t] = [out_grads[-1]] if out_grads[-1] is not None else []
+            has_grad = any(g is not None for g in out_grads)
+            if has_grad and op not in stop_ops and op.inputs and not (
+                    op in x_ops and not _needs_pass_through(op, between)):
+                in_grads = _op_grads(graph, op, out_grads, colocate_gradients_with_ops)
+                for t, g in zip(op.inputs, in_grads):
+                    if g is None or not _is_differentiable_dtype(t.dtype):
+                        continue
+                    if t.op in between:
+                        grads.setdefault(t, []).append(g)
+            if op in stop_ops:
+                continue
+            for t in op.inputs:
+                if t.op in pending:
+                    pending[t.op] -= 1
+                    if pending[t.op] == 0 and t.op not in done:
+                        ready.append(t.op)
+        out = []
+        for x in xs:
+            out.append(_sum_grads(grads.get(x, ()), ""))
+        return out
+
+
+def _needs_pass_through(op, between):
+    """An x op whose inputs are also between (x = f(x0), both in xs) still propagates."""
+    return any(t.op in between for t in op.inputs)
+
+
+class _null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *a):
+        return False
+
+
+def _op_grads(graph, op, out_grads, colocate):
+    from flowexec.ops import array_ops
+
+    override = graph._gradient_override_map.get(op.type)
+    op_def = get_op_def(override) if override else op.op_def
+    fn = op_def.grad_fn
+    if fn is NOT_DIFFERENTIABLE:
+        return [None] * len(op.inputs)
+    if fn is None:
+        raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type})")
+    if any(g is None for g in out_grads):
+        out_grads = [g if g is not None else array_ops.zeros_like(t)
+                     for g, t in zip(out_grads, op.outputs)]
+    with graph.name_scope(op.name + "_grad"):
+        ctx = graph.colocate_with(op) if colocate else _null()
+        with ctx, graph.control_dependencies(None):
+            in_grads = fn(op, *out_grads)
+    if isinstance(in_grads, Tensor) or in_grads is None:
+        in_grads = [in_grads]
+    in_grads = list(in_grads)
+    if len(in_grads) != len(op.inputs):
+        raise ValueError(
+            f"Num gradients {len(in_grads)} generated for op {op.node_def} do not match num "
+            f"inputs {len(op.inputs)}")
+    return in_grads

@@ -1,0 +1,147 @@
+"""Shared shape/dtype inference for op definitions, and static constant values.
+
+Messages follow TensorFlow's, naming the op and the input shapes, e.g.
+"Dimensions must be equal, but are 3 and 4 for 'add' (op: 'Add') with input shapes: [2,3], [4]."
+"""
+
+import numpy as np
+
+from flowexec.framework import dtypes
+from flowexec.framework.tensor_shape import TensorShape, as_shape
+
+_CONSTANT_VALUE_FNS = {}
+
+
+def shapes_str(op):
+    return ", ".join(t.shape.proto_str() for t in op.inputs)
+
+
+def shape_error(op, detail):
+    """A ValueError in TF's format: '<detail> for '<name>' (op: '<type>') with input shapes: ...'."""
+    return ValueError(f"{detail} for '{op.name}' (op: '{op.type}') with input shapes: "
+                      f"{shapes_str(op)}.")
+
+
+def check_same_dtype(op, names=None):
+    """All inputs share the first input's dtype; TypeError in TF's words otherwise."""
+    names = names or op.op_def.input_names
+    first = op.inputs[0].dtype
+    for i, t in enumerate(op.inputs[1:], 1):
+        if t.dtype is not first:
+            arg = names[i] if i < len(names) and not op.op_def.list_input else names[-1]
+            first_arg = names[0]
+            raise TypeError(
+                f"Input '{arg}' of '{op.type}' Op has type {t.dtype.name} that does not match "
+                f"type {first.name} of argument '{first_arg}'.")
+    return first
+
+
+def check_dtype_in(op, allowed, index=0):
+    t = op.inputs[index]
+    if t.dtype not in allowed:
+        name = op.op_def.input_names[min(index, len(op.op_def.input_names) - 1)]
+        allowed_s = ", ".join(d.name for d in allowed)
+        raise TypeError(
+            f"Value passed to parameter '{name}' has DataType {t.dtype.name} not in list of "
+            f"allowed values: {allowed_s}")
+    return t.dtype
+
+
+FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
+NUMERIC = FLOATS + (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8,
+                    dtypes.uint16, dtypes.uint32, dtypes.uint64, dtypes.complex64,
+                    dtypes.complex128)
+REAL = tuple(d for d in NUMERIC if not d.is_complex)
+INTEGERS = tuple(d for d in NUMERIC if d.is_integer)
+
+
+def broadcast_shapes(op, a, b):
+    """Static numpy broadcasting of two TensorShapes (unknown dims stay unknown)."""
+    if a.ndims is None or b.ndims is None:
+        return TensorShape(None)
+    da, db = a.as_list()[::-1], b.as_list()[::-1]
+    out = []
+    for i in range(max(len(da), len(db))):
+        x = da[i] if i < len(da) else 1
+        y = db[i] if i < len(db) else 1
+        if x == 1:
+            out.append(y)
+        elif y == 1:
+            out.append(x)
+        elif x is None or y is None:
+            out.append(x if y is None else y)
+        elif x == y:
+            out.append(x)
+        else:
+            raise shape_error(op, f"Dimensions must be equal, but are {x} and {y}")
+    return TensorShape(out[::-1])
+
+
+def unchanged(op):
+    """One output with the first input's dtype and shape."""
+    x = op.inputs[0]
+    return [(x.dtype, x.shape)]
+
+
+def unchanged_float(op):
+    """Like `unchanged`, for ops defined on floating types only."""
+    check_dtype_in(op, FLOATS + (dtypes.complex64, dtypes.complex128))
+    return unchanged(op)
+
+
+def unchanged_numeric(op):
+    check_dtype_in(op, NUMERIC)
+    return unchanged(op)
+
+
+def broadcast_binary(op):
+    """Two same-typed inputs broadcast together, e.g. Add, Mul."""
+    dt = check_same_dtype(op)
+    return [(dt, broadcast_shapes(op, op.inputs[0].shape, op.inputs[1].shape))]
+
+
+def broadcast_compare(op):
+    """Like broadcast_binary, but the output is bool (Less, Equal, ...)."""
+    check_same_dtype(op)
+    return [(dtypes.bool, broadcast_shapes(op, op.inputs[0].shape, op.inputs[1].shape))]
+
+
+def register_constant_value(op_type, fn):
+    """`fn(op) -> numpy value or None`: how to know an op's output before running it."""
+    _CONSTANT_VALUE_FNS[op_type] = fn
+
+
+def constant_value(tensor):
+    """The tensor's value when it is known at graph-build time, else None."""
+    fn = _CONSTANT_VALUE_FNS.get(tensor.op.type)
+    if fn is None:
+        return None
+    try:
+        v = fn(tensor.op)
+    except Exception:  # noqa: BLE001 - static folding is best-effort by definition
+        return None
+    if isinstance(v, (tuple, list)) and not isinstance(v, np.ndarray):
+        v = v[tensor.value_index]
+    return v
+
+
+def constant_shape(tensor):
+    """A TensorShape from a 1-D shape tensor whose value may be partially known."""
+    v = constant_value(tensor)
+    if v is not None:
+        return TensorShape([None if d < 0 else int(d) for d in np.ravel(v)])
+    rank = tensor.shape[0] if tensor.shape.ndims == 1 else None
+    return TensorShape(None) if rank is None else TensorShape([None] * rank)
+
+
+def normalize_axis(op, axis, ndims):
+    """Maps a possibly negative axis into [0, ndims); ValueError in TF's words otherwise."""
+    if ndims is None:
+        return axis
+    if not -ndims <= axis < max(ndims, 1):
+        raise shape_error(op, f"Invalid reduction dimension {axis} for input with {ndims} "
+                              "dimensions")
+    return axis % ndims if ndims else 0
+
+
+__all__ = ["as_shape"]

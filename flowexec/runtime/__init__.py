@@ -1,0 +1,1 @@
+"""Session.run's pipeline: prune -> place -> plan -> execute, with a per-session plan cache."""

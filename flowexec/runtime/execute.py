@@ -1,0 +1,225 @@
+"""Execute: run a Plan's steps with dependency counting; the only stage with mutable state.
+
+State of one step run (`_Run`):
+    vals       value per slot; a slot is cleared after its last reader (unless fetched)
+    pending    per step, predecessors not yet finished
+    readers    per slot, readers not yet finished
+    ready      expensive steps waiting for a thread
+    remaining  steps not yet finished; the run is over when it reaches 0 or on the first
+               error / cancellation / deadline
+    workers    worker tasks currently draining `ready`
+
+Policy (dask's `get_async` in spirit; the caller's thread is one of the workers):
+    * a thread that finishes a step decrements its successors; newly ready cheap steps run
+      inline on that thread (depth first), so a chain of cheap ops never changes thread;
+    * newly ready expensive steps go to `ready`; the thread keeps one for itself when it has
+      nothing else, and hands the rest to the device's worker pool while workers are idle —
+      the only place a ~50 µs thread hand-off is paid;
+    * the first error cancels the run: no new step starts, the caller gets the error once
+      the steps already running have finished (or at once, on a deadline);
+    * with tracing on, each step's start/end and thread are recorded for RunMetadata.
+Plans with nothing to overlap never come here: they run as straight-line code.
+"""
+
+import threading
+import time
+from collections import deque
+
+from devices import errors as device_errors
+
+from flowexec.framework import errors
+
+
+def node_info(op):
+    return f"\n\t [[node {op.name} (defined at {op.source_line()}) ]]"
+
+
+def op_error(step, exc):
+    """Wraps a kernel's exception in TF's OpError naming the op, its type, device, line."""
+    op = step.op
+    where = node_info(op)
+    if isinstance(exc, errors.OpError):
+        if exc.op is not None:
+            return exc
+        return type(exc)(op.node_def, op, f"{exc.message}{where}")
+    if isinstance(exc, device_errors.ResourceExhaustedError):
+        err = errors.ResourceExhaustedError(
+            op.node_def, op,
+            f"OOM when running {op.name} ({op.type}) on {step.device}: {exc}{where}")
+    elif isinstance(exc, MemoryError):
+        err = errors.ResourceExhaustedError(
+            op.node_def, op, f"OOM when running {op.name} ({op.type}) on {step.device}: "
+            f"{exc}{where}")
+    elif isinstance(exc, (ValueError, IndexError, TypeError, ZeroDivisionError, KeyError)):
+        err = errors.InvalidArgumentError(
+            op.node_def, op,
+            f"{op.type} op '{op.name}' on {step.device} failed: {type(exc).__name__}: "
+            f"{exc}{where}")
+    else:
+        err = errors.InternalError(
+            op.node_def, op,
+            f"{op.type} op '{op.name}' on {step.device} raised {type(exc).__name__}: "
+            f"{exc}{where}")
+    err.__cause__ = exc
+    return err
+
+
+class _Run:
+    __slots__ = ("plan", "vals", "pending", "readers", "ready", "remaining", "lock", "cond",
+                 "error", "workers", "max_workers", "trace", "t0", "cancelled")
+
+    def __init__(self, plan, vals, max_workers, trace):
+        self.plan = plan
+        self.vals = vals
+        self.pending = [s.npreds for s in plan.steps]
+        self.readers = list(plan.consumers)
+        self.ready = deque()
+        self.remaining = len(plan.steps)
+        self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
+        self.error = None
+        self.cancelled = False
+        self.workers = 0
+        self.max_workers = max_workers
+        self.trace = [] if trace else None
+        self.t0 = time.perf_counter()
+
+    def fail(self, exc):
+        with self.lock:
+            if self.error is None:
+                self.error = exc
+            self.cancelled = True
+            self.cond.notify_all()
+
+
+def _run_step(run, step):
+    vals = run.vals
+    trace = run.trace
+    if trace is not None:
+        start = time.perf_counter()
+    out = step.fn(*[vals[i] for i in step.ins])
+    outs = step.outs
+    if len(outs) == 1:
+        vals[outs[0]] = out
+    elif outs:
+        for s, v in zip(outs, out):
+            vals[s] = v
+    if trace is not None:
+        trace.append((step.index, start, time.perf_counter(), threading.get_ident()))
+
+
+def _drive(run, first):
+    """Runs `first` and then whatever it makes ready, depth first, on this thread."""
+    plan = run.plan
+    steps = plan.steps
+    keep = plan.keep
+    stack = [first]
+    while stack:
+        i = stack.pop()
+        if run.cancelled:
+            return
+        step = steps[i]
+        try:
+            _run_step(run, step)
+        except BaseException as e:  # noqa: BLE001 - reported to the caller, run cancelled
+            run.fail(op_error(step, e))
+            return
+        with run.lock:
+            pending = run.pending
+            readers = run.readers
+            for s in step.ins:
+                readers[s] -= 1
+                if readers[s] == 0 and s not in keep:
+                    run.vals[s] = None
+            for n in step.succ:
+                pending[n] -= 1
+                if pending[n] == 0:
+                    if steps[n].expensive:
+                        run.ready.append(n)
+                    else:
+                        stack.append(n)
+            run.remaining -= 1
+            if run.remaining == 0:
+                run.cond.notify_all()
+                return
+            if not stack and run.ready:
+                stack.append(run.ready.popleft())
+            if run.ready:
+                _spawn_workers_locked(run, step.runtime)
+
+
+def _spawn_workers_locked(run, runtime):
+    want = min(len(run.ready), run.max_workers - run.workers)
+    for _ in range(want):
+        run.workers += 1
+        runtime.submit(_worker, run)
+    if want == 0 and run.ready:
+        run.cond.notify()  # the caller's thread may be waiting for work
+
+
+def _worker(run):
+    try:
+        while True:
+            with run.lock:
+                if run.cancelled or not run.ready:
+                    run.workers -= 1
+                    return
+                i = run.ready.popleft()
+            _drive(run, i)
+    except BaseException as e:  # noqa: BLE001 - never let a pool thread die silently
+        run.fail(errors.InternalError(None, None, f"executor worker failed: {e!r}"))
+        with run.lock:
+            run.workers -= 1
+
+
+def execute_parallel(plan, vals, num_threads, deadline=None, trace=False):
+    """Runs the plan on the caller's thread plus up to `num_threads - 1` pool workers.
+
+    Returns:
+        The trace list [(step index, start, end, thread id)] when `trace`, else None.
+
+    Raises:
+        OpError: the first step failure (named after its op), or DeadlineExceededError when
+            `deadline` (a `time.perf_counter()` value) passes first.
+    """
+    # With a deadline the caller's thread only waits, so it can give up on time even while
+    # a long kernel runs; otherwise it is one of the workers.
+    drive_here = deadline is None
+    run = _Run(plan, vals, max(num_threads - 1, 0) if drive_here else max(num_threads, 1), trace)
+    steps = plan.steps
+    cheap = []
+    with run.lock:
+        for i in plan.initial:
+            (run.ready if steps[i].expensive or not drive_here else cheap).append(i)
+        if not drive_here and run.ready:
+            _spawn_workers_locked(run, steps[run.ready[0]].runtime)
+    for i in reversed(cheap):
+        if run.cancelled:
+            break
+        _drive(run, i)
+    while True:
+        with run.lock:
+            if run.error is not None or run.remaining == 0:
+                break
+            if run.ready and drive_here:
+                i = run.ready.popleft()
+                if run.ready:
+                    _spawn_workers_locked(run, steps[i].runtime)
+            else:
+                timeout = None if deadline is None else deadline - time.perf_counter()
+                if timeout is not None and timeout <= 0:
+                    run.cancelled = True
+                    run.error = errors.DeadlineExceededError(
+                        None, None, "Timed out waiting for the step to finish "
+                        f"({run.remaining} of {len(steps)} ops still pending)")
+                    break
+                run.cond.wait(timeout)
+                continue
+        _drive(run, i)
+    if run.error is not None:
+        if not isinstance(run.error, errors.DeadlineExceededError):
+            with run.lock:  # let steps already running finish before the session moves on
+                while run.workers:
+                    run.cond.wait(0.05)
+        raise run.error
+    return run.trace

@@ -1,0 +1,83 @@
+"""Fetch structures: flatten what `Session.run` was asked for, and rebuild the answer.
+
+TF's rules: fetches nest through lists, tuples, namedtuples, dicts and OrderedDicts; leaves
+are Tensors, Operations (fetched as None), tensor-likes with `_as_graph_element`, or names.
+Each distinct graph element is fetched once however often it appears.
+"""
+
+import collections
+
+
+def _leaf(graph, fetch):
+    if fetch is None:
+        raise TypeError(f"Fetch argument None has invalid type {type(None)}")
+    try:
+        if hasattr(fetch, "_as_graph_element") and not hasattr(fetch, "value_index"):
+            el = fetch._as_graph_element()
+        else:
+            el = fetch
+        return graph.as_graph_element(el, allow_tensor=True, allow_operation=True)
+    except TypeError as e:
+        raise TypeError(
+            f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a string or "
+            f"Tensor. ({e})") from None
+    except ValueError as e:
+        raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e})")
+    except KeyError as e:
+        raise ValueError(
+            f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e.args[0]})"
+        ) from None
+
+
+class FetchStructure:
+    """The flat, de-duplicated graph elements of a fetch structure, and how to rebuild it.
+
+    Attributes:
+        elements: distinct Tensors/Operations, in first-seen order.
+        build: `build(values) -> structure`, where `values[i]` belongs to `elements[i]`
+            (Operations get None).
+    """
+
+    def __init__(self, graph, fetches):
+        self.elements = []
+        self._index = {}
+        self.build = self._compile(graph, fetches)
+
+    def _slot(self, el):
+        i = self._index.get(el)
+        if i is None:
+            i = self._index[el] = len(self.elements)
+            self.elements.append(el)
+        return i
+
+    def _compile(self, graph, fetch):
+        if isinstance(fetch, (list, tuple)) and not _is_graph_element(fetch):
+            subs = [self._compile(graph, f) for f in fetch]
+            if isinstance(fetch, tuple) and hasattr(fetch, "_fields"):
+                cls = type(fetch)
+                return lambda vals: cls(*[s(vals) for s in subs])
+            if isinstance(fetch, tuple):
+                return lambda vals: tuple(s(vals) for s in subs)
+            return lambda vals: [s(vals) for s in subs]
+        if isinstance(fetch, dict):
+            keys = list(fetch.keys())
+            subs = [self._compile(graph, fetch[k]) for k in keys]
+            if isinstance(fetch, collections.defaultdict):
+                factory = fetch.default_factory
+
+                def build_dd(vals):
+                    d = collections.defaultdict(factory)
+                    d.update(zip(keys, (s(vals) for s in subs)))
+                    return d
+                return build_dd
+            cls = type(fetch)
+            return lambda vals: cls(zip(keys, (s(vals) for s in subs)))
+        el = _leaf(graph, fetch)
+        i = self._slot(el)
+        if hasattr(el, "value_index"):
+            return lambda vals: vals[i]
+        return lambda vals: None
+
+
+def _is_graph_element(x):
+    return hasattr(x, "_as_graph_element") and not isinstance(x, (list, tuple))

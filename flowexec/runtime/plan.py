@@ -1,0 +1,224 @@
+"""Plan: turn a pruned, placed graph into the data the executor runs.
+
+A plan numbers every value a step produces (a "slot"), binds each op's kernel to its
+device's array module and attributes (`fn(*input_values)`), records each step's input and
+output slots, its successors and how many predecessors it waits for, and the static cost
+that decides where it runs:
+
+* cheap steps run inline on the thread that made them ready;
+* expensive steps (cost at least `EXPENSIVE_COST`) may be handed to another worker so they
+  overlap; a hand-off costs ~50 µs, so only work that is worth more is handed off.
+
+`choose_parallel` decides once per plan whether the graph has enough independent expensive
+work to be worth threads at all: when the longest cost-weighted path is nearly the whole
+cost, the plan runs as straight-line code (see `codegen.py`), paying no synchronisation.
+"""
+
+import functools
+
+from flowexec.framework import registry
+from flowexec.runtime.context import KernelContext
+
+# Cost units are roughly "element operations"; a core does a few 10^9 per second, so a
+# 50 µs thread hand-off is worth ~2e5 units.
+EXPENSIVE_COST = 2e5
+DEFAULT_EXPENSIVE = 1e6
+PARALLEL_MIN_SAVING = 5e5
+PARALLEL_MIN_RATIO = 1.15
+
+
+class Step:
+    """One op of a plan (mutable only while the plan is being built)."""
+
+    __slots__ = ("index", "op", "fn", "ins", "outs", "succ", "npreds", "cost", "expensive",
+                 "runtime", "device")
+
+    def __init__(self, index, op, fn, ins, outs, runtime):
+        self.index = index
+        self.op = op
+        self.fn = fn
+        self.ins = ins
+        self.outs = outs
+        self.succ = ()
+        self.npreds = 0
+        self.cost = 0.0
+        self.expensive = False
+        self.runtime = runtime
+        self.device = runtime.name
+
+    def __repr__(self):
+        return f"<Step {self.index} {self.op.name} ins={self.ins} outs={self.outs}>"
+
+
+class FeedSpec:
+    """How to check and convert one fed value (precomputed so `run` does no lookups)."""
+
+    __slots__ = ("tensor", "slot", "np_dtype", "dims", "is_int")
+
+    def __init__(self, tensor, slot):
+        self.tensor = tensor
+        self.slot = slot
+        self.np_dtype = tensor.dtype.np
+        shape = tensor.shape
+        self.dims = None if shape.ndims is None else tuple(shape.as_list())
+        self.is_int = tensor.dtype.is_integer
+
+
+class Plan:
+    """Everything `execute` needs for one (fetches, feeds, targets) combination.
+
+    Attributes:
+        steps: Steps in topological order.
+        nslots: number of value slots.
+        feeds: FeedSpecs, one per fed tensor.
+        fetch_slots: per fetched element, its slot (None for an Operation).
+        initial: indices of steps with no predecessors.
+        consumers: per slot, how many steps read it (for releasing buffers).
+        keep: slots that must survive the step (fetched values).
+        parallel: whether to run with worker threads (else straight-line code).
+        placement: {Operation: device name}.
+        runtimes: the device runtimes the plan uses.
+    """
+
+    def __init__(self):
+        self.steps = []
+        self.nslots = 0
+        self.feeds = []
+        self.fetch_slots = []
+        self.initial = []
+        self.consumers = []
+        self.keep = frozenset()
+        self.parallel = False
+        self.placement = {}
+        self.runtimes = []
+        self.straight = None
+        self.critical_path = 0.0
+        self.total_cost = 0.0
+
+
+def _numel(shape):
+    if not shape.is_fully_defined():
+        return None
+    n = 1
+    for d in shape.as_tuple():
+        n *= d
+    return n
+
+
+def estimate_cost(op):
+    """Static cost of one op in element operations (see module docstring)."""
+    c = op.op_def.estimated_cost(op)
+    if isinstance(c, (int, float)):
+        return float(c)
+    sizes = [_numel(t.shape) for t in op.outputs] + [_numel(t.shape) for t in op.inputs]
+    known = [s for s in sizes if s is not None]
+    if c == registry.EXPENSIVE:
+        return float(max(known)) * 4 if known and len(known) == len(sizes) else DEFAULT_EXPENSIVE
+    return float(max(known)) if known else 1.0
+
+
+def bind_kernel(op, runtime, state, session):
+    """`fn(*inputs)` for `op` on `runtime`: the kernel with xp, ctx and attributes bound."""
+    op_def = op.op_def
+    kernel = op_def.kernel_for(runtime.device_type)
+    kwargs = op_def.kernel_kwargs(op)
+    if op_def.needs_ctx:
+        ctx = KernelContext(op, state, runtime, session)
+        return functools.partial(kernel, ctx, runtime.xp, **kwargs)
+    if op.type == "Const":
+        value = runtime.to_device(op.attrs["value"]) if runtime.device_type != "CPU" else \
+            op.attrs["value"]
+        return functools.partial(_return_value, value)
+    return functools.partial(kernel, runtime.xp, **kwargs)
+
+
+def _return_value(value):
+    return value
+
+
+def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_threads):
+    """Builds the Plan. `runtimes` maps device name -> Runtime."""
+    plan = Plan()
+    plan.placement = placement
+    slot_of = {}
+    nslots = 0
+    fed = {}
+    for t in pruned.feeds:
+        fed[t] = nslots
+        plan.feeds.append(FeedSpec(t, nslots))
+        nslots += 1
+    index_of = {}
+    steps = []
+    for op in pruned.ops:
+        outs = []
+        for t in op.outputs:
+            slot_of[t] = nslots
+            outs.append(nslots)
+            nslots += 1
+        ins = tuple(fed[t] if t in fed else slot_of[t] for t in op.inputs)
+        runtime = runtimes[placement[op]]
+        step = Step(len(steps), op, bind_kernel(op, runtime, state, session), ins,
+                    tuple(outs), runtime)
+        index_of[op] = step.index
+        steps.append(step)
+    plan.nslots = nslots
+    consumers = [0] * nslots
+    succ = [set() for _ in steps]
+    for step in steps:
+        preds = set()
+        for t in step.op.inputs:
+            if t not in fed:
+                preds.add(index_of[t.op])
+        for c in step.op._control_inputs:
+            if c in index_of:
+                preds.add(index_of[c])
+        for s in step.ins:
+            consumers[s] += 1
+        step.npreds = len(preds)
+        for p in preds:
+            succ[p].add(step.index)
+    for step in steps:
+        step.succ = tuple(sorted(succ[step.index]))
+        step.cost = estimate_cost(step.op)
+        step.expensive = step.cost >= EXPENSIVE_COST
+    plan.steps = steps
+    plan.initial = [s.index for s in steps if s.npreds == 0]
+    plan.consumers = consumers
+    fetch_slots = []
+    for el in fetch_elements:
+        if hasattr(el, "value_index"):
+            fetch_slots.append(fed[el] if el in fed else slot_of[el])
+        else:
+            fetch_slots.append(None)
+    plan.fetch_slots = fetch_slots
+    plan.keep = frozenset(s for s in fetch_slots if s is not None)
+    plan.runtimes = sorted({s.runtime for s in steps}, key=lambda r: r.name) or \
+        list(runtimes.values())[:1]
+    plan.parallel = choose_parallel(plan, num_threads)
+    return plan
+
+
+def choose_parallel(plan, num_threads):
+    """True when overlapping independent expensive steps can save more than it costs."""
+    steps = plan.steps
+    total = 0.0
+    longest = [0.0] * len(steps)
+    preds = [[] for _ in steps]
+    for s in steps:
+        for n in s.succ:
+            preds[n].append(s.index)
+    critical = 0.0
+    for s in steps:
+        w = s.cost if s.expensive else 0.0
+        total += w
+        best = max((longest[p] for p in preds[s.index]), default=0.0)
+        longest[s.index] = best + w
+        critical = max(critical, longest[s.index])
+    plan.total_cost = total
+    plan.critical_path = critical
+    devices = {s.device for s in steps}
+    if len(devices) > 1:
+        return True
+    if num_threads <= 1 or total == 0.0:
+        return False
+    return (total - critical) >= PARALLEL_MIN_SAVING and total >= PARALLEL_MIN_RATIO * critical

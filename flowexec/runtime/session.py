@@ -1,0 +1,449 @@
+"""Session: the client API that runs graphs, and the per-session plan cache.
+
+`Session.run(fetches, feed_dict)`:
+    key = (shape of the fetch structure, its leaves, the feed keys)
+    cache hit  -> convert feeds, execute, convert fetches
+    cache miss -> prune -> place -> plan (-> straight-line code) once, then as above
+
+A plan with nothing worth overlapping runs as generated straight-line Python on the
+caller's thread; one with independent expensive work runs through `execute_parallel`.
+Tracing and timeouts always use the latter.
+
+Session.run is safe to call from many threads at once: the cache is built under a lock and
+each run keeps its values in its own list. Variable values and RNG states live in the
+session's `_state` dict, so two sessions on one graph are independent.
+"""
+
+import os
+import sys
+import threading
+import time
+import weakref
+
+import numpy as np
+
+from devices.logical import local_devices
+from devices.runtime import runtime_for
+
+from flowexec.framework import errors
+from flowexec.framework import graph as graph_mod
+from flowexec.framework.tensor import Tensor
+from flowexec.runtime import config as config_mod
+from flowexec.runtime.codegen import StraightLine
+from flowexec.runtime.execute import execute_parallel, op_error
+from flowexec.runtime.fetch import FetchStructure
+from flowexec.runtime.place import place
+from flowexec.runtime.plan import build_plan
+from flowexec.runtime.prune import prune
+
+
+class _DefaultSessionStack(threading.local):
+    def __init__(self):
+        self.stack = []
+
+
+_default_session_stack = _DefaultSessionStack()
+
+
+def get_default_session():
+    """The innermost session entered with `as_default()` on this thread, or None."""
+    stack = _default_session_stack.stack
+    return stack[-1] if stack else None
+
+
+class _SessionContext:
+    """Makes a session the thread's default session for a `with` block."""
+
+    def __init__(self, session):
+        self._session = session
+
+    def __enter__(self):
+        _default_session_stack.stack.append(self._session)
+        return self._session
+
+    def __exit__(self, *exc):
+        stack = _default_session_stack.stack
+        if stack and stack[-1] is self._session:
+            stack.pop()
+        elif self._session in stack:
+            stack.remove(self._session)
+        return False
+
+
+class _DeviceAttributes:
+    """What `Session.list_devices()` returns for each device (TF's `_DeviceAttributes`)."""
+
+    def __init__(self, name, device_type, memory_limit_bytes, incarnation):
+        self.name = name
+        self.device_type = device_type
+        self.memory_limit_bytes = memory_limit_bytes
+        self.incarnation = incarnation
+
+    def __repr__(self):
+        return (f"_DeviceAttributes({self.name}, {self.device_type}, "
+                f"{self.memory_limit_bytes}, {self.incarnation})")
+
+
+def _flatten_key(obj, leaves):
+    """A hashable signature of a fetch/feed structure; its leaves are appended to `leaves`."""
+    t = type(obj)
+    if t is list or t is tuple or (isinstance(obj, (list, tuple)) and
+                                   not hasattr(obj, "_as_graph_element")):
+        return (t, tuple(_flatten_key(x, leaves) for x in obj))
+    if isinstance(obj, dict):
+        return (t, tuple((k, _flatten_key(v, leaves)) for k, v in obj.items()))
+    if t is str:
+        return obj
+    leaves.append(obj)
+    return None
+
+
+class _Entry:
+    """A cached plan plus what `run` needs around it."""
+
+    __slots__ = ("plan", "leaves", "feed_leaves", "build", "straight", "feed_specs")
+
+
+def _convert_feed(spec, value):
+    if type(value) is np.ndarray and value.dtype is spec.np_dtype:
+        arr = value
+    else:
+        if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
+            raise TypeError(
+                "The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
+                "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles. "
+                f"For reference, the tensor object was {value} which was passed to the feed "
+                f"with key {spec.tensor}.")
+        if spec.is_int and type(value) is int:
+            conv = spec.np_dtype.type(value) if -2 ** 63 <= value < 2 ** 64 else None
+            if conv is None or int(conv) != value:
+                raise TypeError(
+                    f"Type of feed value {value} with type {type(value)} is not compatible "
+                    f"with Tensor type {spec.tensor.dtype!r}. Try explicitly setting the type "
+                    "of the feed tensor to a larger type (e.g. int64).")
+        try:
+            arr = np.asarray(value, dtype=spec.np_dtype)
+        except (TypeError, ValueError) as e:
+            raise ValueError(
+                f"Cannot feed value {value!r} for Tensor '{spec.tensor.name}' of dtype "
+                f"{spec.tensor.dtype.name}: {e}") from e
+    dims = spec.dims
+    if dims is not None:
+        shape = arr.shape
+        if len(shape) != len(dims) or any(d is not None and d != s
+                                          for d, s in zip(dims, shape)):
+            raise ValueError(
+                f"Cannot feed value of shape {shape} for Tensor '{spec.tensor.name}', which "
+                f"has shape '{spec.tensor.shape}'")
+    return arr
+
+
+def _to_numpy(v):
+    t = type(v)
+    if t is np.ndarray:
+        return v[()] if v.ndim == 0 else v.copy()
+    if isinstance(v, np.generic) or v is None:
+        return v
+    if hasattr(v, "get") and hasattr(v, "__cuda_array_interface__"):
+        v = v.get()
+        return v[()] if v.ndim == 0 else v
+    v = np.asarray(v)
+    return v[()] if v.ndim == 0 else v
+
+
+class BaseSession:
+    """Runs ops of one graph on the session's devices. See the module docstring."""
+
+    def __init__(self, target="", graph=None, config=None):
+        if target not in ("", None, "local"):
+            raise errors.UnimplementedError(
+                None, None, f"Distributed targets are not supported; got target {target!r}")
+        self._graph = graph if graph is not None else graph_mod.get_default_graph()
+        if not isinstance(self._graph, graph_mod.Graph):
+            raise TypeError(f"graph must be a tf.Graph, but got {type(self._graph)}")
+        self._config = config if config is not None else config_mod.ConfigProto()
+        self._closed = False
+        self._state = {}
+        self._cache = {}
+        self._cache_lock = threading.Lock()
+        self._context_manager = None
+        device_count = dict(self._config.device_count or {})
+        self._devices = local_devices(device_count or None)
+        threads = self._config.inter_op_parallelism_threads
+        if not threads or threads <= 0:
+            threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+                else (os.cpu_count() or 1)
+        self._num_threads = threads
+        self._runtimes = {d.full_name: runtime_for(d, num_threads=threads)
+                          for d in self._devices}
+        _live_sessions.add(self)
+
+    # ----- properties ----------------------------------------------------------------------
+    @property
+    def graph(self):
+        return self._graph
+
+    @property
+    def graph_def(self):
+        return [op.node_def for op in self._graph.get_operations()]
+
+    @property
+    def sess_str(self):
+        return ""
+
+    def list_devices(self):
+        """The session's devices, as TF's `_DeviceAttributes` (full names)."""
+        return [_DeviceAttributes(d.full_name, d.device_type, d.memory_limit, d.incarnation)
+                for d in self._devices]
+
+    # ----- lifecycle -----------------------------------------------------------------------
+    def close(self):
+        """Frees the session's state; later runs raise RuntimeError."""
+        self._closed = True
+        self._state.clear()
+        self._cache.clear()
+
+    def as_default(self):
+        """A context manager that makes this the default session for `eval()` / `run()`."""
+        return _SessionContext(self)
+
+    def __enter__(self):
+        if self._context_manager is not None:
+            raise RuntimeError("Session context managers are not re-entrant. Use "
+                               "`Session.as_default()` if you want to enter a session "
+                               "multiple times.")
+        graph_cm = self._graph.as_default()
+        sess_cm = self.as_default()
+        graph_cm.__enter__()
+        sess_cm.__enter__()
+        self._context_manager = (graph_cm, sess_cm)
+        return self
+
+    def __exit__(self, exc_type, exc_value, tb):
+        graph_cm, sess_cm = self._context_manager
+        self._context_manager = None
+        sess_cm.__exit__(exc_type, exc_value, tb)
+        graph_cm.__exit__(exc_type, exc_value, tb)
+        self.close()
+        return False
+
+    # ----- run -----------------------------------------------------------------------------
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Runs the ops and evaluates the tensors in `fetches`.
+
+        Args:
+            fetches: a graph element (Tensor, Operation, Variable, or its name) or a nested
+                list/tuple/namedtuple/dict of them. Operations fetch as None.
+            feed_dict: {Tensor or name or tuple of Tensors: value}; any tensor may be fed.
+            options: a RunOptions (tracing, timeout, partition graphs).
+            run_metadata: a RunMetadata to fill with step stats / partition graphs.
+
+        Returns:
+            `fetches` with each element replaced by its numpy value.
+
+        Raises:
+            RuntimeError: the session is closed.
+            TypeError, ValueError: a malformed fetch or feed.
+            flowexec.errors.OpError: an op failed (the message names it), a placeholder was
+                not fed, or the deadline passed. The session stays usable.
+
+        Example:
+            >>> sess.run([a, {"c": c}], feed_dict={x: 3.0})
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        entry, feed_values = self._lookup(fetches, feed_dict)
+        plan = entry.plan
+        vals = [None] * plan.nslots
+        for spec, value in zip(entry.feed_specs, feed_values):
+            vals[spec.slot] = _convert_feed(spec, value)
+        trace = options is not None and options.trace_level and run_metadata is not None
+        timeout_ms = (options.timeout_in_ms if options is not None else 0) or \
+            self._config.operation_timeout_in_ms
+        if entry.straight is not None and not trace and not timeout_ms:
+            straight = entry.straight
+            try:
+                results = straight.fn(vals)
+            except Exception as e:
+                i = straight.step_at(e.__traceback__)
+                if i is None:
+                    raise
+                raise op_error(plan.steps[i], e) from None
+        else:
+            deadline = time.perf_counter() + timeout_ms / 1000.0 if timeout_ms else None
+            threads = self._num_threads if plan.parallel else 1
+            wall0, perf0 = time.time(), time.perf_counter()
+            record = execute_parallel(plan, vals, threads, deadline, bool(trace))
+            if trace:
+                _fill_step_stats(run_metadata, plan, record, wall0, perf0)
+            results = [None if s is None else vals[s] for s in plan.fetch_slots]
+        if options is not None and options.output_partition_graphs and run_metadata is not None:
+            run_metadata.partition_graphs = _partition_graphs(plan)
+        return entry.build([_to_numpy(v) for v in results])
+
+    def _lookup(self, fetches, feed_dict):
+        leaves = []
+        fsig = _flatten_key(fetches, leaves)
+        feed_keys = []
+        feed_values = []
+        if feed_dict:
+            for k, v in feed_dict.items():
+                if isinstance(k, tuple) and not hasattr(k, "_as_graph_element"):
+                    if not isinstance(v, (tuple, list)) or len(v) != len(k):
+                        raise ValueError(f"Feed key {k!r} is a tuple, so its value must be a "
+                                         f"tuple or list of {len(k)} values, got {v!r}")
+                    feed_keys.extend(k)
+                    feed_values.extend(v)
+                else:
+                    feed_keys.append(k)
+                    feed_values.append(v)
+        key = (fsig, tuple(id(x) for x in leaves),
+               tuple(k if type(k) is str else id(k) for k in feed_keys),
+               self._graph._control_version)
+        entry = self._cache.get(key)
+        if entry is not None and all(a is b for a, b in zip(entry.leaves, leaves)) and all(
+                a is b for a, b in zip(entry.feed_leaves, feed_keys)):
+            return entry, feed_values
+        with self._cache_lock:
+            entry = self._build(fetches, leaves, feed_keys)
+            self._cache[key] = entry
+        return entry, feed_values
+
+    def _resolve_feed(self, key):
+        try:
+            el = key._as_graph_element() if hasattr(key, "_as_graph_element") and \
+                not isinstance(key, Tensor) else key
+            el = self._graph.as_graph_element(el, allow_tensor=True, allow_operation=False)
+        except (TypeError, ValueError, KeyError) as e:
+            raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e}") from None
+        return el
+
+    def _build(self, fetches, leaves, feed_keys):
+        graph = self._graph
+        structure = FetchStructure(graph, fetches)
+        feeds = []
+        seen = set()
+        for k in feed_keys:
+            t = self._resolve_feed(k)
+            if t in seen:
+                raise ValueError(f"Tensor {t.name} is fed more than once.")
+            seen.add(t)
+            feeds.append(t)
+        fetch_tensors = [e for e in structure.elements if hasattr(e, "value_index")]
+        targets = [e for e in structure.elements if not hasattr(e, "value_index")]
+        pruned = prune(graph, fetch_tensors, feeds, targets)
+        placement = place(pruned.ops, self._devices, self._config.allow_soft_placement)
+        if self._config.log_device_placement:
+            for op in pruned.ops:
+                print(f"{op.name}: ({op.type}): {placement[op]}", file=sys.stderr)
+        plan = build_plan(pruned, placement, self._runtimes, self._state, self,
+                          structure.elements, self._num_threads)
+        entry = _Entry()
+        entry.plan = plan
+        entry.leaves = list(leaves)
+        entry.feed_leaves = list(feed_keys)
+        entry.build = structure.build
+        entry.feed_specs = plan.feeds
+        entry.straight = None if plan.parallel else StraightLine(plan)
+        return entry
+
+    def make_callable(self, fetches, feed_list=None, accept_options=False):
+        """A function `f(*feed_values)` that runs `fetches` with `feed_list` fed, skipping
+        the per-call structure analysis of `run`."""
+        feed_list = list(feed_list or [])
+
+        def call(*args, **kwargs):
+            if len(args) != len(feed_list):
+                raise TypeError(f"Callable expects {len(feed_list)} arguments, got "
+                                f"{len(args)}")
+            options = kwargs.get("options") if accept_options else None
+            metadata = kwargs.get("run_metadata") if accept_options else None
+            return self.run(fetches, dict(zip(feed_list, args)), options, metadata)
+        return call
+
+    def partial_run_setup(self, fetches, feeds=None):
+        raise errors.UnimplementedError(None, None, "partial_run is not supported")
+
+
+def _fill_step_stats(run_metadata, plan, record, wall0, perf0):
+    by_device = {}
+    for i, start, end, thread in record:
+        step = plan.steps[i]
+        start_us = int((wall0 + (start - perf0)) * 1e6)
+        dur = max(int((end - start) * 1e6), 0)
+        stats = config_mod.NodeExecStats(
+            node_name=step.op.name, all_start_micros=start_us, op_start_rel_micros=0,
+            op_end_rel_micros=dur, all_end_rel_micros=dur, thread_id=thread,
+            timeline_label=f"{step.op.name} = {step.op.type}("
+                           + ", ".join(t.op.name for t in step.op.inputs) + ")")
+        by_device.setdefault(step.device, []).append(stats)
+    run_metadata.step_stats = config_mod.StepStats(
+        [config_mod.DeviceStepStats(d, s) for d, s in sorted(by_device.items())])
+
+
+def _partition_graphs(plan):
+    parts = {}
+    for step in plan.steps:
+        parts.setdefault(step.device, []).append(step.op.node_def)
+    return [{"device": d, "node": nodes} for d, nodes in sorted(parts.items())]
+
+
+class Session(BaseSession):
+    """`tf.Session(target='', graph=None, config=None)`.
+
+    Example:
+        >>> a = tf.constant(2); b = tf.constant(3)
+        >>> with tf.Session() as sess:
+        ...     print(sess.run(a + b))
+        5
+    """
+
+
+class InteractiveSession(BaseSession):
+    """A Session that installs itself as the default session (and its graph as the default
+    graph) on construction, for shells and notebooks; `close()` undoes it."""
+
+    def __init__(self, target="", graph=None, config=None):
+        super().__init__(target, graph, config)
+        self._graph_cm = self._graph.as_default()
+        self._graph_cm.__enter__()
+        self._sess_cm = self.as_default()
+        self._sess_cm.__enter__()
+        self._explicitly_closed = False
+
+    def close(self):
+        super().close()
+        if not self._explicitly_closed:
+            self._explicitly_closed = True
+            self._sess_cm.__exit__(None, None, None)
+            try:
+                self._graph_cm.__exit__(None, None, None)
+            except AssertionError:
+                pass
+
+
+_live_sessions = weakref.WeakSet()
+
+
+def _run_using_default_session(element, feed_dict, graph, session):
+    is_op = not hasattr(element, "value_index")
+    if session is None:
+        session = get_default_session()
+        if session is None:
+            if is_op:
+                raise ValueError("Cannot execute operation using `run()`: No default session "
+                                 "is registered. Use `with sess.as_default():` or pass an "
+                                 "explicit session to `run(session=sess)`")
+            raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
+                             "registered. Use `with sess.as_default()` or pass an explicit "
+                             "session to `eval(session=sess)`")
+        if session.graph is not graph:
+            what = "operation" if is_op else "tensor"
+            raise ValueError(f"Cannot use the default session to evaluate {what}: the "
+                             f"{what}'s graph is different from the session's graph. Pass "
+                             "an explicit session to `eval(session=sess)`.")
+    elif session.graph is not graph:
+        what = "operation" if is_op else "tensor"
+        raise ValueError(f"Cannot use the given session to evaluate {what}: the {what}'s "
+                         "graph is different from the session's graph.")
+    return session.run(element, feed_dict)

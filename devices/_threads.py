@@ -1,0 +1,347 @@
+"""Thread machinery shared by the runtimes: host events, in-order lanes, a worker pool.
+
+* :class:`HostEvent`: completes when the lane that recorded it reaches it.
+* :class:`ThreadLane`: one daemon thread draining a ``SimpleQueue`` in order,
+  started on first use. Subclasses (the CUDA lane) change what an event is and how
+  a lane waits for one.
+* :class:`ThreadedRuntime`: a :class:`~devices.runtime.Runtime` with a shared-queue
+  pool of daemon workers for ``submit`` (started on first use) and
+  :class:`ThreadLane` lanes.
+
+Queue items are ``(fn, args)`` tuples; ``None`` tells a thread to stop. A worker or
+lane never dies of an exception raised by the work it runs: it logs it (logger
+``devices``) and takes the next item.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable, List, Optional
+
+from devices.errors import DeviceError
+from devices.runtime import Event, Lane, Runtime
+
+logger = logging.getLogger("devices")
+
+
+class HostEvent(Event):
+    """An event that a host thread sets when it reaches it (``threading.Event``-like)."""
+
+    __slots__ = ("_flag", "_time")
+
+    def __init__(self) -> None:
+        self._flag = threading.Event()
+        self._time: Optional[float] = None
+
+    def fire(self) -> None:
+        """Mark the event complete, with the time (called by the lane thread)."""
+        self._time = time.perf_counter()
+        self._flag.set()
+
+    def synchronize(self, timeout: Optional[float] = None) -> bool:
+        return self._flag.wait(timeout)
+
+    def query(self) -> bool:
+        return self._flag.is_set()
+
+    @property
+    def timestamp(self) -> Optional[float]:
+        """``time.perf_counter()`` when the event completed, or ``None``."""
+        return self._time
+
+    def elapsed_ms(self, end: Event) -> float:
+        if not isinstance(end, HostEvent):
+            raise DeviceError(f"Cannot time a HostEvent against a {type(end).__name__}")
+        if self._time is None or end._time is None:
+            raise DeviceError("Both events must have completed before they can be timed")
+        return (end._time - self._time) * 1000.0
+
+    def __repr__(self) -> str:
+        return f"<HostEvent {'done' if self._flag.is_set() else 'pending'}>"
+
+
+def _run_items(get: Callable[[], Any], owner: str) -> None:
+    while True:
+        item = get()
+        if item is None:
+            return
+        fn, args = item
+        try:
+            fn(*args)
+        except BaseException:  # a worker must survive whatever the work raises
+            logger.exception("Uncaught error in work %r run by %s", fn, owner)
+        del item, fn, args
+
+
+class _Result:
+    __slots__ = ("done", "value", "error")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value = None
+        self.error: Optional[BaseException] = None
+
+
+class ThreadLane(Lane):
+    """An in-order lane backed by one daemon thread, started on first use.
+
+    Args:
+        runtime: the owning runtime.
+        index: the lane's index in the runtime.
+        on_start: called first on the lane's thread (e.g. to make a stream current).
+    """
+
+    def __init__(self, runtime: Runtime, index: int,
+                 on_start: Optional[Callable[[], None]] = None) -> None:
+        self.runtime = runtime
+        self.index = index
+        self._on_start = on_start
+        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._thread: Optional[threading.Thread] = None
+        self._thread_id: Optional[int] = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.runtime.name} lane {self.index}>"
+
+    @property
+    def started(self) -> bool:
+        """Whether the lane's thread is running."""
+        return self._thread is not None
+
+    def on_lane_thread(self) -> bool:
+        """Whether the calling thread is this lane's thread."""
+        return threading.get_ident() == self._thread_id
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise DeviceError(f"{self!r} is shut down")
+            if self._thread is not None:
+                return
+            handshake = _Result()
+            thread = threading.Thread(
+                target=self._main, args=(handshake,), daemon=True,
+                name=f"devices-lane-{self.runtime.device.name}-{self.index}",
+            )
+            thread.start()
+            handshake.done.wait()
+            if handshake.error is not None:
+                thread.join()
+                raise DeviceError(
+                    f"Could not start {self!r}: {handshake.error}"
+                ) from handshake.error
+            self._thread = thread
+
+    def _main(self, handshake: "_Result") -> None:
+        self._thread_id = threading.get_ident()
+        if not _thread_start(self._on_start, handshake):
+            return
+        _run_items(self._queue.get, repr(self))
+
+    def enqueue(self, fn: Callable[..., Any], *args: Any) -> None:
+        if self._thread is None:  # not started yet, or shut down: _start decides
+            self._start()
+        self._queue.put((fn, args))
+
+    def new_event(self, timing: bool = False) -> Event:
+        """Return an unrecorded event of the kind this lane records."""
+        return HostEvent()
+
+    def record_event(self, timing: bool = False) -> Event:
+        event = self.new_event(timing)
+        self.enqueue(event.fire)
+        return event
+
+    def wait_event(self, event: Event) -> None:
+        self.enqueue(_host_wait, event)
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` on the lane's thread, in lane order, and return its result.
+
+        Called on the lane's own thread it runs at once. Exceptions are re-raised in
+        the caller.
+        """
+        if self.on_lane_thread():
+            return fn(*args)
+        result = _Result()
+        self.enqueue(_call_into, result, fn, args)
+        result.done.wait()
+        if result.error is not None:
+            raise result.error
+        return result.value
+
+    def shutdown(self, timeout: Optional[float] = None) -> None:
+        """Stop the thread after the work queued so far; idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+
+
+def _thread_start(on_start: Optional[Callable[[], None]], handshake: _Result) -> bool:
+    try:
+        if on_start is not None:
+            on_start()
+    except BaseException as exc:  # reported to the thread that started us
+        handshake.error = exc
+        return False
+    finally:
+        handshake.done.set()
+    return True
+
+
+def _host_wait(event: Event) -> None:
+    event.synchronize()
+
+
+def _call_into(result: _Result, fn: Callable[..., Any], args: tuple) -> None:
+    try:
+        result.value = fn(*args)
+    except BaseException as exc:  # handed to the waiting caller
+        result.error = exc
+    finally:
+        result.done.set()
+
+
+class ThreadedRuntime(Runtime):
+    """A runtime whose workers and lanes are host threads.
+
+    Subclasses set ``xp``, implement the transfers, and may override
+    :meth:`_make_lane` and :meth:`_worker_start`.
+
+    Args:
+        device: the device.
+        num_threads: worker threads for ``submit``.
+        num_lanes: lanes served by :meth:`lane`.
+    """
+
+    def __init__(self, device, num_threads: int, num_lanes: int) -> None:
+        super().__init__(device, num_lanes)
+        self._num_threads = self._check_threads(num_threads)
+        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
+        self._workers: List[threading.Thread] = []
+        self._started = False
+        self._closed = False
+        self._lock = threading.Lock()
+        self._lanes: List[Optional[ThreadLane]] = [None] * self.num_lanes
+
+    @staticmethod
+    def _check_threads(num_threads) -> int:
+        if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
+            raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
+        return num_threads
+
+    # ---------------------------------------------------------------- workers
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        if not self._started:
+            self._start_workers()
+        self._queue.put((fn, args))
+
+    def _start_workers(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise DeviceError(f"{self!r} is shut down")
+            if self._started:
+                return
+            started = []
+            for number in range(self._num_threads):
+                handshake = _Result()
+                thread = threading.Thread(
+                    target=self._worker_main, args=(handshake,), daemon=True,
+                    name=f"devices-worker-{self.device.name}-{number}",
+                )
+                thread.start()
+                handshake.done.wait()
+                if handshake.error is not None:
+                    for _ in started:
+                        self._queue.put(None)
+                    for other in started + [thread]:
+                        other.join()
+                    raise DeviceError(
+                        f"Could not start the workers of {self!r}: {handshake.error}"
+                    ) from handshake.error
+                started.append(thread)
+            self._workers = started
+            self._started = True
+
+    def _worker_main(self, handshake: _Result) -> None:
+        if _thread_start(self._worker_start, handshake):
+            _run_items(self._queue.get, f"{self!r} worker")
+
+    def _worker_start(self) -> None:
+        """Called first on every worker thread."""
+
+    def set_num_threads(self, num_threads: int) -> None:
+        num_threads = self._check_threads(num_threads)
+        with self._lock:
+            if self._started:
+                raise RuntimeError(
+                    f"The worker threads of {self.name} have started; set the number of "
+                    "threads before the first submit"
+                )
+            self._num_threads = num_threads
+
+    @property
+    def num_threads(self) -> int:
+        return self._num_threads
+
+    @property
+    def started(self) -> bool:
+        return self._started or any(lane is not None and lane.started for lane in self._lanes)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # ------------------------------------------------------------------ lanes
+    def lane(self, index: int) -> Lane:
+        lane = self._lanes[index] if 0 <= index < self.num_lanes else None
+        if lane is not None:
+            return lane
+        if not 0 <= index < self.num_lanes:
+            raise IndexError(f"{self.name} has lanes 0..{self.num_lanes - 1}, not {index}")
+        with self._lock:
+            if self._closed:
+                raise DeviceError(f"{self!r} is shut down")
+            lane = self._lanes[index]
+            if lane is None:
+                lane = self._lanes[index] = self._make_lane(index)
+        return lane
+
+    def _make_lane(self, index: int) -> ThreadLane:
+        return ThreadLane(self, index)
+
+    def _existing_lane(self, index: int) -> Optional[Lane]:
+        return self._lanes[index]
+
+    # --------------------------------------------------------------- shutdown
+    def shutdown(self, timeout: Optional[float] = None) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._started = False  # so that submit() goes to _start_workers and raises
+            workers, self._workers = self._workers, []
+            lanes = [lane for lane in self._lanes if lane is not None]
+        for _ in workers:
+            self._queue.put(None)
+        for lane in lanes:
+            lane.shutdown(timeout)
+        current = threading.current_thread()
+        for thread in workers:
+            if thread is not current:
+                thread.join(timeout)
+        self._after_shutdown()
+
+    def _after_shutdown(self) -> None:
+        """Called once the threads have stopped."""

@@ -115,8 +115,8 @@ def _convert_feed(spec, value):
                 f"For reference, the tensor object was {value} which was passed to the feed "
                 f"with key {spec.tensor}.")
         if spec.is_int and type(value) is int:
-            conv = spec.np_dtype.type(value) if -2 ** 63 <= value < 2 ** 64 else None
-            if conv is None or int(conv) != value:
+            info = np.iinfo(spec.np_dtype)
+            if not info.min <= value <= info.max:
                 raise TypeError(
                     f"Type of feed value {value} with type {type(value)} is not compatible "
                     f"with Tensor type {spec.tensor.dtype!r}. Try explicitly setting the type "

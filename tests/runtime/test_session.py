@@ -1,0 +1,272 @@
+"""Session API: fetch structures, feeds, lifecycle, defaults, callables, metadata."""
+
+import collections
+import io
+import contextlib
+
+import numpy as np
+import pytest
+
+import flowexec as tf
+from tests.runtime import fakes
+
+
+@pytest.fixture
+def abc():
+    a = tf.constant(2)
+    b = tf.constant(3)
+    c = fakes.add(a, b, name="c")
+    return a, b, c
+
+
+def test_fetch_single_list_tuple_dict(abc):
+    a, b, c = abc
+    with tf.Session() as sess:
+        assert sess.run(c) == 5
+        assert isinstance(sess.run(c), np.int32)
+        assert sess.run([a, b, c]) == [2, 3, 5]
+        assert sess.run((a, [b, (c,)])) == (2, [3, (5,)])
+        assert sess.run({"x": a, "y": [c]}) == {"x": 2, "y": [5]}
+        od = sess.run(collections.OrderedDict([("z", c), ("a", a)]))
+        assert isinstance(od, collections.OrderedDict) and list(od) == ["z", "a"]
+
+
+def test_fetch_namedtuple_defaultdict_and_names(abc):
+    a, b, c = abc
+    Pair = collections.namedtuple("Pair", "first second")
+    with tf.Session() as sess:
+        p = sess.run(Pair(a, c))
+        assert isinstance(p, Pair) and p == (2, 5)
+        dd = sess.run(collections.defaultdict(list, {"k": c}))
+        assert isinstance(dd, collections.defaultdict) and dd["k"] == 5
+        assert sess.run("c:0") == 5
+        assert sess.run(["Const:0", "c"]) == [2, None]
+
+
+def test_fetch_op_returns_none_and_duplicates_fetched_once(abc):
+    a, b, c = abc
+    with tf.Session() as sess:
+        assert sess.run(c.op) is None
+        assert sess.run([c, c, c.op]) == [5, 5, None]
+        (entry,) = [e for e in sess._cache.values() if len(e.plan.fetch_slots) == 2]
+        assert entry.plan.fetch_slots[1] is None
+
+
+def test_fetch_errors(abc):
+    with tf.Session() as sess:
+        with pytest.raises(TypeError, match="Fetch argument None has invalid type"):
+            sess.run(None)
+        with pytest.raises(TypeError, match="Fetch argument 3 has invalid type"):
+            sess.run(3)
+        with pytest.raises(ValueError, match="does not exist"):
+            sess.run("nope:0")
+
+
+def test_fetch_from_other_graph_is_an_error():
+    g = tf.Graph()
+    with g.as_default():
+        other = tf.constant(1)
+    with tf.Session() as sess:
+        with pytest.raises(ValueError, match="not an element of this graph"):
+            sess.run(other)
+
+
+def test_fetched_arrays_are_copies():
+    c = tf.constant([1.0, 2.0])
+    with tf.Session() as sess:
+        v = sess.run(c)
+        v[0] = 100.0
+        np.testing.assert_array_equal(sess.run(c), [1.0, 2.0])
+
+
+def test_feed_placeholder_by_tensor_name_and_tuple():
+    x = tf.placeholder(tf.float32, shape=[2], name="x")
+    y = tf.placeholder(tf.float32, shape=[2], name="y")
+    s = fakes.add(x, y)
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(s, {x: [1, 2], y: [3, 4]}), [4, 6])
+        np.testing.assert_array_equal(sess.run(s, {"x:0": [1, 2], "y:0": [1, 1]}), [2, 3])
+        np.testing.assert_array_equal(sess.run(s, {(x, y): ([0, 1], [1, 0])}), [1, 1])
+        assert sess.run(s, {x: [1, 2], y: [3, 4]}).dtype == np.float32
+
+
+def test_unfed_placeholder_message():
+    p = tf.placeholder(tf.float32, shape=[10], name="P")
+    out = fakes.add(p, p)
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError) as info:
+            sess.run(out)
+        assert ("You must feed a value for placeholder tensor 'P' with dtype float and "
+                "shape [10]") in str(info.value)
+        # the session is still usable
+        assert sess.run(out, {p: np.ones(10)}).sum() == 20
+
+
+def test_feed_shape_and_type_errors():
+    p = tf.placeholder(tf.float32, shape=[None, 3], name="p")
+    i = tf.placeholder(tf.int32, shape=[], name="i")
+    with tf.Session() as sess:
+        with pytest.raises(ValueError, match=r"Cannot feed value of shape \(2,\) for Tensor "
+                                             r"'p:0', which has shape '\(\?, 3\)'"):
+            sess.run(p, {p: [1, 2]})
+        np.testing.assert_array_equal(sess.run(p, {p: np.zeros((4, 3))}), np.zeros((4, 3)))
+        with pytest.raises(TypeError, match="not compatible with Tensor type"):
+            sess.run(i, {i: 2 ** 40})
+        with pytest.raises(TypeError, match="The value of a feed cannot be a tf.Tensor"):
+            sess.run(i, {i: tf.constant(1)})
+        with pytest.raises(TypeError, match="Cannot interpret feed_dict key"):
+            sess.run(i, {"missing:0": 1})
+
+
+def test_any_tensor_can_be_fed(abc):
+    a, b, c = abc
+    with tf.Session() as sess:
+        assert sess.run(c, {a: 10}) == 13
+        assert sess.run(c, {c: 7}) == 7
+        assert sess.run(a, {a: 5}) == 5
+
+
+def test_closed_session_raises(abc):
+    a, b, c = abc
+    with tf.Session() as sess:
+        assert sess.run(a) == 2
+    with pytest.raises(RuntimeError, match="Attempted to use a closed Session."):
+        sess.run(c)
+    sess2 = tf.Session()
+    sess2.close()
+    with pytest.raises(RuntimeError, match="Attempted to use a closed Session."):
+        sess2.run(a)
+
+
+def test_context_manager_is_not_reentrant(abc):
+    sess = tf.Session()
+    with sess:
+        with pytest.raises(RuntimeError, match="not re-entrant"):
+            with sess:
+                pass
+
+
+def test_default_session_eval_and_operation_run(abc):
+    a, b, c = abc
+    with pytest.raises(ValueError, match="No default session is registered"):
+        c.eval()
+    sess = tf.Session()
+    with sess.as_default():
+        assert tf.get_default_session() is sess
+        assert c.eval() == 5
+        assert c.op.run() is None
+        assert c.eval(feed_dict={a: 0}) == 3
+    assert tf.get_default_session() is None
+    assert c.eval(session=sess) == 5
+    sess.close()
+
+
+def test_session_graph_mismatch_for_eval():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.constant(1)
+    with tf.Session() as sess:
+        with pytest.raises(ValueError, match="graph is different"):
+            x.eval(session=sess)
+
+
+def test_interactive_session_installs_default(abc):
+    a, b, c = abc
+    sess = tf.InteractiveSession()
+    try:
+        assert tf.get_default_session() is sess
+        assert c.eval() == 5
+    finally:
+        sess.close()
+    assert tf.get_default_session() is None
+
+
+def test_session_with_explicit_graph():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.constant(4.0)
+        y = fakes.add(x, x)
+    with tf.Session(graph=g) as sess:
+        assert sess.graph is g
+        assert sess.run(y) == 8.0
+
+
+def test_make_callable(abc):
+    a, b, c = abc
+    x = tf.placeholder(tf.int32, [])
+    y = fakes.add(x, c)
+    with tf.Session() as sess:
+        f = sess.make_callable(y, [x])
+        assert f(1) == 6 and f(10) == 15
+        g = sess.make_callable([c, a])
+        assert g() == [5, 2]
+        with pytest.raises(TypeError):
+            f()
+
+
+def test_list_devices_full_names():
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        names = [d.name for d in sess.list_devices()]
+    assert names == ["/job:localhost/replica:0/task:0/device:CPU:0",
+                     "/job:localhost/replica:0/task:0/device:CPU:1"]
+
+
+def test_plan_cache_reused_per_fetch_and_feed_signature(abc):
+    a, b, c = abc
+    with tf.Session() as sess:
+        sess.run(c)
+        sess.run(c)
+        sess.run([c])
+        sess.run(c, {a: 1})
+        assert len(sess._cache) == 3
+
+
+def test_trace_fills_step_stats_per_device(abc):
+    a, b, c = abc
+    meta = tf.RunMetadata()
+    with tf.Session() as sess:
+        sess.run(c, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                 run_metadata=meta)
+    (dev,) = meta.step_stats.dev_stats
+    assert dev.device.endswith("device:CPU:0")
+    names = {n.node_name for n in dev.node_stats}
+    assert names == {"Const", "Const_1", "c"}
+    assert all(n.all_end_rel_micros >= 0 and n.all_start_micros > 0 for n in dev.node_stats)
+
+
+def test_output_partition_graphs(abc):
+    a, b, c = abc
+    meta = tf.RunMetadata()
+    with tf.Session() as sess:
+        sess.run(c, options=tf.RunOptions(output_partition_graphs=True), run_metadata=meta)
+    (part,) = meta.partition_graphs
+    assert {n["name"] for n in part["node"]} == {"Const", "Const_1", "c"}
+
+
+def test_log_device_placement_prints_each_op(abc):
+    a, b, c = abc
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        with tf.Session(config=tf.ConfigProto(log_device_placement=True)) as sess:
+            sess.run(c)
+    assert "c: (TestAdd): /job:localhost/replica:0/task:0/device:CPU:0" in err.getvalue()
+
+
+def test_device_scope_missing_device_and_soft_placement():
+    with tf.device("/device:GPU:7"):
+        x = tf.constant(1.0, name="x")
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="Cannot assign a device for operation x"):
+            sess.run(x)
+    with tf.Session(config=tf.ConfigProto(allow_soft_placement=True)) as sess:
+        assert sess.run(x) == 1.0
+
+
+def test_two_sessions_hold_separate_state():
+    x = fakes.counter(tf.constant(1.0), name="ctr")
+    s1, s2 = tf.Session(), tf.Session()
+    s1.run(x)
+    s1.run(x)
+    s2.run(x)
+    assert s1._state[("count", "ctr")] == 2 and s2._state[("count", "ctr")] == 1

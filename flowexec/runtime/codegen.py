@@ -6,8 +6,8 @@ body is the plan itself, with values in local variables:
 
     def run(vals):
         v0 = vals[0]            # a fed value
-        v1 = f0()               # Const
-        v2 = f1(v0, v1)         # Add
+        v1 = c0                 # a Const's value
+        v2 = k1(p1_0, v0, v1)   # Add: kernel(xp, x, y), attributes as keywords
         del v0                  # last use of a large buffer
         return (v2,)
 
@@ -59,24 +59,38 @@ class StraightLine:
         for s, i in last_use.items():
             if s not in plan.keep and not _is_small(tensor_of_slot[s]):
                 frees.setdefault(i, []).append(s)
+        namespace = {}
         for step in plan.steps:
-            args = ", ".join(f"v{s}" for s in step.ins)
-            call = f"f{step.index}({args})"
-            if not step.outs:
-                code = call
-            elif len(step.outs) == 1:
-                code = f"v{step.outs[0]} = {call}"
+            b = step.binding
+            i = step.index
+            if b.const is not None:
+                namespace[f"c{i}"] = b.const[0]
+                code = f"v{step.outs[0]} = c{i}"
             else:
-                code = ", ".join(f"v{s}" for s in step.outs) + f", = {call}"
+                namespace[f"k{i}"] = b.kernel
+                args = []
+                for j, p in enumerate(b.prefix):
+                    namespace[f"p{i}_{j}"] = p
+                    args.append(f"p{i}_{j}")
+                args += [f"v{s}" for s in step.ins]
+                for name, value in b.kwargs.items():
+                    namespace[f"a{i}_{name}"] = value
+                    args.append(f"{name}=a{i}_{name}")
+                call = f"k{i}({', '.join(args)})"
+                if not step.outs:
+                    code = call
+                elif len(step.outs) == 1:
+                    code = f"v{step.outs[0]} = {call}"
+                else:
+                    code = ", ".join(f"v{s}" for s in step.outs) + f", = {call}"
             lines.append("    " + code)
-            line_to_step[len(lines)] = step.index
-            if step.index in frees:
-                lines.append("    del " + ", ".join(f"v{s}" for s in frees[step.index]))
+            line_to_step[len(lines)] = i
+            if i in frees:
+                lines.append("    del " + ", ".join(f"v{s}" for s in frees[i]))
         ret = ", ".join("None" if s is None else f"v{s}" for s in plan.fetch_slots)
         lines.append(f"    return ({ret}{',' if plan.fetch_slots else ''})")
         source = "\n".join(lines) + "\n"
         self.filename = f"<flowexec-plan-{next(_counter)}>"
-        namespace = {f"f{s.index}": s.fn for s in plan.steps}
         exec(compile(source, self.filename, "exec"), namespace)  # noqa: S102 - our own code
         self.fn = namespace["run"]
         self.source = source

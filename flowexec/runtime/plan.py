@@ -30,13 +30,14 @@ PARALLEL_MIN_RATIO = 1.15
 class Step:
     """One op of a plan (mutable only while the plan is being built)."""
 
-    __slots__ = ("index", "op", "fn", "ins", "outs", "succ", "npreds", "cost", "expensive",
-                 "runtime", "device")
+    __slots__ = ("index", "op", "binding", "fn", "ins", "outs", "succ", "npreds", "cost",
+                 "expensive", "runtime", "device")
 
-    def __init__(self, index, op, fn, ins, outs, runtime):
+    def __init__(self, index, op, binding, ins, outs, runtime):
         self.index = index
         self.op = op
-        self.fn = fn
+        self.binding = binding
+        self.fn = binding.fn
         self.ins = ins
         self.outs = outs
         self.succ = ()
@@ -117,23 +118,45 @@ def estimate_cost(op):
     return float(max(known)) if known else 1.0
 
 
+class Binding:
+    """How to call one op's kernel: `kernel(*prefix, *inputs, **kwargs)`.
+
+    `prefix` is `(xp,)` or `(ctx, xp)`. A Const has `const` set to its value and no call.
+    `fn` is the same call as one callable, for the interpreted executor.
+    """
+
+    __slots__ = ("kernel", "prefix", "kwargs", "const", "fn")
+
+    def __init__(self, kernel, prefix, kwargs, const=None):
+        self.kernel = kernel
+        self.prefix = prefix
+        self.kwargs = kwargs
+        self.const = const
+        if const is not None:
+            self.fn = functools.partial(_return_value, const)
+        else:
+            self.fn = functools.partial(kernel, *prefix, **kwargs)
+
+
 def bind_kernel(op, runtime, state, session):
-    """`fn(*inputs)` for `op` on `runtime`: the kernel with xp, ctx and attributes bound."""
+    """The Binding of `op` on `runtime`: the kernel with xp, ctx and attributes."""
     op_def = op.op_def
+    if op.type == "Const":
+        value = op.attrs["value"]
+        if runtime.device_type != "CPU":
+            value = runtime.to_device(value)
+        return Binding(None, (), {}, const=(value,))
     kernel = op_def.kernel_for(runtime.device_type)
     kwargs = op_def.kernel_kwargs(op)
     if op_def.needs_ctx:
-        ctx = KernelContext(op, state, runtime, session)
-        return functools.partial(kernel, ctx, runtime.xp, **kwargs)
-    if op.type == "Const":
-        value = runtime.to_device(op.attrs["value"]) if runtime.device_type != "CPU" else \
-            op.attrs["value"]
-        return functools.partial(_return_value, value)
-    return functools.partial(kernel, runtime.xp, **kwargs)
+        prefix = (KernelContext(op, state, runtime, session), runtime.xp)
+    else:
+        prefix = (runtime.xp,)
+    return Binding(kernel, prefix, kwargs)
 
 
 def _return_value(value):
-    return value
+    return value[0]
 
 
 def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_threads):

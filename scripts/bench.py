@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""flowexec core benchmarks, each against a numpy floor measured in the same process.
+
+    python scripts/bench.py            # all workloads, a table of medians and ratios
+    python scripts/bench.py --json     # machine-readable
+    python scripts/bench.py W2 W4      # a subset
+
+Workloads (targets from the core issue; TF 1.x on the same kind of machine in brackets):
+  W1 chain   2000 scalar adds in a chain, µs per op                 target <= 0.7  [0.23-0.46]
+  W1 wide    2000 independent adds + a tree sum, µs per op          target <= 0.7
+  W2         8 independent chains of 4 matmuls of 512x512 float64,
+             speedup of flowexec over sequential numpy (2 threads)  target >= 1.95x [1.8x]
+  W3         runs/second of a one-add graph fed two scalars         target >= 50,000 [~5,000]
+  W4         one SGD step of a 64-128-10 relu/softmax MLP, batch 256,
+             flowexec time / numpy time                             target <= 1.2x [1.7x]
+
+BLAS is pinned to one thread (before numpy is imported), so W2's speedup comes from
+flowexec running independent ops concurrently, not from BLAS threads. Every number is the
+median of several repeats; "noise" is the interquartile range over the median.
+"""
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import flowexec as tf  # noqa: E402
+
+
+def _timeit(fn, repeats, number=1):
+    """Median and IQR/median of `repeats` timings of `number` calls, in seconds per call."""
+    fn()  # warm up (plan building, caches)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t0) / number)
+    times.sort()
+    med = statistics.median(times)
+    q1, q3 = times[len(times) // 4], times[(3 * len(times)) // 4]
+    return med, (q3 - q1) / med if med else 0.0
+
+
+def w1_chain(repeats):
+    n = 2000
+    vals = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        y = tf.constant(vals[0])
+        for v in vals[1:]:
+            y = y + tf.constant(v)
+        sess = tf.Session(graph=g)
+    ours, noise = _timeit(lambda: sess.run(y), repeats)
+    consts = [np.float32(v) for v in vals]
+
+    def floor():
+        acc = consts[0]
+        for c in consts[1:]:
+            acc = np.add(acc, c)
+        return acc
+    base, bnoise = _timeit(floor, repeats)
+    assert np.isclose(sess.run(y), floor(), rtol=1e-4)
+    adds = n - 1  # per add; the Consts the executor also runs are not counted
+    return {"name": "W1 chain", "unit": "us/op", "value": ours / adds * 1e6,
+            "numpy": base / adds * 1e6, "noise": noise, "numpy_noise": bnoise,
+            "target": "<= 0.7", "ok": ours / adds * 1e6 <= 0.7}
+
+
+def w1_wide(repeats):
+    n = 2000
+    rng = np.random.default_rng(1)
+    a_vals = rng.standard_normal(n).astype(np.float32)
+    b_vals = rng.standard_normal(n).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        level = [tf.constant(a) + tf.constant(b) for a, b in zip(a_vals, b_vals)]
+        while len(level) > 1:
+            nxt = [level[i] + level[i + 1] for i in range(0, len(level) - 1, 2)]
+            if len(level) % 2:
+                nxt.append(level[-1])
+            level = nxt
+        total = level[0]
+        sess = tf.Session(graph=g)
+    ours, noise = _timeit(lambda: sess.run(total), repeats)
+    a_np = [np.float32(v) for v in a_vals]
+    b_np = [np.float32(v) for v in b_vals]
+
+    def floor():
+        lv = [np.add(a, b) for a, b in zip(a_np, b_np)]
+        while len(lv) > 1:
+            nx = [np.add(lv[i], lv[i + 1]) for i in range(0, len(lv) - 1, 2)]
+            if len(lv) % 2:
+                nx.append(lv[-1])
+            lv = nx
+        return lv[0]
+    base, bnoise = _timeit(floor, repeats)
+    assert np.isclose(sess.run(total), floor(), rtol=1e-3, atol=1e-3)
+    adds = 2 * n - 1  # per add; Consts not counted
+    return {"name": "W1 wide", "unit": "us/op", "value": ours / adds * 1e6,
+            "numpy": base / adds * 1e6, "noise": noise, "numpy_noise": bnoise,
+            "target": "<= 0.7", "ok": ours / adds * 1e6 <= 0.7}
+
+
+def w2(repeats):
+    rng = np.random.default_rng(2)
+    chains, depth, size = 8, 4, 512
+    xs = [rng.standard_normal((size, size)) / np.sqrt(size) for _ in range(chains)]
+    ws = [[rng.standard_normal((size, size)) / np.sqrt(size) for _ in range(depth)]
+          for _ in range(chains)]
+    g = tf.Graph()
+    with g.as_default():
+        outs = []
+        for c in range(chains):
+            y = tf.constant(xs[c])
+            for d in range(depth):
+                y = tf.matmul(y, tf.constant(ws[c][d]))
+            outs.append(y)
+        sess = tf.Session(graph=g, config=tf.ConfigProto(inter_op_parallelism_threads=2))
+    ours, noise = _timeit(lambda: sess.run(outs), repeats)
+
+    def floor():
+        res = []
+        for c in range(chains):
+            y = xs[c]
+            for d in range(depth):
+                y = y @ ws[c][d]
+            res.append(y)
+        return res
+    base, bnoise = _timeit(floor, repeats)
+    for a, b in zip(sess.run(outs), floor()):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+    speedup = base / ours
+    return {"name": "W2", "unit": "x over numpy", "value": speedup, "numpy": base * 1e3,
+            "ours_ms": ours * 1e3, "noise": noise, "numpy_noise": bnoise,
+            "target": ">= 1.95", "ok": speedup >= 1.95}
+
+
+def w3(repeats):
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [])
+        y = tf.placeholder(tf.float32, [])
+        z = x + y
+        sess = tf.Session(graph=g)
+    number = 20000
+    feed_x, feed_y = 1.5, 2.5
+    ours, noise = _timeit(lambda: sess.run(z, {x: feed_x, y: feed_y}), repeats, number)
+
+    def floor():
+        return np.add(np.float32(feed_x), np.float32(feed_y))
+    base, bnoise = _timeit(floor, repeats, number)
+    rate = 1.0 / ours
+    return {"name": "W3", "unit": "runs/s", "value": rate, "numpy": 1.0 / base,
+            "noise": noise, "numpy_noise": bnoise, "target": ">= 50000", "ok": rate >= 50000}
+
+
+def _mlp_numpy(params, xb, yb, lr):
+    w1, b1, w2, b2 = params
+    h_pre = xb @ w1 + b1
+    h = np.maximum(h_pre, 0)
+    logits = h @ w2 + b2
+    m = logits.max(axis=1, keepdims=True)
+    e = np.exp(logits - m)
+    p = e / e.sum(axis=1, keepdims=True)
+    loss = -np.mean(np.sum(yb * (logits - m - np.log(e.sum(axis=1, keepdims=True))), axis=1))
+    n = xb.shape[0]
+    dlogits = (p - yb) / n
+    dw2 = h.T @ dlogits
+    db2 = dlogits.sum(axis=0)
+    dh = dlogits @ w2.T
+    dh[h_pre <= 0] = 0
+    dw1 = xb.T @ dh
+    db1 = dh.sum(axis=0)
+    w1 -= lr * dw1
+    b1 -= lr * db1
+    w2 -= lr * dw2
+    b2 -= lr * db2
+    return loss
+
+
+def w4(repeats):
+    rng = np.random.default_rng(4)
+    batch, d_in, d_h, d_out, lr = 256, 64, 128, 10, 0.1
+    xb = rng.standard_normal((batch, d_in)).astype(np.float32)
+    yb = np.eye(d_out, dtype=np.float32)[rng.integers(0, d_out, batch)]
+    init = [rng.standard_normal((d_in, d_h)).astype(np.float32) * 0.1,
+            np.zeros(d_h, np.float32),
+            rng.standard_normal((d_h, d_out)).astype(np.float32) * 0.1,
+            np.zeros(d_out, np.float32)]
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, d_in])
+        y = tf.placeholder(tf.float32, [None, d_out])
+        w1, b1, w2, b2 = [tf.Variable(v) for v in init]
+        h = tf.nn.relu(tf.matmul(x, w1) + b1)
+        logits = tf.matmul(h, w2) + b2
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y,
+                                                                          logits=logits))
+        train = tf.train.GradientDescentOptimizer(lr).minimize(loss)
+        sess = tf.Session(graph=g)
+        sess.run(tf.global_variables_initializer())
+    feed = {x: xb, y: yb}
+    # correctness: one step of each from the same parameters gives the same loss
+    params = [p.copy() for p in init]
+    l_np = _mlp_numpy(params, xb, yb, lr)
+    l_tf, _ = sess.run([loss, train], feed)
+    assert np.isclose(l_np, l_tf, rtol=1e-4), (l_np, l_tf)
+    ours, noise = _timeit(lambda: sess.run(train, feed), repeats, 20)
+    base, bnoise = _timeit(lambda: _mlp_numpy(params, xb, yb, lr), repeats, 20)
+    ratio = ours / base
+    return {"name": "W4", "unit": "x numpy time", "value": ratio, "ours_ms": ours * 1e3,
+            "numpy": base * 1e3, "noise": noise, "numpy_noise": bnoise,
+            "target": "<= 1.2", "ok": ratio <= 1.2}
+
+
+WORKLOADS = {"W1": [w1_chain, w1_wide], "W2": [w2], "W3": [w3], "W4": [w4]}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workloads", nargs="*", default=list(WORKLOADS),
+                        help="subset of W1 W2 W3 W4")
+    parser.add_argument("--repeats", type=int, default=11)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    results = []
+    for w in args.workloads:
+        for fn in WORKLOADS[w.upper()]:
+            results.append(fn(args.repeats))
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print(f"{'workload':<10} {'flowexec':>12} {'unit':<13} {'noise':>6} {'numpy floor':>12} "
+          f"{'target':>9}  met")
+    for r in results:
+        extra = f"  (ours {r['ours_ms']:.2f} ms, numpy {r['numpy']:.2f} ms)" \
+            if "ours_ms" in r else f"  (numpy {r['numpy']:.3g})"
+        print(f"{r['name']:<10} {r['value']:>12.3f} {r['unit']:<13} {r['noise']:>6.1%} "
+              f"{'':>12} {r['target']:>9}  {'yes' if r['ok'] else 'NO'}{extra}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

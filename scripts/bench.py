@@ -66,7 +66,7 @@ def w1_chain(repeats):
     def floor():
         acc = consts[0]
         for c in consts[1:]:
-            acc = np.add(acc, c)
+            acc = acc + c  # numpy scalar math: the fastest numpy spelling
         return acc
     base, bnoise = _timeit(floor, repeats)
     assert np.isclose(sess.run(y), floor(), rtol=1e-4)
@@ -96,9 +96,9 @@ def w1_wide(repeats):
     b_np = [np.float32(v) for v in b_vals]
 
     def floor():
-        lv = [np.add(a, b) for a, b in zip(a_np, b_np)]
+        lv = [a + b for a, b in zip(a_np, b_np)]
         while len(lv) > 1:
-            nx = [np.add(lv[i], lv[i + 1]) for i in range(0, len(lv) - 1, 2)]
+            nx = [lv[i] + lv[i + 1] for i in range(0, len(lv) - 1, 2)]
             if len(lv) % 2:
                 nx.append(lv[-1])
             lv = nx
@@ -157,7 +157,7 @@ def w3(repeats):
     ours, noise = _timeit(lambda: sess.run(z, {x: feed_x, y: feed_y}), repeats, number)
 
     def floor():
-        return np.add(np.float32(feed_x), np.float32(feed_y))
+        return np.float32(feed_x) + np.float32(feed_y)
     base, bnoise = _timeit(floor, repeats, number)
     rate = 1.0 / ours
     return {"name": "W3", "unit": "runs/s", "value": rate, "numpy": 1.0 / base,

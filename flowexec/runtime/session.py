@@ -127,6 +127,8 @@ def _convert_feed(spec, value):
             raise ValueError(
                 f"Cannot feed value {value!r} for Tensor '{spec.tensor.name}' of dtype "
                 f"{spec.tensor.dtype.name}: {e}") from e
+    if arr.ndim == 0 and arr.dtype.kind != "O":
+        return arr[()]  # a numpy scalar: fast scalar math; same semantics as a 0-d array
     dims = spec.dims
     if dims is not None:
         shape = arr.shape

@@ -1,0 +1,25 @@
+"""`tf.nn`: activations, softmax, losses and dropout (see flowexec/ops/nn_ops.py).
+
+`sigmoid` and `tanh` live in math_ops (they are also `tf.sigmoid`, `tf.tanh`); they are
+forwarded on first access, so this module imports even before math_ops defines them.
+
+Example:
+    >>> import flowexec as tf
+    >>> h = tf.nn.relu(tf.constant([-1.0, 2.0]))
+"""
+
+from flowexec.ops.nn_ops import *  # noqa: F401,F403
+from flowexec.ops.nn_ops import __all__ as _NN_OPS_ALL
+
+_FROM_MATH_OPS = ("sigmoid", "tanh")
+
+
+def __getattr__(name):
+    if name in _FROM_MATH_OPS:
+        from flowexec.ops import math_ops
+
+        return getattr(math_ops, name)
+    raise AttributeError(f"module 'flowexec.nn' has no attribute '{name}'")
+
+
+__all__ = list(_NN_OPS_ALL) + list(_FROM_MATH_OPS)

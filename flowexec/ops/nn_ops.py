@@ -1,0 +1,912 @@
+"""Neural-network ops: activations (Relu, Relu6, Elu, Softplus and their *Grad ops), Softmax,
+LogSoftmax, BiasAdd (+ BiasAddGrad), L2Loss, SoftmaxCrossEntropyWithLogits,
+SparseSoftmaxCrossEntropyWithLogits, and the composites `dropout` and
+`sigmoid_cross_entropy_with_logits`. `flowexec.nn` is the public namespace (`tf.nn.relu`).
+
+Numerics: softmax-like kernels subtract the row maximum, softplus and the cross entropies use
+`log1p(exp(-|x|))`, so large logits give finite results; float16 inputs are computed in
+float32 and rounded back, as TF's kernels do. The gradients of the *Grad ops are defined too,
+so second derivatives (e.g. of a softmax cross entropy) work.
+"""
+
+import numbers
+
+from flowexec.framework import dtypes
+from flowexec.framework import errors
+from flowexec.framework.convert import convert_to_tensor
+from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
+from flowexec.framework.tensor import Tensor
+from flowexec.framework.tensor_shape import TensorShape
+from flowexec.ops import random_ops, shape_fns
+from flowexec.ops.constant_op import identity, stop_gradient
+from flowexec.ops.random_ops import op_fn, op_scope
+
+_INDEX_TYPES = (dtypes.int32, dtypes.int64)
+
+
+# ----- shared helpers ------------------------------------------------------------------------
+def _real_unary(op):
+    shape_fns.check_dtype_in(op, shape_fns.REAL)
+    return shape_fns.unchanged(op)
+
+
+def _float_unary(op):
+    shape_fns.check_dtype_in(op, shape_fns.FLOATS)
+    return shape_fns.unchanged(op)
+
+
+def _merge_shapes(op, a, b):
+    """The merge of two shapes that must be equal, with TF's message when they are not."""
+    if a.ndims is not None and b.ndims is not None and a.ndims != b.ndims:
+        raise shape_fns.shape_error(op, f"Shapes must be equal rank, but are {a.ndims} and "
+                                        f"{b.ndims}")
+    if a.ndims is None or b.ndims is None:
+        return a if b.ndims is None else b
+    dims = []
+    for x, y in zip(a.as_list(), b.as_list()):
+        if x is not None and y is not None and x != y:
+            raise shape_fns.shape_error(op, f"Dimensions must be equal, but are {x} and {y}")
+        dims.append(x if x is not None else y)
+    return TensorShape(dims)
+
+
+def _grad_infer(op):
+    """(gradients, features) of one dtype and shape -> one output like them."""
+    dt = shape_fns.check_same_dtype(op)
+    shape_fns.check_dtype_in(op, shape_fns.REAL)
+    return [(dt, _merge_shapes(op, op.inputs[0].shape, op.inputs[1].shape))]
+
+
+def _float_grad_infer(op):
+    shape_fns.check_dtype_in(op, shape_fns.FLOATS)
+    return _grad_infer(op)
+
+
+def _zero(x):
+    return x.dtype.type(0)
+
+
+def _upcast_half(xp, x):
+    return x.astype(xp.float32) if x.dtype == xp.float16 else x
+
+
+def _stable_sigmoid(xp, x):
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _is_zero(t):
+    """True when `t` is known to be all zeros (the filler gradients() uses for unused outputs)."""
+    if t is None or t.op.type == "ZerosLike":
+        return True
+    v = shape_fns.constant_value(t)
+    return v is not None and not v.any()
+
+
+def _zeros_like(t):
+    return op_fn("zeros_like")(t)
+
+
+def _reduce_sum_last(t):
+    return op_fn("reduce_sum")(t, axis=-1, keepdims=True)
+
+
+def _expand_last(t):
+    return op_fn("expand_dims")(t, -1)
+
+
+# ----- Relu ----------------------------------------------------------------------------------
+@defop("Relu", infer=_real_unary, cost=CHEAP)
+def _relu(xp, features):
+    return xp.maximum(features, _zero(features))
+
+
+@_relu.gradient
+def _relu_grad(op, dy):
+    return [apply_op("ReluGrad", dy, op.outputs[0])]
+
+
+@defop("ReluGrad", infer=_grad_infer, cost=CHEAP)
+def _relu_grad_kernel(xp, gradients, features):
+    return xp.where(features > 0, gradients, _zero(gradients))
+
+
+@_relu_grad_kernel.gradient
+def _relu_grad_grad(op, g):
+    return [apply_op("ReluGrad", g, op.inputs[1]), _zeros_like(op.inputs[1])]
+
+
+def relu(features, name=None):
+    """Computes rectified linear: `max(features, 0)`.
+
+    Args:
+        features: a Tensor of a real numeric type.
+        name: op name (default "Relu").
+
+    Returns:
+        A Tensor of the same type and shape.
+
+    Example:
+        >>> relu([-1.0, 2.0])  # -> [0., 2.]
+    """
+    features = convert_to_tensor(features, name="features")
+    return apply_op("Relu", features, name=name)
+
+
+# ----- Relu6 ---------------------------------------------------------------------------------
+@defop("Relu6", infer=_real_unary, cost=CHEAP)
+def _relu6(xp, features):
+    return xp.minimum(xp.maximum(features, _zero(features)), features.dtype.type(6))
+
+
+@_relu6.gradient
+def _relu6_grad(op, dy):
+    return [apply_op("Relu6Grad", dy, op.inputs[0])]
+
+
+@defop("Relu6Grad", infer=_grad_infer, cost=CHEAP)
+def _relu6_grad_kernel(xp, gradients, features):
+    inside = (features > 0) & (features < 6)
+    return xp.where(inside, gradients, _zero(gradients))
+
+
+@_relu6_grad_kernel.gradient
+def _relu6_grad_grad(op, g):
+    return [apply_op("Relu6Grad", g, op.inputs[1]), _zeros_like(op.inputs[1])]
+
+
+def relu6(features, name=None):
+    """Computes rectified linear 6: `min(max(features, 0), 6)`.
+
+    Args:
+        features: a Tensor of a real numeric type.
+        name: op name (default "Relu6").
+
+    Returns:
+        A Tensor of the same type and shape.
+
+    Example:
+        >>> relu6([-1.0, 3.0, 8.0])  # -> [0., 3., 6.]
+    """
+    features = convert_to_tensor(features, name="features")
+    return apply_op("Relu6", features, name=name)
+
+
+# ----- Elu -----------------------------------------------------------------------------------
+@defop("Elu", infer=_float_unary, cost=CHEAP)
+def _elu(xp, features):
+    return xp.where(features > 0, features, xp.expm1(xp.minimum(features, _zero(features))))
+
+
+@_elu.gradient
+def _elu_grad(op, dy):
+    return [apply_op("EluGrad", dy, op.outputs[0])]
+
+
+@defop("EluGrad", infer=_float_grad_infer, cost=CHEAP)
+def _elu_grad_kernel(xp, gradients, outputs):
+    return xp.where(outputs < 0, gradients * (outputs + 1), gradients)
+
+
+@_elu_grad_kernel.gradient
+def _elu_grad_grad(op, g):
+    gradients, outputs = op.inputs
+    zeros = _zeros_like(outputs)
+    return [apply_op("EluGrad", g, outputs),
+            op_fn("where")(outputs < zeros, g * gradients, zeros)]
+
+
+def elu(features, name=None):
+    """Computes exponential linear: `exp(features) - 1` if `features < 0`, else `features`.
+
+    Args:
+        features: a floating Tensor.
+        name: op name (default "Elu").
+
+    Returns:
+        A Tensor of the same type and shape.
+
+    Example:
+        >>> elu([-1.0, 2.0])  # -> [-0.632, 2.]
+    """
+    features = convert_to_tensor(features, name="features")
+    return apply_op("Elu", features, name=name)
+
+
+# ----- Softplus ------------------------------------------------------------------------------
+@defop("Softplus", infer=_float_unary, cost=CHEAP)
+def _softplus(xp, features):
+    x = _upcast_half(xp, features)
+    out = xp.maximum(x, _zero(x)) + xp.log1p(xp.exp(-xp.abs(x)))
+    return out.astype(features.dtype, copy=False)
+
+
+@_softplus.gradient
+def _softplus_grad(op, dy):
+    return [apply_op("SoftplusGrad", dy, op.inputs[0])]
+
+
+@defop("SoftplusGrad", infer=_float_grad_infer, cost=CHEAP)
+def _softplus_grad_kernel(xp, gradients, features):
+    s = _stable_sigmoid(xp, _upcast_half(xp, features))
+    return (gradients * s).astype(gradients.dtype, copy=False)
+
+
+@_softplus_grad_kernel.gradient
+def _softplus_grad_grad(op, g):
+    dy, x = op.inputs
+    # d/dx [dy * sigmoid(x)] = dy * sigmoid(x) * sigmoid(-x), computed stably by two
+    # SoftplusGrad ops.
+    d2x = apply_op("SoftplusGrad", apply_op("SoftplusGrad", g * dy, x), -x)
+    return [apply_op("SoftplusGrad", g, x), d2x]
+
+
+def softplus(features, name=None):
+    """Computes softplus: `log(exp(features) + 1)`, stably for large |features|.
+
+    Args:
+        features: a floating Tensor.
+        name: op name (default "Softplus").
+
+    Returns:
+        A Tensor of the same type and shape.
+
+    Example:
+        >>> softplus([0.0, 100.0])  # -> [0.693, 100.]
+    """
+    features = convert_to_tensor(features, name="features")
+    return apply_op("Softplus", features, name=name)
+
+
+# ----- Softmax / LogSoftmax ------------------------------------------------------------------
+def _softmax_infer(op):
+    shape_fns.check_dtype_in(op, shape_fns.FLOATS)
+    x = op.inputs[0]
+    if x.shape.ndims == 0:
+        raise shape_fns.shape_error(op, "Shape must be at least rank 1 but is rank 0")
+    return shape_fns.unchanged(op)
+
+
+def _shifted(xp, x):
+    """x - max(x) along the last axis (all entries <= 0, so exp cannot overflow)."""
+    return x - xp.max(x, axis=-1, keepdims=True)
+
+
+@defop("Softmax", infer=_softmax_infer, cost=EXPENSIVE)
+def _softmax(xp, logits):
+    if logits.size == 0:
+        return logits.copy()
+    e = xp.exp(_shifted(xp, _upcast_half(xp, logits)))
+    return (e / xp.sum(e, axis=-1, keepdims=True)).astype(logits.dtype, copy=False)
+
+
+@_softmax.gradient
+def _softmax_grad(op, dy):
+    y = op.outputs[0]
+    return [(dy - _reduce_sum_last(dy * y)) * y]
+
+
+@defop("LogSoftmax", infer=_softmax_infer, cost=EXPENSIVE)
+def _log_softmax(xp, logits):
+    if logits.size == 0:
+        return logits.copy()
+    s = _shifted(xp, _upcast_half(xp, logits))
+    out = s - xp.log(xp.sum(xp.exp(s), axis=-1, keepdims=True))
+    return out.astype(logits.dtype, copy=False)
+
+
+@_log_softmax.gradient
+def _log_softmax_grad(op, dy):
+    y = op.outputs[0]
+    return [dy - _reduce_sum_last(dy) * op_fn("exp")(y)]
+
+
+def _axis_lookup(axis, dim):
+    if axis is not None and dim is not None:
+        raise ValueError("Cannot specify both 'axis' and 'dim'")
+    axis = dim if axis is None else axis
+    return -1 if axis is None else axis
+
+
+def _swap_with_last(t, axis):
+    """Transposes axis `axis` of `t` with its last axis (an involution)."""
+    ndims = t.shape.ndims
+    if ndims is not None:
+        perm = list(range(ndims))
+        perm[axis], perm[-1] = perm[-1], perm[axis]
+        return op_fn("transpose")(t, perm)
+    rank = op_fn("rank")(t)
+    rng = op_fn("range")
+    perm = op_fn("concat")([rng(axis), [rank - 1], rng(axis + 1, rank - 1), [axis]], 0)
+    return op_fn("transpose")(t, perm)
+
+
+def _softmax_along(op_type, logits, axis, name):
+    logits = convert_to_tensor(logits, name="logits")
+    ndims = logits.shape.ndims
+    if isinstance(axis, numbers.Integral) and ndims is not None:
+        if not -ndims <= axis < ndims:
+            raise errors.InvalidArgumentError(
+                None, None, f"`dim` must be in the range [{-ndims}, {ndims}) where {ndims} is "
+                            f"the number of dimensions in the input. Received: dim={axis}")
+        if axis % ndims == ndims - 1:
+            return apply_op(op_type, logits, name=name)
+        axis %= ndims
+    elif axis == -1:
+        return apply_op(op_type, logits, name=name)
+    elif axis < 0:
+        raise ValueError(f"A negative `dim` other than -1 needs a known rank; got dim={axis} "
+                         f"for a tensor of unknown rank")
+    swapped = _swap_with_last(logits, axis)
+    out = apply_op(op_type, swapped)
+    out = _swap_with_last(out, axis)
+    if ndims is not None:
+        out.set_shape(logits.shape)
+    return identity(out, name=name) if name else out
+
+
+def softmax(logits, axis=None, name=None, dim=None):
+    """Computes softmax activations: `exp(logits) / reduce_sum(exp(logits), axis)`.
+
+    Args:
+        logits: a non-empty floating Tensor.
+        axis: the dimension softmax is computed over (default -1, the last).
+        name: op name (default "Softmax").
+        dim: TF1's deprecated alias of `axis`.
+
+    Returns:
+        A Tensor of the same type and shape as `logits`.
+
+    Raises:
+        InvalidArgumentError: `axis` is out of range for the rank of `logits`.
+        ValueError: both `axis` and `dim` are given.
+
+    Example:
+        >>> softmax([[1.0, 1.0]])  # -> [[0.5, 0.5]]
+    """
+    return _softmax_along("Softmax", logits, _axis_lookup(axis, dim), name)
+
+
+def log_softmax(logits, axis=None, name=None, dim=None):
+    """Computes log softmax activations: `logits - log(reduce_sum(exp(logits), axis))`.
+
+    Args:
+        logits: a non-empty floating Tensor.
+        axis: the dimension log-softmax is computed over (default -1, the last).
+        name: op name (default "LogSoftmax").
+        dim: TF1's deprecated alias of `axis`.
+
+    Returns:
+        A Tensor of the same type and shape as `logits`.
+
+    Example:
+        >>> log_softmax([[0.0, 0.0]])  # -> [[-0.693, -0.693]]
+    """
+    return _softmax_along("LogSoftmax", logits, _axis_lookup(axis, dim), name)
+
+
+# ----- BiasAdd -------------------------------------------------------------------------------
+_DATA_FORMATS = ("NHWC", "NCHW")
+
+
+def _channel_axis(ndims, data_format):
+    return 1 if data_format == "NCHW" else ndims - 1
+
+
+def _bias_add_infer(op):
+    value, bias = op.inputs
+    names = op.op_def.input_names
+    dt = shape_fns.check_same_dtype(op, names)
+    shape_fns.check_dtype_in(op, shape_fns.NUMERIC)
+    if bias.shape.ndims not in (None, 1):
+        raise shape_fns.shape_error(op, f"Shape must be rank 1 but is rank {bias.shape.ndims}")
+    if value.shape.ndims is None:
+        return [(dt, value.shape)]
+    if value.shape.ndims < 2:
+        raise shape_fns.shape_error(
+            op, f"Shape must be at least rank 2 but is rank {value.shape.ndims}")
+    dims = value.shape.as_list()
+    axis = _channel_axis(len(dims), op.attrs["data_format"])
+    c = bias.shape[0] if bias.shape.ndims == 1 else None
+    if dims[axis] is not None and c is not None and dims[axis] != c:
+        raise shape_fns.shape_error(op, f"Dimensions must be equal, but are {dims[axis]} and "
+                                        f"{c}")
+    if dims[axis] is None:
+        dims[axis] = c
+    return [(dt, TensorShape(dims))]
+
+
+@defop("BiasAdd", infer=_bias_add_infer, cost=CHEAP)
+def _bias_add(xp, value, bias, *, data_format):
+    axis = _channel_axis(value.ndim, data_format)
+    if value.shape[axis] != bias.shape[0]:
+        raise errors.InvalidArgumentError(
+            None, None, f"Must provide as many biases as the last dimension of the input "
+                        f"tensor: [{bias.shape[0]}] vs. [{','.join(map(str, value.shape))}]")
+    b = bias.reshape((-1,) + (1,) * (value.ndim - 1 - axis))
+    return value + b
+
+
+@_bias_add.gradient
+def _bias_add_grad(op, dy):
+    return [dy, apply_op("BiasAddGrad", dy, data_format=op.attrs["data_format"])]
+
+
+def _bias_add_grad_infer(op):
+    shape_fns.check_dtype_in(op, shape_fns.NUMERIC)
+    x = op.inputs[0]
+    if x.shape.ndims is None:
+        return [(x.dtype, TensorShape([None]))]
+    if x.shape.ndims < 2:
+        raise shape_fns.shape_error(
+            op, f"Shape must be at least rank 2 but is rank {x.shape.ndims}")
+    axis = _channel_axis(x.shape.ndims, op.attrs["data_format"])
+    return [(x.dtype, TensorShape([x.shape[axis]]))]
+
+
+@defop("BiasAddGrad", infer=_bias_add_grad_infer, cost=EXPENSIVE)
+def _bias_add_grad_kernel(xp, out_backprop, *, data_format):
+    axis = _channel_axis(out_backprop.ndim, data_format)
+    others = tuple(i for i in range(out_backprop.ndim) if i != axis)
+    x = _upcast_half(xp, out_backprop)
+    return xp.sum(x, axis=others).astype(out_backprop.dtype, copy=False)
+
+
+@_bias_add_grad_kernel.gradient
+def _bias_add_grad_grad(op, g):
+    # The adjoint of "sum all but the channel axis" is "broadcast along the channel axis".
+    x = op.inputs[0]
+    return [apply_op("BiasAdd", _zeros_like(x), g, data_format=op.attrs["data_format"])]
+
+
+def _check_data_format(data_format):
+    data_format = data_format or "NHWC"
+    if data_format not in _DATA_FORMATS:
+        raise ValueError(f"Value for attr 'data_format' of \"{data_format}\" is not in the list "
+                         f"of allowed values: \"NHWC\", \"NCHW\"")
+    return data_format
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """Adds `bias` to `value` along its channel dimension (the last, or 1 for "NCHW").
+
+    Args:
+        value: a Tensor of rank >= 2.
+        bias: a 1-D Tensor of the same type, as long as the channel dimension.
+        data_format: "NHWC" (default) or "NCHW".
+        name: op name (default "BiasAdd").
+
+    Returns:
+        A Tensor of the same type and shape as `value`.
+
+    Example:
+        >>> bias_add([[1.0, 2.0]], [10.0, 20.0])  # -> [[11., 22.]]
+    """
+    data_format = _check_data_format(data_format)
+    value = convert_to_tensor(value, name="input")
+    bias = convert_to_tensor(bias, dtype=value.dtype, name="bias")
+    return apply_op("BiasAdd", value, bias, name=name, data_format=data_format)
+
+
+# ----- L2Loss --------------------------------------------------------------------------------
+def _l2_loss_infer(op):
+    shape_fns.check_dtype_in(op, shape_fns.FLOATS)
+    return [(op.inputs[0].dtype, TensorShape([]))]
+
+
+@defop("L2Loss", infer=_l2_loss_infer, cost=EXPENSIVE)
+def _l2_loss(xp, t):
+    x = _upcast_half(xp, t)
+    return xp.asarray(xp.sum(x * x) / 2, dtype=t.dtype)
+
+
+@_l2_loss.gradient
+def _l2_loss_grad(op, dy):
+    return [op.inputs[0] * dy]
+
+
+def l2_loss(t, name=None):
+    """Computes half the squared L2 norm of a tensor without the sqrt: `sum(t ** 2) / 2`.
+
+    Args:
+        t: a floating Tensor.
+        name: op name (default "L2Loss").
+
+    Returns:
+        A scalar Tensor of the same type.
+
+    Example:
+        >>> l2_loss([3.0, 4.0])  # -> 12.5
+    """
+    t = convert_to_tensor(t, name="t")
+    return apply_op("L2Loss", t, name=name)
+
+
+# ----- SoftmaxCrossEntropyWithLogits ---------------------------------------------------------
+def _xent_infer(op):
+    features, labels = op.inputs
+    dt = shape_fns.check_same_dtype(op)
+    shape_fns.check_dtype_in(op, shape_fns.FLOATS)
+    for t in (features, labels):
+        if t.shape.ndims not in (None, 2):
+            raise shape_fns.shape_error(op, f"Shape must be rank 2 but is rank {t.shape.ndims}")
+    shape = _merge_shapes(op, features.shape, labels.shape)
+    if shape.ndims is None:
+        shape = TensorShape([None, None])
+    return [(dt, TensorShape([shape[0]])), (dt, shape)]
+
+
+def _log_probs(xp, x):
+    s = _shifted(xp, x)
+    return s - xp.log(xp.sum(xp.exp(s), axis=-1, keepdims=True))
+
+
+@defop("SoftmaxCrossEntropyWithLogits", infer=_xent_infer, cost=EXPENSIVE)
+def _softmax_xent(xp, features, labels):
+    dt = features.dtype
+    if features.size == 0:
+        return xp.zeros(features.shape[:1], dtype=dt), xp.zeros(features.shape, dtype=dt)
+    log_p = _log_probs(xp, _upcast_half(xp, features))
+    z = _upcast_half(xp, labels)
+    loss = -xp.sum(z * log_p, axis=-1)
+    backprop = xp.exp(log_p) - z
+    return loss.astype(dt, copy=False), backprop.astype(dt, copy=False)
+
+
+@_softmax_xent.gradient
+def _softmax_xent_grad(op, grad_loss, grad_grad):
+    logits = op.inputs[0]
+    g = _expand_last(grad_loss)
+    grad_logits = g * op.outputs[1]
+    grad_labels = g * -apply_op("LogSoftmax", logits)
+    if not _is_zero(grad_grad):
+        # backprop = softmax(logits) - labels: the softmax Jacobian, and -I for labels.
+        sm = apply_op("Softmax", logits)
+        grad_logits = grad_logits + (grad_grad - _reduce_sum_last(grad_grad * sm)) * sm
+        grad_labels = grad_labels - grad_grad
+    return [grad_logits, grad_labels]
+
+
+def _ensure_xent_args(name, sentinel, labels, logits):
+    if sentinel is not None:
+        raise ValueError(f"Only call `{name}` with named arguments (labels=..., logits=..., "
+                         f"...)")
+    if labels is None or logits is None:
+        raise ValueError("Both labels and logits must be provided.")
+
+
+def _flatten_outer(t, ndims):
+    """Reshapes a rank-`ndims` tensor to [-1, last dim] (static when the last dim is known)."""
+    last = t.shape[-1] if ndims else None
+    reshape = op_fn("reshape")
+    if last is not None:
+        return reshape(t, [-1, last])
+    return reshape(t, op_fn("stack")([-1, op_fn("shape")(t)[-1]]))
+
+
+def _xent_v2(labels, logits, axis, sc):
+    """The body of softmax_cross_entropy_with_logits_v2 inside the op scope `sc`."""
+    logits = convert_to_tensor(logits, name="logits")
+    labels = convert_to_tensor(labels, name="labels", preferred_dtype=logits.dtype)
+    if labels.dtype is not logits.dtype:
+        labels = op_fn("cast")(labels, logits.dtype)
+    shape = logits.shape
+    ndims = shape.ndims
+    if ndims == 2 and axis in (-1, 1):
+        with sc.final() as final:
+            loss, _ = apply_op("SoftmaxCrossEntropyWithLogits", logits, labels, name=final)
+        return loss
+    if ndims is None and axis != -1:
+        raise ValueError(f"softmax_cross_entropy_with_logits needs a known rank for "
+                         f"axis={axis}")
+    if ndims == 0:
+        raise shape_fns.shape_error(logits.op, "Shape must be at least rank 1 but is rank 0")
+    if ndims is not None and not -ndims <= axis < ndims:
+        raise errors.InvalidArgumentError(
+            None, None, f"`dim` must be in the range [{-ndims}, {ndims}) where {ndims} is the "
+                        f"number of dimensions in the input. Received: dim={axis}")
+    if ndims is not None and axis % ndims != ndims - 1:
+        logits = _swap_with_last(logits, axis % ndims)
+        labels = _swap_with_last(labels, axis % ndims)
+    out_shape = op_fn("shape")(logits)[:-1]
+    loss, _ = apply_op("SoftmaxCrossEntropyWithLogits", _flatten_outer(logits, ndims),
+                       _flatten_outer(labels, ndims))
+    with sc.final() as final:
+        loss = op_fn("reshape")(loss, out_shape, name=final)
+    if ndims is not None:
+        dims = logits.shape.as_list()[:-1]
+        loss.set_shape(dims)
+    return loss
+
+
+def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=None, dim=-1,
+                                         name=None, axis=None):
+    """Softmax cross entropy between `logits` and a probability distribution `labels`.
+
+    `-sum(labels * log_softmax(logits), axis)`, computed stably. Gradients flow into both
+    `logits` and `labels`.
+
+    Args:
+        _sentinel: must be unused: call with `labels=` and `logits=` keywords.
+        labels: a distribution over classes for each row (same shape as `logits`).
+        logits: unscaled log probabilities.
+        dim: the class dimension (default -1, the last).
+        name: name of the result (default "softmax_cross_entropy_with_logits").
+        axis: alias of `dim`.
+
+    Returns:
+        A Tensor with the shape of `logits` minus the class dimension.
+
+    Raises:
+        ValueError: positional arguments, or a missing `labels`/`logits`.
+
+    Example:
+        >>> loss = softmax_cross_entropy_with_logits_v2(labels=[[0., 1.]], logits=[[0., 0.]])
+        >>> # -> [0.693]
+    """
+    _ensure_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
+    axis = dim if axis is None else axis
+    with op_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as sc:
+        return _xent_v2(labels, logits, axis, sc)
+
+
+def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,
+                                      name=None, axis=None):
+    """TF1's softmax cross entropy: like `_v2`, but no gradient flows into `labels`.
+
+    Args:
+        _sentinel: must be unused: call with `labels=` and `logits=` keywords.
+        labels: a distribution over classes for each row (same shape as `logits`).
+        logits: unscaled log probabilities.
+        dim: the class dimension (default -1, the last).
+        name: name of the result (default "softmax_cross_entropy_with_logits_sg").
+        axis: alias of `dim`.
+
+    Returns:
+        A Tensor with the shape of `logits` minus the class dimension.
+
+    Raises:
+        ValueError: positional arguments, or a missing `labels`/`logits`.
+
+    Example:
+        >>> loss = softmax_cross_entropy_with_logits(labels=y, logits=scores)
+    """
+    _ensure_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
+    axis = dim if axis is None else axis
+    with op_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as sc:
+        labels = stop_gradient(convert_to_tensor(labels), name="labels_stop_gradient")
+        return _xent_v2(labels, logits, axis, sc)
+
+
+# ----- SparseSoftmaxCrossEntropyWithLogits ---------------------------------------------------
+def _sparse_xent_infer(op):
+    features, labels = op.inputs
+    shape_fns.check_dtype_in(op, shape_fns.FLOATS, 0)
+    shape_fns.check_dtype_in(op, _INDEX_TYPES, 1)
+    if features.shape.ndims not in (None, 2):
+        raise shape_fns.shape_error(op,
+                                    f"Shape must be rank 2 but is rank {features.shape.ndims}")
+    if labels.shape.ndims not in (None, 1):
+        raise shape_fns.shape_error(op, f"Shape must be rank 1 but is rank {labels.shape.ndims}")
+    batch = features.shape[0] if features.shape.ndims == 2 else None
+    b2 = labels.shape[0] if labels.shape.ndims == 1 else None
+    if batch is not None and b2 is not None and batch != b2:
+        raise shape_fns.shape_error(op, f"Dimensions must be equal, but are {batch} and {b2}")
+    batch = batch if batch is not None else b2
+    classes = features.shape[1] if features.shape.ndims == 2 else None
+    return [(features.dtype, TensorShape([batch])),
+            (features.dtype, TensorShape([batch, classes]))]
+
+
+@defop("SparseSoftmaxCrossEntropyWithLogits", infer=_sparse_xent_infer, cost=EXPENSIVE)
+def _sparse_softmax_xent(xp, features, labels):
+    dt = features.dtype
+    batch, classes = features.shape
+    if labels.shape[0] != batch:
+        raise errors.InvalidArgumentError(
+            None, None, f"logits and labels must have the same first dimension, got logits "
+                        f"shape [{batch},{classes}] and labels shape [{labels.shape[0]}]")
+    bad = (labels < 0) | (labels >= classes)
+    if batch and bool(bad.any()):
+        first = int(xp.argmax(bad))
+        values = " ".join(str(v) for v in labels.tolist())
+        raise errors.InvalidArgumentError(
+            None, None, f"Received a label value of {int(labels[first])} which is outside the "
+                        f"valid range of [0, {classes}).  Label values: {values}")
+    if batch == 0:
+        return xp.zeros((0,), dtype=dt), xp.zeros((0, classes), dtype=dt)
+    log_p = _log_probs(xp, _upcast_half(xp, features))
+    index = labels.reshape(-1, 1).astype(xp.int64)
+    loss = -xp.take_along_axis(log_p, index, axis=1)[:, 0]
+    onehot = xp.arange(classes) == index
+    backprop = xp.exp(log_p) - onehot
+    return loss.astype(dt, copy=False), backprop.astype(dt, copy=False)
+
+
+@_sparse_softmax_xent.gradient
+def _sparse_softmax_xent_grad(op, grad_loss, grad_grad):
+    logits = op.inputs[0]
+    grad = _expand_last(grad_loss) * op.outputs[1]
+    if not _is_zero(grad_grad):
+        sm = apply_op("Softmax", logits)
+        grad = grad + (grad_grad - _reduce_sum_last(grad_grad * sm)) * sm
+    return [grad, None]
+
+
+def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
+                                             name=None):
+    """Softmax cross entropy between `logits` and integer class indices `labels`.
+
+    Args:
+        _sentinel: must be unused: call with `labels=` and `logits=` keywords.
+        labels: int32/int64 Tensor of shape `logits.shape[:-1]`, each in `[0, num_classes)`;
+            a value outside raises InvalidArgumentError when the op runs.
+        logits: unscaled log probabilities, `[..., num_classes]`, a floating type.
+        name: op name (default "SparseSoftmaxCrossEntropyWithLogits").
+
+    Returns:
+        A Tensor of the shape of `labels` and the type of `logits`.
+
+    Raises:
+        ValueError: positional arguments, scalar logits, or a rank/shape mismatch.
+
+    Example:
+        >>> loss = sparse_softmax_cross_entropy_with_logits(labels=[1], logits=[[0., 0.]])
+        >>> # -> [0.693]
+    """
+    _ensure_xent_args("sparse_softmax_cross_entropy_with_logits", _sentinel, labels, logits)
+    with op_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]):
+        labels = convert_to_tensor(labels)
+        logits = convert_to_tensor(logits)
+        lshape, xshape = labels.shape, logits.shape
+        if xshape.ndims == 0:
+            raise ValueError(f"Logits cannot be scalars - received shape {xshape}.")
+        if xshape.ndims is not None and lshape.ndims is not None and \
+                lshape.ndims != xshape.ndims - 1:
+            raise ValueError(f"Rank mismatch: Rank of labels (received {lshape.ndims}) should "
+                             f"equal rank of logits minus 1 (received {xshape.ndims}).")
+        if lshape.is_fully_defined() and xshape.ndims is not None and \
+                xshape[:-1].is_fully_defined() and lshape != xshape[:-1]:
+            raise ValueError(f"Shape mismatch: The shape of labels (received {lshape}) should "
+                             f"equal the shape of logits except for the last dimension "
+                             f"(received {xshape}).")
+        if xshape.ndims == 2:
+            loss, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits", logits, labels,
+                               name=name)
+            return loss
+        labels_shape = op_fn("shape")(labels)
+        flat_labels = op_fn("reshape")(labels, [-1])
+        loss, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits",
+                           _flatten_outer(logits, xshape.ndims), flat_labels, name=name)
+        loss = op_fn("reshape")(loss, labels_shape)
+        if lshape.ndims is not None:
+            loss.set_shape(lshape if xshape.ndims is None else lshape.merge_with(xshape[:-1]))
+        return loss
+
+
+# ----- sigmoid cross entropy (composite) -----------------------------------------------------
+def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
+    """Sigmoid cross entropy: `max(x, 0) - x * z + log(1 + exp(-|x|))` for x=logits, z=labels.
+
+    Stable for large |logits|; each element is an independent binary classification.
+
+    Args:
+        _sentinel: must be unused: call with `labels=` and `logits=` keywords.
+        labels: a Tensor of the type and shape of `logits`, values in [0, 1].
+        logits: a floating Tensor.
+        name: name of the result (default "logistic_loss").
+
+    Returns:
+        A Tensor of the shape of `logits`: the elementwise logistic losses.
+
+    Raises:
+        ValueError: positional arguments, missing arguments, or different shapes.
+
+    Example:
+        >>> sigmoid_cross_entropy_with_logits(labels=[1.0], logits=[0.0])  # -> [0.693]
+    """
+    _ensure_xent_args("sigmoid_cross_entropy_with_logits", _sentinel, labels, logits)
+    with op_scope(name, "logistic_loss", [logits, labels]) as sc:
+        logits = convert_to_tensor(logits, name="logits")
+        labels = convert_to_tensor(labels, name="labels", preferred_dtype=logits.dtype)
+        try:
+            labels.shape.merge_with(logits.shape)
+        except ValueError:
+            raise ValueError(f"logits and labels must have the same shape ({logits.shape} vs "
+                             f"{labels.shape})") from None
+        zeros = _zeros_like(logits)
+        cond = op_fn("greater_equal")(logits, zeros)
+        where = op_fn("where")
+        relu_logits = where(cond, logits, zeros)
+        neg_abs_logits = where(cond, -logits, logits)
+        linear = relu_logits - logits * labels
+        log_term = op_fn("log1p")(op_fn("exp")(neg_abs_logits))
+        with sc.final() as final:
+            return op_fn("add")(linear, log_term, name=final)
+
+
+# ----- dropout (composite) -------------------------------------------------------------------
+def _noise_shape(x, noise_shape):
+    if noise_shape is None:
+        if x.shape.is_fully_defined():
+            return x.shape.as_list()
+        return op_fn("shape")(x)
+    if isinstance(noise_shape, Tensor):
+        return noise_shape
+    try:
+        ns = TensorShape(noise_shape)
+    except (TypeError, ValueError):
+        return noise_shape
+    if x.shape.ndims is not None and ns.ndims == x.shape.ndims:
+        dims = [d if d is not None else xd for d, xd in zip(ns.as_list(), x.shape.as_list())]
+        if all(d is not None for d in dims):
+            return dims
+    return noise_shape
+
+
+def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
+    """Keeps each element of `x` with probability `keep_prob`, scaled by `1 / keep_prob`;
+    zeroes the rest (so the expected sum is unchanged).
+
+    Built from `random_uniform`, `floor` and multiplication: `x / keep_prob *
+    floor(keep_prob + uniform[0, 1))`.
+
+    Args:
+        x: a floating Tensor.
+        keep_prob: probability of keeping each element (TF1); give this or `rate`.
+        noise_shape: shape of the keep/drop mask, broadcast against `x` (e.g. `[n, 1]` keeps
+            or drops whole rows); default: the shape of `x`.
+        seed: op-level seed for the mask (see `set_random_seed`).
+        name: name scope (default "dropout").
+        rate: probability of dropping each element, `1 - keep_prob`.
+
+    Returns:
+        A Tensor of the shape and type of `x`.
+
+    Raises:
+        ValueError: both or neither of `keep_prob` and `rate`, a rate outside [0, 1), or a
+            non-floating `x`.
+
+    Example:
+        >>> h = dropout(relu(z), keep_prob=0.5)
+    """
+    try:
+        keep = 1. - keep_prob if keep_prob is not None else None
+    except TypeError:
+        raise ValueError(f"keep_prob must be a floating point number or Tensor (got "
+                         f"{keep_prob!r})") from None
+    if keep is not None and rate is not None:
+        raise ValueError("Cannot specify both 'keep_prob' and 'rate'")
+    rate = rate if rate is not None else keep
+    if rate is None:
+        raise ValueError("You must provide a rate to dropout.")
+    with op_scope(name, "dropout", [x]):
+        x = convert_to_tensor(x, name="x")
+        if not x.dtype.is_floating:
+            raise ValueError(f"x has to be a floating point tensor since it's going to be "
+                             f"scaled. Got a {x.dtype} tensor instead.")
+        if isinstance(rate, numbers.Real) and not 0 <= rate < 1:
+            raise ValueError(f"rate must be a scalar tensor or a float in the range [0, 1), "
+                             f"got {rate:g}")
+        if isinstance(rate, numbers.Real) and rate == 0:
+            return x
+        rate = convert_to_tensor(rate, dtype=x.dtype, name="rate")
+        rate.shape.assert_is_compatible_with(TensorShape([]))
+        static = shape_fns.constant_value(rate)
+        if static is not None and static == 0:
+            return x
+        keep_prob_t = 1 - rate
+        uniform = random_ops.random_uniform(_noise_shape(x, noise_shape), seed=seed,
+                                            dtype=x.dtype)
+        # keep_prob + U[0, 1) lies in [keep_prob, 1 + keep_prob): its floor is 1 with
+        # probability keep_prob, else 0.
+        binary = op_fn("floor")(keep_prob_t + uniform)
+        ret = x / keep_prob_t * binary  # TF names the result "dropout/mul", not "dropout"
+        ret.set_shape(x.shape)
+        return ret
+
+
+__all__ = ["relu", "relu6", "elu", "softplus", "softmax", "log_softmax", "bias_add",
+           "l2_loss", "dropout", "softmax_cross_entropy_with_logits",
+           "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits",
+           "sigmoid_cross_entropy_with_logits"]

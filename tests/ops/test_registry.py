@@ -1,0 +1,104 @@
+"""Every registered op is complete: inference, a kernel, a gradient decision, a cost hint,
+and a numpy-oracle row in some `tests/ops/test_*.py` CASES table (or a named reason why
+another test covers it)."""
+
+import importlib
+import pkgutil
+
+import flowexec as tf
+import tests.ops as ops_tests
+from flowexec.framework import registry
+from flowexec.framework.registry import NOT_DIFFERENTIABLE
+from tests.ops import harness
+
+# Ops whose behaviour is checked outside the oracle tables, and where.
+COVERED_ELSEWHERE = {
+    "Placeholder": "tests/runtime/test_session.py (feeds, unfed placeholder errors)",
+    "NoOp": "tests/runtime/test_session.py and variables tests (group, initializers)",
+    "VariableV2": "tests/test_variables.py",
+    "Assign": "tests/test_variables.py",
+    "AssignAdd": "tests/test_variables.py",
+    "AssignSub": "tests/test_variables.py",
+    "IsVariableInitialized": "tests/test_variables.py",
+    "ApplyGradientDescent": "tests/train/test_optimizers.py",
+    "ApplyMomentum": "tests/train/test_optimizers.py",
+    "ApplyAdam": "tests/train/test_optimizers.py",
+    "ApplyRMSProp": "tests/train/test_optimizers.py",
+    "ApplyCenteredRMSProp": "tests/train/test_optimizers.py",
+    "ApplyAdagrad": "tests/train/test_optimizers.py",
+    "RandomStandardNormal": "tests/ops/test_random.py (statistics, seeds)",
+    "RandomUniform": "tests/ops/test_random.py",
+    "RandomUniformInt": "tests/ops/test_random.py",
+    "TruncatedNormal": "tests/ops/test_random.py",
+    "RandomShuffle": "tests/ops/test_random.py",
+    "Multinomial": "tests/ops/test_random.py",
+    "ScalarSummary": "tests/test_summary.py",
+    "HistogramSummary": "tests/test_summary.py",
+    "MergeSummary": "tests/test_summary.py",
+}
+
+
+def _project_ops():
+    """Registered ops defined inside the flowexec package (test-only ops excluded)."""
+    return {name: od for name, od in registry.registered_ops().items()
+            if od.defined_at.startswith("flowexec")}
+
+
+def _all_cases():
+    cases = []
+    for info in pkgutil.iter_modules(ops_tests.__path__):
+        if info.name.startswith("test_") and info.name != "test_registry":
+            mod = importlib.import_module(f"tests.ops.{info.name}")
+            cases.extend(getattr(mod, "CASES", []))
+    return cases
+
+
+def test_every_op_has_inference_kernel_gradient_decision_and_cost():
+    missing = []
+    for name, od in sorted(_project_ops().items()):
+        if not callable(od.infer):
+            missing.append(f"{name}: no shape/dtype inference")
+        if not callable(od.kernel):
+            missing.append(f"{name}: no kernel")
+        if od.grad_fn is None:
+            missing.append(f"{name}: no gradient and not declared not differentiable")
+        elif od.grad_fn is not NOT_DIFFERENTIABLE and not callable(od.grad_fn):
+            missing.append(f"{name}: gradient is not callable")
+        if not (callable(od.cost) or od.cost in (registry.CHEAP, registry.EXPENSIVE)):
+            missing.append(f"{name}: unknown cost hint {od.cost!r}")
+    assert not missing, "\n".join(missing)
+
+
+def test_every_op_has_an_oracle_row():
+    covered = set()
+    for case in _all_cases():
+        xs = case.arrays()
+        g = tf.Graph()
+        with g.as_default():
+            outs = case.build(*[tf.placeholder(tf.as_dtype(x.dtype), x.shape) for x in xs])
+            outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+            float_outs = [o for o in outs if o.dtype.is_floating]
+            if case.grad and float_outs:
+                loss = tf.add_n([tf.reduce_sum(o) for o in float_outs])
+                params = [t for t in g.get_operations() if t.type == "Placeholder"]
+                tf.gradients(loss, [p.outputs[0] for p in params
+                                    if p.outputs[0].dtype.is_floating])
+        covered.update(op.type for op in g.get_operations())
+    covered |= harness.COVERED_OP_TYPES
+    uncovered = sorted(set(_project_ops()) - covered - set(COVERED_ELSEWHERE))
+    assert not uncovered, f"ops without a numpy-oracle row: {uncovered}"
+
+
+def test_covered_elsewhere_names_real_ops():
+    stale = sorted(set(COVERED_ELSEWHERE) - set(_project_ops()))
+    # Summary ops register when flowexec.summary is imported.
+    import flowexec.summary  # noqa: F401
+    stale = sorted(set(COVERED_ELSEWHERE) - set(_project_ops()))
+    assert not stale, f"exemptions for ops that do not exist: {stale}"
+
+
+def test_duplicate_registration_names_first_definition():
+    import pytest
+
+    with pytest.raises(ValueError, match="already registered at flowexec"):
+        registry.defop("Const", infer=lambda op: [])(lambda xp: None)

@@ -258,6 +258,143 @@ def softplus(features, name=None):
     return apply_op("Softplus", features, name=name)
 
 
+# ----- LeakyRelu -----------------------------------------------------------------------------
+def _leaky_grad_infer(op):
+    shape_fns.check_dtype_in(op, shape_fns.FLOATS)
+    return _grad_infer(op)
+
+
+@defop("LeakyRelu", infer=_float_unary, cost=CHEAP)
+def _leaky_relu(xp, features, *, alpha):
+    return xp.where(features > 0, features, features * alpha)
+
+
+@_leaky_relu.gradient
+def _leaky_relu_grad(op, dy):
+    return [apply_op("LeakyReluGrad", dy, op.inputs[0], alpha=op.attrs["alpha"])]
+
+
+@defop("LeakyReluGrad", infer=_leaky_grad_infer, cost=CHEAP)
+def _leaky_relu_grad_kernel(xp, gradients, features, *, alpha):
+    return xp.where(features > 0, gradients, gradients * alpha)
+
+
+@_leaky_relu_grad_kernel.gradient
+def _leaky_relu_grad_grad(op, g):
+    x = op.inputs[1]
+    return [apply_op("LeakyReluGrad", g, x, alpha=op.attrs["alpha"]), _zeros_like(x)]
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    """Computes leaky rectified linear: `features` if positive, else `alpha * features`.
+
+    Args:
+        features: a Tensor; integer inputs are cast to float32, as in TF.
+        alpha: slope for negative inputs.
+        name: op name (default "LeakyRelu").
+
+    Returns:
+        A floating Tensor of the shape of `features`.
+
+    Example:
+        >>> leaky_relu([-1.0, 2.0], alpha=0.1)  # -> [-0.1, 2.]
+    """
+    features = convert_to_tensor(features, name="features")
+    if features.dtype.is_integer:
+        features = op_fn("cast")(features, dtypes.float32)
+    return apply_op("LeakyRelu", features, name=name, alpha=float(alpha))
+
+
+# ----- Selu ----------------------------------------------------------------------------------
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_ALPHA = 1.6732632423543772848170429916717
+
+
+@defop("Selu", infer=_float_unary, cost=CHEAP)
+def _selu(xp, features):
+    neg = xp.expm1(xp.minimum(features, _zero(features))) * _SELU_ALPHA
+    return xp.where(features > 0, features, neg) * _SELU_SCALE
+
+
+@_selu.gradient
+def _selu_grad(op, dy):
+    return [apply_op("SeluGrad", dy, op.outputs[0])]
+
+
+@defop("SeluGrad", infer=_float_grad_infer, cost=CHEAP)
+def _selu_grad_kernel(xp, gradients, outputs):
+    return xp.where(outputs < 0, gradients * (outputs + _SELU_SCALE * _SELU_ALPHA),
+                    gradients * _SELU_SCALE)
+
+
+@_selu_grad_kernel.gradient
+def _selu_grad_grad(op, g):
+    gradients, outputs = op.inputs
+    zeros = _zeros_like(outputs)
+    return [apply_op("SeluGrad", g, outputs),
+            op_fn("where")(outputs < zeros, g * gradients, zeros)]
+
+
+def selu(features, name=None):
+    """Computes scaled exponential linear: `scale * (features if > 0 else alpha * (exp(features)
+    - 1))` with the self-normalizing constants of Klambauer et al. (2017).
+
+    Args:
+        features: a floating Tensor.
+        name: op name (default "Selu").
+
+    Returns:
+        A Tensor of the same type and shape.
+
+    Example:
+        >>> selu([-1.0, 1.0])  # -> [-1.111, 1.051]
+    """
+    features = convert_to_tensor(features, name="features")
+    return apply_op("Selu", features, name=name)
+
+
+# ----- Softsign ------------------------------------------------------------------------------
+@defop("Softsign", infer=_float_unary, cost=CHEAP)
+def _softsign(xp, features):
+    return features / (xp.abs(features) + 1)
+
+
+@_softsign.gradient
+def _softsign_grad(op, dy):
+    return [apply_op("SoftsignGrad", dy, op.inputs[0])]
+
+
+@defop("SoftsignGrad", infer=_float_grad_infer, cost=CHEAP)
+def _softsign_grad_kernel(xp, gradients, features):
+    d = xp.abs(features) + 1
+    return gradients / (d * d)
+
+
+@_softsign_grad_kernel.gradient
+def _softsign_grad_grad(op, g):
+    dy, x = op.inputs
+    d = op_fn("abs")(x) + 1
+    d2x = g * dy * -2 * op_fn("sign")(x) / (d * d * d)
+    return [apply_op("SoftsignGrad", g, x), d2x]
+
+
+def softsign(features, name=None):
+    """Computes softsign: `features / (abs(features) + 1)`.
+
+    Args:
+        features: a floating Tensor.
+        name: op name (default "Softsign").
+
+    Returns:
+        A Tensor of the same type and shape.
+
+    Example:
+        >>> softsign([-1.0, 3.0])  # -> [-0.5, 0.75]
+    """
+    features = convert_to_tensor(features, name="features")
+    return apply_op("Softsign", features, name=name)
+
+
 # ----- Softmax / LogSoftmax ------------------------------------------------------------------
 def _softmax_infer(op):
     shape_fns.check_dtype_in(op, shape_fns.FLOATS)
@@ -324,6 +461,8 @@ def _swap_with_last(t, axis):
 def _softmax_along(op_type, logits, axis, name):
     logits = convert_to_tensor(logits, name="logits")
     ndims = logits.shape.ndims
+    if isinstance(axis, numbers.Integral) and axis == -1:
+        return apply_op(op_type, logits, name=name)
     if isinstance(axis, numbers.Integral) and ndims is not None:
         if not -ndims <= axis < ndims:
             raise errors.InvalidArgumentError(
@@ -332,8 +471,6 @@ def _softmax_along(op_type, logits, axis, name):
         if axis % ndims == ndims - 1:
             return apply_op(op_type, logits, name=name)
         axis %= ndims
-    elif axis == -1:
-        return apply_op(op_type, logits, name=name)
     elif axis < 0:
         raise ValueError(f"A negative `dim` other than -1 needs a known rank; got dim={axis} "
                          f"for a tensor of unknown rank")
@@ -825,6 +962,43 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
             return op_fn("add")(linear, log_term, name=final)
 
 
+def weighted_cross_entropy_with_logits(targets=None, logits=None, pos_weight=None,
+                                       name=None):
+    """Sigmoid cross entropy with positive examples weighted by `pos_weight`:
+    `targets * -log(sigmoid(logits)) * pos_weight + (1 - targets) * -log(1 - sigmoid(logits))`.
+
+    Args:
+        targets: a Tensor of the type and shape of `logits`.
+        logits: a floating Tensor.
+        pos_weight: coefficient of the positive examples' loss.
+        name: name of the result (default "logistic_loss").
+
+    Returns:
+        A Tensor of the shape of `logits`.
+
+    Raises:
+        ValueError: `logits` and `targets` have different shapes.
+
+    Example:
+        >>> weighted_cross_entropy_with_logits(targets=[1.], logits=[0.], pos_weight=2.)
+        >>> # -> [1.386]
+    """
+    with op_scope(name, "logistic_loss", [logits, targets]) as sc:
+        logits = convert_to_tensor(logits, name="logits")
+        targets = convert_to_tensor(targets, name="targets", preferred_dtype=logits.dtype)
+        try:
+            targets.shape.merge_with(logits.shape)
+        except ValueError:
+            raise ValueError(f"logits and targets must have the same shape ({logits.shape} vs "
+                             f"{targets.shape})") from None
+        pos_weight = convert_to_tensor(pos_weight, dtype=logits.dtype, name="pos_weight")
+        log_weight = 1 + (pos_weight - 1) * targets
+        softplus_neg = op_fn("log1p")(op_fn("exp")(-op_fn("abs")(logits))) + relu(-logits)
+        linear = (1 - targets) * logits
+        with sc.final() as final:
+            return op_fn("add")(linear, log_weight * softplus_neg, name=final)
+
+
 # ----- dropout (composite) -------------------------------------------------------------------
 def _noise_shape(x, noise_shape):
     if noise_shape is None:
@@ -842,6 +1016,13 @@ def _noise_shape(x, noise_shape):
         if all(d is not None for d in dims):
             return dims
     return noise_shape
+
+
+def _floor(t):
+    from flowexec.ops import math_ops
+
+    floor = getattr(math_ops, "floor", None)
+    return floor(t) if floor is not None else t // 1  # FloorDiv by 1 is floor for floats
 
 
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
@@ -900,13 +1081,243 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
                                             dtype=x.dtype)
         # keep_prob + U[0, 1) lies in [keep_prob, 1 + keep_prob): its floor is 1 with
         # probability keep_prob, else 0.
-        binary = op_fn("floor")(keep_prob_t + uniform)
+        binary = _floor(keep_prob_t + uniform)
         ret = x / keep_prob_t * binary  # TF names the result "dropout/mul", not "dropout"
         ret.set_shape(x.shape)
         return ret
 
 
-__all__ = ["relu", "relu6", "elu", "softplus", "softmax", "log_softmax", "bias_add",
-           "l2_loss", "dropout", "softmax_cross_entropy_with_logits",
+# ----- InTopK --------------------------------------------------------------------------------
+def _in_top_k_infer(op):
+    predictions, targets, k = op.inputs
+    shape_fns.check_dtype_in(op, (dtypes.float32,), 0)
+    shape_fns.check_dtype_in(op, _INDEX_TYPES, 1)
+    if k.dtype is not targets.dtype:
+        raise TypeError(f"Input 'k' of 'InTopKV2' Op has type {k.dtype.name} that does not "
+                        f"match type {targets.dtype.name} of argument 'targets'.")
+    if predictions.shape.ndims not in (None, 2):
+        raise shape_fns.shape_error(
+            op, f"Shape must be rank 2 but is rank {predictions.shape.ndims}")
+    if targets.shape.ndims not in (None, 1):
+        raise shape_fns.shape_error(op, f"Shape must be rank 1 but is rank {targets.shape.ndims}")
+    batch = predictions.shape[0] if predictions.shape.ndims == 2 else None
+    b2 = targets.shape[0] if targets.shape.ndims == 1 else None
+    if batch is not None and b2 is not None and batch != b2:
+        raise shape_fns.shape_error(op, f"Dimensions must be equal, but are {batch} and {b2}")
+    return [(dtypes.bool, TensorShape([batch if batch is not None else b2]))]
+
+
+@defop("InTopKV2", infer=_in_top_k_infer, cost=EXPENSIVE)
+def _in_top_k(xp, predictions, targets, k):
+    batch, classes = predictions.shape
+    if targets.shape[0] != batch:
+        raise errors.InvalidArgumentError(
+            None, None, f"First dimension of predictions {batch} must match length of targets "
+                        f"{targets.shape[0]}")
+    valid = (targets >= 0) & (targets < classes)
+    index = xp.where(valid, targets, 0).astype(xp.int64).reshape(-1, 1)
+    target_pred = xp.take_along_axis(predictions, index, axis=1)
+    more_probable = xp.sum(predictions > target_pred, axis=1)
+    # TF: a row with a non-finite prediction, or an invalid target, is never "in top k".
+    finite = xp.all(xp.isfinite(predictions), axis=1)
+    return valid & finite & (more_probable < int(k))
+
+
+_in_top_k.not_differentiable()
+
+
+def in_top_k(predictions, targets, k, name=None):
+    """Says whether each target is among the `k` largest predictions of its row.
+
+    Ties count in the target's favour (only strictly larger predictions outrank it); a row
+    with a non-finite prediction or an out-of-range target gives False.
+
+    Args:
+        predictions: float32 Tensor `[batch_size, classes]`.
+        targets: int32/int64 Tensor `[batch_size]` of class ids.
+        k: number of top elements to look at.
+        name: name scope and op name (default: op "in_top_k/InTopKV2").
+
+    Returns:
+        A bool Tensor `[batch_size]`.
+
+    Example:
+        >>> in_top_k([[0.1, 0.9, 0.0]], [0], 2)  # -> [True]
+    """
+    with op_scope(name, "in_top_k", [predictions, targets]):
+        predictions = convert_to_tensor(predictions, name="predictions")
+        targets = convert_to_tensor(targets, name="targets")
+        k = convert_to_tensor(k, dtype=targets.dtype, name="k")
+        return apply_op("InTopKV2", predictions, targets, k, name=name)
+
+
+# ----- layers and normalization (composites) -------------------------------------------------
+def xw_plus_b(x, weights, biases, name=None):
+    """Computes `matmul(x, weights) + biases` (a dense layer before its activation).
+
+    Args:
+        x: 2-D Tensor `[batch, in_units]`.
+        weights: 2-D Tensor `[in_units, out_units]`.
+        biases: 1-D Tensor `[out_units]`.
+        name: name of the result (default "xw_plus_b").
+
+    Returns:
+        A 2-D Tensor `[batch, out_units]`.
+
+    Example:
+        >>> logits = xw_plus_b(images, w, b)
+    """
+    with op_scope(name, "xw_plus_b", [x, weights, biases]) as sc:
+        x = convert_to_tensor(x, name="x")
+        weights = convert_to_tensor(weights, name="weights")
+        biases = convert_to_tensor(biases, name="biases")
+        mm = op_fn("matmul")(x, weights)
+        with sc.final() as final:
+            return bias_add(mm, biases, name=final)
+
+
+def relu_layer(x, weights, biases, name=None):
+    """Computes `relu(matmul(x, weights) + biases)`.
+
+    Args:
+        x: 2-D Tensor `[batch, in_units]`.
+        weights: 2-D Tensor `[in_units, out_units]`.
+        biases: 1-D Tensor `[out_units]`.
+        name: name of the result (default "relu_layer").
+
+    Returns:
+        A 2-D Tensor `[batch, out_units]`.
+
+    Example:
+        >>> hidden = relu_layer(images, w, b)
+    """
+    with op_scope(name, "relu_layer", [x, weights, biases]) as sc:
+        x = convert_to_tensor(x, name="x")
+        weights = convert_to_tensor(weights, name="weights")
+        biases = convert_to_tensor(biases, name="biases")
+        xw_plus_b_ = bias_add(op_fn("matmul")(x, weights), biases)
+        with sc.final() as final:
+            return relu(xw_plus_b_, name=final)
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+    """Normalizes along `axis` by the L2 norm: `x / sqrt(max(sum(x ** 2, axis), epsilon))`.
+
+    Args:
+        x: a floating Tensor.
+        axis: dimension(s) to normalize over (default: all).
+        epsilon: lower bound of the squared norm, which keeps zero vectors finite.
+        name: name of the result (default "l2_normalize").
+        dim: TF1's deprecated alias of `axis`.
+
+    Returns:
+        A Tensor of the shape and type of `x`.
+
+    Example:
+        >>> l2_normalize([3.0, 4.0])  # -> [0.6, 0.8]
+    """
+    if axis is not None and dim is not None:
+        raise ValueError("Cannot specify both 'axis' and 'dim'")
+    axis = dim if axis is None else axis
+    with op_scope(name, "l2_normalize", [x]) as sc:
+        x = convert_to_tensor(x, name="x")
+        square_sum = op_fn("reduce_sum")(op_fn("square")(x), axis, keepdims=True)
+        inv_norm = op_fn("rsqrt")(op_fn("maximum")(square_sum,
+                                                   convert_to_tensor(epsilon, x.dtype)))
+        with sc.final() as final:
+            return op_fn("multiply")(x, inv_norm, name=final)
+
+
+def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
+    """Mean and variance of `x` over `axes` (float16 is computed in float32).
+
+    Args:
+        x: a floating Tensor.
+        axes: list of dimensions to reduce over.
+        shift: unused, as in TF1.
+        name: name scope (default "moments").
+        keep_dims: keep the reduced dimensions with length 1 (TF1 name).
+        keepdims: alias of `keep_dims`.
+
+    Returns:
+        Two Tensors: `(mean, variance)`.
+
+    Example:
+        >>> mean, var = moments(images, axes=[0])
+    """
+    del shift
+    if keepdims is not None and keep_dims is not None:
+        raise ValueError("Cannot specify both 'keep_dims' and 'keepdims'")
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    with op_scope(name, "moments", [x, axes]):
+        x = convert_to_tensor(x, name="x")
+        y = op_fn("cast")(x, dtypes.float32) if x.dtype is dtypes.float16 else x
+        mean_fn = op_fn("reduce_mean")
+        mean = mean_fn(y, axes, keepdims=True, name="mean")
+        variance = mean_fn(op_fn("square")(y - stop_gradient(mean)), axes, keepdims=True,
+                           name="variance")
+        if not keep:
+            squeeze = op_fn("squeeze")
+            mean, variance = squeeze(mean, axes), squeeze(variance, axes)
+        if x.dtype is dtypes.float16:
+            cast = op_fn("cast")
+            mean, variance = cast(mean, x.dtype), cast(variance, x.dtype)
+        return mean, variance
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """Normalizes `x` by `mean` and `variance`, then scales and shifts it:
+    `scale * (x - mean) / sqrt(variance + variance_epsilon) + offset`.
+
+    Args:
+        x: input Tensor.
+        mean: mean Tensor (broadcastable to `x`).
+        variance: variance Tensor (broadcastable to `x`).
+        offset: shift (beta) Tensor, or None.
+        scale: scale (gamma) Tensor, or None.
+        variance_epsilon: small float added to the variance.
+        name: name scope (default "batchnorm").
+
+    Returns:
+        The normalized, scaled, shifted Tensor.
+
+    Example:
+        >>> mean, var = moments(h, axes=[0])
+        >>> h = batch_normalization(h, mean, var, beta, gamma, 1e-3)
+    """
+    with op_scope(name, "batchnorm", [x, mean, variance, scale, offset]):
+        x = convert_to_tensor(x, name="x")
+        inv = op_fn("rsqrt")(variance + variance_epsilon)
+        if scale is not None:
+            inv = inv * scale
+        inv = op_fn("cast")(inv, x.dtype)
+        shift = offset - mean * inv if offset is not None else -mean * inv
+        return x * inv + op_fn("cast")(shift, x.dtype)
+
+
+def zero_fraction(value, name=None):
+    """The fraction of zeros in `value`, as a float32 scalar (e.g. to monitor ReLU sparsity).
+
+    Args:
+        value: a numeric Tensor.
+        name: name scope (default "zero_fraction").
+
+    Returns:
+        A float32 scalar Tensor.
+
+    Example:
+        >>> zero_fraction([0.0, 1.0, 0.0, 2.0])  # -> 0.5
+    """
+    with op_scope(name, "zero_fraction", [value]):
+        value = convert_to_tensor(value, name="value")
+        zero = convert_to_tensor(0, dtype=value.dtype, name="zero")
+        is_zero = op_fn("cast")(op_fn("equal")(value, zero), dtypes.float32)
+        return op_fn("reduce_mean")(is_zero, name="fraction")
+
+
+__all__ = ["relu", "relu6", "elu", "selu", "softplus", "softsign", "leaky_relu", "softmax",
+           "log_softmax", "bias_add", "l2_loss", "dropout", "softmax_cross_entropy_with_logits",
            "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits",
-           "sigmoid_cross_entropy_with_logits"]
+           "sigmoid_cross_entropy_with_logits", "weighted_cross_entropy_with_logits",
+           "in_top_k", "xw_plus_b", "relu_layer", "l2_normalize", "moments",
+           "batch_normalization", "zero_fraction"]

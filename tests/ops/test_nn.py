@@ -119,6 +119,26 @@ CASES = [
            [np.array([-1000., -50., 0., 50., 1000.], np.float32)], grad=False, rtol=1e-6),
     OpCase("softplus_f16", tf.nn.softplus, np_softplus,
            inputs(normal(5, dtype=np.float16)), grad=False, atol=2e-3, rtol=2e-3),
+    OpCase("leaky_relu_f32", lambda x: tf.nn.leaky_relu(x, alpha=0.1),
+           lambda x: np.where(x > 0, x, 0.1 * x).astype(x.dtype),
+           inputs(away(-3, 3, [0], (3, 4), np.float32))),
+    OpCase("leaky_relu_f64", tf.nn.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x),
+           inputs(away(-3, 3, [0], (6,)))),
+    OpCase("leaky_relu_int_input_is_cast", tf.nn.leaky_relu,
+           lambda x: np.where(x > 0, x, 0.2 * x).astype(np.float32),
+           [np.array([-5, 0, 3], np.int32)]),
+    OpCase("selu_f32", tf.nn.selu,
+           lambda x: (1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 *
+                                                    np.expm1(np.minimum(x, 0)))),
+           inputs(away(-3, 3, [0], (2, 5), np.float32)), rtol=1e-5),
+    OpCase("selu_f64", tf.nn.selu,
+           lambda x: (1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 *
+                                                    np.expm1(np.minimum(x, 0)))),
+           inputs(away(-3, 3, [0], (6,)))),
+    OpCase("softsign_f32", tf.nn.softsign, lambda x: x / (1 + np.abs(x)),
+           inputs(normal(3, 3, dtype=np.float32, scale=3))),
+    OpCase("softsign_f64", tf.nn.softsign, lambda x: x / (1 + np.abs(x)),
+           inputs(away(-4, 4, [0], (7,)))),
     # softmax family
     OpCase("softmax_2d", tf.nn.softmax, np_softmax, inputs(normal(3, 4, dtype=np.float32))),
     OpCase("softmax_f64", tf.nn.softmax, np_softmax, inputs(normal(2, 5))),
@@ -203,6 +223,61 @@ CASES = [
            lambda z, x: np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x))),
            [np.array([0., 1., 1., 0.], np.float32), np.array([-1e4, -1e4, 1e4, 0.], np.float32)],
            grad=False),
+    OpCase("weighted_xent",
+           lambda z, x: tf.nn.weighted_cross_entropy_with_logits(targets=z, logits=x,
+                                                                  pos_weight=3.0),
+           lambda z, x: (z * -np.log(np_sigmoid(x)) * 3.0 +
+                         (1 - z) * -np.log(1 - np_sigmoid(x))),
+           inputs(lambda rng: rng.uniform(size=(3, 4)), normal(3, 4, scale=2))),
+    OpCase("weighted_xent_large",
+           lambda z, x: tf.nn.weighted_cross_entropy_with_logits(targets=z, logits=x,
+                                                                  pos_weight=2.0),
+           lambda z, x: (1 - z) * x + (1 + z) * (np.log1p(np.exp(-np.abs(x))) +
+                                                 np.maximum(-x, 0)),
+           [np.array([1., 0., 1.], np.float32), np.array([-1e4, 1e4, 1e4], np.float32)],
+           grad=False),
+    OpCase("in_top_k",
+           lambda p, t: tf.nn.in_top_k(p, t, 2),
+           lambda p, t: np.array([True, True, False, False, False]),
+           [np.array([[0.1, 0.5, 0.4], [0.3, 0.3, 0.3], [0.9, 0.05, 0.5],
+                      [np.nan, 1.0, 0.0], [0.2, 0.3, 0.5]], np.float32),
+            np.array([2, 0, 1, 1, 3], np.int32)], grad=False),
+    OpCase("in_top_k_k1_int64",
+           lambda p, t: tf.nn.in_top_k(p, t, 1),
+           lambda p, t: p.argmax(axis=1) == t,
+           inputs(normal(6, 5, dtype=np.float32),
+                  lambda rng: rng.integers(0, 5, 6).astype(np.int64)), grad=False),
+    OpCase("xw_plus_b", tf.nn.xw_plus_b, lambda x, w, b: x @ w + b,
+           inputs(normal(3, 4), normal(4, 2), normal(2))),
+    OpCase("relu_layer", tf.nn.relu_layer, lambda x, w, b: np.maximum(x @ w + b, 0),
+           inputs(normal(3, 2, scale=0.3), normal(2, 4, scale=0.3),
+                  lambda rng: np.array([2.0, -2.0, 1.5, -1.5]))),
+    OpCase("l2_normalize_axis1", lambda x: tf.nn.l2_normalize(x, axis=1),
+           lambda x: x / np.sqrt((x ** 2).sum(axis=1, keepdims=True)), inputs(normal(3, 4))),
+    OpCase("l2_normalize_all_f32", tf.nn.l2_normalize,
+           lambda x: x / np.sqrt((x.astype(np.float64) ** 2).sum()),
+           inputs(normal(2, 3, dtype=np.float32)), rtol=1e-5),
+    OpCase("l2_normalize_zero_vector", lambda x: tf.nn.l2_normalize(x, dim=0),
+           lambda x: x, [np.zeros(3, np.float32)], grad=False),
+    OpCase("moments_axis0", lambda x: tf.nn.moments(x, axes=[0]),
+           lambda x: [x.mean(axis=0), x.var(axis=0)], inputs(normal(5, 3))),
+    OpCase("moments_keep_dims", lambda x: tf.nn.moments(x, axes=[0, 1], keep_dims=True),
+           lambda x: [x.mean(axis=(0, 1), keepdims=True), x.var(axis=(0, 1), keepdims=True)],
+           inputs(normal(2, 3, 2))),
+    OpCase("moments_f16", lambda x: tf.nn.moments(x, axes=[1]),
+           lambda x: [x.astype(np.float32).mean(axis=1), x.astype(np.float32).var(axis=1)],
+           inputs(normal(2, 8, dtype=np.float16)), grad=False, atol=2e-3, rtol=2e-3),
+    OpCase("batch_normalization",
+           lambda x, m, v, o, sc: tf.nn.batch_normalization(x, m, v, o, sc, 1e-3),
+           lambda x, m, v, o, sc: sc * (x - m) / np.sqrt(v + 1e-3) + o,
+           inputs(normal(4, 3), normal(3), lambda rng: rng.uniform(0.5, 2.0, 3), normal(3),
+                  normal(3))),
+    OpCase("batch_normalization_no_scale_offset",
+           lambda x, m, v: tf.nn.batch_normalization(x, m, v, None, None, 0.0),
+           lambda x, m, v: (x - m) / np.sqrt(v),
+           inputs(normal(4, 3), normal(3), lambda rng: rng.uniform(0.5, 2.0, 3))),
+    OpCase("zero_fraction", tf.nn.zero_fraction, lambda v: np.float32(0.5),
+           [np.array([[0.0, 1.0], [0.0, -2.0]], np.float32)], grad=False),
     OpCase("sigmoid", lambda x: tf.nn.sigmoid(x), np_sigmoid, inputs(normal(2, 3))),
     OpCase("tanh", lambda x: tf.nn.tanh(x), np.tanh, inputs(normal(2, 3))),
     # the *Grad ops on their own: forward and second derivatives
@@ -216,6 +291,14 @@ CASES = [
            inputs(normal(6), away(-0.9, 2, [0], (6,)))),
     OpCase("softplus_grad_op", lambda g, x: apply_op("SoftplusGrad", g, x),
            lambda g, x: g * np_sigmoid(x), inputs(normal(6), normal(6, scale=2))),
+    OpCase("leaky_relu_grad_op", lambda g, x: apply_op("LeakyReluGrad", g, x, alpha=0.3),
+           lambda g, x: np.where(x > 0, g, 0.3 * g),
+           inputs(normal(6), away(-2, 2, [0], (6,)))),
+    OpCase("selu_grad_op", lambda g, y: apply_op("SeluGrad", g, y),
+           lambda g, y: np.where(y < 0, g * (y + 1.7580993408473766), g * 1.0507009873554805),
+           inputs(normal(6), away(-1.5, 2, [0], (6,)))),
+    OpCase("softsign_grad_op", lambda g, x: apply_op("SoftsignGrad", g, x),
+           lambda g, x: g / (1 + np.abs(x)) ** 2, inputs(normal(6), away(-3, 3, [0], (6,)))),
     OpCase("bias_add_grad_op", lambda g: apply_op("BiasAddGrad", g, data_format="NHWC"),
            np_bias_add_grad, inputs(normal(2, 3, 4))),
     OpCase("bias_add_grad_nchw", lambda g: apply_op("BiasAddGrad", g, data_format="NCHW"),
@@ -357,6 +440,13 @@ def test_softmax_rank_and_axis_errors():
         tf.nn.softmax([[1., 2.]], axis=2)
     with pytest.raises(ValueError, match="Cannot specify both 'axis' and 'dim'"):
         tf.nn.softmax([[1., 2.]], axis=1, dim=1)
+
+
+def test_in_top_k_errors():
+    with pytest.raises(TypeError, match="DataType float64 not in list of allowed values"):
+        tf.nn.in_top_k(tf.constant([[1.0]], tf.float64), [0], 1)
+    with pytest.raises(ValueError, match="Dimensions must be equal, but are 1 and 2"):
+        tf.nn.in_top_k(tf.constant([[1.0]]), [0, 0], 1)
 
 
 def test_grad_op_dtype_mismatch():

@@ -21,7 +21,8 @@ def moments(t):
 
 SHAPE = [np.array([200, 100], np.int32)]
 
-# Statistical oracle rows: 20000 samples, tolerances >= 5 standard errors; seeded, so stable.
+# Statistical oracle rows: 20000 samples; each tolerance is >= 5 standard errors of the
+# loosest statistic in its row (usually the mean of squares). Seeded, so stable.
 CASES = [
     OpCase("random_uniform_f32", lambda s: moments(tf.random_uniform(s, seed=1)),
            lambda s: [0.5, 1 / 3, 0.0, 1.0], SHAPE, grad=False, atol=0.012),
@@ -30,25 +31,25 @@ CASES = [
            lambda s: [0.5, 1 / 3, 0.0, 1.0], SHAPE, grad=False, atol=0.012),
     OpCase("random_uniform_range_f64",
            lambda s: moments(tf.random_uniform(s, -2.0, 6.0, tf.float64, seed=3)),
-           lambda s: [2.0, 4 + 16 / 3, -2.0, 6.0], SHAPE, grad=False, atol=0.15),
+           lambda s: [2.0, 4 + 16 / 3, -2.0, 6.0], SHAPE, grad=False, atol=0.4),
     OpCase("random_uniform_int",
            lambda s: moments(tf.random_uniform(s, 3, 9, dtype=tf.int32, seed=4)),
            lambda s: [5.5, np.mean(np.arange(3, 9) ** 2), 3.0, 8.0], SHAPE, grad=False,
-           atol=0.15),
+           atol=0.7),
     OpCase("random_uniform_int64",
            lambda s: moments(tf.random_uniform(s, -5, 5, dtype=tf.int64, seed=5)),
            lambda s: [-0.5, np.mean(np.arange(-5, 5) ** 2), -5.0, 4.0], SHAPE, grad=False,
-           atol=0.15),
+           atol=0.3),
     OpCase("random_normal_f32", lambda s: moments(tf.random_normal(s, seed=6))[:2],
            lambda s: [0.0, 1.0], SHAPE, grad=False, atol=0.05),
     OpCase("random_normal_mean_std_f64",
            lambda s: moments(tf.random_normal(s, 3.0, 2.0, tf.float64, seed=7))[:2],
-           lambda s: [3.0, 13.0], SHAPE, grad=False, atol=0.2),
+           lambda s: [3.0, 13.0], SHAPE, grad=False, atol=0.5),
     OpCase("random_normal_f16",
            lambda s: moments(tf.random_normal(s, dtype=tf.float16, seed=8))[:2],
            lambda s: [0.0, 1.0], SHAPE, grad=False, atol=0.05),
     OpCase("truncated_normal_f32", lambda s: moments(tf.truncated_normal(s, seed=9)),
-           lambda s: [0.0, TRUNC_VAR, -2.0, 2.0], SHAPE, grad=False, atol=0.03),
+           lambda s: [0.0, TRUNC_VAR, -2.0, 2.0], SHAPE, grad=False, atol=0.04),
     OpCase("truncated_normal_scaled_f64",
            lambda s: moments(tf.truncated_normal(s, 1.0, 0.5, tf.float64, seed=10)),
            lambda s: [1.0, 1.0 + 0.25 * TRUNC_VAR, 0.0, 2.0], SHAPE, grad=False, atol=0.03),

@@ -11,8 +11,7 @@ so second derivatives (e.g. of a softmax cross entropy) work.
 
 import numbers
 
-from flowexec.framework import dtypes
-from flowexec.framework import errors
+from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor import Tensor
@@ -1315,9 +1314,29 @@ def zero_fraction(value, name=None):
         return op_fn("reduce_mean")(is_zero, name="fraction")
 
 
-__all__ = ["relu", "relu6", "elu", "selu", "softplus", "softsign", "leaky_relu", "softmax",
-           "log_softmax", "bias_add", "l2_loss", "dropout", "softmax_cross_entropy_with_logits",
-           "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits",
-           "sigmoid_cross_entropy_with_logits", "weighted_cross_entropy_with_logits",
-           "in_top_k", "xw_plus_b", "relu_layer", "l2_normalize", "moments",
-           "batch_normalization", "zero_fraction"]
+__all__ = [
+    "batch_normalization",
+    "bias_add",
+    "dropout",
+    "elu",
+    "in_top_k",
+    "l2_loss",
+    "l2_normalize",
+    "leaky_relu",
+    "log_softmax",
+    "moments",
+    "relu",
+    "relu6",
+    "relu_layer",
+    "selu",
+    "sigmoid_cross_entropy_with_logits",
+    "softmax",
+    "softmax_cross_entropy_with_logits",
+    "softmax_cross_entropy_with_logits_v2",
+    "softplus",
+    "softsign",
+    "sparse_softmax_cross_entropy_with_logits",
+    "weighted_cross_entropy_with_logits",
+    "xw_plus_b",
+    "zero_fraction",
+]

@@ -29,8 +29,7 @@ Example:
 
 import contextlib
 
-from flowexec.framework import dtypes
-from flowexec.framework import errors
+from flowexec.framework import dtypes, errors
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import EXPENSIVE, apply_op, defop
@@ -509,5 +508,12 @@ def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
                             output_dtype=output_dtype, **seeds)
 
 
-__all__ = ["random_normal", "random_uniform", "truncated_normal", "random_shuffle",
-           "multinomial", "set_random_seed", "get_seed"]
+__all__ = [
+    "get_seed",
+    "multinomial",
+    "random_normal",
+    "random_shuffle",
+    "random_uniform",
+    "set_random_seed",
+    "truncated_normal",
+]

@@ -1,0 +1,35 @@
+"""`tf.train.GradientDescentOptimizer`: `var -= learning_rate * grad`."""
+
+from flowexec.framework.convert import convert_to_tensor
+from flowexec.ops import state_ops
+from flowexec.train.optimizer import Optimizer, cast_to
+
+
+class GradientDescentOptimizer(Optimizer):
+    """Plain gradient descent, one fused ApplyGradientDescent op per variable.
+
+    Args:
+        learning_rate: a float, a scalar Tensor, or a callable returning one.
+        use_locking: serialize each update with other locked updates of the variable.
+        name: name scope of the update ops (default "GradientDescent").
+
+    Example:
+        >>> train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    """
+
+    def __init__(self, learning_rate, use_locking=False, name="GradientDescent"):
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._learning_rate_tensor = None
+
+    def _prepare(self):
+        lr = self._call_if_callable(self._learning_rate)
+        self._learning_rate_tensor = convert_to_tensor(lr, name="learning_rate")
+
+    def _apply_dense(self, grad, var):
+        return state_ops.apply_gradient_descent(
+            var, cast_to(self._learning_rate_tensor, var.dtype.base_dtype), grad,
+            use_locking=self._use_locking).op
+
+
+__all__ = ["GradientDescentOptimizer"]

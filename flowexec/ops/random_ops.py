@@ -157,7 +157,8 @@ def op_fn(name):
         fn = getattr(mod, name, None)
         if fn is not None:
             return fn
-    raise NotImplementedError(f"flowexec.ops has no '{name}' yet (needed by random/nn ops)")
+    raise AttributeError(f"neither flowexec.ops.math_ops nor array_ops defines '{name}', "
+                         "which random_ops/nn_ops build on")
 
 
 # ----- shapes --------------------------------------------------------------------------------

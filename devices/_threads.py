@@ -306,7 +306,7 @@ class ThreadedRuntime(Runtime):
     # ------------------------------------------------------------------ lanes
     def lane(self, index: int) -> Lane:
         lane = self._lanes[index] if 0 <= index < self.num_lanes else None
-        if lane is not None:
+        if lane is not None and not self._closed:
             return lane
         if not 0 <= index < self.num_lanes:
             raise IndexError(f"{self.name} has lanes 0..{self.num_lanes - 1}, not {index}")

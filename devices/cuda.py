@@ -176,6 +176,7 @@ class CUDARuntime(ThreadedRuntime):
         self.keeper = BufferKeeper()
         self._copy_lane: Optional[CUDALane] = None
         self._worker_streams: List[Any] = []
+        self._streams_lock = threading.Lock()
         self._peer_enabled: set = set()
         super().__init__(device, num_threads, num_lanes)
 
@@ -187,7 +188,8 @@ class CUDARuntime(ThreadedRuntime):
         cupy.cuda.Device(self.ordinal).use()
         stream = cupy.cuda.Stream(non_blocking=True)
         stream.use()
-        with self._lock:
+        # Not under self._lock: _start_workers holds it while this thread starts.
+        with self._streams_lock:
             self._worker_streams.append(stream)
 
     def _transfer_lane(self) -> CUDALane:

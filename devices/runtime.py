@@ -232,15 +232,17 @@ class Runtime(abc.ABC):
         With ``lane=None`` the copy is complete on return. With a lane the copy is
         ordered on it (``cudaMemcpyAsync`` from pinned staging memory on the lane's
         stream) and the result is valid for work enqueued later on that lane, or
-        after an event recorded on it afterwards; ``host_array`` may be reused at
-        once. On a CPU no copy is made.
+        after an event recorded on it afterwards. On a GPU ``host_array`` may be
+        reused at once (it was staged); on a CPU no copy is made: the result *is*
+        ``host_array``, which nobody may write to afterwards.
         """
 
     @abc.abstractmethod
     def to_host(self, array: Any, lane: Optional[Lane] = None) -> Any:
         """Return ``array`` (of this device) as a ``numpy.ndarray``.
 
-        With ``lane=None`` the data is there on return. With a lane the copy
+        With ``lane=None`` the copy runs after all work enqueued so far on the
+        device's lanes and the data is there on return. With a lane the copy
         (``cudaMemcpyAsync`` into pinned memory) is ordered on it, and the returned
         array is valid once an event recorded on that lane after this call completes.
 

@@ -24,6 +24,7 @@ from flowexec.framework.convert import (
     register_tensor_conversion_function,
 )
 from flowexec.framework.graph import GraphKeys
+from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import as_shape, unknown_shape
 from flowexec.ops import constant_op, state_ops
@@ -426,7 +427,9 @@ def report_uninitialized_variables(var_list=None, name="report_uninitialized_var
         init_vars = [state_ops.is_variable_initialized(v) for v in var_list]
         variables_mask = math_ops.logical_not(array_ops.stack(init_vars))
         variable_names_tensor = constant_op.constant([v.op.name.encode() for v in var_list])
-        return array_ops.boolean_mask(variable_names_tensor, variables_mask)
+        # tf.boolean_mask's construction: gather the names where the mask is true.
+        indices = array_ops.reshape(math_ops.where(variables_mask), [-1])
+        return array_ops.gather(variable_names_tensor, indices)
 
 
 def assert_variables_initialized(var_list=None):
@@ -444,7 +447,9 @@ def assert_variables_initialized(var_list=None):
     ranks = []
     for var in var_list:
         with var.graph.colocate_with(var.op):
-            ranks.append(array_ops.rank(var._ref() if isinstance(var, Variable) else var))
+            # A Rank op that is never folded away, as TF's rank_internal(optimize=False).
+            ranks.append(apply_op("Rank", var._ref() if isinstance(var, Variable) else var,
+                                  name="Rank"))
     if len(ranks) == 1:
         return ranks[0]
     return array_ops.stack(ranks)

@@ -8,11 +8,9 @@ import flowexec as tf
 
 
 def test_get_variable_names_follow_variable_scopes_not_name_scopes():
-    with tf.name_scope("ns"):
-        with tf.variable_scope("foo"):
-            with tf.variable_scope("bar"):
-                v = tf.get_variable("v", [1])
-                c = tf.constant(1.0, name="c")
+    with tf.name_scope("ns"), tf.variable_scope("foo"), tf.variable_scope("bar"):
+        v = tf.get_variable("v", [1])
+        c = tf.constant(1.0, name="c")
     assert v.name == "foo/bar/v:0"
     assert c.name == "ns/foo/bar/c:0"
     names = [op.name for op in tf.get_default_graph().get_operations()]
@@ -45,9 +43,8 @@ def test_get_variable_scope_reports_the_current_scope():
 def test_creating_twice_without_reuse_is_an_error():
     with tf.variable_scope("foo"):
         tf.get_variable("v", [1])
-    with pytest.raises(ValueError) as e:
-        with tf.variable_scope("foo"):
-            tf.get_variable("v", [1])
+    with pytest.raises(ValueError) as e, tf.variable_scope("foo"):
+        tf.get_variable("v", [1])
     msg = str(e.value)
     assert msg.startswith("Variable foo/v already exists, disallowed. Did you mean to set "
                           "reuse=True or reuse=tf.AUTO_REUSE in VarScope?")
@@ -55,17 +52,16 @@ def test_creating_twice_without_reuse_is_an_error():
 
 
 def test_reuse_true_requires_an_existing_variable():
-    with pytest.raises(ValueError, match=r"^Variable foo/v does not exist, or was not created "
-                       r"with tf.get_variable\(\). Did you mean to set reuse=tf.AUTO_REUSE in "
-                       r"VarScope\?$"):
-        with tf.variable_scope("foo", reuse=True):
-            tf.get_variable("v", [1])
+    missing = (r"^Variable foo/v does not exist, or was not created with tf.get_variable\(\). "
+               r"Did you mean to set reuse=tf.AUTO_REUSE in VarScope\?$")
+    with pytest.raises(ValueError, match=missing), tf.variable_scope("foo", reuse=True):
+        tf.get_variable("v", [1])
     # tf.Variable does not register in the store either.
     with tf.variable_scope("bar"):
         tf.Variable(1.0, name="w")
-    with pytest.raises(ValueError, match="Variable bar/w does not exist"):
-        with tf.variable_scope("bar", reuse=True):
-            tf.get_variable("w")
+    with pytest.raises(ValueError, match="Variable bar/w does not exist"), \
+            tf.variable_scope("bar", reuse=True):
+        tf.get_variable("w")
 
 
 def test_reuse_returns_the_same_variable_and_checks_shape_and_dtype():
@@ -96,13 +92,12 @@ def test_auto_reuse_creates_or_returns():
 
 
 def test_reuse_is_inherited_and_reuse_variables():
-    with tf.variable_scope("outer"):
-        with tf.variable_scope("inner"):
-            v = tf.get_variable("v", [1])
-    with tf.variable_scope("outer", reuse=True):
-        with tf.variable_scope("inner", reuse=False):  # False means "inherit"
-            assert tf.get_variable_scope().reuse is True
-            assert tf.get_variable("v") is v
+    with tf.variable_scope("outer"), tf.variable_scope("inner"):
+        v = tf.get_variable("v", [1])
+    # reuse=False means "inherit".
+    with tf.variable_scope("outer", reuse=True), tf.variable_scope("inner", reuse=False):
+        assert tf.get_variable_scope().reuse is True
+        assert tf.get_variable("v") is v
     with tf.variable_scope("outer") as scope:
         assert scope.reuse is False
         scope.reuse_variables()
@@ -119,9 +114,8 @@ def test_reentering_a_captured_scope():
         assert tf.get_variable("v") is v
         c = tf.constant(0.0, name="c")
     assert c.op.name == "model_1/c"
-    with tf.variable_scope("other"):
-        with tf.variable_scope(scope):  # an absolute jump back to "model"
-            w = tf.get_variable("w", [1])
+    with tf.variable_scope("other"), tf.variable_scope(scope):  # an absolute jump back
+        w = tf.get_variable("w", [1])
     assert w.name == "model/w:0"
 
 
@@ -131,9 +125,9 @@ def test_default_name_scopes_are_made_unique():
         with tf.variable_scope(None, default_name="dense"):
             names.append(tf.get_variable("kernel", [2, 2]).name)
     assert names == ["dense/kernel:0", "dense_1/kernel:0", "dense_2/kernel:0"]
-    with pytest.raises(ValueError, match="reuse=True cannot be used without a name_or_scope"):
-        with tf.variable_scope(None, default_name="x", reuse=True):
-            pass
+    with pytest.raises(ValueError, match="reuse=True cannot be used without a name_or_scope"), \
+            tf.variable_scope(None, default_name="x", reuse=True):
+        pass
 
 
 def test_scope_argument_errors():
@@ -229,9 +223,9 @@ def test_custom_getters_wrap_creation_and_nest():
         kwargs["trainable"] = False
         return getter(name, *args, **kwargs)
 
-    with tf.variable_scope("a", custom_getter=outer):
-        with tf.variable_scope("b", custom_getter=inner):
-            v = tf.get_variable("v", [1])
+    with tf.variable_scope("a", custom_getter=outer), \
+            tf.variable_scope("b", custom_getter=inner):
+        v = tf.get_variable("v", [1])
     assert calls == [("inner", "a/b/v"), ("outer", "a/b/v")]
     assert v.name == "a/b/v:0" and v not in tf.trainable_variables()
 

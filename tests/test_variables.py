@@ -297,7 +297,7 @@ def test_report_uninitialized_with_no_variables_is_empty():
 
 def test_assert_variables_initialized():
     v = tf.Variable([1.0, 2.0], name="v")
-    w = tf.Variable(1.0, name="w")
+    tf.Variable(1.0, name="w")
     check = tf.assert_variables_initialized()
     with tf.Session() as sess:
         with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value"):
@@ -372,7 +372,7 @@ def test_conversion_and_operators_delegate_to_the_read_tensor():
 def test_variables_hash_by_identity_and_refuse_iteration():
     v = tf.Variable([1.0, 2.0], name="v")
     w = tf.Variable([1.0, 2.0], name="w")
-    assert v != w and v == v
+    assert v != w and v == v  # noqa: PLR0124 - identity equality is the point
     assert len({v, w, v}) == 2
     with pytest.raises(TypeError):
         iter(v)

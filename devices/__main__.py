@@ -18,7 +18,7 @@ import argparse
 import json
 import os
 import sys
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 from devices.attributes import DeviceAttributes
 from devices.errors import format_bytes
@@ -107,7 +107,7 @@ def format_table(devices: Sequence[DeviceAttributes]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the command.
 
     Args:

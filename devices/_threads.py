@@ -19,7 +19,8 @@ import logging
 import queue
 import threading
 import time
-from typing import Any, Callable, List, Optional
+from collections.abc import Callable
+from typing import Any
 
 from devices.errors import DeviceError
 from devices.runtime import Event, Lane, Runtime
@@ -34,21 +35,21 @@ class HostEvent(Event):
 
     def __init__(self) -> None:
         self._flag = threading.Event()
-        self._time: Optional[float] = None
+        self._time: float | None = None
 
     def fire(self) -> None:
         """Mark the event complete, with the time (called by the lane thread)."""
         self._time = time.perf_counter()
         self._flag.set()
 
-    def synchronize(self, timeout: Optional[float] = None) -> bool:
+    def synchronize(self, timeout: float | None = None) -> bool:
         return self._flag.wait(timeout)
 
     def query(self) -> bool:
         return self._flag.is_set()
 
     @property
-    def timestamp(self) -> Optional[float]:
+    def timestamp(self) -> float | None:
         """``time.perf_counter()`` when the event completed, or ``None``."""
         return self._time
 
@@ -71,18 +72,18 @@ def _run_items(get: Callable[[], Any], owner: str) -> None:
         fn, args = item
         try:
             fn(*args)
-        except BaseException:  # a worker must survive whatever the work raises
+        except BaseException:  # a worker survives whatever the work raises
             logger.exception("Uncaught error in work %r run by %s", fn, owner)
         del item, fn, args
 
 
 class _Result:
-    __slots__ = ("done", "value", "error")
+    __slots__ = ("done", "error", "value")
 
     def __init__(self) -> None:
         self.done = threading.Event()
         self.value = None
-        self.error: Optional[BaseException] = None
+        self.error: BaseException | None = None
 
 
 class ThreadLane(Lane):
@@ -95,13 +96,13 @@ class ThreadLane(Lane):
     """
 
     def __init__(self, runtime: Runtime, index: int,
-                 on_start: Optional[Callable[[], None]] = None) -> None:
+                 on_start: Callable[[], None] | None = None) -> None:
         self.runtime = runtime
         self.index = index
         self._on_start = on_start
-        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
-        self._thread: Optional[threading.Thread] = None
-        self._thread_id: Optional[int] = None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._thread_id: int | None = None
         self._lock = threading.Lock()
         self._closed = False
 
@@ -137,7 +138,7 @@ class ThreadLane(Lane):
                 ) from handshake.error
             self._thread = thread
 
-    def _main(self, handshake: "_Result") -> None:
+    def _main(self, handshake: _Result) -> None:
         self._thread_id = threading.get_ident()
         if not _thread_start(self._on_start, handshake):
             return
@@ -175,7 +176,7 @@ class ThreadLane(Lane):
             raise result.error
         return result.value
 
-    def shutdown(self, timeout: Optional[float] = None) -> None:
+    def shutdown(self, timeout: float | None = None) -> None:
         """Stop the thread after the work queued so far; idempotent."""
         with self._lock:
             if self._closed:
@@ -188,11 +189,11 @@ class ThreadLane(Lane):
                 thread.join(timeout)
 
 
-def _thread_start(on_start: Optional[Callable[[], None]], handshake: _Result) -> bool:
+def _thread_start(on_start: Callable[[], None] | None, handshake: _Result) -> bool:
     try:
         if on_start is not None:
             on_start()
-    except BaseException as exc:  # reported to the thread that started us
+    except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
         handshake.error = exc
         return False
     finally:
@@ -207,7 +208,7 @@ def _host_wait(event: Event) -> None:
 def _call_into(result: _Result, fn: Callable[..., Any], args: tuple) -> None:
     try:
         result.value = fn(*args)
-    except BaseException as exc:  # handed to the waiting caller
+    except BaseException as exc:  # noqa: BLE001 - re-raised in the waiting caller
         result.error = exc
     finally:
         result.done.set()
@@ -228,12 +229,12 @@ class ThreadedRuntime(Runtime):
     def __init__(self, device, num_threads: int, num_lanes: int) -> None:
         super().__init__(device, num_lanes)
         self._num_threads = self._check_threads(num_threads)
-        self._queue: "queue.SimpleQueue" = queue.SimpleQueue()
-        self._workers: List[threading.Thread] = []
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
         self._started = False
         self._closed = False
         self._lock = threading.Lock()
-        self._lanes: List[Optional[ThreadLane]] = [None] * self.num_lanes
+        self._lanes: list[ThreadLane | None] = [None] * self.num_lanes
 
     @staticmethod
     def _check_threads(num_threads) -> int:
@@ -321,11 +322,11 @@ class ThreadedRuntime(Runtime):
     def _make_lane(self, index: int) -> ThreadLane:
         return ThreadLane(self, index)
 
-    def _existing_lane(self, index: int) -> Optional[Lane]:
+    def _existing_lane(self, index: int) -> Lane | None:
         return self._lanes[index]
 
     # --------------------------------------------------------------- shutdown
-    def shutdown(self, timeout: Optional[float] = None) -> None:
+    def shutdown(self, timeout: float | None = None) -> None:
         with self._lock:
             if self._closed:
                 return

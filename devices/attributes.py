@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from typing import Any, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any
 
 from devices.spec import LOCAL_PREFIX
 
@@ -81,8 +82,8 @@ class Locality:
     """
 
     bus_id: int = 0
-    numa_node: Optional[int] = None
-    links: Tuple[InterconnectLink, ...] = ()
+    numa_node: int | None = None
+    links: tuple[InterconnectLink, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "links", tuple(self.links))

@@ -18,7 +18,7 @@ Thread-safe, like every runtime.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy
 
@@ -58,13 +58,13 @@ class CPURuntime(ThreadedRuntime):
 
     xp = numpy
 
-    def __init__(self, device: DeviceAttributes, num_threads: Optional[int] = None,
+    def __init__(self, device: DeviceAttributes, num_threads: int | None = None,
                  num_lanes: int = 2) -> None:
         if device.device_type != "CPU":
             raise ValueError(f"CPURuntime needs a CPU device, got {device.name}")
         super().__init__(device, num_threads or cpu_core_count(), num_lanes)
 
-    def to_device(self, host_array: Any, lane: Optional[Lane] = None) -> numpy.ndarray:
+    def to_device(self, host_array: Any, lane: Lane | None = None) -> numpy.ndarray:
         if hasattr(host_array, "__cuda_array_interface__"):
             raise TypeError(
                 f"{self.name}.to_device expects host data, got a device array "
@@ -73,7 +73,7 @@ class CPURuntime(ThreadedRuntime):
             )
         return numpy.asarray(host_array)
 
-    def to_host(self, array: Any, lane: Optional[Lane] = None) -> numpy.ndarray:
+    def to_host(self, array: Any, lane: Lane | None = None) -> numpy.ndarray:
         if not _is_host_array(array):
             raise TypeError(
                 f"{self.name}.to_host expects a numpy array, got "
@@ -82,7 +82,7 @@ class CPURuntime(ThreadedRuntime):
         return numpy.asarray(array)
 
     def copy_from(self, array: Any, src_runtime: Runtime,
-                  lane: Optional[Lane] = None) -> numpy.ndarray:
+                  lane: Lane | None = None) -> numpy.ndarray:
         if _is_host_array(array):
             return numpy.asarray(array)
         # A device array: its own runtime brings it to the host, completely.

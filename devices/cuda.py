@@ -32,9 +32,10 @@ found answering.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from typing import Any, List, Optional
+from typing import Any
 
 import numpy
 
@@ -47,6 +48,8 @@ from devices.runtime import Event, Lane, Runtime
 
 __all__ = ["CUDAEvent", "CUDALane", "CUDARuntime"]
 
+logger = logging.getLogger("devices")
+
 # cudaErrorPeerAccessAlreadyEnabled
 _PEER_ACCESS_ALREADY_ENABLED = 704
 
@@ -58,9 +61,9 @@ class CUDAEvent(Event):
     point where :meth:`CUDALane.record_event` was called.
     """
 
-    __slots__ = ("_lane", "_timing", "_event", "_recorded")
+    __slots__ = ("_event", "_lane", "_recorded", "_timing")
 
-    def __init__(self, lane: "CUDALane", timing: bool = False) -> None:
+    def __init__(self, lane: CUDALane, timing: bool = False) -> None:
         self._lane = lane
         self._timing = timing
         self._event = None
@@ -82,7 +85,7 @@ class CUDAEvent(Event):
         """``cudaEventQuery``: whether the GPU has passed the event."""
         return self._recorded.is_set() and self._event.done
 
-    def synchronize(self, timeout: Optional[float] = None) -> bool:
+    def synchronize(self, timeout: float | None = None) -> bool:
         """``cudaEventSynchronize`` (polled with ``cudaEventQuery`` under a timeout)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         if not self._recorded.wait(timeout):
@@ -116,7 +119,7 @@ class CUDALane(ThreadLane):
         stream: the lane's ``cupy.cuda.Stream(non_blocking=True)``.
     """
 
-    def __init__(self, runtime: "CUDARuntime", index: int) -> None:
+    def __init__(self, runtime: CUDARuntime, index: int) -> None:
         cupy = runtime.cupy
         with cupy.cuda.Device(runtime.ordinal):
             self.stream = cupy.cuda.Stream(non_blocking=True)
@@ -174,8 +177,8 @@ class CUDARuntime(ThreadedRuntime):
         self.cupy = cupy
         self.xp = cupy
         self.keeper = BufferKeeper()
-        self._copy_lane: Optional[CUDALane] = None
-        self._worker_streams: List[Any] = []
+        self._copy_lane: CUDALane | None = None
+        self._worker_streams: list[Any] = []
         self._streams_lock = threading.Lock()
         self._peer_enabled: set = set()
         super().__init__(device, num_threads, num_lanes)
@@ -203,7 +206,7 @@ class CUDARuntime(ThreadedRuntime):
                 lane = self._copy_lane
         return lane
 
-    def _owned(self, lane: Optional[Lane]) -> Optional[CUDALane]:
+    def _owned(self, lane: Lane | None) -> CUDALane | None:
         if lane is not None and (not isinstance(lane, CUDALane) or lane.runtime is not self):
             raise DeviceError(f"{lane!r} is not a lane of {self!r}")
         return lane
@@ -214,7 +217,7 @@ class CUDARuntime(ThreadedRuntime):
                 target.wait_event(lane.record_event())
 
     # -------------------------------------------------------------- transfers
-    def to_device(self, host_array: Any, lane: Optional[Lane] = None) -> Any:
+    def to_device(self, host_array: Any, lane: Lane | None = None) -> Any:
         cupy = self.cupy
         if isinstance(host_array, cupy.ndarray):
             return self._from_gpu(host_array, None, lane)
@@ -238,7 +241,7 @@ class CUDARuntime(ThreadedRuntime):
             self.keeper.hold(pinned, lane.recorded_now())
         return out
 
-    def to_host(self, array: Any, lane: Optional[Lane] = None) -> numpy.ndarray:
+    def to_host(self, array: Any, lane: Lane | None = None) -> numpy.ndarray:
         if isinstance(array, (numpy.ndarray, numpy.generic)):
             return numpy.asarray(array)
         if not isinstance(array, self.cupy.ndarray):
@@ -269,7 +272,7 @@ class CUDARuntime(ThreadedRuntime):
         self.keeper.hold(source, lane.recorded_now())
         return out
 
-    def copy_from(self, array: Any, src_runtime: Runtime, lane: Optional[Lane] = None) -> Any:
+    def copy_from(self, array: Any, src_runtime: Runtime, lane: Lane | None = None) -> Any:
         if isinstance(array, (numpy.ndarray, numpy.generic)):
             return self.to_device(array, lane)
         if not isinstance(array, self.cupy.ndarray):
@@ -279,8 +282,8 @@ class CUDARuntime(ThreadedRuntime):
             )
         return self._from_gpu(array, src_runtime, lane)
 
-    def _from_gpu(self, array: Any, src_runtime: Optional[Runtime],
-                  lane: Optional[Lane]) -> Any:
+    def _from_gpu(self, array: Any, src_runtime: Runtime | None,
+                  lane: Lane | None) -> Any:
         source_ordinal = int(array.device.id)
         if source_ordinal == self.ordinal:
             return array  # same physical GPU (a logical split): the memory is shared
@@ -356,8 +359,8 @@ class CUDARuntime(ThreadedRuntime):
         for stream in streams:
             try:
                 stream.synchronize()
-            except Exception:  # a failed stream must not keep the others from closing
-                pass
+            except Exception as exc:  # noqa: BLE001 - one failed stream must not stop the rest
+                logger.debug("Synchronizing %r at shutdown failed: %s", stream, exc)
         self.keeper.clear()
         self._worker_streams = []
 

@@ -28,7 +28,7 @@ import os
 import random
 import threading
 import warnings
-from typing import List, NamedTuple, Optional
+from typing import NamedTuple
 
 from devices.attributes import DeviceAttributes, InterconnectLink, Locality
 from devices.spec import canonical_name
@@ -59,7 +59,7 @@ CGROUP_MEMORY_LIMITS = (
 
 _MIB = 1024 * 1024
 _lock = threading.RLock()
-_physical: Optional[List[DeviceAttributes]] = None
+_physical: list[DeviceAttributes] | None = None
 _incarnations: dict = {}
 _random = random.SystemRandom()
 
@@ -91,7 +91,7 @@ def incarnation_for(key: str) -> int:
         return value
 
 
-def _read(path: str) -> Optional[str]:
+def _read(path: str) -> str | None:
     try:
         with open(path, encoding="ascii", errors="replace") as handle:
             return handle.read()
@@ -191,8 +191,8 @@ def import_cupy():
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import cupy  # noqa: PLC0415 - optional dependency, imported on demand
-    except Exception as exc:  # ImportError, or a CUDA library that fails to load
+            import cupy
+    except Exception as exc:  # noqa: BLE001 - ImportError, or a CUDA library failing
         logger.debug("CuPy is not usable, no GPU listed: %s", exc)
         return None
     return cupy
@@ -215,7 +215,7 @@ def gpu_count(cupy=None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             count = int(cupy.cuda.runtime.getDeviceCount())
-    except Exception as exc:  # CUDARuntimeError: no driver, no device, driver too old
+    except Exception as exc:  # noqa: BLE001 - CUDARuntimeError: no driver/device
         logger.debug("No CUDA driver answers, no GPU listed: %s", exc)
         return 0
     return max(0, count)
@@ -228,7 +228,7 @@ def _pci_bus_id(props: dict) -> str:
     return f"{domain:04x}:{bus:02x}:{device:02x}.0"
 
 
-def _numa_node(pci_bus_id: str) -> Optional[int]:
+def _numa_node(pci_bus_id: str) -> int | None:
     text = _read(os.path.join(SYSFS_PCI_DEVICES, pci_bus_id, "numa_node"))
     if text is None:
         return None
@@ -278,7 +278,7 @@ def _probe_gpu(cupy, ordinal: int, count: int) -> DeviceAttributes:
     )
 
 
-def _probe_gpus() -> List[DeviceAttributes]:
+def _probe_gpus() -> list[DeviceAttributes]:
     if cuda_hidden_by_env():
         logger.debug("CUDA_VISIBLE_DEVICES hides every GPU")
         return []
@@ -290,7 +290,7 @@ def _probe_gpus() -> List[DeviceAttributes]:
     for ordinal in range(count):
         try:
             gpus.append(_probe_gpu(cupy, ordinal, count))
-        except Exception as exc:  # a GPU that fails to answer is left out, quietly
+        except Exception as exc:  # noqa: BLE001 - a GPU that fails is left out, quietly
             logger.debug("GPU %d does not answer, left out: %s", ordinal, exc)
     return gpus
 
@@ -310,7 +310,7 @@ def _probe_cpu() -> DeviceAttributes:
     )
 
 
-def physical_devices() -> List[DeviceAttributes]:
+def physical_devices() -> list[DeviceAttributes]:
     """Return the physical devices: ``/device:CPU:0`` then each GPU, cached per process.
 
     Returns:
@@ -323,7 +323,7 @@ def physical_devices() -> List[DeviceAttributes]:
         return list(_physical)
 
 
-def list_physical_devices(device_type: Optional[str] = None) -> List[PhysicalDevice]:
+def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice]:
     """Return the physical devices as TensorFlow's ``tf.config`` names them.
 
     Args:

@@ -7,8 +7,6 @@ name and attributes so the wrapping loses nothing).
 
 from __future__ import annotations
 
-from typing import Optional
-
 __all__ = [
     "DeviceError",
     "DeviceNotFoundError",
@@ -63,7 +61,7 @@ class ResourceExhaustedError(DeviceError):
         requested: int,
         in_use: int,
         limit: int,
-        device: Optional[str] = None,
+        device: str | None = None,
     ) -> None:
         self.what = what
         self.requested = int(requested)

@@ -21,7 +21,7 @@ pending entries, so holding costs O(1) amortized. Thread-safe.
 from __future__ import annotations
 
 import threading
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 __all__ = ["BufferKeeper"]
 
@@ -42,7 +42,7 @@ class BufferKeeper:
     """
 
     def __init__(self, collect_every: int = 64) -> None:
-        self._entries: List[Tuple[Any, Any]] = []
+        self._entries: list[tuple[Any, Any]] = []
         self._lock = threading.Lock()
         self._collect_every = max(1, int(collect_every))
         self._next_collect = self._collect_every
@@ -86,7 +86,7 @@ class BufferKeeper:
         with self._lock:
             return any(entry[1] is buffer for entry in self._entries)
 
-    def wait_all(self, timeout: Optional[float] = None) -> bool:
+    def wait_all(self, timeout: float | None = None) -> bool:
         """Wait for every held event, then drop every buffer.
 
         Args:

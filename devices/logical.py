@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from collections.abc import Mapping, Sequence
 
 from devices.attributes import DeviceAttributes, InterconnectLink, Locality
 from devices.discovery import PhysicalDevice, incarnation_for, physical_devices
@@ -51,7 +51,7 @@ _MIB = 1024 * 1024
 _FROZEN_MESSAGE = "Logical devices cannot be modified after being initialized"
 
 _lock = threading.RLock()
-_configs: Dict[Tuple[str, int], Tuple["LogicalDeviceConfiguration", ...]] = {}
+_configs: dict[tuple[str, int], tuple[LogicalDeviceConfiguration, ...]] = {}
 _initialized = False
 
 
@@ -69,7 +69,7 @@ class LogicalDeviceConfiguration:
         ...     "CPU", [devices.LogicalDeviceConfiguration()] * 4)  # doctest: +SKIP
     """
 
-    memory_limit: Optional[int] = None
+    memory_limit: int | None = None
 
     def __post_init__(self) -> None:
         limit = self.memory_limit
@@ -80,7 +80,7 @@ class LogicalDeviceConfiguration:
             )
 
 
-def _physical_key(device) -> Tuple[str, int]:
+def _physical_key(device) -> tuple[str, int]:
     if isinstance(device, PhysicalDevice):
         text = device.name
     elif isinstance(device, DeviceAttributes):
@@ -98,7 +98,7 @@ def _physical_key(device) -> Tuple[str, int]:
     return spec.device_type, spec.device_index or 0
 
 
-def _check_exists(key: Tuple[str, int], device) -> DeviceAttributes:
+def _check_exists(key: tuple[str, int], device) -> DeviceAttributes:
     for phys in physical_devices():
         if (phys.device_type, phys.physical_device_id) == key:
             return phys
@@ -106,8 +106,8 @@ def _check_exists(key: Tuple[str, int], device) -> DeviceAttributes:
 
 
 def set_logical_device_configuration(
-    device: Union[PhysicalDevice, str],
-    logical_devices: Optional[Sequence[LogicalDeviceConfiguration]],
+    device: PhysicalDevice | str,
+    logical_devices: Sequence[LogicalDeviceConfiguration] | None,
 ) -> None:
     """Split a physical device into logical devices, one per configuration.
 
@@ -164,8 +164,8 @@ def set_logical_device_configuration(
 
 
 def get_logical_device_configuration(
-    device: Union[PhysicalDevice, str],
-) -> Optional[List[LogicalDeviceConfiguration]]:
+    device: PhysicalDevice | str,
+) -> list[LogicalDeviceConfiguration] | None:
     """Return the configurations set for ``device``, or ``None`` when none is set.
 
     Args:
@@ -197,7 +197,7 @@ def reset_logical_configuration() -> None:
         _initialized = False
 
 
-def _normalize_counts(device_count) -> Dict[str, int]:
+def _normalize_counts(device_count) -> dict[str, int]:
     if device_count is None:
         return {}
     try:
@@ -218,7 +218,7 @@ def _normalize_counts(device_count) -> Dict[str, int]:
     return counts
 
 
-def _logical_cpus(cpu: DeviceAttributes, requested: Optional[int]) -> List[DeviceAttributes]:
+def _logical_cpus(cpu: DeviceAttributes, requested: int | None) -> list[DeviceAttributes]:
     configs = _configs.get(("CPU", 0))
     if configs is not None:
         if requested is not None and requested != len(configs):
@@ -252,7 +252,7 @@ def _logical_cpus(cpu: DeviceAttributes, requested: Optional[int]) -> List[Devic
     return out
 
 
-def _logical_gpus(gpus: List[DeviceAttributes], limit: Optional[int]) -> List[DeviceAttributes]:
+def _logical_gpus(gpus: list[DeviceAttributes], limit: int | None) -> list[DeviceAttributes]:
     if limit is not None:
         gpus = gpus[:limit]
     plan = []  # (physical record, memory_limit, logical count on that GPU)
@@ -262,7 +262,7 @@ def _logical_gpus(gpus: List[DeviceAttributes], limit: Optional[int]) -> List[De
             plan.append((gpu, gpu.memory_limit, 1))
         else:
             plan.extend((gpu, c.memory_limit * _MIB, len(configs)) for c in configs)
-    by_physical: Dict[int, List[int]] = {}
+    by_physical: dict[int, list[int]] = {}
     for index, (gpu, _, _) in enumerate(plan):
         by_physical.setdefault(gpu.physical_device_id, []).append(index)
     out = []
@@ -290,7 +290,7 @@ def _logical_gpus(gpus: List[DeviceAttributes], limit: Optional[int]) -> List[De
     return out
 
 
-def local_devices(device_count: Optional[Mapping[str, int]] = None) -> List[DeviceAttributes]:
+def local_devices(device_count: Mapping[str, int] | None = None) -> list[DeviceAttributes]:
     """Return the devices a Session sees: the logical CPUs, then the logical GPUs.
 
     Args:
@@ -317,7 +317,7 @@ def local_devices(device_count: Optional[Mapping[str, int]] = None) -> List[Devi
     return cpus + gpus
 
 
-def _device_count_of(session_config) -> Optional[Mapping[str, int]]:
+def _device_count_of(session_config) -> Mapping[str, int] | None:
     if session_config is None:
         return None
     if isinstance(session_config, Mapping):
@@ -325,7 +325,7 @@ def _device_count_of(session_config) -> Optional[Mapping[str, int]]:
     return getattr(session_config, "device_count", None)
 
 
-def list_local_devices(session_config=None) -> List[DeviceAttributes]:
+def list_local_devices(session_config=None) -> list[DeviceAttributes]:
     """Return the local devices, as TensorFlow's ``device_lib.list_local_devices``.
 
     Args:

@@ -31,7 +31,8 @@ import abc
 import atexit
 import logging
 import threading
-from typing import Any, Callable, Dict, Optional, Union
+from collections.abc import Callable
+from typing import Any
 
 from devices.attributes import DeviceAttributes
 from devices.errors import DeviceError, DeviceNotFoundError, ResourceExhaustedError
@@ -51,7 +52,7 @@ class Event(abc.ABC):
     __slots__ = ()
 
     @abc.abstractmethod
-    def synchronize(self, timeout: Optional[float] = None) -> bool:
+    def synchronize(self, timeout: float | None = None) -> bool:
         """Block the calling thread until the event completes.
 
         On a GPU this wraps ``cudaEventSynchronize``.
@@ -67,7 +68,7 @@ class Event(abc.ABC):
     def query(self) -> bool:
         """Return whether the event has completed, without blocking (``cudaEventQuery``)."""
 
-    def elapsed_ms(self, end: "Event") -> float:
+    def elapsed_ms(self, end: Event) -> float:
         """Milliseconds from this event to ``end`` (``cudaEventElapsedTime``).
 
         Both events must have completed and have been recorded with ``timing=True``.
@@ -86,7 +87,7 @@ class Lane(abc.ABC):
     """
 
     #: The runtime the lane belongs to.
-    runtime: "Runtime"
+    runtime: Runtime
     #: Index of the lane in its runtime.
     index: int
 
@@ -119,7 +120,7 @@ class Lane(abc.ABC):
         for the GPU.
         """
 
-    def synchronize(self, timeout: Optional[float] = None) -> bool:
+    def synchronize(self, timeout: float | None = None) -> bool:
         """Block until everything enqueued so far has run (``cudaStreamSynchronize``).
 
         Returns:
@@ -208,7 +209,7 @@ class Runtime(abc.ABC):
         """Whether :meth:`shutdown` has been called."""
 
     @abc.abstractmethod
-    def shutdown(self, timeout: Optional[float] = None) -> None:
+    def shutdown(self, timeout: float | None = None) -> None:
         """Stop and join every worker and lane thread after the work queued so far.
 
         Idempotent. Later ``submit``/``enqueue`` calls raise ``DeviceError``.
@@ -221,12 +222,12 @@ class Runtime(abc.ABC):
             if lane is not None:
                 lane.synchronize()
 
-    def _existing_lane(self, index: int) -> Optional[Lane]:
+    def _existing_lane(self, index: int) -> Lane | None:
         return self.lane(index)
 
     # ------------------------------------------------------------ transfers
     @abc.abstractmethod
-    def to_device(self, host_array: Any, lane: Optional[Lane] = None) -> Any:
+    def to_device(self, host_array: Any, lane: Lane | None = None) -> Any:
         """Copy a host (numpy) array to this device.
 
         With ``lane=None`` the copy is complete on return. With a lane the copy is
@@ -238,7 +239,7 @@ class Runtime(abc.ABC):
         """
 
     @abc.abstractmethod
-    def to_host(self, array: Any, lane: Optional[Lane] = None) -> Any:
+    def to_host(self, array: Any, lane: Lane | None = None) -> Any:
         """Return ``array`` (of this device) as a ``numpy.ndarray``.
 
         With ``lane=None`` the copy runs after all work enqueued so far on the
@@ -251,7 +252,7 @@ class Runtime(abc.ABC):
         """
 
     @abc.abstractmethod
-    def copy_from(self, array: Any, src_runtime: "Runtime", lane: Optional[Lane] = None) -> Any:
+    def copy_from(self, array: Any, src_runtime: Runtime, lane: Lane | None = None) -> Any:
         """Return ``array``, held by ``src_runtime``'s device, as an array of this device.
 
         GPU to GPU: ``cudaMemcpyPeerAsync`` where the GPUs have peer access, else
@@ -268,6 +269,7 @@ class Runtime(abc.ABC):
         while the other stream still reads it (cupy issue 8068). A no-op where Python
         references already keep memory alive (CPU).
         """
+        return  # a no-op by default, deliberately not abstract
 
     # --------------------------------------------------------------- memory
     @property
@@ -313,8 +315,7 @@ class Runtime(abc.ABC):
                 raise ResourceExhaustedError(what, nbytes, in_use, limit, device=self.name)
             in_use += nbytes
             self._bytes_in_use = in_use
-            if in_use > self._peak_bytes_in_use:
-                self._peak_bytes_in_use = in_use
+            self._peak_bytes_in_use = max(self._peak_bytes_in_use, in_use)
 
     def release(self, nbytes: int) -> None:
         """Account ``nbytes`` as freed.
@@ -334,12 +335,12 @@ class Runtime(abc.ABC):
 
 
 # --------------------------------------------------------------- registry
-_registry: Dict[str, Runtime] = {}
+_registry: dict[str, Runtime] = {}
 _registry_lock = threading.RLock()
 
 
-def _create(device: DeviceAttributes, num_threads: Optional[int],
-            num_lanes: Optional[int]) -> Runtime:
+def _create(device: DeviceAttributes, num_threads: int | None,
+            num_lanes: int | None) -> Runtime:
     kwargs = {}
     if num_threads is not None:
         kwargs["num_threads"] = num_threads
@@ -356,7 +357,7 @@ def _create(device: DeviceAttributes, num_threads: Optional[int],
     raise DeviceError(f"No runtime for device type {device.device_type!r} ({device.name})")
 
 
-def _resolve(device: Union[DeviceAttributes, str, DeviceSpec]) -> DeviceAttributes:
+def _resolve(device: DeviceAttributes | str | DeviceSpec) -> DeviceAttributes:
     if isinstance(device, DeviceAttributes):
         return device
     spec = DeviceSpec.from_string(device)
@@ -374,9 +375,9 @@ def _resolve(device: Union[DeviceAttributes, str, DeviceSpec]) -> DeviceAttribut
 
 
 def runtime_for(
-    device_attributes: Union[DeviceAttributes, str],
-    num_threads: Optional[int] = None,
-    num_lanes: Optional[int] = None,
+    device_attributes: DeviceAttributes | str,
+    num_threads: int | None = None,
+    num_lanes: int | None = None,
 ) -> Runtime:
     """Return the process-wide runtime of a device, creating it on first use.
 
@@ -426,7 +427,7 @@ def runtime_for(
     return runtime
 
 
-def install_runtime(runtime: Runtime) -> Optional[Runtime]:
+def install_runtime(runtime: Runtime) -> Runtime | None:
     """Make ``runtime`` the one :func:`runtime_for` returns for its device (tests).
 
     Returns:
@@ -438,7 +439,7 @@ def install_runtime(runtime: Runtime) -> Optional[Runtime]:
         return previous
 
 
-def uninstall_runtime(runtime: Runtime, previous: Optional[Runtime] = None) -> None:
+def uninstall_runtime(runtime: Runtime, previous: Runtime | None = None) -> None:
     """Undo :func:`install_runtime`: put ``previous`` back, or forget the device."""
     with _registry_lock:
         if _registry.get(runtime.name) is runtime:
@@ -454,7 +455,7 @@ def active_runtimes() -> list:
         return [rt for rt in _registry.values() if not rt.closed]
 
 
-def shutdown_all(timeout: Optional[float] = None) -> None:
+def shutdown_all(timeout: float | None = None) -> None:
     """Shut every runtime down and forget them (at exit, and between tests)."""
     with _registry_lock:
         runtimes = list(_registry.values())

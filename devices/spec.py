@@ -20,12 +20,10 @@ Everything here is pure and thread-safe.
 
 from __future__ import annotations
 
-from typing import Optional, Union
-
 __all__ = [
-    "DeviceSpec",
     "LOCAL_JOB",
     "LOCAL_PREFIX",
+    "DeviceSpec",
     "canonical_name",
     "full_name",
     "is_compatible",
@@ -47,11 +45,11 @@ def _canonical_type(device_type: str) -> str:
     return upper if upper in _KNOWN_TYPES else device_type
 
 
-def _to_index(value, field: str, spec: Optional[str] = None) -> Optional[int]:
+def _to_index(value, field: str, spec: str | None = None) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValueError(f"Invalid {field} {value!r}: expected a non-negative integer.")
+        raise TypeError(f"Invalid {field} {value!r}: expected a non-negative integer.")
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -87,15 +85,15 @@ class DeviceSpec:
         '/job:worker/device:GPU:0'
     """
 
-    __slots__ = ("_job", "_replica", "_task", "_device_type", "_device_index", "_hash")
+    __slots__ = ("_device_index", "_device_type", "_hash", "_job", "_replica", "_task")
 
     def __init__(
         self,
-        job: Optional[str] = None,
-        replica: Optional[int] = None,
-        task: Optional[int] = None,
-        device_type: Optional[str] = None,
-        device_index: Optional[int] = None,
+        job: str | None = None,
+        replica: int | None = None,
+        task: int | None = None,
+        device_type: str | None = None,
+        device_index: int | None = None,
     ) -> None:
         for field, value in (("job", job), ("device_type", device_type)):
             if value is None:
@@ -119,32 +117,32 @@ class DeviceSpec:
     __delattr__ = __setattr__
 
     @property
-    def job(self) -> Optional[str]:
+    def job(self) -> str | None:
         """The job name, or ``None``."""
         return self._job
 
     @property
-    def replica(self) -> Optional[int]:
+    def replica(self) -> int | None:
         """The replica index, or ``None``."""
         return self._replica
 
     @property
-    def task(self) -> Optional[int]:
+    def task(self) -> int | None:
         """The task index, or ``None``."""
         return self._task
 
     @property
-    def device_type(self) -> Optional[str]:
+    def device_type(self) -> str | None:
         """The device type (``"CPU"``, ``"GPU"``, ...), or ``None``."""
         return self._device_type
 
     @property
-    def device_index(self) -> Optional[int]:
+    def device_index(self) -> int | None:
         """The device index, or ``None`` for any device of the type."""
         return self._device_index
 
     @classmethod
-    def from_string(cls, spec: Optional[str]) -> "DeviceSpec":
+    def from_string(cls, spec: str | None) -> DeviceSpec:
         """Parse a TensorFlow device string.
 
         Args:
@@ -209,7 +207,7 @@ class DeviceSpec:
         return cls(**fields)
 
     @classmethod
-    def parse_from_string(cls, spec: Optional[str]) -> "DeviceSpec":
+    def parse_from_string(cls, spec: str | None) -> DeviceSpec:
         """Same as :meth:`from_string` (TensorFlow's older name); returns a new spec."""
         return cls.from_string(spec)
 
@@ -227,7 +225,7 @@ class DeviceSpec:
             out.append(f"/device:{self._device_type}:{index}")
         return "".join(out)
 
-    def make_merged_spec(self, other: Union["DeviceSpec", str, None]) -> "DeviceSpec":
+    def make_merged_spec(self, other: DeviceSpec | str | None) -> DeviceSpec:
         """Return a new spec: this one with every field that ``other`` sets replaced.
 
         Args:
@@ -247,7 +245,7 @@ class DeviceSpec:
             else self._device_index,
         )
 
-    def replace(self, **fields) -> "DeviceSpec":
+    def replace(self, **fields) -> DeviceSpec:
         """Return a copy with the given fields (``job=``, ``device_index=``, ...) set."""
         values = self._fields()
         unknown = set(fields) - set(values)
@@ -302,7 +300,7 @@ def full_name(device_type: str, index: int) -> str:
     return LOCAL_PREFIX + canonical_name(device_type, index)
 
 
-def is_compatible(spec: Union[DeviceSpec, str, None], name: Union[DeviceSpec, str]) -> bool:
+def is_compatible(spec: DeviceSpec | str | None, name: DeviceSpec | str) -> bool:
     """Tell whether the device called ``name`` satisfies the (partial) ``spec``.
 
     Every field that ``spec`` sets must equal the device's (device types compare
@@ -333,12 +331,10 @@ def is_compatible(spec: Union[DeviceSpec, str, None], name: Union[DeviceSpec, st
         return False
     if want.task is not None and want.task != have.task:
         return False
-    if want.device_type is not None:
-        if have.device_type is None or want.device_type.upper() != have.device_type.upper():
-            return False
-    if want.device_index is not None and want.device_index != have.device_index:
+    if want.device_type is not None and (
+            have.device_type is None or want.device_type.upper() != have.device_type.upper()):
         return False
-    return True
+    return want.device_index is None or want.device_index == have.device_index
 
 
 #: Alias of :func:`is_compatible`.

@@ -21,7 +21,8 @@ import contextlib
 import random
 import threading
 import time
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy
 
@@ -62,7 +63,7 @@ class FakeEvent(Event):
     def query(self) -> bool:
         return self._flag.is_set()
 
-    def synchronize(self, timeout: Optional[float] = None) -> bool:
+    def synchronize(self, timeout: float | None = None) -> bool:
         return self._flag.wait(timeout)
 
 
@@ -78,7 +79,7 @@ def _poisoned_like(array: numpy.ndarray) -> numpy.ndarray:
 
 
 class _StreamLane(ThreadLane):
-    def __init__(self, runtime: "ThreadStreamRuntime", index: int) -> None:
+    def __init__(self, runtime: ThreadStreamRuntime, index: int) -> None:
         super().__init__(runtime, index)
         self._pause: Callable[[], float] = runtime._pause
 
@@ -122,12 +123,12 @@ class ThreadStreamRuntime(ThreadedRuntime):
 
     def __init__(
         self,
-        device: Optional[DeviceAttributes] = None,
+        device: DeviceAttributes | None = None,
         num_threads: int = 2,
         num_lanes: int = 2,
         delay: float = 0.0,
         jitter: bool = False,
-        seed: Optional[int] = None,
+        seed: int | None = None,
         memory_limit: int = 1 << 30,
     ) -> None:
         if device is None:
@@ -157,12 +158,12 @@ class ThreadStreamRuntime(ThreadedRuntime):
     def _make_lane(self, index: int) -> ThreadLane:
         return _StreamLane(self, index)
 
-    def _owned(self, lane: Optional[Lane]) -> Optional[Lane]:
+    def _owned(self, lane: Lane | None) -> Lane | None:
         if lane is not None and getattr(lane, "runtime", None) is not self:
             raise DeviceError(f"{lane!r} is not a lane of {self!r}")
         return lane
 
-    def _async_copy(self, source: numpy.ndarray, lane: Optional[Lane],
+    def _async_copy(self, source: numpy.ndarray, lane: Lane | None,
                     stage: bool) -> numpy.ndarray:
         # Host sources are staged at call time (like pinned staging: the caller may
         # reuse its buffer at once); device sources are read when the lane copies.
@@ -177,10 +178,10 @@ class ThreadStreamRuntime(ThreadedRuntime):
         lane.enqueue(numpy.copyto, out, source)
         return out
 
-    def to_device(self, host_array: Any, lane: Optional[Lane] = None) -> numpy.ndarray:
+    def to_device(self, host_array: Any, lane: Lane | None = None) -> numpy.ndarray:
         return self._async_copy(numpy.asarray(host_array), lane, stage=True)
 
-    def to_host(self, array: Any, lane: Optional[Lane] = None) -> numpy.ndarray:
+    def to_host(self, array: Any, lane: Lane | None = None) -> numpy.ndarray:
         if not isinstance(array, (numpy.ndarray, numpy.generic)):
             raise TypeError(
                 f"{self.name}.to_host expects a numpy array, got {type(array).__name__}"
@@ -188,7 +189,7 @@ class ThreadStreamRuntime(ThreadedRuntime):
         return self._async_copy(numpy.asarray(array), lane, stage=False)
 
     def copy_from(self, array: Any, src_runtime: Runtime,
-                  lane: Optional[Lane] = None) -> numpy.ndarray:
+                  lane: Lane | None = None) -> numpy.ndarray:
         if isinstance(array, (numpy.ndarray, numpy.generic)):
             return self._async_copy(numpy.asarray(array), lane, stage=False)
         return self._async_copy(src_runtime.to_host(array), lane, stage=True)

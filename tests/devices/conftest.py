@@ -9,9 +9,9 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 if _ROOT not in sys.path:  # run from a checkout that is not installed
     sys.path.insert(0, _ROOT)
 
-from devices import discovery, testing  # noqa: E402
+import fakecupy
 
-import fakecupy  # noqa: E402
+from devices import discovery, testing
 
 
 @pytest.fixture(autouse=True)

@@ -204,13 +204,13 @@ def make_fake_cupy(gpus=TWO_H100S, peers=((0, 1), (1, 0)), count_error=None):
     runtime = types.SimpleNamespace()
     runtime.CUDARuntimeError = CUDARuntimeError
 
-    def getDeviceCount():  # noqa: N802 - CuPy's name
+    def getDeviceCount():
         calls.append(("getDeviceCount",))
         if count_error is not None:
             raise CUDARuntimeError(count_error)
         return len(gpus)
 
-    def getDeviceProperties(device):  # noqa: N802
+    def getDeviceProperties(device):
         gpu = gpus[device]
         domain, bus, dev = gpu["pci"]
         return {
@@ -219,16 +219,16 @@ def make_fake_cupy(gpus=TWO_H100S, peers=((0, 1), (1, 0)), count_error=None):
             "pciDomainID": domain, "pciBusID": bus, "pciDeviceID": dev,
         }
 
-    def deviceCanAccessPeer(device, peer):  # noqa: N802
+    def deviceCanAccessPeer(device, peer):
         return 1 if (device, peer) in peers else 0
 
-    def deviceEnablePeerAccess(peer):  # noqa: N802
+    def deviceEnablePeerAccess(peer):
         key = (current_device(), peer)
         if key in enabled_peers:
             raise CUDARuntimeError(704)
         enabled_peers.add(key)
 
-    def memcpyPeerAsync(dst, dst_device, src, src_device, size, stream):  # noqa: N802
+    def memcpyPeerAsync(dst, dst_device, src, src_device, size, stream):
         calls.append(("memcpyPeerAsync", dst_device, src_device, size, stream))
         target, source = pointers[dst], pointers[src]
         assert target.device.id == dst_device and source.device.id == src_device

@@ -4,9 +4,9 @@ import logging
 import sys
 import warnings
 
+import fakecupy
 import pytest
 
-import fakecupy
 from devices import discovery, list_local_devices
 from devices.discovery import (
     cpu_core_count,
@@ -181,9 +181,8 @@ def test_discovery_does_not_warn_when_cupy_import_warns(monkeypatch, recwarn):
     class Finder:
         def find_spec(self, name, path=None, target=None):
             if name == "cupy":
-                warnings.warn("CUDA path could not be detected", UserWarning)
+                warnings.warn("CUDA path could not be detected", UserWarning, stacklevel=2)
                 raise ImportError("no cupy")
-            return None
 
     monkeypatch.delitem(sys.modules, "cupy", raising=False)
     monkeypatch.setattr(sys, "meta_path", [Finder()] + sys.meta_path)

@@ -52,7 +52,7 @@ def _make_real_cuda(request):
         pytest.skip("no CUDA GPU answers through CuPy on this machine")
     from devices.cuda import CUDARuntime
 
-    gpu = [d for d in physical_devices() if d.device_type == "GPU"][0]
+    gpu = next(d for d in physical_devices() if d.device_type == "GPU")
     return CUDARuntime(dataclasses.replace(gpu, memory_limit=MEMORY_LIMIT), num_threads=2,
                        num_lanes=2)
 

@@ -62,15 +62,15 @@ def test_from_string_rejects_bad_strings_with_tf_style_message(text, message):
         DeviceSpec.from_string(text)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"device_index": -1}, "device index"),
-    ({"task": "x"}, "task"),
-    ({"replica": True}, "replica"),
-    ({"job": "a/b"}, "job"),
-    ({"device_type": ""}, "device_type"),
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"device_index": -1}, ValueError, "device index"),
+    ({"task": "x"}, ValueError, "task"),
+    ({"replica": True}, TypeError, "replica"),
+    ({"job": "a/b"}, ValueError, "job"),
+    ({"device_type": ""}, ValueError, "device_type"),
 ])
-def test_constructor_validates_fields(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_constructor_validates_fields(kwargs, error, message):
+    with pytest.raises(error, match=message):
         DeviceSpec(**kwargs)
 
 

@@ -1,0 +1,215 @@
+"""CUDARuntime's CUDA calls, checked against a fake CuPy (streams, pinned staging, peers)."""
+
+import dataclasses
+import os
+import subprocess
+import sys
+import threading
+
+import fakecupy
+import numpy
+import pytest
+
+from devices import DeviceError, ResourceExhaustedError, runtime_for
+from devices._threads import HostEvent
+from devices.discovery import physical_devices
+from devices.logical import local_devices
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def gpus(fake_cupy):
+    from devices.cuda import CUDARuntime
+
+    first, second = [d for d in physical_devices() if d.device_type == "GPU"]
+    runtimes = [CUDARuntime(first), CUDARuntime(second)]
+    yield runtimes
+    for runtime in runtimes:
+        runtime.shutdown(5)
+
+
+def test_cuda_module_imports_without_cupy():
+    code = ("import sys; sys.modules['cupy'] = None; import devices.cuda, devices; "
+            "print(devices.cuda.CUDARuntime.__name__)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "CUDARuntime"
+
+
+def test_runtime_needs_cupy(monkeypatch, no_gpu_env):
+    from devices.attributes import DeviceAttributes, Locality
+    from devices.cuda import CUDARuntime
+
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    gpu = DeviceAttributes("/device:GPU:0", "GPU", 1 << 30, Locality(1), 3)
+    with pytest.raises(DeviceError, match="CuPy cannot be imported"):
+        CUDARuntime(gpu)
+
+
+def test_runtime_for_a_gpu_gives_a_cupy_runtime(fake_cupy):
+    gpu = next(d for d in local_devices() if d.device_type == "GPU")
+    runtime = runtime_for(gpu)
+    assert type(runtime).__name__ == "CUDARuntime"
+    assert runtime.xp is fake_cupy and runtime.ordinal == 0
+
+
+def test_lanes_and_workers_use_non_blocking_streams_only(gpus, fake_cupy):
+    runtime = gpus[0]
+    current = []
+    lane = runtime.lane(1)
+    lane.enqueue(lambda: current.append(fake_cupy.cuda.get_current_stream()))
+    done = threading.Event()
+    runtime.submit(lambda: (current.append(fake_cupy.cuda.get_current_stream()), done.set()))
+    assert lane.synchronize(5) and done.wait(5)
+    assert current[0] is lane.stream
+    assert current[1] is not None and current[1] is not lane.stream
+    assert fake_cupy.streams and all(
+        s.non_blocking and not s.null and not s.ptds for s in fake_cupy.streams)
+
+
+def test_wait_event_between_gpu_lanes_is_a_stream_wait_not_a_host_sync(gpus):
+    runtime = gpus[0]
+    first, second = runtime.lane(0), runtime.lane(1)
+    event = first.record_event()
+    second.wait_event(event)
+    assert second.synchronize(5)
+    assert second.stream.waited == [event.cuda_event]
+    host_event = HostEvent()
+    host_event.fire()
+    second.wait_event(host_event)  # a host event is waited for on the lane's thread
+    assert second.synchronize(5) and second.stream.waited == [event.cuda_event]
+
+
+def test_host_to_device_goes_through_pinned_staging_on_the_lane_stream(gpus, fake_cupy):
+    runtime = gpus[0]
+    lane = runtime.lane(0)
+    host = numpy.arange(6, dtype=numpy.float32)
+    on_device = runtime.to_device(host, lane=lane)
+    assert lane.synchronize(5)
+    assert on_device.alloc_stream is lane.stream  # from the lane stream's pool arena
+    assert ("alloc_pinned_memory", host.nbytes) in fake_cupy.calls
+    assert ("set", lane.stream) in fake_cupy.calls
+    assert runtime.keeper.pending >= 1  # the staging buffer is held until the copy is done
+
+
+def test_device_to_host_with_a_lane_is_asynchronous_into_pinned_memory(gpus, fake_cupy):
+    runtime = gpus[0]
+    lane = runtime.lane(0)
+    on_device = runtime.to_device(numpy.ones((2, 2)), lane=lane)
+    back = runtime.to_host(on_device, lane=lane)
+    assert lane.synchronize(5)
+    assert ("asnumpy", lane.stream, False) in fake_cupy.calls
+    numpy.testing.assert_array_equal(back, numpy.ones((2, 2)))
+
+
+def test_device_to_host_without_a_lane_waits_for_the_lanes_then_blocks(gpus, fake_cupy):
+    runtime = gpus[0]
+    lane = runtime.lane(1)
+    on_device = runtime.to_device(numpy.ones(3), lane=lane)
+    back = runtime.to_host(on_device)
+    copy_lane = runtime._copy_lane
+    assert copy_lane is not None and copy_lane.stream is not lane.stream
+    assert copy_lane.stream.waited  # ordered after lane 1 by an event, on the device
+    assert ("asnumpy", copy_lane.stream, True) in fake_cupy.calls
+    numpy.testing.assert_array_equal(back, numpy.ones(3))
+
+
+def test_peer_copy_between_gpus_uses_memcpy_peer_async(gpus, fake_cupy):
+    src, dst = gpus
+    on_first = src.to_device(numpy.arange(8.0))
+    lane = dst.lane(0)
+    on_second = dst.copy_from(on_first, src, lane=lane)
+    assert lane.synchronize(5)
+    assert on_second.device.id == 1
+    peer_calls = [c for c in fake_cupy.calls if c[0] == "memcpyPeerAsync"]
+    assert peer_calls == [("memcpyPeerAsync", 1, 0, 64, lane.stream.ptr)]
+    assert fake_cupy.enabled_peers == {(1, 0)}
+    numpy.testing.assert_array_equal(dst.to_host(on_second), numpy.arange(8.0))
+    dst.copy_from(on_first, src, lane=lane)  # peer access is enabled once
+    assert lane.synchronize(5) and fake_cupy.enabled_peers == {(1, 0)}
+
+
+def test_copy_without_peer_access_goes_through_the_host(monkeypatch, tmp_path):
+    from devices import discovery
+    from devices.cuda import CUDARuntime
+
+    fake = fakecupy.make_fake_cupy(peers=())
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(discovery, "SYSFS_PCI_DEVICES", str(tmp_path))
+    discovery.reset_discovery_cache()
+    first, second = [d for d in physical_devices() if d.device_type == "GPU"]
+    assert first.locality.links == ()
+    src, dst = CUDARuntime(first), CUDARuntime(second)
+    try:
+        copied = dst.copy_from(src.to_device(numpy.arange(4)), src)
+        assert not [c for c in fake.calls if c[0] == "memcpyPeerAsync"]
+        assert copied.device.id == 1
+        numpy.testing.assert_array_equal(dst.to_host(copied), numpy.arange(4))
+    finally:
+        src.shutdown(5)
+        dst.shutdown(5)
+
+
+def test_logical_gpus_on_one_physical_gpu_share_memory_without_copies(fake_cupy):
+    from devices import LogicalDeviceConfiguration, set_logical_device_configuration
+    from devices.cuda import CUDARuntime
+
+    set_logical_device_configuration("GPU:0", [LogicalDeviceConfiguration(100)] * 2)
+    halves = [d for d in local_devices() if d.physical_device_id == 0 and d.device_type == "GPU"]
+    first, second = CUDARuntime(halves[0]), CUDARuntime(halves[1])
+    try:
+        array = first.to_device(numpy.ones(2))
+        assert second.copy_from(array, first) is array
+    finally:
+        first.shutdown(5)
+        second.shutdown(5)
+
+
+def test_keep_alive_holds_a_buffer_used_on_another_stream(gpus):
+    runtime = gpus[0]
+    first, second = runtime.lane(0), runtime.lane(1)
+    array = runtime.to_device(numpy.ones(4), lane=first)
+    runtime.keep_alive(array, second)
+    assert runtime.keeper.holds(array)
+    runtime.synchronize()
+    assert not runtime.keeper.holds(array)
+
+
+def test_elapsed_time_needs_timing_events(gpus):
+    lane = gpus[0].lane(0)
+    plain, timed = lane.record_event(), lane.record_event(timing=True)
+    assert lane.synchronize(5)
+    with pytest.raises(DeviceError, match="timing=True"):
+        plain.elapsed_ms(timed)
+
+
+def test_runtime_rejects_another_runtimes_lane(gpus):
+    with pytest.raises(DeviceError, match="is not a lane of"):
+        gpus[1].to_device(numpy.ones(1), lane=gpus[0].lane(0))
+
+
+def test_memory_pool_helpers(gpus, fake_cupy):
+    assert gpus[0].pool_used_bytes() == 0
+    gpus[0].free_cached_memory()
+    assert ("free_all_blocks",) in fake_cupy.calls
+
+
+def test_shutdown_synchronizes_streams_and_drops_held_buffers(gpus):
+    runtime = gpus[0]
+    runtime.to_device(numpy.ones(8), lane=runtime.lane(0))
+    runtime.to_device(numpy.ones(8))
+    assert runtime.keeper.pending
+    runtime.shutdown(5)
+    assert runtime.keeper.pending == 0 and runtime._copy_lane is None
+
+
+def test_gpu_runtime_accounts_memory_against_its_limit(fake_cupy):
+    gpu = [d for d in local_devices() if d.device_type == "GPU"][1]
+    runtime = runtime_for(dataclasses.replace(gpu, memory_limit=10))
+    with pytest.raises(ResourceExhaustedError, match="OOM when allocating tensor on "
+                       "/job:localhost/replica:0/task:0/device:GPU:1"):
+        runtime.allocate(11, "tensor")

@@ -261,10 +261,12 @@ def _binary_grads(op, gx, gy):
 
 
 # ----- elementwise binary ops -----------------------------------------------------------------
+# Kernels use Python operators where one exists: for numpy scalars (what 0-d results are) they
+# skip the ufunc dispatch (~0.1 µs instead of ~1 µs), and for arrays they are the same ufunc.
 @defop("Add", infer=_binary_infer(_ADD_TYPES))
 def _add(xp, x, y):
     try:
-        return xp.add(x, y)
+        return x + y
     except ValueError:
         raise _incompatible(x, y) from None
 
@@ -277,7 +279,7 @@ def _add_grad(op, dy):
 @defop("Sub", infer=_binary_infer(_NUMERIC))
 def _sub(xp, x, y):
     try:
-        return xp.subtract(x, y)
+        return x - y
     except ValueError:
         raise _incompatible(x, y) from None
 
@@ -290,7 +292,7 @@ def _sub_grad(op, dy):
 @defop("Mul", infer=_binary_infer(_NUMERIC))
 def _mul(xp, x, y):
     try:
-        return xp.multiply(x, y)
+        return x * y
     except ValueError:
         raise _incompatible(x, y) from None
 
@@ -304,7 +306,7 @@ def _mul_grad(op, dy):
 @defop("RealDiv", infer=_binary_infer(_FC))
 def _real_div(xp, x, y):
     try:
-        return xp.true_divide(x, y)
+        return x / y
     except ValueError:
         raise _incompatible(x, y) from None
 
@@ -324,7 +326,7 @@ def _check_int_divisor(y):
 def _floor_div(xp, x, y):
     _check_int_divisor(y)
     try:
-        return xp.floor_divide(x, y)
+        return x // y
     except ValueError:
         raise _incompatible(x, y) from None
 
@@ -336,7 +338,7 @@ _floor_div.not_differentiable()
 def _floor_mod(xp, x, y):
     _check_int_divisor(y)
     try:
-        return xp.remainder(x, y)
+        return x % y
     except ValueError:
         raise _incompatible(x, y) from None
 
@@ -421,7 +423,7 @@ def _not_equal(xp, x, y):
 @defop("Less", infer=_binary_infer(_REAL, dtypes.bool))
 def _less(xp, x, y):
     try:
-        return xp.less(x, y)
+        return x < y
     except ValueError:
         raise _incompatible(x, y) from None
 
@@ -429,7 +431,7 @@ def _less(xp, x, y):
 @defop("LessEqual", infer=_binary_infer(_REAL, dtypes.bool))
 def _less_equal(xp, x, y):
     try:
-        return xp.less_equal(x, y)
+        return x <= y
     except ValueError:
         raise _incompatible(x, y) from None
 
@@ -437,7 +439,7 @@ def _less_equal(xp, x, y):
 @defop("Greater", infer=_binary_infer(_REAL, dtypes.bool))
 def _greater(xp, x, y):
     try:
-        return xp.greater(x, y)
+        return x > y
     except ValueError:
         raise _incompatible(x, y) from None
 
@@ -445,7 +447,7 @@ def _greater(xp, x, y):
 @defop("GreaterEqual", infer=_binary_infer(_REAL, dtypes.bool))
 def _greater_equal(xp, x, y):
     try:
-        return xp.greater_equal(x, y)
+        return x >= y
     except ValueError:
         raise _incompatible(x, y) from None
 
@@ -479,7 +481,7 @@ for _od in (_equal, _not_equal, _less, _less_equal, _greater, _greater_equal, _l
 # ----- elementwise unary ops ------------------------------------------------------------------
 @defop("Neg", infer=_unary_infer(_NUMERIC))
 def _neg(xp, x):
-    return xp.negative(x)
+    return -x
 
 
 @_neg.gradient

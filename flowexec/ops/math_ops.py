@@ -403,6 +403,23 @@ def _minimum_grad(op, dy):
     return _binary_grads(op, dy * cast(mask, dy.dtype), dy * cast(logical_not(mask), dy.dtype))
 
 
+@defop("SquaredDifference", infer=_binary_infer(_FLOATS + (dtypes.int32, dtypes.int64)
+                                              + _COMPLEX))
+def _squared_difference(xp, x, y):
+    try:
+        d = x - y
+    except ValueError:
+        raise _incompatible(x, y) from None
+    return d * d
+
+
+@_squared_difference.gradient
+def _squared_difference_grad(op, dy):
+    x, y = op.inputs
+    gx = dy * 2 * (x - y)
+    return _binary_grads(op, gx, negative(gx))
+
+
 # ----- comparisons and logic ------------------------------------------------------------------
 @defop("Equal", infer=_binary_infer(_EQ_TYPES, dtypes.bool))
 def _equal(xp, x, y):
@@ -634,6 +651,26 @@ def _conj(xp, input):
 @_conj.gradient
 def _conj_grad(op, dy):
     return conj(dy)
+
+
+@defop("Floor", infer=_unary_infer(_FLOATS))
+def _floor(xp, x):
+    return xp.floor(x)
+
+
+@defop("Ceil", infer=_unary_infer(_FLOATS))
+def _ceil(xp, x):
+    return xp.ceil(x)
+
+
+@defop("Round", infer=_unary_infer(_NUMERIC))
+def _round(xp, x):
+    return xp.round(x)  # half to even, as TF's Round
+
+
+# Piecewise constant: TF's gradient is None (no flow), not an error.
+for _od in (_floor, _ceil, _round):
+    _od.not_differentiable()
 
 
 @defop("IsFinite", infer=_unary_infer(_FLOATS, dtypes.bool))
@@ -1473,6 +1510,15 @@ def minimum(x, y, name=None):
     return _binary("Minimum", x, y, name or "Minimum")
 
 
+def squared_difference(x, y, name=None):
+    """Returns (x - y) ** 2 elementwise, with broadcasting (op type SquaredDifference).
+
+    Example:
+        >>> squared_difference(constant([1., 4.]), 2.)  # [1., 4.]
+    """
+    return _binary("SquaredDifference", x, y, name or "SquaredDifference")
+
+
 def scalar_mul(scalar, x, name=None):
     """Multiplies `x` by a scalar (a Python number or a rank-0 tensor).
 
@@ -1652,6 +1698,33 @@ def conj(x, name=None):
     if not x.dtype.is_complex:
         return x
     return apply_op("Conj", x, name=name or "Conj")
+
+
+def floor(x, name=None):
+    """Returns the largest integer not greater than x, elementwise (op type Floor).
+
+    Example:
+        >>> floor(constant([1.5, -1.5]))  # [1., -2.]
+    """
+    return _unary("Floor", x, name or "Floor")
+
+
+def ceil(x, name=None):
+    """Returns the smallest integer not less than x, elementwise (op type Ceil).
+
+    Example:
+        >>> ceil(constant([1.5, -1.5]))  # [2., -1.]
+    """
+    return _unary("Ceil", x, name or "Ceil")
+
+
+def round(x, name=None):
+    """Rounds half to even, elementwise (op type Round).
+
+    Example:
+        >>> round(constant([0.5, 1.5, -2.5]))  # [0., 2., -2.]
+    """
+    return _unary("Round", x, name or "Round")
 
 
 def is_finite(x, name=None):
@@ -2000,7 +2073,7 @@ def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep
         else:
             from flowexec.ops import array_ops
 
-            axes = array_ops.range(0, array_ops.size(array_ops.shape(x)))
+            axes = array_ops.range(0, array_ops.rank(x))
         out = apply_op(op_type, x, axes, name=name, keep_dims=keepdims)
         if not keepdims:
             out.set_shape([])
@@ -2285,13 +2358,13 @@ _register_operators()
 
 
 __all__ = [
-    "abs", "add", "add_n", "argmax", "argmin", "cast", "conj", "cos", "count_nonzero",
-    "cumprod", "cumsum", "div", "divide", "equal", "exp", "floor_div", "floordiv", "floormod",
-    "greater", "greater_equal", "is_finite", "is_inf", "is_nan", "less", "less_equal", "log",
-    "log1p", "logical_and", "logical_not", "logical_or", "logical_xor", "matmul", "maximum",
-    "minimum", "mod", "multiply", "negative", "not_equal", "pow", "realdiv", "reciprocal",
-    "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min",
-    "reduce_prod", "reduce_sum", "rsqrt", "scalar_mul", "sigmoid", "sign", "sin", "sqrt",
-    "square", "subtract", "tanh", "tensordot", "to_double", "to_float", "to_int32", "to_int64",
-    "truediv", "where",
+    "abs", "add", "add_n", "argmax", "argmin", "cast", "ceil", "conj", "cos", "count_nonzero",
+    "cumprod", "cumsum", "div", "divide", "equal", "exp", "floor", "floor_div", "floordiv",
+    "floormod", "greater", "greater_equal", "is_finite", "is_inf", "is_nan", "less",
+    "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "matmul", "maximum", "minimum", "mod", "multiply", "negative", "not_equal", "pow",
+    "realdiv", "reciprocal", "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max",
+    "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "round", "rsqrt", "scalar_mul",
+    "sigmoid", "sign", "sin", "sqrt", "square", "squared_difference", "subtract", "tanh",
+    "tensordot", "to_double", "to_float", "to_int32", "to_int64", "truediv", "where",
 ]

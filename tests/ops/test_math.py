@@ -125,6 +125,10 @@ CASES = [
     OpCase("maximum", tf.maximum, np.maximum, _f((2, 3), (3,))),
     OpCase("minimum", tf.minimum, np.minimum, _f((2, 3), (2, 1))),
     OpCase("maximum_int", tf.maximum, np.maximum, _i((5,), (5,))),
+    OpCase("squared_difference", tf.squared_difference, lambda x, y: (x - y) ** 2,
+           _f((2, 3), (3,))),
+    OpCase("squared_difference_int", tf.squared_difference, lambda x, y: (x - y) ** 2,
+           _i((4,), (4,))),
     OpCase("add_n", lambda *xs: tf.add_n(list(xs)), lambda *xs: sum(xs),
            _f((2, 3), (2, 3), (2, 3))),
     OpCase("add_n_int", lambda *xs: tf.add_n(list(xs)), lambda *xs: sum(xs),
@@ -154,6 +158,9 @@ CASES = [
            [np.array([-80, -20, -1, 0, 1, 20, 80], np.float32)], rtol=1e-5, atol=0),
     OpCase("sigmoid_f16", tf.sigmoid, _sigmoid, [np.array([-3, 0, 3], np.float16)],
            rtol=2e-3, grad=False),
+    OpCase("floor", tf.floor, np.floor, _f((2, 3)), grad=False),
+    OpCase("ceil", tf.ceil, np.ceil, _f((4,), dtype=np.float32), grad=False),
+    OpCase("round", tf.round, np.round, [np.array([0.5, 1.5, 2.5, -0.5, -1.7])], grad=False),
     OpCase("conj", tf.conj, np.conj, [np.array([1 + 2j, -3j], np.complex128)]),
     OpCase("is_finite", tf.is_finite, np.isfinite, [np.array([1, np.inf, -np.inf, np.nan])],
            grad=False),
@@ -451,6 +458,12 @@ def test_cast_constant_value_is_folded():
 
     c = tf.cast(tf.constant([1.5, 2.5]), tf.int32)
     np.testing.assert_array_equal(shape_fns.constant_value(c), [1, 2])
+
+
+def test_piecewise_constant_ops_pass_no_gradient():
+    x = tf.placeholder(tf.float32, [2])
+    for fn in (tf.floor, tf.ceil, tf.round):
+        assert tf.gradients(tf.reduce_sum(fn(x)), x) == [None]
 
 
 def test_cast_gradient_only_between_float_types():

@@ -1464,7 +1464,11 @@ def floordiv(x, y, name=None):
 
 
 def floor_div(x, y, name=None):
-    """The raw FloorDiv op (default name "FloorDiv"); see `floordiv`."""
+    """The raw FloorDiv op (default name "FloorDiv"); see `floordiv`.
+
+    Example:
+        >>> floor_div(constant([7, -7]), 2)  # [3, -4]
+    """
     return _binary("FloorDiv", x, y, name or "FloorDiv")
 
 
@@ -1877,22 +1881,38 @@ def cast(x, dtype, name=None):
 
 
 def to_float(x, name="ToFloat"):
-    """`cast(x, float32)` (TF1)."""
+    """`cast(x, float32)` (TF1).
+
+    Example:
+        >>> to_float(constant([1, 2]))  # [1., 2.], float32
+    """
     return cast(x, dtypes.float32, name=name)
 
 
 def to_double(x, name="ToDouble"):
-    """`cast(x, float64)` (TF1)."""
+    """`cast(x, float64)` (TF1).
+
+    Example:
+        >>> to_double(constant([1, 2]))  # [1., 2.], float64
+    """
     return cast(x, dtypes.float64, name=name)
 
 
 def to_int32(x, name="ToInt32"):
-    """`cast(x, int32)` (TF1)."""
+    """`cast(x, int32)` (TF1); floats truncate toward zero.
+
+    Example:
+        >>> to_int32(constant([1.7, -1.7]))  # [1, -1]
+    """
     return cast(x, dtypes.int32, name=name)
 
 
 def to_int64(x, name="ToInt64"):
-    """`cast(x, int64)` (TF1)."""
+    """`cast(x, int64)` (TF1); floats truncate toward zero.
+
+    Example:
+        >>> to_int64(constant([True, False]))  # [1, 0]
+    """
     return cast(x, dtypes.int64, name=name)
 
 

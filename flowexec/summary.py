@@ -31,12 +31,14 @@ Example:
     ...         writer.add_summary(sess.run(merged, {x: [1.0, 2.0, step]}), step)
 """
 
+import atexit
 import os
 import re
 import sys
 import threading
 import time
 import warnings
+import weakref
 from typing import ClassVar
 
 import numpy as np
@@ -579,12 +581,24 @@ def _run_metadata_proto(p, run_metadata):
 
 
 # ----- FileWriter ----------------------------------------------------------------------------
+_OPEN_WRITERS = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_writers():
+    # The event queue is drained by a daemon thread: without this, events added just before
+    # the interpreter exits would be lost when a script forgets `close()`.
+    for writer in list(_OPEN_WRITERS):
+        writer.close()
+
+
 class FileWriter:
     """Writes summaries, graphs and run metadata to event files in `logdir`.
 
     Each writer (and each `reopen()`) creates a new file `events.out.tfevents.<time>.<host>
     .<pid>.<n><suffix>`; events are queued and written by a background thread, every
-    `flush_secs` seconds, when `max_queue` events are pending, and on `flush()`/`close()`.
+    `flush_secs` seconds, when `max_queue` events are pending, on `flush()`/`close()`, and
+    at interpreter exit for writers still open.
 
     Args:
         logdir: the directory (created if missing).
@@ -618,6 +632,7 @@ class FileWriter:
         self._closed = False
         self._writer = self._p.EventFileWriter(self._logdir, max_queue, flush_secs,
                                                self._filename_suffix)
+        _OPEN_WRITERS.add(self)
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
 
@@ -747,6 +762,7 @@ class FileWriter:
             if not self._closed:
                 self._writer.close()
                 self._closed = True
+                _OPEN_WRITERS.discard(self)
 
     def reopen(self):
         """After `close()`, starts a new event file in the same directory (else no-op)."""
@@ -755,6 +771,7 @@ class FileWriter:
                 self._writer = self._p.EventFileWriter(
                     self._logdir, self._max_queue, self._flush_secs, self._filename_suffix)
                 self._closed = False
+                _OPEN_WRITERS.add(self)
 
     def __enter__(self):
         return self

@@ -4,6 +4,7 @@ TensorBoard's own reader (EventAccumulator), the way TensorBoard itself loads a 
 import bisect
 import glob
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -387,3 +388,18 @@ def test_file_writer_cache_shares_one_writer(tmp_path):
     finally:
         summary.FileWriterCache.clear()
     assert w1._closed
+
+
+def test_unclosed_writer_is_flushed_at_exit(tmp_path):
+    script = (
+        "import sys\n"
+        "import flowexec.summary as s\n"
+        "w = s.FileWriter(sys.argv[1], flush_secs=1000, max_queue=1000)\n"
+        "for i in range(5):\n"
+        "    w.add_summary(s.Summary(value=[s.Summary.Value(tag='t', simple_value=i)]), i)\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, env=env,
+                   timeout=120)
+    assert [e.step for e in _load(tmp_path).Scalars("t")] == [0, 1, 2, 3, 4]

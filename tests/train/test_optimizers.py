@@ -467,3 +467,47 @@ def test_training_with_variables_on_two_logical_devices():
         sess.run(train)
         np.testing.assert_allclose(sess.run(w0), [0.8, 1.6])
         np.testing.assert_allclose(sess.run(w1), [2.4])
+
+
+def _mlp_losses(steps, config):
+    """Losses fetched together with the train op, and the final weights, of a small MLP."""
+    rng = np.random.default_rng(1)
+    xb = rng.standard_normal((64, 8)).astype(np.float32)
+    yb = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 64)]
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.constant(xb)
+        params = [tf.Variable(rng.standard_normal(s).astype(np.float32) * 0.3, name=f"p{i}")
+                  for i, s in enumerate([(8, 16), (16,), (16, 16), (16,), (16, 3), (3,)])]
+        h = x
+        for i in range(0, 4, 2):
+            h = tf.nn.relu(tf.matmul(h, params[i]) + params[i + 1])
+        logits = tf.matmul(h, params[4]) + params[5]
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=yb,
+                                                                          logits=logits))
+        train = tf.train.MomentumOptimizer(0.1, 0.9).minimize(loss)
+        with tf.Session(config=config) as sess:
+            sess.run(tf.global_variables_initializer())
+            losses = []
+            for _ in range(steps):
+                before = sess.run(loss)
+                _, fetched = sess.run([train, loss])
+                assert fetched == before
+                losses.append(fetched)
+            return losses, sess.run(params)
+
+
+def test_parallel_executor_trains_exactly_like_straight_line_code(monkeypatch):
+    from flowexec.runtime import plan as plan_mod
+
+    config = tf.ConfigProto(inter_op_parallelism_threads=4)
+    want_losses, want_params = _mlp_losses(8, config)
+    monkeypatch.setattr(plan_mod, "EXPENSIVE_COST", 0.0)
+    monkeypatch.setattr(plan_mod, "PARALLEL_MIN_SAVING", 0.0)
+    monkeypatch.setattr(plan_mod, "PARALLEL_MIN_RATIO", 0.0)
+    for _ in range(3):
+        losses, got = _mlp_losses(8, config)
+        assert losses == want_losses
+        for a, b in zip(got, want_params):
+            np.testing.assert_array_equal(a, b)
+    assert want_losses[-1] < want_losses[0]

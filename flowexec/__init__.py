@@ -39,15 +39,13 @@ from flowexec.runtime.config import (  # noqa: F401
 from flowexec.runtime.session import (  # noqa: F401
     InteractiveSession, Session, get_default_session)
 
-try:  # modules written by parallel work land one by one; each exports through __all__
-    from flowexec.variables import *  # noqa: F401,F403
-    from flowexec.init_ops import *  # noqa: F401,F403
-    from flowexec.variable_scope import *  # noqa: F401,F403
+from flowexec.variables import *  # noqa: F401,F403
+from flowexec.init_ops import *  # noqa: F401,F403
+from flowexec.variable_scope import *  # noqa: F401,F403
+from flowexec import nn  # noqa: F401
+from flowexec import summary  # noqa: F401
+try:  # flowexec.train lands with the optimizers
     from flowexec import train  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-try:
-    from flowexec import nn  # noqa: F401
 except ImportError:  # pragma: no cover
     pass
 

@@ -23,6 +23,7 @@ from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import GraphKeys
 from flowexec.framework.tensor_shape import as_shape
+from flowexec.ops import state_ops
 from flowexec.variables import Variable
 
 
@@ -123,7 +124,7 @@ class _VariableStore:
         self._vars[name] = v
         if regularizer:
             graph = v.graph
-            with graph.colocate_with(v.op), graph.name_scope(name + "/Regularizer/"):
+            with state_ops.colocate(v.op), graph.name_scope(name + "/Regularizer/"):
                 loss = regularizer(v)
             if loss is not None:
                 graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)

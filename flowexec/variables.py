@@ -144,14 +144,14 @@ class Variable:
                 self._variable = state_ops.variable_op_v2(
                     var_shape, self._initial_value.dtype, name=true_name)
             var_op = self._variable.op
-            with graph.colocate_with(var_op):
-                self._initializer_op = assign(
-                    self._variable, self._initial_value, validate_shape=validate_shape,
-                    name="Assign").op
-                if caching_device is not None:
-                    with graph.device(caching_device):
-                        self._snapshot = constant_op.identity(self._variable, name="read")
-                else:
+            self._initializer_op = assign(
+                self._variable, self._initial_value, validate_shape=validate_shape,
+                name="Assign").op
+            if caching_device is not None:  # a cached copy lives apart from the variable
+                with graph.device(caching_device):
+                    self._snapshot = constant_op.identity(self._variable, name="read")
+            else:
+                with state_ops.colocate(var_op):
                     self._snapshot = constant_op.identity(self._variable, name="read")
         graph.add_to_collections(collections, self)
 
@@ -421,7 +421,9 @@ def report_uninitialized_variables(var_list=None, name="report_uninitialized_var
     if var_list is None:
         var_list = _default_var_list()
     graph = graph_mod.get_default_graph()
-    with graph.name_scope(name):
+    # As TF: the string work runs on the CPU, which has kernels for it on every machine;
+    # each IsVariableInitialized stays with its variable.
+    with graph.name_scope(name), graph.device("/cpu:0"):
         if not var_list:
             return constant_op.constant([], dtype=dtypes.string)
         init_vars = [state_ops.is_variable_initialized(v) for v in var_list]
@@ -446,7 +448,7 @@ def assert_variables_initialized(var_list=None):
         return None
     ranks = []
     for var in var_list:
-        with var.graph.colocate_with(var.op):
+        with state_ops.colocate(var.op):
             # A Rank op that is never folded away, as TF's rank_internal(optimize=False).
             ranks.append(apply_op("Rank", var._ref() if isinstance(var, Variable) else var,
                                   name="Rank"))

@@ -422,3 +422,30 @@ def test_variable_on_a_second_logical_device():
         sess.run(v.initializer)
         sess.run(inc)
         np.testing.assert_array_equal(sess.run(y), [4.0, 6.0])
+
+
+def test_ops_on_a_variable_follow_it_whatever_the_device_scope():
+    with tf.device("/cpu:1"):
+        v = tf.Variable([1.0, 2.0], name="v")
+    with tf.device("/cpu:0"):
+        add = v.assign_add([1.0, 1.0])
+        ready = tf.is_variable_initialized(v)
+        report = tf.report_uninitialized_variables()
+    for op in (add.op, ready.op, v.initializer, v.value().op):
+        assert "CPU:1" in op.device and op.colocation_groups == ["loc:@v"], op.name
+    assert "CPU:0" in report.op.device
+    config = tf.ConfigProto(device_count={"CPU": 2})
+    with tf.Session(config=config) as sess:
+        assert list(sess.run(report)) == [b"v"]
+        sess.run(v.initializer)
+        np.testing.assert_array_equal(sess.run(add), [2.0, 3.0])
+        assert sess.run(ready)
+
+
+def test_caching_device_places_the_read_snapshot_apart():
+    with tf.device("/cpu:0"):
+        v = tf.Variable([1.0], name="v", caching_device="/cpu:1")
+    assert "CPU:1" in v.value().device and v.value().op.colocation_groups == ["loc:@v/read"]
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
+        sess.run(v.initializer)
+        np.testing.assert_array_equal(sess.run(v.value() * 2.0), [2.0])

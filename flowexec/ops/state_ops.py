@@ -44,6 +44,15 @@ _NO_LOCK = contextlib.nullcontext()
 _LOCKS_GUARD = threading.Lock()
 
 
+@contextlib.contextmanager
+def colocate(op):
+    """TF's `colocate_with` for ops that must live with a variable: ops created inside join
+    `op`'s colocation group and take its device, whatever device scope encloses them."""
+    graph = op.graph
+    with graph.colocate_with(op), graph.device(None), graph.device(op.device or None):
+        yield
+
+
 def _key(name):
     return ("var", name)
 
@@ -216,7 +225,7 @@ def assign(ref, value, validate_shape=None, use_locking=None, name=None):
     value = _convert_value(value, var_op, "Assign")
     var = var_op.outputs[0]
     graph = var_op.graph
-    with graph.as_default(), graph.colocate_with(var_op):
+    with graph.as_default(), colocate(var_op):
         return apply_op("Assign", value, name=name or "Assign", var_name=var_op.name,
                         dtype=var.dtype, shape=var.shape,
                         validate_shape=True if validate_shape is None else bool(validate_shape),
@@ -270,7 +279,7 @@ def _assign_update(op_type, ref, value, use_locking, name):
     var_op = _variable_op(ref, op_type)
     value = _convert_value(value, var_op, op_type)
     graph = var_op.graph
-    with graph.as_default(), graph.colocate_with(var_op):
+    with graph.as_default(), colocate(var_op):
         return apply_op(op_type, var_op.outputs[0], value, name=name or op_type,
                         var_name=var_op.name, use_locking=bool(use_locking))
 
@@ -324,7 +333,7 @@ def is_variable_initialized(ref, name=None):
     """
     var_op = _variable_op(ref, "IsVariableInitialized")
     graph = var_op.graph
-    with graph.as_default(), graph.colocate_with(var_op):
+    with graph.as_default(), colocate(var_op):
         return apply_op("IsVariableInitialized", name=name or "IsVariableInitialized",
                         var_name=var_op.name, dtype=var_op.outputs[0].dtype)
 
@@ -577,7 +586,7 @@ def _apply(op_type, refs, scalars, grad, name, use_locking, **attrs):
     var_ops = [_variable_op(r, op_type) for r in refs]
     var_op = var_ops[0]
     graph = var_op.graph
-    with graph.as_default(), graph.colocate_with(var_op):
+    with graph.as_default(), colocate(var_op):
         dtype = var_op.outputs[0].dtype
         scalars = [convert_to_tensor(s, dtype=dtype) if not isinstance(s, Tensor) else s
                    for s in scalars]
@@ -608,7 +617,7 @@ def apply_momentum(var, accum, lr, grad, momentum, use_locking=False, use_nester
     # ApplyMomentum's inputs are (var, accum, lr, grad, momentum): grad before momentum.
     var_ops = [_variable_op(r, "ApplyMomentum") for r in (var, accum)]
     graph = var_ops[0].graph
-    with graph.as_default(), graph.colocate_with(var_ops[0]):
+    with graph.as_default(), colocate(var_ops[0]):
         dtype = var_ops[0].outputs[0].dtype
         lr, grad, momentum = [x if isinstance(x, Tensor) else convert_to_tensor(x, dtype=dtype)
                               for x in (lr, grad, momentum)]

@@ -73,8 +73,7 @@ class AdamOptimizer(Optimizer):
     def _finish(self, update_ops, name_scope):
         beta1_power, beta2_power = self._get_beta_accumulators()
         graph = beta1_power.graph
-        with graph.control_dependencies(update_ops), graph.device(None), \
-                graph.colocate_with(beta1_power.op):
+        with graph.control_dependencies(update_ops), state_ops.colocate(beta1_power.op):
             update_beta1 = beta1_power.assign(
                 beta1_power * cast_to(self._beta1_t, beta1_power.dtype),
                 use_locking=self._use_locking)

@@ -228,15 +228,15 @@ class Optimizer:
                 for grad, var, processor in converted:
                     if grad is None:
                         continue
-                    with graph.name_scope("update_" + var.op.name), graph.device(None), \
-                            graph.colocate_with(var.op):
+                    with graph.name_scope("update_" + var.op.name), \
+                            state_ops.colocate(var.op):
                         update_ops.append(processor.update_op(self, grad))
                 if global_step is None:
                     apply_updates = self._finish(update_ops, scope)
                 else:
                     finish = self._finish(update_ops, "update")
-                    with graph.control_dependencies([finish]), graph.device(None), \
-                            graph.colocate_with(global_step.op):
+                    with graph.control_dependencies([finish]), \
+                            state_ops.colocate(global_step.op):
                         one = constant_op.constant(1, dtype=global_step.dtype, name="value")
                         with _named(graph, scope) as step_name:
                             apply_updates = state_ops.assign_add(global_step, one,
@@ -362,7 +362,7 @@ class Optimizer:
         key = (name, graph)
         v = self._non_slot_dict.get(key)
         if v is None:
-            with graph.as_default(), graph.device(None), graph.colocate_with(colocate_with.op):
+            with graph.as_default(), state_ops.colocate(colocate_with.op):
                 v = Variable(initial_value, name=name, trainable=False)
             self._non_slot_dict[key] = v
         return v
@@ -377,8 +377,8 @@ class Optimizer:
 def _create_slot_var(primary, val, op_name, dtype=None, validate_shape=True):
     """A non-trainable Variable `<primary op name>/<op_name>` colocated with `primary`."""
     graph = primary.graph
-    with graph.as_default(), graph.control_dependencies(None), graph.device(None), \
-            graph.colocate_with(primary.op), graph.name_scope(None):
+    with graph.as_default(), graph.control_dependencies(None), state_ops.colocate(primary.op), \
+            graph.name_scope(None):
         return Variable(val, name=f"{primary.op.name}/{op_name}", trainable=False,
                         dtype=dtype, validate_shape=validate_shape)
 

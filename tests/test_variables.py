@@ -449,3 +449,13 @@ def test_caching_device_places_the_read_snapshot_apart():
     with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2})) as sess:
         sess.run(v.initializer)
         np.testing.assert_array_equal(sess.run(v.value() * 2.0), [2.0])
+
+
+def test_two_updates_of_one_variable_in_one_step_both_apply():
+    v = tf.Variable(0, name="v")
+    a = tf.assign_add(v, 1, use_locking=True)
+    b = tf.assign_add(v, 10, use_locking=True)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        sess.run([a.op, b.op])
+        assert sess.run(v) == 11

@@ -12,8 +12,8 @@ Invariants:
     * Stored arrays are never written in place. Every update computes a fresh array and
       swaps it in, so all readers of one `VariableV2` execution within a step (the forward
       pass, gradient ops, a fetched loss) see the same pre-update value however the
-      scheduler interleaves them with the update. Each update allocates exactly one new
-      array per state variable it changes (`out=` keeps temporaries to that).
+      scheduler interleaves them with the update. Updates write into freshly allocated
+      arrays with `out=`, which keeps temporaries few.
     * An update reads the current value from the state when it runs (not the value its
       input edge carried), so two updates of one variable in one step both take effect,
       as with TF's ref variables. `use_locking=True` serializes the read-modify-write with

@@ -149,6 +149,14 @@ class ThreadLane(Lane):
             self._start()
         self._queue.put((fn, args))
 
+    def synchronize(self, timeout: float | None = None) -> bool:
+        if self.on_lane_thread():
+            raise DeviceError(
+                f"{self!r} cannot wait for itself: synchronize() was called from work running "
+                "on the lane (it would never return)"
+            )
+        return super().synchronize(timeout)
+
     def new_event(self, timing: bool = False) -> Event:
         """Return an unrecorded event of the kind this lane records."""
         return HostEvent()
@@ -324,6 +332,13 @@ class ThreadedRuntime(Runtime):
 
     def _existing_lane(self, index: int) -> Lane | None:
         return self._lanes[index]
+
+    def current_lane(self) -> ThreadLane | None:
+        """Return the lane whose thread is calling, or ``None`` off this runtime's lanes."""
+        for lane in self._lanes:
+            if lane is not None and lane.on_lane_thread():
+                return lane
+        return None
 
     # --------------------------------------------------------------- shutdown
     def shutdown(self, timeout: float | None = None) -> None:

@@ -19,9 +19,12 @@ found answering.
   (``cupy.cuda.alloc_pinned_memory``, then ``ndarray.set(..., stream=)``:
   ``cudaMemcpyAsync``); device to host with ``cupy.asnumpy(..., stream=,
   blocking=False)`` into pinned memory; device to device with
-  ``cudaMemcpyPeerAsync`` where ``cudaDeviceCanAccessPeer`` allows, else through
-  host memory. Without a lane, a transfer runs on the runtime's own copy stream,
-  after all work enqueued so far on the device's lanes, and is complete on return.
+  ``cudaMemcpyPeerAsync`` on the destination lane's stream: direct where
+  ``cudaDeviceCanAccessPeer`` allows (peer access is enabled once), staged through
+  host memory by the driver where it does not. Without a lane, a transfer runs on
+  the runtime's own copy stream, after all work enqueued so far on the device's
+  lanes, and is complete on return; called from work running on one of the
+  runtime's lanes, it runs on that lane instead.
 * Memory: arrays come from CuPy's memory pool; the runtime's ``allocate`` /
   ``release`` account them against the device's ``memory_limit``.
 * Lifetimes: a buffer used on a stream other than the one that allocated it is
@@ -143,6 +146,13 @@ class CUDALane(ThreadLane):
         event._recorded.wait()  # the other lane has enqueued the record; the GPU orders
         self.stream.wait_event(event._event)
 
+    def synchronize(self, timeout: float | None = None) -> bool:
+        """``cudaStreamSynchronize``; from the lane's own work, for what it launched so far."""
+        if self.on_lane_thread():
+            self.stream.synchronize()
+            return True
+        return super().synchronize(timeout)
+
     def recorded_now(self) -> CUDAEvent:
         """Record an event at once on the stream; lane thread only."""
         event = CUDAEvent(self)
@@ -180,7 +190,7 @@ class CUDARuntime(ThreadedRuntime):
         self._copy_lane: CUDALane | None = None
         self._worker_streams: list[Any] = []
         self._streams_lock = threading.Lock()
-        self._peer_enabled: set = set()
+        self._peer_state: dict = {}
         super().__init__(device, num_threads, num_lanes)
 
     def _make_lane(self, index: int) -> ThreadLane:
@@ -212,21 +222,38 @@ class CUDARuntime(ThreadedRuntime):
         return lane
 
     def _after_lanes(self, target: CUDALane) -> None:
+        """Order ``target`` after the work enqueued so far on every started lane."""
         for lane in self._lanes:
-            if lane is not None and lane.started:
-                target.wait_event(lane.record_event())
+            if lane is None or not lane.started or lane is target:
+                continue
+            target.wait_event(lane.recorded_now() if lane.on_lane_thread()
+                              else lane.record_event())
+
+    def _target(self, lane: Lane | None) -> tuple[CUDALane, bool]:
+        """Return the lane a transfer runs on and whether it must complete on return.
+
+        ``lane=None`` means the lane whose work is calling, or else the copy lane.
+        """
+        if lane is not None:
+            return self._owned(lane), False
+        here = self.current_lane()
+        return (here if here is not None else self._transfer_lane()), True
 
     # -------------------------------------------------------------- transfers
     def to_device(self, host_array: Any, lane: Lane | None = None) -> Any:
-        cupy = self.cupy
-        if isinstance(host_array, cupy.ndarray):
-            return self._from_gpu(host_array, None, lane)
+        if isinstance(host_array, self.cupy.ndarray):
+            if int(host_array.device.id) == self.ordinal:
+                return host_array
+            raise TypeError(
+                f"{self.name}.to_device got an array of CUDA device {host_array.device.id}; "
+                "use copy_from(array, src_runtime)"
+            )
         host = numpy.asarray(host_array, order="C")
         if not host.dtype.isnative:
             host = host.astype(host.dtype.newbyteorder("="))
-        target = self._owned(lane) or self._transfer_lane()
+        target, blocking = self._target(lane)
         out = target.call(self._h2d, host, target)
-        if lane is None:
+        if blocking:
             target.synchronize()
         return out
 
@@ -249,12 +276,10 @@ class CUDARuntime(ThreadedRuntime):
                 f"{self.name}.to_host expects a cupy or numpy array, got "
                 f"{type(array).__module__}.{type(array).__name__}"
             )
-        if lane is None:
-            target = self._transfer_lane()
+        target, blocking = self._target(lane)
+        if blocking and not target.on_lane_thread():
             self._after_lanes(target)
-            return target.call(self._d2h, array, target, True)
-        target = self._owned(lane)
-        return target.call(self._d2h, array, target, False)
+        return target.call(self._d2h, array, target, blocking)
 
     def _d2h(self, array: Any, lane: CUDALane, blocking: bool) -> numpy.ndarray:
         cupy = self.cupy
@@ -275,48 +300,51 @@ class CUDARuntime(ThreadedRuntime):
     def copy_from(self, array: Any, src_runtime: Runtime, lane: Lane | None = None) -> Any:
         if isinstance(array, (numpy.ndarray, numpy.generic)):
             return self.to_device(array, lane)
-        if not isinstance(array, self.cupy.ndarray):
+        if not isinstance(array, self.cupy.ndarray) or not isinstance(src_runtime, CUDARuntime):
             raise TypeError(
-                f"{self.name}.copy_from expects a cupy or numpy array, got "
-                f"{type(array).__module__}.{type(array).__name__}"
+                f"{self.name}.copy_from expects a numpy array, or a cupy array with the "
+                f"CUDARuntime holding it; got {type(array).__name__} from {src_runtime!r}"
             )
-        return self._from_gpu(array, src_runtime, lane)
-
-    def _from_gpu(self, array: Any, src_runtime: Runtime | None,
-                  lane: Lane | None) -> Any:
-        source_ordinal = int(array.device.id)
-        if source_ordinal == self.ordinal:
+        if int(array.device.id) == self.ordinal:
             return array  # same physical GPU (a logical split): the memory is shared
-        target = self._owned(lane) or self._transfer_lane()
-        if lane is None and isinstance(src_runtime, CUDARuntime):
+        target, blocking = self._target(lane)
+        if not array.flags.c_contiguous:  # made contiguous on the source GPU, in its order
+            source_lane = src_runtime._transfer_lane()
+            array = source_lane.call(self.cupy.ascontiguousarray, array)
+            target.wait_event(source_lane.record_event())
+        elif blocking and not src_runtime.current_lane():
             src_runtime._after_lanes(target)
-        if array.flags.c_contiguous and self._peer_access(source_ordinal):
-            out = target.call(self._peer_copy, array, source_ordinal, target)
-        else:
-            host = (src_runtime.to_host(array) if src_runtime is not None
-                    else self.cupy.asnumpy(array))
-            out = target.call(self._h2d, numpy.asarray(host, order="C"), target)
-        if lane is None:
+        out = target.call(self._peer_copy, array, int(array.device.id), target)
+        if blocking:
             target.synchronize()
         return out
 
     def _peer_access(self, source_ordinal: int) -> bool:
-        if source_ordinal in self._peer_enabled:
-            return True
+        """Enable peer access from this GPU to ``source_ordinal`` once, where possible.
+
+        ``cudaDeviceCanAccessPeer``, then ``cudaDeviceEnablePeerAccess``; the answer is
+        cached per source GPU.
+        """
+        allowed = self._peer_state.get(source_ordinal)
+        if allowed is not None:
+            return allowed
         runtime = self.cupy.cuda.runtime
-        if not runtime.deviceCanAccessPeer(self.ordinal, source_ordinal):
-            return False
-        with self.cupy.cuda.Device(self.ordinal):
-            try:
-                runtime.deviceEnablePeerAccess(source_ordinal)
-            except runtime.CUDARuntimeError as exc:
-                if getattr(exc, "status", None) != _PEER_ACCESS_ALREADY_ENABLED:
-                    raise
-        self._peer_enabled.add(source_ordinal)
-        return True
+        allowed = bool(runtime.deviceCanAccessPeer(self.ordinal, source_ordinal))
+        if allowed:
+            with self.cupy.cuda.Device(self.ordinal):
+                try:
+                    runtime.deviceEnablePeerAccess(source_ordinal)
+                except runtime.CUDARuntimeError as exc:
+                    if getattr(exc, "status", None) != _PEER_ACCESS_ALREADY_ENABLED:
+                        raise
+        self._peer_state[source_ordinal] = allowed
+        return allowed
 
     def _peer_copy(self, array: Any, source_ordinal: int, lane: CUDALane) -> Any:
+        # cudaMemcpyPeerAsync: direct over NVLink/PCIe where peer access is enabled,
+        # staged through host memory by the driver where it is not.
         cupy = self.cupy
+        self._peer_access(source_ordinal)
         out = cupy.empty(array.shape, dtype=array.dtype)
         if array.nbytes:
             cupy.cuda.runtime.memcpyPeerAsync(

@@ -123,6 +123,10 @@ class Lane(abc.ABC):
     def synchronize(self, timeout: float | None = None) -> bool:
         """Block until everything enqueued so far has run (``cudaStreamSynchronize``).
 
+        Called from work running on the lane itself: a GPU lane synchronizes its
+        stream (the kernels launched so far); a CPU lane raises ``DeviceError``, as
+        it would wait for itself forever.
+
         Returns:
             ``True`` when done, ``False`` when ``timeout`` seconds ran out.
         """
@@ -230,7 +234,8 @@ class Runtime(abc.ABC):
     def to_device(self, host_array: Any, lane: Lane | None = None) -> Any:
         """Copy a host (numpy) array to this device.
 
-        With ``lane=None`` the copy is complete on return. With a lane the copy is
+        With ``lane=None`` the copy is complete on return (called from work running
+        on one of this runtime's lanes, it is made on that lane). With a lane the copy is
         ordered on it (``cudaMemcpyAsync`` from pinned staging memory on the lane's
         stream) and the result is valid for work enqueued later on that lane, or
         after an event recorded on it afterwards. On a GPU ``host_array`` may be
@@ -243,7 +248,8 @@ class Runtime(abc.ABC):
         """Return ``array`` (of this device) as a ``numpy.ndarray``.
 
         With ``lane=None`` the copy runs after all work enqueued so far on the
-        device's lanes and the data is there on return. With a lane the copy
+        device's lanes (called from work running on one of them: after that lane's
+        earlier work) and the data is there on return. With a lane the copy
         (``cudaMemcpyAsync`` into pinned memory) is ordered on it, and the returned
         array is valid once an event recorded on that lane after this call completes.
 
@@ -467,4 +473,4 @@ def shutdown_all(timeout: float | None = None) -> None:
             logger.exception("Shutting down %s failed", runtime.name)
 
 
-atexit.register(shutdown_all, 5.0)
+atexit.register(shutdown_all, 1.0)

@@ -169,7 +169,7 @@ class ThreadStreamRuntime(ThreadedRuntime):
         # reuse its buffer at once); device sources are read when the lane copies.
         lane = self._owned(lane)
         if lane is None:  # like the CUDA runtime: after the work enqueued so far
-            if not stage:
+            if not stage and self.current_lane() is None:
                 self.synchronize()
             return numpy.array(source, copy=True)
         if stage:

@@ -58,14 +58,14 @@ def test_runtime_for_a_gpu_gives_a_cupy_runtime(fake_cupy):
 
 def test_lanes_and_workers_use_non_blocking_streams_only(gpus, fake_cupy):
     runtime = gpus[0]
-    current = []
+    on_lane, on_worker = [], []
     lane = runtime.lane(1)
-    lane.enqueue(lambda: current.append(fake_cupy.cuda.get_current_stream()))
+    lane.enqueue(lambda: on_lane.append(fake_cupy.cuda.get_current_stream()))
     done = threading.Event()
-    runtime.submit(lambda: (current.append(fake_cupy.cuda.get_current_stream()), done.set()))
+    runtime.submit(lambda: (on_worker.append(fake_cupy.cuda.get_current_stream()), done.set()))
     assert lane.synchronize(5) and done.wait(5)
-    assert current[0] is lane.stream
-    assert current[1] is not None and current[1] is not lane.stream
+    assert on_lane == [lane.stream]
+    assert on_worker[0] is not None and on_worker[0] is not lane.stream
     assert fake_cupy.streams and all(
         s.non_blocking and not s.null and not s.ptds for s in fake_cupy.streams)
 
@@ -132,7 +132,7 @@ def test_peer_copy_between_gpus_uses_memcpy_peer_async(gpus, fake_cupy):
     assert lane.synchronize(5) and fake_cupy.enabled_peers == {(1, 0)}
 
 
-def test_copy_without_peer_access_goes_through_the_host(monkeypatch, tmp_path):
+def test_copy_without_peer_access_lets_the_driver_stage_it(monkeypatch, tmp_path):
     from devices import discovery
     from devices.cuda import CUDARuntime
 
@@ -146,7 +146,10 @@ def test_copy_without_peer_access_goes_through_the_host(monkeypatch, tmp_path):
     src, dst = CUDARuntime(first), CUDARuntime(second)
     try:
         copied = dst.copy_from(src.to_device(numpy.arange(4)), src)
-        assert not [c for c in fake.calls if c[0] == "memcpyPeerAsync"]
+        # cudaMemcpyPeerAsync without peer access: staged through host memory by the driver
+        assert [c[:4] for c in fake.calls if c[0] == "memcpyPeerAsync"] == [
+            ("memcpyPeerAsync", 1, 0, 32)]
+        assert fake.enabled_peers == set()
         assert copied.device.id == 1
         numpy.testing.assert_array_equal(dst.to_host(copied), numpy.arange(4))
     finally:
@@ -213,3 +216,28 @@ def test_gpu_runtime_accounts_memory_against_its_limit(fake_cupy):
     with pytest.raises(ResourceExhaustedError, match="OOM when allocating tensor on "
                        "/job:localhost/replica:0/task:0/device:GPU:1"):
         runtime.allocate(11, "tensor")
+
+
+def test_non_contiguous_source_is_made_contiguous_on_the_source_gpu(gpus, fake_cupy):
+    src, dst = gpus
+    strided = src.to_device(numpy.arange(8.0))[::2]
+    assert not strided.flags.c_contiguous
+    copied = dst.copy_from(strided, src)
+    numpy.testing.assert_array_equal(dst.to_host(copied), [0.0, 2.0, 4.0, 6.0])
+    assert src._copy_lane is not None
+
+
+def test_to_device_refuses_another_gpus_array(gpus):
+    src, dst = gpus
+    on_first = src.to_device(numpy.ones(2))
+    assert src.to_device(on_first) is on_first
+    with pytest.raises(TypeError, match="use copy_from"):
+        dst.to_device(on_first)
+    with pytest.raises(TypeError, match="CUDARuntime holding it"):
+        dst.copy_from(on_first, None)
+
+
+def test_lane_synchronize_from_its_own_work_syncs_the_stream(gpus):
+    lane, answers = gpus[0].lane(0), []
+    lane.enqueue(lambda: answers.append(lane.synchronize()))
+    assert lane.synchronize(5) and answers == [True]

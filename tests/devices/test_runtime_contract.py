@@ -155,6 +155,17 @@ class TestRuntimeContract:
         assert second.synchronize(TIMEOUT)
         numpy.testing.assert_array_equal(back, numpy.full(64, 7.0))
 
+    def test_transfers_without_a_lane_work_from_inside_lane_work(self, rt):
+        lane, results = rt.lane(0), []
+
+        def work():
+            on_device = rt.to_device(numpy.arange(3.0))
+            results.append(rt.to_host(on_device))
+
+        lane.enqueue(work)
+        assert lane.synchronize(TIMEOUT)
+        numpy.testing.assert_array_equal(results[0], numpy.arange(3.0))
+
     def test_to_host_of_a_foreign_object_raises_type_error(self, rt):
         with pytest.raises(TypeError):
             rt.to_host([1, 2, 3])

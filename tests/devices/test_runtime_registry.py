@@ -127,3 +127,21 @@ def test_stream_double_stages_host_data_at_call_time():
         assert on_device.tolist() == [0, 1, 2]
     finally:
         runtime.shutdown(5)
+
+
+def test_a_cpu_lane_cannot_synchronize_itself():
+    runtime = ThreadStreamRuntime()
+    try:
+        lane, errors = runtime.lane(0), []
+
+        def work():
+            try:
+                lane.synchronize()
+            except DeviceError as exc:
+                errors.append(str(exc))
+
+        lane.enqueue(work)
+        assert lane.synchronize(5)
+        assert errors and "cannot wait for itself" in errors[0]
+    finally:
+        runtime.shutdown(5)

@@ -44,9 +44,6 @@ from flowexec.init_ops import *  # noqa: F401,F403
 from flowexec.variable_scope import *  # noqa: F401,F403
 from flowexec import nn  # noqa: F401
 from flowexec import summary  # noqa: F401
-try:  # flowexec.train lands with the optimizers
-    from flowexec import train  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+from flowexec import train  # noqa: F401
 
 __version__ = "0.1.0"

@@ -28,8 +28,7 @@ import numbers
 
 import numpy as np
 
-from flowexec.framework import dtypes
-from flowexec.framework import errors
+from flowexec.framework import dtypes, errors
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
@@ -897,12 +896,12 @@ def _split_v_infer(op):
                     f"if fully specified, or be less than the size of the input along "
                     f"split_dim if not fully specified.  Got: {rest}")
         sizes[neg[0]] = dims[a] - rest
-    elif not neg and dims[a] is not None and all(s is not None for s in sizes):
-        if sum(sizes) != dims[a]:
-            raise shape_fns.shape_error(
-                op, f"Determined shape must either match input shape along split_dim exactly "
-                    f"if fully specified, or be less than the size of the input along "
-                    f"split_dim if not fully specified.  Got: {sum(sizes)}")
+    elif not neg and dims[a] is not None and all(s is not None for s in sizes) and (
+            sum(sizes) != dims[a]):
+        raise shape_fns.shape_error(
+            op, f"Determined shape must either match input shape along split_dim exactly "
+                f"if fully specified, or be less than the size of the input along "
+                f"split_dim if not fully specified.  Got: {sum(sizes)}")
     out = []
     for s in sizes:
         d = list(dims)
@@ -1473,7 +1472,7 @@ def _slice_grad(op, dy):
     return [apply_op("Pad", dy, paddings, name="Pad"), None, None]
 
 
-def slice(input_, begin, size, name=None):  # noqa: A001 - TF's public name
+def slice(input_, begin, size, name=None):
     """Extracts `input_[begin[i] : begin[i] + size[i]]` along each dimension i.
 
     `size[i] = -1` takes all remaining elements of dimension i.
@@ -1625,8 +1624,8 @@ def _index_for(shape, begin, end, strides, masks):
 @defop("StridedSlice", infer=_strided_slice_infer, cost=CHEAP)
 def _strided_slice(xp, input, begin, end, strides, *, begin_mask, end_mask, ellipsis_mask,
                    new_axis_mask, shrink_axis_mask):
-    masks = dict(begin_mask=begin_mask, end_mask=end_mask, ellipsis_mask=ellipsis_mask,
-                 new_axis_mask=new_axis_mask, shrink_axis_mask=shrink_axis_mask)
+    masks = {"begin_mask": begin_mask, "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
+             "new_axis_mask": new_axis_mask, "shrink_axis_mask": shrink_axis_mask}
     return input[_index_for(input.shape, begin, end, strides, masks)]
 
 
@@ -1659,8 +1658,8 @@ def _strided_slice_grad_infer(op):
 @defop("StridedSliceGrad", infer=_strided_slice_grad_infer, cost=CHEAP)
 def _strided_slice_grad_kernel(xp, shape, begin, end, strides, dy, *, begin_mask, end_mask,
                                ellipsis_mask, new_axis_mask, shrink_axis_mask):
-    masks = dict(begin_mask=begin_mask, end_mask=end_mask, ellipsis_mask=ellipsis_mask,
-                 new_axis_mask=new_axis_mask, shrink_axis_mask=shrink_axis_mask)
+    masks = {"begin_mask": begin_mask, "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
+             "new_axis_mask": new_axis_mask, "shrink_axis_mask": shrink_axis_mask}
     dims = tuple(shape.tolist())
     out = xp.zeros(dims, dtype=dy.dtype)
     out[_index_for(dims, begin, end, strides, masks)] = dy
@@ -1744,8 +1743,7 @@ def _slice_helper(tensor, slice_spec):
     if isinstance(slice_spec, (bool, np.bool_)) or (
             isinstance(slice_spec, Tensor) and slice_spec.dtype is dtypes.bool) or (
             isinstance(slice_spec, np.ndarray) and slice_spec.dtype == np.bool_):
-        raise TypeError(f"{_SLICE_TYPE_ERROR}, got {slice_spec!r} (boolean masks: use "
-                        "tf.boolean_mask)")
+        return boolean_mask(tensor, slice_spec)
     if not isinstance(slice_spec, (list, tuple)):
         slice_spec = [slice_spec]
     begin, end, strides = [], [], []
@@ -1789,6 +1787,57 @@ def _slice_helper(tensor, slice_spec):
 
 
 register_operator("__getitem__", _slice_helper)
+
+
+def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
+    """The elements (or slices) of `tensor` where the boolean `mask` is True.
+
+    `mask` (rank K, static rank required) covers dimensions `axis .. axis + K - 1` of
+    `tensor`; those dimensions collapse into one of length `count_nonzero(mask)`. Built from
+    Reshape, Where, Squeeze and GatherV2 as in TF, so the gradient flows to `tensor`.
+
+    Raises:
+        ValueError: `mask` is a scalar, has unknown rank, or its static shape does not match
+            the covered dimensions of `tensor`.
+
+    Example:
+        >>> boolean_mask(constant([[1, 2], [3, 4], [5, 6]]), [True, False, True])
+        >>> # [[1, 2], [5, 6]]
+    """
+    math_ops = _math()
+    graph = _graph_of([tensor, mask])
+    with graph.as_default(), graph.name_scope(name or "boolean_mask"):
+        tensor = convert_to_tensor(tensor, name="tensor")
+        mask = convert_to_tensor(mask, name="mask")
+        k = mask.shape.ndims
+        if k == 0:
+            raise ValueError("mask cannot be scalar.")
+        if k is None:
+            raise ValueError("Number of mask dimensions must be specified, even if some "
+                             "dimensions are None.  E.g. shape=[None] is ok, but shape=None "
+                             "is not.")
+        axis = 0 if axis is None else int(axis)
+        ts = tensor.shape
+        if ts.ndims is not None:
+            ts[axis:axis + k].assert_is_compatible_with(mask.shape)
+        if k > 1:
+            lead = ts[axis:axis + k].num_elements() if ts.ndims is not None else None
+            if ts.ndims is not None and ts.is_fully_defined():
+                dims = ts.as_list()
+                new_shape = _const(dims[:axis] + [lead] + dims[axis + k:], dtypes.int32)
+            else:
+                s = _shape_tensor(tensor)
+                lead_t = math_ops.reduce_prod(s[axis:axis + k], [0])
+                new_shape = apply_op("ConcatV2", s[:axis], apply_op(
+                    "ExpandDims", lead_t, _const(0, dtypes.int32), name="ExpandDims"),
+                    s[axis + k:], _const(0, dtypes.int32), name="concat")
+            tensor = apply_op("Reshape", tensor, new_shape, name="Reshape")
+            if ts.ndims is not None:
+                tensor.set_shape(ts[:axis].concatenate([lead]).concatenate(ts[axis + k:]))
+            mask = apply_op("Reshape", mask, _const([-1], dtypes.int32), name="Reshape_1")
+        indices = apply_op("Squeeze", math_ops.where(mask), name="Squeeze", squeeze_dims=[1])
+        return apply_op("GatherV2", tensor, indices, _const(axis, dtypes.int32, name="axis"),
+                        name="GatherV2")
 
 
 # ----- GatherV2, GatherV2Grad ------------------------------------------------------------------
@@ -1858,7 +1907,7 @@ _register_value("GatherV2", lambda op: np.take(*_values(op)[:2], axis=int(_value
 
 
 def _gather_grad_infer(op):
-    shape_t, indices, grad, axis = op.inputs
+    shape_t, _, grad, _ = op.inputs
     _check_index_dtype(op, 0)
     _check_index_dtype(op, 1)
     _check_index_dtype(op, 3)
@@ -1876,7 +1925,8 @@ def _gather_grad_kernel(xp, params_shape, indices, grad, axis):
     g = xp.moveaxis(grad.reshape(outer, idx.size, inner), 1, 0)
     out = xp.zeros((n, outer, inner), dtype=grad.dtype)
     valid = (idx >= 0) & (idx < n)
-    xp.add.at(out, xp.where(valid, idx, 0), xp.where(valid[:, None, None], g, 0))
+    zero = xp.zeros((), dtype=grad.dtype)
+    xp.add.at(out, xp.where(valid, idx, 0), xp.where(valid[:, None, None], g, zero))
     return xp.reshape(xp.moveaxis(out, 0, 1), shape)
 
 
@@ -2313,7 +2363,7 @@ _register_value("Range", _range_value)
 _RANGE_HIERARCHY = (dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64)
 
 
-def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 - TF's name
+def range(start, limit=None, delta=1, dtype=None, name="range"):
     """The sequence `start, start + delta, ...` up to but excluding `limit`.
 
     Args:
@@ -2473,8 +2523,8 @@ reverse_v2 = reverse
 
 
 __all__ = [
-    "broadcast_to", "concat", "expand_dims", "fill", "gather", "invert_permutation", "newaxis",
-    "one_hot", "ones", "ones_like", "pad", "range", "rank", "reshape", "reverse", "reverse_v2",
-    "shape", "size", "slice", "split", "squeeze", "stack", "strided_slice", "tile", "transpose",
-    "unstack", "zeros", "zeros_like",
+    "boolean_mask", "broadcast_to", "concat", "expand_dims", "fill", "gather",
+    "invert_permutation", "newaxis", "one_hot", "ones", "ones_like", "pad", "range", "rank",
+    "reshape", "reverse", "reverse_v2", "shape", "size", "slice", "split", "squeeze", "stack",
+    "strided_slice", "tile", "transpose", "unstack", "zeros", "zeros_like",
 ]

@@ -62,7 +62,8 @@ def _one_hot_ref(ind, depth, on=1.0, off=0.0, axis=-1, dtype=np.float32):
 
 X23 = _normal(2, 3)
 X234 = _normal(2, 3, 4)
-MASKS = dict(begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0, shrink_axis_mask=0)
+MASKS = {"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0,
+         "shrink_axis_mask": 0}
 
 CASES = [
     # Reshape
@@ -205,13 +206,23 @@ CASES = [
     OpCase("strided_slice_grad_op",
            lambda dy: apply_op("StridedSliceGrad", tf.constant([3, 4]), tf.constant([0, 1]),
                                tf.constant([0, 4]), tf.constant([1, 2]), dy,
-                               **dict(MASKS, begin_mask=1, end_mask=1)),
+                               **{**MASKS, "begin_mask": 1, "end_mask": 1}),
            lambda dy: _ss_grad_ref((3, 4), np.s_[:, 1:4:2], dy), _in(_normal(3, 2))),
     OpCase("strided_slice_grad_shrink",
            lambda dy: apply_op("StridedSliceGrad", tf.constant([2, 3]), tf.constant([-1]),
                                tf.constant([0]), tf.constant([1]), dy,
-                               **dict(MASKS, shrink_axis_mask=1)),
+                               **{**MASKS, "shrink_axis_mask": 1}),
            lambda dy: _ss_grad_ref((2, 3), np.s_[-1], dy), _in(_normal(3))),
+    # boolean_mask and boolean __getitem__ (Where + Squeeze + GatherV2)
+    OpCase("boolean_mask_1d", lambda x, m: tf.boolean_mask(x, m), lambda x, m: x[m],
+           _in(_normal(5, 2), lambda rng: rng.random(5) > 0.4)),
+    OpCase("boolean_mask_2d", lambda x, m: tf.boolean_mask(x, m), lambda x, m: x[m],
+           _in(_normal(3, 4), lambda rng: rng.random((3, 4)) > 0.5)),
+    OpCase("boolean_mask_axis1_hidden", lambda x, m: tf.boolean_mask(
+        tf.placeholder_with_default(x, [None, None, None]), m, axis=1),
+        lambda x, m: x[:, m], _in(X234, lambda rng: rng.random((3, 4)) > 0.5)),
+    OpCase("getitem_bool_mask", lambda x, m: x[m], lambda x, m: x[m],
+           _in(_ints(4, 2), np.array([True, False, True, True]))),
     # GatherV2, GatherV2Grad
     OpCase("gather_axis0", lambda p, i: tf.gather(p, i), lambda p, i: np.take(p, i, 0),
            _in(_normal(4, 3), np.array([3, 0, 3, 1], I32))),
@@ -421,11 +432,20 @@ def test_one_hot_dtype_rules():
         tf.one_hot([1], 3, on_value=tf.constant(1.0), dtype=tf.int32)
 
 
+def test_boolean_mask_needs_a_mask_of_known_rank():
+    x = tf.zeros([3, 2])
+    with pytest.raises(ValueError, match="mask cannot be scalar"):
+        tf.boolean_mask(x, True)
+    with pytest.raises(ValueError, match="Number of mask dimensions must be specified"):
+        tf.boolean_mask(x, tf.placeholder(tf.bool))
+    with pytest.raises(ValueError, match="incompatible"):
+        tf.boolean_mask(x, [True, False])
+
+
 # ----- errors ----------------------------------------------------------------------------------
 def _run_error(fetch, feed=None):
-    with tf.Session() as sess:
-        with pytest.raises(tf.errors.InvalidArgumentError) as info:
-            sess.run(fetch, feed)
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError) as info:
+        sess.run(fetch, feed)
     return str(info.value)
 
 
@@ -599,6 +619,6 @@ def test_module_exports():
     for name in ("reshape", "transpose", "concat", "stack", "unstack", "split", "expand_dims",
                  "squeeze", "tile", "pad", "slice", "strided_slice", "gather", "one_hot",
                  "fill", "zeros", "ones", "zeros_like", "ones_like", "shape", "size", "rank",
-                 "range", "broadcast_to", "reverse", "invert_permutation"):
+                 "range", "broadcast_to", "reverse", "invert_permutation", "boolean_mask"):
         assert getattr(tf, name) is getattr(array_ops, name)
     assert tf.newaxis is None

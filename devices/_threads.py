@@ -167,7 +167,10 @@ class ThreadLane(Lane):
         return event
 
     def wait_event(self, event: Event) -> None:
-        self.enqueue(_host_wait, event)
+        if self.on_lane_thread():  # from the lane's own work: the rest of it waits too
+            _host_wait(event)
+        else:
+            self.enqueue(_host_wait, event)
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` on the lane's thread, in lane order, and return its result.
@@ -195,6 +198,8 @@ class ThreadLane(Lane):
             self._queue.put(None)
             if thread is not threading.current_thread():
                 thread.join(timeout)
+                if not thread.is_alive():
+                    self._thread_id = None  # idents are reused by later threads
 
 
 def _thread_start(on_start: Callable[[], None] | None, handshake: _Result) -> bool:

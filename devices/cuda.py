@@ -137,10 +137,11 @@ class CUDALane(ThreadLane):
 
     def wait_event(self, event: Event) -> None:
         """``cudaStreamWaitEvent`` for a GPU event; a host wait on the lane thread else."""
-        if isinstance(event, CUDAEvent):
-            self.enqueue(self._device_wait, event)
+        wait = self._device_wait if isinstance(event, CUDAEvent) else _host_wait
+        if self.on_lane_thread():  # from the lane's own work: what it launches next waits
+            wait(event)
         else:
-            self.enqueue(_host_wait, event)
+            self.enqueue(wait, event)
 
     def _device_wait(self, event: CUDAEvent) -> None:
         event._recorded.wait()  # the other lane has enqueued the record; the GPU orders

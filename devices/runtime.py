@@ -117,7 +117,8 @@ class Lane(abc.ABC):
 
         Returns at once. On a GPU, for an event of a GPU lane, this is
         ``cudaStreamWaitEvent``: the device orders the work and no host thread waits
-        for the GPU.
+        for the GPU. Called from work running on this lane, it applies at once: the
+        rest of that work is ordered after the event too.
         """
 
     def synchronize(self, timeout: float | None = None) -> bool:

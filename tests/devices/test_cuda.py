@@ -241,3 +241,14 @@ def test_lane_synchronize_from_its_own_work_syncs_the_stream(gpus):
     lane, answers = gpus[0].lane(0), []
     lane.enqueue(lambda: answers.append(lane.synchronize()))
     assert lane.synchronize(5) and answers == [True]
+
+
+def test_copy_from_inside_lane_work_is_ordered_after_the_source_lanes(gpus, fake_cupy):
+    src, dst = gpus
+    producer = src.lane(0)
+    on_first = src.to_device(numpy.arange(4.0), lane=producer)
+    lane, results = dst.lane(0), []
+    lane.enqueue(lambda: results.append(dst.to_host(dst.copy_from(on_first, src))))
+    assert lane.synchronize(5)
+    numpy.testing.assert_array_equal(results[0], numpy.arange(4.0))
+    assert lane.stream.waited  # ordered after the producer lane by a stream wait

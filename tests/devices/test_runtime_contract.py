@@ -106,6 +106,24 @@ class TestRuntimeContract:
         assert second.synchronize(TIMEOUT)
         assert seen == ["first", "second"]
 
+    def test_wait_event_from_inside_lane_work_applies_at_once(self, rt):
+        first, second, seen = rt.lane(0), rt.lane(1), []
+        gate = threading.Event()
+        first.enqueue(gate.wait, TIMEOUT)
+        first.enqueue(seen.append, "first")
+        event = first.record_event()
+
+        def work():
+            second.wait_event(event)
+            seen.append("second")
+
+        second.enqueue(work)
+        time.sleep(0.02)
+        assert seen == []
+        gate.set()
+        assert second.synchronize(TIMEOUT)
+        assert seen == ["first", "second"]
+
     def test_event_query_and_synchronize(self, rt):
         lane, gate = rt.lane(0), threading.Event()
         lane.enqueue(gate.wait, TIMEOUT)

@@ -223,6 +223,6 @@ def use_runtime(runtime: Runtime) -> Iterator[Runtime]:
 
 def reset_state() -> None:
     """Shut every runtime down and forget discovery and logical configuration."""
-    _runtime.shutdown_all()
+    _runtime.shutdown_all(timeout=5.0)
     logical.reset_logical_configuration()
     discovery.reset_discovery_cache()

@@ -5,9 +5,11 @@ import sys
 
 import pytest
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if _ROOT not in sys.path:  # run from a checkout that is not installed
-    sys.path.insert(0, _ROOT)
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(os.path.dirname(_HERE))
+for _path in (_ROOT, _HERE):  # an uninstalled checkout; fakecupy under --import-mode=importlib
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 import fakecupy
 

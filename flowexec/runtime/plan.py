@@ -19,11 +19,13 @@ import functools
 from flowexec.framework import registry
 from flowexec.runtime.context import KernelContext
 
-# Cost units are roughly "element operations"; a core does a few 10^9 per second, so a
-# 50 µs thread hand-off is worth ~2e5 units.
-EXPENSIVE_COST = 2e5
-DEFAULT_EXPENSIVE = 1e6
-PARALLEL_MIN_SAVING = 5e5
+# Costs are estimated nanoseconds on one core (an op's `cost` function returns them; a CHEAP
+# op with known shapes costs ~1 ns per element). A thread hand-off costs ~50 µs, so only
+# steps worth more are handed to another thread, and a plan goes parallel only when at
+# least a millisecond of work can overlap.
+EXPENSIVE_COST = 5e4
+DEFAULT_EXPENSIVE = 1e5   # an EXPENSIVE op whose shapes are unknown
+PARALLEL_MIN_SAVING = 1e6
 PARALLEL_MIN_RATIO = 1.15
 
 
@@ -107,7 +109,7 @@ def _numel(shape):
 
 
 def estimate_cost(op):
-    """Static cost of one op in element operations (see module docstring)."""
+    """Static cost of one op in estimated nanoseconds (see the constants above)."""
     c = op.op_def.estimated_cost(op)
     if isinstance(c, (int, float)):
         return float(c)

@@ -513,14 +513,14 @@ def test_reduction_static_shapes():
     assert tf.reduce_sum(x, axis).shape.ndims is None
 
 
-def test_matmul_cost_counts_flops():
+def test_matmul_cost_is_nanoseconds_from_multiply_adds():
     a = tf.placeholder(tf.float32, [64, 32])
     b = tf.placeholder(tf.float32, [32, 16])
     mm = tf.matmul(a, b)
-    assert mm.op.op_def.estimated_cost(mm.op) == 2 * 64 * 16 * 32
+    assert mm.op.op_def.estimated_cost(mm.op) == 64 * 16 * 32 / 20.0
     bmm = tf.matmul(tf.placeholder(tf.float32, [3, 8, 4]), tf.placeholder(tf.float32, [4, 5]),
                     transpose_a=False)
-    assert bmm.op.op_def.estimated_cost(bmm.op) == 2 * 3 * 8 * 5 * 4
+    assert bmm.op.op_def.estimated_cost(bmm.op) == 3 * 8 * 5 * 4 / 20.0
     unknown = tf.matmul(tf.placeholder(tf.float32, [None, 4]),
                         tf.placeholder(tf.float32, [4, 2]))
     assert unknown.op.op_def.estimated_cost(unknown.op) == EXPENSIVE

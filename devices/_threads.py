@@ -124,19 +124,10 @@ class ThreadLane(Lane):
                 raise DeviceError(f"{self!r} is shut down")
             if self._thread is not None:
                 return
-            handshake = _Result()
-            thread = threading.Thread(
-                target=self._main, args=(handshake,), daemon=True,
-                name=f"devices-lane-{self.runtime.device.name}-{self.index}",
+            self._thread = _spawn(
+                self._main, f"devices-lane-{self.runtime.device.name}-{self.index}",
+                f"Could not start {self!r}",
             )
-            thread.start()
-            handshake.done.wait()
-            if handshake.error is not None:
-                thread.join()
-                raise DeviceError(
-                    f"Could not start {self!r}: {handshake.error}"
-                ) from handshake.error
-            self._thread = thread
 
     def _main(self, handshake: _Result) -> None:
         self._thread_id = threading.get_ident()
@@ -200,6 +191,22 @@ class ThreadLane(Lane):
                 thread.join(timeout)
                 if not thread.is_alive():
                     self._thread_id = None  # idents are reused by later threads
+
+
+def _spawn(main: Callable[[_Result], None], name: str, failure: str) -> threading.Thread:
+    """Start a daemon thread running ``main(handshake)`` once its start hook has run.
+
+    Raises:
+        DeviceError: the start hook failed (``failure`` heads the message).
+    """
+    handshake = _Result()
+    thread = threading.Thread(target=main, args=(handshake,), daemon=True, name=name)
+    thread.start()
+    handshake.done.wait()
+    if handshake.error is not None:
+        thread.join()
+        raise DeviceError(f"{failure}: {handshake.error}") from handshake.error
+    return thread
 
 
 def _thread_start(on_start: Callable[[], None] | None, handshake: _Result) -> bool:
@@ -268,23 +275,18 @@ class ThreadedRuntime(Runtime):
             if self._started:
                 return
             started = []
-            for number in range(self._num_threads):
-                handshake = _Result()
-                thread = threading.Thread(
-                    target=self._worker_main, args=(handshake,), daemon=True,
-                    name=f"devices-worker-{self.device.name}-{number}",
-                )
-                thread.start()
-                handshake.done.wait()
-                if handshake.error is not None:
-                    for _ in started:
-                        self._queue.put(None)
-                    for other in started + [thread]:
-                        other.join()
-                    raise DeviceError(
-                        f"Could not start the workers of {self!r}: {handshake.error}"
-                    ) from handshake.error
-                started.append(thread)
+            try:
+                for number in range(self._num_threads):
+                    started.append(_spawn(
+                        self._worker_main, f"devices-worker-{self.device.name}-{number}",
+                        f"Could not start the workers of {self!r}",
+                    ))
+            except DeviceError:
+                for _ in started:
+                    self._queue.put(None)
+                for thread in started:
+                    thread.join()
+                raise
             self._workers = started
             self._started = True
 

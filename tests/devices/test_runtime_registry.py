@@ -145,3 +145,24 @@ def test_a_cpu_lane_cannot_synchronize_itself():
         assert errors and "cannot wait for itself" in errors[0]
     finally:
         runtime.shutdown(5)
+
+
+def test_a_failing_thread_start_hook_raises_and_leaks_no_thread():
+    from devices._threads import ThreadLane
+
+    class Broken(ThreadStreamRuntime):
+        def _worker_start(self):
+            raise OSError("no device context")
+
+        def _make_lane(self, index):
+            return ThreadLane(self, index, on_start=self._worker_start)
+
+    runtime = Broken(num_threads=3)
+    try:
+        with pytest.raises(DeviceError, match="Could not start the workers .*no device context"):
+            runtime.submit(print)
+        with pytest.raises(DeviceError, match="Could not start .*lane 0.*no device context"):
+            runtime.lane(0).enqueue(print)
+        assert not [t for t in threading.enumerate() if t.name.startswith("devices-")]
+    finally:
+        runtime.shutdown(5)

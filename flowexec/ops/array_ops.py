@@ -2,8 +2,9 @@
 
 Op types (TensorFlow's names): Reshape, Transpose, InvertPermutation, ConcatV2, Pack, Unpack,
 Split, SplitV, ExpandDims, Squeeze, Tile, Pad, PadV2, MirrorPad, MirrorPadGrad, Slice,
-StridedSlice, StridedSliceGrad, GatherV2, GatherV2Grad, OneHot, Fill, ZerosLike, OnesLike,
-Shape, Size, Rank, Range, BroadcastTo, ReverseV2; `Tensor.__getitem__` builds StridedSlice.
+StridedSlice, StridedSliceGrad, GatherV2, GatherV2Grad, GatherNd, ScatterNd, OneHot, Fill,
+ZerosLike, OnesLike, Shape, Size, Rank, Range, BroadcastTo, ReverseV2; `Tensor.__getitem__`
+builds StridedSlice (or boolean_mask for a boolean index); `sequence_mask` is composite.
 
 Static values: the shape-producing ops (Shape of a fully defined tensor, Size, Rank, Pack,
 ConcatV2, StridedSlice, Fill, Range, Reshape, ExpandDims of constants) register how to compute
@@ -12,9 +13,9 @@ their value at build time (`shape_fns.register_constant_value`), so `reshape(x, 
 `_shape_dims` goes one step further and reads partially known shape vectors, e.g.
 `tf.stack([tf.shape(x)[0], 3])` for an `x` of shape (?, 5) is `[?, 3]`.
 
-Differences from TensorFlow: the gradient of GatherV2 is a dense tensor (made by the
-GatherV2Grad scatter-add op) where TF returns IndexedSlices; a dense gradient has the same
-value and every consumer here accepts it. GatherV2Grad, MirrorPadGrad and StridedSliceGrad
+Differences from TensorFlow: the gradients of GatherV2 and GatherNd are dense tensors (made
+by the GatherV2Grad and ScatterNd scatter-add ops) where TF returns IndexedSlices; a dense
+gradient has the same value and every consumer here accepts it. GatherV2Grad, MirrorPadGrad and StridedSliceGrad
 are the gradient kernels (the last two exist in TF too).
 
 Kernels receive shape-like inputs (Reshape's `shape`, Tile's `multiples`, ...) as arrays and
@@ -45,7 +46,7 @@ _RANGE_TYPES = (dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int8, dty
                 dtypes.int32, dtypes.int64)
 _ONE_HOT_INDEX_TYPES = (dtypes.uint8, dtypes.int32, dtypes.int64)
 _SMALL_CONSTANT = 1000  # elements: TF1 makes zeros()/ones() a Const below this size
-_MAX_FOLDED = 1 << 16  # elements: largest value computed at build time for Fill/Range
+_MAX_FOLDED = 1 << 16  # elements: the largest value folded at build time
 
 newaxis = None
 
@@ -268,12 +269,12 @@ def _register_value(op_type, fn):
     shape_fns.register_constant_value(op_type, fn)
 
 
-def _values(op, limit=None):
-    """Static values of all inputs, or None when one is unknown (or too large)."""
+def _values(op, limit=_MAX_FOLDED):
+    """Static values of all inputs, or None when one is unknown or too large to fold."""
     vals = []
     for t in op.inputs:
         v = shape_fns.constant_value(t)
-        if v is None or (limit is not None and np.size(v) > limit):
+        if v is None or np.size(v) > limit:
             return None
         vals.append(np.asarray(v))
     return vals
@@ -1903,7 +1904,12 @@ def _gather_grad(op, dy):
     return [g, None, None]
 
 
-_register_value("GatherV2", lambda op: np.take(*_values(op)[:2], axis=int(_values(op)[2])))
+def _gather_value(op):
+    params, indices, axis = _values(op)
+    return np.take(params, indices, axis=int(axis))
+
+
+_register_value("GatherV2", _gather_value)
 
 
 def _gather_grad_infer(op):
@@ -1964,6 +1970,214 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
         indices = _int_tensor(indices, "indices")
         axis = _int_tensor(0 if axis is None else axis, "axis")
     return apply_op("GatherV2", params, indices, axis, name=name)
+
+
+# ----- GatherNd, ScatterNd ---------------------------------------------------------------------
+def _gather_nd_infer(op):
+    params, indices = op.inputs
+    _check_index_dtype(op, 1)
+    p, ind = params.shape, indices.shape
+    if ind.ndims == 0:
+        raise shape_fns.shape_error(op, "Shape must be at least rank 1 but is rank 0")
+    if p.ndims is None or ind.ndims is None or ind[-1] is None:
+        return [(params.dtype, TensorShape(None))]
+    k = ind[-1]
+    if k > p.ndims:
+        raise shape_fns.shape_error(
+            op, f"indices.shape[-1] must be <= params.rank, but saw indices shape: "
+                f"{ind.proto_str()} and params shape: {p.proto_str()}")
+    return [(params.dtype, TensorShape(ind.as_list()[:-1] + p.as_list()[k:]))]
+
+
+def _nd_index(xp, indices, shape, what):
+    """The numpy index of the last axis of `indices` into `shape`, checked as TF does."""
+    k = indices.shape[-1]
+    if k > len(shape):
+        raise _invalid(f"indices.shape[-1] must be <= params.rank, but saw indices shape: "
+                       f"{_dims_str(indices.shape)} and params shape: {_dims_str(shape)}")
+    if what is not None and indices.size:
+        limit = xp.asarray(list(shape[:k]), dtype=indices.dtype)
+        bad = ((indices < 0) | (indices >= limit)).any(axis=-1)
+        if bad.any():
+            pos = tuple(int(i) for i in xp.argwhere(bad)[0].tolist())
+            where = ",".join(str(i) for i in pos)
+            values = ", ".join(str(v) for v in indices[pos].tolist())
+            raise _invalid(f"indices[{where}] = [{values}] does not index into {what} "
+                           f"{_dims_str(shape)}")
+    return tuple(indices[..., i] for i in _pyrange(k))
+
+
+@defop("GatherNd", infer=_gather_nd_infer, cost=CHEAP)
+def _gather_nd(xp, params, indices):
+    index = _nd_index(xp, indices, params.shape, "param shape")
+    out_shape = indices.shape[:-1] + params.shape[indices.shape[-1]:]
+    if not index:
+        return xp.broadcast_to(params, out_shape).copy()
+    return xp.asarray(params[index])
+
+
+@_gather_nd.override("GPU")
+def _gather_nd_gpu(xp, params, indices):
+    """TF's GPU semantics: out-of-range index vectors give zeros (no device-to-host sync)."""
+    k = indices.shape[-1]
+    out_shape = indices.shape[:-1] + params.shape[k:]
+    if not k or any(d == 0 for d in params.shape[:k]):
+        if k:
+            return xp.zeros(out_shape, dtype=params.dtype)
+        return xp.broadcast_to(params, out_shape).copy()
+    limit = xp.asarray(list(params.shape[:k]), dtype=indices.dtype)
+    valid = ((indices >= 0) & (indices < limit)).all(axis=-1)
+    safe = xp.where(valid[..., None], indices, 0)
+    out = params[tuple(safe[..., i] for i in _pyrange(k))]
+    mask = valid.reshape(valid.shape + (1,) * (params.ndim - k))
+    return xp.where(mask, out, xp.zeros((), dtype=params.dtype))
+
+
+@_gather_nd.gradient
+def _gather_nd_grad(op, dy):
+    params, indices = op.inputs
+    shape_t = _shape_tensor(params, indices.dtype)
+    return [apply_op("ScatterNd", indices, dy, shape_t, name="ScatterNd"), None]
+
+
+def _scatter_nd_infer(op):
+    indices, updates, shape_t = op.inputs
+    _check_index_dtype(op, 0)
+    _check_same(op, shape_t, indices, "shape", "indices")
+    _check_rank(op, shape_t, 1)
+    out = _shape_from_dims(_shape_dims(shape_t))
+    ind, upd = indices.shape, updates.shape
+    if out.ndims is not None and ind.ndims is not None and ind[-1] is not None:
+        want = TensorShape(ind.as_list()[:-1] + out.as_list()[ind[-1]:]) if (
+            ind[-1] <= out.ndims) else None
+        if want is None or not want.is_compatible_with(upd):
+            raise shape_fns.shape_error(
+                op, f"The outer {ind.ndims - 1} dimensions of indices.shape="
+                    f"{ind.proto_str()} must match the outer {ind.ndims - 1} dimensions of "
+                    f"updates.shape={upd.proto_str()} and the inner dimensions of shape="
+                    f"{out.proto_str()}")
+    return [(updates.dtype, out)]
+
+
+@defop("ScatterNd", infer=_scatter_nd_infer, cost=EXPENSIVE)
+def _scatter_nd(xp, indices, updates, shape):
+    """Sums `updates` into zeros of `shape` at the index vectors of `indices`."""
+    dims = tuple(shape.tolist())
+    k = indices.shape[-1]
+    want = indices.shape[:-1] + dims[k:]
+    if updates.shape != want:
+        raise _invalid(f"Must have updates.shape = indices.shape[:-1] + shape[K:], got "
+                       f"updates.shape {_dims_str(updates.shape)}, indices.shape "
+                       f"{_dims_str(indices.shape)}, shape: {_dims_str(dims)}")
+    out = xp.zeros(dims, dtype=updates.dtype)
+    if not k:
+        out += updates.reshape((-1,) + dims).sum(axis=0, dtype=updates.dtype)
+        return out
+    index = _nd_index(xp, indices, dims, "shape")
+    xp.add.at(out, index, updates)
+    return out
+
+
+@_scatter_nd.override("GPU")
+def _scatter_nd_gpu(xp, indices, updates, shape):
+    """As TF on GPU: index vectors out of range are ignored (no device-to-host sync)."""
+    dims = tuple(shape.tolist())
+    k = indices.shape[-1]
+    out = xp.zeros(dims, dtype=updates.dtype)
+    if not k or any(d == 0 for d in dims[:k]):
+        if not k:
+            out += updates.reshape((-1,) + dims).sum(axis=0, dtype=updates.dtype)
+        return out
+    limit = xp.asarray(list(dims[:k]), dtype=indices.dtype)
+    valid = ((indices >= 0) & (indices < limit)).all(axis=-1)
+    safe = xp.where(valid[..., None], indices, 0)
+    mask = valid.reshape(valid.shape + (1,) * (len(dims) - k))
+    xp.add.at(out, tuple(safe[..., i] for i in _pyrange(k)),
+              xp.where(mask, updates, xp.zeros((), dtype=updates.dtype)))
+    return out
+
+
+@_scatter_nd.gradient
+def _scatter_nd_grad(op, ddy):
+    indices = op.inputs[0]
+    return [None, apply_op("GatherNd", ddy, indices, name="GatherNd"), None]
+
+
+def gather_nd(params, indices, name=None, batch_dims=0):
+    """Gathers slices of `params` addressed by the index vectors in the last axis of `indices`.
+
+    The output shape is `indices.shape[:-1] + params.shape[indices.shape[-1]:]`. An index
+    vector out of range is an InvalidArgumentError on CPU and gives zeros on GPU, as in TF.
+    The gradient with respect to `params` is dense (ScatterNd), where TF gives IndexedSlices.
+
+    Example:
+        >>> gather_nd(constant([[1, 2], [3, 4]]), [[1, 0], [0, 1]])  # [3, 2]
+        >>> gather_nd(constant([[1, 2], [3, 4]]), [[1]])            # [[3, 4]]
+    """
+    if batch_dims != 0:
+        raise ValueError("gather_nd: only batch_dims=0 is supported")
+    name = name or "GatherNd"
+    with _op_scope(name, [params, indices]):
+        params = convert_to_tensor(params, name="params")
+        indices = _int_tensor(indices, "indices")
+    return apply_op("GatherNd", params, indices, name=name)
+
+
+def scatter_nd(indices, updates, shape, name=None):
+    """Zeros of `shape` with `updates` summed in at the index vectors of `indices`.
+
+    `updates.shape` must be `indices.shape[:-1] + shape[indices.shape[-1]:]`; repeated
+    index vectors add up.
+
+    Example:
+        >>> scatter_nd([[4], [3], [1], [7]], [9, 10, 11, 12], [8])
+        >>> # [0, 11, 0, 10, 9, 0, 0, 12]
+    """
+    name = name or "ScatterNd"
+    with _op_scope(name, [indices, updates, shape]):
+        indices = _int_tensor(indices, "indices")
+        updates = convert_to_tensor(updates, name="updates")
+        if isinstance(shape, Tensor):
+            shape_t = shape
+        else:
+            shape_t = convert_to_tensor(np.asarray(shape, dtype=indices.dtype.np),
+                                        name="shape")
+    return apply_op("ScatterNd", indices, updates, shape_t, name=name)
+
+
+def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):
+    """`mask[i, j] = j < lengths[i]`: a mask of the first `lengths[i]` positions per row.
+
+    Args:
+        lengths: int Tensor of any shape.
+        maxlen: the size of the new last dimension (default: `max(lengths)`).
+        dtype: output dtype (default bool; others through Cast).
+        name: name scope (default "SequenceMask").
+
+    Example:
+        >>> sequence_mask([1, 3, 2], 5)
+        >>> # [[True, False, False, False, False], [True, True, True, False, False],
+        >>> #  [True, True, False, False, False]]
+    """
+    math_ops = _math()
+    graph = _graph_of([lengths, maxlen])
+    with graph.as_default(), graph.name_scope(name or "SequenceMask"):
+        lengths = convert_to_tensor(lengths, name="lengths")
+        if maxlen is None:
+            maxlen = math_ops.reduce_max(lengths)
+            maxlen = math_ops.maximum(_const(0, maxlen.dtype), maxlen)
+        else:
+            maxlen = convert_to_tensor(maxlen, name="maxlen")
+        if maxlen.shape.ndims not in (None, 0):
+            raise ValueError("maxlen must be scalar for sequence_mask")
+        row = apply_op("Range", _const(0, maxlen.dtype), maxlen, _const(1, maxlen.dtype),
+                       name="Range")
+        col = apply_op("ExpandDims", lengths, _const(-1, dtypes.int32), name="ExpandDims")
+        if col.dtype is not maxlen.dtype:
+            col = math_ops.cast(col, maxlen.dtype)
+        result = math_ops.less(row, col)
+        dtype = dtypes.as_dtype(dtype)
+        return result if dtype is dtypes.bool else math_ops.cast(result, dtype)
 
 
 # ----- OneHot ----------------------------------------------------------------------------------
@@ -2523,8 +2737,9 @@ reverse_v2 = reverse
 
 
 __all__ = [
-    "boolean_mask", "broadcast_to", "concat", "expand_dims", "fill", "gather",
+    "boolean_mask", "broadcast_to", "concat", "expand_dims", "fill", "gather", "gather_nd",
     "invert_permutation", "newaxis", "one_hot", "ones", "ones_like", "pad", "range", "rank",
-    "reshape", "reverse", "reverse_v2", "shape", "size", "slice", "split", "squeeze", "stack",
-    "strided_slice", "tile", "transpose", "unstack", "zeros", "zeros_like",
+    "reshape", "reverse", "reverse_v2", "scatter_nd", "sequence_mask", "shape", "size",
+    "slice", "split", "squeeze", "stack", "strided_slice", "tile", "transpose", "unstack",
+    "zeros", "zeros_like",
 ]

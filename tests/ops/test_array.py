@@ -48,6 +48,12 @@ def _gather_adjoint(shape, indices, dy, axis):
     return out
 
 
+def _scatter_nd_ref(indices, updates, shape):
+    out = np.zeros(shape, updates.dtype)
+    np.add.at(out, tuple(np.moveaxis(indices, -1, 0)), updates)
+    return out
+
+
 def _ss_grad_ref(shape, index, dy):
     out = np.zeros(shape, dy.dtype)
     out[index] = dy
@@ -240,6 +246,28 @@ CASES = [
                                dy, tf.constant(1)),
            lambda dy: _gather_adjoint([2, 4, 3], np.array([1, 1, 3]), dy, 1),
            _in(_normal(2, 3, 3))),
+    # GatherNd, ScatterNd, sequence_mask
+    OpCase("gather_nd_elements", lambda p, i: tf.gather_nd(p, i),
+           lambda p, i: p[tuple(i.T)], _in(X23, np.array([[1, 2], [0, 0], [1, 2]], I32))),
+    OpCase("gather_nd_slices", lambda p, i: tf.gather_nd(p, i),
+           lambda p, i: p[tuple(np.moveaxis(i, -1, 0))],
+           _in(X234, np.array([[[1]], [[0]]], np.int64))),
+    OpCase("gather_nd_feed_int", lambda p, i: tf.gather_nd(p, i),
+           lambda p, i: p[tuple(np.moveaxis(i, -1, 0))],
+           _in(_ints(3, 4), np.array([[2, 3], [0, 1]], I32)), feed=True),
+    OpCase("gather_nd_empty_index", lambda p, i: tf.gather_nd(p, i),
+           lambda p, i: np.broadcast_to(p, (2, 2)), _in(_normal(2), np.zeros((2, 0), I32))),
+    OpCase("scatter_nd", lambda u: tf.scatter_nd([[1, 0], [2, 1], [1, 0]], u, [3, 2]),
+           lambda u: _scatter_nd_ref(np.array([[1, 0], [2, 1], [1, 0]]), u, (3, 2)),
+           _in(_normal(3))),
+    OpCase("scatter_nd_slices_feed", lambda i, u, s: tf.scatter_nd(i, u, s),
+           lambda i, u, s: _scatter_nd_ref(i, u, tuple(s)),
+           _in(np.array([[2], [0], [2]], I32), _ints(3, 2), np.array([4, 2], I32)), feed=True),
+    OpCase("sequence_mask", lambda n: tf.sequence_mask(n, 4),
+           lambda n: np.arange(4) < n[:, None], _in(np.array([0, 3, 1, 4], I32))),
+    OpCase("sequence_mask_float_feed", lambda n: tf.sequence_mask(n, dtype=tf.float32),
+           lambda n: (np.arange(n.max()) < n[..., None]).astype(np.float32),
+           _in(np.array([[2, 1], [3, 0]], I32)), feed=True),
     # OneHot
     OpCase("one_hot", lambda i: tf.one_hot(i, 4), lambda i: _one_hot_ref(i, 4),
            _in(np.array([0, 3, -1, 5, 2], I32))),
@@ -539,6 +567,18 @@ def test_gather_out_of_range_is_invalid_argument_on_cpu():
                                                                {i: [[0], [-1]]})
 
 
+def test_gather_nd_and_scatter_nd_errors():
+    with pytest.raises(ValueError, match="indices.shape.-1. must be <= params.rank"):
+        tf.gather_nd(tf.zeros([2]), [[0, 1]])
+    i = tf.placeholder(tf.int32)
+    msg = _run_error(tf.gather_nd(tf.zeros([3, 2]), i), {i: [[0, 1], [3, 0]]})
+    assert "indices[1] = [3, 0] does not index into param shape [3,2]" in msg
+    msg = _run_error(tf.scatter_nd(i, [1.0, 2.0], [3]), {i: [[0], [-1]]})
+    assert "indices[1] = [-1] does not index into shape [3]" in msg
+    with pytest.raises(ValueError, match="must match the outer 1 dimensions of updates"):
+        tf.scatter_nd([[0], [1]], [1.0, 2.0, 3.0], [3])
+
+
 def test_slice_and_pad_errors():
     x = tf.zeros([3, 4])
     with pytest.raises(ValueError, match=r"Expected size\[1\] in \[0, 2\], but got 3"):
@@ -583,6 +623,23 @@ def test_broadcast_to_errors():
         tf.broadcast_to(tf.zeros([3]), s), {s: [2, 4]})
 
 
+def test_gpu_overrides_follow_tf_gpu_semantics_with_numpy_as_xp():
+    rng = np.random.default_rng(3)
+    params = rng.standard_normal((3, 4, 2)).astype(np.float32)
+    idx = np.array([[3, -1], [0, 4]], np.int32)
+    got = array_ops._gather_gpu(np, params, idx, np.array(1, np.int32))
+    want = np.take(params, np.clip(idx, 0, 3), 1) * ((idx >= 0) & (idx < 4))[None, :, :, None]
+    np.testing.assert_array_equal(got, want)
+    nd = np.array([[2, 1], [3, 0], [0, -2]], np.int64)
+    got = array_ops._gather_nd_gpu(np, params, nd)
+    np.testing.assert_array_equal(got, [params[2, 1], np.zeros(2), np.zeros(2)])
+    upd = np.ones((3, 2), np.float32)
+    got = array_ops._scatter_nd_gpu(np, nd, upd, np.array([3, 4, 2], np.int64))
+    want = np.zeros((3, 4, 2), np.float32)
+    want[2, 1] = 1
+    np.testing.assert_array_equal(got, want)
+
+
 # ----- GPU -------------------------------------------------------------------------------------
 def _gpu_or_skip():
     from devices.discovery import gpu_count
@@ -591,26 +648,33 @@ def _gpu_or_skip():
         pytest.skip("no CUDA GPU answers through CuPy on this machine")
 
 
+def _device_graph(x):
+    return [tf.reshape(x, [-1, 6]), tf.transpose(x, [2, 0, 1]), x[1:, ::-2, 3],
+            tf.concat([x, x], 1), tf.tile(x, [1, 2, 1]), tf.pad(x, [[1, 1], [0, 0], [2, 0]]),
+            tf.pad(x, [[1, 1], [0, 0], [2, 0]], "SYMMETRIC"), tf.gather(x, [3, 0, 3], axis=1),
+            tf.one_hot([0, 3, 1], 4), tf.range(2, 11, 3), tf.fill([2, 2], 3.0),
+            tf.broadcast_to(x[:1], [3, 5, 6]), tf.reverse(x, [0, 2]),
+            tf.split(x, [1, 4], 1)[1], tf.unstack(x)[2], tf.shape(_hide(x)),
+            tf.gather_nd(x, [[1, 2], [3, 4]]), tf.boolean_mask(x, x[:, :, 0] > 0),
+            tf.gradients(tf.reduce_sum(tf.gather_nd(x, [[1, 2], [1, 2]])), x)[0],
+            tf.gradients(tf.reduce_sum(tf.gather(x, [1, 1, 0])), x)[0],
+            tf.gradients(tf.reduce_sum(tf.pad(x, [[1, 2], [0, 0], [2, 2]], "REFLECT")), x)[0]]
+
+
 @pytest.mark.gpu
 def test_kernels_on_gpu_match_cpu():
     _gpu_or_skip()
-    rng = np.random.default_rng(0)
-    x_val = rng.standard_normal((4, 5, 6)).astype(np.float32)
+    x_val = np.random.default_rng(0).standard_normal((4, 5, 6)).astype(np.float32)
     x = tf.placeholder(tf.float32, [4, 5, 6])
     with tf.device("/device:GPU:0"):
-        outs = [tf.reshape(x, [-1, 6]), tf.transpose(x, [2, 0, 1]), x[1:, ::-2, 3],
-                tf.concat([x, x], 1), tf.tile(x, [1, 2, 1]), tf.pad(x, [[1, 1], [0, 0], [2, 0]]),
-                tf.pad(x, [[1, 1], [0, 0], [2, 0]], "SYMMETRIC"), tf.gather(x, [3, 0, 3], axis=1),
-                tf.one_hot([0, 3, 1], 4), tf.range(2, 11, 3), tf.fill([2, 2], 3.0),
-                tf.broadcast_to(x[:1], [3, 5, 6]), tf.reverse(x, [0, 2]),
-                tf.split(x, [1, 4], 1)[1], tf.unstack(x)[2], tf.shape(_hide(x)),
-                tf.gradients(tf.reduce_sum(tf.gather(x, [1, 1, 0])), x)[0]]
+        on_gpu = _device_graph(x)
         oob = tf.gather(tf.constant([1.0, 2.0]), [0, 7])
+    with tf.device("/device:CPU:0"):
+        on_cpu = _device_graph(x)
     with tf.Session() as sess:
-        got = sess.run(outs + [oob], {x: x_val})
-    with tf.Session(config=tf.ConfigProto(device_count={"GPU": 0})) as sess:
-        want = sess.run(outs, {x: x_val})
-    for g, w in zip(got, want):
+        got = sess.run(on_gpu + on_cpu + [oob], {x: x_val})
+    n = len(on_gpu)
+    for g, w in zip(got[:n], got[n:2 * n]):
         np.testing.assert_allclose(g, w, rtol=1e-6)
     assert got[-1].tolist() == [1.0, 0.0]  # TF's GPU gather: out-of-range gives 0
 
@@ -619,6 +683,7 @@ def test_module_exports():
     for name in ("reshape", "transpose", "concat", "stack", "unstack", "split", "expand_dims",
                  "squeeze", "tile", "pad", "slice", "strided_slice", "gather", "one_hot",
                  "fill", "zeros", "ones", "zeros_like", "ones_like", "shape", "size", "rank",
-                 "range", "broadcast_to", "reverse", "invert_permutation", "boolean_mask"):
+                 "range", "broadcast_to", "reverse", "invert_permutation", "boolean_mask",
+                 "gather_nd", "scatter_nd", "sequence_mask"):
         assert getattr(tf, name) is getattr(array_ops, name)
     assert tf.newaxis is None

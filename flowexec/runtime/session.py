@@ -22,8 +22,7 @@ import weakref
 
 import numpy as np
 
-from devices.logical import local_devices
-from devices.runtime import runtime_for
+from devices import local_devices, runtime_for
 
 from flowexec.framework import errors
 from flowexec.framework import graph as graph_mod

@@ -608,9 +608,8 @@ def _concat_grad(op, dy):
                 for v, d in zip(values, static)], name="sizes", axis=0)
         axis_t = _const(a, dtypes.int32, name="axis")
     else:
-        axis_t = axis % apply_op("Rank", values[0], name="Rank")
-        if axis_t.dtype is not dtypes.int32:
-            axis_t = _math().cast(axis_t, dtypes.int32)
+        ax = axis if axis.dtype is dtypes.int32 else _math().cast(axis, dtypes.int32)
+        axis_t = ax % apply_op("Rank", values[0], name="Rank")
         sizes = apply_op("Pack", *[
             apply_op("GatherV2", _shape_tensor(v), axis_t, _const(0, dtypes.int32),
                      name="GatherV2") for v in values], name="sizes", axis=0)

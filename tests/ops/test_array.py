@@ -102,7 +102,7 @@ CASES = [
            lambda a, b: np.concatenate([a, b], 1), _in(_ints(2, 2), _ints(2, 3)), feed=True),
     OpCase("concat_axis_input", lambda a, b, ax: tf.concat([_hide(a), _hide(b)], ax),
            lambda a, b, ax: np.concatenate([a, b], ax),
-           _in(X23, _normal(2, 2), np.array(-1, I32))),
+           _in(X23, _normal(2, 2), np.array(-1, np.int64))),
     OpCase("concat_hidden_static_axis", lambda a, b: tf.concat([_hide(a), b], 0),
            lambda a, b: np.concatenate([a, b], 0), _in(_normal(1, 2), _normal(3, 2))),
     # Pack, Unpack

@@ -16,7 +16,7 @@ Example:
 from flowexec.framework.dtypes import (  # noqa: F401
     DType, as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8,
     int16, int32, int64, string, uint8, uint16, uint32, uint64)
-from flowexec.framework.tensor_shape import TensorShape  # noqa: F401
+from flowexec.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
 from flowexec.framework.graph import (  # noqa: F401
     Graph, GraphKeys, add_to_collection, add_to_collections, colocate_with,
     control_dependencies, device, get_collection, get_collection_ref, get_default_graph,

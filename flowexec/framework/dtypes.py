@@ -14,7 +14,7 @@ class DType:
     scalar type and `np` the numpy dtype object.
     """
 
-    __slots__ = ("name", "proto_name", "np", "as_numpy_dtype", "_enum")
+    __slots__ = ("_enum", "as_numpy_dtype", "name", "np", "proto_name")
 
     def __init__(self, name, proto_name, np_type, enum):
         self.name = name
@@ -60,22 +60,46 @@ class DType:
         return self._enum
 
     @property
+    def real_dtype(self):
+        """float32 for complex64, float64 for complex128, else this type."""
+        return {"complex64": float32, "complex128": float64}.get(self.name, self)
+
+    @property
+    def is_quantized(self):
+        return False
+
+    @property
+    def is_numpy_compatible(self):
+        return True
+
+    @property
     def min(self):
+        """The smallest value of the type (a numpy scalar for floats, an int for integers).
+
+        Raises:
+            TypeError: for bool, string and complex types.
+        """
         if self.is_floating:
-            return float(np.finfo(self.np).min)
+            return np.finfo(self.np).min
         if self.is_integer:
             return int(np.iinfo(self.np).min)
         raise TypeError(f"Cannot find minimum value of {self}.")
 
     @property
     def max(self):
+        """The largest value of the type (a numpy scalar for floats, an int for integers).
+
+        Raises:
+            TypeError: for bool, string and complex types.
+        """
         if self.is_floating:
-            return float(np.finfo(self.np).max)
+            return np.finfo(self.np).max
         if self.is_integer:
             return int(np.iinfo(self.np).max)
         raise TypeError(f"Cannot find maximum value of {self}.")
 
     def is_compatible_with(self, other):
+        """True when a tensor of type `other` can be used where this type is expected."""
         return self is as_dtype(other)
 
     def __eq__(self, other):
@@ -92,6 +116,9 @@ class DType:
         return not self.__eq__(other)
 
     def __hash__(self):
+        return self._enum
+
+    def __int__(self):
         return self._enum
 
     def __repr__(self):
@@ -117,7 +144,7 @@ uint8 = DType("uint8", "uint8", np.uint8, 4)
 uint16 = DType("uint16", "uint16", np.uint16, 17)
 uint32 = DType("uint32", "uint32", np.uint32, 22)
 uint64 = DType("uint64", "uint64", np.uint64, 23)
-bool = DType("bool", "bool", np.bool_, 10)  # noqa: A001 - TF's public name
+bool = DType("bool", "bool", np.bool_, 10)
 complex64 = DType("complex64", "complex64", np.complex64, 8)
 complex128 = DType("complex128", "complex128", np.complex128, 18)
 string = DType("string", "string", None, 7)
@@ -130,40 +157,35 @@ _BY_NP = {d.np: d for d in _ALL if d is not string}
 _BY_ENUM = {d.as_datatype_enum: d for d in _ALL}
 
 
+_BY_PYTHON = {float: float32, type(True): bool, object: string}  # noqa: UP003
+
+
 def as_dtype(type_value):
-    """Converts a DType, numpy dtype, Python type, TF name or enum to a `DType`.
+    """Converts a DType, numpy dtype or type, TF type name or enum to a `DType`.
+
+    As in TF1, the Python types `float`, `bool` and `object` convert (to float32, bool and
+    string); `int` and `str` do not: say `tf.int32` / `tf.string`.
 
     Raises:
         TypeError: if `type_value` names no known type.
     """
     if isinstance(type_value, DType):
         return type_value
-    if isinstance(type_value, str):
-        try:
-            return _BY_NAME[type_value]
-        except KeyError:
-            raise TypeError(f"Cannot convert value {type_value!r} to a TensorFlow DType.")
-    if isinstance(type_value, int) and not isinstance(type_value, type(True)):
-        if type_value in _BY_ENUM:
-            return _BY_ENUM[type_value]
-    if type_value is float:
-        return float32
-    if type_value is int:
-        return int32
-    if type_value is type(True):
-        return bool
-    if type_value in (bytes, str):
-        return string
     try:
+        found = _BY_ENUM.get(type_value) or _BY_NAME.get(type_value) or \
+            _BY_PYTHON.get(type_value)
+    except TypeError:  # unhashable
+        found = None
+    if found is not None:
+        return found
+    if isinstance(type_value, np.dtype) or (
+            isinstance(type_value, type) and issubclass(type_value, np.generic)):
         npd = np.dtype(type_value)
-    except TypeError:
-        raise TypeError(f"Cannot convert value {type_value!r} to a TensorFlow DType.") from None
-    if npd.kind in "SUO":
-        return string
-    try:
-        return _BY_NP[npd]
-    except KeyError:
-        raise TypeError(f"Cannot convert value {type_value!r} to a TensorFlow DType.") from None
+        if npd.kind in "SUO":
+            return string
+        if npd in _BY_NP:
+            return _BY_NP[npd]
+    raise TypeError(f"Cannot convert value {type_value!r} to a TensorFlow DType.")
 
 
 def from_numpy(np_dtype):

@@ -165,6 +165,24 @@ def _int_tensor(value, name):
     return convert_to_tensor(value, name=name)
 
 
+def _value_dtype(value):
+    """The dtype `value` converts to without a requested dtype (TF1: ints are int32 unless
+    too large, floats float32)."""
+    if isinstance(value, Tensor):
+        return value.dtype
+    if isinstance(value, (np.ndarray, np.generic)):
+        return dtypes.as_dtype(value.dtype)
+    arr = np.asarray(value)
+    kind = arr.dtype.kind
+    if kind in "iu":
+        info = np.iinfo(np.int32)
+        if arr.size and (arr.max() > info.max or arr.min() < info.min):
+            return dtypes.int64
+        return dtypes.int32
+    return {"b": dtypes.bool, "f": dtypes.float32, "c": dtypes.complex128}.get(
+        kind, dtypes.string)
+
+
 def _const(value, dtype, name="Const"):
     return constant_op.constant(np.asarray(value, dtype=dtype.np), name=name)
 
@@ -2246,7 +2264,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
                  if v is not None]
         if dtype is None:
             for v, _ in given:
-                dtype = v.dtype if isinstance(v, Tensor) else constant_op._infer_dtype(v)
+                dtype = _value_dtype(v)
                 break
         dtype = dtype or dtypes.float32
         for v, n in given:
@@ -2599,8 +2617,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):
         if dtype is not None:
             dtype = dtypes.as_dtype(dtype)
         else:
-            kinds = [a.dtype if isinstance(a, Tensor) else constant_op._infer_dtype(a)
-                     for a in args]
+            kinds = [_value_dtype(a) for a in args]
             if all(k in _RANGE_HIERARCHY for k in kinds):
                 dtype = max(kinds, key=_RANGE_HIERARCHY.index)
             else:

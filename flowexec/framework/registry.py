@@ -93,7 +93,7 @@ class OpDef:
 
     def kernel_kwargs(self, op):
         if self.all_attrs:
-            return dict(op.attrs)
+            return {k: v for k, v in op.attrs.items() if not k.startswith("_")}
         return {k: op.attrs[k] for k in self.kernel_attrs if k in op.attrs}
 
     def estimated_cost(self, op):
@@ -144,19 +144,28 @@ def _graph_for(inputs):
 def apply_op(op_type, *inputs, name=None, control_inputs=(), **attrs):
     """Adds an op of `op_type` to the graph of its inputs; returns its output(s).
 
+    Naming follows TF's generated op wrappers (`with name_scope(name) as scope: create_op(
+    name=scope)`): `name` defaults to the op type and is made unique in the current name
+    scope; a name ending in "/" (a scope captured from `name_scope`) is used as is, without
+    the slash. The op gets the control dependencies, device and colocation of the scopes
+    open in its graph on this thread, and the gradient override (`_gradient_op_type` attr)
+    of `Graph.gradient_override_map`.
+
     Args:
         op_type: a registered op type.
         *inputs: input Tensors (already converted by the caller).
-        name: the requested name (made unique in its name scope); default: the op type.
+        name: the requested name.
         control_inputs: extra Operations that must run first.
-        **attrs: the op's attributes.
+        **attrs: the op's attributes (names starting with "_" never reach the kernel).
 
     Returns:
         The single output Tensor, a tuple of Tensors for several outputs, or the Operation
         when the op has no outputs.
 
     Raises:
-        TypeError, ValueError: from shape/dtype inference, naming the op.
+        TypeError, ValueError: from shape/dtype inference, naming the op; ValueError for an
+            invalid name ("'a b' is not a valid scope name") or inputs from two graphs.
+        RuntimeError: the graph is finalized.
     """
     op_def = _REGISTRY.get(op_type) or get_op_def(op_type)
     for i, t in enumerate(inputs):
@@ -164,13 +173,14 @@ def apply_op(op_type, *inputs, name=None, control_inputs=(), **attrs):
             raise TypeError(f"Input {i} of '{op_type}' Op must be a Tensor, got {t!r}")
     graph = _graph_for(inputs)
     graph._check_not_finalized()
-    if name is None:
+    if not name:
         name = op_type
-    elif not graph_mod._VALID_OP_NAME.match(name):
-        raise ValueError(f"'{name}' is not a valid node name")
-    op_name = graph.unique_name(name)
+    graph._check_scope_name(name)
+    op_name = name[:-1] if name[-1] == "/" else graph.unique_name(name)
+    if op_type in graph._gradient_override_map:
+        attrs["_gradient_op_type"] = graph._gradient_override_map[op_type]
     input_ops = [t.op for t in inputs]
-    controls = graph._current_control_dependencies(input_ops)
+    controls = graph._control_dependencies_for_inputs(input_ops)
     for c in control_inputs:
         if c not in controls:
             controls.append(c)
@@ -178,18 +188,12 @@ def apply_op(op_type, *inputs, name=None, control_inputs=(), **attrs):
     specs = op_def.infer(op)
     op._outputs = tuple(Tensor(op, i, dt, tensor_shape.as_shape(sh))
                         for i, (dt, sh) in enumerate(specs))
-    scope = graph._scope
-    if scope.colocation_stack:
-        names = []
-        for c in scope.colocation_stack:
-            for g in c.colocation_groups:
-                n = g[len("loc:@"):]
-                if n not in names:
-                    names.append(n)
-        op._colocation = tuple(names)
-    if scope.device_stack:
-        op._set_device(graph._device_for(op))
     graph._add_op(op)
+    for t in inputs:
+        t._consumers.append(op)
+    graph._record_op_seen_by_control_dependencies(op)
+    graph._apply_device_functions(op)
+    graph._apply_colocation(op)
     outs = op._outputs
     if len(outs) == 1:
         return outs[0]

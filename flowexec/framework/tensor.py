@@ -19,7 +19,15 @@ class Tensor:
         Tensor("add:0", shape=(), dtype=int32)
     """
 
-    __slots__ = ("_op", "_value_index", "_dtype", "_shape", "_name", "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_consumers",
+        "_dtype",
+        "_name",
+        "_op",
+        "_shape",
+        "_value_index",
+    )
 
     # numpy must defer to our reflected operators (np.float32(2) * t builds a Mul).
     __array_priority__ = 100
@@ -30,6 +38,7 @@ class Tensor:
         self._dtype = dtype
         self._shape = tensor_shape.as_shape(shape)
         self._name = f"{op.name}:{value_index}"
+        self._consumers = []
 
     @property
     def op(self):
@@ -63,11 +72,22 @@ class Tensor:
         return self._shape
 
     def set_shape(self, shape):
-        """Refines the static shape; raises ValueError when incompatible."""
+        """Refines the static shape with `shape` (merged with what is already known).
+
+        Raises:
+            ValueError: `shape` is incompatible, in the words of TF's shape inference, e.g.
+                "Dimension 1 in both shapes must be equal, but are 3 and 4. Shapes are
+                [2,3] and [2,4]."
+        """
+        shape = tensor_shape.as_shape(shape)
+        error = tensor_shape.merge_error(self._shape, shape)
+        if error is not None:
+            raise ValueError(error)
         self._shape = self._shape.merge_with(shape)
 
     def consumers(self):
-        return [op for op in self._op.graph._ops if any(t is self for t in op.inputs)]
+        """The Operations that take this tensor as an input, once per input edge."""
+        return list(self._consumers)
 
     def eval(self, feed_dict=None, session=None):
         """The tensor's value, computed in `session` (default: the default session)."""
@@ -79,7 +99,9 @@ class Tensor:
         return self._name if self._value_index else self._op.name
 
     def __str__(self):
-        return f'Tensor("{self._name}", shape={self._shape}, dtype={self._dtype.name})'
+        shape = "" if self._shape.ndims is None else f", shape={self._shape}"
+        device = f", device={self.device}" if self.device else ""
+        return f'Tensor("{self._name}"{shape}, dtype={self._dtype.name}{device})'
 
     def __repr__(self):
         return f"<tf.Tensor '{self._name}' shape={self._shape} dtype={self._dtype.name}>"
@@ -100,6 +122,7 @@ class Tensor:
             "as tf.cond to execute subgraphs conditioned on the value of a tensor.")
 
     def __iter__(self):
+        # Defining __iter__ stops Python from iterating through __getitem__ forever.
         raise TypeError(
             "Tensor objects are only iterable when eager execution is enabled. To iterate "
             "over this tensor use tf.map_fn.")
@@ -110,9 +133,8 @@ class Tensor:
             "`x.shape` rather than `len(x)` for shape information.")
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(
-            f"Cannot convert a symbolic Tensor ({self._name}) to a numpy array. Evaluate it "
-            "in a Session first.")
+        raise NotImplementedError(
+            f"Cannot convert a symbolic Tensor ({self._name}) to a numpy array.")
 
 
 def register_operator(name, fn):

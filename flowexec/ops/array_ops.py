@@ -31,7 +31,10 @@ import numpy as np
 
 from flowexec.framework import dtypes, errors
 from flowexec.framework import graph as graph_mod
-from flowexec.framework.convert import convert_to_tensor
+from flowexec.framework.convert import (
+    convert_to_tensor,
+    register_tensor_conversion_function,
+)
 from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor import Tensor, register_operator
 from flowexec.framework.tensor_shape import TensorShape
@@ -112,6 +115,10 @@ def _op_scope(name, values=()):
         yield
 
 
+def _is_tensor_like(value):
+    return isinstance(value, Tensor) or hasattr(value, "_as_graph_element")
+
+
 def _contains_tensor(value):
     if isinstance(value, Tensor):
         return True
@@ -120,30 +127,48 @@ def _contains_tensor(value):
     return False
 
 
+def _nested_tensors(value):
+    found = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Tensor):
+            found.append(v)
+        elif isinstance(v, (list, tuple)):
+            stack.extend(reversed(v))
+    return found
+
+
 def _autopack(value, name, dtype=None):
-    """A list that mixes Tensors and Python numbers, packed into one Tensor (TF's autopacking)."""
-    if dtype is None:
-        stack = [value]
-        while stack and dtype is None:
-            v = stack.pop()
+    """A (nested) list that holds Tensors, packed into one Tensor (TF's autopacking): Python
+    elements become constants of the first Tensor's dtype (or `dtype`)."""
+    tensors = _nested_tensors(value)
+    dtype = tensors[0].dtype if dtype is None else dtypes.as_dtype(dtype)
+    for t in tensors:  # checked before any op is made, so a failed attempt leaves none
+        if t.dtype is not dtype:
+            raise TypeError(f"Cannot convert a list containing a tensor of dtype "
+                            f"{t.dtype.name} to {dtype.name} (Tensor is: {t!r})")
+    with _op_scope(name, tensors):
+        elems = []
+        for i, v in enumerate(value):
             if isinstance(v, Tensor):
-                dtype = v.dtype
-            elif isinstance(v, (list, tuple)):
-                stack.extend(reversed(v))
-    elems = []
-    for i, v in enumerate(value):
-        if isinstance(v, (list, tuple)) and _contains_tensor(v):
-            elems.append(_autopack(v, f"{name}_{i}", dtype))
-        else:
-            elems.append(convert_to_tensor(v, dtype=dtype))
+                elems.append(v)
+            elif isinstance(v, (list, tuple)) and _contains_tensor(v):
+                elems.append(_autopack(v, str(i), dtype))
+            else:
+                elems.append(convert_to_tensor(v, dtype=dtype, name=str(i)))
     return apply_op("Pack", *elems, name=name, axis=0)
 
 
-def _to_tensor(value, name, dtype=None):
-    """convert_to_tensor that also packs lists containing Tensors."""
-    if isinstance(value, (list, tuple)) and _contains_tensor(value):
-        return _autopack(value, name, dtype)
-    return convert_to_tensor(value, dtype=dtype, name=name)
+def _autopacking_conversion(value, dtype=None, name=None, as_ref=False):
+    """convert_to_tensor of a list or tuple: a Pack when it holds Tensors, else the default
+    conversion (returning NotImplemented passes to it)."""
+    if as_ref or not _contains_tensor(value):
+        return NotImplemented
+    return _autopack(value, name or "packed", dtype)
+
+
+register_tensor_conversion_function((list, tuple), _autopacking_conversion, 99)
 
 
 def _int_tensor(value, name):
@@ -159,7 +184,7 @@ def _int_tensor(value, name):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
-        return _autopack(value, name)
+        return convert_to_tensor(value, name=name)
     if isinstance(value, (list, tuple, np.ndarray)) and np.size(value) == 0:
         return convert_to_tensor(np.zeros(np.shape(value), np.int32), name=name)
     return convert_to_tensor(value, name=name)
@@ -168,8 +193,8 @@ def _int_tensor(value, name):
 def _value_dtype(value):
     """The dtype `value` converts to without a requested dtype (TF1: ints are int32 unless
     too large, floats float32)."""
-    if isinstance(value, Tensor):
-        return value.dtype
+    if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
+        return dtypes.as_dtype(value.dtype)
     if isinstance(value, (np.ndarray, np.generic)):
         return dtypes.as_dtype(value.dtype)
     arr = np.asarray(value)
@@ -663,11 +688,11 @@ def _convert_list(values, name):
         nm = f"{name}_{i}" if i else name
         if dtype is not None:
             try:
-                out.append(_to_tensor(v, nm, dtype=dtype))
+                out.append(convert_to_tensor(v, dtype=dtype, name=nm))
                 continue
             except (TypeError, ValueError):
                 pass
-        out.append(_to_tensor(v, nm))
+        out.append(convert_to_tensor(v, name=nm))
     return out
 
 
@@ -1397,7 +1422,7 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     with _op_scope(name or "Pad", [tensor, paddings]):
         tensor = convert_to_tensor(tensor, name="tensor")
         paddings = _int_tensor(paddings, "paddings")
-        plain_zero = not isinstance(constant_values, Tensor) and np.all(
+        plain_zero = not _is_tensor_like(constant_values) and np.all(
             np.asarray(constant_values) == 0)
         if mode == "CONSTANT" and not plain_zero:
             constant_values = convert_to_tensor(constant_values, dtype=tensor.dtype,
@@ -2154,8 +2179,8 @@ def scatter_nd(indices, updates, shape, name=None):
     with _op_scope(name, [indices, updates, shape]):
         indices = _int_tensor(indices, "indices")
         updates = convert_to_tensor(updates, name="updates")
-        if isinstance(shape, Tensor):
-            shape_t = shape
+        if _contains_tensor(shape) or isinstance(shape, TensorShape):
+            shape_t = _int_tensor(shape, "shape")
         else:
             shape_t = convert_to_tensor(np.asarray(shape, dtype=indices.dtype.np),
                                         name="shape")
@@ -2358,28 +2383,21 @@ def _filled(shape, dtype, value, name):
         fill_value = "" if value == 0 else value
     else:
         fill_value = np.asarray(value).astype(dtype.np)
-    with _op_scope(name, [shape]):
-        if not isinstance(shape, Tensor):
-            try:
-                dims = (shape.as_list() if isinstance(shape, TensorShape) else
-                        [int(d) for d in np.ravel(np.asarray(shape, dtype=np.int64))])
-            except (TypeError, ValueError):
-                dims = None
-            if dims is not None and all(d is not None for d in dims) and (
-                    _prod(dims) < _SMALL_CONSTANT):
-                const = True
-            else:
-                const = False
-                shape = _int_tensor(shape, "shape_as_tensor")
-        else:
-            const = False
-        if not const:
-            if shape.shape.ndims == 0:
-                shape = apply_op("Reshape", shape, _const([-1], dtypes.int32), name="Reshape")
-            value_t = constant_op.constant(fill_value, dtype=dtype, name="Const")
-    if const:
+    dims = None
+    if not _contains_tensor(shape) and not _is_tensor_like(shape):
+        try:
+            dims = (shape.as_list() if isinstance(shape, TensorShape) else
+                    [int(d) for d in np.ravel(np.asarray(shape, dtype=np.int64))])
+        except (TypeError, ValueError):
+            dims = None
+    if dims is not None and None not in dims and _prod(dims) < _SMALL_CONSTANT:
         return constant_op.constant(np.full(dims, fill_value, dtype=dtype.np), dtype=dtype,
                                     name=name)
+    with _op_scope(name, [shape]):
+        shape = _int_tensor(shape, "shape_as_tensor")
+        if shape.shape.ndims == 0:
+            shape = apply_op("Reshape", shape, _const([-1], dtypes.int32), name="Reshape")
+        value_t = constant_op.constant(fill_value, dtype=dtype, name="Const")
     return apply_op("Fill", shape, value_t, name=name)
 
 

@@ -360,6 +360,25 @@ def test_reshape_static_shape_from_shape_ops():
     assert tf.ones(tf.concat([tf.shape(y), [4]], 0)).shape.as_list() == [2, 3, 4]
 
 
+def test_lists_holding_tensors_autopack():
+    x = tf.placeholder(tf.float32, [None, 3])
+    n = tf.shape(x)[0]
+    packed = tf.convert_to_tensor([n, 3])
+    assert packed.op.type == "Pack" and packed.name == "packed:0" and packed.dtype == tf.int32
+    nested = tf.convert_to_tensor([[n, 1], [2, n]])
+    assert nested.shape.as_list() == [2, 2]
+    assert tf.convert_to_tensor([1, 2]).op.type == "Const"
+    assert tf.convert_to_tensor([n, 1], dtype_hint=tf.float32).dtype == tf.int32
+    with pytest.raises(TypeError, match="Cannot convert a list containing a tensor of dtype "
+                                        "int32 to float32"):
+        tf.convert_to_tensor([n, 1], dtype=tf.float32)
+    with tf.Session() as sess:
+        got = sess.run([packed, nested, tf.zeros([n, 2]), tf.scatter_nd([[1]], [5.0], [n])],
+                       {x: np.ones((3, 3))})
+    assert got[0].tolist() == [3, 3] and got[1].tolist() == [[3, 1], [2, 3]]
+    assert got[2].shape == (3, 2) and got[3].tolist() == [0, 5, 0]
+
+
 def test_constant_values_of_shape_ops():
     x = tf.placeholder(tf.float32, [2, 3])
     cv = shape_fns.constant_value

@@ -5,6 +5,8 @@ the subclasses map one-to-one onto TensorFlow's canonical error codes. User mist
 caught while the graph is being built raise Python's `TypeError` / `ValueError`, as TF does.
 """
 
+import traceback
+
 OK = 0
 CANCELLED = 1
 UNKNOWN = 2
@@ -58,7 +60,11 @@ class OpError(Exception):
         return self._error_code
 
     def __str__(self):
-        return self._message
+        """The message; with an op, followed by the stack that created it (as TF 1.15)."""
+        if self._op is None:
+            return self._message
+        stack = "".join(traceback.format_list(self._op.traceback))
+        return f"{self._message}\n\nOriginal stack trace for {self._op.name!r}:\n{stack}"
 
     def __reduce__(self):
         return (type(self), (self._node_def, None, self._message))
@@ -109,3 +115,11 @@ _CODE_TO_CLASS = {
 def exception_type_from_error_code(error_code):
     """The OpError subclass for a canonical error code."""
     return _CODE_TO_CLASS[error_code]
+
+
+def error_code_from_exception_type(cls):
+    """The canonical error code of an OpError subclass."""
+    for code, c in _CODE_TO_CLASS.items():
+        if c is cls:
+            return code
+    raise KeyError(cls)

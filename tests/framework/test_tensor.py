@@ -129,3 +129,28 @@ def test_hash_and_equality_are_by_identity():
 def test_operators_defer_to_numpy_priority():
     assert tf.Tensor.__array_priority__ == 100
     assert tf.is_tensor(tf.constant(1)) and not tf.is_tensor(1)
+
+
+def test_seed_notebook_with_operators_and_session():
+    a = tf.constant(2)  # the lecture's first cell, operators from math_ops
+    b = tf.constant(2)
+    c = a + b
+    assert [str(t) for t in (a, b, c)] == [
+        'Tensor("Const:0", shape=(), dtype=int32)',
+        'Tensor("Const_1:0", shape=(), dtype=int32)',
+        'Tensor("add:0", shape=(), dtype=int32)']
+    with tf.Session() as sess:
+        assert sess.run(c) == 4
+        assert sess.run([a, b, c]) == [2, 2, 4]
+
+
+def test_operator_errors_come_from_the_framework_rules():
+    x = tf.constant(1, name="x")
+    with tf.Graph().as_default():
+        y = tf.constant(2, name="y")
+    with pytest.raises(ValueError, match=r'^Tensor\("y:0", shape=\(\), dtype=int32\) must be '
+                                         r'from the same graph as Tensor\("x:0", shape=\(\), '
+                                         r'dtype=int32\).$'):
+        x + y
+    with pytest.raises(TypeError, match=r"^Expected int32, got 2.5 of type 'float' instead.$"):
+        x + 2.5

@@ -33,7 +33,7 @@ from flowexec.ops.math_ops import *  # noqa: F401,F403
 from flowexec.ops.array_ops import *  # noqa: F401,F403
 from flowexec.ops.random_ops import *  # noqa: F401,F403
 from flowexec.ops.state_ops import *  # noqa: F401,F403
-from flowexec.gradients import gradients  # noqa: F401
+from flowexec.gradients import RegisterGradient, gradients  # noqa: F401
 from flowexec.runtime.config import (  # noqa: F401
     ConfigProto, GPUOptions, RunMetadata, RunOptions)
 from flowexec.runtime.session import (  # noqa: F401

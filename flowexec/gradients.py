@@ -169,12 +169,48 @@ class _null:
         return False
 
 
+_GRADIENT_REGISTRY = {}
+
+
+class RegisterGradient:
+    """`tf.RegisterGradient(name)`: registers `fn(op, *grads)` under `name`, for use with
+    `graph.gradient_override_map({"OpType": name})`.
+
+    Example:
+        >>> @tf.RegisterGradient("ClipGrad")
+        ... def _clip(op, dy):
+        ...     return [tf.clip_by_value(dy, -1.0, 1.0)]
+        >>> with tf.get_default_graph().gradient_override_map({"Identity": "ClipGrad"}):
+        ...     y = tf.identity(x)
+    """
+
+    def __init__(self, op_type):
+        if not isinstance(op_type, str):
+            raise TypeError("op_type must be a string")
+        self._op_type = op_type
+
+    def __call__(self, fn):
+        if self._op_type in _GRADIENT_REGISTRY:
+            raise KeyError(f"Registering two gradient with name '{self._op_type}'! "
+                           f"(Previous registration was in {_GRADIENT_REGISTRY[self._op_type]})")
+        _GRADIENT_REGISTRY[self._op_type] = fn
+        return fn
+
+
+def _gradient_function(op):
+    """The gradient of `op`: an override recorded when the op was made, else its op type's."""
+    override = op.attrs.get("_gradient_op_type")
+    if override is not None:
+        if override in _GRADIENT_REGISTRY:
+            return _GRADIENT_REGISTRY[override]
+        return get_op_def(override).grad_fn
+    return op.op_def.grad_fn
+
+
 def _op_grads(graph, op, out_grads, colocate):
     from flowexec.ops import array_ops
 
-    override = graph._gradient_override_map.get(op.type)
-    op_def = get_op_def(override) if override else op.op_def
-    fn = op_def.grad_fn
+    fn = _gradient_function(op)
     if fn is NOT_DIFFERENTIABLE:
         return [None] * len(op.inputs)
     if fn is None:

@@ -78,7 +78,7 @@ class _VariableStore:
         if name in self._vars:
             found = self._vars[name]
             if reuse is False:
-                fn, line, func = found.op.traceback
+                fn, line, func = found.op._user_frame()
                 raise ValueError(
                     f"Variable {name} already exists, disallowed. Did you mean to set "
                     "reuse=True or reuse=tf.AUTO_REUSE in VarScope? Originally defined at:"

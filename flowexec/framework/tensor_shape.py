@@ -9,6 +9,21 @@ and is accepted wherever a dimension is, and `repr(shape)` prints TF1's
 """
 
 
+class KnownDimension(int):
+    """An int that answers TF1's `Dimension` API (`.value`), returned by `shape[i]`."""
+
+    __slots__ = ()
+
+    @property
+    def value(self):
+        return int(self)
+
+    def __repr__(self):
+        return f"Dimension({int(self)})"
+
+    __str__ = int.__repr__
+
+
 class Dimension:
     """One dimension of a shape: a non-negative int, or unknown (`value is None`).
 
@@ -340,10 +355,13 @@ class TensorShape:
         return iter(self._dims)
 
     def __getitem__(self, key):
+        """A known dimension as an int that also has TF1's `.value` (so both
+        `shape[1] + 1` and `shape[1].value` work); None when unknown."""
         if self._dims is not None:
             if isinstance(key, slice):
                 return TensorShape(self._dims[key])
-            return self._dims[key]
+            d = self._dims[key]
+            return None if d is None else KnownDimension(d)
         if not isinstance(key, slice):
             return None
         start = 0 if key.start is None else key.start

@@ -182,3 +182,10 @@ def test_shape_constructors_and_merge_error_messages():
     assert tensor_shape.merge_error([2, 3], [2]) == "Shapes must be equal rank, but are 2 and 1"
     assert tensor_shape.merge_error([None, 3], [2, None]) is None
     assert tensor_shape.merge_error(None, [2]) is None
+
+
+def test_indexing_gives_ints_with_tf1_value_attribute():
+    s = TensorShape([None, 3])
+    assert s[1] == 3 and s[1].value == 3 and s[1] + 1 == 4 and str(s[1]) == "3"
+    assert isinstance(s[1], int) and s[0] is None
+    assert f"{s[1]}" == "3" and repr(s[1]) == "Dimension(3)"

@@ -12,8 +12,9 @@ State of one step run (`_Run`):
 Policy (dask's `get_async` in spirit; the caller's thread is one of the workers):
     * a thread that finishes a step decrements its successors; newly ready cheap steps run
       inline on that thread (depth first), so a chain of cheap ops never changes thread;
-    * newly ready expensive steps go to `ready`; the thread keeps one for itself when it has
-      nothing else, and hands the rest to the device's worker pool while workers are idle —
+    * of the expensive steps a finished step makes ready, the thread keeps the first for
+      itself (depth first: a chain stays on one thread with its data in cache) and puts the
+      rest on `ready`, handing them to the device's worker pool while workers are idle —
       the only place a ~50 µs thread hand-off is paid;
     * the first error cancels the run: no new step starts, the caller gets the error once
       the steps already running have finished (or at once, on a deadline);
@@ -131,13 +132,18 @@ def _drive(run, first):
                 readers[s] -= 1
                 if readers[s] == 0 and s not in keep:
                     run.vals[s] = None
+            own = -1
             for n in step.succ:
                 pending[n] -= 1
                 if pending[n] == 0:
-                    if steps[n].expensive:
-                        run.ready.append(n)
-                    else:
+                    if not steps[n].expensive:
                         stack.append(n)
+                    elif own < 0:
+                        own = n  # continue this chain here: its input is hot in cache
+                    else:
+                        run.ready.append(n)
+            if own >= 0:
+                stack.insert(0, own)
             run.remaining -= 1
             if run.remaining == 0:
                 run.cond.notify_all()

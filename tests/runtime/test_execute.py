@@ -176,3 +176,18 @@ def test_buffers_released_after_last_consumer():
 
 def test_expensive_cost_threshold_is_documented_constant():
     assert plan_mod.EXPENSIVE_COST > 0
+
+
+def test_expensive_chain_stays_on_one_thread():
+    x = tf.constant(1.0)
+    chains = []
+    for c in range(2):
+        y = x
+        for d in range(3):
+            y = fakes.sleep(y, 0.02, name=f"c{c}_{d}")
+        chains.append(y)
+    with tf.Session(config=tf.ConfigProto(inter_op_parallelism_threads=2)) as sess:
+        _, stats = _traced_run(sess, chains)
+    for c in range(2):
+        assert len({stats[f"c{c}_{d}"].thread_id for d in range(3)}) == 1
+    assert stats["c0_0"].thread_id != stats["c1_0"].thread_id

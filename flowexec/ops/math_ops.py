@@ -20,14 +20,12 @@ Shape + ReducedShape (a small internal op) + FloorDiv.
 Graph construction is not thread-safe (as in TensorFlow); kernels are pure and thread-safe.
 """
 
-import contextlib
-
 import numpy as np
 
 from flowexec.framework import dtypes
-from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.errors import InvalidArgumentError
+from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor import Tensor, register_operator
 from flowexec.framework.tensor_shape import TensorShape
@@ -47,18 +45,6 @@ _MATMUL_TYPES = _FLOATS + (dtypes.int32, dtypes.int64) + _COMPLEX
 
 
 # ----- conversion and naming helpers ----------------------------------------------------------
-@contextlib.contextmanager
-def _op_scope(graph, name):
-    """TF's `with name_scope(name) as scope: ...; op(name=scope)`.
-
-    Ops made inside are named `<name>/...`, while `name` itself stays free, so the op built
-    right after the block with `name=name` gets exactly the scope's name.
-    """
-    full = graph.unique_name(name, mark_as_used=False)
-    with graph.as_default(), graph.name_scope(full + "/"):
-        yield
-
-
 def _dtype_of(value):
     if isinstance(value, Tensor):
         return value.dtype
@@ -66,22 +52,15 @@ def _dtype_of(value):
     return dt if isinstance(dt, dtypes.DType) else None
 
 
-def _graph_of(values):
-    for v in values:
-        g = getattr(v, "graph", None)
-        if g is not None:
-            return g
-    return graph_mod.get_default_graph()
+def _convert(values, arg_names, same=True, dtype=None, preferred=None):
+    """`values` as Tensors; non-Tensors become constants named `<arg name>`.
 
-
-def _convert(name, values, arg_names, same=True, dtype=None, context=(), preferred=None):
-    """`values` as Tensors; non-Tensors become constants named `<name>/<arg name>`.
-
+    Called inside the op's `name_scope`, so the constants are `<op name>/<arg name>`.
     With `same`, a value without a dtype of its own takes `dtype`, else the dtype of the first
     tensor-like among `values`, else that of the first converted value (TF's shared type
     attribute); otherwise each value is converted with `dtype` (None: its natural dtype).
-    `context` holds other op inputs that only tell which graph to build in; `preferred` is
-    the dtype to try first for values that fix none (e.g. int32 for an empty axis list).
+    `preferred` is the dtype to try first for values that fix none (e.g. int32 for an empty
+    axis list).
     """
     if same and dtype is None:
         for v in values:
@@ -89,25 +68,24 @@ def _convert(name, values, arg_names, same=True, dtype=None, context=(), preferr
             if dtype is not None:
                 break
     out = list(values)
-    with _op_scope(_graph_of(tuple(values) + tuple(context)), name):
-        for i, (v, arg) in enumerate(zip(values, arg_names)):
-            if not isinstance(v, Tensor):
-                out[i] = convert_to_tensor(v, dtype=dtype, name=arg, preferred_dtype=preferred)
-                if same and dtype is None:
-                    dtype = out[i].dtype
+    for i, (v, arg) in enumerate(zip(values, arg_names)):
+        if not isinstance(v, Tensor):
+            out[i] = convert_to_tensor(v, dtype=dtype, name=arg, preferred_dtype=preferred)
+            if same and dtype is None:
+                dtype = out[i].dtype
     return out
 
 
 def _binary(op_type, x, y, name, arg_names=("x", "y")):
-    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
-        x, y = _convert(name, (x, y), arg_names)
-    return apply_op(op_type, x, y, name=name)
+    with name_scope(name, values=(x, y)) as scope:
+        x, y = _convert((x, y), arg_names)
+        return apply_op(op_type, x, y, name=scope)
 
 
 def _unary(op_type, x, name, arg_name="x"):
-    if not isinstance(x, Tensor):
-        (x,) = _convert(name, (x,), (arg_name,))
-    return apply_op(op_type, x, name=name)
+    with name_scope(name, values=(x,)) as scope:
+        (x,) = _convert((x,), (arg_name,))
+        return apply_op(op_type, x, name=scope)
 
 
 def _deprecated_alias(new_name, new_value, old_name, old_value):
@@ -1413,19 +1391,17 @@ def truediv(x, y, name=None):
     Example:
         >>> truediv(constant(3), constant(2))  # 1.5, float64
     """
-    name = name or "truediv"
-    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
-        x, y = _convert(name, (x, y), ("x", "y"))
-    dt = x.dtype
-    if y.dtype is not dt:
-        raise TypeError(f"x and y must have the same dtype, got {dt!r} != {y.dtype!r}")
-    target = _TRUEDIV_CAST.get(dt)
-    if target is not None:
-        with _op_scope(x.graph, name):
+    with name_scope(name, "truediv", (x, y)) as scope:
+        x, y = _convert((x, y), ("x", "y"))
+        dt = x.dtype
+        if y.dtype is not dt:
+            raise TypeError(f"x and y must have the same dtype, got {dt!r} != {y.dtype!r}")
+        target = _TRUEDIV_CAST.get(dt)
+        if target is not None:
             x, y = cast(x, target), cast(y, target)
-    elif not (dt.is_floating or dt.is_complex):
-        raise TypeError(f"Invalid dtype {dt!r} in __truediv__")
-    return apply_op("RealDiv", x, y, name=name)
+        elif not (dt.is_floating or dt.is_complex):
+            raise TypeError(f"Invalid dtype {dt!r} in __truediv__")
+        return apply_op("RealDiv", x, y, name=scope)
 
 
 def divide(x, y, name=None):
@@ -1443,13 +1419,13 @@ def div(x, y, name=None):
     Example:
         >>> div(constant(-7), constant(2))  # -4
     """
-    name = name or "div"
-    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
-        x, y = _convert(name, (x, y), ("x", "y"))
-    if y.dtype is not x.dtype:
-        raise TypeError(f"x and y must have the same dtype, got {x.dtype!r} != {y.dtype!r}")
-    op_type = "RealDiv" if x.dtype.is_floating or x.dtype.is_complex else "FloorDiv"
-    return apply_op(op_type, x, y, name=name)
+    with name_scope(name, "div", (x, y)) as scope:
+        x, y = _convert((x, y), ("x", "y"))
+        if y.dtype is not x.dtype:
+            raise TypeError(f"x and y must have the same dtype, got {x.dtype!r} != "
+                            f"{y.dtype!r}")
+        op_type = "RealDiv" if x.dtype.is_floating or x.dtype.is_complex else "FloorDiv"
+        return apply_op(op_type, x, y, name=scope)
 
 
 def floordiv(x, y, name=None):
@@ -1552,16 +1528,19 @@ def add_n(inputs, name=None):
     if not inputs or not isinstance(inputs, (list, tuple)):
         raise ValueError("inputs must be a list of at least one Tensor with the same dtype "
                          "and shape")
-    inputs = list(inputs)
-    if not all(isinstance(t, Tensor) for t in inputs):
-        inputs = _convert(name or "AddN", inputs, [f"inputs_{i}" for i in range(len(inputs))])
-    if len(inputs) == 1:
+    if len(inputs) == 1 and isinstance(inputs[0], Tensor):
         if name:
             from flowexec.ops.constant_op import identity
 
             return identity(inputs[0], name=name)
         return inputs[0]
-    return apply_op("AddN", *inputs, name=name or "AddN")
+    with name_scope(name, "AddN", inputs) as scope:
+        inputs = _convert(inputs, [f"inputs_{i}" for i in range(len(inputs))])
+        if len(inputs) == 1:
+            from flowexec.ops.constant_op import identity
+
+            return identity(inputs[0], name=scope) if name else inputs[0]
+        return apply_op("AddN", *inputs, name=scope)
 
 
 # ----- public wrappers: unary math ------------------------------------------------------------
@@ -1699,10 +1678,11 @@ def conj(x, name=None):
     """
     if isinstance(x, Tensor) and not x.dtype.is_complex:
         return x
-    x = x if isinstance(x, Tensor) else _convert(name or "Conj", (x,), ("input",))[0]
-    if not x.dtype.is_complex:
-        return x
-    return apply_op("Conj", x, name=name or "Conj")
+    with name_scope(name, "Conj", (x,)) as scope:
+        (x,) = _convert((x,), ("input",))
+        if not x.dtype.is_complex:
+            return x
+        return apply_op("Conj", x, name=scope)
 
 
 def floor(x, name=None):
@@ -1847,13 +1827,11 @@ def logical_xor(x, y, name="LogicalXor"):
     Example:
         >>> logical_xor(constant([True, True]), constant([True, False]))  # [False, True]
     """
-    name = name or "LogicalXor"
-    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
-        x, y = _convert(name, (x, y), ("x", "y"))
-    with _op_scope(x.graph, name):
+    with name_scope(name, "LogicalXor", (x, y)) as scope:
+        x, y = _convert((x, y), ("x", "y"))
         either = logical_or(x, y)
         not_both = logical_not(logical_and(x, y))
-    return apply_op("LogicalAnd", either, not_both, name=name)
+        return apply_op("LogicalAnd", either, not_both, name=scope)
 
 
 # ----- public wrappers: Cast ------------------------------------------------------------------
@@ -1871,14 +1849,13 @@ def cast(x, dtype, name=None):
         >>> cast(constant([1.7, -1.7]), int32)  # [1, -1]
     """
     base = dtypes.as_dtype(dtype)
-    if isinstance(x, Tensor):
+    if isinstance(x, Tensor) and x.dtype is base:
+        return x
+    with name_scope(name, "Cast", (x,)) as scope:
+        (x,) = _convert((x,), ("x",), same=False)
         if x.dtype is base:
             return x
-    else:
-        (x,) = _convert(name or "Cast", (x,), ("x",), same=False)
-        if x.dtype is base:
-            return x
-    return apply_op("Cast", x, name=name or "Cast", SrcT=x.dtype, DstT=base, Truncate=False)
+        return apply_op("Cast", x, name=scope, SrcT=x.dtype, DstT=base, Truncate=False)
 
 
 def to_float(x, name="ToFloat"):
@@ -1937,17 +1914,14 @@ def where(condition, x=None, y=None, name=None):
         >>> where(constant([True, False]), constant([1, 2]), constant([9, 9]))  # [1, 9]
         >>> where(constant([[True, False], [False, True]]))  # [[0, 0], [1, 1]]
     """
-    name = name or "Where"
     if (x is None) != (y is None):
         raise ValueError("x and y must both be non-None or both be None.")
-    if not isinstance(condition, Tensor):
-        (condition,) = _convert(name, (condition,), ("condition",), same=False,
-                                context=(x, y))
-    if x is None:
-        return apply_op("Where", condition, name=name)
-    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
-        x, y = _convert(name, (x, y), ("t", "e"), context=(condition,))
-    return apply_op("Select", condition, x, y, name=name)
+    with name_scope(name, "Where", (condition, x, y)) as scope:
+        (condition,) = _convert((condition,), ("condition",), same=False)
+        if x is None:
+            return apply_op("Where", condition, name=scope)
+        x, y = _convert((x, y), ("t", "e"))
+        return apply_op("Select", condition, x, y, name=scope)
 
 
 # ----- public wrappers: matmul / tensordot ----------------------------------------------------
@@ -1975,24 +1949,21 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         raise ValueError("Only one of transpose_a and adjoint_a can be True.")
     if transpose_b and adjoint_b:
         raise ValueError("Only one of transpose_b and adjoint_b can be True.")
-    name = name or "MatMul"
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
-        a, b = _convert(name, (a, b), ("a", "b"))
-    ra, rb = a.shape.ndims, b.shape.ndims
-    complex_ = a.dtype.is_complex
-    if ra is None or rb is None or ra > 2 or rb > 2:
-        if complex_ and (transpose_a or transpose_b):
-            with _op_scope(a.graph, name):  # adj = conj + transpose: undo the conj first
+    with name_scope(name, "MatMul", (a, b)) as scope:
+        a, b = _convert((a, b), ("a", "b"))
+        ra, rb = a.shape.ndims, b.shape.ndims
+        complex_ = a.dtype.is_complex
+        if ra is None or rb is None or ra > 2 or rb > 2:
+            if complex_ and (transpose_a or transpose_b):  # adj = conj + transpose: undo conj
                 a = conj(a) if transpose_a else a
                 b = conj(b) if transpose_b else b
-        return apply_op("BatchMatMulV2", a, b, name=name,
-                        adj_x=bool(transpose_a or adjoint_a), adj_y=bool(transpose_b or adjoint_b))
-    if complex_ and (adjoint_a or adjoint_b):
-        with _op_scope(a.graph, name):
+            return apply_op("BatchMatMulV2", a, b, name=scope, adj_x=bool(transpose_a or adjoint_a),
+                            adj_y=bool(transpose_b or adjoint_b))
+        if complex_ and (adjoint_a or adjoint_b):
             a = conj(a) if adjoint_a else a
             b = conj(b) if adjoint_b else b
-    return apply_op("MatMul", a, b, name=name, transpose_a=bool(transpose_a or adjoint_a),
-                    transpose_b=bool(transpose_b or adjoint_b))
+        return apply_op("MatMul", a, b, name=scope, transpose_a=bool(transpose_a or adjoint_a),
+                        transpose_b=bool(transpose_b or adjoint_b))
 
 
 def _tensordot_axes(a, b, axes):
@@ -2060,13 +2031,10 @@ def tensordot(a, b, axes, name=None):
     """
     from flowexec.ops import array_ops
 
-    name = name or "Tensordot"
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
-        a, b = _convert(name, (a, b), ("a", "b"))
-    if a.shape.ndims is None or b.shape.ndims is None:
-        raise ValueError("tensordot needs inputs of known rank")
-    graph = a.graph
-    with graph.as_default(), graph.name_scope(name):
+    with name_scope(name, "Tensordot", (a, b)):
+        a, b = _convert((a, b), ("a", "b"))
+        if a.shape.ndims is None or b.shape.ndims is None:
+            raise ValueError("tensordot needs inputs of known rank")
         a_axes, b_axes = _tensordot_axes(a, b, axes)
         a2, a_free = _tensordot_reshape(a, a_axes, False)
         b2, b_free = _tensordot_reshape(b, b_axes, True)
@@ -2099,10 +2067,9 @@ def _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices, keep
         if not keepdims:
             out.set_shape([])
         return out
-    if not isinstance(axis, Tensor):
-        (axis,) = _convert(name, (axis,), ("reduction_indices",), same=False, context=(x,),
-                           preferred=dtypes.int32)
-    return apply_op(op_type, x, axis, name=name, keep_dims=keepdims)
+    with name_scope(name, values=(x, axis)) as scope:
+        (axis,) = _convert((axis,), ("reduction_indices",), same=False, preferred=dtypes.int32)
+        return apply_op(op_type, x, axis, name=scope, keep_dims=keepdims)
 
 
 def reduce_sum(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
@@ -2258,13 +2225,10 @@ def _arg_op(op_type, input, axis, dimension, output_type, name):
     if output_type not in _INDEX:
         raise TypeError(f"Value for attr 'output_type' of {output_type.name} is not in the "
                         f"list of allowed values: int32, int64")
-    name = name or op_type
-    if not isinstance(input, Tensor):
-        (input,) = _convert(name, (input,), ("input",), same=False)
-    if not isinstance(axis, Tensor):
-        (axis,) = _convert(name, (axis,), ("dimension",), same=False, context=(input,),
-                           preferred=dtypes.int32)
-    return apply_op(op_type, input, axis, name=name, output_type=output_type)
+    with name_scope(name, op_type, (input, axis)) as scope:
+        (input,) = _convert((input,), ("input",), same=False)
+        (axis,) = _convert((axis,), ("dimension",), same=False, preferred=dtypes.int32)
+        return apply_op(op_type, input, axis, name=scope, output_type=output_type)
 
 
 def argmax(input, axis=None, name=None, dimension=None, output_type=dtypes.int64):
@@ -2292,14 +2256,11 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=dtypes.int64
 
 
 def _cum_op(op_type, x, axis, exclusive, reverse, name):
-    name = name or op_type
-    if not isinstance(x, Tensor):
-        (x,) = _convert(name, (x,), ("x",), same=False)
-    if not isinstance(axis, Tensor):
-        (axis,) = _convert(name, (axis,), ("axis",), same=False, context=(x,),
-                           preferred=dtypes.int32)
-    return apply_op(op_type, x, axis, name=name, exclusive=bool(exclusive),
-                    reverse=bool(reverse))
+    with name_scope(name, op_type, (x, axis)) as scope:
+        (x,) = _convert((x,), ("x",), same=False)
+        (axis,) = _convert((axis,), ("axis",), same=False, preferred=dtypes.int32)
+        return apply_op(op_type, x, axis, name=scope, exclusive=bool(exclusive),
+                        reverse=bool(reverse))
 
 
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
@@ -2331,14 +2292,10 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
 # ----- Tensor operator overloads --------------------------------------------------------------
 def _binary_operator(op_type, name):
     def forward(self, other):
-        if isinstance(other, Tensor):
-            return apply_op(op_type, self, other, name=name)
-        x, y = _convert(name, (self, other), ("x", "y"))
-        return apply_op(op_type, x, y, name=name)
+        return _binary(op_type, self, other, name)
 
     def reflected(self, other):
-        x, y = _convert(name, (other, self), ("x", "y"))
-        return apply_op(op_type, x, y, name=name)
+        return _binary(op_type, other, self, name)
 
     return forward, reflected
 
@@ -2348,8 +2305,9 @@ def _function_operator(fn, name):
         return fn(self, other, name=name)
 
     def reflected(self, other):
-        (x,) = _convert(name, (other,), ("x",), dtype=self.dtype, context=(self,))
-        return fn(x, self, name=name)
+        with name_scope(None, name, (other, self)) as scope:
+            (x,) = _convert((other,), ("x",), dtype=self.dtype)
+            return fn(x, self, name=scope)
 
     return forward, reflected
 

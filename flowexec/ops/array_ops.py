@@ -24,7 +24,6 @@ their inputs (reshape, transpose, slices): no kernel mutates an input.
 """
 
 import builtins
-import contextlib
 import numbers
 
 import numpy as np
@@ -35,6 +34,7 @@ from flowexec.framework.convert import (
     convert_to_tensor,
     register_tensor_conversion_function,
 )
+from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor import Tensor, register_operator
 from flowexec.framework.tensor_shape import TensorShape
@@ -102,17 +102,22 @@ def _graph_of(values):
     return graph_mod.get_default_graph()
 
 
-@contextlib.contextmanager
-def _op_scope(name, values=()):
-    """TF1's `with name_scope(name) as scope: ... op(name=scope)`.
+def _leaves(values):
+    """The items of nested lists/tuples: `name_scope(..., values=)` finds the graph among them.
 
-    Helper ops made inside (converted inputs, shape vectors) are named `<op name>/...`, and
-    `apply_op(..., name=name)` right after the block gets exactly `<op name>`.
+    TF1's idiom names each wrapper's op after its scope: `with name_scope(name, values=
+    _leaves([x, shape])) as scope: ... return apply_op(..., name=scope)`; helper ops made
+    inside (converted inputs, shape vectors) are `<op name>/...`.
     """
-    graph = _graph_of(values)
-    full = graph.unique_name(name, mark_as_used=False)
-    with graph.as_default(), graph.name_scope(full + "/"):
-        yield
+    found = []
+    stack = list(values)[::-1]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(reversed(v))
+        else:
+            found.append(v)
+    return found
 
 
 def _is_tensor_like(value):
@@ -148,7 +153,7 @@ def _autopack(value, name, dtype=None):
         if t.dtype is not dtype:
             raise TypeError(f"Cannot convert a list containing a tensor of dtype "
                             f"{t.dtype.name} to {dtype.name} (Tensor is: {t!r})")
-    with _op_scope(name, tensors):
+    with name_scope(name, values=_leaves(tensors)) as scope:
         elems = []
         for i, v in enumerate(value):
             if isinstance(v, Tensor):
@@ -157,7 +162,7 @@ def _autopack(value, name, dtype=None):
                 elems.append(_autopack(v, str(i), dtype))
             else:
                 elems.append(convert_to_tensor(v, dtype=dtype, name=str(i)))
-    return apply_op("Pack", *elems, name=name, axis=0)
+        return apply_op("Pack", *elems, name=scope, axis=0)
 
 
 def _autopacking_conversion(value, dtype=None, name=None, as_ref=False):
@@ -425,10 +430,10 @@ def reshape(tensor, shape, name=None):
         >>> reshape(constant([1, 2, 3, 4, 5, 6]), [2, -1])  # [[1, 2, 3], [4, 5, 6]]
     """
     name = name or "Reshape"
-    with _op_scope(name, [tensor, shape]):
+    with name_scope(name, values=_leaves([tensor, shape])) as scope:
         tensor = convert_to_tensor(tensor, name="tensor")
         shape = _int_tensor(shape, "shape")
-    return apply_op("Reshape", tensor, shape, name=name)
+        return apply_op("Reshape", tensor, shape, name=scope)
 
 
 # ----- Transpose, InvertPermutation ------------------------------------------------------------
@@ -521,9 +526,9 @@ def invert_permutation(x, name=None):
         >>> invert_permutation([3, 4, 0, 2, 1])  # [2, 4, 3, 0, 1]
     """
     name = name or "InvertPermutation"
-    with _op_scope(name, [x]):
+    with name_scope(name, values=_leaves([x])) as scope:
         x = _int_tensor(x, "x")
-    return apply_op("InvertPermutation", x, name=name)
+        return apply_op("InvertPermutation", x, name=scope)
 
 
 def transpose(a, perm=None, name="transpose", conjugate=False):
@@ -539,7 +544,7 @@ def transpose(a, perm=None, name="transpose", conjugate=False):
         >>> transpose(constant([[1, 2, 3], [4, 5, 6]]))  # [[1, 4], [2, 5], [3, 6]]
     """
     name = name or "transpose"
-    with _op_scope(name, [a, perm]):
+    with name_scope(name, values=_leaves([a, perm])) as scope:
         a = convert_to_tensor(a, name="a")
         if perm is None:
             n = a.shape.ndims
@@ -553,9 +558,9 @@ def transpose(a, perm=None, name="transpose", conjugate=False):
                                 name="perm")
         else:
             perm = _int_tensor(perm, "perm")
-    if conjugate and a.dtype.is_complex:
-        a = _math().conj(a)
-    return apply_op("Transpose", a, perm, name=name)
+        if conjugate and a.dtype.is_complex:
+            a = _math().conj(a)
+        return apply_op("Transpose", a, perm, name=scope)
 
 
 # ----- ConcatV2 --------------------------------------------------------------------------------
@@ -714,15 +719,15 @@ def concat(values, axis, name="concat"):
     name = name or "concat"
     if not isinstance(values, (list, tuple)):
         values = [values]
-    with _op_scope(name, [values, axis]):
+    with name_scope(name, values=_leaves([values, axis])) as scope:
         values = _convert_list(list(values), "values")
         if len(values) == 1:
             _int_tensor(axis, "concat_dim")
         else:
             axis = _int_tensor(axis, "axis")
-    if len(values) == 1:
-        return constant_op.identity(values[0], name=name)
-    return apply_op("ConcatV2", *values, axis, name=name)
+        if len(values) == 1:
+            return constant_op.identity(values[0], name=scope)
+        return apply_op("ConcatV2", *values, axis, name=scope)
 
 
 # ----- Pack, Unpack ----------------------------------------------------------------------------
@@ -796,12 +801,12 @@ def stack(values, axis=0, name="stack"):
             return convert_to_tensor(values, name=name)
         except (TypeError, ValueError):
             pass
-    with _op_scope(name, [values]):
+    with name_scope(name, values=_leaves([values])) as scope:
         values = _convert_list(values, "values")
-    rank = values[0].shape.ndims
-    if rank is not None and not -rank - 1 <= axis < rank + 1:
-        raise ValueError(f"axis = {axis} not in [{-rank - 1}, {rank + 1})")
-    return apply_op("Pack", *values, name=name, axis=axis)
+        rank = values[0].shape.ndims
+        if rank is not None and not -rank - 1 <= axis < rank + 1:
+            raise ValueError(f"axis = {axis} not in [{-rank - 1}, {rank + 1})")
+        return apply_op("Pack", *values, name=scope, axis=axis)
 
 
 def _unpack_infer(op):
@@ -851,16 +856,16 @@ def unstack(value, num=None, axis=0, name="unstack"):
         >>> a, b = unstack(constant([[1, 2], [3, 4]]))  # [1, 2] and [3, 4]
     """
     name = name or "unstack"
-    with _op_scope(name, [value]):
+    with name_scope(name, values=_leaves([value])) as scope:
         value = convert_to_tensor(value, name="value")
-    r = value.shape.ndims
-    if r is not None and not -r <= axis < r:
-        raise ValueError(f"axis = {axis} not in [{-r}, {r})")
-    if num is None:
-        if r is None or value.shape[axis] is None:
-            raise ValueError(f"Cannot infer num from shape {value.shape}")
-        num = value.shape[axis]
-    return _as_list(apply_op("Unpack", value, name=name, num=int(num), axis=axis))
+        r = value.shape.ndims
+        if r is not None and not -r <= axis < r:
+            raise ValueError(f"axis = {axis} not in [{-r}, {r})")
+        if num is None:
+            if r is None or value.shape[axis] is None:
+                raise ValueError(f"Cannot infer num from shape {value.shape}")
+            num = value.shape[axis]
+        return _as_list(apply_op("Unpack", value, name=scope, num=int(num), axis=axis))
 
 
 # ----- Split, SplitV ---------------------------------------------------------------------------
@@ -1007,7 +1012,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
         >>> parts = split(zeros([5, 30]), 3, axis=1)       # three (5, 10)
     """
     name = name or "split"
-    with _op_scope(name, [value, num_or_size_splits, axis]):
+    with name_scope(name, values=_leaves([value, num_or_size_splits, axis])) as scope:
         value = convert_to_tensor(value, name="value")
         axis = _int_tensor(axis, "split_dim" if isinstance(
             num_or_size_splits, numbers.Integral) else "axis")
@@ -1016,14 +1021,14 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
             sizes = None
         else:
             sizes = _int_tensor(num_or_size_splits, "size_splits")
-    if sizes is None:
-        return _as_list(apply_op("Split", axis, value, name=name,
-                                 num_split=int(num_or_size_splits)))
-    if num is None:
-        if sizes.shape.ndims != 1 or sizes.shape[0] is None:
-            raise ValueError(f"Cannot infer num from shape {sizes.shape}")
-        num = sizes.shape[0]
-    return _as_list(apply_op("SplitV", value, sizes, axis, name=name, num_split=int(num)))
+        if sizes is None:
+            return _as_list(apply_op("Split", axis, value, name=scope,
+                                     num_split=int(num_or_size_splits)))
+        if num is None:
+            if sizes.shape.ndims != 1 or sizes.shape[0] is None:
+                raise ValueError(f"Cannot infer num from shape {sizes.shape}")
+            num = sizes.shape[0]
+        return _as_list(apply_op("SplitV", value, sizes, axis, name=scope, num_split=int(num)))
 
 
 # ----- ExpandDims, Squeeze ---------------------------------------------------------------------
@@ -1086,10 +1091,10 @@ def expand_dims(input, axis=None, name=None, dim=None):
     if axis is None:
         raise ValueError("Must specify an axis argument to tf.expand_dims()")
     name = name or "ExpandDims"
-    with _op_scope(name, [input, axis]):
+    with name_scope(name, values=_leaves([input, axis])) as scope:
         input = convert_to_tensor(input, name="input")
         axis = _int_tensor(axis, "dim")
-    return apply_op("ExpandDims", input, axis, name=name)
+        return apply_op("ExpandDims", input, axis, name=scope)
 
 
 def _squeeze_infer(op):
@@ -1163,9 +1168,9 @@ def squeeze(input, axis=None, name=None, squeeze_dims=None):
     elif isinstance(axis, numbers.Integral):
         axis = [axis]
     name = name or "Squeeze"
-    with _op_scope(name, [input]):
+    with name_scope(name, values=_leaves([input])) as scope:
         input = convert_to_tensor(input, name="input")
-    return apply_op("Squeeze", input, name=name, squeeze_dims=[int(a) for a in axis])
+        return apply_op("Squeeze", input, name=scope, squeeze_dims=[int(a) for a in axis])
 
 
 # ----- Tile ------------------------------------------------------------------------------------
@@ -1236,10 +1241,10 @@ def tile(input, multiples, name=None):
         >>> tile(constant([[1, 2], [3, 4]]), [1, 2])  # [[1, 2, 1, 2], [3, 4, 3, 4]]
     """
     name = name or "Tile"
-    with _op_scope(name, [input, multiples]):
+    with name_scope(name, values=_leaves([input, multiples])) as scope:
         input = convert_to_tensor(input, name="input")
         multiples = _int_tensor(multiples, "multiples")
-    return apply_op("Tile", input, multiples, name=name)
+        return apply_op("Tile", input, multiples, name=scope)
 
 
 # ----- Pad, PadV2, MirrorPad, MirrorPadGrad ----------------------------------------------------
@@ -1419,7 +1424,7 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
         >>> pad(t, [[1, 1], [2, 2]], "REFLECT")  # [[6, 5, 4, 5, 6, 5, 4], ...]
     """
     mode = mode.upper()
-    with _op_scope(name or "Pad", [tensor, paddings]):
+    with name_scope(name or "Pad", values=_leaves([tensor, paddings])) as scope:
         tensor = convert_to_tensor(tensor, name="tensor")
         paddings = _int_tensor(paddings, "paddings")
         plain_zero = not _is_tensor_like(constant_values) and np.all(
@@ -1427,13 +1432,13 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
         if mode == "CONSTANT" and not plain_zero:
             constant_values = convert_to_tensor(constant_values, dtype=tensor.dtype,
                                                 name="constant_values")
-    if mode == "CONSTANT":
-        if plain_zero:
-            return apply_op("Pad", tensor, paddings, name=name or "Pad")
-        return apply_op("PadV2", tensor, paddings, constant_values, name=name or "Pad")
-    if mode not in ("REFLECT", "SYMMETRIC"):
-        raise ValueError(f"Unknown padding mode: {mode}")
-    return apply_op("MirrorPad", tensor, paddings, name=name or "Pad", mode=mode)
+        if mode == "CONSTANT":
+            if plain_zero:
+                return apply_op("Pad", tensor, paddings, name=scope)
+            return apply_op("PadV2", tensor, paddings, constant_values, name=scope)
+        if mode not in ("REFLECT", "SYMMETRIC"):
+            raise ValueError(f"Unknown padding mode: {mode}")
+        return apply_op("MirrorPad", tensor, paddings, name=scope, mode=mode)
 
 
 # ----- Slice -----------------------------------------------------------------------------------
@@ -1526,11 +1531,11 @@ def slice(input_, begin, size, name=None):
         >>> slice(t, [1, 0, 0], [-1, 2, 1])  # [[[3], [4]]]
     """
     name = name or "Slice"
-    with _op_scope(name, [input_, begin, size]):
+    with name_scope(name, values=_leaves([input_, begin, size])) as scope:
         input_ = convert_to_tensor(input_, name="input")
         begin = _int_tensor(begin, "begin")
         size = _int_tensor(size, "size")
-    return apply_op("Slice", input_, begin, size, name=name)
+        return apply_op("Slice", input_, begin, size, name=scope)
 
 
 # ----- StridedSlice, StridedSliceGrad ----------------------------------------------------------
@@ -1737,7 +1742,7 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
         >>> strided_slice(t, [0, 2], [2, 0], [1, -1])  # [[3, 2], [6, 5]]
     """
     name = name or "StridedSlice"
-    with _op_scope(name, [input_, begin, end, strides]):
+    with name_scope(name, values=_leaves([input_, begin, end, strides])) as scope:
         input_ = convert_to_tensor(input_, name="input")
         begin = _int_tensor(begin, "begin")
         end = _int_tensor(end, "end")
@@ -1749,10 +1754,10 @@ def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, el
                 strides = apply_op("OnesLike", begin, name="strides")
         else:
             strides = _int_tensor(strides, "strides")
-    return apply_op("StridedSlice", input_, begin, end, strides, name=name,
-                    begin_mask=int(begin_mask), end_mask=int(end_mask),
-                    ellipsis_mask=int(ellipsis_mask), new_axis_mask=int(new_axis_mask),
-                    shrink_axis_mask=int(shrink_axis_mask))
+        return apply_op("StridedSlice", input_, begin, end, strides, name=scope,
+                        begin_mask=int(begin_mask), end_mask=int(end_mask),
+                        ellipsis_mask=int(ellipsis_mask), new_axis_mask=int(new_axis_mask),
+                        shrink_axis_mask=int(shrink_axis_mask))
 
 
 _SLICE_TYPE_ERROR = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and "
@@ -1822,11 +1827,11 @@ def _slice_helper(tensor, slice_spec):
     parts = begin + end + strides
     dtype = dtypes.int64 if any(isinstance(v, Tensor) and v.dtype is dtypes.int64
                                 for v in parts) else dtypes.int32
-    with _op_scope("strided_slice", [tensor] + parts):
+    with name_scope("strided_slice", values=_leaves([tensor] + parts)) as scope:
         b = _pack_index(begin, "stack", dtype)
         e = _pack_index(end, "stack_1", dtype)
         s = _pack_index(strides, "stack_2", dtype)
-    return strided_slice(tensor, b, e, s, name="strided_slice", **masks)
+        return strided_slice(tensor, b, e, s, name=scope, **masks)
 
 
 register_operator("__getitem__", _slice_helper)
@@ -2007,11 +2012,11 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
     if batch_dims != 0:
         raise ValueError("gather: only batch_dims=0 is supported")
     name = name or "GatherV2"
-    with _op_scope(name, [params, indices, axis]):
+    with name_scope(name, values=_leaves([params, indices, axis])) as scope:
         params = convert_to_tensor(params, name="params")
         indices = _int_tensor(indices, "indices")
         axis = _int_tensor(0 if axis is None else axis, "axis")
-    return apply_op("GatherV2", params, indices, axis, name=name)
+        return apply_op("GatherV2", params, indices, axis, name=scope)
 
 
 # ----- GatherNd, ScatterNd ---------------------------------------------------------------------
@@ -2159,10 +2164,10 @@ def gather_nd(params, indices, name=None, batch_dims=0):
     if batch_dims != 0:
         raise ValueError("gather_nd: only batch_dims=0 is supported")
     name = name or "GatherNd"
-    with _op_scope(name, [params, indices]):
+    with name_scope(name, values=_leaves([params, indices])) as scope:
         params = convert_to_tensor(params, name="params")
         indices = _int_tensor(indices, "indices")
-    return apply_op("GatherNd", params, indices, name=name)
+        return apply_op("GatherNd", params, indices, name=scope)
 
 
 def scatter_nd(indices, updates, shape, name=None):
@@ -2176,7 +2181,7 @@ def scatter_nd(indices, updates, shape, name=None):
         >>> # [0, 11, 0, 10, 9, 0, 0, 12]
     """
     name = name or "ScatterNd"
-    with _op_scope(name, [indices, updates, shape]):
+    with name_scope(name, values=_leaves([indices, updates, shape])) as scope:
         indices = _int_tensor(indices, "indices")
         updates = convert_to_tensor(updates, name="updates")
         if _contains_tensor(shape) or isinstance(shape, TensorShape):
@@ -2184,7 +2189,7 @@ def scatter_nd(indices, updates, shape, name=None):
         else:
             shape_t = convert_to_tensor(np.asarray(shape, dtype=indices.dtype.np),
                                         name="shape")
-    return apply_op("ScatterNd", indices, updates, shape_t, name=name)
+        return apply_op("ScatterNd", indices, updates, shape_t, name=scope)
 
 
 def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None):
@@ -2281,7 +2286,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         >>> one_hot([0, 2, -1], 3)  # [[1., 0., 0.], [0., 0., 1.], [0., 0., 0.]]
     """
     name = name or "one_hot"
-    with _op_scope(name, [indices, depth, on_value, off_value]):
+    with name_scope(name, values=_leaves([indices, depth, on_value, off_value])) as scope:
         indices = convert_to_tensor(indices, name="indices")
         if dtype is not None:
             dtype = dtypes.as_dtype(dtype)
@@ -2301,8 +2306,8 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         off_value = convert_to_tensor(0 if off_value is None else off_value, dtype=dtype,
                                       name="off_value")
         depth = convert_to_tensor(depth, dtype=dtypes.int32, name="depth")
-    return apply_op("OneHot", indices, depth, on_value, off_value, name=name,
-                    axis=-1 if axis is None else int(axis))
+        return apply_op("OneHot", indices, depth, on_value, off_value, name=scope,
+                        axis=-1 if axis is None else int(axis))
 
 
 # ----- Fill, ZerosLike, OnesLike, zeros, ones --------------------------------------------------
@@ -2356,10 +2361,10 @@ def fill(dims, value, name=None):
         >>> fill([2, 3], 9)  # [[9, 9, 9], [9, 9, 9]]
     """
     name = name or "Fill"
-    with _op_scope(name, [dims, value]):
+    with name_scope(name, values=_leaves([dims, value])) as scope:
         dims = _int_tensor(dims, "dims")
         value = convert_to_tensor(value, name="value")
-    return apply_op("Fill", dims, value, name=name)
+        return apply_op("Fill", dims, value, name=scope)
 
 
 @defop("ZerosLike", infer=shape_fns.unchanged, cost=CHEAP)
@@ -2393,12 +2398,12 @@ def _filled(shape, dtype, value, name):
     if dims is not None and None not in dims and _prod(dims) < _SMALL_CONSTANT:
         return constant_op.constant(np.full(dims, fill_value, dtype=dtype.np), dtype=dtype,
                                     name=name)
-    with _op_scope(name, [shape]):
+    with name_scope(name, values=_leaves([shape])) as scope:
         shape = _int_tensor(shape, "shape_as_tensor")
         if shape.shape.ndims == 0:
             shape = apply_op("Reshape", shape, _const([-1], dtypes.int32), name="Reshape")
         value_t = constant_op.constant(fill_value, dtype=dtype, name="Const")
-    return apply_op("Fill", shape, value_t, name=name)
+        return apply_op("Fill", shape, value_t, name=scope)
 
 
 def zeros(shape, dtype=dtypes.float32, name=None):
@@ -2422,19 +2427,19 @@ def ones(shape, dtype=dtypes.float32, name=None):
 
 
 def _filled_like(tensor, dtype, name, optimize, value, op_type):
-    with _op_scope(name, [tensor]):
+    with name_scope(name, values=_leaves([tensor])) as scope:
         tensor = convert_to_tensor(tensor, name="tensor")
         dtype = tensor.dtype if dtype is None else dtypes.as_dtype(dtype)
         static = optimize and tensor.shape.is_fully_defined()
         if not static and dtype is not tensor.dtype:
             shape_t = apply_op("Shape", tensor, name="Shape", out_type=dtypes.int32)
-    if static:
-        return _filled(tensor.shape.as_list(), dtype, value, name)
-    if dtype is tensor.dtype:
-        return apply_op(op_type, tensor, name=name)
-    out = _filled(shape_t, dtype, value, name)
-    out.set_shape(tensor.shape)
-    return out
+        if static:
+            return _filled(tensor.shape.as_list(), dtype, value, scope)
+        if dtype is tensor.dtype:
+            return apply_op(op_type, tensor, name=scope)
+        out = _filled(shape_t, dtype, value, scope)
+        out.set_shape(tensor.shape)
+        return out
 
 
 def zeros_like(tensor, dtype=None, name=None, optimize=True):
@@ -2521,11 +2526,11 @@ def shape(input, name=None, out_type=dtypes.int32):
     """
     name = name or "Shape"
     out_type = dtypes.as_dtype(out_type)
-    with _op_scope(name, [input]):
+    with name_scope(name, values=_leaves([input])) as scope:
         input = convert_to_tensor(input, name="input")
-    if input.shape.is_fully_defined():
-        return _const(input.shape.as_list(), out_type, name=name)
-    return apply_op("Shape", input, name=name, out_type=out_type)
+        if input.shape.is_fully_defined():
+            return _const(input.shape.as_list(), out_type, name=scope)
+        return apply_op("Shape", input, name=scope, out_type=out_type)
 
 
 def size(input, name=None, out_type=dtypes.int32):
@@ -2536,11 +2541,11 @@ def size(input, name=None, out_type=dtypes.int32):
     """
     name = name or "Size"
     out_type = dtypes.as_dtype(out_type)
-    with _op_scope(name, [input]):
+    with name_scope(name, values=_leaves([input])) as scope:
         input = convert_to_tensor(input, name="input")
-    if input.shape.is_fully_defined():
-        return _const(input.shape.num_elements(), out_type, name=name)
-    return apply_op("Size", input, name=name, out_type=out_type)
+        if input.shape.is_fully_defined():
+            return _const(input.shape.num_elements(), out_type, name=scope)
+        return apply_op("Size", input, name=scope, out_type=out_type)
 
 
 def rank(input, name=None):
@@ -2550,11 +2555,11 @@ def rank(input, name=None):
         >>> rank(zeros([2, 2, 3]))  # 3
     """
     name = name or "Rank"
-    with _op_scope(name, [input]):
+    with name_scope(name, values=_leaves([input])) as scope:
         input = convert_to_tensor(input, name="input")
-    if input.shape.ndims is not None:
-        return _const(input.shape.ndims, dtypes.int32, name=name)
-    return apply_op("Rank", input, name=name)
+        if input.shape.ndims is not None:
+            return _const(input.shape.ndims, dtypes.int32, name=scope)
+        return apply_op("Rank", input, name=scope)
 
 
 # ----- Range -----------------------------------------------------------------------------------
@@ -2631,7 +2636,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):
         start, limit = 0, start
     name = name or "range"
     args = (start, limit, delta)
-    with _op_scope(name, list(args)):
+    with name_scope(name, values=_leaves(list(args))) as scope:
         if dtype is not None:
             dtype = dtypes.as_dtype(dtype)
         else:
@@ -2646,7 +2651,7 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):
                 out.append(a if a.dtype is dtype else _math().cast(a, dtype))
             else:
                 out.append(convert_to_tensor(a, dtype=dtype, name=nm))
-    return apply_op("Range", *out, name=name)
+        return apply_op("Range", *out, name=scope)
 
 
 # ----- BroadcastTo -----------------------------------------------------------------------------
@@ -2711,10 +2716,10 @@ def broadcast_to(input, shape, name=None):
         >>> broadcast_to(constant([1, 2, 3]), [2, 3])  # [[1, 2, 3], [1, 2, 3]]
     """
     name = name or "BroadcastTo"
-    with _op_scope(name, [input, shape]):
+    with name_scope(name, values=_leaves([input, shape])) as scope:
         input = convert_to_tensor(input, name="input")
         shape = _int_tensor(shape, "shape")
-    return apply_op("BroadcastTo", input, shape, name=name)
+        return apply_op("BroadcastTo", input, shape, name=scope)
 
 
 # ----- ReverseV2 -------------------------------------------------------------------------------
@@ -2761,10 +2766,10 @@ def reverse(tensor, axis, name=None):
         >>> reverse(constant([[1, 2], [3, 4]]), [1])  # [[2, 1], [4, 3]]
     """
     name = name or "ReverseV2"
-    with _op_scope(name, [tensor, axis]):
+    with name_scope(name, values=_leaves([tensor, axis])) as scope:
         tensor = convert_to_tensor(tensor, name="tensor")
         axis = _int_tensor(axis, "axis")
-    return apply_op("ReverseV2", tensor, axis, name=name)
+        return apply_op("ReverseV2", tensor, axis, name=scope)
 
 
 reverse_v2 = reverse

@@ -16,9 +16,9 @@ from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import TensorShape
-from flowexec.ops import random_ops, shape_fns
+from flowexec.framework.graph import name_scope
+from flowexec.ops import array_ops, math_ops, random_ops, shape_fns
 from flowexec.ops.constant_op import identity, stop_gradient
-from flowexec.ops.random_ops import op_fn, op_scope
 
 _INDEX_TYPES = (dtypes.int32, dtypes.int64)
 
@@ -83,15 +83,15 @@ def _is_zero(t):
 
 
 def _zeros_like(t):
-    return op_fn("zeros_like")(t)
+    return array_ops.zeros_like(t)
 
 
 def _reduce_sum_last(t):
-    return op_fn("reduce_sum")(t, axis=-1, keepdims=True)
+    return math_ops.reduce_sum(t, axis=-1, keepdims=True)
 
 
 def _expand_last(t):
-    return op_fn("expand_dims")(t, -1)
+    return array_ops.expand_dims(t, -1)
 
 
 # ----- Relu ----------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def _elu_grad_grad(op, g):
     gradients, outputs = op.inputs
     zeros = _zeros_like(outputs)
     return [apply_op("EluGrad", g, outputs),
-            op_fn("where")(outputs < zeros, g * gradients, zeros)]
+            math_ops.where(outputs < zeros, g * gradients, zeros)]
 
 
 def elu(features, name=None):
@@ -300,7 +300,7 @@ def leaky_relu(features, alpha=0.2, name=None):
     """
     features = convert_to_tensor(features, name="features")
     if features.dtype.is_integer:
-        features = op_fn("cast")(features, dtypes.float32)
+        features = math_ops.cast(features, dtypes.float32)
     return apply_op("LeakyRelu", features, name=name, alpha=float(alpha))
 
 
@@ -331,7 +331,7 @@ def _selu_grad_grad(op, g):
     gradients, outputs = op.inputs
     zeros = _zeros_like(outputs)
     return [apply_op("SeluGrad", g, outputs),
-            op_fn("where")(outputs < zeros, g * gradients, zeros)]
+            math_ops.where(outputs < zeros, g * gradients, zeros)]
 
 
 def selu(features, name=None):
@@ -372,8 +372,8 @@ def _softsign_grad_kernel(xp, gradients, features):
 @_softsign_grad_kernel.gradient
 def _softsign_grad_grad(op, g):
     dy, x = op.inputs
-    d = op_fn("abs")(x) + 1
-    d2x = g * dy * -2 * op_fn("sign")(x) / (d * d * d)
+    d = math_ops.abs(x) + 1
+    d2x = g * dy * -2 * math_ops.sign(x) / (d * d * d)
     return [apply_op("SoftsignGrad", g, x), d2x]
 
 
@@ -434,7 +434,7 @@ def _log_softmax(xp, logits):
 @_log_softmax.gradient
 def _log_softmax_grad(op, dy):
     y = op.outputs[0]
-    return [dy - _reduce_sum_last(dy) * op_fn("exp")(y)]
+    return [dy - _reduce_sum_last(dy) * math_ops.exp(y)]
 
 
 def _axis_lookup(axis, dim):
@@ -450,11 +450,11 @@ def _swap_with_last(t, axis):
     if ndims is not None:
         perm = list(range(ndims))
         perm[axis], perm[-1] = perm[-1], perm[axis]
-        return op_fn("transpose")(t, perm)
-    rank = op_fn("rank")(t)
-    rng = op_fn("range")
-    perm = op_fn("concat")([rng(axis), [rank - 1], rng(axis + 1, rank - 1), [axis]], 0)
-    return op_fn("transpose")(t, perm)
+        return array_ops.transpose(t, perm)
+    rank = array_ops.rank(t)
+    rng = array_ops.range
+    perm = array_ops.concat([rng(axis), [rank - 1], rng(axis + 1, rank - 1), [axis]], 0)
+    return array_ops.transpose(t, perm)
 
 
 def _softmax_along(op_type, logits, axis, name):
@@ -714,23 +714,22 @@ def _ensure_xent_args(name, sentinel, labels, logits):
 def _flatten_outer(t, ndims):
     """Reshapes a rank-`ndims` tensor to [-1, last dim] (static when the last dim is known)."""
     last = t.shape[-1] if ndims else None
-    reshape = op_fn("reshape")
+    reshape = array_ops.reshape
     if last is not None:
         return reshape(t, [-1, last])
-    return reshape(t, op_fn("stack")([-1, op_fn("shape")(t)[-1]]))
+    return reshape(t, array_ops.stack([-1, array_ops.shape(t)[-1]]))
 
 
-def _xent_v2(labels, logits, axis, sc):
-    """The body of softmax_cross_entropy_with_logits_v2 inside the op scope `sc`."""
+def _xent_v2(labels, logits, axis, scope):
+    """The body of softmax_cross_entropy_with_logits_v2 inside its name scope `scope`."""
     logits = convert_to_tensor(logits, name="logits")
     labels = convert_to_tensor(labels, name="labels", preferred_dtype=logits.dtype)
     if labels.dtype is not logits.dtype:
-        labels = op_fn("cast")(labels, logits.dtype)
+        labels = math_ops.cast(labels, logits.dtype)
     shape = logits.shape
     ndims = shape.ndims
     if ndims == 2 and axis in (-1, 1):
-        with sc.final() as final:
-            loss, _ = apply_op("SoftmaxCrossEntropyWithLogits", logits, labels, name=final)
+        loss, _ = apply_op("SoftmaxCrossEntropyWithLogits", logits, labels, name=scope)
         return loss
     if ndims is None and axis != -1:
         raise ValueError(f"softmax_cross_entropy_with_logits needs a known rank for "
@@ -744,11 +743,10 @@ def _xent_v2(labels, logits, axis, sc):
     if ndims is not None and axis % ndims != ndims - 1:
         logits = _swap_with_last(logits, axis % ndims)
         labels = _swap_with_last(labels, axis % ndims)
-    out_shape = op_fn("shape")(logits)[:-1]
+    out_shape = array_ops.shape(logits)[:-1]
     loss, _ = apply_op("SoftmaxCrossEntropyWithLogits", _flatten_outer(logits, ndims),
                        _flatten_outer(labels, ndims))
-    with sc.final() as final:
-        loss = op_fn("reshape")(loss, out_shape, name=final)
+    loss = array_ops.reshape(loss, out_shape, name=scope)
     if ndims is not None:
         dims = logits.shape.as_list()[:-1]
         loss.set_shape(dims)
@@ -782,8 +780,8 @@ def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=Non
     """
     _ensure_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
     axis = dim if axis is None else axis
-    with op_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as sc:
-        return _xent_v2(labels, logits, axis, sc)
+    with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as scope:
+        return _xent_v2(labels, logits, axis, scope)
 
 
 def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,
@@ -809,9 +807,9 @@ def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
     """
     _ensure_xent_args("softmax_cross_entropy_with_logits", _sentinel, labels, logits)
     axis = dim if axis is None else axis
-    with op_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as sc:
+    with name_scope(name, "softmax_cross_entropy_with_logits_sg", [logits, labels]) as scope:
         labels = stop_gradient(convert_to_tensor(labels), name="labels_stop_gradient")
-        return _xent_v2(labels, logits, axis, sc)
+        return _xent_v2(labels, logits, axis, scope)
 
 
 # ----- SparseSoftmaxCrossEntropyWithLogits ---------------------------------------------------
@@ -891,7 +889,7 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
         >>> # -> [0.693]
     """
     _ensure_xent_args("sparse_softmax_cross_entropy_with_logits", _sentinel, labels, logits)
-    with op_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]):
+    with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]):
         labels = convert_to_tensor(labels)
         logits = convert_to_tensor(logits)
         lshape, xshape = labels.shape, logits.shape
@@ -910,11 +908,11 @@ def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits
             loss, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits", logits, labels,
                                name=name)
             return loss
-        labels_shape = op_fn("shape")(labels)
-        flat_labels = op_fn("reshape")(labels, [-1])
+        labels_shape = array_ops.shape(labels)
+        flat_labels = array_ops.reshape(labels, [-1])
         loss, _ = apply_op("SparseSoftmaxCrossEntropyWithLogits",
                            _flatten_outer(logits, xshape.ndims), flat_labels, name=name)
-        loss = op_fn("reshape")(loss, labels_shape)
+        loss = array_ops.reshape(loss, labels_shape)
         if lshape.ndims is not None:
             loss.set_shape(lshape if xshape.ndims is None else lshape.merge_with(xshape[:-1]))
         return loss
@@ -942,7 +940,7 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
         >>> sigmoid_cross_entropy_with_logits(labels=[1.0], logits=[0.0])  # -> [0.693]
     """
     _ensure_xent_args("sigmoid_cross_entropy_with_logits", _sentinel, labels, logits)
-    with op_scope(name, "logistic_loss", [logits, labels]) as sc:
+    with name_scope(name, "logistic_loss", [logits, labels]) as scope:
         logits = convert_to_tensor(logits, name="logits")
         labels = convert_to_tensor(labels, name="labels", preferred_dtype=logits.dtype)
         try:
@@ -951,14 +949,13 @@ def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, 
             raise ValueError(f"logits and labels must have the same shape ({logits.shape} vs "
                              f"{labels.shape})") from None
         zeros = _zeros_like(logits)
-        cond = op_fn("greater_equal")(logits, zeros)
-        where = op_fn("where")
+        cond = math_ops.greater_equal(logits, zeros)
+        where = math_ops.where
         relu_logits = where(cond, logits, zeros)
         neg_abs_logits = where(cond, -logits, logits)
         linear = relu_logits - logits * labels
-        log_term = op_fn("log1p")(op_fn("exp")(neg_abs_logits))
-        with sc.final() as final:
-            return op_fn("add")(linear, log_term, name=final)
+        log_term = math_ops.log1p(math_ops.exp(neg_abs_logits))
+        return math_ops.add(linear, log_term, name=scope)
 
 
 def weighted_cross_entropy_with_logits(targets=None, logits=None, pos_weight=None,
@@ -982,7 +979,7 @@ def weighted_cross_entropy_with_logits(targets=None, logits=None, pos_weight=Non
         >>> weighted_cross_entropy_with_logits(targets=[1.], logits=[0.], pos_weight=2.)
         >>> # -> [1.386]
     """
-    with op_scope(name, "logistic_loss", [logits, targets]) as sc:
+    with name_scope(name, "logistic_loss", [logits, targets]) as scope:
         logits = convert_to_tensor(logits, name="logits")
         targets = convert_to_tensor(targets, name="targets", preferred_dtype=logits.dtype)
         try:
@@ -992,10 +989,9 @@ def weighted_cross_entropy_with_logits(targets=None, logits=None, pos_weight=Non
                              f"{targets.shape})") from None
         pos_weight = convert_to_tensor(pos_weight, dtype=logits.dtype, name="pos_weight")
         log_weight = 1 + (pos_weight - 1) * targets
-        softplus_neg = op_fn("log1p")(op_fn("exp")(-op_fn("abs")(logits))) + relu(-logits)
+        softplus_neg = math_ops.log1p(math_ops.exp(-math_ops.abs(logits))) + relu(-logits)
         linear = (1 - targets) * logits
-        with sc.final() as final:
-            return op_fn("add")(linear, log_weight * softplus_neg, name=final)
+        return math_ops.add(linear, log_weight * softplus_neg, name=scope)
 
 
 # ----- dropout (composite) -------------------------------------------------------------------
@@ -1003,7 +999,7 @@ def _noise_shape(x, noise_shape):
     if noise_shape is None:
         if x.shape.is_fully_defined():
             return x.shape.as_list()
-        return op_fn("shape")(x)
+        return array_ops.shape(x)
     if isinstance(noise_shape, Tensor):
         return noise_shape
     try:
@@ -1015,13 +1011,6 @@ def _noise_shape(x, noise_shape):
         if all(d is not None for d in dims):
             return dims
     return noise_shape
-
-
-def _floor(t):
-    from flowexec.ops import math_ops
-
-    floor = getattr(math_ops, "floor", None)
-    return floor(t) if floor is not None else t // 1  # FloorDiv by 1 is floor for floats
 
 
 def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
@@ -1060,7 +1049,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     rate = rate if rate is not None else keep
     if rate is None:
         raise ValueError("You must provide a rate to dropout.")
-    with op_scope(name, "dropout", [x]):
+    with name_scope(name, "dropout", [x]):
         x = convert_to_tensor(x, name="x")
         if not x.dtype.is_floating:
             raise ValueError(f"x has to be a floating point tensor since it's going to be "
@@ -1080,7 +1069,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
                                             dtype=x.dtype)
         # keep_prob + U[0, 1) lies in [keep_prob, 1 + keep_prob): its floor is 1 with
         # probability keep_prob, else 0.
-        binary = _floor(keep_prob_t + uniform)
+        binary = math_ops.floor(keep_prob_t + uniform)
         ret = x / keep_prob_t * binary  # TF names the result "dropout/mul", not "dropout"
         ret.set_shape(x.shape)
         return ret
@@ -1143,7 +1132,7 @@ def in_top_k(predictions, targets, k, name=None):
     Example:
         >>> in_top_k([[0.1, 0.9, 0.0]], [0], 2)  # -> [True]
     """
-    with op_scope(name, "in_top_k", [predictions, targets]):
+    with name_scope(name, "in_top_k", [predictions, targets]):
         predictions = convert_to_tensor(predictions, name="predictions")
         targets = convert_to_tensor(targets, name="targets")
         k = convert_to_tensor(k, dtype=targets.dtype, name="k")
@@ -1166,13 +1155,12 @@ def xw_plus_b(x, weights, biases, name=None):
     Example:
         >>> logits = xw_plus_b(images, w, b)
     """
-    with op_scope(name, "xw_plus_b", [x, weights, biases]) as sc:
+    with name_scope(name, "xw_plus_b", [x, weights, biases]) as scope:
         x = convert_to_tensor(x, name="x")
         weights = convert_to_tensor(weights, name="weights")
         biases = convert_to_tensor(biases, name="biases")
-        mm = op_fn("matmul")(x, weights)
-        with sc.final() as final:
-            return bias_add(mm, biases, name=final)
+        mm = math_ops.matmul(x, weights)
+        return bias_add(mm, biases, name=scope)
 
 
 def relu_layer(x, weights, biases, name=None):
@@ -1190,13 +1178,12 @@ def relu_layer(x, weights, biases, name=None):
     Example:
         >>> hidden = relu_layer(images, w, b)
     """
-    with op_scope(name, "relu_layer", [x, weights, biases]) as sc:
+    with name_scope(name, "relu_layer", [x, weights, biases]) as scope:
         x = convert_to_tensor(x, name="x")
         weights = convert_to_tensor(weights, name="weights")
         biases = convert_to_tensor(biases, name="biases")
-        xw_plus_b_ = bias_add(op_fn("matmul")(x, weights), biases)
-        with sc.final() as final:
-            return relu(xw_plus_b_, name=final)
+        xw_plus_b_ = bias_add(math_ops.matmul(x, weights), biases)
+        return relu(xw_plus_b_, name=scope)
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
@@ -1218,13 +1205,12 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
     if axis is not None and dim is not None:
         raise ValueError("Cannot specify both 'axis' and 'dim'")
     axis = dim if axis is None else axis
-    with op_scope(name, "l2_normalize", [x]) as sc:
+    with name_scope(name, "l2_normalize", [x]) as scope:
         x = convert_to_tensor(x, name="x")
-        square_sum = op_fn("reduce_sum")(op_fn("square")(x), axis, keepdims=True)
-        inv_norm = op_fn("rsqrt")(op_fn("maximum")(square_sum,
+        square_sum = math_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)
+        inv_norm = math_ops.rsqrt(math_ops.maximum(square_sum,
                                                    convert_to_tensor(epsilon, x.dtype)))
-        with sc.final() as final:
-            return op_fn("multiply")(x, inv_norm, name=final)
+        return math_ops.multiply(x, inv_norm, name=scope)
 
 
 def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
@@ -1248,18 +1234,18 @@ def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
     if keepdims is not None and keep_dims is not None:
         raise ValueError("Cannot specify both 'keep_dims' and 'keepdims'")
     keep = bool(keepdims if keepdims is not None else keep_dims)
-    with op_scope(name, "moments", [x, axes]):
+    with name_scope(name, "moments", [x, axes]):
         x = convert_to_tensor(x, name="x")
-        y = op_fn("cast")(x, dtypes.float32) if x.dtype is dtypes.float16 else x
-        mean_fn = op_fn("reduce_mean")
+        y = math_ops.cast(x, dtypes.float32) if x.dtype is dtypes.float16 else x
+        mean_fn = math_ops.reduce_mean
         mean = mean_fn(y, axes, keepdims=True, name="mean")
-        variance = mean_fn(op_fn("square")(y - stop_gradient(mean)), axes, keepdims=True,
+        variance = mean_fn(math_ops.square(y - stop_gradient(mean)), axes, keepdims=True,
                            name="variance")
         if not keep:
-            squeeze = op_fn("squeeze")
+            squeeze = array_ops.squeeze
             mean, variance = squeeze(mean, axes), squeeze(variance, axes)
         if x.dtype is dtypes.float16:
-            cast = op_fn("cast")
+            cast = math_ops.cast
             mean, variance = cast(mean, x.dtype), cast(variance, x.dtype)
         return mean, variance
 
@@ -1284,14 +1270,14 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
         >>> mean, var = moments(h, axes=[0])
         >>> h = batch_normalization(h, mean, var, beta, gamma, 1e-3)
     """
-    with op_scope(name, "batchnorm", [x, mean, variance, scale, offset]):
+    with name_scope(name, "batchnorm", [x, mean, variance, scale, offset]):
         x = convert_to_tensor(x, name="x")
-        inv = op_fn("rsqrt")(variance + variance_epsilon)
+        inv = math_ops.rsqrt(variance + variance_epsilon)
         if scale is not None:
             inv = inv * scale
-        inv = op_fn("cast")(inv, x.dtype)
+        inv = math_ops.cast(inv, x.dtype)
         shift = offset - mean * inv if offset is not None else -mean * inv
-        return x * inv + op_fn("cast")(shift, x.dtype)
+        return x * inv + math_ops.cast(shift, x.dtype)
 
 
 def zero_fraction(value, name=None):
@@ -1307,11 +1293,11 @@ def zero_fraction(value, name=None):
     Example:
         >>> zero_fraction([0.0, 1.0, 0.0, 2.0])  # -> 0.5
     """
-    with op_scope(name, "zero_fraction", [value]):
+    with name_scope(name, "zero_fraction", [value]):
         value = convert_to_tensor(value, name="value")
         zero = convert_to_tensor(0, dtype=value.dtype, name="zero")
-        is_zero = op_fn("cast")(op_fn("equal")(value, zero), dtypes.float32)
-        return op_fn("reduce_mean")(is_zero, name="fraction")
+        is_zero = math_ops.cast(math_ops.equal(value, zero), dtypes.float32)
+        return math_ops.reduce_mean(is_zero, name="fraction")
 
 
 __all__ = [

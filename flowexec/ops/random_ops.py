@@ -27,15 +27,14 @@ Example:
     ...     assert (s1.run(a) == s2.run(a)).all()
 """
 
-import contextlib
-
 from flowexec.framework import dtypes, errors
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
+from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import TensorShape
-from flowexec.ops import shape_fns
+from flowexec.ops import array_ops, math_ops, shape_fns
 
 DEFAULT_GRAPH_SEED = 87654321
 _MAXINT32 = 2 ** 31 - 1
@@ -102,65 +101,6 @@ def _seed_attrs(seed):
     return {"seed": seed1 or 0, "seed2": seed2 or 0}
 
 
-# ----- composite naming ----------------------------------------------------------------------
-class _OpScope:
-    """TF's `with name_scope(name, default, values) as scope: ... op(name=scope)` idiom.
-
-    Helper ops go under `scope/`; the op created inside `final()` gets the scope's own name
-    (`random_normal`, not `random_normal/add`), as TF names a composite's result.
-    """
-
-    def __init__(self, graph, full_name):
-        self.graph = graph
-        self.full_name = full_name
-
-    @contextlib.contextmanager
-    def final(self):
-        """Yields the `name=` for the op that carries the scope's name."""
-        if self.full_name is None:  # a re-entered scope already owns its name
-            yield None
-            return
-        with self.graph.name_scope(None):
-            yield self.full_name
-
-
-@contextlib.contextmanager
-def op_scope(name, default_name, values=()):
-    """Opens the name scope of a composite op; yields an `_OpScope` (see its docstring)."""
-    graph = None
-    for v in values:
-        graph = getattr(v, "graph", None) if isinstance(v, Tensor) else None
-        if graph is not None:
-            break
-    graph = graph or graph_mod.get_default_graph()
-    with graph.as_default():
-        if name and name.endswith("/"):
-            with graph.name_scope(name):
-                yield _OpScope(graph, None)
-            return
-        # Reserve nothing yet: the final op claims the name when it is created at the root.
-        full = graph.unique_name(name or default_name, mark_as_used=False)
-        try:
-            with graph.name_scope(full + "/"):
-                yield _OpScope(graph, full)
-        finally:
-            with graph.name_scope(None):
-                if graph.unique_name(full, mark_as_used=False) == full:
-                    graph.unique_name(full)  # no op took the name: the scope keeps it
-
-
-def op_fn(name):
-    """A public op function of math_ops or array_ops (imported late: they land separately)."""
-    from flowexec.ops import array_ops, math_ops
-
-    for mod in (math_ops, array_ops):
-        fn = getattr(mod, name, None)
-        if fn is not None:
-            return fn
-    raise AttributeError(f"neither flowexec.ops.math_ops nor array_ops defines '{name}', "
-                         "which random_ops/nn_ops build on")
-
-
 # ----- shapes --------------------------------------------------------------------------------
 def shape_tensor(shape):
     """A 1-D int32/int64 shape Tensor from a list, tuple, TensorShape, array or Tensor."""
@@ -178,7 +118,7 @@ def shape_tensor(shape):
         if any(isinstance(d, Tensor) for d in dims):
             dtype = next(d.dtype for d in dims if isinstance(d, Tensor))
             parts = [convert_to_tensor(d, dtype=dtype) for d in dims]
-            return op_fn("stack")(parts, name="shape")
+            return array_ops.stack(parts, name="shape")
         shape = dims
     return convert_to_tensor(shape, name="shape")
 
@@ -263,14 +203,13 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, 
         >>> w = random_normal([784, 10], stddev=0.01, seed=1)
     """
     dtype = dtypes.as_dtype(dtype)
-    with op_scope(name, "random_normal", [shape, mean, stddev]) as sc:
+    with name_scope(name, "random_normal", [shape, mean, stddev]) as scope:
         shape_t = shape_tensor(shape)
         mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev_t = convert_to_tensor(stddev, dtype=dtype, name="stddev")
         rnd = apply_op("RandomStandardNormal", shape_t, dtype=dtype, **_seed_attrs(seed))
         mul = rnd * stddev_t
-        with sc.final() as final:
-            return op_fn("add")(mul, mean_t, name=final)
+        return math_ops.add(mul, mean_t, name=scope)
 
 
 # ----- TruncatedNormal -----------------------------------------------------------------------
@@ -310,14 +249,13 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
         >>> w = truncated_normal([784, 10], stddev=0.1)
     """
     dtype = dtypes.as_dtype(dtype)
-    with op_scope(name, "truncated_normal", [shape, mean, stddev]) as sc:
+    with name_scope(name, "truncated_normal", [shape, mean, stddev]) as scope:
         shape_t = shape_tensor(shape)
         mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev_t = convert_to_tensor(stddev, dtype=dtype, name="stddev")
         rnd = apply_op("TruncatedNormal", shape_t, dtype=dtype, **_seed_attrs(seed))
         mul = rnd * stddev_t
-        with sc.final() as final:
-            return op_fn("add")(mul, mean_t, name=final)
+        return math_ops.add(mul, mean_t, name=scope)
 
 
 # ----- RandomUniform / RandomUniformInt ------------------------------------------------------
@@ -390,19 +328,17 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
         if dtype.is_integer:
             raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
         maxval = 1
-    with op_scope(name, "random_uniform", [shape, minval, maxval]) as sc:
+    with name_scope(name, "random_uniform", [shape, minval, maxval]) as scope:
         shape_t = shape_tensor(shape)
         min_t = convert_to_tensor(minval, dtype=dtype, name="min")
         max_t = convert_to_tensor(maxval, dtype=dtype, name="max")
         seeds = _seed_attrs(seed)
         if dtype.is_integer:
-            with sc.final() as final:
-                return apply_op("RandomUniformInt", shape_t, min_t, max_t, name=final,
-                                Tout=dtype, **seeds)
+            return apply_op("RandomUniformInt", shape_t, min_t, max_t, name=scope,
+                            Tout=dtype, **seeds)
         rnd = apply_op("RandomUniform", shape_t, dtype=dtype, **seeds)
         mul = rnd * (max_t - min_t)
-        with sc.final() as final:
-            return op_fn("add")(mul, min_t, name=final)
+        return math_ops.add(mul, min_t, name=scope)
 
 
 # ----- RandomShuffle -------------------------------------------------------------------------
@@ -500,13 +436,12 @@ def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
     if output_dtype not in (dtypes.int32, dtypes.int64):
         raise TypeError(f"Value passed to parameter 'output_dtype' has DataType "
                         f"{output_dtype.name} not in list of allowed values: int32, int64")
-    with op_scope(name, "multinomial", [logits]) as sc:
+    with name_scope(name, "multinomial", [logits]) as scope:
         logits = convert_to_tensor(logits, name="logits")
         num = convert_to_tensor(num_samples, dtype=dtypes.int32, name="num_samples")
         seeds = _seed_attrs(seed)
-        with sc.final() as final:
-            return apply_op("Multinomial", logits, num, name=final,
-                            output_dtype=output_dtype, **seeds)
+        return apply_op("Multinomial", logits, num, name=scope,
+                        output_dtype=output_dtype, **seeds)
 
 
 __all__ = [

@@ -1140,6 +1140,18 @@ def in_top_k(predictions, targets, k, name=None):
 
 
 # ----- layers and normalization (composites) -------------------------------------------------
+def _dense(x, weights, biases, name, default_name, activation=None):
+    """`activation(bias_add(matmul(x, weights), biases))`, the last op named after the scope."""
+    with name_scope(name, default_name, [x, weights, biases]) as scope:
+        x = convert_to_tensor(x, name="x")
+        weights = convert_to_tensor(weights, name="weights")
+        biases = convert_to_tensor(biases, name="biases")
+        mm = math_ops.matmul(x, weights)
+        if activation is None:
+            return bias_add(mm, biases, name=scope)
+        return activation(bias_add(mm, biases), name=scope)
+
+
 def xw_plus_b(x, weights, biases, name=None):
     """Computes `matmul(x, weights) + biases` (a dense layer before its activation).
 
@@ -1155,12 +1167,7 @@ def xw_plus_b(x, weights, biases, name=None):
     Example:
         >>> logits = xw_plus_b(images, w, b)
     """
-    with name_scope(name, "xw_plus_b", [x, weights, biases]) as scope:
-        x = convert_to_tensor(x, name="x")
-        weights = convert_to_tensor(weights, name="weights")
-        biases = convert_to_tensor(biases, name="biases")
-        mm = math_ops.matmul(x, weights)
-        return bias_add(mm, biases, name=scope)
+    return _dense(x, weights, biases, name, "xw_plus_b")
 
 
 def relu_layer(x, weights, biases, name=None):
@@ -1178,12 +1185,7 @@ def relu_layer(x, weights, biases, name=None):
     Example:
         >>> hidden = relu_layer(images, w, b)
     """
-    with name_scope(name, "relu_layer", [x, weights, biases]) as scope:
-        x = convert_to_tensor(x, name="x")
-        weights = convert_to_tensor(weights, name="weights")
-        biases = convert_to_tensor(biases, name="biases")
-        xw_plus_b_ = bias_add(math_ops.matmul(x, weights), biases)
-        return relu(xw_plus_b_, name=scope)
+    return _dense(x, weights, biases, name, "relu_layer", activation=relu)
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):

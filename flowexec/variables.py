@@ -15,8 +15,6 @@ Variables join the GLOBAL_VARIABLES collection (and TRAINABLE_VARIABLES when tra
 Graph construction is not thread-safe (as in TensorFlow).
 """
 
-import contextlib
-
 from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import (
@@ -29,24 +27,6 @@ from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import as_shape, unknown_shape
 from flowexec.ops import constant_op, state_ops
 from flowexec.ops.state_ops import assign, assign_add, assign_sub
-
-
-@contextlib.contextmanager
-def _exact_name(graph, full_name):
-    """Inside, `apply_op(..., name=full_name)` creates an op named exactly `full_name`.
-
-    TF names an op after a name scope ("v/" gives op "v") by passing the scope name with its
-    trailing slash; `apply_op` always makes names unique, and the scope has already reserved
-    the name. So the reservation is lifted for one op, at the root name scope, and restored.
-    """
-    key = full_name.lower()
-    names = graph._names_in_use
-    old = names.pop(key, 0)
-    try:
-        with graph.name_scope(None):
-            yield full_name
-    finally:
-        names[key] = max(old, names.get(key, 0))
 
 
 def _graph_of(value):
@@ -123,7 +103,6 @@ class Variable:
         graph = graph_mod.get_default_graph() if init_from_fn else _graph_of(initial_value)
         with graph.as_default(), graph.control_dependencies(None), \
                 graph.name_scope(name or "Variable") as scope:
-            true_name = scope[:-1]
             if init_from_fn:
                 with graph.name_scope("Initializer"):
                     self._initial_value = convert_to_tensor(
@@ -140,9 +119,8 @@ class Variable:
             if validate_shape and not self._initial_value.shape.is_fully_defined():
                 raise ValueError(
                     f"initial_value must have a shape specified: {self._initial_value}")
-            with _exact_name(graph, true_name):
-                self._variable = state_ops.variable_op_v2(
-                    var_shape, self._initial_value.dtype, name=true_name)
+            self._variable = state_ops.variable_op_v2(
+                var_shape, self._initial_value.dtype, name=scope)
             var_op = self._variable.op
             self._initializer_op = assign(
                 self._variable, self._initial_value, validate_shape=validate_shape,

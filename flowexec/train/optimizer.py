@@ -12,27 +12,17 @@ beta powers) are ordinary non-trainable Variables named as in TF (`w/Momentum`, 
 Session holds its own values.
 """
 
-import contextlib
-
 from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import GraphKeys
 from flowexec.framework.tensor import Tensor
 from flowexec.ops import constant_op, state_ops
-from flowexec.variables import Variable, _exact_name, trainable_variables
+from flowexec.variables import Variable, trainable_variables
 
 
 def _var_key(var):
     return (var.op.graph, var.op.name)
-
-
-def _named(graph, name):
-    """Context giving the name to pass for an op named `name`; "x/" (a scope name, as TF
-    passes it) yields an op named exactly "x"."""
-    if name.endswith("/"):
-        return _exact_name(graph, name[:-1])
-    return contextlib.nullcontext(name)
 
 
 def cast_to(x, dtype):
@@ -238,9 +228,7 @@ class Optimizer:
                     with graph.control_dependencies([finish]), \
                             state_ops.colocate(global_step.op):
                         one = constant_op.constant(1, dtype=global_step.dtype, name="value")
-                        with _named(graph, scope) as step_name:
-                            apply_updates = state_ops.assign_add(global_step, one,
-                                                                 name=step_name)
+                        apply_updates = state_ops.assign_add(global_step, one, name=scope)
             if isinstance(apply_updates, Tensor):
                 apply_updates = apply_updates.op
             train_ops = graph.get_collection_ref(GraphKeys.TRAIN_OP)
@@ -284,9 +272,7 @@ class Optimizer:
 
     @staticmethod
     def _group(ops, name):
-        graph = ops[0].graph if ops else graph_mod.get_default_graph()
-        with _named(graph, name) as op_name:
-            return constant_op.group(*ops, name=op_name)
+        return constant_op.group(*ops, name=name)
 
     @staticmethod
     def _call_if_callable(param):

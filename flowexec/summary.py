@@ -343,23 +343,19 @@ def _summary_op(op_type, name, tensor, family, collections, tag_input):
 
     TF opens a unique name scope `family/name`, converts the tag (and a non-Tensor value)
     inside it ("loss/tags") and names the op exactly after the scope ("loss"), whose full
-    name is also the tag. flowexec's apply_op always makes names unique, so the scope's
-    name is reserved only when the op takes it.
+    name is also the tag.
     """
     _Protos.get()
     graph = tensor.graph if isinstance(tensor, Tensor) else graph_mod.get_default_graph()
     name = _clean_tag(name)
     family = _clean_tag(family) if family else None
     base = name if family is None else f"{family}/{name}"
-    stack = graph.get_name_scope()
-    full = graph.unique_name(base, mark_as_used=False)
-    rel = full[len(stack) + 1:] if stack else full
-    tag = full if family is None else f"{family}/{full}"
-    with graph.as_default(), graph.device("/device:CPU:0"):
+    with graph.as_default(), graph.name_scope(base) as scope, graph.device("/device:CPU:0"):
+        tag = scope[:-1] if family is None else f"{family}/{scope[:-1]}"
         if not isinstance(tensor, Tensor):
-            tensor = convert_to_tensor(tensor, name=f"{rel}/values")
-        tag_tensor = constant(tag, dtype=dtypes.string, name=f"{rel}/{tag_input}")
-        out = apply_op(op_type, tag_tensor, tensor, name=rel, T=tensor.dtype)
+            tensor = convert_to_tensor(tensor, name="values")
+        tag_tensor = constant(tag, dtype=dtypes.string, name=tag_input)
+        out = apply_op(op_type, tag_tensor, tensor, name=scope, T=tensor.dtype)
     _collect(out, collections, [GraphKeys.SUMMARIES])
     return out
 

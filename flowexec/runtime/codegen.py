@@ -72,7 +72,11 @@ class StraightLine:
                 for j, p in enumerate(b.prefix):
                     namespace[f"p{i}_{j}"] = p
                     args.append(f"p{i}_{j}")
-                args += [f"v{s}" for s in step.ins]
+                ins = [f"v{s}" for s in step.ins]
+                for pos, reader in step.refs:
+                    namespace[f"r{i}_{pos}"] = reader
+                    ins[pos] = f"r{i}_{pos}()"
+                args += ins
                 for name, value in b.kwargs.items():
                     namespace[f"a{i}_{name}"] = value
                     args.append(f"{name}=a{i}_{name}")

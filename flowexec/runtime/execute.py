@@ -26,6 +26,8 @@ import threading
 import time
 from collections import deque
 
+import numpy as np
+
 from devices import errors as device_errors
 
 from flowexec.framework import errors
@@ -98,7 +100,10 @@ def _run_step(run, step):
     trace = run.trace
     if trace is not None:
         start = time.perf_counter()
-    out = step.fn(*[vals[i] for i in step.ins])
+    args = [vals[i] for i in step.ins]
+    for pos, reader in step.refs:
+        args[pos] = reader()
+    out = step.fn(*args)
     outs = step.outs
     if len(outs) == 1:
         vals[outs[0]] = out
@@ -111,6 +116,11 @@ def _run_step(run, step):
 
 def _drive(run, first):
     """Runs `first` and then whatever it makes ready, depth first, on this thread."""
+    with np.errstate(all="ignore"):  # per thread; TF semantics: inf/nan/wrap, no warnings
+        _drive_steps(run, first)
+
+
+def _drive_steps(run, first):
     plan = run.plan
     steps = plan.steps
     keep = plan.keep

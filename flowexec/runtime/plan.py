@@ -33,7 +33,7 @@ class Step:
     """One op of a plan (mutable only while the plan is being built)."""
 
     __slots__ = ("index", "op", "binding", "fn", "ins", "outs", "succ", "npreds", "cost",
-                 "expensive", "runtime", "device")
+                 "expensive", "runtime", "device", "refs")
 
     def __init__(self, index, op, binding, ins, outs, runtime):
         self.index = index
@@ -48,6 +48,7 @@ class Step:
         self.expensive = False
         self.runtime = runtime
         self.device = runtime.name
+        self.refs = ()  # ((input position, reader), ...): inputs that read a variable live
 
     def __repr__(self):
         return f"<Step {self.index} {self.op.name} ins={self.ins} outs={self.outs}>"
@@ -177,6 +178,10 @@ def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_
         nslots += 1
     index_of = {}
     steps = []
+    # TF1 ref semantics: a VariableV2 output, and Identity chains over it such as `v/read`,
+    # stand for the variable itself, so a consumer reads the variable's value when it runs
+    # (after the assigns its control dependencies wait for), not when the read op ran.
+    ref_reader = {}
     for op in pruned.ops:
         outs = []
         for t in op.outputs:
@@ -185,8 +190,14 @@ def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_
             nslots += 1
         ins = tuple(fed[t] if t in fed else slot_of[t] for t in op.inputs)
         runtime = runtimes[placement[op]]
-        step = Step(len(steps), op, bind_kernel(op, runtime, state, session), ins,
-                    tuple(outs), runtime)
+        binding = bind_kernel(op, runtime, state, session)
+        step = Step(len(steps), op, binding, ins, tuple(outs), runtime)
+        step.refs = tuple((pos, ref_reader[t]) for pos, t in enumerate(op.inputs)
+                          if t in ref_reader)
+        if op.type == "VariableV2" and op.outputs[0] not in fed:
+            ref_reader[op.outputs[0]] = binding.fn
+        elif op.type == "Identity" and op.inputs[0] in ref_reader and op.outputs[0] not in fed:
+            ref_reader[op.outputs[0]] = ref_reader[op.inputs[0]]
         index_of[op] = step.index
         steps.append(step)
     plan.nslots = nslots

@@ -121,13 +121,14 @@ def _convert_feed(spec, value):
                     f"with Tensor type {spec.tensor.dtype!r}. Try explicitly setting the type "
                     "of the feed tensor to a larger type (e.g. int64).")
         try:
-            arr = np.asarray(value, dtype=spec.np_dtype)
-        except (TypeError, ValueError) as e:
+            if spec.np_dtype.kind == "O":
+                arr = _as_bytes_array(value)
+            else:
+                arr = np.asarray(value, dtype=spec.np_dtype)
+        except (TypeError, ValueError, OverflowError) as e:
             raise ValueError(
                 f"Cannot feed value {value!r} for Tensor '{spec.tensor.name}' of dtype "
                 f"{spec.tensor.dtype.name}: {e}") from e
-    if arr.ndim == 0 and arr.dtype.kind != "O":
-        return arr[()]  # a numpy scalar: fast scalar math; same semantics as a 0-d array
     dims = spec.dims
     if dims is not None:
         shape = arr.shape
@@ -136,6 +137,22 @@ def _convert_feed(spec, value):
             raise ValueError(
                 f"Cannot feed value of shape {shape} for Tensor '{spec.tensor.name}', which "
                 f"has shape '{spec.tensor.shape}'")
+    if arr.ndim == 0 and arr.dtype.kind != "O":
+        return arr[()]  # a numpy scalar: fast scalar math; same semantics as a 0-d array
+    return arr
+
+
+def _as_bytes_array(value):
+    """A string feed as TF holds it: an object array of bytes (str is UTF-8 encoded)."""
+    arr = np.array(value, dtype=object)
+    flat = arr.reshape(-1)
+    for i, v in enumerate(flat):
+        if isinstance(v, str):
+            flat[i] = v.encode("utf-8")
+        elif isinstance(v, np.str_):
+            flat[i] = str(v).encode("utf-8")
+        elif not isinstance(v, bytes):
+            raise TypeError(f"Expected bytes or str for a string feed, got {v!r}")
     return arr
 
 
@@ -265,7 +282,8 @@ class BaseSession:
         if entry.straight is not None and not trace and not timeout_ms:
             straight = entry.straight
             try:
-                results = straight.fn(vals)
+                with np.errstate(all="ignore"):  # TF semantics: inf/nan/wrap, no warnings
+                    results = straight.fn(vals)
             except Exception as e:
                 i = straight.step_at(e.__traceback__)
                 if i is None:

@@ -270,3 +270,48 @@ def test_two_sessions_hold_separate_state():
     s1.run(x)
     s2.run(x)
     assert s1._state[("count", "ctr")] == 2 and s2._state[("count", "ctr")] == 1
+
+
+def test_scalar_feed_is_shape_checked():
+    p = tf.placeholder(tf.float32, [2], name="p2")
+    with tf.Session() as sess:
+        with pytest.raises(ValueError, match=r"Cannot feed value of shape \(\) for Tensor "
+                                             r"'p2:0', which has shape '\(2,\)'"):
+            sess.run(p, {p: 3.0})
+
+
+def test_string_feeds_are_utf8_bytes():
+    s = tf.placeholder(tf.string, [])
+    v = tf.placeholder(tf.string, [None])
+    with tf.Session() as sess:
+        assert sess.run(s, {s: "héllo"}) == "héllo".encode("utf-8")
+        assert list(sess.run(v, {v: ["a", b"b"]})) == [b"a", b"b"]
+
+
+def test_kernels_follow_tf_float_semantics_without_warnings(recwarn):
+    x = tf.constant([0.0, 1.0])
+    i = tf.constant(2 ** 30, tf.int32)
+    with tf.Session() as sess:
+        out = sess.run(tf.log(x))
+        wrapped = sess.run(i * 4)
+    assert out[0] == -np.inf and wrapped == 0
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_variable_read_under_control_dependency_sees_update(parallel, monkeypatch):
+    from flowexec.runtime import plan as plan_mod
+
+    if parallel:
+        monkeypatch.setattr(plan_mod, "EXPENSIVE_COST", 0.0)
+        monkeypatch.setattr(plan_mod, "PARALLEL_MIN_SAVING", 0.0)
+        monkeypatch.setattr(plan_mod, "PARALLEL_MIN_RATIO", 0.0)
+    v = tf.Variable(1.0)
+    inc = tf.assign_add(v, 1.0)
+    with tf.control_dependencies([inc]):
+        read = v.read_value()
+        ident = tf.identity(v)
+        plus = v + 0.0
+    with tf.Session(config=tf.ConfigProto(inter_op_parallelism_threads=2)) as sess:
+        sess.run(tf.global_variables_initializer())
+        assert [sess.run(read), sess.run(ident), sess.run(plus)] == [2.0, 3.0, 4.0]

@@ -1,6 +1,7 @@
 """tf.Variable: graph structure, per-session values, assignment, initialization checks,
 collections, conversions and gradients."""
 
+import sys
 import threading
 
 import numpy as np
@@ -239,22 +240,49 @@ def test_reads_in_a_step_see_the_value_before_an_update_in_that_step():
             assert d == 2.0 * before
 
 
-def test_locked_concurrent_updates_are_not_lost():
-    v = tf.Variable(0, name="v")
-    inc = tf.assign_add(v, 1, use_locking=True)
-    with tf.Session() as sess:
-        sess.run(v.initializer)
+def _run_threads(n, body):
+    threads = [threading.Thread(target=body) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _force_parallel_executor(monkeypatch):
+    from flowexec.runtime import plan as plan_mod
+
+    monkeypatch.setattr(plan_mod, "EXPENSIVE_COST", 0.0)
+    monkeypatch.setattr(plan_mod, "PARALLEL_MIN_SAVING", 0.0)
+    monkeypatch.setattr(plan_mod, "PARALLEL_MIN_RATIO", 0.0)
+    return tf.ConfigProto(inter_op_parallelism_threads=2)
+
+
+@pytest.fixture
+def fast_thread_switching():
+    """Switch threads every microsecond so that racing updates really interleave."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("use_locking", [None, False, True])
+def test_concurrent_updates_are_never_lost(monkeypatch, fast_thread_switching, parallel, use_locking):
+    config = _force_parallel_executor(monkeypatch) if parallel else None
+    v = tf.Variable(0.0, name="v")
+    w = tf.Variable(0, name="w")
+    inc = tf.group(tf.assign_add(v, 1.0, use_locking=use_locking),
+                   tf.assign_sub(w, 1, use_locking=use_locking))
+    with tf.Session(config=config) as sess:
+        sess.run(tf.global_variables_initializer())
 
         def work():
-            for _ in range(50):
+            for _ in range(300):
                 sess.run(inc)
 
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert sess.run(v) == 200
+        _run_threads(8, work)
+        assert sess.run([v, w]) == [2400.0, -2400]
 
 
 # ----- initialization checks ----------------------------------------------------------------

@@ -2,6 +2,9 @@
 several steps (float32 and float64, slots included), the Optimizer protocol and its errors,
 global step, naming, per-session state, and end-to-end training."""
 
+import sys
+import threading
+
 import numpy as np
 import pytest
 
@@ -265,6 +268,45 @@ def test_global_step_increments_once_per_run_and_names_the_train_op():
             sess.run(train)
         assert sess.run(step) == 4
         assert tf.train.global_step(sess, step) == 4
+
+
+@pytest.fixture
+def fast_thread_switching():
+    """Switch threads every microsecond so that racing updates really interleave."""
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(old)
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("make", [lambda: tf.train.GradientDescentOptimizer(0.001),
+                                  lambda: tf.train.AdamOptimizer(0.001)], ids=["sgd", "adam"])
+def test_global_step_counts_every_run_from_many_threads(monkeypatch, fast_thread_switching, parallel, make):
+    config = None
+    if parallel:
+        from flowexec.runtime import plan as plan_mod
+
+        monkeypatch.setattr(plan_mod, "EXPENSIVE_COST", 0.0)
+        monkeypatch.setattr(plan_mod, "PARALLEL_MIN_SAVING", 0.0)
+        monkeypatch.setattr(plan_mod, "PARALLEL_MIN_RATIO", 0.0)
+        config = tf.ConfigProto(inter_op_parallelism_threads=2)
+    w = tf.Variable([1.0, 2.0], name="w")
+    step = tf.train.get_or_create_global_step()
+    train = make().minimize(tf.reduce_sum(w * w), global_step=step)
+    with tf.Session(config=config) as sess:
+        sess.run(tf.global_variables_initializer())
+
+        def work():
+            for _ in range(200):
+                sess.run(train)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sess.run(step) == 1600
 
 
 def test_global_step_lookup_by_name_and_type_checks():

@@ -8,7 +8,9 @@
   pool of daemon workers for ``submit`` (started on first use) and
   :class:`ThreadLane` lanes.
 
-Queue items are ``(fn, args)`` tuples; ``None`` tells a thread to stop. A worker or
+Queue items are ``(fn, args)`` tuples; ``None`` tells a thread to stop. Accepting an
+item (after checking that the lane or pool is not shut down) and posting the stop
+markers happen under the same lock, so accepted work always runs. A worker or
 lane never dies of an exception raised by the work it runs: it logs it (logger
 ``devices``) and takes the next item.
 """
@@ -29,12 +31,18 @@ logger = logging.getLogger("devices")
 
 
 class HostEvent(Event):
-    """An event that a host thread sets when it reaches it (``threading.Event``-like)."""
+    """An event that a host thread sets when it reaches it (``threading.Event``-like).
 
-    __slots__ = ("_flag", "_time")
+    Args:
+        lane: the lane that records it, if any (so that the lane can refuse to wait
+            for it from its own earlier work).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_flag", "_lane", "_time")
+
+    def __init__(self, lane: Lane | None = None) -> None:
         self._flag = threading.Event()
+        self._lane = lane
         self._time: float | None = None
 
     def fire(self) -> None:
@@ -46,6 +54,10 @@ class HostEvent(Event):
         return self._flag.wait(timeout)
 
     def query(self) -> bool:
+        return self._flag.is_set()
+
+    def _reached(self) -> bool:
+        """Whether the recording lane has reached the event."""
         return self._flag.is_set()
 
     @property
@@ -118,16 +130,12 @@ class ThreadLane(Lane):
         """Whether the calling thread is this lane's thread."""
         return threading.get_ident() == self._thread_id
 
-    def _start(self) -> None:
-        with self._lock:
-            if self._closed:
-                raise DeviceError(f"{self!r} is shut down")
-            if self._thread is not None:
-                return
-            self._thread = _spawn(
-                self._main, f"devices-lane-{self.runtime.device.name}-{self.index}",
-                f"Could not start {self!r}",
-            )
+    def _start_locked(self) -> None:
+        # Under self._lock: the caller has checked that the lane is not closed.
+        self._thread = _spawn(
+            self._main, f"devices-lane-{self.runtime.device.name}-{self.index}",
+            f"Could not start {self!r}",
+        )
 
     def _main(self, handshake: _Result) -> None:
         self._thread_id = threading.get_ident()
@@ -136,9 +144,18 @@ class ThreadLane(Lane):
         _run_items(self._queue.get, repr(self))
 
     def enqueue(self, fn: Callable[..., Any], *args: Any) -> None:
-        if self._thread is None:  # not started yet, or shut down: _start decides
-            self._start()
-        self._queue.put((fn, args))
+        """Append ``fn(*args)``; starts the thread on first use.
+
+        Raises:
+            DeviceError: the lane is shut down (checked under the lock ``shutdown``
+                takes, so accepted work always runs before the stop marker).
+        """
+        with self._lock:
+            if self._closed:
+                raise DeviceError(f"{self!r} is shut down")
+            if self._thread is None:
+                self._start_locked()
+            self._queue.put((fn, args))
 
     def synchronize(self, timeout: float | None = None) -> bool:
         if self.on_lane_thread():
@@ -150,7 +167,7 @@ class ThreadLane(Lane):
 
     def new_event(self, timing: bool = False) -> Event:
         """Return an unrecorded event of the kind this lane records."""
-        return HostEvent()
+        return HostEvent(self)
 
     def record_event(self, timing: bool = False) -> Event:
         event = self.new_event(timing)
@@ -158,10 +175,27 @@ class ThreadLane(Lane):
         return event
 
     def wait_event(self, event: Event) -> None:
+        """Order later work after ``event``; from the lane's own work, at once.
+
+        Raises:
+            DeviceError: called from work running on this lane for an event this lane
+                records after that work (it would never complete).
+        """
         if self.on_lane_thread():  # from the lane's own work: the rest of it waits too
+            self._refuse_own_pending(event)
             _host_wait(event)
         else:
             self.enqueue(_host_wait, event)
+
+    def _refuse_own_pending(self, event: Event) -> None:
+        # Called on the lane's thread: an event of this lane not reached yet is queued
+        # behind the running work, which would wait for it forever.
+        if getattr(event, "_lane", None) is self and not event._reached():
+            raise DeviceError(
+                f"{self!r} cannot wait for itself: wait_event() was called from work "
+                "running on the lane for an event recorded on it after that work (it "
+                "would never complete)"
+            )
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` on the lane's thread, in lane order, and return its result.
@@ -185,8 +219,9 @@ class ThreadLane(Lane):
                 return
             self._closed = True
             thread, self._thread = self._thread, None
+            if thread is not None:
+                self._queue.put(None)  # under the lock: after every accepted item
         if thread is not None:
-            self._queue.put(None)
             if thread is not threading.current_thread():
                 thread.join(timeout)
                 if not thread.is_alive():
@@ -264,31 +299,36 @@ class ThreadedRuntime(Runtime):
 
     # ---------------------------------------------------------------- workers
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
-        if not self._started:
-            self._start_workers()
-        self._queue.put((fn, args))
+        """Queue ``fn(*args)`` for a worker; starts the workers on first use.
 
-    def _start_workers(self) -> None:
+        Raises:
+            DeviceError: the runtime is shut down (checked under the lock ``shutdown``
+                takes, so accepted work always runs before the stop markers).
+        """
         with self._lock:
             if self._closed:
                 raise DeviceError(f"{self!r} is shut down")
-            if self._started:
-                return
-            started = []
-            try:
-                for number in range(self._num_threads):
-                    started.append(_spawn(
-                        self._worker_main, f"devices-worker-{self.device.name}-{number}",
-                        f"Could not start the workers of {self!r}",
-                    ))
-            except DeviceError:
-                for _ in started:
-                    self._queue.put(None)
-                for thread in started:
-                    thread.join()
-                raise
-            self._workers = started
-            self._started = True
+            if not self._started:
+                self._start_workers_locked()
+            self._queue.put((fn, args))
+
+    def _start_workers_locked(self) -> None:
+        # Under self._lock: the caller has checked that the runtime is not closed.
+        started = []
+        try:
+            for number in range(self._num_threads):
+                started.append(_spawn(
+                    self._worker_main, f"devices-worker-{self.device.name}-{number}",
+                    f"Could not start the workers of {self!r}",
+                ))
+        except DeviceError:
+            for _ in started:
+                self._queue.put(None)
+            for thread in started:
+                thread.join()
+            raise
+        self._workers = started
+        self._started = True
 
     def _worker_main(self, handshake: _Result) -> None:
         if _thread_start(self._worker_start, handshake):
@@ -353,11 +393,11 @@ class ThreadedRuntime(Runtime):
             if self._closed:
                 return
             self._closed = True
-            self._started = False  # so that submit() goes to _start_workers and raises
+            self._started = False
             workers, self._workers = self._workers, []
             lanes = [lane for lane in self._lanes if lane is not None]
-        for _ in workers:
-            self._queue.put(None)
+            for _ in workers:  # under the lock: after every accepted item
+                self._queue.put(None)
         for lane in lanes:
             lane.shutdown(timeout)
         current = threading.current_thread()

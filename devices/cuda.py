@@ -79,6 +79,10 @@ class CUDAEvent(Event):
         self._event = event
         self._recorded.set()
 
+    def _reached(self) -> bool:
+        """Whether the lane's thread has recorded the event on the stream."""
+        return self._recorded.is_set()
+
     @property
     def cuda_event(self):
         """The ``cupy.cuda.Event``, or ``None`` until the lane has recorded it."""
@@ -136,9 +140,15 @@ class CUDALane(ThreadLane):
         return CUDAEvent(self, timing)
 
     def wait_event(self, event: Event) -> None:
-        """``cudaStreamWaitEvent`` for a GPU event; a host wait on the lane thread else."""
+        """``cudaStreamWaitEvent`` for a GPU event; a host wait on the lane thread else.
+
+        Raises:
+            DeviceError: called from work running on this lane for an event this lane
+                records after that work (it would never be recorded).
+        """
         wait = self._device_wait if isinstance(event, CUDAEvent) else _host_wait
         if self.on_lane_thread():  # from the lane's own work: what it launches next waits
+            self._refuse_own_pending(event)
             wait(event)
         else:
             self.enqueue(wait, event)
@@ -202,7 +212,7 @@ class CUDARuntime(ThreadedRuntime):
         cupy.cuda.Device(self.ordinal).use()
         stream = cupy.cuda.Stream(non_blocking=True)
         stream.use()
-        # Not under self._lock: _start_workers holds it while this thread starts.
+        # Not under self._lock: _start_workers_locked runs under it while this thread starts.
         with self._streams_lock:
             self._worker_streams.append(stream)
 

@@ -119,6 +119,10 @@ class Lane(abc.ABC):
         ``cudaStreamWaitEvent``: the device orders the work and no host thread waits
         for the GPU. Called from work running on this lane, it applies at once: the
         rest of that work is ordered after the event too.
+
+        Raises:
+            DeviceError: called from work running on this lane for an event recorded
+                on this lane after that work (it could never complete).
         """
 
     def synchronize(self, timeout: float | None = None) -> bool:

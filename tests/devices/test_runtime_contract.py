@@ -299,3 +299,68 @@ class TestRuntimeContract:
             lane.enqueue(print)
         with pytest.raises(DeviceError):
             rt.lane(1)
+
+    def test_work_accepted_while_shutting_down_runs_before_the_lane_stops(self, rt):
+        lane = rt.lane(0)
+        assert lane.synchronize(TIMEOUT)  # started
+        hook = _ShutdownDuringPut(lane._queue, rt)
+        lane._queue = hook
+        event = lane.record_event()  # accepted: it must complete, shutdown or not
+        hook.shutter.join(TIMEOUT)
+        assert rt.closed
+        assert event.synchronize(2.0)
+        with pytest.raises(DeviceError, match="shut down"):
+            lane.record_event()
+
+    def test_work_accepted_while_shutting_down_runs_before_the_workers_stop(self, rt):
+        started = threading.Event()
+        rt.submit(started.set)
+        assert started.wait(TIMEOUT)
+        hook = _ShutdownDuringPut(rt._queue, rt)
+        rt._queue = hook
+        done = threading.Event()
+        rt.submit(done.set)
+        hook.shutter.join(TIMEOUT)
+        assert rt.closed
+        assert done.wait(2.0)
+        with pytest.raises(DeviceError, match="shut down"):
+            rt.submit(print)
+
+    def test_wait_for_an_own_pending_event_from_lane_work_raises(self, rt):
+        lane, errors, waited = rt.lane(0), [], []
+        earlier = lane.record_event()
+
+        def work():
+            lane.wait_event(earlier)  # already passed: fine
+            waited.append(True)
+            try:
+                lane.wait_event(lane.record_event())  # recorded after this work: deadlock
+            except DeviceError as exc:
+                errors.append(str(exc))
+
+        lane.enqueue(work)
+        assert lane.synchronize(TIMEOUT)
+        assert waited == [True]
+        assert len(errors) == 1 and "cannot wait for itself" in errors[0]
+
+
+class _ShutdownDuringPut:
+    """A thread queue whose first put starts ``rt.shutdown`` and gives it 0.2 s first.
+
+    Work put after the stop marker would never run: shutdown must wait until the
+    accepted item is in the queue.
+    """
+
+    def __init__(self, inner, rt):
+        self._inner, self._rt = inner, rt
+        self.shutter = None
+
+    def put(self, item):
+        if self.shutter is None and item is not None:
+            self.shutter = threading.Thread(target=self._rt.shutdown, args=(TIMEOUT,))
+            self.shutter.start()
+            self.shutter.join(0.2)
+        self._inner.put(item)
+
+    def get(self):
+        return self._inner.get()

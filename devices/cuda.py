@@ -24,7 +24,11 @@ found answering.
   host memory by the driver where it does not. Without a lane, a transfer runs on
   the runtime's own copy stream, after all work enqueued so far on the device's
   lanes, and is complete on return; called from work running on one of the
-  runtime's lanes, it runs on that lane instead.
+  runtime's lanes, it runs on that lane instead. A peer copy without a lane called
+  from work on a lane of the *source* runtime is ordered after what that lane
+  launched so far. A non-contiguous peer source is made contiguous on the source
+  runtime's copy stream, ordered after the producer (the source lanes, or an event
+  of the destination lane the caller ordered after it).
 * Memory: arrays come from CuPy's memory pool; the runtime's ``allocate`` /
   ``release`` account them against the device's ``memory_limit``.
 * Lifetimes: a buffer used on a stream other than the one that allocated it is
@@ -35,6 +39,7 @@ found answering.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
@@ -171,6 +176,11 @@ class CUDALane(ThreadLane):
         return event
 
 
+def _event_now(lane: CUDALane) -> CUDAEvent:
+    """An event at the current end of ``lane``: recorded at once from its own thread."""
+    return lane.recorded_now() if lane.on_lane_thread() else lane.record_event()
+
+
 class CUDARuntime(ThreadedRuntime):
     """cupy on one GPU, through non-blocking streams.
 
@@ -202,6 +212,7 @@ class CUDARuntime(ThreadedRuntime):
         self._worker_streams: list[Any] = []
         self._streams_lock = threading.Lock()
         self._peer_state: dict = {}
+        self._blocking_keyword: bool | None = None
         super().__init__(device, num_threads, num_lanes)
 
     def _make_lane(self, index: int) -> ThreadLane:
@@ -237,8 +248,7 @@ class CUDARuntime(ThreadedRuntime):
         for lane in self._lanes:
             if lane is None or not lane.started or lane is target:
                 continue
-            target.wait_event(lane.recorded_now() if lane.on_lane_thread()
-                              else lane.record_event())
+            target.wait_event(_event_now(lane))
 
     def _target(self, lane: Lane | None) -> tuple[CUDALane, bool]:
         """Return the lane a transfer runs on and whether it must complete on return.
@@ -287,10 +297,31 @@ class CUDARuntime(ThreadedRuntime):
                 f"{self.name}.to_host expects a cupy or numpy array, got "
                 f"{type(array).__module__}.{type(array).__name__}"
             )
+        if int(array.device.id) != self.ordinal:
+            raise TypeError(
+                f"{self.name}.to_host got an array of CUDA device {array.device.id}, not of "
+                f"this runtime's CUDA device {self.ordinal}; use the runtime of the device "
+                "holding it"
+            )
         target, blocking = self._target(lane)
         if blocking and not target.on_lane_thread():
             self._after_lanes(target)
         return target.call(self._d2h, array, target, blocking)
+
+    def _asnumpy_takes_blocking(self) -> bool:
+        """Whether ``cupy.asnumpy`` has the ``blocking`` keyword (CuPy 13 on); checked once."""
+        answer = self._blocking_keyword
+        if answer is None:
+            try:
+                parameters = inspect.signature(self.cupy.asnumpy).parameters
+            except (TypeError, ValueError):  # no signature to read: go by the version
+                version = str(getattr(self.cupy, "__version__", "13"))
+                answer = int(version.split(".")[0]) >= 13 if version[:1].isdigit() else True
+            else:
+                answer = "blocking" in parameters or any(
+                    p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+            self._blocking_keyword = answer
+        return answer
 
     def _d2h(self, array: Any, lane: CUDALane, blocking: bool) -> numpy.ndarray:
         cupy = self.cupy
@@ -301,11 +332,14 @@ class CUDARuntime(ThreadedRuntime):
             return numpy.empty(source.shape, source.dtype)
         pinned = cupy.cuda.alloc_pinned_memory(source.nbytes)
         out = numpy.frombuffer(pinned, source.dtype, source.size).reshape(source.shape)
-        try:
+        if self._asnumpy_takes_blocking():
             cupy.asnumpy(source, stream=lane.stream, out=out, blocking=False)
-        except TypeError:  # CuPy < 13: a copy on a given stream is asynchronous
+        else:  # CuPy < 13: a copy on a given stream is asynchronous
             cupy.asnumpy(source, stream=lane.stream, out=out)
-        self.keeper.hold(source, lane.recorded_now())
+        # The copy reads source (and, through ascontiguousarray, array) and writes the
+        # pinned buffer until the stream passes this point.
+        held = (source, pinned) if source is array else (array, source, pinned)
+        self.keeper.hold(held, lane.recorded_now())
         return out
 
     def copy_from(self, array: Any, src_runtime: Runtime, lane: Lane | None = None) -> Any:
@@ -321,10 +355,18 @@ class CUDARuntime(ThreadedRuntime):
         target, blocking = self._target(lane)
         if not array.flags.c_contiguous:  # made contiguous on the source GPU, in its order
             source_lane = src_runtime._transfer_lane()
+            if blocking:  # after the source lanes (the calling one up to now)
+                src_runtime._after_lanes(source_lane)
+            else:  # after what the caller ordered the target lane behind: the producer
+                source_lane.wait_event(_event_now(target))  # cross-device: legal in CUDA
             array = source_lane.call(self.cupy.ascontiguousarray, array)
             target.wait_event(source_lane.record_event())
-        elif blocking and not src_runtime.current_lane():
-            src_runtime._after_lanes(target)
+        elif blocking:
+            producer = src_runtime.current_lane()
+            if producer is None:
+                src_runtime._after_lanes(target)
+            else:  # called from work on a source lane: after what it launched so far
+                target.wait_event(producer.recorded_now())
         out = target.call(self._peer_copy, array, int(array.device.id), target)
         if blocking:
             target.synchronize()

@@ -51,7 +51,8 @@ class BufferKeeper:
         """Keep ``buffer`` referenced until ``event.query()`` is true.
 
         Args:
-            buffer: any object (a cupy array, a memory pointer, pinned memory).
+            buffer: any object (a cupy array, a memory pointer, pinned memory), or a
+                tuple of them held together.
             event: completes once every use of ``buffer`` on its stream has run.
         """
         with self._lock:
@@ -82,9 +83,12 @@ class BufferKeeper:
         return len(self._entries)
 
     def holds(self, buffer: Any) -> bool:
-        """Whether ``buffer`` (by identity) is still held."""
+        """Whether ``buffer`` (by identity, alone or in a held tuple) is still held."""
         with self._lock:
-            return any(entry[1] is buffer for entry in self._entries)
+            return any(
+                held is buffer or (type(held) is tuple and any(b is buffer for b in held))
+                for _, held in self._entries
+            )
 
     def wait_all(self, timeout: float | None = None) -> bool:
         """Wait for every held event, then drop every buffer.

@@ -252,3 +252,98 @@ def test_copy_from_inside_lane_work_is_ordered_after_the_source_lanes(gpus, fake
     assert lane.synchronize(5)
     numpy.testing.assert_array_equal(results[0], numpy.arange(4.0))
     assert lane.stream.waited  # ordered after the producer lane by a stream wait
+
+
+def test_copy_from_inside_source_lane_work_is_ordered_after_that_lane(gpus):
+    src, dst = gpus
+    producer, results = src.lane(0), []
+
+    def work():  # a kernel's output on the producer's stream, copied without a lane
+        results.append(dst.copy_from(src.xp.empty((4,), dtype="f8"), src))
+
+    producer.enqueue(work)
+    assert producer.synchronize(5) and results
+    waited = dst._copy_lane.stream.waited
+    assert any(event.recorded_on is producer.stream for event in waited)
+
+
+def test_non_contiguous_copy_without_a_lane_waits_for_the_source_lanes(gpus):
+    src, dst = gpus
+    producer = src.lane(0)
+    strided = src.to_device(numpy.arange(8.0), lane=producer)[::2]
+    dst.copy_from(strided, src)
+    waited = src._copy_lane.stream.waited  # the stream that runs ascontiguousarray
+    assert any(event.recorded_on is producer.stream for event in waited)
+
+
+def test_non_contiguous_copy_on_a_lane_runs_after_that_lane_s_point(gpus):
+    src, dst = gpus
+    producer, lane = src.lane(0), dst.lane(0)
+    strided = src.to_device(numpy.arange(8.0), lane=producer)[::2]
+    lane.wait_event(producer.record_event())  # the caller orders the producer first
+    copied = dst.copy_from(strided, src, lane=lane)
+    assert lane.synchronize(5)
+    waited = src._copy_lane.stream.waited
+    assert any(event.recorded_on is lane.stream for event in waited)  # cross-device wait
+    numpy.testing.assert_array_equal(dst.to_host(copied), [0.0, 2.0, 4.0, 6.0])
+
+
+def test_asynchronous_device_to_host_holds_the_pinned_buffer_and_the_sources(gpus, fake_cupy,
+                                                                             monkeypatch):
+    runtime, pinned = gpus[0], []
+    allocate = fake_cupy.cuda.alloc_pinned_memory
+
+    def alloc_pinned_memory(size):
+        pinned.append(allocate(size))
+        return pinned[-1]
+
+    monkeypatch.setattr(fake_cupy.cuda, "alloc_pinned_memory", alloc_pinned_memory)
+    lane = runtime.lane(0)
+    whole = runtime.to_device(numpy.arange(8.0))
+    strided = whole[::2]
+    runtime.to_host(whole, lane=lane)
+    assert runtime.keeper.holds(whole) and runtime.keeper.holds(pinned[-1])
+    back = runtime.to_host(strided, lane=lane)
+    assert runtime.keeper.holds(strided) and runtime.keeper.holds(pinned[-1])
+    assert lane.synchronize(5)
+    numpy.testing.assert_array_equal(back, [0.0, 2.0, 4.0, 6.0])
+    runtime.synchronize()
+    assert not runtime.keeper.holds(pinned[-1])
+
+
+def test_to_host_refuses_another_gpus_array(gpus):
+    src, dst = gpus
+    on_first = src.to_device(numpy.ones(2))
+    with pytest.raises(TypeError, match="CUDA device 0, not of this runtime's CUDA device 1"):
+        dst.to_host(on_first)
+    with pytest.raises(TypeError, match="CUDA device 0"):
+        dst.to_host(on_first, lane=dst.lane(0))
+
+
+def test_device_to_host_does_not_hide_a_type_error_of_the_copy(gpus, fake_cupy, monkeypatch):
+    def asnumpy(a, stream=None, order="C", out=None, *, blocking=True):
+        if not blocking:
+            raise TypeError("boom: a bug in the copy")
+        return out
+
+    monkeypatch.setattr(fake_cupy, "asnumpy", asnumpy)
+    runtime = gpus[0]
+    on_device = runtime.to_device(numpy.ones(2))
+    with pytest.raises(TypeError, match="boom"):
+        runtime.to_host(on_device, lane=runtime.lane(0))
+
+
+def test_device_to_host_with_cupy_before_13_leaves_out_blocking(gpus, fake_cupy, monkeypatch):
+    calls = []
+
+    def asnumpy(a, stream=None, order="C", out=None):  # CuPy 12: no blocking keyword
+        calls.append(stream)
+        numpy.copyto(out, a._array)
+        return out
+
+    monkeypatch.setattr(fake_cupy, "asnumpy", asnumpy)
+    runtime = gpus[0]
+    lane = runtime.lane(0)
+    back = runtime.to_host(runtime.to_device(numpy.ones(2)), lane=lane)
+    assert lane.synchronize(5) and calls == [lane.stream]
+    numpy.testing.assert_array_equal(back, numpy.ones(2))

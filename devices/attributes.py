@@ -58,8 +58,9 @@ class InterconnectLink:
     Attributes:
         device_id: index of the other device of the same type (``GPU:<device_id>``).
         type: ``"StreamExecutor"`` for a peer-to-peer link between GPUs,
-            ``"SameDevice"`` between logical devices of one physical GPU.
-        strength: relative bandwidth; TensorFlow uses 1.
+            ``"SAME_DEVICE"`` between logical devices of one physical GPU.
+        strength: relative bandwidth: TensorFlow uses 1 for ``"StreamExecutor"``
+            and 1000 for ``"SAME_DEVICE"``.
     """
 
     device_id: int

@@ -10,7 +10,8 @@ no warning (the reason is logged at DEBUG level on the ``devices`` logger). With
 ``CUDA_VISIBLE_DEVICES`` empty CUDA is not touched at all.
 
 For each GPU: its name, free and total memory, a ``memory_limit`` that leaves
-TensorFlow's headroom for the CUDA context and libraries (:func:`min_system_memory`),
+TensorFlow's headroom for the CUDA context and libraries (:func:`min_system_memory`;
+all the free memory when the headroom does not fit, as TensorFlow does),
 PCI bus id, NUMA node (from ``/sys/bus/pci/devices/<bus id>/numa_node``), compute
 capability, multiprocessor count, and peer-access links to the other GPUs
 (``cudaDeviceCanAccessPeer``).
@@ -160,7 +161,9 @@ def min_system_memory(available: int, cc_major: int) -> int:
         cc_major: major compute capability.
 
     Returns:
-        The headroom in bytes; ``memory_limit = max(available - headroom, 0)``.
+        The headroom in bytes. As in TensorFlow's ``gpu_device.cc``, ``memory_limit =
+        available - headroom`` when the headroom fits, else ``available`` (never 0,
+        which would mean "no limit").
     """
     if available < (1 << 31):
         return 225 * _MIB
@@ -239,6 +242,12 @@ def _numa_node(pci_bus_id: str) -> int | None:
     return node if node >= 0 else None
 
 
+def _memory_limit(available: int, cc_major: int) -> int:
+    """TensorFlow's GPU ``memory_limit``: free memory less the headroom, when it fits."""
+    headroom = min_system_memory(available, cc_major)
+    return available - headroom if headroom < available else available
+
+
 def _probe_gpu(cupy, ordinal: int, count: int) -> DeviceAttributes:
     runtime = cupy.cuda.runtime
     props = runtime.getDeviceProperties(ordinal)
@@ -258,7 +267,7 @@ def _probe_gpu(cupy, ordinal: int, count: int) -> DeviceAttributes:
     return DeviceAttributes(
         name=short,
         device_type="GPU",
-        memory_limit=max(free - min_system_memory(free, major), 0),
+        memory_limit=_memory_limit(free, major),
         locality=Locality(bus_id=(numa or 0) + 1, numa_node=numa, links=tuple(links)),
         incarnation=incarnation_for(short),
         physical_device_desc=(

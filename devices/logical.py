@@ -18,9 +18,10 @@ memory is *split* evenly between the CPUs that set no ``memory_limit`` (after th
 explicit limits are taken out), so that the per-device limits that memory accounting
 checks never add up to more than the machine has.
 
-Logical devices of one physical GPU are linked to each other (``"SameDevice"``) and
-to the logical devices of the GPUs their physical GPU has peer access to
-(``"StreamExecutor"``), as TensorFlow links its virtual devices.
+Logical devices of one physical GPU are linked to the logical devices of the GPUs
+their physical GPU has peer access to (``"StreamExecutor"``, strength 1) and then to
+each other (``"SAME_DEVICE"``, strength 1000), in that order, as TensorFlow's
+``gpu_device.cc`` links its virtual devices.
 
 The logical CPU count is never changed silently: ``{'CPU': 0}`` and a
 ``device_count`` that contradicts a CPU configuration both raise ``ValueError``.
@@ -48,6 +49,8 @@ __all__ = [
 ]
 
 _MIB = 1024 * 1024
+# TensorFlow's InterconnectMap::kSameDeviceStrength (kStreamExecutorStrength is 1).
+_SAME_DEVICE_STRENGTH = 1000
 _FROZEN_MESSAGE = "Logical devices cannot be modified after being initialized"
 
 _lock = threading.RLock()
@@ -268,14 +271,14 @@ def _logical_gpus(gpus: list[DeviceAttributes], limit: int | None) -> list[Devic
     out = []
     for index, (gpu, memory_limit, count) in enumerate(plan):
         peers = {link.device_id for link in gpu.locality.links}
-        links = []
-        for other, (other_gpu, _, _) in enumerate(plan):
-            if other == index:
-                continue
-            if other_gpu.physical_device_id == gpu.physical_device_id:
-                links.append(InterconnectLink(other, "SameDevice", 1))
-            elif other_gpu.physical_device_id in peers:
-                links.append(InterconnectLink(other, "StreamExecutor", 1))
+        others = [(other, other_gpu.physical_device_id)
+                  for other, (other_gpu, _, _) in enumerate(plan) if other != index]
+        # TensorFlow adds the peer links first, then the links within the physical GPU.
+        links = [InterconnectLink(other, "StreamExecutor", 1)
+                 for other, physical in others
+                 if physical != gpu.physical_device_id and physical in peers]
+        links += [InterconnectLink(other, "SAME_DEVICE", _SAME_DEVICE_STRENGTH)
+                  for other, physical in others if physical == gpu.physical_device_id]
         name = canonical_name("GPU", index)
         out.append(DeviceAttributes(
             name=name,

@@ -119,6 +119,20 @@ def test_fake_gpu_memory_limit_leaves_tensorflows_headroom(fake_cupy):
     assert second.memory_limit == 1_500_000_000 - 225 * MIB  # under 2 GiB free
 
 
+def test_gpu_memory_limit_is_all_free_memory_when_the_headroom_does_not_fit(
+        monkeypatch, tmp_path):
+    gpus = (dict(fakecupy.TWO_H100S[0], free=200 * MIB), dict(fakecupy.TWO_H100S[1], free=225 * MIB))
+    monkeypatch.setitem(sys.modules, "cupy", fakecupy.make_fake_cupy(gpus=gpus))
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setattr(discovery, "SYSFS_PCI_DEVICES", str(tmp_path))
+    discovery.reset_discovery_cache()
+    first, second = [d for d in physical_devices() if d.device_type == "GPU"]
+    # TensorFlow's gpu_device.cc: free - headroom if headroom < free else free; never
+    # 0 for memory that is there, since 0 means "no limit"
+    assert first.memory_limit == 200 * MIB
+    assert second.memory_limit == 225 * MIB
+
+
 @pytest.mark.parametrize("available, major, headroom", [
     (1 << 30, 9, 225 * MIB),
     (8 << 30, 6, 500 * MIB),

@@ -106,11 +106,12 @@ def test_gpu_split_into_logical_gpus_with_memory_limits(fake_cupy):
         ("/device:GPU:1", 2048 * MIB, 0),
         ("/device:GPU:2", physical_devices()[2].memory_limit, 1),
     ]
-    links = {d.name: [(link.device_id, link.type) for link in d.locality.links] for d in gpus}
-    assert links == {
-        "/device:GPU:0": [(1, "SameDevice"), (2, "StreamExecutor")],
-        "/device:GPU:1": [(0, "SameDevice"), (2, "StreamExecutor")],
-        "/device:GPU:2": [(0, "StreamExecutor"), (1, "StreamExecutor")],
+    links = {d.name: [(link.device_id, link.type, link.strength) for link in d.locality.links]
+             for d in gpus}
+    assert links == {  # TensorFlow: the peer links first, then SAME_DEVICE (strength 1000)
+        "/device:GPU:0": [(2, "StreamExecutor", 1), (1, "SAME_DEVICE", 1000)],
+        "/device:GPU:1": [(2, "StreamExecutor", 1), (0, "SAME_DEVICE", 1000)],
+        "/device:GPU:2": [(0, "StreamExecutor", 1), (1, "StreamExecutor", 1)],
     }
     assert gpus[1].physical_device_desc == gpus[0].physical_device_desc
 

@@ -26,7 +26,7 @@ from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import as_shape, unknown_shape
 from flowexec.ops import constant_op, state_ops
-from flowexec.ops.state_ops import assign, assign_add, assign_sub
+from flowexec.ops.state_ops import assign, assign_add, assign_sub, count_up_to
 
 
 def _graph_of(value):
@@ -201,6 +201,36 @@ class Variable:
         """A new Identity op reading the variable's current value, named "read"."""
         with self.graph.as_default():
             return constant_op.identity(self._variable, name="read")
+
+    def initialized_value(self):
+        """The variable's value once initialized, else its initial value (TF1 semantics).
+
+        Use it to initialize another variable from this one: `tf.Variable(
+        w.initialized_value() * 2)` works in one `global_variables_initializer()` run in
+        whichever order the two initializers run, as both see that run's single evaluation
+        of `w.initial_value`. The result is not differentiable.
+
+        Example:
+            >>> w = tf.Variable(tf.random_normal([3]), name="w")
+            >>> v = tf.Variable(w.initialized_value() * 2.0, name="v")
+            >>> sess.run(tf.global_variables_initializer())
+            >>> np.allclose(sess.run(v), 2 * sess.run(w))
+            True
+        """
+        with self.graph.as_default(), self.graph.control_dependencies(None):
+            return state_ops.variable_value_or_initial(self._variable, self._initial_value)
+
+    def count_up_to(self, limit):
+        """Increments this int32/int64 scalar variable until it reaches `limit`.
+
+        Returns a Tensor with the value before the increment; a run that finds the
+        variable at `limit` raises OutOfRangeError "Reached limit of <limit>".
+
+        Example:
+            >>> step = tf.Variable(0)
+            >>> nxt = step.count_up_to(3)
+        """
+        return state_ops.count_up_to(self._variable, limit)
 
     def eval(self, session=None):
         """The variable's value in `session` (default: the default session)."""
@@ -442,6 +472,7 @@ __all__ = [
     "assign",
     "assign_add",
     "assign_sub",
+    "count_up_to",
     "global_variables",
     "global_variables_initializer",
     "initialize_all_variables",

@@ -268,7 +268,8 @@ def fast_thread_switching():
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 @pytest.mark.parametrize("use_locking", [None, False, True])
-def test_concurrent_updates_are_never_lost(monkeypatch, fast_thread_switching, parallel, use_locking):
+def test_concurrent_updates_are_never_lost(monkeypatch, fast_thread_switching, parallel,
+                                           use_locking):
     config = _force_parallel_executor(monkeypatch) if parallel else None
     v = tf.Variable(0.0, name="v")
     w = tf.Variable(0, name="w")
@@ -283,6 +284,81 @@ def test_concurrent_updates_are_never_lost(monkeypatch, fast_thread_switching, p
 
         _run_threads(8, work)
         assert sess.run([v, w]) == [2400.0, -2400]
+
+
+def test_initialized_value_initializes_a_dependent_variable_in_one_run():
+    for _ in range(5):  # whichever initializer the scheduler runs first
+        tf.reset_default_graph()
+        w = tf.Variable(tf.random_normal([4]), name="w")
+        v = tf.Variable(w.initialized_value() * 2.0, name="v")
+        u = tf.Variable(v.initialized_value() + w.initialized_value(), name="u")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            w_, v_, u_ = sess.run([w, v, u])
+            np.testing.assert_allclose(v_, 2 * w_)
+            np.testing.assert_allclose(u_, 3 * w_)
+
+
+def test_initialized_value_is_the_value_once_initialized():
+    w = tf.Variable([1.0, 2.0], name="w")
+    with tf.control_dependencies([w.initializer]):
+        init_val = w.initialized_value()  # ignores the enclosing control dependencies
+    assert init_val.op.type == "VariableValueOrInitial"
+    assert init_val.op.control_inputs == [] and init_val.op.inputs[0] is w.initial_value
+    assert init_val.shape.as_list() == [2] and init_val.dtype is tf.float32
+    upd = w.assign_add([10.0, 10.0])
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(init_val), [1.0, 2.0])
+        sess.run(w.initializer)
+        sess.run(upd)
+        np.testing.assert_array_equal(sess.run(init_val), [11.0, 12.0])
+        sess.run(upd)
+        np.testing.assert_array_equal(sess.run(w.initialized_value()), [21.0, 22.0])
+
+
+def test_count_up_to_returns_old_values_until_the_limit():
+    v = tf.Variable(0, name="counter")
+    nxt = v.count_up_to(3)
+    assert nxt.op.type == "CountUpTo" and nxt.op.name == "CountUpTo"
+    assert nxt.dtype is tf.int32 and nxt.shape.as_list() == []
+    assert tf.count_up_to(v, 3, name="c2").op.name == "c2"
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value counter"):
+            sess.run(nxt)
+        sess.run(v.initializer)
+        assert [sess.run(nxt) for _ in range(3)] == [0, 1, 2]
+        for _ in range(2):
+            with pytest.raises(tf.errors.OutOfRangeError, match="Reached limit of 3"):
+                sess.run(nxt)
+        assert sess.run(v) == 3
+
+
+def test_count_up_to_from_many_threads_hands_out_each_value_once(fast_thread_switching):
+    v = tf.Variable(tf.constant(0, tf.int64), name="counter")
+    nxt = v.count_up_to(800)
+    seen = []
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+
+        def work():
+            while True:
+                try:
+                    seen.append(int(sess.run(nxt)))
+                except tf.errors.OutOfRangeError:
+                    return
+
+        _run_threads(8, work)
+    assert sorted(seen) == list(range(800))
+
+
+def test_count_up_to_build_errors():
+    with pytest.raises(TypeError, match="DataType float32 not in list of allowed values: "
+                                        "int32, int64"):
+        tf.Variable(0.0).count_up_to(3)
+    with pytest.raises(ValueError, match="Shape must be rank 0 but is rank 1 for 'CountUpTo"):
+        tf.Variable([0]).count_up_to(3)
+    with pytest.raises(TypeError, match="'CountUpTo' needs a variable"):
+        tf.count_up_to(tf.constant(0), 3)
 
 
 # ----- initialization checks ----------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Variable state: VariableV2, Assign, AssignAdd, AssignSub, IsVariableInitialized, and the
+"""Variable state: VariableV2, Assign, AssignAdd, AssignSub, IsVariableInitialized, CountUpTo,
+VariableValueOrInitial (`Variable.initialized_value()`), and the
 fused optimizer updates ApplyGradientDescent, ApplyMomentum, ApplyAdam, ApplyRMSProp,
 ApplyCenteredRMSProp and ApplyAdagrad.
 
@@ -26,10 +27,11 @@ Invariants:
 
 Graph structure: TF feeds a variable's *ref* into Assign and IsVariableInitialized; the
 executor here evaluates every data input, and reading an uninitialized variable fails, so
-these two ops take no variable input. They name their variable in the `var_name` attribute
-and are colocated with it. AssignAdd/AssignSub and the Apply ops need an initialized
-variable and do take its tensor (and their slots') as inputs: this orders them after the
-variable's read in the step and makes the read fail first, naming the variable.
+these two ops, CountUpTo and VariableValueOrInitial take no variable input. They name their
+variable in the `var_name` attribute and are colocated with it. AssignAdd/AssignSub and the
+Apply ops need an initialized variable and do take its tensor (and their slots') as inputs:
+this orders them after the variable's read in the step and makes the read fail first, naming
+the variable.
 
 None of these ops is differentiable; gradients with respect to a variable are taken with
 respect to its tensor and flow back through its reads.
@@ -42,7 +44,7 @@ from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor import Tensor
-from flowexec.framework.tensor_shape import TensorShape, as_shape
+from flowexec.framework.tensor_shape import TensorShape, as_shape, unknown_shape
 from flowexec.ops import shape_fns
 
 _LOCKS_GUARD = threading.Lock()
@@ -340,6 +342,101 @@ def is_variable_initialized(ref, name=None):
     with graph.as_default(), colocate(var_op):
         return apply_op("IsVariableInitialized", name=name or "IsVariableInitialized",
                         var_name=var_op.name, dtype=var_op.outputs[0].dtype)
+
+
+# ----- CountUpTo -----------------------------------------------------------------------------
+def _count_up_to_infer(op):
+    dtype, shape = op.attrs["dtype"], op.attrs["shape"]
+    if dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"Value passed to parameter 'ref' has DataType {dtype.name} not in "
+                        "list of allowed values: int32, int64")
+    if shape.ndims not in (None, 0):
+        raise ValueError(f"Shape must be rank 0 but is rank {shape.ndims} for '{op.name}' "
+                         f"(op: 'CountUpTo') with input shapes: {shape.proto_str()}.")
+    return [(dtype, TensorShape(()))]
+
+
+@defop("CountUpTo", infer=_count_up_to_infer, stateful=True, needs_ctx=True)
+def _count_up_to(ctx, xp, *, var_name, limit, dtype, shape):
+    with _lock(ctx, var_name):
+        old = _current(ctx, var_name)
+        if old >= limit:
+            raise errors.OutOfRangeError(None, None, f"Reached limit of {limit}")
+        ctx.state[_key(var_name)] = old + xp.ones((), dtype=old.dtype)
+    return old
+
+
+_count_up_to.not_differentiable()
+
+
+def count_up_to(ref, limit, name=None):
+    """Increments the scalar integer variable `ref` until it reaches `limit`.
+
+    Args:
+        ref: an int32 or int64 scalar `tf.Variable` (or its VariableV2 tensor).
+        limit: a Python int; the run that finds the variable at `limit` fails.
+        name: op name (default "CountUpTo").
+
+    Returns:
+        A Tensor holding the variable's value before the increment.
+
+    Raises:
+        TypeError: the variable is not int32 or int64.
+        ValueError: the variable is not a scalar.
+        OutOfRangeError: (at run time) the variable already equals `limit`.
+
+    Example:
+        >>> v = tf.Variable(0)
+        >>> c = tf.count_up_to(v, 2)
+        >>> sess.run(c), sess.run(c)
+        (0, 1)
+    """
+    var_op = _variable_op(ref, "CountUpTo")
+    var = var_op.outputs[0]
+    with var_op.graph.as_default(), colocate(var_op):
+        return apply_op("CountUpTo", name=name or "CountUpTo", var_name=var_op.name,
+                        limit=int(limit), dtype=var.dtype, shape=var.shape)
+
+
+# ----- VariableValueOrInitial ----------------------------------------------------------------
+def _value_or_initial_infer(op):
+    initial = op.inputs[0]
+    if initial.dtype is not op.attrs["dtype"]:
+        raise TypeError(
+            f"Input 'initial_value' of '{op.type}' Op has type {initial.dtype.name} that does "
+            f"not match type {op.attrs['dtype'].name} of the variable.")
+    shape = op.attrs["shape"]  # unknown for a variable made with validate_shape=False
+    if not shape.is_compatible_with(initial.shape):
+        return [(initial.dtype, unknown_shape())]
+    return [(initial.dtype, shape.merge_with(initial.shape))]
+
+
+@defop("VariableValueOrInitial", infer=_value_or_initial_infer, stateful=True, needs_ctx=True)
+def _variable_value_or_initial(ctx, xp, initial_value, *, var_name, dtype, shape):
+    value = ctx.state.get(_key(var_name))
+    return initial_value if value is None else value
+
+
+_variable_value_or_initial.not_differentiable()
+
+
+def variable_value_or_initial(ref, initial_value, name=None):
+    """The variable's value where it is initialized, else `initial_value` (both evaluated
+    when this op runs): TF1's `Variable.initialized_value()` without a cond.
+
+    The result is the same whichever of this op and the variable's initializer runs first
+    in one step, as both see the step's single evaluation of `initial_value`.
+
+    Example:
+        >>> w = tf.Variable(tf.random_normal([3]))
+        >>> v = tf.Variable(variable_value_or_initial(w, w.initial_value))
+    """
+    var_op = _variable_op(ref, "VariableValueOrInitial")
+    var = var_op.outputs[0]
+    with var_op.graph.as_default(), colocate(var_op):
+        return apply_op("VariableValueOrInitial", initial_value,
+                        name=name or "initialized_value", var_name=var_op.name,
+                        dtype=var.dtype, shape=var.shape)
 
 
 # ----- fused optimizer updates ---------------------------------------------------------------
@@ -674,4 +771,4 @@ def apply_adagrad(var, accum, lr, grad, use_locking=False, update_slots=True, na
                   update_slots=bool(update_slots))
 
 
-__all__ = ["assign", "assign_add", "assign_sub", "is_variable_initialized"]
+__all__ = ["assign", "assign_add", "assign_sub", "count_up_to", "is_variable_initialized"]

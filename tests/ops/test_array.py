@@ -71,6 +71,12 @@ X234 = _normal(2, 3, 4)
 MASKS = {"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0,
          "shrink_axis_mask": 0}
 
+def _count_up_to_after_init(x):
+    v = tf.Variable(x)
+    with tf.control_dependencies([v.initializer]):
+        return v.count_up_to(100)
+
+
 CASES = [
     # Reshape
     OpCase("reshape_static", lambda x: tf.reshape(x, [3, -1]), lambda x: x.reshape(3, -1),
@@ -323,6 +329,11 @@ CASES = [
            _in(X234)),
     OpCase("reverse_feed_none", lambda x, a: tf.reverse(x, a), lambda x, a: x,
            _in(_ints(2, 2), np.zeros([0], I32)), feed=True),
+    # VariableValueOrInitial, CountUpTo (state_ops; more in tests/test_variables.py)
+    OpCase("initialized_value_uninitialized", lambda x: tf.Variable(x).initialized_value(),
+           lambda x: x, _in(X234), grad=False),
+    OpCase("count_up_to_returns_the_value_before", _count_up_to_after_init, lambda x: x,
+           _in(np.array(7, np.int64))),
 ]
 
 

@@ -282,7 +282,8 @@ def fast_thread_switching():
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 @pytest.mark.parametrize("make", [lambda: tf.train.GradientDescentOptimizer(0.001),
                                   lambda: tf.train.AdamOptimizer(0.001)], ids=["sgd", "adam"])
-def test_global_step_counts_every_run_from_many_threads(monkeypatch, fast_thread_switching, parallel, make):
+def test_global_step_counts_every_run_from_many_threads(monkeypatch, fast_thread_switching,
+                                                        parallel, make):
     config = None
     if parallel:
         from flowexec.runtime import plan as plan_mod

@@ -150,12 +150,16 @@ class DeviceSpec:
                 ``"/job:worker/replica:0/task:3/device:CPU:1"``; ``""`` or ``None``
                 gives the empty specification.
 
+        As in TensorFlow, a repeated ``job``, ``replica`` or ``task`` keeps its last
+        value (``'/job:a/job:b'`` is job ``b``), and ``device:<TYPE>`` needs an index
+        or ``*`` (``'/device:GPU'`` names an unknown attribute; ``'/gpu'`` is fine).
+
         Returns:
             The specification; fields the string leaves out are ``None``.
 
         Raises:
-            ValueError: the string names an unknown attribute, two device types, a
-                field twice, or an index that is not a non-negative integer.
+            ValueError: the string names an unknown attribute, two device types, or
+                an index that is not a non-negative integer.
         """
         if spec is None:
             return cls()
@@ -165,18 +169,15 @@ class DeviceSpec:
             raise TypeError(f"Expected a device spec string, got {type(spec).__name__}: {spec!r}")
         fields = {}
 
-        def put(key, value):
-            if key in fields:
-                if key == "device_type":
-                    raise ValueError(
-                        "Multiple device types are not allowed while parsing the device "
-                        f"spec: {spec}."
-                    )
+        def put_type(device_type, index):
+            if "device_type" in fields:
                 raise ValueError(
-                    f"Multiple '{key}' entries are not allowed while parsing the device "
-                    f"spec: '{spec}'."
+                    "Multiple device types are not allowed while parsing the device "
+                    f"spec: {spec}."
                 )
-            fields[key] = value
+            fields["device_type"] = device_type
+            if index != "*":
+                fields["device_index"] = _to_index(index, "device index", spec)
 
         for part in spec.split("/"):
             if not part:
@@ -189,16 +190,12 @@ class DeviceSpec:
                         f"Empty '{head}' is not allowed while parsing the device spec: "
                         f"'{spec}'."
                     )
-                value = pieces[1] if head == "job" else _to_index(pieces[1], head, spec)
-                put(head, value)
+                # the last value wins, as in TensorFlow
+                fields[head] = pieces[1] if head == "job" else _to_index(pieces[1], head, spec)
             elif count in (1, 2) and head.upper() in _SHORT_TYPES:
-                put("device_type", head.upper())
-                if count == 2 and pieces[1] != "*":
-                    put("device_index", _to_index(pieces[1], "device index", spec))
-            elif count in (2, 3) and head == "device" and pieces[1]:
-                put("device_type", pieces[1])
-                if count == 3 and pieces[2] != "*":
-                    put("device_index", _to_index(pieces[2], "device index", spec))
+                put_type(head.upper(), pieces[1] if count == 2 else "*")
+            elif count == 3 and head == "device" and pieces[1]:
+                put_type(pieces[1], pieces[2])
             else:
                 raise ValueError(
                     f"Unknown attribute '{head}' is encountered while parsing the device "

@@ -18,7 +18,6 @@ PARSE_CASES = [
     ("GPU:1", (None, None, None, "GPU", 1), "/device:GPU:1"),
     ("/gpu:*", (None, None, None, "GPU", None), "/device:GPU:*"),
     ("/device:GPU:*", (None, None, None, "GPU", None), "/device:GPU:*"),
-    ("/device:GPU", (None, None, None, "GPU", None), "/device:GPU:*"),
     ("cpu", (None, None, None, "CPU", None), "/device:CPU:*"),
     ("/device:XLA_GPU:0", (None, None, None, "XLA_GPU", 0), "/device:XLA_GPU:0"),
     ("/job:worker/replica:0/task:3/device:CPU:1", ("worker", 0, 3, "CPU", 1),
@@ -26,6 +25,10 @@ PARSE_CASES = [
     ("/job:worker/replica:0/task:3/cpu:1", ("worker", 0, 3, "CPU", 1),
      "/job:worker/replica:0/task:3/device:CPU:1"),
     ("/task:3/job:ps", ("ps", None, 3, None, None), "/job:ps/task:3"),
+    # TensorFlow: a repeated job, replica or task keeps its last value
+    ("/job:a/job:b", ("b", None, None, None, None), "/job:b"),
+    ("/replica:0/task:1/replica:2/task:3/cpu:0", (None, 2, 3, "CPU", 0),
+     "/replica:2/task:3/device:CPU:0"),
     ("/job:localhost", ("localhost", None, None, None, None), "/job:localhost"),
     ("/replica:1/device:TPU:*", (None, 1, None, "TPU", None), "/replica:1/device:TPU:*"),
     ("//cpu:0/", (None, None, None, "CPU", 0), "/device:CPU:0"),
@@ -52,7 +55,11 @@ BAD_CASES = [
     ("/device:GPU:x", r"Invalid device index 'x' while parsing the device spec: '/device:GPU:x'"),
     ("/task:-1", r"Invalid task '-1'"),
     ("/replica:", r"Empty 'replica'"),
-    ("/job:a/job:b", r"Multiple 'job' entries"),
+    # TensorFlow: "device:<TYPE>" needs an index or "*"
+    ("/device:GPU", r"Unknown attribute 'device' is encountered while parsing the device "
+                    r"spec: '/device:GPU'"),
+    ("/job:a/device:CPU", r"Unknown attribute 'device'"),
+    ("/device:CPU:0/device:GPU:*", r"Multiple device types"),
 ]
 
 

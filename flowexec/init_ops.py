@@ -146,50 +146,45 @@ class RandomUniform(Initializer):
                 "dtype": self.dtype.name}
 
 
-class RandomNormal(Initializer):
+class _Normal(Initializer):
+    """Shared body of the normal initializers; `_sampler` names the random_ops function."""
+
+    _sampler = None
+
+    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=dtypes.float32):
+        self.mean = mean
+        self.stddev = stddev
+        self.seed = seed
+        self.dtype = _assert_float_dtype(dtype)
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        return getattr(_random_ops(), self._sampler)(
+            _shape_list(shape), mean=self.mean, stddev=self.stddev,
+            dtype=_assert_float_dtype(dtype or self.dtype), seed=self.seed)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed,
+                "dtype": self.dtype.name}
+
+
+class RandomNormal(_Normal):
     """Normal values with `mean` and `stddev`.
 
     Example:
         >>> init = tf.random_normal_initializer(stddev=0.01, seed=1)
     """
 
-    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=dtypes.float32):
-        self.mean = mean
-        self.stddev = stddev
-        self.seed = seed
-        self.dtype = _assert_float_dtype(dtype)
-
-    def __call__(self, shape, dtype=None, partition_info=None):
-        return _random_ops().random_normal(
-            _shape_list(shape), mean=self.mean, stddev=self.stddev,
-            dtype=_assert_float_dtype(dtype or self.dtype), seed=self.seed)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed,
-                "dtype": self.dtype.name}
+    _sampler = "random_normal"
 
 
-class TruncatedNormal(Initializer):
+class TruncatedNormal(_Normal):
     """Normal values with `mean` and `stddev`, redrawn beyond two standard deviations.
 
     Example:
         >>> init = tf.truncated_normal_initializer(stddev=0.1)
     """
 
-    def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=dtypes.float32):
-        self.mean = mean
-        self.stddev = stddev
-        self.seed = seed
-        self.dtype = _assert_float_dtype(dtype)
-
-    def __call__(self, shape, dtype=None, partition_info=None):
-        return _random_ops().truncated_normal(
-            _shape_list(shape), mean=self.mean, stddev=self.stddev,
-            dtype=_assert_float_dtype(dtype or self.dtype), seed=self.seed)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed,
-                "dtype": self.dtype.name}
+    _sampler = "truncated_normal"
 
 
 def _compute_fans(shape):

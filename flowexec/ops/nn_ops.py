@@ -94,6 +94,11 @@ def _expand_last(t):
     return array_ops.expand_dims(t, -1)
 
 
+def _features_op(op_type, features, name):
+    """`op_type` applied to `features` converted to a Tensor (the activations' wrappers)."""
+    return apply_op(op_type, convert_to_tensor(features, name="features"), name=name)
+
+
 # ----- Relu ----------------------------------------------------------------------------------
 @defop("Relu", infer=_real_unary, cost=CHEAP)
 def _relu(xp, features):
@@ -111,8 +116,11 @@ def _relu_grad_kernel(xp, gradients, features):
 
 
 @_relu_grad_kernel.gradient
-def _relu_grad_grad(op, g):
-    return [apply_op("ReluGrad", g, op.inputs[1]), _zeros_like(op.inputs[1])]
+def _masked_grad_grad(op, g):
+    """Gradient of ReluGrad, Relu6Grad and LeakyReluGrad (`gradients` times a piecewise
+    constant of `features`): the same op on `g`, and nothing for `features`."""
+    x = op.inputs[1]
+    return [apply_op(op.type, g, x, **op.attrs), _zeros_like(x)]
 
 
 def relu(features, name=None):
@@ -128,8 +136,7 @@ def relu(features, name=None):
     Example:
         >>> relu([-1.0, 2.0])  # -> [0., 2.]
     """
-    features = convert_to_tensor(features, name="features")
-    return apply_op("Relu", features, name=name)
+    return _features_op("Relu", features, name)
 
 
 # ----- Relu6 ---------------------------------------------------------------------------------
@@ -149,9 +156,7 @@ def _relu6_grad_kernel(xp, gradients, features):
     return xp.where(inside, gradients, _zero(gradients))
 
 
-@_relu6_grad_kernel.gradient
-def _relu6_grad_grad(op, g):
-    return [apply_op("Relu6Grad", g, op.inputs[1]), _zeros_like(op.inputs[1])]
+_relu6_grad_kernel.gradient(_masked_grad_grad)
 
 
 def relu6(features, name=None):
@@ -167,8 +172,7 @@ def relu6(features, name=None):
     Example:
         >>> relu6([-1.0, 3.0, 8.0])  # -> [0., 3., 6.]
     """
-    features = convert_to_tensor(features, name="features")
-    return apply_op("Relu6", features, name=name)
+    return _features_op("Relu6", features, name)
 
 
 # ----- Elu -----------------------------------------------------------------------------------
@@ -188,10 +192,12 @@ def _elu_grad_kernel(xp, gradients, outputs):
 
 
 @_elu_grad_kernel.gradient
-def _elu_grad_grad(op, g):
+def _exp_linear_grad_grad(op, g):
+    """Gradient of EluGrad and SeluGrad (`gradients * (outputs + c)` where `outputs < 0`,
+    else `gradients * scale`): the same op on `g`, and `g * gradients` where negative."""
     gradients, outputs = op.inputs
     zeros = _zeros_like(outputs)
-    return [apply_op("EluGrad", g, outputs),
+    return [apply_op(op.type, g, outputs),
             math_ops.where(outputs < zeros, g * gradients, zeros)]
 
 
@@ -208,8 +214,7 @@ def elu(features, name=None):
     Example:
         >>> elu([-1.0, 2.0])  # -> [-0.632, 2.]
     """
-    features = convert_to_tensor(features, name="features")
-    return apply_op("Elu", features, name=name)
+    return _features_op("Elu", features, name)
 
 
 # ----- Softplus ------------------------------------------------------------------------------
@@ -253,8 +258,7 @@ def softplus(features, name=None):
     Example:
         >>> softplus([0.0, 100.0])  # -> [0.693, 100.]
     """
-    features = convert_to_tensor(features, name="features")
-    return apply_op("Softplus", features, name=name)
+    return _features_op("Softplus", features, name)
 
 
 # ----- LeakyRelu -----------------------------------------------------------------------------
@@ -278,10 +282,7 @@ def _leaky_relu_grad_kernel(xp, gradients, features, *, alpha):
     return xp.where(features > 0, gradients, gradients * alpha)
 
 
-@_leaky_relu_grad_kernel.gradient
-def _leaky_relu_grad_grad(op, g):
-    x = op.inputs[1]
-    return [apply_op("LeakyReluGrad", g, x, alpha=op.attrs["alpha"]), _zeros_like(x)]
+_leaky_relu_grad_kernel.gradient(_masked_grad_grad)
 
 
 def leaky_relu(features, alpha=0.2, name=None):
@@ -326,12 +327,7 @@ def _selu_grad_kernel(xp, gradients, outputs):
                     gradients * _SELU_SCALE)
 
 
-@_selu_grad_kernel.gradient
-def _selu_grad_grad(op, g):
-    gradients, outputs = op.inputs
-    zeros = _zeros_like(outputs)
-    return [apply_op("SeluGrad", g, outputs),
-            math_ops.where(outputs < zeros, g * gradients, zeros)]
+_selu_grad_kernel.gradient(_exp_linear_grad_grad)
 
 
 def selu(features, name=None):
@@ -348,8 +344,7 @@ def selu(features, name=None):
     Example:
         >>> selu([-1.0, 1.0])  # -> [-1.111, 1.051]
     """
-    features = convert_to_tensor(features, name="features")
-    return apply_op("Selu", features, name=name)
+    return _features_op("Selu", features, name)
 
 
 # ----- Softsign ------------------------------------------------------------------------------
@@ -390,8 +385,7 @@ def softsign(features, name=None):
     Example:
         >>> softsign([-1.0, 3.0])  # -> [-0.5, 0.75]
     """
-    features = convert_to_tensor(features, name="features")
-    return apply_op("Softsign", features, name=name)
+    return _features_op("Softsign", features, name)
 
 
 # ----- Softmax / LogSoftmax ------------------------------------------------------------------

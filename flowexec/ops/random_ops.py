@@ -202,12 +202,18 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, 
     Example:
         >>> w = random_normal([784, 10], stddev=0.01, seed=1)
     """
+    return _scaled_normal("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype,
+                          seed, name)
+
+
+def _scaled_normal(op_type, default_name, shape, mean, stddev, dtype, seed, name):
+    """`op_type`'s standard normal draws * stddev + mean, under TF's name scope."""
     dtype = dtypes.as_dtype(dtype)
-    with name_scope(name, "random_normal", [shape, mean, stddev]) as scope:
+    with name_scope(name, default_name, [shape, mean, stddev]) as scope:
         shape_t = shape_tensor(shape)
         mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev_t = convert_to_tensor(stddev, dtype=dtype, name="stddev")
-        rnd = apply_op("RandomStandardNormal", shape_t, dtype=dtype, **_seed_attrs(seed))
+        rnd = apply_op(op_type, shape_t, dtype=dtype, **_seed_attrs(seed))
         mul = rnd * stddev_t
         return math_ops.add(mul, mean_t, name=scope)
 
@@ -248,14 +254,8 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
     Example:
         >>> w = truncated_normal([784, 10], stddev=0.1)
     """
-    dtype = dtypes.as_dtype(dtype)
-    with name_scope(name, "truncated_normal", [shape, mean, stddev]) as scope:
-        shape_t = shape_tensor(shape)
-        mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
-        stddev_t = convert_to_tensor(stddev, dtype=dtype, name="stddev")
-        rnd = apply_op("TruncatedNormal", shape_t, dtype=dtype, **_seed_attrs(seed))
-        mul = rnd * stddev_t
-        return math_ops.add(mul, mean_t, name=scope)
+    return _scaled_normal("TruncatedNormal", "truncated_normal", shape, mean, stddev, dtype,
+                          seed, name)
 
 
 # ----- RandomUniform / RandomUniformInt ------------------------------------------------------

@@ -484,18 +484,46 @@ def _locked(ctx, names):
     return stack
 
 
+def _fused_update(ctx, var_names, grad, update, what="grad"):
+    """The frame of every Apply kernel: under the variables' locks, reads the variable and
+    its slots (named by `var_names`, the variable first), checks `grad`'s shape, and swaps in
+    the fresh arrays `update(*current values)` returns (None keeps a slot). Returns the new
+    value of the variable."""
+    with _locked(ctx, var_names):
+        olds = [_current(ctx, n) for n in var_names]
+        _check_grad(olds[0], grad, what)
+        news = update(*olds)
+        for n, new in zip(var_names, news):
+            if new is not None:
+                ctx.state[_key(n)] = new
+    return news[0]
+
+
+def _moving_average(xp, old, target, one_minus_decay):
+    """`old + (target - old) * (1 - decay)`, as a fresh array (TF's slot averages)."""
+    new = xp.empty_like(old)
+    xp.subtract(target, old, out=new)
+    xp.multiply(new, one_minus_decay, out=new)
+    xp.add(new, old, out=new)
+    return new
+
+
+def _minus(xp, old, step):
+    """`old - step` as a fresh array (the variable's new value)."""
+    new = xp.empty_like(old)
+    xp.subtract(old, step, out=new)
+    return new
+
+
 @defop("ApplyGradientDescent", infer=_apply_infer(1, "delta"), stateful=True,
        needs_ctx=True)
 def _apply_gradient_descent(ctx, xp, var, alpha, delta, *, var_names, use_locking=False):
-    (name,) = var_names
-    with _locked(ctx, var_names):
-        old = _current(ctx, name)
-        _check_grad(old, delta)
+    def update(old):
         new = xp.empty_like(old)
         xp.multiply(delta, alpha, out=new)
         xp.subtract(old, new, out=new)
-        ctx.state[_key(name)] = new
-    return new
+        return (new,)
+    return _fused_update(ctx, var_names, delta, update, "delta")
 
 
 _apply_gradient_descent.not_differentiable()
@@ -506,11 +534,7 @@ def _apply_momentum(ctx, xp, var, accum, lr, grad, momentum, *, var_names, use_l
                     use_nesterov=False):
     # TF: accum = accum * momentum + grad;
     #     var -= lr * accum, or with Nesterov var -= grad * lr + accum * momentum * lr.
-    var_name, accum_name = var_names
-    with _locked(ctx, var_names):
-        old = _current(ctx, var_name)
-        acc = _current(ctx, accum_name)
-        _check_grad(old, grad, "grad")
+    def update(old, acc):
         new_acc = xp.empty_like(acc)
         xp.multiply(acc, momentum, out=new_acc)
         xp.add(new_acc, grad, out=new_acc)
@@ -522,9 +546,8 @@ def _apply_momentum(ctx, xp, var, accum, lr, grad, momentum, *, var_names, use_l
         else:
             xp.multiply(new_acc, lr, out=new)
         xp.subtract(old, new, out=new)
-        ctx.state[_key(accum_name)] = new_acc
-        ctx.state[_key(var_name)] = new
-    return new
+        return new, new_acc
+    return _fused_update(ctx, var_names, grad, update)
 
 
 _apply_momentum.not_differentiable()
@@ -537,41 +560,38 @@ def _apply_adam(ctx, xp, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, 
     #     m += (g - m) * (1 - beta1);  v += (g^2 - v) * (1 - beta2)
     #     var -= alpha * m / (sqrt(v) + epsilon)
     #     (Nesterov: var -= alpha * (g * (1 - beta1) + beta1 * m) / (sqrt(v) + epsilon))
-    var_name, m_name, v_name = var_names
-    with _locked(ctx, var_names):
-        old = _current(ctx, var_name)
-        m_old = _current(ctx, m_name)
-        v_old = _current(ctx, v_name)
-        _check_grad(old, grad, "grad")
+    def update(old, m_old, v_old):
         one = xp.ones((), dtype=old.dtype)
         alpha = lr * xp.sqrt(one - beta2_power) / (one - beta1_power)
-        m_new = xp.empty_like(m_old)
-        xp.subtract(grad, m_old, out=m_new)
-        xp.multiply(m_new, one - beta1, out=m_new)
-        xp.add(m_new, m_old, out=m_new)
-        v_new = xp.empty_like(v_old)
-        xp.multiply(grad, grad, out=v_new)
-        xp.subtract(v_new, v_old, out=v_new)
-        xp.multiply(v_new, one - beta2, out=v_new)
-        xp.add(v_new, v_old, out=v_new)
-        new = xp.empty_like(old)
+        m_new = _moving_average(xp, m_old, grad, one - beta1)
+        v_new = _moving_average(xp, v_old, grad * grad, one - beta2)
         if use_nesterov:
             step = xp.multiply(grad, one - beta1)
             step += beta1 * m_new
             step *= alpha
         else:
             step = xp.multiply(m_new, alpha)
-        xp.sqrt(v_new, out=new)
-        xp.add(new, epsilon, out=new)
-        xp.divide(step, new, out=new)
-        xp.subtract(old, new, out=new)
-        ctx.state[_key(m_name)] = m_new
-        ctx.state[_key(v_name)] = v_new
-        ctx.state[_key(var_name)] = new
-    return new
+        denom = xp.sqrt(v_new)
+        denom += epsilon
+        step /= denom
+        return _minus(xp, old, step), m_new, v_new
+    return _fused_update(ctx, var_names, grad, update)
 
 
 _apply_adam.not_differentiable()
+
+
+def _rms_step(xp, old, mom_old, ms_new, mg_new, lr, momentum, epsilon, grad):
+    """RMSProp's momentum and variable: `mom = mom * momentum + lr * g / sqrt(ms [- mg^2] +
+    epsilon); var -= mom` (mg_new is None when not centered), as fresh arrays."""
+    denom = ms_new if mg_new is None else ms_new - mg_new * mg_new
+    denom = denom + epsilon
+    xp.sqrt(denom, out=denom)
+    mom_new = xp.empty_like(mom_old)
+    xp.multiply(grad, lr, out=mom_new)
+    xp.divide(mom_new, denom, out=mom_new)
+    mom_new += mom_old * momentum
+    return _minus(xp, old, mom_new), mom_new
 
 
 @defop("ApplyRMSProp", infer=_apply_infer(3), stateful=True, needs_ctx=True)
@@ -579,74 +599,28 @@ def _apply_rms_prop(ctx, xp, var, ms, mom, lr, rho, momentum, epsilon, grad, *, 
                     use_locking=False):
     # TF: ms += (g^2 - ms) * (1 - rho); mom = mom * momentum + lr * g / sqrt(ms + epsilon);
     #     var -= mom
-    var_name, ms_name, mom_name = var_names
-    with _locked(ctx, var_names):
-        old = _current(ctx, var_name)
-        ms_old = _current(ctx, ms_name)
-        mom_old = _current(ctx, mom_name)
-        _check_grad(old, grad, "grad")
-        ms_new = xp.empty_like(ms_old)
-        xp.multiply(grad, grad, out=ms_new)
-        xp.subtract(ms_new, ms_old, out=ms_new)
-        xp.multiply(ms_new, xp.ones((), dtype=old.dtype) - rho, out=ms_new)
-        xp.add(ms_new, ms_old, out=ms_new)
-        mom_new = _momentum_step(xp, mom_old, momentum, grad, lr, ms_new, epsilon)
-        new = xp.empty_like(old)
-        xp.subtract(old, mom_new, out=new)
-        ctx.state[_key(ms_name)] = ms_new
-        ctx.state[_key(mom_name)] = mom_new
-        ctx.state[_key(var_name)] = new
-    return new
-
-
-def _momentum_step(xp, mom_old, momentum, grad, lr, denom_base, epsilon):
-    """mom * momentum + g * lr / sqrt(denom_base + epsilon), as a fresh array."""
-    denom = xp.empty_like(mom_old)
-    xp.add(denom_base, epsilon, out=denom)
-    xp.sqrt(denom, out=denom)
-    mom_new = xp.empty_like(mom_old)
-    xp.multiply(grad, lr, out=mom_new)
-    xp.divide(mom_new, denom, out=mom_new)
-    denom = None
-    mom_new += mom_old * momentum
-    return mom_new
+    def update(old, ms_old, mom_old):
+        ms_new = _moving_average(xp, ms_old, grad * grad, xp.ones((), dtype=old.dtype) - rho)
+        new, mom_new = _rms_step(xp, old, mom_old, ms_new, None, lr, momentum, epsilon, grad)
+        return new, ms_new, mom_new
+    return _fused_update(ctx, var_names, grad, update)
 
 
 _apply_rms_prop.not_differentiable()
 
 
-@defop("ApplyCenteredRMSProp",
-       infer=_apply_infer(4), stateful=True, needs_ctx=True)
+@defop("ApplyCenteredRMSProp", infer=_apply_infer(4), stateful=True, needs_ctx=True)
 def _apply_centered_rms_prop(ctx, xp, var, mg, ms, mom, lr, rho, momentum, epsilon, grad, *,
                              var_names, use_locking=False):
     # TF: ms += (g^2 - ms) * (1 - rho); mg += (g - mg) * (1 - rho);
     #     mom = mom * momentum + lr * g / sqrt(ms - mg^2 + epsilon); var -= mom
-    var_name, mg_name, ms_name, mom_name = var_names
-    with _locked(ctx, var_names):
-        old = _current(ctx, var_name)
-        mg_old = _current(ctx, mg_name)
-        ms_old = _current(ctx, ms_name)
-        mom_old = _current(ctx, mom_name)
-        _check_grad(old, grad, "grad")
+    def update(old, mg_old, ms_old, mom_old):
         one_minus_rho = xp.ones((), dtype=old.dtype) - rho
-        ms_new = xp.empty_like(ms_old)
-        xp.multiply(grad, grad, out=ms_new)
-        xp.subtract(ms_new, ms_old, out=ms_new)
-        xp.multiply(ms_new, one_minus_rho, out=ms_new)
-        xp.add(ms_new, ms_old, out=ms_new)
-        mg_new = xp.empty_like(mg_old)
-        xp.subtract(grad, mg_old, out=mg_new)
-        xp.multiply(mg_new, one_minus_rho, out=mg_new)
-        xp.add(mg_new, mg_old, out=mg_new)
-        mom_new = _momentum_step(xp, mom_old, momentum, grad, lr, ms_new - mg_new * mg_new,
-                                 epsilon)
-        new = xp.empty_like(old)
-        xp.subtract(old, mom_new, out=new)
-        ctx.state[_key(mg_name)] = mg_new
-        ctx.state[_key(ms_name)] = ms_new
-        ctx.state[_key(mom_name)] = mom_new
-        ctx.state[_key(var_name)] = new
-    return new
+        ms_new = _moving_average(xp, ms_old, grad * grad, one_minus_rho)
+        mg_new = _moving_average(xp, mg_old, grad, one_minus_rho)
+        new, mom_new = _rms_step(xp, old, mom_old, ms_new, mg_new, lr, momentum, epsilon, grad)
+        return new, mg_new, ms_new, mom_new
+    return _fused_update(ctx, var_names, grad, update)
 
 
 _apply_centered_rms_prop.not_differentiable()
@@ -656,26 +630,13 @@ _apply_centered_rms_prop.not_differentiable()
 def _apply_adagrad(ctx, xp, var, accum, lr, grad, *, var_names, use_locking=False,
                    update_slots=True):
     # TF: accum += g^2 (when update_slots); var -= lr * g / sqrt(accum)
-    var_name, accum_name = var_names
-    with _locked(ctx, var_names):
-        old = _current(ctx, var_name)
-        acc = _current(ctx, accum_name)
-        _check_grad(old, grad, "grad")
-        if update_slots:
-            new_acc = xp.empty_like(acc)
-            xp.multiply(grad, grad, out=new_acc)
-            xp.add(new_acc, acc, out=new_acc)
-        else:
-            new_acc = acc
-        new = xp.empty_like(old)
-        xp.sqrt(new_acc, out=new)
-        xp.divide(grad, new, out=new)
-        xp.multiply(new, lr, out=new)
-        xp.subtract(old, new, out=new)
-        if update_slots:
-            ctx.state[_key(accum_name)] = new_acc
-        ctx.state[_key(var_name)] = new
-    return new
+    def update(old, acc):
+        new_acc = acc + grad * grad if update_slots else acc
+        step = xp.sqrt(new_acc)
+        xp.divide(grad, step, out=step)
+        xp.multiply(step, lr, out=step)
+        return _minus(xp, old, step), new_acc if update_slots else None
+    return _fused_update(ctx, var_names, grad, update)
 
 
 _apply_adagrad.not_differentiable()

@@ -1,7 +1,6 @@
 """`tf.train.AdagradOptimizer`: `accum += g^2; var -= lr * g / sqrt(accum)`."""
 
 from flowexec import init_ops
-from flowexec.framework.convert import convert_to_tensor
 from flowexec.ops import state_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
@@ -13,7 +12,7 @@ class AdagradOptimizer(Optimizer):
     Args:
         learning_rate: a float, a scalar Tensor, or a callable returning one.
         initial_accumulator_value: the accumulators' starting value; must be positive.
-        use_locking: serialize each update with other locked updates of the variable.
+        use_locking: accepted for TF compatibility; updates are always atomic.
         name: name scope and slot-variable suffix (default "Adagrad").
 
     Raises:
@@ -41,8 +40,7 @@ class AdagradOptimizer(Optimizer):
                                                     "accumulator", self._name)
 
     def _prepare(self):
-        self._learning_rate_tensor = convert_to_tensor(
-            self._call_if_callable(self._learning_rate), name="learning_rate")
+        self._learning_rate_tensor = self._hyper(self._learning_rate, "learning_rate")
 
     def _apply_dense(self, grad, var):
         acc = self.get_slot(var, "accumulator")

@@ -8,7 +8,6 @@
 beta1/beta2 after every step.
 """
 
-from flowexec.framework.convert import convert_to_tensor
 from flowexec.ops import state_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
@@ -19,7 +18,7 @@ class AdamOptimizer(Optimizer):
 
     Args:
         learning_rate, beta1, beta2, epsilon: floats, scalar Tensors or callables.
-        use_locking: serialize each update with other locked updates of the variable.
+        use_locking: accepted for TF compatibility; updates are always atomic.
         name: name scope and slot-variable suffix (default "Adam").
 
     Example:
@@ -53,11 +52,10 @@ class AdamOptimizer(Optimizer):
             self._zeros_slot(v, "v", self._name)
 
     def _prepare(self):
-        self._lr_t = convert_to_tensor(self._call_if_callable(self._lr), name="learning_rate")
-        self._beta1_t = convert_to_tensor(self._call_if_callable(self._beta1), name="beta1")
-        self._beta2_t = convert_to_tensor(self._call_if_callable(self._beta2), name="beta2")
-        self._epsilon_t = convert_to_tensor(self._call_if_callable(self._epsilon),
-                                            name="epsilon")
+        self._lr_t = self._hyper(self._lr, "learning_rate")
+        self._beta1_t = self._hyper(self._beta1, "beta1")
+        self._beta2_t = self._hyper(self._beta2, "beta2")
+        self._epsilon_t = self._hyper(self._epsilon, "epsilon")
 
     def _apply_dense(self, grad, var):
         m = self.get_slot(var, "m")

@@ -1,6 +1,5 @@
 """`tf.train.GradientDescentOptimizer`: `var -= learning_rate * grad`."""
 
-from flowexec.framework.convert import convert_to_tensor
 from flowexec.ops import state_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
@@ -10,7 +9,7 @@ class GradientDescentOptimizer(Optimizer):
 
     Args:
         learning_rate: a float, a scalar Tensor, or a callable returning one.
-        use_locking: serialize each update with other locked updates of the variable.
+        use_locking: accepted for TF compatibility; updates are always atomic.
         name: name scope of the update ops (default "GradientDescent").
 
     Example:
@@ -23,8 +22,7 @@ class GradientDescentOptimizer(Optimizer):
         self._learning_rate_tensor = None
 
     def _prepare(self):
-        lr = self._call_if_callable(self._learning_rate)
-        self._learning_rate_tensor = convert_to_tensor(lr, name="learning_rate")
+        self._learning_rate_tensor = self._hyper(self._learning_rate, "learning_rate")
 
     def _apply_dense(self, grad, var):
         return state_ops.apply_gradient_descent(

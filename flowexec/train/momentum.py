@@ -1,6 +1,5 @@
 """`tf.train.MomentumOptimizer`: `accum = momentum * accum + grad; var -= lr * accum`."""
 
-from flowexec.framework.convert import convert_to_tensor
 from flowexec.ops import state_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
@@ -12,7 +11,7 @@ class MomentumOptimizer(Optimizer):
     Args:
         learning_rate: a float, a scalar Tensor, or a callable returning one.
         momentum: the same, for the momentum coefficient.
-        use_locking: serialize each update with other locked updates of the variable.
+        use_locking: accepted for TF compatibility; updates are always atomic.
         name: name scope and slot-variable suffix (default "Momentum").
         use_nesterov: `var -= lr * (grad + momentum * accum)` with the new accumulator.
 
@@ -34,10 +33,8 @@ class MomentumOptimizer(Optimizer):
             self._zeros_slot(v, "momentum", self._name)
 
     def _prepare(self):
-        self._learning_rate_tensor = convert_to_tensor(
-            self._call_if_callable(self._learning_rate), name="learning_rate")
-        self._momentum_tensor = convert_to_tensor(
-            self._call_if_callable(self._momentum), name="momentum")
+        self._learning_rate_tensor = self._hyper(self._learning_rate, "learning_rate")
+        self._momentum_tensor = self._hyper(self._momentum, "momentum")
 
     def _apply_dense(self, grad, var):
         mom = self.get_slot(var, "momentum")

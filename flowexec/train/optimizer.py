@@ -65,7 +65,7 @@ class Optimizer:
     `_create_slots(var_list)`, `_prepare()` and `_finish(update_ops, name_scope)`.
 
     Args:
-        use_locking: serialize each variable's update with other locked updates.
+        use_locking: accepted for TF compatibility; updates are always atomic.
         name: the optimizer's name, used for its name scope and slot names.
 
     Raises:
@@ -277,6 +277,11 @@ class Optimizer:
     @staticmethod
     def _call_if_callable(param):
         return param() if callable(param) else param
+
+    def _hyper(self, value, name):
+        """A hyperparameter (a value, a Tensor, or a callable returning one) as a Tensor
+        named `name`; `_prepare` calls it in the optimizer's name scope."""
+        return convert_to_tensor(self._call_if_callable(value), name=name)
 
     def _valid_dtypes(self):
         return {dtypes.float16, dtypes.float32, dtypes.float64}

@@ -6,7 +6,6 @@
 """
 
 from flowexec import init_ops
-from flowexec.framework.convert import convert_to_tensor
 from flowexec.ops import state_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
@@ -21,7 +20,7 @@ class RMSPropOptimizer(Optimizer):
         decay: discount of the moving average of squared gradients.
         momentum: momentum coefficient.
         epsilon: small constant added inside the square root.
-        use_locking: serialize each update with other locked updates of the variable.
+        use_locking: accepted for TF compatibility; updates are always atomic.
         centered: normalize by the estimated variance instead of the second moment.
         name: name scope and slot-variable suffix (default "RMSProp").
 
@@ -51,14 +50,10 @@ class RMSPropOptimizer(Optimizer):
             self._zeros_slot(v, "momentum", self._name)
 
     def _prepare(self):
-        self._learning_rate_tensor = convert_to_tensor(
-            self._call_if_callable(self._learning_rate), name="learning_rate")
-        self._decay_tensor = convert_to_tensor(self._call_if_callable(self._decay),
-                                               name="decay")
-        self._momentum_tensor = convert_to_tensor(self._call_if_callable(self._momentum),
-                                                  name="momentum")
-        self._epsilon_tensor = convert_to_tensor(self._call_if_callable(self._epsilon),
-                                                 name="epsilon")
+        self._learning_rate_tensor = self._hyper(self._learning_rate, "learning_rate")
+        self._decay_tensor = self._hyper(self._decay, "decay")
+        self._momentum_tensor = self._hyper(self._momentum, "momentum")
+        self._epsilon_tensor = self._hyper(self._epsilon, "epsilon")
 
     def _apply_dense(self, grad, var):
         rms = self.get_slot(var, "rms")

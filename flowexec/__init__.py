@@ -13,37 +13,70 @@ Example:
     4
 """
 
+from flowexec import (
+    nn,  # noqa: F401
+    summary,  # noqa: F401
+    train,  # noqa: F401
+)
+from flowexec.framework import errors  # noqa: F401
+from flowexec.framework.convert import convert_to_tensor, register_tensor_conversion_function  # noqa: F401
 from flowexec.framework.dtypes import (  # noqa: F401
-    DType, as_dtype, bool, complex64, complex128, double, float16, float32, float64, half, int8,
-    int16, int32, int64, string, uint8, uint16, uint32, uint64)
-from flowexec.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
+    DType,
+    as_dtype,
+    bool,
+    complex64,
+    complex128,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    string,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
 from flowexec.framework.graph import (  # noqa: F401
-    Graph, GraphKeys, add_to_collection, add_to_collections, colocate_with,
-    control_dependencies, device, get_collection, get_collection_ref, get_default_graph,
-    name_scope, reset_default_graph)
+    Graph,
+    GraphKeys,
+    add_to_collection,
+    add_to_collections,
+    colocate_with,
+    control_dependencies,
+    device,
+    get_collection,
+    get_collection_ref,
+    get_default_graph,
+    name_scope,
+    reset_default_graph,
+)
 from flowexec.framework.operation import Operation  # noqa: F401
 from flowexec.framework.tensor import Tensor, is_tensor  # noqa: F401
-from flowexec.framework.convert import (  # noqa: F401
-    convert_to_tensor, register_tensor_conversion_function)
-from flowexec.framework import errors  # noqa: F401
+from flowexec.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
+from flowexec.gradients import RegisterGradient, gradients  # noqa: F401
+from flowexec.init_ops import *  # noqa: F401,F403
+from flowexec.ops.array_ops import *  # noqa: F401,F403
 from flowexec.ops.constant_op import (  # noqa: F401
-    constant, group, identity, no_op, placeholder, placeholder_with_default, stop_gradient)
+    constant,
+    group,
+    identity,
+    no_op,
+    placeholder,
+    placeholder_with_default,
+    stop_gradient,
+)
 from flowexec.ops.constant_op import tuple_ as tuple  # noqa: F401,A001
 from flowexec.ops.math_ops import *  # noqa: F401,F403
-from flowexec.ops.array_ops import *  # noqa: F401,F403
 from flowexec.ops.random_ops import *  # noqa: F401,F403
 from flowexec.ops.state_ops import *  # noqa: F401,F403
-from flowexec.gradients import RegisterGradient, gradients  # noqa: F401
-from flowexec.runtime.config import (  # noqa: F401
-    ConfigProto, GPUOptions, RunMetadata, RunOptions)
-from flowexec.runtime.session import (  # noqa: F401
-    InteractiveSession, Session, get_default_session)
-
-from flowexec.variables import *  # noqa: F401,F403
-from flowexec.init_ops import *  # noqa: F401,F403
+from flowexec.runtime.config import ConfigProto, GPUOptions, RunMetadata, RunOptions  # noqa: F401
+from flowexec.runtime.session import InteractiveSession, Session, get_default_session  # noqa: F401
 from flowexec.variable_scope import *  # noqa: F401,F403
-from flowexec import nn  # noqa: F401
-from flowexec import summary  # noqa: F401
-from flowexec import train  # noqa: F401
+from flowexec.variables import *  # noqa: F401,F403
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ Example:
     >>> h = tf.nn.relu(tf.constant([-1.0, 2.0]))
 """
 
-from flowexec.ops.nn_ops import *
+from flowexec.ops.nn_ops import *  # noqa: F403
 from flowexec.ops.nn_ops import __all__ as _NN_OPS_ALL
 
 _FROM_MATH_OPS = ("sigmoid", "tanh")

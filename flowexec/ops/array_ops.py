@@ -15,8 +15,8 @@ their value at build time (`shape_fns.register_constant_value`), so `reshape(x, 
 
 Differences from TensorFlow: the gradients of GatherV2 and GatherNd are dense tensors (made
 by the GatherV2Grad and ScatterNd scatter-add ops) where TF returns IndexedSlices; a dense
-gradient has the same value and every consumer here accepts it. GatherV2Grad, MirrorPadGrad and StridedSliceGrad
-are the gradient kernels (the last two exist in TF too).
+gradient has the same value and every consumer here accepts it. GatherV2Grad, MirrorPadGrad
+and StridedSliceGrad are the gradient kernels (the last two exist in TF too).
 
 Kernels receive shape-like inputs (Reshape's `shape`, Tile's `multiples`, ...) as arrays and
 read them with `.tolist()`, which works for numpy and cupy alike. Kernels may return views of

@@ -13,10 +13,10 @@ import numbers
 
 from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
+from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import TensorShape
-from flowexec.framework.graph import name_scope
 from flowexec.ops import array_ops, math_ops, random_ops, shape_fns
 from flowexec.ops.constant_op import identity, stop_gradient
 

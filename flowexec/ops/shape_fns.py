@@ -17,7 +17,7 @@ def shapes_str(op):
 
 
 def shape_error(op, detail):
-    """A ValueError in TF's format: '<detail> for '<name>' (op: '<type>') with input shapes: ...'."""
+    """ValueError in TF's format: "<detail> for '<name>' (op: '<type>') with input shapes: ..."."""
     return ValueError(f"{detail} for '{op.name}' (op: '{op.type}') with input shapes: "
                       f"{shapes_str(op)}.")
 

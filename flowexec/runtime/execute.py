@@ -29,7 +29,6 @@ from collections import deque
 import numpy as np
 
 from devices import errors as device_errors
-
 from flowexec.framework import errors
 
 

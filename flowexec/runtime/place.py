@@ -12,7 +12,6 @@ The result is a plain dict, so the stage is tested by comparing its output liter
 """
 
 from devices.spec import DeviceSpec, is_compatible
-
 from flowexec.framework import errors
 
 

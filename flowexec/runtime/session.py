@@ -23,7 +23,6 @@ import weakref
 import numpy as np
 
 from devices import local_devices, runtime_for
-
 from flowexec.framework import errors
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.tensor import Tensor

@@ -11,9 +11,9 @@ for _path in (_ROOT, _HERE):  # an uninstalled checkout; fakecupy under --import
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-import fakecupy
+import fakecupy  # noqa: E402
 
-from devices import discovery, testing
+from devices import discovery, testing  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -121,7 +121,8 @@ def test_fake_gpu_memory_limit_leaves_tensorflows_headroom(fake_cupy):
 
 def test_gpu_memory_limit_is_all_free_memory_when_the_headroom_does_not_fit(
         monkeypatch, tmp_path):
-    gpus = (dict(fakecupy.TWO_H100S[0], free=200 * MIB), dict(fakecupy.TWO_H100S[1], free=225 * MIB))
+    gpus = (dict(fakecupy.TWO_H100S[0], free=200 * MIB),
+            dict(fakecupy.TWO_H100S[1], free=225 * MIB))
     monkeypatch.setitem(sys.modules, "cupy", fakecupy.make_fake_cupy(gpus=gpus))
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.setattr(discovery, "SYSFS_PCI_DEVICES", str(tmp_path))

@@ -48,7 +48,7 @@ def test_names_reprs_and_enums():
 
 def test_equality_with_other_forms():
     assert tf.float32 == "float32" and tf.float32 == np.float32 and tf.float32 != tf.float64
-    assert tf.float32 != None and tf.float32 != "nonsense" and tf.int32 != int
+    assert tf.float32 != None and tf.float32 != "nonsense" and tf.int32 != int  # noqa: E711,E721
     assert tf.int32.is_compatible_with(tf.int32) and not tf.int32.is_compatible_with("int64")
 
 

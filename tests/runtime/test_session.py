@@ -1,8 +1,8 @@
 """Session API: fetch structures, feeds, lifecycle, defaults, callables, metadata."""
 
 import collections
-import io
 import contextlib
+import io
 
 import numpy as np
 import pytest

@@ -405,8 +405,8 @@ def test_optimizer_argument_errors():
     with pytest.raises(ValueError, match="No variables to optimize."):
         tf.train.GradientDescentOptimizer(0.1).minimize(tf.constant(1.0) * 2.0)
     w = tf.Variable(1, name="i")
-    with pytest.raises(ValueError, match=r"Invalid type tf.int32 for mul_1:0, expected: \[tf.float16, tf.float32, "
-                       r"tf.float64\]."):
+    with pytest.raises(ValueError, match=r"Invalid type tf.int32 for mul_1:0, expected: "
+                       r"\[tf.float16, tf.float32, tf.float64\]."):
         tf.train.GradientDescentOptimizer(0.1).minimize(w * 2)
     with pytest.raises(ValueError, match="Must specify the optimizer name"):
         tf.train.GradientDescentOptimizer(0.1, name="")

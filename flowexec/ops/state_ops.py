@@ -478,6 +478,8 @@ def _check_grad(old, grad, what="delta"):
 
 def _locked(ctx, names):
     """Holds the locks of all `names` (an update and its slots) for one read-modify-swap."""
+    if len(names) == 1:
+        return _lock(ctx, names[0])  # the common case (plain SGD, assigns): no ExitStack
     stack = contextlib.ExitStack()
     for n in sorted(set(names)):  # a fixed order: no deadlock between two updates
         stack.enter_context(_lock(ctx, n))

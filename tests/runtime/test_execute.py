@@ -191,3 +191,22 @@ def test_expensive_chain_stays_on_one_thread():
     for c in range(2):
         assert len({stats[f"c{c}_{d}"].thread_id for d in range(3)}) == 1
     assert stats["c0_0"].thread_id != stats["c1_0"].thread_id
+
+
+def test_independent_tf_matmul_chains_overlap_by_trace():
+    rng = np.random.default_rng(0)
+    outs = []
+    for c in range(2):
+        y = tf.constant(rng.standard_normal((384, 384)))
+        for d in range(3):
+            y = tf.matmul(y, tf.constant(rng.standard_normal((384, 384)) / 20),
+                          name=f"mm{c}_{d}")
+        outs.append(y)
+    with tf.Session(config=tf.ConfigProto(inter_op_parallelism_threads=2)) as sess:
+        (entry_out, stats) = _traced_run(sess, outs)
+        (entry,) = sess._cache.values()
+    assert entry.plan.parallel
+    spans = [[stats[f"mm{c}_{d}"] for d in range(3)] for c in range(2)]
+    start = [s[0].all_start_micros for s in spans]
+    end = [s[-1].all_start_micros + s[-1].all_end_rel_micros for s in spans]
+    assert min(end) - max(start) > 0  # the two chains ran at the same time

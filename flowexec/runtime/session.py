@@ -35,6 +35,9 @@ from flowexec.runtime.plan import build_plan
 from flowexec.runtime.prune import prune
 
 
+MAX_CACHED_PLANS = 4096  # per Session
+
+
 class _DefaultSessionStack(threading.local):
     def __init__(self):
         self.stack = []
@@ -326,6 +329,10 @@ class BaseSession:
         with self._cache_lock:
             entry = self._build(fetches, leaves, feed_keys)
             self._cache[key] = entry
+            if len(self._cache) > MAX_CACHED_PLANS:
+                # A program that fetches freshly built tensors every step would otherwise
+                # grow without bound; the oldest plan goes first.
+                self._cache.pop(next(iter(self._cache)))
         return entry, feed_values
 
     def _resolve_feed(self, key):

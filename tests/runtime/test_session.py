@@ -315,3 +315,16 @@ def test_variable_read_under_control_dependency_sees_update(parallel, monkeypatc
     with tf.Session(config=tf.ConfigProto(inter_op_parallelism_threads=2)) as sess:
         sess.run(tf.global_variables_initializer())
         assert [sess.run(read), sess.run(ident), sess.run(plus)] == [2.0, 3.0, 4.0]
+
+
+def test_plan_cache_is_bounded(monkeypatch):
+    from flowexec.runtime import session as session_mod
+
+    monkeypatch.setattr(session_mod, "MAX_CACHED_PLANS", 3)
+    x = tf.constant(1.0)
+    outs = [fakes.add(x, float(i)) for i in range(5)]
+    with tf.Session() as sess:
+        for o in outs:
+            sess.run(o)
+        assert len(sess._cache) == 3
+        assert [sess.run(o) for o in outs] == [1.0, 2.0, 3.0, 4.0, 5.0]

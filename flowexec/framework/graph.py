@@ -108,7 +108,7 @@ class Graph:
         self._lock = threading.RLock()
         self._seed = None
         self._version = 0
-        self._control_version = 0  # bumped when an existing op gains a control input
+        self._control_version = 0  # bumped when a built op changes (control input, set_shape)
         self._building_function = False
         self._gradient_override_map = {}
         self._container = ""

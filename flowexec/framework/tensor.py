@@ -83,7 +83,11 @@ class Tensor:
         error = tensor_shape.merge_error(self._shape, shape)
         if error is not None:
             raise ValueError(error)
-        self._shape = self._shape.merge_with(shape)
+        new = self._shape.merge_with(shape)
+        if new != self._shape:
+            self._shape = new
+            # cached plans check feeds against static shapes: they must be rebuilt
+            self._op.graph._control_version += 1
 
     def consumers(self):
         """The Operations that take this tensor as an input, once per input edge."""

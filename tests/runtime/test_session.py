@@ -328,3 +328,13 @@ def test_plan_cache_is_bounded(monkeypatch):
             sess.run(o)
         assert len(sess._cache) == 3
         assert [sess.run(o) for o in outs] == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_set_shape_after_a_run_is_checked_on_later_feeds():
+    p = tf.placeholder(tf.float32, None, name="ps")
+    y = fakes.add(p, p)
+    with tf.Session() as sess:
+        assert sess.run(y, {p: [1.0, 2.0, 3.0]}).tolist() == [2.0, 4.0, 6.0]
+        p.set_shape([2])
+        with pytest.raises(ValueError, match="Cannot feed value of shape"):
+            sess.run(y, {p: [1.0, 2.0, 3.0]})

@@ -6,7 +6,10 @@ Rules, in TensorFlow's order of precedence:
    InvalidArgumentError.
 2. An explicit device string must match an available device; with
    `allow_soft_placement` an unmatched one falls back (same type if any, else the default).
-3. Unconstrained groups go to the session's default device (the first GPU, else CPU:0).
+3. Unconstrained groups go to the session's default device, CPU:0. (TensorFlow prefers
+   GPU:0; here GPU execution — transfers between host and device for feeds and
+   cross-device edges — arrives with the multi-device executor, so until then only ops
+   explicitly placed on a GPU run there.)
 
 The result is a plain dict, so the stage is tested by comparing its output literally.
 """
@@ -42,8 +45,9 @@ def colocation_groups(ops):
 
 
 def default_device(devices):
+    """Where unconstrained ops go: the first CPU (see the module docstring)."""
     for dev in devices:
-        if dev.device_type == "GPU":
+        if dev.device_type == "CPU":
             return dev
     return devices[0]
 

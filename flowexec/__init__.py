@@ -61,6 +61,8 @@ from flowexec.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
 from flowexec.gradients import RegisterGradient, gradients  # noqa: F401
 from flowexec.init_ops import *  # noqa: F401,F403
 from flowexec.ops.array_ops import *  # noqa: F401,F403
+from flowexec.ops.check_ops import *  # noqa: F401,F403
+from flowexec.ops.clip_ops import *  # noqa: F401,F403
 from flowexec.ops.constant_op import (  # noqa: F401
     constant,
     group,
@@ -71,8 +73,11 @@ from flowexec.ops.constant_op import (  # noqa: F401
     stop_gradient,
 )
 from flowexec.ops.constant_op import tuple_ as tuple  # noqa: F401,A001
+from flowexec.ops.linalg_ops import *  # noqa: F401,F403
+from flowexec.ops.logging_ops import *  # noqa: F401,F403
 from flowexec.ops.math_ops import *  # noqa: F401,F403
 from flowexec.ops.random_ops import *  # noqa: F401,F403
+from flowexec.ops.script_ops import *  # noqa: F401,F403
 from flowexec.ops.state_ops import *  # noqa: F401,F403
 from flowexec.runtime.config import ConfigProto, GPUOptions, RunMetadata, RunOptions  # noqa: F401
 from flowexec.runtime.session import InteractiveSession, Session, get_default_session  # noqa: F401

@@ -8,8 +8,12 @@ Example:
     >>> h = tf.nn.relu(tf.constant([-1.0, 2.0]))
 """
 
+from flowexec.ops.embedding_ops import *  # noqa: F403
+from flowexec.ops.embedding_ops import __all__ as _EMBEDDING_OPS_ALL
 from flowexec.ops.nn_ops import *  # noqa: F403
 from flowexec.ops.nn_ops import __all__ as _NN_OPS_ALL
+from flowexec.ops.sort_ops import *  # noqa: F403
+from flowexec.ops.sort_ops import __all__ as _SORT_OPS_ALL
 
 _FROM_MATH_OPS = ("sigmoid", "tanh")
 
@@ -22,4 +26,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'flowexec.nn' has no attribute '{name}'")
 
 
-__all__ = list(_NN_OPS_ALL) + list(_FROM_MATH_OPS)
+__all__ = (list(_NN_OPS_ALL) + list(_EMBEDDING_OPS_ALL) + list(_SORT_OPS_ALL)
+           + list(_FROM_MATH_OPS))

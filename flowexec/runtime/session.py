@@ -34,7 +34,6 @@ from flowexec.runtime.place import place
 from flowexec.runtime.plan import build_plan
 from flowexec.runtime.prune import prune
 
-
 MAX_CACHED_PLANS = 4096  # per Session
 
 

@@ -6,6 +6,7 @@ variable's shape and dtype to build its initial value; the same objects are reac
 a graph-level seed plus an op seed gives reproducible values.
 """
 
+import abc
 import math
 import types
 
@@ -39,11 +40,12 @@ def _shape_list(shape):
     return as_shape(shape).as_list()
 
 
-class Initializer:
+class Initializer(abc.ABC):
     """Base class of initializers: `init(shape, dtype=None, partition_info=None)`."""
 
+    @abc.abstractmethod
     def __call__(self, shape, dtype=None, partition_info=None):
-        raise NotImplementedError(f"{type(self).__name__} must implement __call__")
+        """The initial value Tensor of `shape` and `dtype`."""
 
     def get_config(self):
         """The constructor arguments, so `from_config(get_config())` rebuilds it."""

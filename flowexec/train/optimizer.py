@@ -12,6 +12,8 @@ beta powers) are ordinary non-trainable Variables named as in TF (`w/Momentum`, 
 Session holds its own values.
 """
 
+import abc
+
 from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
@@ -58,7 +60,7 @@ def _get_processor(v):
     raise NotImplementedError("Trying to optimize unsupported type ", v)
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Base class for optimizers: compute gradients, then apply them.
 
     Subclasses implement `_apply_dense(grad, var)` (returning the update op) and optionally
@@ -263,8 +265,9 @@ class Optimizer:
     def _prepare(self):
         """Converts hyperparameters to tensors, inside the optimizer's name scope."""
 
+    @abc.abstractmethod
     def _apply_dense(self, grad, var):
-        raise NotImplementedError(f"{type(self).__name__} must implement _apply_dense")
+        """The op that applies `grad` to `var` (each optimizer's update rule)."""
 
     def _finish(self, update_ops, name_scope):
         """The op that groups the updates; `name_scope` ending in "/" names it exactly."""

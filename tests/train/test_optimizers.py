@@ -554,3 +554,15 @@ def test_parallel_executor_trains_exactly_like_straight_line_code(monkeypatch):
         for a, b in zip(got, want_params):
             np.testing.assert_array_equal(a, b)
     assert want_losses[-1] < want_losses[0]
+
+
+def test_optimizer_and_initializer_bases_are_abstract():
+    class NoRule(tf.train.Optimizer):
+        pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoRule(False, "NoRule")
+    from flowexec.init_ops import Initializer
+
+    with pytest.raises(TypeError, match="abstract"):
+        Initializer()

@@ -249,7 +249,7 @@ def _scalar_summary_infer(op):
     return [(dtypes.string, TensorShape([]))]
 
 
-@defop("ScalarSummary", infer=_scalar_summary_infer)
+@defop("ScalarSummary", infer=_scalar_summary_infer, device_types=("CPU",))
 def _scalar_summary(xp, tags, values):
     # Summaries are host data: this kernel (and the two below) computes with numpy.
     p = _Protos.get()
@@ -278,7 +278,8 @@ def _histogram_cost(op):
     return 20.0 * n if n is not None else EXPENSIVE
 
 
-@defop("HistogramSummary", infer=_histogram_summary_infer, cost=_histogram_cost)
+@defop("HistogramSummary", infer=_histogram_summary_infer, cost=_histogram_cost,
+       device_types=("CPU",))
 def _histogram_summary(xp, tag, values):
     p = _Protos.get()
     tag = _as_text(_host(tag)[()])
@@ -299,7 +300,7 @@ def _merge_summary_infer(op):
     return [(dtypes.string, TensorShape([]))]
 
 
-@defop("MergeSummary", infer=_merge_summary_infer)
+@defop("MergeSummary", infer=_merge_summary_infer, device_types=("CPU",))
 def _merge_summary(xp, *inputs):
     p = _Protos.get()
     merged = p.summary_pb2.Summary()

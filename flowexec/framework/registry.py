@@ -40,8 +40,10 @@ _REGISTRY = {}
 class OpDef:
     """Everything the system knows about one op type."""
 
-    def __init__(self, type_name, kernel, infer, cost, stateful, needs_ctx, defined_at):
+    def __init__(self, type_name, kernel, infer, cost, stateful, needs_ctx, defined_at,
+                 device_types=None):
         self.type = type_name
+        self.device_types = None if device_types is None else tuple(device_types)
         self.kernel = kernel
         self.infer = infer
         self.cost = cost
@@ -88,6 +90,14 @@ class OpDef:
         return register
 
     # used at plan time --------------------------------------------------------------------
+    def supports(self, device_type):
+        """Whether the op has a kernel for `device_type` ("CPU", "GPU").
+
+        The generic kernel is written against `xp`, so it runs on every device unless the op
+        was declared with `device_types` (host-only ops such as PyFunc and summaries)."""
+        return (self.device_types is None or device_type in self.device_types
+                or device_type in self.device_kernels)
+
     def kernel_for(self, device_type):
         return self.device_kernels.get(device_type, self.kernel)
 
@@ -103,15 +113,18 @@ class OpDef:
         return f"<OpDef {self.type} defined at {self.defined_at}>"
 
 
-def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False):
-    """Decorator registering a kernel as op type `type_name`; returns the `OpDef`."""
+def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, device_types=None):
+    """Decorator registering a kernel as op type `type_name`; returns the `OpDef`.
+
+    `device_types` limits the devices with a kernel, e.g. ("CPU",) for an op that needs the
+    host (Python callbacks, printing, protobuf strings); placement then keeps it there."""
     def register(kernel):
         code = kernel.__code__
         where = f"{os.path.relpath(code.co_filename)}:{code.co_firstlineno}"
         if type_name in _REGISTRY:
             raise ValueError(f"Op type '{type_name}' is already registered at "
                              f"{_REGISTRY[type_name].defined_at}; second definition at {where}")
-        od = OpDef(type_name, kernel, infer, cost, stateful, needs_ctx, where)
+        od = OpDef(type_name, kernel, infer, cost, stateful, needs_ctx, where, device_types)
         _REGISTRY[type_name] = od
         return od
     return register

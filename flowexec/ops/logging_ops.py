@@ -83,7 +83,8 @@ def _print_infer(op):
     return [(x.dtype, x.shape)]
 
 
-@defop("Print", infer=_print_infer, stateful=True, needs_ctx=True)
+@defop("Print", infer=_print_infer, stateful=True, needs_ctx=True,
+       device_types=("CPU",))
 def _print(ctx, xp, input, *data, message, first_n, summarize):
     if first_n >= 0:
         counter = ctx.state.setdefault(("Print", ctx.op.name), itertools.count())
@@ -136,7 +137,7 @@ def _assert_infer(op):
     return []
 
 
-@defop("Assert", infer=_assert_infer, stateful=True)
+@defop("Assert", infer=_assert_infer, stateful=True, device_types=("CPU",))
 def _assert(xp, condition, *data, summarize):
     if condition.ndim != 0:
         raise InvalidArgumentError(None, None, "In[0] expected to be a scalar.")

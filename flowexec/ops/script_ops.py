@@ -70,12 +70,12 @@ def _call(xp, inputs, func, Tout):
     return results[0] if len(results) == 1 else tuple(results)
 
 
-@defop("PyFunc", infer=_py_func_infer, stateful=True)
+@defop("PyFunc", infer=_py_func_infer, stateful=True, device_types=("CPU",))
 def _py_func(xp, *input, func, Tout):
     return _call(xp, input, func, Tout)
 
 
-@defop("PyFuncStateless", infer=_py_func_infer)
+@defop("PyFuncStateless", infer=_py_func_infer, device_types=("CPU",))
 def _py_func_stateless(xp, *input, func, Tout):
     return _call(xp, input, func, Tout)
 

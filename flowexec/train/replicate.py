@@ -50,6 +50,7 @@ from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import GraphKeys
 from flowexec.framework.tensor import Tensor
 from flowexec.ops import array_ops, constant_op, math_ops
+from flowexec.train.optimizer import Optimizer
 from flowexec.variable_scope import get_variable_scope, variable_scope
 
 __all__ = ["average_gradients", "data_parallel_minimize", "replicate_model"]
@@ -165,6 +166,7 @@ def replicate_model(model_fn, inputs, devices, variable_device=None):
 
 def data_parallel_minimize(optimizer, model_fn, inputs, devices, global_step=None,
                            variable_device=None, var_list=None,
+                           gate_gradients=Optimizer.GATE_GRAPH,
                            colocate_gradients_with_ops=False, name=None):
     """Synchronous data-parallel training: towers, averaged gradients, one update.
 
@@ -184,6 +186,12 @@ def data_parallel_minimize(optimizer, model_fn, inputs, devices, global_step=Non
         variable_device: where variables live (default: `devices[0]`).
         var_list: variables to train (default: the trainable variables once the first
             tower is built).
+        gate_gradients: passed to each tower's `compute_gradients`. The default,
+            GATE_GRAPH, makes every gradient of a tower wait for all of them, so no update
+            starts before every tower has finished its backward pass. Variables are read
+            as TF1 ref variables are, when each consumer runs; without the gate an update
+            could run while another tower's backward op that reads the same variable (the
+            `dy @ w^T` of a matmul) still waits, and that op would see the new value.
         colocate_gradients_with_ops: passed to `compute_gradients`.
         name: name of the train op (default: the optimizer's name).
 
@@ -213,7 +221,7 @@ def data_parallel_minimize(optimizer, model_fn, inputs, devices, global_step=Non
         weighted_losses.append(scaled)
         tower_outputs.append(outputs)
         grads = optimizer.compute_gradients(
-            scaled, var_list=state["var_list"],
+            scaled, var_list=state["var_list"], gate_gradients=gate_gradients,
             colocate_gradients_with_ops=colocate_gradients_with_ops)
         if state["var_list"] is None:
             state["var_list"] = [v for _, v in grads]

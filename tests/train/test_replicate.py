@@ -232,3 +232,35 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="float scalar"):
         data_parallel_minimize(tf.train.GradientDescentOptimizer(0.1),
                                lambda s: tf.get_variable("u", [5]) * s, x, ["/cpu:0"])
+
+
+def _ancestors(op):
+    seen, stack = set(), [op]
+    while stack:
+        o = stack.pop()
+        for p in [t.op for t in o.inputs] + list(o.control_inputs):
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
+@pytest.mark.parametrize("gate, ordered", [(None, True),
+                                           (tf.train.Optimizer.GATE_NONE, False)])
+def test_updates_wait_for_every_towers_backward_reads(gate, ordered):
+    # Consumers read a variable when they run (TF1 ref semantics): a backward op such as
+    # `dy @ v^T` in tower 1 must not run after v's update, or it sees the new value.
+    x = tf.placeholder(tf.float32, [None, 5])
+    y = tf.placeholder(tf.int64, [None])
+    kwargs = {} if gate is None else {"gate_gradients": gate}
+    train_op, _, _ = data_parallel_minimize(tf.train.GradientDescentOptimizer(0.1), _model,
+                                            [x, y], ["/cpu:0", "/cpu:1"], **kwargs)
+    ops = tf.get_default_graph().get_operations()
+    runs = _ancestors(train_op)  # a step runs only these (d loss / d x is pruned)
+    backward_reads = [op for op in ops if "/gradients/" in op.name and op in runs
+                      and any(t.op.name.endswith("/read") for t in op.inputs)]
+    assert {op.name.split("/")[0] for op in backward_reads} == {"tower_0", "tower_1"}
+    updates = [op for op in ops if op.type == "ApplyGradientDescent"]
+    assert len(updates) == 3
+    before_all = all(set(backward_reads) <= _ancestors(u) for u in updates)
+    assert before_all is ordered

@@ -1,4 +1,4 @@
-"""`tf.train`: optimizers and the global step."""
+"""`tf.train`: optimizers, the global step, and checkpoints (Saver)."""
 
 from flowexec.train.adagrad import AdagradOptimizer
 from flowexec.train.adam import AdamOptimizer
@@ -13,6 +13,18 @@ from flowexec.train.learning_rate_decay import (
 from flowexec.train.momentum import MomentumOptimizer
 from flowexec.train.optimizer import Optimizer
 from flowexec.train.rmsprop import RMSPropOptimizer
+from flowexec.train.saver import (
+    CheckpointState,
+    Saver,
+    SaverDef,
+    checkpoint_exists,
+    get_checkpoint_mtimes,
+    get_checkpoint_state,
+    latest_checkpoint,
+    meta_graph_filename,
+    remove_checkpoint,
+    update_checkpoint_state,
+)
 from flowexec.train.training_util import (
     assert_global_step,
     create_global_step,
@@ -24,18 +36,28 @@ from flowexec.train.training_util import (
 __all__ = [
     "AdagradOptimizer",
     "AdamOptimizer",
+    "CheckpointState",
     "GradientDescentOptimizer",
     "MomentumOptimizer",
     "Optimizer",
     "RMSPropOptimizer",
+    "Saver",
+    "SaverDef",
     "assert_global_step",
+    "checkpoint_exists",
     "create_global_step",
     "exponential_decay",
+    "get_checkpoint_mtimes",
+    "get_checkpoint_state",
     "get_global_step",
     "get_or_create_global_step",
     "global_step",
     "inverse_time_decay",
+    "latest_checkpoint",
+    "meta_graph_filename",
     "natural_exp_decay",
     "piecewise_constant",
     "polynomial_decay",
+    "remove_checkpoint",
+    "update_checkpoint_state",
 ]

@@ -174,6 +174,10 @@ class ThreadLane(Lane):
         self.enqueue(event.fire)
         return event
 
+    def record(self, event: Event) -> None:
+        # From the lane's own work this lands behind what that work enqueued itself.
+        self.enqueue(event.fire)
+
     def wait_event(self, event: Event) -> None:
         """Order later work after ``event``; from the lane's own work, at once.
 

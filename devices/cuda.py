@@ -169,6 +169,14 @@ class CUDALane(ThreadLane):
             return True
         return super().synchronize(timeout)
 
+    def record(self, event: Event) -> None:
+        """``cudaEventRecord`` at once from the lane's own work (after the kernels it
+        launched so far); enqueued from any other thread."""
+        if self.on_lane_thread():
+            event.fire()
+        else:
+            self.enqueue(event.fire)
+
     def recorded_now(self) -> CUDAEvent:
         """Record an event at once on the stream; lane thread only."""
         event = CUDAEvent(self)
@@ -207,6 +215,8 @@ class CUDARuntime(ThreadedRuntime):
                               "does not answer")
         self.cupy = cupy
         self.xp = cupy
+        self.asynchronous = True
+        self.host_memory = False
         self.keeper = BufferKeeper()
         self._copy_lane: CUDALane | None = None
         self._worker_streams: list[Any] = []

@@ -250,7 +250,8 @@ def _logical_cpus(cpu: DeviceAttributes, requested: int | None) -> list[DeviceAt
             incarnation=incarnation_for(name),
             physical_device_desc=cpu.physical_device_desc,
             physical_device_id=cpu.physical_device_id,
-            properties=dict(cpu.properties, logical_devices=len(configs)),
+            properties=dict(cpu.properties, logical_devices=len(configs),
+                            memory_limit_configured=config.memory_limit is not None),
         ))
     return out
 

@@ -111,6 +111,25 @@ class Lane(abc.ABC):
             timing: record a timestamp too, so that :meth:`Event.elapsed_ms` works.
         """
 
+    def new_event(self, timing: bool = False) -> Event:
+        """Return an event of this lane's kind, not yet recorded (see :meth:`record`).
+
+        An executor creates the event when it issues work, so that work issued later on
+        other lanes can wait for it, and records it from inside that work, after whatever
+        the work itself enqueued (asynchronous copies, say).
+        """
+        raise DeviceError(f"{type(self).__name__} cannot make events")
+
+    def record(self, event: Event) -> None:
+        """Record ``event`` (from :meth:`new_event`) at the current end of the lane.
+
+        Called from work running on this lane, the event completes after everything
+        that work has launched or enqueued on the lane so far (a kernel, an asynchronous
+        copy); called from another thread, after the work enqueued so far, like
+        :meth:`record_event`.
+        """
+        raise DeviceError(f"{type(self).__name__} cannot record events")
+
     @abc.abstractmethod
     def wait_event(self, event: Event) -> None:
         """Make work enqueued on this lane after this call wait for ``event``.
@@ -158,6 +177,13 @@ class Runtime(abc.ABC):
     """
 
     xp: Any = None
+    #: Whether kernels run asynchronously on lanes (GPU streams): results of work
+    #: enqueued on a lane are valid only after an event recorded after it. False for a
+    #: CPU, whose executor runs kernels on the calling thread.
+    asynchronous: bool = False
+    #: Whether the device computes in host memory, so that host (numpy) arrays need no
+    #: transfer to or from it.
+    host_memory: bool = True
 
     def __init__(self, device: DeviceAttributes, num_lanes: int) -> None:
         if int(num_lanes) < 1:
@@ -287,6 +313,18 @@ class Runtime(abc.ABC):
     def memory_limit(self) -> int:
         """Bytes this device may hold; ``0`` means no limit."""
         return self._memory_limit
+
+    @property
+    def enforces_memory_limit(self) -> bool:
+        """Whether the executor accounts every buffer against ``memory_limit``.
+
+        True for accelerators (memory is scarce and an overrun cannot be swapped) and
+        for a logical CPU whose configuration set a ``memory_limit``; a CPU with the
+        default share of host memory relies on the operating system instead, so that
+        single-device CPU plans pay no accounting per op.
+        """
+        return bool(self._memory_limit) and (
+            self.asynchronous or bool(self.device.properties.get("memory_limit_configured")))
 
     @property
     def bytes_in_use(self) -> int:

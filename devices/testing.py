@@ -17,6 +17,7 @@ puts a double in place explicitly with :func:`use_runtime`.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import random
 import threading
@@ -79,18 +80,36 @@ def _poisoned_like(array: numpy.ndarray) -> numpy.ndarray:
 
 
 class _StreamLane(ThreadLane):
+    """A lane with a CUDA stream's ordering: work that the lane's own work enqueues (an
+    asynchronous copy, an event record) runs right behind it, before anything other
+    threads enqueued meanwhile, as a kernel launched from a stream's host thread lands
+    in the stream right behind what that thread launched before."""
+
     def __init__(self, runtime: ThreadStreamRuntime, index: int) -> None:
         super().__init__(runtime, index)
         self._pause: Callable[[], float] = runtime._pause
+        self._launched: collections.deque = collections.deque()
 
     def enqueue(self, fn: Callable[..., Any], *args: Any) -> None:
-        super().enqueue(self._slowly, fn, args)
+        if self.on_lane_thread():
+            self._launched.append((fn, args))
+        else:
+            super().enqueue(self._slowly, fn, args)
 
     def _slowly(self, fn: Callable[..., Any], args: tuple) -> None:
         seconds = self._pause()
         if seconds > 0:
             time.sleep(seconds)
-        fn(*args)
+        try:
+            fn(*args)
+        finally:
+            launched = self._launched
+            while launched:
+                fn, args = launched.popleft()
+                seconds = self._pause()
+                if seconds > 0:
+                    time.sleep(seconds)
+                fn(*args)
 
 
 class ThreadStreamRuntime(ThreadedRuntime):
@@ -120,6 +139,8 @@ class ThreadStreamRuntime(ThreadedRuntime):
     """
 
     xp = numpy
+    asynchronous = True
+    host_memory = False
 
     def __init__(
         self,

@@ -18,7 +18,17 @@ Policy (dask's `get_async` in spirit; the caller's thread is one of the workers)
       the only place a ~50 µs thread hand-off is paid;
     * the first error cancels the run: no new step starts, the caller gets the error once
       the steps already running have finished (or at once, on a deadline);
-    * with tracing on, each step's start/end and thread are recorded for RunMetadata.
+    * with tracing on, each step's start/end and thread are recorded for RunMetadata;
+    * a step of an asynchronous device (a GPU) is *issued*, not run: its lane waits for the
+      events of the steps it depends on, the kernel is enqueued, and the step counts as
+      finished for the scheduler at once, so its same-device successors are issued right
+      behind it; the lane's thread runs the kernel (launch), keeps cross-lane inputs
+      alive, releases its inputs and records its event (see streams.py). A host step that
+      reads a stream step's value waits for that step's event only. At the end the lanes
+      are drained, after an error too, so the next step starts on idle devices;
+    * devices that enforce a memory limit have every output accounted
+      (`Runtime.allocate`), released after its last reader: ResourceExhaustedError names
+      the op, the shape and the sizes.
 Plans with nothing to overlap never come here: they run as straight-line code.
 """
 
@@ -68,7 +78,8 @@ def op_error(step, exc):
 
 class _Run:
     __slots__ = ("plan", "vals", "pending", "readers", "ready", "remaining", "lock", "cond",
-                 "error", "workers", "max_workers", "trace", "t0", "cancelled")
+                 "error", "workers", "max_workers", "trace", "t0", "cancelled", "events",
+                 "held", "lane_refs")
 
     def __init__(self, plan, vals, max_workers, trace):
         self.plan = plan
@@ -85,6 +96,9 @@ class _Run:
         self.max_workers = max_workers
         self.trace = [] if trace else None
         self.t0 = time.perf_counter()
+        self.events = [None] * len(plan.steps) if plan.stream_lanes else None
+        self.held = {} if plan.accounting else None  # slot -> (runtime, bytes accounted)
+        self.lane_refs = {}  # lane -> (timing event, perf_counter) when tracing
 
     def fail(self, exc):
         with self.lock:
@@ -97,6 +111,8 @@ class _Run:
 def _run_step(run, step):
     vals = run.vals
     trace = run.trace
+    for j in step.host_waits:  # values (or effects) of stream steps: wait for their events
+        run.events[j].synchronize()
     if trace is not None:
         start = time.perf_counter()
     args = [vals[i] for i in step.ins]
@@ -109,8 +125,108 @@ def _run_step(run, step):
     elif outs:
         for s, v in zip(outs, out):
             vals[s] = v
+    if step.account:
+        _account(run, step)
     if trace is not None:
         trace.append((step.index, start, time.perf_counter(), threading.get_ident()))
+
+
+def _account(run, step):
+    """Charges the step's outputs to its device (ResourceExhaustedError past the limit)."""
+    runtime = step.runtime
+    held = run.held
+    for slot, t in zip(step.outs, step.op.outputs or (None,) * len(step.outs)):
+        nbytes = getattr(run.vals[slot], "nbytes", 0)
+        if not nbytes:
+            continue
+        if t is None:
+            what = f"transfer {step.op.name}"
+        else:
+            value = run.vals[slot]
+            dims = ",".join(str(d) for d in value.shape)
+            what = (f"tensor with shape[{dims}] and type {t.dtype.name} for op "
+                    f"{step.op.name}")
+        runtime.allocate(nbytes, what)
+        with run.lock:
+            held[slot] = (runtime, nbytes)
+
+
+def _release_held(run, slot):
+    entry = run.held.pop(slot, None)
+    if entry is not None:
+        entry[0].release(entry[1])
+
+
+def _issue(run, step):
+    """Issues a stream step to its lane: waits, the kernel, its event (see streams.py)."""
+    lane = step.lane
+    events = run.events
+    for j in step.waits:
+        lane.wait_event(events[j])
+    if step.records:
+        events[step.index] = lane.new_event()
+    if run.trace is not None:
+        if lane not in run.lane_refs:
+            run.lane_refs[lane] = (lane.record_event(timing=True), time.perf_counter())
+        start = lane.record_event(timing=True)
+        end = lane.new_event(timing=True)
+        run.trace.append((step.index, start, end, lane.index))
+    else:
+        end = None
+    lane.enqueue(_lane_item, run, step, end)
+
+
+def _lane_item(run, step, end):
+    """A stream step on its lane's thread: launch the kernel, keep inputs alive, record."""
+    lane = step.lane
+    try:
+        if not run.cancelled:
+            with np.errstate(all="ignore"):
+                args = [run.vals[i] for i in step.ins]
+                for pos, reader in step.refs:
+                    args[pos] = reader()
+                out = step.fn(*args)
+                outs = step.outs
+                if len(outs) == 1:
+                    run.vals[outs[0]] = out
+                elif outs:
+                    for s, v in zip(outs, out):
+                        run.vals[s] = v
+                for pos in step.keep_alive:
+                    step.runtime.keep_alive(args[pos], lane)
+                if step.account:
+                    _account(run, step)
+            _release_inputs(run, step)
+    except BaseException as e:  # noqa: BLE001 - reported to the caller, run cancelled
+        run.fail(op_error(step, e))
+    finally:  # always recorded, so that no lane or host thread waits forever
+        if end is not None:
+            lane.record(end)
+        if step.records:
+            lane.record(run.events[step.index])
+
+
+def _release_inputs(run, step):
+    keep = run.plan.keep
+    with run.lock:
+        readers = run.readers
+        for s in step.ins:
+            readers[s] -= 1
+            if readers[s] == 0 and s not in keep:
+                run.vals[s] = None
+                if run.held is not None:
+                    _release_held(run, s)
+
+
+def _drain_lanes(run):
+    """Waits until every lane of the plan has run this step's work (also after an error)."""
+    events = []
+    for lane in run.plan.stream_lanes:
+        event = lane.new_event()
+        lane.enqueue(lane.record, event)  # behind whatever the earlier work enqueued itself
+        events.append(event)
+    for event in events:
+        event.synchronize()
 
 
 def _drive(run, first):
@@ -130,17 +246,23 @@ def _drive_steps(run, first):
             return
         step = steps[i]
         try:
-            _run_step(run, step)
+            if step.kind:
+                _issue(run, step)
+            else:
+                _run_step(run, step)
         except BaseException as e:  # noqa: BLE001 - reported to the caller, run cancelled
             run.fail(op_error(step, e))
             return
         with run.lock:
             pending = run.pending
-            readers = run.readers
-            for s in step.ins:
-                readers[s] -= 1
-                if readers[s] == 0 and s not in keep:
-                    run.vals[s] = None
+            if not step.kind:  # a stream step's lane releases its inputs once it has run
+                readers = run.readers
+                for s in step.ins:
+                    readers[s] -= 1
+                    if readers[s] == 0 and s not in keep:
+                        run.vals[s] = None
+                        if run.held is not None:
+                            _release_held(run, s)
             own = -1
             for n in step.succ:
                 pending[n] -= 1
@@ -231,10 +353,45 @@ def execute_parallel(plan, vals, num_threads, deadline=None, trace=False):
                 run.cond.wait(timeout)
                 continue
         _drive(run, i)
+    if run.error is None and plan.stream_lanes:
+        _drain_lanes(run)
     if run.error is not None:
         if not isinstance(run.error, errors.DeadlineExceededError):
             with run.lock:  # let steps already running finish before the session moves on
                 while run.workers:
                     run.cond.wait(0.05)
+            if plan.stream_lanes:
+                _drain_lanes(run)
+        _release_all(run)
         raise run.error
-    return run.trace
+    _release_all(run)
+    if run.trace is not None:
+        return _resolve_trace(run)
+    return None
+
+
+def _release_all(run):
+    """Values still accounted at the end of a step (fetches) leave the device's books."""
+    if run.held:
+        with run.lock:
+            held, run.held = run.held, {}
+        for runtime, nbytes in held.values():
+            runtime.release(nbytes)
+
+
+def _resolve_trace(run):
+    """Trace entries with times in perf_counter seconds; stream steps' times come from
+    their timing events, placed on the host clock through a reference event per lane."""
+    out = []
+    for i, start, end, where in run.trace:
+        if isinstance(start, float):
+            out.append((i, start, end, where, None))
+            continue
+        ref, ref_time = run.lane_refs[run.plan.steps[i].lane]
+        try:
+            t0 = ref_time + ref.elapsed_ms(start) / 1000.0
+            t1 = ref_time + ref.elapsed_ms(end) / 1000.0
+        except Exception:  # noqa: BLE001 - an event of a cancelled step may not be timed
+            continue
+        out.append((i, t0, t1, None, where))
+    return out

@@ -17,7 +17,9 @@ cost, the plan runs as straight-line code (see `codegen.py`), paying no synchron
 import functools
 
 from flowexec.framework import registry
+from flowexec.runtime import partition, streams
 from flowexec.runtime.context import KernelContext
+from flowexec.runtime.streams import HOST_STEP, STREAM_STEP
 
 # Costs are estimated nanoseconds on one core (an op's `cost` function returns them; a CHEAP
 # op with known shapes costs ~1 ns per element). A thread hand-off costs ~50 µs, so only
@@ -30,16 +32,31 @@ PARALLEL_MIN_RATIO = 1.15
 
 
 class Step:
-    """One op of a plan (mutable only while the plan is being built)."""
+    """One op (or transfer) of a plan (mutable only while the plan is being built).
+
+    Attributes:
+        op: the Operation, or a `partition.TransferNode` for a transfer.
+        fn: `fn(*input_values)` -> the output value (a tuple for several outputs).
+        ins, outs: value slots read and written.
+        succ, npreds: successors (data and control) and how many predecessors it waits for.
+        kind: HOST_STEP or STREAM_STEP.
+        lane: the Lane a STREAM_STEP is issued to (None for host steps).
+        waits: STREAM_STEP: steps on other lanes whose events its lane waits for.
+        host_waits: HOST_STEP: stream steps whose events the thread waits for first.
+        records: whether an event is recorded after the step (someone waits for it).
+        keep_alive: input positions whose buffers come from another lane.
+        account: whether outputs are accounted against the device's memory limit.
+    """
 
     __slots__ = ("index", "op", "binding", "fn", "ins", "outs", "succ", "npreds", "cost",
-                 "expensive", "runtime", "device", "refs")
+                 "expensive", "runtime", "device", "refs", "kind", "lane", "waits",
+                 "host_waits", "records", "keep_alive", "account", "follows")
 
     def __init__(self, index, op, binding, ins, outs, runtime):
         self.index = index
         self.op = op
         self.binding = binding
-        self.fn = binding.fn
+        self.fn = binding.fn if binding is not None else None
         self.ins = ins
         self.outs = outs
         self.succ = ()
@@ -49,6 +66,14 @@ class Step:
         self.runtime = runtime
         self.device = runtime.name
         self.refs = ()  # ((input position, reader), ...): inputs that read a variable live
+        self.kind = STREAM_STEP if runtime.asynchronous else HOST_STEP
+        self.lane = None
+        self.waits = ()
+        self.host_waits = ()
+        self.records = False
+        self.keep_alive = ()
+        self.account = runtime.enforces_memory_limit
+        self.follows = None  # a device-to-host copy goes on its producer's lane
 
     def __repr__(self):
         return f"<Step {self.index} {self.op.name} ins={self.ins} outs={self.outs}>"
@@ -96,6 +121,9 @@ class Plan:
         self.placement = {}
         self.runtimes = []
         self.straight = None
+        self.stream_lanes = []
+        self.accounting = False
+        self.producer = {}
         self.critical_path = 0.0
         self.total_cost = 0.0
 
@@ -165,76 +193,168 @@ def _return_value(value):
     return value[0]
 
 
+class _Router:
+    """Which slot a consumer reads for a tensor: its producer's, or a transfer's copy.
+
+    A transfer step is made the first time a (tensor, destination memory) pair is needed
+    and shared by every later reader there (see partition.py)."""
+
+    def __init__(self, plan, steps, runtimes):
+        self.plan = plan
+        self.steps = steps
+        self.runtimes = runtimes
+        self.copies = {}    # (slot, memory space) -> slot of the copy
+        self.home = {}      # slot -> runtime holding it (None: host memory, e.g. a feed)
+        self.producer = {}  # slot -> step index
+
+    def new_slot(self):
+        slot = self.plan.nslots
+        self.plan.nslots += 1
+        return slot
+
+    def add_step(self, op, binding, ins, outs, runtime):
+        step = Step(len(self.steps), op, binding, ins, tuple(outs), runtime)
+        self.steps.append(step)
+        for s in outs:
+            self.producer[s] = step.index
+            self.home[s] = runtime
+        return step
+
+    def route(self, tensor, slot, dst):
+        """The slot that a reader on runtime `dst` (None: the client) reads `tensor` from."""
+        src = self.home.get(slot)
+        src_space = partition.HOST if src is None else partition.memory_space(src)
+        dst_space = partition.HOST if dst is None else partition.memory_space(dst)
+        if src_space == dst_space:
+            return slot
+        key = (slot, dst_space)
+        copy = self.copies.get(key)
+        if copy is None:
+            copy = self.new_slot()
+            if dst_space == partition.HOST:  # device -> host, on the producer's lane
+                node = partition.TransferNode(tensor, src.name, "" if dst is None else
+                                              dst.name, "_HostRecv")
+                step = self.add_step(node, None, (slot,), (copy,), src)
+                step.follows = self.producer[slot]
+                step.account = False
+                self.home[copy] = None
+            else:  # host -> device, or device -> device: on a lane of the destination
+                node = partition.TransferNode(tensor, "" if src is None else src.name,
+                                              dst.name, "_Recv")
+                step = self.add_step(node, None, (slot,), (copy,), dst)
+            step.cost = _transfer_cost(tensor)
+            self.copies[key] = copy
+        return copy
+
+
+def _transfer_cost(tensor):
+    n = _numel(tensor.shape)
+    return float(n * tensor.dtype.size) / 10.0 if n is not None else DEFAULT_EXPENSIVE
+
+
 def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_threads):
     """Builds the Plan. `runtimes` maps device name -> Runtime."""
     plan = Plan()
     plan.placement = placement
+    steps = []
+    router = _Router(plan, steps, runtimes)
     slot_of = {}
-    nslots = 0
     fed = {}
     for t in pruned.feeds:
-        fed[t] = nslots
-        plan.feeds.append(FeedSpec(t, nslots))
-        nslots += 1
+        fed[t] = router.new_slot()
+        plan.feeds.append(FeedSpec(t, fed[t]))
     index_of = {}
-    steps = []
     # TF1 ref semantics: a VariableV2 output, and Identity chains over it such as `v/read`,
     # stand for the variable itself, so a consumer reads the variable's value when it runs
     # (after the assigns its control dependencies wait for), not when the read op ran.
     ref_reader = {}
     for op in pruned.ops:
-        outs = []
-        for t in op.outputs:
-            slot_of[t] = nslots
-            outs.append(nslots)
-            nslots += 1
-        ins = tuple(fed[t] if t in fed else slot_of[t] for t in op.inputs)
         runtime = runtimes[placement[op]]
+        ins = tuple(router.route(t, fed[t] if t in fed else slot_of[t], runtime)
+                    for t in op.inputs)
+        outs = [router.new_slot() for _ in op.outputs]
+        for t, s in zip(op.outputs, outs):
+            slot_of[t] = s
         binding = bind_kernel(op, runtime, state, session)
-        step = Step(len(steps), op, binding, ins, tuple(outs), runtime)
+        step = router.add_step(op, binding, ins, outs, runtime)
         step.refs = tuple((pos, ref_reader[t]) for pos, t in enumerate(op.inputs)
-                          if t in ref_reader)
+                          if t in ref_reader and ins[pos] == slot_of.get(t))
         if op.type == "VariableV2" and op.outputs[0] not in fed:
             ref_reader[op.outputs[0]] = binding.fn
         elif op.type == "Identity" and op.inputs[0] in ref_reader and op.outputs[0] not in fed:
             ref_reader[op.outputs[0]] = ref_reader[op.inputs[0]]
         index_of[op] = step.index
-        steps.append(step)
-    plan.nslots = nslots
-    consumers = [0] * nslots
-    succ = [set() for _ in steps]
+    # A transfer whose source is a variable's ref reads the variable when it runs.
     for step in steps:
-        preds = set()
-        for t in step.op.inputs:
-            if t not in fed:
-                preds.add(index_of[t.op])
+        if isinstance(step.op, partition.TransferNode) and step.op.tensor in ref_reader and \
+                step.ins[0] == slot_of.get(step.op.tensor):
+            step.refs = ((0, ref_reader[step.op.tensor]),)
+    fetch_slots = []
+    for el in fetch_elements:
+        if hasattr(el, "value_index"):
+            slot = fed[el] if el in fed else slot_of[el]
+            fetch_slots.append(router.route(el, slot, None))
+        else:
+            fetch_slots.append(None)
+    consumers = [0] * plan.nslots
+    succ = [set() for _ in steps]
+    preds_of = []
+    for step in steps:
+        preds = {router.producer[s] for s in step.ins if s in router.producer}
         for c in step.op._control_inputs:
             if c in index_of:
                 preds.add(index_of[c])
         for s in step.ins:
             consumers[s] += 1
         step.npreds = len(preds)
+        preds_of.append(preds)
         for p in preds:
             succ[p].add(step.index)
     for step in steps:
         step.succ = tuple(sorted(succ[step.index]))
-        step.cost = estimate_cost(step.op)
-        step.expensive = step.cost >= EXPENSIVE_COST
+        if not isinstance(step.op, partition.TransferNode):
+            step.cost = estimate_cost(step.op)
+        # Issuing to a lane is cheap whatever the kernel costs: the device runs it.
+        step.expensive = step.kind == HOST_STEP and step.cost >= EXPENSIVE_COST
     plan.steps = steps
+    plan.stream_lanes = streams.assign_lanes(steps, preds_of, router.producer)
+    for step in steps:
+        if isinstance(step.op, partition.TransferNode):
+            step.binding = Binding(_transfer_kernel(step, runtimes), (), {})
+            step.fn = step.binding.fn
     plan.initial = [s.index for s in steps if s.npreds == 0]
     plan.consumers = consumers
-    fetch_slots = []
-    for el in fetch_elements:
-        if hasattr(el, "value_index"):
-            fetch_slots.append(fed[el] if el in fed else slot_of[el])
-        else:
-            fetch_slots.append(None)
     plan.fetch_slots = fetch_slots
     plan.keep = frozenset(s for s in fetch_slots if s is not None)
     plan.runtimes = sorted({s.runtime for s in steps}, key=lambda r: r.name) or \
         list(runtimes.values())[:1]
+    plan.accounting = any(s.account for s in steps)
+    plan.producer = router.producer
     plan.parallel = choose_parallel(plan, num_threads)
     return plan
+
+
+def _transfer_kernel(step, runtimes):
+    """The copy a transfer step makes, on its lane (see devices.runtime for the calls)."""
+    node = step.op
+    lane = step.lane
+    if node.type == "_HostRecv":
+        return functools.partial(_to_host, step.runtime, lane)
+    if not node.src:
+        return functools.partial(_to_device, step.runtime, lane)
+    return functools.partial(_copy_from, step.runtime, runtimes[node.src], lane)
+
+
+def _to_host(runtime, lane, value):
+    return runtime.to_host(value, lane)
+
+
+def _to_device(runtime, lane, value):
+    return runtime.to_device(value, lane)
+
+
+def _copy_from(runtime, source, lane, value):
+    return runtime.copy_from(value, source, lane)
 
 
 def choose_parallel(plan, num_threads):
@@ -255,9 +375,8 @@ def choose_parallel(plan, num_threads):
         critical = max(critical, longest[s.index])
     plan.total_cost = total
     plan.critical_path = critical
-    devices = {s.device for s in steps}
-    if len(devices) > 1:
-        return True
+    if plan.stream_lanes or plan.accounting:
+        return True  # events and memory accounting live in the interpreted executor
     if num_threads <= 1 or total == 0.0:
         return False
     return (total - critical) >= PARALLEL_MIN_SAVING and total >= PARALLEL_MIN_RATIO * critical

@@ -30,6 +30,7 @@ from flowexec.runtime import config as config_mod
 from flowexec.runtime.codegen import StraightLine
 from flowexec.runtime.execute import execute_parallel, op_error
 from flowexec.runtime.fetch import FetchStructure
+from flowexec.runtime.partition import partition_graphs
 from flowexec.runtime.place import place
 from flowexec.runtime.plan import build_plan
 from flowexec.runtime.prune import prune
@@ -196,6 +197,11 @@ class BaseSession:
         _limit_intra_op_threads(self._config.intra_op_parallelism_threads)
         self._runtimes = {d.full_name: runtime_for(d, num_threads=threads)
                           for d in self._devices}
+        if self._config.log_device_placement:
+            print("Device mapping:\n" + "\n".join(
+                f"{d.full_name} -> device: {d.index}, name: {d.device_type}"
+                + (f", {d.physical_device_desc}" if d.physical_device_desc else "")
+                for d in self._devices), file=sys.stderr)
         _live_sessions.add(self)
 
     # ----- properties ----------------------------------------------------------------------
@@ -299,7 +305,7 @@ class BaseSession:
                 _fill_step_stats(run_metadata, plan, record, wall0, perf0)
             results = [None if s is None else vals[s] for s in plan.fetch_slots]
         if options is not None and options.output_partition_graphs and run_metadata is not None:
-            run_metadata.partition_graphs = _partition_graphs(plan)
+            run_metadata.partition_graphs = partition_graphs(plan)
         return entry.build([_to_numpy(v) for v in results])
 
     def _lookup(self, fetches, feed_dict):
@@ -391,26 +397,37 @@ class BaseSession:
 
 
 def _fill_step_stats(run_metadata, plan, record, wall0, perf0):
+    """RunMetadata.step_stats from the executor's trace: per device, per lane.
+
+    A host step's lane is the worker thread that ran it, numbered per device in order of
+    first use; a stream step's lane is its stream's index."""
     by_device = {}
-    for i, start, end, thread in record:
+    thread_lanes = {}
+    for i, start, end, thread, lane in sorted(record, key=lambda r: r[1]):
         step = plan.steps[i]
+        if lane is None:
+            lanes = thread_lanes.setdefault(step.device, {})
+            lane = lanes.setdefault(thread, len(lanes))
         start_us = int((wall0 + (start - perf0)) * 1e6)
         dur = max(int((end - start) * 1e6), 0)
+        op = step.op
         stats = config_mod.NodeExecStats(
-            node_name=step.op.name, all_start_micros=start_us, op_start_rel_micros=0,
-            op_end_rel_micros=dur, all_end_rel_micros=dur, thread_id=thread,
-            timeline_label=f"{step.op.name} = {step.op.type}("
-                           + ", ".join(t.op.name for t in step.op.inputs) + ")")
+            node_name=op.name, all_start_micros=start_us, op_start_rel_micros=0,
+            op_end_rel_micros=dur, all_end_rel_micros=dur,
+            thread_id=thread if thread is not None else lane,
+            timeline_label=f"{op.name} = {op.type}("
+                           + ", ".join(_producer_name(plan, s, t)
+                                       for s, t in zip(step.ins, op.inputs)) + ")",
+            lane=lane)
         by_device.setdefault(step.device, []).append(stats)
     run_metadata.step_stats = config_mod.StepStats(
         [config_mod.DeviceStepStats(d, s) for d, s in sorted(by_device.items())])
 
 
-def _partition_graphs(plan):
-    parts = {}
-    for step in plan.steps:
-        parts.setdefault(step.device, []).append(step.op.node_def)
-    return [{"device": d, "node": nodes} for d, nodes in sorted(parts.items())]
+def _producer_name(plan, slot, tensor):
+    """The node a step read `tensor` from: the transfer that copied it, or its op."""
+    p = plan.producer.get(slot)
+    return tensor.op.name if p is None else plan.steps[p].op.name
 
 
 _intra_op_applied = None

@@ -1,0 +1,92 @@
+"""Streams: lanes and events for asynchronous devices, assigned once at plan time.
+
+On a GPU a kernel is *issued* to a CUDA stream and runs later; the host goes on. The plan
+decides, once, for every step of an asynchronous device:
+
+* its lane (stream): a step continues the lane of a same-device input whose producer is
+  still that lane's last step (a chain stays on its stream, with no event between its ops);
+  any other step starts a new chain on the least loaded lane of its device (by estimated
+  cost), so independent chains run on different streams and overlap. A device-to-host copy
+  goes on its producer's lane, right behind it;
+* `waits`: the steps on *other* lanes (of this or another asynchronous device) it depends on;
+  its lane waits for their events (`wait_event`, i.e. `cudaStreamWaitEvent`: the device
+  orders the work, no host thread waits);
+* `host_waits`: for a host step, the stream steps it depends on; the host thread waits for
+  their events (only those: fetching one value does not synchronize the whole device);
+* `records`: whether the step records an event (someone waits for it);
+* `keep_alive`: inputs made on another lane, whose buffers must outlive the consuming
+  lane's use of them (CuPy's pool hands a freed block back to the allocating stream: cupy
+  issue 8068), so the executor calls `runtime.keep_alive(buffer, lane)` after issuing.
+
+At run time the executor only follows these decisions (see execute.py): issuing a step
+costs the same whatever the number of lanes. All of this is device-independent and is
+tested on the CPU with devices.testing.ThreadStreamRuntime, whose lanes are threads.
+"""
+
+HOST_STEP = 0     # runs its kernel on an executor thread (CPU devices)
+STREAM_STEP = 1   # issued to a lane of an asynchronous device (a GPU stream)
+
+
+def assign_lanes(steps, preds_of, producer):
+    """Sets lane, waits, host_waits, records and keep_alive on `steps` (topological order).
+
+    Args:
+        steps: the plan's Steps.
+        preds_of: per step, the set of predecessor step indices (data and control).
+        producer: {slot: index of the step that writes it}.
+
+    Returns:
+        The lanes used, in first-use order (the executor drains them at the end of a run).
+    """
+    loads = {}   # runtime -> estimated work per lane
+    tails = {}   # runtime -> last step index per lane
+    index_of_lane = {}
+    used = []
+    for step in steps:
+        if step.kind != STREAM_STEP:
+            continue
+        runtime = step.runtime
+        if runtime not in loads:
+            loads[runtime] = [0.0] * runtime.num_lanes
+            tails[runtime] = [None] * runtime.num_lanes
+        load, tail = loads[runtime], tails[runtime]
+        lane = None
+        if step.follows is not None:
+            lane = index_of_lane[step.follows]
+        else:
+            for s in step.ins:
+                p = producer.get(s)
+                if p is not None and steps[p].runtime is runtime and \
+                        tail[index_of_lane[p]] == p:
+                    lane = index_of_lane[p]
+                    break
+            if lane is None:
+                lane = min(range(len(load)), key=load.__getitem__)
+            tail[lane] = step.index
+        load[lane] += max(step.cost, 1.0)
+        index_of_lane[step.index] = lane
+        step.lane = runtime.lane(lane)
+        if step.lane not in used:
+            used.append(step.lane)
+    for step in steps:
+        waits = []
+        host_waits = []
+        for p in sorted(preds_of[step.index]):
+            pred = steps[p]
+            if pred.kind != STREAM_STEP:
+                continue  # a host step has finished before anything after it is issued
+            if step.kind == HOST_STEP:
+                host_waits.append(p)
+                pred.records = True
+            elif pred.lane is not step.lane:
+                waits.append(p)
+                pred.records = True
+        step.waits = tuple(waits)
+        step.host_waits = tuple(host_waits)
+        if step.kind == STREAM_STEP:
+            step.keep_alive = tuple(
+                pos for pos, s in enumerate(step.ins)
+                if s in producer and steps[producer[s]].kind == STREAM_STEP
+                and steps[producer[s]].runtime is step.runtime
+                and steps[producer[s]].lane is not step.lane)
+    return used

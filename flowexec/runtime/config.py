@@ -10,11 +10,18 @@ from typing import Dict, List, Optional
 
 @dataclasses.dataclass
 class GPUOptions:
-    """`tf.GPUOptions`: per-process GPU memory settings."""
+    """`tf.GPUOptions`: per-process GPU settings.
+
+    Attributes:
+        num_streams: (flowexec) how many CUDA streams of each GPU a plan spreads independent
+            chains over; 0 = the device runtime's lanes (4). 1 runs each GPU's work in one
+            stream, as TensorFlow does.
+    """
 
     per_process_gpu_memory_fraction: float = 0.0
     allow_growth: bool = False
     visible_device_list: str = ""
+    num_streams: int = 0
 
 
 @dataclasses.dataclass

@@ -252,8 +252,10 @@ def _transfer_cost(tensor):
     return float(n * tensor.dtype.size) / 10.0 if n is not None else DEFAULT_EXPENSIVE
 
 
-def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_threads):
-    """Builds the Plan. `runtimes` maps device name -> Runtime."""
+def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_threads,
+               max_lanes=0):
+    """Builds the Plan. `runtimes` maps device name -> Runtime; `max_lanes` caps the lanes
+    (streams) used per asynchronous device (0: all)."""
     plan = Plan()
     plan.placement = placement
     steps = []
@@ -317,7 +319,7 @@ def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_
         # Issuing to a lane is cheap whatever the kernel costs: the device runs it.
         step.expensive = step.kind == HOST_STEP and step.cost >= EXPENSIVE_COST
     plan.steps = steps
-    plan.stream_lanes = streams.assign_lanes(steps, preds_of, router.producer)
+    plan.stream_lanes = streams.assign_lanes(steps, preds_of, router.producer, max_lanes)
     for step in steps:
         if isinstance(step.op, partition.TransferNode):
             step.binding = Binding(_transfer_kernel(step, runtimes), (), {})

@@ -368,7 +368,8 @@ class BaseSession:
             for op in pruned.ops:
                 print(f"{op.name}: ({op.type}): {placement[op]}", file=sys.stderr)
         plan = build_plan(pruned, placement, self._runtimes, self._state, self,
-                          structure.elements, self._num_threads)
+                          structure.elements, self._num_threads,
+                          self._config.gpu_options.num_streams)
         entry = _Entry()
         entry.plan = plan
         entry.leaves = list(leaves)

@@ -27,13 +27,14 @@ HOST_STEP = 0     # runs its kernel on an executor thread (CPU devices)
 STREAM_STEP = 1   # issued to a lane of an asynchronous device (a GPU stream)
 
 
-def assign_lanes(steps, preds_of, producer):
+def assign_lanes(steps, preds_of, producer, max_lanes=0):
     """Sets lane, waits, host_waits, records and keep_alive on `steps` (topological order).
 
     Args:
         steps: the plan's Steps.
         preds_of: per step, the set of predecessor step indices (data and control).
         producer: {slot: index of the step that writes it}.
+        max_lanes: use at most this many lanes per device (0: all of the runtime's).
 
     Returns:
         The lanes used, in first-use order (the executor drains them at the end of a run).
@@ -47,8 +48,9 @@ def assign_lanes(steps, preds_of, producer):
             continue
         runtime = step.runtime
         if runtime not in loads:
-            loads[runtime] = [0.0] * runtime.num_lanes
-            tails[runtime] = [None] * runtime.num_lanes
+            n = runtime.num_lanes if max_lanes <= 0 else min(max_lanes, runtime.num_lanes)
+            loads[runtime] = [0.0] * n
+            tails[runtime] = [None] * n
         load, tail = loads[runtime], tails[runtime]
         lane = None
         if step.follows is not None:

@@ -296,3 +296,18 @@ def test_log_device_placement_prints_device_mapping():
     text = err.getvalue()
     assert text.startswith("Device mapping:\n/job:localhost/replica:0/task:0/device:CPU:0 ->")
     assert "a: (Const): /job:localhost/replica:0/task:0/device:CPU:" in text
+
+
+def test_num_streams_caps_the_lanes_per_device():
+    with stream_device(num_lanes=4) as (rt, config):
+        config.gpu_options.num_streams = 1
+        x = tf.placeholder(tf.float64, [3])
+        with tf.device("/cpu:1"):
+            outs = [tf.tanh(x * float(i)) for i in range(4)]
+        with tf.Session(config=config) as sess:
+            got = sess.run(outs, {x: np.ones(3)})
+            plan = _plan(sess, outs, [x])
+    for i, g in enumerate(got):
+        np.testing.assert_array_equal(g, np.tanh(np.ones(3) * i))
+    assert len(plan.stream_lanes) == 1
+    assert all(not s.waits for s in plan.steps)

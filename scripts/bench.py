@@ -13,6 +13,12 @@ Workloads (targets from the core issue; TF 1.x on the same kind of machine in br
   W3         runs/second of a one-add graph fed two scalars         target >= 50,000 [~5,000]
   W4         one SGD step of a 64-128-10 relu/softmax MLP, batch 256,
              flowexec time / numpy time                             target <= 1.2x [1.7x]
+  W2auto     W2 with no device scopes on 2 logical CPU devices: the automatic placement
+             spreads the chains, speedup over sequential numpy     target >= 1.9x
+  W5         a two-device pipeline: extra µs per MB for a tensor that crosses devices
+             (logical CPUs share host memory: no copy; with a GPU: host<->GPU, GPU<->GPU)
+  W6         GPU only: 8 independent chains of 8 small matmuls (256x256 float32) on one
+             GPU, one stream vs 4 and 8 streams (skipped without a GPU)
 
 BLAS is pinned to one thread (before numpy is imported), so W2's speedup comes from
 flowexec running independent ops concurrently, not from BLAS threads. Every number is the
@@ -171,6 +177,148 @@ def w2(repeats):
             "numpy_noise": bnoise, "target": ">= 1.95", "ok": speedup >= 1.95}
 
 
+def _w2_graph(chains=8, depth=4, size=512):
+    rng = np.random.default_rng(2)
+    xs = [rng.standard_normal((size, size)) / np.sqrt(size) for _ in range(chains)]
+    ws = [[rng.standard_normal((size, size)) / np.sqrt(size) for _ in range(depth)]
+          for _ in range(chains)]
+    g = tf.Graph()
+    with g.as_default():
+        outs = []
+        for c in range(chains):
+            y = tf.constant(xs[c])
+            for d in range(depth):
+                y = tf.matmul(y, tf.constant(ws[c][d]))
+            outs.append(y)
+
+    def floor():
+        res = []
+        for c in range(chains):
+            y = xs[c]
+            for d in range(depth):
+                y = y @ ws[c][d]
+            res.append(y)
+        return res
+    return g, outs, floor
+
+
+def w2_auto(repeats):
+    g, outs, floor = _w2_graph()
+    config = tf.ConfigProto(device_count={"CPU": 2}, inter_op_parallelism_threads=2)
+    sess = tf.Session(graph=g, config=config)
+    r = _compare({"ours": lambda: sess.run(outs), "numpy": floor}, repeats)
+    (ours, noise), (base, bnoise) = r["ours"], r["numpy"]
+    for a, b in zip(sess.run(outs), floor()):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+    entry, _ = sess._lookup(outs, None)
+    per_device = {}
+    for step in entry.plan.steps:
+        if step.op.type == "MatMul":
+            per_device[step.device[-5:]] = per_device.get(step.device[-5:], 0) + 1
+    sess.close()
+    speedup = base / ours
+    return {"name": "W2auto", "unit": "x over numpy", "value": speedup, "numpy": base * 1e3,
+            "ours_ms": ours * 1e3, "noise": noise, "numpy_noise": bnoise,
+            "matmuls_per_device": per_device, "target": ">= 1.9", "ok": speedup >= 1.9}
+
+
+def _pipeline_devices():
+    from devices import local_devices
+
+    gpus = [d.name for d in local_devices() if d.device_type == "GPU"]
+    pairs = [("CPU:0 -> CPU:1", "/cpu:0", "/cpu:1", {"CPU": 2})]
+    if gpus:
+        pairs = [("host -> GPU:0", "/cpu:0", "/gpu:0", {}),
+                 ("GPU:0 -> host", "/gpu:0", "/cpu:0", {})]
+        if len(gpus) > 1:
+            pairs.append(("GPU:0 -> GPU:1", "/gpu:0", "/gpu:1", {}))
+    return pairs
+
+
+def w5(repeats):
+    """Slope of (cross-device time - same-device time) over the tensor's size."""
+    sizes_mb = [1, 4, 16, 64]
+    rows = []
+    for label, src, dst, count in _pipeline_devices():
+        extra = []
+        for mb in sizes_mb:
+            n = mb * (1 << 20) // 4
+            xv = np.ones(n, np.float32)
+            timings = {}
+            fns = {}
+            for where in ("same", "cross"):
+                g = tf.Graph()
+                with g.as_default():
+                    x = tf.placeholder(tf.float32, [n])
+                    with tf.device(src):
+                        y = x * 2.0
+                    with tf.device(src if where == "same" else dst):
+                        z = tf.reduce_sum(y * 0.5)
+                sess = tf.Session(graph=g, config=tf.ConfigProto(device_count=count))
+                fns[where] = (lambda s=sess, z=z, x=x: s.run(z, {x: xv}))
+                timings[where] = sess
+            r = _compare(fns, repeats)
+            extra.append((r["cross"][0] - r["same"][0]) * 1e6)
+            for sess in timings.values():
+                sess.close()
+        slope = np.polyfit(sizes_mb, extra, 1)
+        rows.append((label, slope[0], slope[1], extra))
+    label, per_mb, fixed, extra = rows[0]
+    return {"name": "W5", "unit": "µs per MB", "value": per_mb, "numpy": 0.0,
+            "noise": 0.0, "target": "report", "ok": True,
+            "pipelines": [{"pair": lbl, "us_per_mb": round(pm, 2), "fixed_us": round(fx, 1),
+                           "extra_us_by_mb": dict(zip(sizes_mb, [round(e, 1) for e in ex]))}
+                          for lbl, pm, fx, ex in rows]}
+
+
+def w6(repeats):
+    from devices import local_devices
+
+    if not any(d.device_type == "GPU" for d in local_devices()):
+        return {"name": "W6", "unit": "x (4 vs 1 stream)", "value": float("nan"),
+                "numpy": 0.0, "noise": 0.0, "target": "report", "ok": True,
+                "skipped": "no CUDA GPU answers through CuPy on this machine"}
+    chains, depth, size = 8, 8, 256
+    rng = np.random.default_rng(6)
+    xv = (rng.standard_normal((size, size)) / np.sqrt(size)).astype(np.float32)
+    fns = {}
+    sessions = []
+    for streams in (1, 4, 8):
+        g = tf.Graph()
+        with g.as_default():
+            x = tf.placeholder(tf.float32, [size, size])
+            with tf.device("/gpu:0"):
+                ends = []
+                for c in range(chains):
+                    h = x
+                    for _ in range(depth):
+                        h = tf.matmul(h, x)
+                    ends.append(tf.reduce_sum(h))
+                total = tf.add_n(ends)
+        config = tf.ConfigProto(gpu_options=tf.GPUOptions(num_streams=streams))
+        sess = tf.Session(graph=g, config=config)
+        sessions.append(sess)
+        fns[streams] = (lambda s=sess, t=total, x=x: s.run(t, {x: xv}))
+
+    def floor():
+        total = 0.0
+        for _ in range(chains):
+            h = xv
+            for _ in range(depth):
+                h = h @ xv
+            total += float(h.sum())
+        return total
+    fns["numpy"] = floor
+    r = _compare(fns, repeats)
+    for sess in sessions:
+        sess.close()
+    one, four, eight = r[1][0], r[4][0], r[8][0]
+    return {"name": "W6", "unit": "x (4 vs 1 stream)", "value": one / four,
+            "numpy": r["numpy"][0] * 1e3, "ours_ms": four * 1e3, "noise": r[4][1],
+            "one_stream_ms": one * 1e3, "eight_streams_ms": eight * 1e3,
+            "target": "report", "ok": True}
+
+
 def w3(repeats):
     g = tf.Graph()
     with g.as_default():
@@ -250,18 +398,21 @@ def w4(repeats):
             "target": "<= 1.2", "ok": ratio <= 1.2}
 
 
-WORKLOADS = {"W1": [w1_chain, w1_wide], "W2": [w2], "W3": [w3], "W4": [w4]}
+WORKLOADS = {"W1": [w1_chain, w1_wide], "W2": [w2], "W2AUTO": [w2_auto], "W3": [w3],
+             "W4": [w4], "W5": [w5], "W6": [w6]}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("workloads", nargs="*", default=list(WORKLOADS),
-                        help="subset of W1 W2 W3 W4")
+                        help="subset of W1 W2 W2auto W3 W4 W5 W6")
     parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     results = []
     for w in args.workloads:
+        if w.upper() not in WORKLOADS:
+            parser.error(f"unknown workload {w!r}; choose from {', '.join(WORKLOADS)}")
         for fn in WORKLOADS[w.upper()]:
             results.append(fn(args.repeats))
     if args.json:
@@ -274,6 +425,19 @@ def main(argv=None):
             if "ours_ms" in r else f"  (numpy {r['numpy']:.3g})"
         if "threads_ceiling" in r:
             extra += f" hand-written 2 threads: {r['threads_ceiling']:.2f}x"
+        if "matmuls_per_device" in r:
+            extra += f" matmuls per device: {r['matmuls_per_device']}"
+        if "pipelines" in r:
+            extra = "".join(f"\n{'':>10} {p['pair']}: {p['us_per_mb']:.1f} µs/MB + "
+                            f"{p['fixed_us']:.0f} µs per edge (extra µs by MB "
+                            f"{p['extra_us_by_mb']})" for p in r["pipelines"])
+        if "one_stream_ms" in r:
+            extra = (f"  (1 stream {r['one_stream_ms']:.2f} ms, 4 streams {r['ours_ms']:.2f} "
+                     f"ms, 8 streams {r['eight_streams_ms']:.2f} ms, numpy CPU "
+                     f"{r['numpy']:.2f} ms)")
+        if "skipped" in r:
+            print(f"{r['name']:<10} skipped: {r['skipped']}")
+            continue
         print(f"{r['name']:<10} {r['value']:>12.3f} {r['unit']:<13} {r['noise']:>6.1%} "
               f"{'':>12} {r['target']:>9}  {'yes' if r['ok'] else 'NO'}{extra}")
     return 0

@@ -1,0 +1,109 @@
+"""scripts/train_digits.py: data-parallel training, run in-process with tiny settings."""
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+pytest.importorskip("tqdm")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(ROOT, "scripts", "train_digits.py")
+
+
+@pytest.fixture(scope="module")
+def td():
+    spec = importlib.util.spec_from_file_location("train_digits", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TINY = ["--no-progress", "--batch-size", "256", "--hidden", "32", "--lr", "0.02"]
+
+
+def _same_variables(a, b, **tol):
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_allclose(a[name], b[name], err_msg=name, **tol)
+
+
+def test_one_epoch_on_two_logical_cpus_returns_metrics(td, capsys):
+    m = td.main(TINY + ["--epochs", "1", "--logical-cpus", "2"])
+    assert m["devices"] == ["/device:CPU:0", "/device:CPU:1"]
+    assert m["global_step"] == 6  # 1437 training examples in batches of 256 (last: 157)
+    assert 0.5 < m["test_accuracy"] <= 1.0
+    assert m["test_examples"] == 360
+    assert m["examples_per_sec"] > 0 and np.isfinite(m["final_loss"])
+    out = capsys.readouterr().out
+    assert "epoch   1/1" in out and "examples/s" in out and "/device:CPU:1" in out
+
+
+def test_one_device_and_three_devices_train_the_same_model(td):
+    one = td.main(TINY + ["--epochs", "1", "--model", "deep", "--optimizer", "momentum"])
+    three = td.main(TINY + ["--epochs", "1", "--model", "deep", "--optimizer", "momentum",
+                            "--logical-cpus", "3"])
+    assert one["devices"] == ["/device:CPU:0"] and len(three["devices"]) == 3
+    assert abs(one["test_accuracy"] - three["test_accuracy"]) <= 2 / 360
+    _same_variables(one["variables"], three["variables"], rtol=1e-3, atol=1e-5)
+
+
+def test_resume_continues_exactly_like_an_uninterrupted_run(td, tmp_path):
+    pytest.importorskip("flowexec.train.saver")
+    args = TINY + ["--logical-cpus", "2"]
+    straight = td.main(args + ["--epochs", "2"])
+    ckpt = str(tmp_path / "ckpt")
+    first = td.main(args + ["--epochs", "1", "--checkpoint-dir", ckpt])
+    assert first["global_step"] == 6
+    assert any(name.startswith("model.ckpt-6") for name in os.listdir(ckpt))
+    resumed = td.main(args + ["--epochs", "2", "--checkpoint-dir", ckpt, "--resume"])
+    assert resumed["global_step"] == straight["global_step"] == 12
+    assert resumed["test_accuracy"] == straight["test_accuracy"]
+    _same_variables(resumed["variables"], straight["variables"], rtol=0, atol=0)
+
+
+def test_logdir_has_the_graph_and_scalar_curves(td, tmp_path):
+    accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator")
+    logdir = str(tmp_path / "logs")
+    td.main(TINY + ["--epochs", "2", "--logical-cpus", "2", "--logdir", logdir])
+    ea = accumulator.EventAccumulator(logdir)
+    ea.Reload()
+    tags = ea.Tags()
+    assert tags["graph"] is True
+    assert {"loss", "accuracy", "throughput"} <= set(tags["scalars"])
+    assert [e.step for e in ea.Scalars("accuracy")] == [6, 12]
+    assert all(e.value > 0 for e in ea.Scalars("throughput"))
+    assert len(ea.Scalars("loss")) >= 1
+
+
+def test_trace_writes_a_chrome_trace_of_one_step(td, tmp_path):
+    pytest.importorskip("flowexec.timeline")
+    path = tmp_path / "step.json"
+    td.main(TINY + ["--epochs", "1", "--logical-cpus", "2", "--trace", str(path)])
+    events = json.loads(path.read_text())["traceEvents"]
+    names = {e.get("name") for e in events}
+    assert any(n and "ApplyAdam" in n for n in names)
+    assert any("CPU:1" in json.dumps(e) for e in events if e.get("ph") == "M")
+
+
+def test_bad_flags_are_rejected(td):
+    with pytest.raises(SystemExit):
+        td.main(["--resume"])
+    with pytest.raises(SystemExit):
+        td.main(["--optimizer", "lbfgs"])
+
+
+def test_cli_with_defaults_reaches_95_percent(tmp_path):
+    proc = subprocess.run([sys.executable, SCRIPT], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    acc = float(re.search(r"^\s+accuracy\s+([0-9.]+) on", proc.stdout, re.M).group(1))
+    assert acc >= 0.95, proc.stdout
+    assert "examples/s" in proc.stdout

@@ -1,21 +1,36 @@
 """Place: choose a device for every op of a pruned graph.
 
 Rules, in TensorFlow's order of precedence:
-1. Colocation groups (`colocate_with`, a Variable with its reads/assigns) share one device;
-   the group's constraint merges its members' device strings, and a conflict is an
-   InvalidArgumentError.
-2. An explicit device string must match an available device; with
-   `allow_soft_placement` an unmatched one falls back (same type if any, else the default).
-3. Unconstrained groups go to the session's default device, CPU:0. (TensorFlow prefers
-   GPU:0; here GPU execution — transfers between host and device for feeds and
-   cross-device edges — arrives with the multi-device executor, so until then only ops
-   explicitly placed on a GPU run there.)
+
+1. Colocation groups (`colocate_with`, a Variable with its reads and assigns) share one
+   device. The group's request merges its members' device strings as TensorFlow merges
+   them; a conflict is an InvalidArgumentError ("Cannot colocate nodes ..."), except that
+   with `allow_soft_placement` a conflicting device type or index is dropped, as in TF.
+2. Kernels: an op runs on a device type when its OpDef `supports` it and, off the host, when
+   none of its inputs or outputs is a string. A group may use a device type that every
+   member supports ("Cannot colocate nodes ... because no device type supports both ...").
+3. An explicit request must match a device of the session that supports the group. With
+   `allow_soft_placement` an unsatisfiable one falls back: to a supporting device of the
+   requested type if any, else to the first supporting device (GPUs first, as TF prefers).
+   Without it: InvalidArgumentError "Cannot assign a device for operation X: Could not
+   satisfy explicit device specification ...".
+4. Unconstrained groups. Candidates are the session's GPUs when it has any, else its CPUs.
+   A group without a kernel on the candidates goes to the first CPU. A group holding state
+   (a stateful member: Variable, Assign, random ops) goes to the first candidate: TensorFlow
+   places a whole graph once, so a variable keeps its device for every run; here each
+   (fetches, feeds) combination is placed separately, and only a fixed rule gives every
+   plan the same answer. The other (free) groups are placed by `autoplace` over the
+   candidates, cost-based; a session with one candidate device puts them there directly.
 
 The result is a plain dict, so the stage is tested by comparing its output literally.
 """
 
 from devices.spec import DeviceSpec, is_compatible
-from flowexec.framework import errors
+from flowexec.framework import dtypes, errors
+from flowexec.runtime.autoplace import AutoPlacement, autoplace
+
+# Device types in TensorFlow's order of preference.
+_PRIORITY = ("GPU", "CPU")
 
 
 def _find(parent, x):
@@ -45,18 +60,33 @@ def colocation_groups(ops):
 
 
 def default_device(devices):
-    """Where unconstrained ops go: the first CPU (see the module docstring)."""
-    for dev in devices:
-        if dev.device_type == "CPU":
-            return dev
-    return devices[0]
+    """The device TensorFlow prefers for unconstrained work: the first GPU, else the first
+    CPU."""
+    return min(devices, key=lambda d: (_priority(d.device_type), devices.index(d)))
+
+
+def op_supports(op, device_type):
+    """Whether `op` can run on a device of `device_type`.
+
+    Its OpDef must have a kernel for the type (host-only ops such as PyFunc and summaries
+    declare `device_types=("CPU",)`), and an op with a string input or output runs only on a
+    CPU: strings are Python objects that live on the host.
+    """
+    if device_type != "CPU":
+        for t in op.inputs:
+            if t.dtype is dtypes.string:
+                return False
+        for t in op.outputs:
+            if t.dtype is dtypes.string:
+                return False
+    return op.op_def.supports(device_type)
 
 
 def place(ops, devices, allow_soft_placement=False):
     """Maps each op to the full name of its device.
 
     Args:
-        ops: the pruned ops.
+        ops: the pruned ops, in topological order.
         devices: the session's DeviceAttributes (non-empty).
         allow_soft_placement: fall back instead of failing when no device matches.
 
@@ -64,51 +94,201 @@ def place(ops, devices, allow_soft_placement=False):
         {Operation: "/job:localhost/replica:0/task:0/device:CPU:0", ...}
 
     Raises:
-        InvalidArgumentError: a device request no available device satisfies, or two
-            colocated ops with conflicting requests.
+        InvalidArgumentError: a device request no available device satisfies (no such
+            device, or no kernel for its type), or colocated ops with conflicting requests.
+
+    Example:
+        >>> with tf.device("/cpu:1"):
+        ...     a = tf.constant(1.0, name="a")
+        >>> place([a.op], devices.local_devices({"CPU": 2}))
+        {<tf.Operation 'a' type=Const>: '/job:localhost/replica:0/task:0/device:CPU:1'}
     """
-    names = [d.full_name for d in devices]
-    fallback = default_device(devices).full_name
+    return place_with_prediction(ops, devices, allow_soft_placement)[0]
+
+
+def place_with_prediction(ops, devices, allow_soft_placement=False):
+    """`place`, and what the automatic placement predicted.
+
+    Args:
+        ops, devices, allow_soft_placement: as for `place`.
+
+    Returns:
+        (placement, AutoPlacement): `placement` as `place` returns it; the AutoPlacement
+        lists one device per colocation group (in `colocation_groups(ops)` order) with the
+        predicted step times of the spread and single-device placements.
+
+    Raises:
+        InvalidArgumentError: as for `place`.
+    """
+    ops = list(ops)
+    devices = list(devices)
+    groups = colocation_groups(ops)
+    known_types = list(_PRIORITY) + sorted({d.device_type for d in devices} - set(_PRIORITY))
+    gpus = [d for d in devices if d.device_type == "GPU"]
+    candidates = gpus or [d for d in devices if d.device_type == "CPU"] or devices[:1]
+    fixed = {}
+    group_types = []
+    for gi, group in enumerate(groups):
+        spec = _merged_request(group, allow_soft_placement)
+        types = _supported_types(group, known_types)
+        group_types.append(frozenset(types))
+        supporting = [d for d in devices if d.device_type in types]
+        if spec is not None:
+            fixed[gi] = _explicit(group, spec, supporting, devices, known_types,
+                                  allow_soft_placement).full_name
+            continue
+        if not supporting:
+            raise _no_kernel_error(group, known_types)
+        usable = [d for d in candidates if d.device_type in types]
+        if not usable:
+            cpus = [d for d in supporting if d.device_type == "CPU"]
+            fixed[gi] = (cpus or supporting)[0].full_name
+        elif any(op.op_def.stateful for op in group):
+            fixed[gi] = usable[0].full_name
+    free = [gi for gi in range(len(groups)) if gi not in fixed]
+    if len(candidates) == 1 or not free:
+        name = candidates[0].full_name
+        report = AutoPlacement(tuple(fixed.get(gi, name) for gi in range(len(groups))),
+                               None, None, False, name)
+    else:
+        report = autoplace(ops, groups, devices, fixed, [d.full_name for d in candidates],
+                           group_types)
     placement = {}
-    for group in colocation_groups(ops):
-        spec = None
+    for group, name in zip(groups, report.devices_by_group):
         for op in group:
-            if not op.device:
-                continue
-            s = DeviceSpec.from_string(op.device)
-            if spec is not None and not _mergeable(spec, s):
-                raise errors.InvalidArgumentError(
-                    op.node_def, op,
-                    f"Cannot colocate nodes {group[0].name} and {op.name}: Cannot merge "
-                    f"devices with incompatible types: '{spec.to_string()}' and "
-                    f"'{s.to_string()}'")
-            spec = s if spec is None else spec.make_merged_spec(s)
+            placement[op] = name
+    return placement, report
+
+
+def _priority(device_type):
+    return _PRIORITY.index(device_type) if device_type in _PRIORITY else len(_PRIORITY)
+
+
+def _merged_request(group, allow_soft_placement):
+    """The merge of the group's device requests (None when no member asks for one)."""
+    spec = None
+    first = None
+    for op in group:
+        if not op.device:
+            continue
+        s = DeviceSpec.from_string(op.device)
         if spec is None:
-            chosen = fallback
-        else:
-            matches = [n for n in names if is_compatible(spec, n)]
-            if matches:
-                chosen = matches[0]
-            elif allow_soft_placement:
-                same_type = [d.full_name for d in devices
-                             if spec.device_type and d.device_type == spec.device_type]
-                chosen = same_type[0] if same_type else fallback
-            else:
-                op = next(o for o in group if o.device)
+            spec, first = s, op
+            continue
+        spec = _merge(spec, s, allow_soft_placement, first, op)
+    if spec is not None and spec == DeviceSpec():
+        return None     # soft placement dropped every conflicting field: unconstrained
+    return spec
+
+
+_FIELDS = (("job", "jobs"), ("replica", "replicas"), ("task", "tasks"))
+
+
+def _merge(target, other, soft, first, op):
+    """TensorFlow's MergeDevNames: fields set in both must agree; with soft placement a
+    conflicting type clears type and index, and a conflicting index clears the index."""
+    def conflict(what):
+        return errors.InvalidArgumentError(
+            op.node_def, op,
+            f"Cannot colocate nodes {first.name} and {op.name}: Cannot merge devices with "
+            f"incompatible {what}: '{target.to_string()}' and '{other.to_string()}'")
+
+    fields = {}
+    for field, plural in _FIELDS:
+        a, b = getattr(target, field), getattr(other, field)
+        if a is not None and b is not None and a != b:
+            raise conflict(plural)
+        fields[field] = a if a is not None else b
+    a, b = target.device_type, other.device_type
+    if a is not None and b is not None and a != b:
+        if not soft:
+            raise conflict("types")
+        return DeviceSpec(**fields)
+    fields["device_type"] = a if a is not None else b
+    a, b = target.device_index, other.device_index
+    if a is not None and b is not None and a != b:
+        if not soft:
+            raise conflict("ids")
+        return DeviceSpec(**fields)
+    fields["device_index"] = a if a is not None else b
+    return DeviceSpec(**fields)
+
+
+def _supported_types(group, known_types):
+    """Device types with a kernel for every member of the group."""
+    types = [t for t in known_types if all(op_supports(op, t) for op in group)]
+    if not types and len(group) > 1:
+        common = set(known_types)
+        for op in group:
+            common &= {t for t in known_types if op_supports(op, t)}
+            if not common:
                 raise errors.InvalidArgumentError(
                     op.node_def, op,
-                    f"Cannot assign a device for operation {op.name}: Could not satisfy "
-                    f"explicit device specification '{op.device}' because no devices "
-                    f"matching that specification are registered in this process; available "
-                    f"devices: {', '.join(names)}")
-        for op in group:
-            placement[op] = chosen
-    return placement
+                    f"Cannot colocate nodes {op.name} and {group[0].name} because no device "
+                    f"type supports both of those nodes and the other nodes colocated with "
+                    f"them.{_debug_info(group, known_types)}")
+    return types
 
 
-def _mergeable(a, b):
-    for field in ("job", "replica", "task", "device_type", "device_index"):
-        x, y = getattr(a, field), getattr(b, field)
-        if x is not None and y is not None and x != y:
-            return False
-    return True
+def _explicit(group, spec, supporting, devices, known_types, soft):
+    """The device for a group with a (merged) request `spec`."""
+    for d in supporting:
+        if is_compatible(spec, d.full_name):
+            return d
+    if soft:
+        loose = spec.replace(device_type=None, device_index=None)
+        pool = [d for d in supporting if is_compatible(loose, d.full_name)]
+        if pool:
+            return min(pool, key=lambda d: (d.device_type != spec.device_type,
+                                            _priority(d.device_type), devices.index(d)))
+    op = next(o for o in group if o.device)
+    requested = op.device
+    names = [d.full_name for d in devices]
+    debug = _debug_info(group, known_types)
+    prefix = (f"Cannot assign a device for operation {op.name}: Could not satisfy explicit "
+              f"device specification '{requested}'")
+    if DeviceSpec.from_string(requested) != spec:
+        message = (f"{prefix} because the node was colocated with a group of nodes that "
+                   f"required incompatible device '{spec.to_string()}'{debug}")
+    elif not any(is_compatible(spec, n) for n in names):
+        message = (f"{prefix} because no devices matching that specification are registered "
+                   f"in this process; available devices: {', '.join(names)}{debug}")
+    elif spec.device_type is not None:
+        message = (f"{prefix} because no supported kernel for {spec.device_type} devices is "
+                   f"available.{debug}\nRegistered kernels:\n{_kernels(op)}")
+    else:
+        message = f"{prefix}{debug}"
+    raise errors.InvalidArgumentError(op.node_def, op, message)
+
+
+def _debug_info(group, known_types):
+    """TensorFlow's "Colocation Debug Info" for a group of more than one op, else ""."""
+    if len(group) < 2:
+        return ""
+    by_type = {}
+    for op in group:
+        by_type.setdefault(op.type, "".join(f"{t} " for t in known_types
+                                            if op_supports(op, t)))
+    lines = ["", "Colocation Debug Info:",
+             "Colocation group had the following types and devices: "]
+    lines += [f"{t}: {d}" for t, d in by_type.items()]
+    lines += ["", "Colocation members and user-requested devices:"]
+    lines += [f"  {op.name} ({op.type}) {op.device}" for op in group]
+    return "\n".join(lines) + "\n"
+
+
+def _kernels(op):
+    types = [t for t in _PRIORITY if op_supports(op, t)]
+    if not types:
+        return "  <no registered kernels>\n"
+    return "".join(f"  device='{t}'\n" for t in types)
+
+
+def _no_kernel_error(group, known_types):
+    op = group[0]
+    inputs = ", ".join(t.dtype.proto_name for t in op.inputs)
+    return errors.InvalidArgumentError(
+        op.node_def, op,
+        f"Cannot assign a device for operation {op.name}: Node had no OpKernel registered to "
+        f"support this operation: Operation was {op.type} and inputs were [{inputs}]"
+        f"{_debug_info(group, known_types)}")

@@ -24,8 +24,10 @@ Policy (dask's `get_async` in spirit; the caller's thread is one of the workers)
       finished for the scheduler at once, so its same-device successors are issued right
       behind it; the lane's thread runs the kernel (launch), keeps cross-lane inputs
       alive, releases its inputs and records its event (see streams.py). A host step that
-      reads a stream step's value waits for that step's event only. At the end the lanes
-      are drained, after an error too, so the next step starts on idle devices;
+      reads a stream step's value waits for that step's event only. At the end (after an
+      error too) every lane's thread has passed the step's work; fetched values are waited
+      for through their own events only, and the next step's lanes wait on the device for
+      this step's last events (no host synchronisation of the device);
     * devices that enforce a memory limit have every output accounted
       (`Runtime.allocate`), released after its last reader: ResourceExhaustedError names
       the op, the shape and the sizes.
@@ -218,15 +220,39 @@ def _release_inputs(run, step):
                     _release_held(run, s)
 
 
-def _drain_lanes(run):
-    """Waits until every lane of the plan has run this step's work (also after an error)."""
-    events = []
+def _drain_lanes(run, tails):
+    """Ends the step on every lane of the plan (also after an error).
+
+    Waits until each lane's thread has passed this step's work (so every lane item has
+    run, and reported its error if any), but not for the device to finish it: a fetched
+    value is waited for through its own event, and the next step's work on a device is
+    ordered after this step's by the device (its lanes wait for `tails`, the events
+    recorded here, with `wait_event`), never by a host synchronisation. With tracing,
+    the device is synchronised so that the timing events can be read."""
+    passed = []
     for lane in run.plan.stream_lanes:
-        event = lane.new_event()
-        lane.enqueue(lane.record, event)  # behind whatever the earlier work enqueued itself
-        events.append(event)
-    for event in events:
-        event.synchronize()
+        tail = lane.new_event()
+        lane.enqueue(lane.record, tail)  # behind whatever the earlier work enqueued itself
+        flag = threading.Event()
+        lane.enqueue(flag.set)
+        passed.append(flag)
+        if tails is not None:
+            tails[lane] = tail
+        if run.trace is not None:
+            passed.append(tail)
+    for p in passed:
+        p.wait() if isinstance(p, threading.Event) else p.synchronize()
+
+
+def _order_after_previous_steps(plan, tails):
+    """Makes each lane of the plan wait for the other lanes of its device as the previous
+    step left them (`tails` from `_drain_lanes`): device-side waits, no host sync."""
+    if not tails:
+        return
+    for lane in plan.stream_lanes:
+        for other, event in list(tails.items()):
+            if other is not lane and other.runtime is lane.runtime:
+                lane.wait_event(event)
 
 
 def _drive(run, first):
@@ -309,8 +335,11 @@ def _worker(run):
             run.workers -= 1
 
 
-def execute_parallel(plan, vals, num_threads, deadline=None, trace=False):
+def execute_parallel(plan, vals, num_threads, deadline=None, trace=False, lane_tails=None):
     """Runs the plan on the caller's thread plus up to `num_threads - 1` pool workers.
+
+    `lane_tails` ({lane: event}, owned by the session) carries the end of the previous step
+    on each stream lane to the next one (see `_drain_lanes`).
 
     Returns:
         The trace list [(step index, start, end, thread id)] when `trace`, else None.
@@ -324,6 +353,8 @@ def execute_parallel(plan, vals, num_threads, deadline=None, trace=False):
     drive_here = deadline is None
     run = _Run(plan, vals, max(num_threads - 1, 0) if drive_here else max(num_threads, 1), trace)
     steps = plan.steps
+    if plan.stream_lanes:
+        _order_after_previous_steps(plan, lane_tails)
     cheap = []
     with run.lock:
         for i in plan.initial:
@@ -354,14 +385,16 @@ def execute_parallel(plan, vals, num_threads, deadline=None, trace=False):
                 continue
         _drive(run, i)
     if run.error is None and plan.stream_lanes:
-        _drain_lanes(run)
+        _drain_lanes(run, lane_tails)
+        for j in plan.fetch_waits:  # the fetched values of stream devices, and only those
+            run.events[j].synchronize()
     if run.error is not None:
         if not isinstance(run.error, errors.DeadlineExceededError):
             with run.lock:  # let steps already running finish before the session moves on
                 while run.workers:
                     run.cond.wait(0.05)
             if plan.stream_lanes:
-                _drain_lanes(run)
+                _drain_lanes(run, lane_tails)
         _release_all(run)
         raise run.error
     _release_all(run)

@@ -124,6 +124,7 @@ class Plan:
         self.stream_lanes = []
         self.accounting = False
         self.producer = {}
+        self.fetch_waits = []
         self.critical_path = 0.0
         self.total_cost = 0.0
 
@@ -324,6 +325,12 @@ def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_
         if isinstance(step.op, partition.TransferNode):
             step.binding = Binding(_transfer_kernel(step, runtimes), (), {})
             step.fn = step.binding.fn
+    for s in fetch_slots:  # a fetched value of a stream device: waited for by its event
+        p = router.producer.get(s)
+        if p is not None and steps[p].kind == STREAM_STEP:
+            steps[p].records = True
+            if p not in plan.fetch_waits:
+                plan.fetch_waits.append(p)
     plan.initial = [s.index for s in steps if s.npreds == 0]
     plan.consumers = consumers
     plan.fetch_slots = fetch_slots

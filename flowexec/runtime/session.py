@@ -186,6 +186,7 @@ class BaseSession:
         self._state = {}
         self._cache = {}
         self._cache_lock = threading.Lock()
+        self._lane_tails = {}  # stream lane -> event ending the previous step on it
         self._context_manager = None
         device_count = dict(self._config.device_count or {})
         self._devices = local_devices(device_count or None)
@@ -300,7 +301,8 @@ class BaseSession:
             deadline = time.perf_counter() + timeout_ms / 1000.0 if timeout_ms else None
             threads = self._num_threads if plan.parallel else 1
             wall0, perf0 = time.time(), time.perf_counter()
-            record = execute_parallel(plan, vals, threads, deadline, bool(trace))
+            record = execute_parallel(plan, vals, threads, deadline, bool(trace),
+                                      self._lane_tails)
             if trace:
                 _fill_step_stats(run_metadata, plan, record, wall0, perf0)
             results = [None if s is None else vals[s] for s in plan.fetch_slots]

@@ -38,6 +38,7 @@ from flowexec.train.replicate import data_parallel_minimize, replicate_model  # 
 NUM_FEATURES = 64
 NUM_CLASSES = 10
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.003, "rmsprop": 0.003, "adagrad": 0.05}
 
 
 # ----- data ------------------------------------------------------------------------------------
@@ -194,14 +195,18 @@ def parse_args(argv):
                    help="'auto' (every GPU, else the CPU) or a list such as /GPU:0,/GPU:1")
     p.add_argument("--logical-cpus", type=int, default=0, metavar="N",
                    help="split the CPU into N logical devices (towers on /cpu:0../cpu:N-1)")
-    p.add_argument("--model", choices=("mlp", "deep"), default="mlp")
-    p.add_argument("--hidden", type=int, default=128, help="hidden layer width")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--model", choices=("mlp", "deep"), default="mlp",
+                   help="mlp: two hidden layers; deep: four residual blocks (default: mlp)")
+    p.add_argument("--hidden", type=int, default=128, help="hidden width (default: 128)")
+    p.add_argument("--epochs", type=int, default=20, help="default: 20")
+    p.add_argument("--batch-size", type=int, default=128,
+                   help="examples per step, split across the devices (default: 128)")
     p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: 0.003 for adam/rmsprop, 0.1 otherwise)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    p.add_argument("--seed", type=int, default=0)
+                   help="learning rate (default per optimizer: " + ", ".join(
+                       f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default: adam")
+    p.add_argument("--seed", type=int, default=0,
+                   help="data split, initial values and data order (default: 0)")
     p.add_argument("--logdir", help="write TensorBoard event files (graph, scalars) here")
     p.add_argument("--checkpoint-dir", help="save a checkpoint here after every epoch")
     p.add_argument("--resume", action="store_true",
@@ -216,7 +221,7 @@ def parse_args(argv):
                    help="Session intra_op_parallelism_threads (BLAS threads; 0: default)")
     args = p.parse_args(argv)
     if args.lr is None:
-        args.lr = 0.003 if args.optimizer in ("adam", "rmsprop") else 0.1
+        args.lr = DEFAULT_LR[args.optimizer]
     if args.resume and not args.checkpoint_dir:
         p.error("--resume needs --checkpoint-dir")
     if args.epochs < 1 or args.batch_size < 1 or args.logical_cpus < 0:
@@ -224,7 +229,7 @@ def parse_args(argv):
     return args
 
 
-def build_graph(args, tower_devices, num_train):
+def build_graph(args, tower_devices):
     """The training and evaluation graph; returns a dict of its handles."""
     g = tf.Graph()
     with g.as_default():
@@ -304,7 +309,7 @@ def main(argv=None):
     wall0 = time.perf_counter()
     tower_devices, device_count = choose_devices(args.devices, args.logical_cpus)
     x_train, y_train, x_test, y_test = load_data(args.seed)
-    h = build_graph(args, tower_devices, len(y_train))
+    h = build_graph(args, tower_devices)
     config = tf.ConfigProto(device_count=device_count,
                             inter_op_parallelism_threads=_inter_op_threads(args, tower_devices),
                             intra_op_parallelism_threads=args.intra_op_threads)

@@ -13,6 +13,8 @@ Uneven batches are exact: a batch of N examples on T devices is split like
 `numpy.array_split` (the first N % T towers get one extra example), each tower's mean loss is
 weighted by its share n_i / N, and the gradients are weighted the same way, so one
 data-parallel step equals one single-device step on the whole batch (up to float rounding).
+Updates wait for every tower's backward pass (`gate_gradients=GATE_GRAPH`), so the result does
+not depend on how the scheduler interleaves the towers.
 
 Typical use (four logical CPUs here; `"/gpu:0", "/gpu:1"` on a machine with two GPUs):
 

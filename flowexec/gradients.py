@@ -74,8 +74,12 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         grad_ys: optional initial gradients, one per y (default: ones).
         name: name scope of the gradient ops.
         colocate_gradients_with_ops: place each gradient op with the op it differentiates.
-        gate_gradients, aggregation_method: accepted for TF compatibility; aggregation is
-            always AddN.
+        gate_gradients: when True, the gradients an op yields for its inputs are grouped
+            (`tf.tuple`): none is available before all of them are computed. With variables
+            read live (TF1 ref semantics) this is what keeps an optimizer's update of `w`
+            from overtaking the backward op that reads `w` for another input's gradient
+            (the optimizers' default, GATE_OP, turns it on).
+        aggregation_method: accepted for TF compatibility; aggregation is always AddN.
         stop_gradients: tensors treated as constants.
 
     Returns:
@@ -98,7 +102,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     stop_ops = {t.op for t in _flatten(stop_gradients)}
     graph = ys[0].graph if ys else graph_mod.get_default_graph()
 
-    from flowexec.ops import array_ops
+    from flowexec.ops import array_ops, constant_op
 
     with graph.as_default(), graph.name_scope(name):
         between = _ops_between(ys, xs, stop_ops)
@@ -138,6 +142,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
             if has_grad and op not in stop_ops and op.inputs and not (
                     op in x_ops and not _needs_pass_through(op, between)):
                 in_grads = _op_grads(graph, op, out_grads, colocate_gradients_with_ops)
+                if gate_gradients and sum(g is not None for g in in_grads) > 1:
+                    with graph.name_scope(op.name + "_grad"), graph.device(None):
+                        in_grads = constant_op.tuple_(in_grads)
                 for t, g in zip(op.inputs, in_grads):
                     if g is None or not _is_differentiable_dtype(t.dtype):
                         continue

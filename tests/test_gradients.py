@@ -97,3 +97,33 @@ def test_gradient_of_variable_trains():
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         assert sess.run(g) == 4.0
+
+
+def _ancestors(op):
+    seen, stack = set(), [op]
+    while stack:
+        o = stack.pop()
+        for p in [t.op for t in o.inputs] + list(o.control_inputs):
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
+@pytest.mark.parametrize("gate", ["GATE_OP", "GATE_NONE"])
+def test_gate_gradients_orders_reads_of_a_variable_before_its_update(gate):
+    # Variables are read live: without gating, w2's update could run before the backward
+    # MatMul that reads w2 to get the gradient of h (a race on a multi-threaded executor).
+    x = tf.placeholder(tf.float32, [4, 3])
+    w1 = tf.Variable(tf.ones([3, 5]), name="w1")
+    w2 = tf.Variable(tf.ones([5, 2]), name="w2")
+    h = tf.nn.relu(tf.matmul(x, w1))
+    loss = tf.reduce_sum(tf.matmul(h, w2))
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    optimizer.minimize(loss, gate_gradients=getattr(tf.train.Optimizer, gate))
+    ops = tf.get_default_graph().get_operations()
+    apply_w2 = next(op for op in ops if op.type == "ApplyGradientDescent" and
+                    op.inputs[0].op.name == "w2")
+    (read_w2,) = [op for op in ops if op.type == "MatMul" and op.name.startswith("gradients")
+                  and any(t.op.name == "w2/read" for t in op.inputs)]
+    assert (read_w2 in _ancestors(apply_w2)) == (gate == "GATE_OP")

@@ -16,6 +16,7 @@ Example:
 from flowexec import (
     nn,  # noqa: F401
     summary,  # noqa: F401
+    timeline,  # noqa: F401
     train,  # noqa: F401
 )
 from flowexec.framework import errors  # noqa: F401

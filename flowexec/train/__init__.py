@@ -1,4 +1,5 @@
-"""`tf.train`: optimizers, the global step, and checkpoints (Saver)."""
+"""`tf.train`: optimizers, the global step, checkpoints (Saver), and data-parallel towers
+(`replicate_model`, `average_gradients`, `data_parallel_minimize`)."""
 
 from flowexec.train.adagrad import AdagradOptimizer
 from flowexec.train.adam import AdamOptimizer
@@ -12,6 +13,7 @@ from flowexec.train.learning_rate_decay import (
 )
 from flowexec.train.momentum import MomentumOptimizer
 from flowexec.train.optimizer import Optimizer
+from flowexec.train.replicate import average_gradients, data_parallel_minimize, replicate_model
 from flowexec.train.rmsprop import RMSPropOptimizer
 from flowexec.train.saver import (
     CheckpointState,
@@ -34,6 +36,9 @@ from flowexec.train.training_util import (
 )
 
 __all__ = [
+    "average_gradients",
+    "data_parallel_minimize",
+    "replicate_model",
     "AdagradOptimizer",
     "AdamOptimizer",
     "CheckpointState",

@@ -209,15 +209,20 @@ def _lane_item(run, step, end):
 
 
 def _release_inputs(run, step):
-    keep = run.plan.keep
     with run.lock:
-        readers = run.readers
-        for s in step.ins:
-            readers[s] -= 1
-            if readers[s] == 0 and s not in keep:
-                run.vals[s] = None
-                if run.held is not None:
-                    _release_held(run, s)
+        _release_inputs_locked(run, step)
+
+
+def _release_inputs_locked(run, step):
+    """Drops the step's input values that no other step will read (fetches are kept)."""
+    keep = run.plan.keep
+    readers = run.readers
+    for s in step.ins:
+        readers[s] -= 1
+        if readers[s] == 0 and s not in keep:
+            run.vals[s] = None
+            if run.held is not None:
+                _release_held(run, s)
 
 
 def _drain_lanes(run, tails):
@@ -264,7 +269,6 @@ def _drive(run, first):
 def _drive_steps(run, first):
     plan = run.plan
     steps = plan.steps
-    keep = plan.keep
     stack = [first]
     while stack:
         i = stack.pop()
@@ -282,13 +286,7 @@ def _drive_steps(run, first):
         with run.lock:
             pending = run.pending
             if not step.kind:  # a stream step's lane releases its inputs once it has run
-                readers = run.readers
-                for s in step.ins:
-                    readers[s] -= 1
-                    if readers[s] == 0 and s not in keep:
-                        run.vals[s] = None
-                        if run.held is not None:
-                            _release_held(run, s)
+                _release_inputs_locked(run, step)
             own = -1
             for n in step.succ:
                 pending[n] -= 1

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import flowexec as tf
+from flowexec.runtime.prune import upstream
 
 
 def _run(*ts, feed=None):
@@ -100,14 +101,7 @@ def test_gradient_of_variable_trains():
 
 
 def _ancestors(op):
-    seen, stack = set(), [op]
-    while stack:
-        o = stack.pop()
-        for p in [t.op for t in o.inputs] + list(o.control_inputs):
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return seen
+    return upstream([op]) - {op}
 
 
 @pytest.mark.parametrize("gate", ["GATE_OP", "GATE_NONE"])

@@ -33,11 +33,11 @@ def _node_info(op):
     return f"\n\t [[node {op.name} (defined at {op.source_line()}) ]]"
 
 
-def prune(graph, fetches, feeds, targets):
-    """Returns the `Pruned` subgraph; raises InvalidArgumentError for an unfed placeholder."""
-    fed = set(feeds)
+def upstream(roots, fed=frozenset()):
+    """The ops that running `roots` (Operations) runs: the roots and everything they reach
+    backwards through data inputs (except fed tensors) and control inputs."""
     needed = set()
-    stack = [t.op for t in fetches if t not in fed] + list(targets)
+    stack = list(roots)
     while stack:
         op = stack.pop()
         if op in needed:
@@ -49,6 +49,13 @@ def prune(graph, fetches, feeds, targets):
         for c in op._control_inputs:
             if c not in needed:
                 stack.append(c)
+    return needed
+
+
+def prune(graph, fetches, feeds, targets):
+    """Returns the `Pruned` subgraph; raises InvalidArgumentError for an unfed placeholder."""
+    fed = set(feeds)
+    needed = upstream([t.op for t in fetches if t not in fed] + list(targets), fed)
     for op in needed:
         if op.type == "Placeholder":
             t = op.outputs[0]

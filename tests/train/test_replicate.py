@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import flowexec as tf
+from flowexec.runtime.prune import upstream
 from flowexec.train.replicate import (
     average_gradients,
     data_parallel_minimize,
@@ -235,14 +236,7 @@ def test_bad_arguments():
 
 
 def _ancestors(op):
-    seen, stack = set(), [op]
-    while stack:
-        o = stack.pop()
-        for p in [t.op for t in o.inputs] + list(o.control_inputs):
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return seen
+    return upstream([op]) - {op}
 
 
 @pytest.mark.parametrize("gate, ordered", [(None, True),

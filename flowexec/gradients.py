@@ -75,10 +75,12 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         name: name scope of the gradient ops.
         colocate_gradients_with_ops: place each gradient op with the op it differentiates.
         gate_gradients: when True, the gradients an op yields for its inputs are grouped
-            (`tf.tuple`): none is available before all of them are computed. With variables
-            read live (TF1 ref semantics) this is what keeps an optimizer's update of `w`
-            from overtaking the backward op that reads `w` for another input's gradient
-            (the optimizers' default, GATE_OP, turns it on).
+            (`tf.tuple`): none is available before all of them are computed (TF groups all
+            of them; here only those that flow on towards `xs`, so that gating never makes
+            a step compute a gradient nobody reads, e.g. the one for the input batch).
+            With variables read live (TF1 ref semantics) this is what keeps an
+            optimizer's update of `w` from overtaking the backward op that reads `w` for
+            another input's gradient (the optimizers' default, GATE_OP, turns it on).
         aggregation_method: accepted for TF compatibility; aggregation is always AddN.
         stop_gradients: tensors treated as constants.
 
@@ -142,14 +144,18 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
             if has_grad and op not in stop_ops and op.inputs and not (
                     op in x_ops and not _needs_pass_through(op, between)):
                 in_grads = _op_grads(graph, op, out_grads, colocate_gradients_with_ops)
-                if gate_gradients and sum(g is not None for g in in_grads) > 1:
+                # Only the gradients that flow on (towards some x) are kept; the others are
+                # never run, and gating must not make them run.
+                used = [i for i, (t, g) in enumerate(zip(op.inputs, in_grads))
+                        if g is not None and _is_differentiable_dtype(t.dtype)
+                        and t.op in between]
+                if gate_gradients and len(used) > 1:
                     with graph.name_scope(op.name + "_grad"), graph.device(None):
-                        in_grads = constant_op.tuple_(in_grads)
-                for t, g in zip(op.inputs, in_grads):
-                    if g is None or not _is_differentiable_dtype(t.dtype):
-                        continue
-                    if t.op in between:
-                        grads.setdefault(t, []).append(g)
+                        gated = constant_op.tuple_([in_grads[i] for i in used])
+                    for i, g in zip(used, gated):
+                        in_grads[i] = g
+                for i in used:
+                    grads.setdefault(op.inputs[i], []).append(in_grads[i])
             if op in stop_ops:
                 continue
             for t in op.inputs:

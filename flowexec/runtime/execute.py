@@ -81,7 +81,7 @@ def op_error(step, exc):
 class _Run:
     __slots__ = ("plan", "vals", "pending", "readers", "ready", "remaining", "lock", "cond",
                  "error", "workers", "max_workers", "trace", "t0", "cancelled", "events",
-                 "held", "lane_refs")
+                 "held", "lane_refs", "closed")
 
     def __init__(self, plan, vals, max_workers, trace):
         self.plan = plan
@@ -101,6 +101,7 @@ class _Run:
         self.events = [None] * len(plan.steps) if plan.stream_lanes else None
         self.held = {} if plan.accounting else None  # slot -> (runtime, bytes accounted)
         self.lane_refs = {}  # lane -> (timing event, perf_counter) when tracing
+        self.closed = False  # the caller has left: late accounting is released at once
 
     def fail(self, exc):
         with self.lock:
@@ -111,10 +112,14 @@ class _Run:
 
 
 def _run_step(run, step):
+    """Runs a host step; False when the step was cancelled while it waited for a stream."""
     vals = run.vals
     trace = run.trace
-    for j in step.host_waits:  # values (or effects) of stream steps: wait for their events
-        run.events[j].synchronize()
+    if step.host_waits:  # values (or effects) of stream steps: wait for their events
+        for j in step.host_waits:
+            run.events[j].synchronize()
+        if run.cancelled:  # the stream step failed: its value or effect is not there
+            return False
     if trace is not None:
         start = time.perf_counter()
     args = [vals[i] for i in step.ins]
@@ -128,29 +133,36 @@ def _run_step(run, step):
         for s, v in zip(outs, out):
             vals[s] = v
     if step.account:
-        _account(run, step)
+        _account(run, step, args)
     if trace is not None:
         trace.append((step.index, start, time.perf_counter(), threading.get_ident()))
+    return True
 
 
-def _account(run, step):
-    """Charges the step's outputs to its device (ResourceExhaustedError past the limit)."""
+def _account(run, step, args):
+    """Charges the step's outputs to its device (ResourceExhaustedError past the limit).
+
+    An output that is one of the inputs (Identity) is already charged."""
     runtime = step.runtime
-    held = run.held
-    for slot, t in zip(step.outs, step.op.outputs or (None,) * len(step.outs)):
-        nbytes = getattr(run.vals[slot], "nbytes", 0)
-        if not nbytes:
+    outputs = step.op.outputs or (None,) * len(step.outs)
+    for slot, t in zip(step.outs, outputs):
+        value = run.vals[slot]
+        nbytes = getattr(value, "nbytes", 0)
+        if not nbytes or any(value is a for a in args):
             continue
         if t is None:
             what = f"transfer {step.op.name}"
         else:
-            value = run.vals[slot]
             dims = ",".join(str(d) for d in value.shape)
             what = (f"tensor with shape[{dims}] and type {t.dtype.name} for op "
                     f"{step.op.name}")
         runtime.allocate(nbytes, what)
         with run.lock:
-            held[slot] = (runtime, nbytes)
+            late = run.closed
+            if not late:
+                run.held[slot] = (runtime, nbytes)
+        if late:  # the step is over (a deadline): nobody will release it later
+            runtime.release(nbytes)
 
 
 def _release_held(run, slot):
@@ -181,6 +193,7 @@ def _issue(run, step):
 def _lane_item(run, step, end):
     """A stream step on its lane's thread: launch the kernel, keep inputs alive, record."""
     lane = step.lane
+    args = None
     try:
         if not run.cancelled:
             with np.errstate(all="ignore"):
@@ -194,14 +207,18 @@ def _lane_item(run, step, end):
                 elif outs:
                     for s, v in zip(outs, out):
                         run.vals[s] = v
-                for pos in step.keep_alive:
-                    step.runtime.keep_alive(args[pos], lane)
                 if step.account:
-                    _account(run, step)
+                    _account(run, step, args)
             _release_inputs(run, step)
     except BaseException as e:  # noqa: BLE001 - reported to the caller, run cancelled
         run.fail(op_error(step, e))
     finally:  # always recorded, so that no lane or host thread waits forever
+        if args is not None:
+            for pos in step.keep_alive:  # what was launched reads them (even on failure)
+                try:
+                    step.runtime.keep_alive(args[pos], lane)
+                except Exception as e:  # noqa: BLE001 - reported, the run is failed
+                    run.fail(op_error(step, e))
         if end is not None:
             lane.record(end)
         if step.records:
@@ -225,7 +242,18 @@ def _release_inputs_locked(run, step):
                 _release_held(run, s)
 
 
-def _drain_lanes(run, tails):
+class LaneTails:
+    """Per session: the event that ended the latest step on each stream lane.
+
+    Published under `lock`, in the order the tail records were enqueued, so that a step
+    run after another is ordered after the newest work on every lane."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.events = {}
+
+
+def _drain_lanes(run, tails, deadline=None, wait=True):
     """Ends the step on every lane of the plan (also after an error).
 
     Waits until each lane's thread has passed this step's work (so every lane item has
@@ -233,29 +261,43 @@ def _drain_lanes(run, tails):
     value is waited for through its own event, and the next step's work on a device is
     ordered after this step's by the device (its lanes wait for `tails`, the events
     recorded here, with `wait_event`), never by a host synchronisation. With tracing,
-    the device is synchronised so that the timing events can be read."""
+    the device is synchronised so that the timing events can be read.
+
+    Returns:
+        False when `deadline` (a perf_counter value) passed first.
+    """
     passed = []
-    for lane in run.plan.stream_lanes:
-        tail = lane.new_event()
-        lane.enqueue(lane.record, tail)  # behind whatever the earlier work enqueued itself
-        flag = threading.Event()
-        lane.enqueue(flag.set)
-        passed.append(flag)
-        if tails is not None:
-            tails[lane] = tail
-        if run.trace is not None:
-            passed.append(tail)
+    lock = tails.lock if tails is not None else threading.Lock()
+    with lock:
+        for lane in run.plan.stream_lanes:
+            tail = lane.new_event()
+            lane.enqueue(lane.record, tail)  # behind what the earlier work enqueued itself
+            flag = threading.Event()
+            lane.enqueue(flag.set)
+            passed.append(flag)
+            if tails is not None:
+                tails.events[lane] = tail
+            if run.trace is not None:
+                passed.append(tail)
+    if not wait:
+        return True
     for p in passed:
-        p.wait() if isinstance(p, threading.Event) else p.synchronize()
+        timeout = None if deadline is None else max(deadline - time.perf_counter(), 0.0)
+        done = p.wait(timeout) if isinstance(p, threading.Event) else p.synchronize(timeout)
+        if not done:
+            return False
+    return True
 
 
 def _order_after_previous_steps(plan, tails):
     """Makes each lane of the plan wait for the other lanes of its device as the previous
     step left them (`tails` from `_drain_lanes`): device-side waits, no host sync."""
-    if not tails:
+    if tails is None or not tails.events:
         return
+    with tails.lock:
+        latest = list(tails.events.items())
     for lane in plan.stream_lanes:
-        for other, event in list(tails.items()):
+        for other, event in latest:
             if other is not lane and other.runtime is lane.runtime:
                 lane.wait_event(event)
 
@@ -278,8 +320,8 @@ def _drive_steps(run, first):
         try:
             if step.kind:
                 _issue(run, step)
-            else:
-                _run_step(run, step)
+            elif not _run_step(run, step):
+                return
         except BaseException as e:  # noqa: BLE001 - reported to the caller, run cancelled
             run.fail(op_error(step, e))
             return
@@ -336,7 +378,7 @@ def _worker(run):
 def execute_parallel(plan, vals, num_threads, deadline=None, trace=False, lane_tails=None):
     """Runs the plan on the caller's thread plus up to `num_threads - 1` pool workers.
 
-    `lane_tails` ({lane: event}, owned by the session) carries the end of the previous step
+    `lane_tails` (a `LaneTails`, owned by the session) carries the end of the previous step
     on each stream lane to the next one (see `_drain_lanes`).
 
     Returns:
@@ -383,9 +425,8 @@ def execute_parallel(plan, vals, num_threads, deadline=None, trace=False, lane_t
                 continue
         _drive(run, i)
     if run.error is None and plan.stream_lanes:
-        _drain_lanes(run, lane_tails)
-        for j in plan.fetch_waits:  # the fetched values of stream devices, and only those
-            run.events[j].synchronize()
+        if not _drain_lanes(run, lane_tails, deadline) or not _wait_fetches(run, deadline):
+            run.fail(_deadline_error(run, "stream work"))
     if run.error is not None:
         if not isinstance(run.error, errors.DeadlineExceededError):
             with run.lock:  # let steps already running finish before the session moves on
@@ -393,6 +434,8 @@ def execute_parallel(plan, vals, num_threads, deadline=None, trace=False, lane_t
                     run.cond.wait(0.05)
             if plan.stream_lanes:
                 _drain_lanes(run, lane_tails)
+        elif plan.stream_lanes:  # order the next step after what is still queued
+            _drain_lanes(run, lane_tails, wait=False)
         _release_all(run)
         raise run.error
     _release_all(run)
@@ -401,13 +444,32 @@ def execute_parallel(plan, vals, num_threads, deadline=None, trace=False, lane_t
     return None
 
 
+def _wait_fetches(run, deadline):
+    """Waits for the fetched values of stream devices, and only those."""
+    for j in run.plan.fetch_waits:
+        timeout = None if deadline is None else max(deadline - time.perf_counter(), 0.0)
+        if not run.events[j].synchronize(timeout):
+            return False
+    return True
+
+
+def _deadline_error(run, what):
+    return errors.DeadlineExceededError(
+        None, None, f"Timed out waiting for the step to finish ({what} still running on "
+        f"{', '.join(sorted({lane.runtime.name for lane in run.plan.stream_lanes}))})")
+
+
 def _release_all(run):
-    """Values still accounted at the end of a step (fetches) leave the device's books."""
-    if run.held:
-        with run.lock:
-            held, run.held = run.held, {}
-        for runtime, nbytes in held.values():
-            runtime.release(nbytes)
+    """Values still accounted at the end of a step (fetches) leave the device's books;
+    anything accounted later (a lane item still running after a deadline) is released
+    at once by `_account`."""
+    if run.held is None:
+        return
+    with run.lock:
+        run.closed = True
+        held, run.held = run.held, {}
+    for runtime, nbytes in held.values():
+        runtime.release(nbytes)
 
 
 def _resolve_trace(run):

@@ -280,18 +280,24 @@ def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_
             slot_of[t] = s
         binding = bind_kernel(op, runtime, state, session)
         step = router.add_step(op, binding, ins, outs, runtime)
-        step.refs = tuple((pos, ref_reader[t]) for pos, t in enumerate(op.inputs)
-                          if t in ref_reader and ins[pos] == slot_of.get(t))
+        space = partition.memory_space(runtime)
+        step.refs = tuple((pos, ref_reader[t][0]) for pos, t in enumerate(op.inputs)
+                          if t in ref_reader and ins[pos] == slot_of.get(t)
+                          and ref_reader[t][1] == space)
         if op.type == "VariableV2" and op.outputs[0] not in fed:
-            ref_reader[op.outputs[0]] = binding.fn
-        elif op.type == "Identity" and op.inputs[0] in ref_reader and op.outputs[0] not in fed:
+            ref_reader[op.outputs[0]] = (binding.fn, space)
+            step.account = False  # a variable's buffer is state, not a step's output
+        elif op.type == "Identity" and op.inputs[0] in ref_reader and \
+                op.outputs[0] not in fed and ref_reader[op.inputs[0]][1] == space:
             ref_reader[op.outputs[0]] = ref_reader[op.inputs[0]]
         index_of[op] = step.index
-    # A transfer whose source is a variable's ref reads the variable when it runs.
+    # A transfer whose source is a variable's ref reads the variable (on its own device)
+    # when the transfer runs: across memory spaces the value is taken when it is sent, as
+    # TF1's Send does, not when each reader on the other device runs.
     for step in steps:
         if isinstance(step.op, partition.TransferNode) and step.op.tensor in ref_reader and \
                 step.ins[0] == slot_of.get(step.op.tensor):
-            step.refs = ((0, ref_reader[step.op.tensor]),)
+            step.refs = ((0, ref_reader[step.op.tensor][0]),)
     fetch_slots = []
     for el in fetch_elements:
         if hasattr(el, "value_index"):

@@ -28,7 +28,7 @@ from flowexec.framework import graph as graph_mod
 from flowexec.framework.tensor import Tensor
 from flowexec.runtime import config as config_mod
 from flowexec.runtime.codegen import StraightLine
-from flowexec.runtime.execute import execute_parallel, op_error
+from flowexec.runtime.execute import LaneTails, execute_parallel, op_error
 from flowexec.runtime.fetch import FetchStructure
 from flowexec.runtime.partition import partition_graphs
 from flowexec.runtime.place import place
@@ -186,7 +186,7 @@ class BaseSession:
         self._state = {}
         self._cache = {}
         self._cache_lock = threading.Lock()
-        self._lane_tails = {}  # stream lane -> event ending the previous step on it
+        self._lane_tails = LaneTails()  # stream lane -> event ending the previous step
         self._context_manager = None
         device_count = dict(self._config.device_count or {})
         self._devices = local_devices(device_count or None)

@@ -14,9 +14,11 @@ decides, once, for every step of an asynchronous device:
 * `host_waits`: for a host step, the stream steps it depends on; the host thread waits for
   their events (only those: fetching one value does not synchronize the whole device);
 * `records`: whether the step records an event (someone waits for it);
-* `keep_alive`: inputs made on another lane, whose buffers must outlive the consuming
-  lane's use of them (CuPy's pool hands a freed block back to the allocating stream: cupy
-  issue 8068), so the executor calls `runtime.keep_alive(buffer, lane)` after issuing.
+* `keep_alive`: inputs made on another lane or by a transfer, and variables read live
+  (their buffer was allocated by whichever lane last assigned them), whose buffers must
+  outlive the consuming lane's use of them (CuPy's pool hands a freed block back to the
+  allocating stream: cupy issue 8068), so the lane item calls `runtime.keep_alive(buffer,
+  lane)` after launching.
 
 At run time the executor only follows these decisions (see execute.py): issuing a step
 costs the same whatever the number of lanes. All of this is device-independent and is
@@ -86,9 +88,20 @@ def assign_lanes(steps, preds_of, producer, max_lanes=0):
         step.waits = tuple(waits)
         step.host_waits = tuple(host_waits)
         if step.kind == STREAM_STEP:
+            refs = {pos for pos, _ in step.refs}
             step.keep_alive = tuple(
                 pos for pos, s in enumerate(step.ins)
-                if s in producer and steps[producer[s]].kind == STREAM_STEP
-                and steps[producer[s]].runtime is step.runtime
-                and steps[producer[s]].lane is not step.lane)
+                if pos in refs or _foreign(steps, producer.get(s), step))
     return used
+
+
+def _foreign(steps, p, step):
+    """Whether a stream step's input (made by step `p`) may live in memory another stream
+    allocated: made on another lane, or by a transfer (a copy between two logical devices
+    of one GPU hands over the source's buffer)."""
+    if p is None:
+        return False
+    made = steps[p]
+    return made.kind == STREAM_STEP and (
+        made.lane is not step.lane or made.runtime is not step.runtime
+        or type(made.op).__name__ == "TransferNode")

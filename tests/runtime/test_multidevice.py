@@ -311,3 +311,55 @@ def test_num_streams_caps_the_lanes_per_device():
         np.testing.assert_array_equal(g, np.tanh(np.ones(3) * i))
     assert len(plan.stream_lanes) == 1
     assert all(not s.waits for s in plan.steps)
+
+
+def test_deadline_covers_work_on_stream_devices_and_leaks_nothing():
+    with stream_device() as (rt, config):
+        x = tf.placeholder(tf.float64, [1000])
+        with tf.device("/cpu:1"):
+            slow = fakes.sleep(x, 0.3, name="slow")
+        with tf.device("/cpu:0"):
+            with tf.control_dependencies([slow.op]):
+                z = tf.identity(x) + 1.0
+        with tf.Session(config=config) as sess:
+            with pytest.raises(tf.errors.DeadlineExceededError, match="Timed out"):
+                sess.run(slow, {x: np.zeros(1000)}, options=tf.RunOptions(timeout_in_ms=50))
+            with pytest.raises(tf.errors.DeadlineExceededError):
+                sess.run(z, {x: np.zeros(1000)}, options=tf.RunOptions(timeout_in_ms=50))
+            rt.synchronize()  # the abandoned lane items finish and account late
+            assert rt.bytes_in_use == 0
+            np.testing.assert_array_equal(sess.run(z, {x: np.zeros(1000)}), np.ones(1000))
+            assert rt.bytes_in_use == 0
+
+
+def test_host_step_waiting_on_a_failed_stream_step_does_not_run():
+    with stream_device(delay=0.02) as (rt, config):
+        x = tf.placeholder(tf.float64, [3])
+        with tf.device("/cpu:0"):
+            count = tf.Variable(0.0, name="count")
+        with tf.device("/cpu:1"):
+            bad = fakes.fail(x * 2.0, "lane boom", name="bad_on_lane")
+        with tf.device("/cpu:0"):
+            with tf.control_dependencies([bad.op]):
+                bump = tf.assign_add(count, 1.0)
+        with tf.Session(config=config) as sess:
+            sess.run(count.initializer)
+            with pytest.raises(tf.errors.InvalidArgumentError, match="bad_on_lane"):
+                sess.run(bump, {x: np.zeros(3)})
+            assert sess.run(count) == 0.0
+
+
+@pytest.mark.parametrize("variable_on, reader_on", [("/cpu:1", "/cpu:0"), ("/cpu:0", "/cpu:1")])
+def test_live_variable_reads_stay_in_their_memory_space(variable_on, reader_on):
+    with stream_device(delay=0.005) as (rt, config):
+        with tf.device(variable_on):
+            v = tf.Variable(np.arange(3.0), name="v")
+        with tf.device(reader_on):
+            y = tf.identity(v, name="r") * 10.0
+        with tf.Session(config=config) as sess:
+            sess.run(v.initializer)
+            np.testing.assert_array_equal(sess.run(y), [0.0, 10.0, 20.0])
+            plan = _plan(sess, y)
+    for step in plan.steps:
+        if step.refs and not isinstance(step.op, partition.TransferNode):
+            assert step.device.endswith(variable_on[-1])

@@ -61,17 +61,25 @@ def _default_conversion(value, dtype=None, name=None, as_ref=False):
     return _constant_fn(value, dtype=dtype, name=name or "Const")
 
 
+def _try_preferred(fn, value, preferred_dtype, name, as_ref):
+    """`fn`'s conversion to `preferred_dtype`, or None when the value does not fit it (TF:
+    a preferred dtype is a hint, unlike `dtype`)."""
+    try:
+        ret = fn(value, dtype=preferred_dtype, name=name, as_ref=as_ref)
+    except (TypeError, ValueError):
+        return None
+    if ret is not NotImplemented and ret.dtype != preferred_dtype:
+        raise TypeError(f"convert_to_tensor did not convert to the preferred dtype: "
+                        f"{ret.dtype} vs {preferred_dtype} ")
+    return ret
+
+
 def _call(fn, value, dtype, name, as_ref, preferred_dtype):
     if dtype is None and preferred_dtype is not None:
-        try:
-            ret = fn(value, dtype=preferred_dtype, name=name, as_ref=as_ref)
-        except (TypeError, ValueError):
-            pass  # the value does not fit the preferred type: convert it without
-        else:
-            if ret is not NotImplemented and ret.dtype != preferred_dtype:
-                raise TypeError(f"convert_to_tensor did not convert to the preferred dtype: "
-                                f"{ret.dtype} vs {preferred_dtype} ")
+        ret = _try_preferred(fn, value, preferred_dtype, name, as_ref)
+        if ret is not None:
             return ret
+        # the value does not fit the preferred type: it is converted without one
     ret = fn(value, dtype=dtype, name=name, as_ref=as_ref)
     if ret is NotImplemented:
         return ret

@@ -137,6 +137,7 @@ class Tensor:
             "`x.shape` rather than `len(x)` for shape information.")
 
     def __array__(self, dtype=None, copy=None):
+        # TF1's error class and text: a graph tensor has no value until a Session runs it.
         raise NotImplementedError(
             f"Cannot convert a symbolic Tensor ({self._name}) to a numpy array.")
 

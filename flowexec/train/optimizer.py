@@ -55,9 +55,11 @@ class _RefVariableProcessor:
 
 
 def _get_processor(v):
+    """How the optimizer updates `v`; TF1 raises NotImplementedError for anything but a
+    Variable (a Tensor or a resource handle in `var_list`), and so does flowexec."""
     if isinstance(v, Variable):
         return _RefVariableProcessor(v)
-    raise NotImplementedError("Trying to optimize unsupported type ", v)
+    raise NotImplementedError(f"Trying to optimize unsupported type {v!r}")
 
 
 class Optimizer(abc.ABC):

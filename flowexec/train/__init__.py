@@ -15,10 +15,8 @@ from flowexec.train.momentum import MomentumOptimizer
 from flowexec.train.optimizer import Optimizer
 from flowexec.train.replicate import average_gradients, data_parallel_minimize, replicate_model
 from flowexec.train.rmsprop import RMSPropOptimizer
-from flowexec.train.saver import (
+from flowexec.train.checkpoint_management import (
     CheckpointState,
-    Saver,
-    SaverDef,
     checkpoint_exists,
     get_checkpoint_mtimes,
     get_checkpoint_state,
@@ -27,6 +25,7 @@ from flowexec.train.saver import (
     remove_checkpoint,
     update_checkpoint_state,
 )
+from flowexec.train.saver import Saver, SaverDef
 from flowexec.train.training_util import (
     assert_global_step,
     create_global_step,

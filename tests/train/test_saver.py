@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import flowexec as tf
+from flowexec.train import checkpoint_format
 from flowexec.train import saver as saver_mod
 
 TWO_CPUS = tf.ConfigProto(device_count={"CPU": 2})
@@ -115,7 +116,7 @@ def test_npz_loads_without_pickle_and_strings_are_fixed_width_bytes(tmp_path):
         assert npz["s"].dtype.kind == "S"
         np.testing.assert_array_equal(npz["scope/w"], [1.5, 2.5])
     index = json.loads(open(path + ".index").read())
-    assert index["format"] == saver_mod.FORMAT_NAME
+    assert index["format"] == checkpoint_format.FORMAT_NAME
     assert [(r["name"], r["dtype"], r["shape"]) for r in index["variables"]] == [
         ("s", "string", [3]), ("scope/w", "float32", [2])]
 

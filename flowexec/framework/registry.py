@@ -18,10 +18,25 @@ per output and runs when the op is added, so type and shape errors surface at bu
 Cost classes tell the scheduler what a thread hand-off is worth: `CHEAP` ops run inline on
 the thread that made them ready; `EXPENSIVE` ops (matmul, big reductions) may be handed to a
 worker so they overlap. `cost` may also be a function `op -> estimated flops`.
+
+What the runtime must know about an op is a flag of its definition, never a check of its
+type name: `must_be_fed` (Placeholder: a run that needs it unfed fails at plan time),
+`constant` (Const: `constant(op)` is the value, bound without a kernel call),
+`static_value` (Shape, Size, Rank: `static_value(op)` is the value when the static shapes
+of the inputs determine it, else None), `fold_at_build` (shape arithmetic: inference may
+compute the value by running the kernel on constant inputs), `ref_output` (VariableV2: the
+output stands for the variable, read when a consumer runs), `forwards_ref` (Identity: a
+reference input stays a reference), `stateful` and `device_types` (host-only ops).
+
+`OpDef.evaluate(op, inputs)` runs an op's own kernel on numpy values: constant folding, at
+build time (`shape_fns.constant_value`) and in the optimizer, uses it, so a folded value is
+what the kernel computes.
 """
 
 import inspect
 import os
+
+import numpy as np
 
 from flowexec.framework import graph as graph_mod
 from flowexec.framework import tensor_shape
@@ -41,9 +56,16 @@ class OpDef:
     """Everything the system knows about one op type."""
 
     def __init__(self, type_name, kernel, infer, cost, stateful, needs_ctx, defined_at,
-                 device_types=None):
+                 device_types=None, flags=None):
         self.type = type_name
         self.device_types = None if device_types is None else tuple(device_types)
+        flags = flags or {}
+        self.must_be_fed = bool(flags.get("must_be_fed", False))
+        self.constant = flags.get("constant")
+        self.static_value = flags.get("static_value")
+        self.fold_at_build = bool(flags.get("fold_at_build", False))
+        self.ref_output = bool(flags.get("ref_output", False))
+        self.forwards_ref = bool(flags.get("forwards_ref", False))
         self.kernel = kernel
         self.infer = infer
         self.cost = cost
@@ -109,22 +131,73 @@ class OpDef:
     def estimated_cost(self, op):
         return self.cost(op) if callable(self.cost) else self.cost
 
+    @property
+    def host_only(self):
+        """Whether only the host (CPU) has a kernel for the op."""
+        return self.device_types == ("CPU",) and not self.device_kernels
+
+    @property
+    def foldable(self):
+        """Whether the op's outputs are a function of its inputs and attributes alone, so
+        that a constant-folding pass may replace it by its value (`evaluate`)."""
+        return not (self.stateful or self.needs_ctx or self.must_be_fed or self.ref_output
+                    or self.device_types is not None)
+
+    def evaluate(self, op, inputs):
+        """Runs the op's own kernel on numpy `inputs` (one array per input of `op`, which
+        is an Operation or an IR node of this type); returns one value per output.
+
+        Raises:
+            ValueError: the op is not `foldable` (state, context, feeds, host callbacks).
+            Whatever the kernel raises for these values.
+        """
+        if self.constant is not None:
+            return (self.constant(op),)
+        if not self.foldable:
+            raise ValueError(f"Op type '{self.type}' cannot be evaluated outside a run")
+        out = self.kernel(np, *inputs, **self.kernel_kwargs(op))
+        if len(op.outputs) == 1:
+            return (out,)
+        return tuple(out)
+
     def __repr__(self):
         return f"<OpDef {self.type} defined at {self.defined_at}>"
 
 
-def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, device_types=None):
+def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, device_types=None,
+          must_be_fed=False, constant=None, static_value=None, fold_at_build=False,
+          ref_output=False, forwards_ref=False):
     """Decorator registering a kernel as op type `type_name`; returns the `OpDef`.
 
-    `device_types` limits the devices with a kernel, e.g. ("CPU",) for an op that needs the
-    host (Python callbacks, printing, protobuf strings); placement then keeps it there."""
+    Args:
+        type_name: the op type, unique in the registry.
+        infer: `infer(op) -> [(dtype, shape)]`, one per output.
+        cost: CHEAP, EXPENSIVE, or `cost(op) -> estimated ns`.
+        stateful: the op has effects or reads state (never merged, folded or reordered).
+        needs_ctx: the kernel takes a KernelContext before `xp`.
+        device_types: the device types with a kernel, e.g. ("CPU",) for an op that needs
+            the host (Python callbacks, printing, protobuf strings); None: every device.
+        must_be_fed: a run that needs the op's output must feed it (Placeholder).
+        constant: `constant(op) -> value`: the op's output, fixed at creation (Const).
+        static_value: `static_value(op) -> value or None`: the output when the inputs'
+            static shapes determine it (Shape, Size, Rank).
+        fold_at_build: inference may compute the value of this op from constant inputs by
+            running its kernel on numpy (small shape arithmetic: Pack, ConcatV2, ...).
+        ref_output: output 0 stands for a variable: consumers read its value live.
+        forwards_ref: the output is the input; a reference input stays a reference.
+    """
+    flags = {"must_be_fed": must_be_fed, "constant": constant, "static_value": static_value,
+             "fold_at_build": fold_at_build, "ref_output": ref_output,
+             "forwards_ref": forwards_ref}
+
     def register(kernel):
         code = kernel.__code__
         where = f"{os.path.relpath(code.co_filename)}:{code.co_firstlineno}"
         if type_name in _REGISTRY:
             raise ValueError(f"Op type '{type_name}' is already registered at "
                              f"{_REGISTRY[type_name].defined_at}; second definition at {where}")
-        od = OpDef(type_name, kernel, infer, cost, stateful, needs_ctx, where, device_types)
+        od = OpDef(type_name, kernel, infer, cost, stateful, needs_ctx, where, device_types,
+                   flags)
         _REGISTRY[type_name] = od
         return od
     return register

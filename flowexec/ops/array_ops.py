@@ -8,7 +8,7 @@ builds StridedSlice (or boolean_mask for a boolean index); `sequence_mask` is co
 
 Static values: the shape-producing ops (Shape of a fully defined tensor, Size, Rank, Pack,
 ConcatV2, StridedSlice, Fill, Range, Reshape, ExpandDims of constants) register how to compute
-their value at build time (`shape_fns.register_constant_value`), so `reshape(x, tf.shape(y))`,
+their value at build time (`fold_at_build`, `static_value`), so `reshape(x, tf.shape(y))`,
 `zeros(tf.stack([2, n]))` or `tile(x, [2, 3])` get the most precise static shape available;
 `_shape_dims` goes one step further and reads partially known shape vectors, e.g.
 `tf.stack([tf.shape(x)[0], 3])` for an `x` of shape (?, 5) is `[?, 3]`.
@@ -49,7 +49,6 @@ _RANGE_TYPES = (dtypes.float16, dtypes.float32, dtypes.float64, dtypes.int8, dty
                 dtypes.int32, dtypes.int64)
 _ONE_HOT_INDEX_TYPES = (dtypes.uint8, dtypes.int32, dtypes.int64)
 _SMALL_CONSTANT = 1000  # elements: TF1 makes zeros()/ones() a Const below this size
-_MAX_FOLDED = 1 << 16  # elements: the largest value folded at build time
 
 newaxis = None
 
@@ -313,11 +312,7 @@ def _math():
     return math_ops
 
 
-def _register_value(op_type, fn):
-    shape_fns.register_constant_value(op_type, fn)
-
-
-def _values(op, limit=_MAX_FOLDED):
+def _values(op, limit=shape_fns.MAX_FOLDED_ELEMENTS):
     """Static values of all inputs, or None when one is unknown or too large to fold."""
     vals = []
     for t in op.inputs:
@@ -361,7 +356,7 @@ def _reshape_infer(op):
     return [(x.dtype, _shape_from_dims(out))]
 
 
-@defop("Reshape", infer=_reshape_infer, cost=CHEAP)
+@defop("Reshape", infer=_reshape_infer, cost=CHEAP, fold_at_build=True)
 def _reshape(xp, tensor, shape):
     if shape.ndim != 1:
         raise _invalid(f"sizes input must be 1-D, not {_dims_str(shape.shape)}")
@@ -399,14 +394,6 @@ def _reshape_grad(op, dy):
 def _reshape_to(t, like):
     """`t` reshaped to the (static or run-time) shape of `like`."""
     return apply_op("Reshape", t, _shape_tensor(like), name="Reshape")
-
-
-def _reshape_value(op):
-    x, shape = _values(op)
-    return x.reshape([int(d) for d in shape])
-
-
-_register_value("Reshape", _reshape_value)
 
 
 def reshape(tensor, shape, name=None):
@@ -496,7 +483,7 @@ def _invert_permutation_infer(op):
     return [(x.dtype, TensorShape([x.shape[0]]) if x.shape.ndims == 1 else TensorShape([None]))]
 
 
-@defop("InvertPermutation", infer=_invert_permutation_infer, cost=CHEAP)
+@defop("InvertPermutation", infer=_invert_permutation_infer, cost=CHEAP, fold_at_build=True)
 def _invert_permutation(xp, x):
     if x.ndim != 1:
         raise _invalid(f"invert_permutation expects a 1D vector, got {_dims_str(x.shape)}")
@@ -515,10 +502,6 @@ def _invert_permutation(xp, x):
 
 
 _invert_permutation.not_differentiable()
-_register_value("InvertPermutation",
-                lambda op: np.argsort(_values(op)[0]).astype(op.inputs[0].dtype.np))
-
-
 def invert_permutation(x, name=None):
     """The inverse of a permutation vector: `y[x[i]] = i`.
 
@@ -615,7 +598,7 @@ def _concat_infer(op):
     return [(dtype, TensorShape(out))]
 
 
-@defop("ConcatV2", infer=_concat_infer, cost=CHEAP)
+@defop("ConcatV2", infer=_concat_infer, cost=CHEAP, fold_at_build=True)
 def _concat_v2(xp, *values):
     """Inputs: the N values, then the scalar axis (TF's ConcatV2 input order)."""
     *vals, axis = values
@@ -672,14 +655,6 @@ def _dim_tensor(x, a):
                     _const([a + 1], dtypes.int32), _const([1], dtypes.int32),
                     name="strided_slice", begin_mask=0, end_mask=0, ellipsis_mask=0,
                     new_axis_mask=0, shrink_axis_mask=1)
-
-
-def _concat_value(op):
-    *vals, axis = _values(op)
-    return np.concatenate(vals, axis=int(axis))
-
-
-_register_value("ConcatV2", _concat_value)
 
 
 def _convert_list(values, name):
@@ -760,7 +735,7 @@ def _pack_infer(op):
     return [(dtype, TensorShape(dims))]
 
 
-@defop("Pack", infer=_pack_infer, cost=CHEAP)
+@defop("Pack", infer=_pack_infer, cost=CHEAP, fold_at_build=True)
 def _pack(xp, *values, axis):
     s0 = values[0].shape
     for i, v in enumerate(values[1:], 1):
@@ -774,13 +749,6 @@ def _pack(xp, *values, axis):
 def _pack_grad(op, dy):
     return _as_list(apply_op("Unpack", dy, name="unstack", num=len(op.inputs),
                              axis=op.attrs["axis"]))
-
-
-def _pack_value(op):
-    return np.stack(_values(op), axis=op.attrs["axis"])
-
-
-_register_value("Pack", _pack_value)
 
 
 def stack(values, axis=0, name="stack"):
@@ -1053,7 +1021,7 @@ def _expand_dims_infer(op):
     return [(x.dtype, TensorShape(dims))]
 
 
-@defop("ExpandDims", infer=_expand_dims_infer, cost=CHEAP)
+@defop("ExpandDims", infer=_expand_dims_infer, cost=CHEAP, fold_at_build=True)
 def _expand_dims(xp, input, dim):
     if dim.size != 1:
         raise _invalid(f"'dim' must be a tensor with a single value, got shape "
@@ -1068,14 +1036,6 @@ def _expand_dims(xp, input, dim):
 @_expand_dims.gradient
 def _expand_dims_grad(op, dy):
     return [_reshape_to(dy, op.inputs[0]), None]
-
-
-def _expand_dims_value(op):
-    x, d = _values(op)
-    return np.expand_dims(x, int(np.ravel(d)[0]))
-
-
-_register_value("ExpandDims", _expand_dims_value)
 
 
 def expand_dims(input, axis=None, name=None, dim=None):
@@ -1127,7 +1087,7 @@ def _squeeze_infer(op):
     return [(x.dtype, TensorShape(out))]
 
 
-@defop("Squeeze", infer=_squeeze_infer, cost=CHEAP)
+@defop("Squeeze", infer=_squeeze_infer, cost=CHEAP, fold_at_build=True)
 def _squeeze(xp, input, *, squeeze_dims):
     r = input.ndim
     if not squeeze_dims:
@@ -1146,10 +1106,6 @@ def _squeeze(xp, input, *, squeeze_dims):
 @_squeeze.gradient
 def _squeeze_grad(op, dy):
     return [_reshape_to(dy, op.inputs[0])]
-
-
-_register_value("Squeeze", lambda op: np.squeeze(
-    _values(op)[0], axis=tuple(op.attrs["squeeze_dims"]) or None))
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):
@@ -1669,7 +1625,7 @@ def _index_for(shape, begin, end, strides, masks):
         raise _invalid(str(exc)) from None
 
 
-@defop("StridedSlice", infer=_strided_slice_infer, cost=CHEAP)
+@defop("StridedSlice", infer=_strided_slice_infer, cost=CHEAP, fold_at_build=True)
 def _strided_slice(xp, input, begin, end, strides, *, begin_mask, end_mask, ellipsis_mask,
                    new_axis_mask, shrink_axis_mask):
     masks = {"begin_mask": begin_mask, "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
@@ -1684,15 +1640,6 @@ def _strided_slice_grad(op, dy):
     g = apply_op("StridedSliceGrad", _shape_tensor(x, begin.dtype), begin, end, strides, dy,
                  name="StridedSliceGrad", **masks)
     return [g, None, None, None]
-
-
-def _strided_slice_value(op):
-    x, b, e, s = _values(op)
-    masks = {k: op.attrs[k] for k in _MASKS}
-    return x[_strided_index(x.shape, b.tolist(), e.tolist(), s.tolist(), masks)]
-
-
-_register_value("StridedSlice", _strided_slice_value)
 
 
 def _strided_slice_grad_infer(op):
@@ -1917,7 +1864,7 @@ def _gather_axis(params, axis):
     return a % r
 
 
-@defop("GatherV2", infer=_gather_infer, cost=CHEAP)
+@defop("GatherV2", infer=_gather_infer, cost=CHEAP, fold_at_build=True)
 def _gather(xp, params, indices, axis):
     a = _gather_axis(params, axis)
     n = params.shape[a]
@@ -1949,14 +1896,6 @@ def _gather_grad(op, dy):
     g = apply_op("GatherV2Grad", _shape_tensor(params), indices, dy, axis,
                  name="GatherV2Grad")
     return [g, None, None]
-
-
-def _gather_value(op):
-    params, indices, axis = _values(op)
-    return np.take(params, indices, axis=int(axis))
-
-
-_register_value("GatherV2", _gather_value)
 
 
 def _gather_grad_infer(op):
@@ -2324,7 +2263,7 @@ def _fill_infer(op):
     return [(value.dtype, _shape_from_dims(dims))]
 
 
-@defop("Fill", infer=_fill_infer, cost=CHEAP)
+@defop("Fill", infer=_fill_infer, cost=CHEAP, fold_at_build=True)
 def _fill(xp, dims, value):
     if dims.ndim != 1:
         raise _invalid(f"dims must be a vector, got shape {_dims_str(dims.shape)}")
@@ -2342,16 +2281,6 @@ def _fill(xp, dims, value):
 @_fill.gradient
 def _fill_grad(op, dy):
     return [None, _math().reduce_sum(dy)]
-
-
-def _fill_value(op):
-    dims, value = _values(op)
-    if _prod(int(d) for d in dims) > _MAX_FOLDED:
-        return None
-    return np.full([int(d) for d in dims], value, dtype=value.dtype)
-
-
-_register_value("Fill", _fill_value)
 
 
 def fill(dims, value, name=None):
@@ -2477,25 +2406,6 @@ def _out_type_infer(shape_fn):
     return infer
 
 
-@defop("Shape", infer=_out_type_infer(lambda x: TensorShape([x.shape.ndims])), cost=CHEAP)
-def _shape(xp, input, *, out_type):
-    return xp.asarray(input.shape, dtype=out_type.np)
-
-
-@defop("Size", infer=_out_type_infer(lambda x: TensorShape(())), cost=CHEAP)
-def _size(xp, input, *, out_type):
-    return xp.asarray(input.size, dtype=out_type.np)
-
-
-@defop("Rank", infer=lambda op: [(dtypes.int32, TensorShape(()))], cost=CHEAP)
-def _rank(xp, input):
-    return xp.asarray(input.ndim, dtype=dtypes.int32.np)
-
-
-for _od in (_shape, _size, _rank):
-    _od.not_differentiable()
-
-
 def _shape_value(op):
     s = op.inputs[0].shape
     if not s.is_fully_defined():
@@ -2513,9 +2423,29 @@ def _rank_value(op):
     return None if r is None else np.asarray(r, dtype=np.int32)
 
 
-_register_value("Shape", _shape_value)
-_register_value("Size", _size_value)
-_register_value("Rank", _rank_value)
+
+@defop("Shape", infer=_out_type_infer(lambda x: TensorShape([x.shape.ndims])), cost=CHEAP,
+       static_value=_shape_value)
+def _shape(xp, input, *, out_type):
+    return xp.asarray(input.shape, dtype=out_type.np)
+
+
+@defop("Size", infer=_out_type_infer(lambda x: TensorShape(())), cost=CHEAP,
+       static_value=_size_value)
+def _size(xp, input, *, out_type):
+    return xp.asarray(input.size, dtype=out_type.np)
+
+
+@defop("Rank", infer=lambda op: [(dtypes.int32, TensorShape(()))], cost=CHEAP,
+       static_value=_rank_value)
+def _rank(xp, input):
+    return xp.asarray(input.ndim, dtype=dtypes.int32.np)
+
+
+for _od in (_shape, _size, _rank):
+    _od.not_differentiable()
+
+
 
 
 def shape(input, name=None, out_type=dtypes.int32):
@@ -2589,7 +2519,7 @@ def _range_size(s, lim, d, dtype):
     return int(np.ceil(abs((lim - s) / d)))
 
 
-@defop("Range", infer=_range_infer, cost=CHEAP)
+@defop("Range", infer=_range_infer, cost=CHEAP, fold_at_build=True)
 def _range(xp, start, limit, delta):
     s, lim, d = start.tolist(), limit.tolist(), delta.tolist()
     if d == 0:
@@ -2603,16 +2533,6 @@ def _range(xp, start, limit, delta):
 
 _range.not_differentiable()
 
-
-def _range_value(op):
-    vals = _values(op)
-    s, lim, d = (v.item() for v in vals)
-    if d == 0 or _range_size(s, lim, d, op.inputs[0].dtype) > _MAX_FOLDED:
-        return None
-    return np.arange(s, lim, d, dtype=vals[0].dtype)
-
-
-_register_value("Range", _range_value)
 
 _RANGE_HIERARCHY = (dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64)
 

@@ -31,13 +31,16 @@ def _const_infer(op):
     return [(op.attrs["dtype"], TensorShape(v.shape))]
 
 
-@defop("Const", infer=_const_infer)
+def _const_value(op):
+    return op.attrs["value"]
+
+
+@defop("Const", infer=_const_infer, constant=_const_value)
 def _const(xp, *, value):
     return value
 
 
 _const.not_differentiable()
-shape_fns.register_constant_value("Const", lambda op: op.attrs["value"])
 
 
 _INT_TYPES = (numbers.Integral, np.integer, Dimension)
@@ -275,7 +278,7 @@ def _placeholder_infer(op):
     return [(op.attrs["dtype"], op.attrs["shape"])]
 
 
-@defop("Placeholder", infer=_placeholder_infer, stateful=True)
+@defop("Placeholder", infer=_placeholder_infer, stateful=True, must_be_fed=True)
 def _placeholder(xp, *, dtype, shape):
     # The executor never runs this kernel: a placeholder that is not fed fails at plan time.
     raise AssertionError("Placeholder kernel executed; the plan should have required a feed")
@@ -350,7 +353,7 @@ def placeholder_with_default(input, shape, name=None):
 
 
 # ----- Identity, NoOp, StopGradient ----------------------------------------------------------
-@defop("Identity", infer=shape_fns.unchanged)
+@defop("Identity", infer=shape_fns.unchanged, forwards_ref=True)
 def _identity(xp, input):
     return input
 

@@ -675,7 +675,7 @@ def _cast_infer(op):
     return [(op.attrs["DstT"], op.inputs[0].shape)]
 
 
-@defop("Cast", infer=_cast_infer)
+@defop("Cast", infer=_cast_infer, fold_at_build=True)
 def _cast(xp, x, *, DstT):
     return x.astype(DstT.np)
 
@@ -686,10 +686,6 @@ def _cast_grad(op, dy):
     if (src.is_floating or src.is_complex) and (dy.dtype.is_floating or dy.dtype.is_complex):
         return cast(dy, src)
     return None
-
-
-shape_fns.register_constant_value(
-    "Cast", lambda op: shape_fns.constant_value(op.inputs[0]).astype(op.attrs["DstT"].np))
 
 
 # ----- AddN -----------------------------------------------------------------------------------

@@ -6,10 +6,10 @@ Messages follow TensorFlow's, naming the op and the input shapes, e.g.
 
 import numpy as np
 
-from flowexec.framework import dtypes
+from flowexec.framework import dtypes, errors
 from flowexec.framework.tensor_shape import TensorShape, as_shape
 
-_CONSTANT_VALUE_FNS = {}
+MAX_FOLDED_ELEMENTS = 1 << 16  # the largest value (and input) computed at build time
 
 
 def shapes_str(op):
@@ -106,23 +106,41 @@ def broadcast_compare(op):
     return [(dtypes.bool, broadcast_shapes(op, op.inputs[0].shape, op.inputs[1].shape))]
 
 
-def register_constant_value(op_type, fn):
-    """`fn(op) -> numpy value or None`: how to know an op's output before running it."""
-    _CONSTANT_VALUE_FNS[op_type] = fn
-
-
 def constant_value(tensor):
-    """The tensor's value when it is known at graph-build time, else None."""
-    fn = _CONSTANT_VALUE_FNS.get(tensor.op.type)
-    if fn is None:
+    """The tensor's value when it is known at graph-build time, else None.
+
+    Known are: a `constant` op's value (Const), a `static_value` op's value when the static
+    shapes determine it (Shape, Size, Rank), and the value of a `fold_at_build` op (shape
+    arithmetic) whose inputs are known, computed by its own kernel on numpy
+    (`OpDef.evaluate`) while inputs and output stay within MAX_FOLDED_ELEMENTS. A kernel
+    that rejects the values (an OpError, ValueError, IndexError or ArithmeticError) leaves
+    the value unknown here; the run then reports the error, naming the op. `tensor` may be
+    an IR Ref, which has no producer to read: its value is unknown.
+    """
+    op = getattr(tensor, "op", None)
+    if op is None:
         return None
+    op_def = op.op_def
+    if op_def.constant is not None:
+        return op_def.constant(op)
+    if op_def.static_value is not None:
+        return op_def.static_value(op)
+    if not op_def.fold_at_build:
+        return None
+    size = tensor.shape.num_elements()
+    if size is not None and size > MAX_FOLDED_ELEMENTS:
+        return None
+    inputs = []
+    for t in op.inputs:
+        v = constant_value(t)
+        if v is None or np.size(v) > MAX_FOLDED_ELEMENTS:
+            return None
+        inputs.append(np.asarray(v))
     try:
-        v = fn(tensor.op)
-    except Exception:  # noqa: BLE001 - static folding is best-effort by definition
+        outputs = op_def.evaluate(op, inputs)
+    except (errors.OpError, ValueError, IndexError, ArithmeticError):
         return None
-    if isinstance(v, (tuple, list)) and not isinstance(v, np.ndarray):
-        v = v[tensor.value_index]
-    return v
+    return np.asarray(outputs[tensor.value_index])
 
 
 def constant_shape(tensor):

@@ -104,7 +104,7 @@ def _variable_infer(op):
     return [(op.attrs["dtype"], op.attrs["shape"])]
 
 
-@defop("VariableV2", infer=_variable_infer, stateful=True, needs_ctx=True)
+@defop("VariableV2", infer=_variable_infer, stateful=True, needs_ctx=True, ref_output=True)
 def _variable_v2(ctx, xp):
     value = ctx.state.get(_key(ctx.op.name))
     if value is None:

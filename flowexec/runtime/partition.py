@@ -39,11 +39,12 @@ class TransferNode:
             fetch).
     """
 
-    def __init__(self, tensor, src, dst, type_name):
+    def __init__(self, tensor, src, dst, to_host):
         self.tensor = tensor
         self.src = src
         self.dst = dst
-        self.type = type_name
+        self.to_host = to_host
+        self.type = type_name = "_HostRecv" if to_host else "_Recv"
         where = short_device(dst) if dst else "client"
         self.name = f"{tensor.op.name}/_{tensor.value_index}_to_{where}"
         self.inputs = (tensor,)

@@ -173,8 +173,8 @@ class Binding:
 def bind_kernel(op, runtime, state, session):
     """The Binding of `op` on `runtime`: the kernel with xp, ctx and attributes."""
     op_def = op.op_def
-    if op.type == "Const":
-        value = op.attrs["value"]
+    if op_def.constant is not None:
+        value = op_def.constant(op)
         if runtime.device_type != "CPU":
             value = runtime.to_device(value)
         elif value.ndim == 0 and value.dtype.kind != "O":
@@ -234,14 +234,14 @@ class _Router:
             copy = self.new_slot()
             if dst_space == partition.HOST:  # device -> host, on the producer's lane
                 node = partition.TransferNode(tensor, src.name, "" if dst is None else
-                                              dst.name, "_HostRecv")
+                                              dst.name, True)
                 step = self.add_step(node, None, (slot,), (copy,), src)
                 step.follows = self.producer[slot]
                 step.account = False
                 self.home[copy] = None
             else:  # host -> device, or device -> device: on a lane of the destination
                 node = partition.TransferNode(tensor, "" if src is None else src.name,
-                                              dst.name, "_Recv")
+                                              dst.name, False)
                 step = self.add_step(node, None, (slot,), (copy,), dst)
             step.cost = _transfer_cost(tensor)
             self.copies[key] = copy
@@ -284,10 +284,10 @@ def build_plan(pruned, placement, runtimes, state, session, fetch_elements, num_
         step.refs = tuple((pos, ref_reader[t][0]) for pos, t in enumerate(op.inputs)
                           if t in ref_reader and ins[pos] == slot_of.get(t)
                           and ref_reader[t][1] == space)
-        if op.type == "VariableV2" and op.outputs[0] not in fed:
+        if op.op_def.ref_output and op.outputs[0] not in fed:
             ref_reader[op.outputs[0]] = (binding.fn, space)
             step.account = False  # a variable's buffer is state, not a step's output
-        elif op.type == "Identity" and op.inputs[0] in ref_reader and \
+        elif op.op_def.forwards_ref and op.inputs[0] in ref_reader and \
                 op.outputs[0] not in fed and ref_reader[op.inputs[0]][1] == space:
             ref_reader[op.outputs[0]] = ref_reader[op.inputs[0]]
         index_of[op] = step.index
@@ -353,7 +353,7 @@ def _transfer_kernel(step, runtimes):
     """The copy a transfer step makes, on its lane (see devices.runtime for the calls)."""
     node = step.op
     lane = step.lane
-    if node.type == "_HostRecv":
+    if node.to_host:
         return functools.partial(_to_host, step.runtime, lane)
     if not node.src:
         return functools.partial(_to_device, step.runtime, lane)

@@ -57,7 +57,7 @@ def prune(graph, fetches, feeds, targets):
     fed = set(feeds)
     needed = upstream([t.op for t in fetches if t not in fed] + list(targets), fed)
     for op in needed:
-        if op.type == "Placeholder":
+        if op.op_def.must_be_fed:
             t = op.outputs[0]
             shape = op.attrs["shape"]
             shape_s = "" if shape.ndims is None else f" and shape {shape.proto_str()}"

@@ -264,15 +264,6 @@ def test_merge_rejects_non_string_inputs_at_build_time():
         tf.summary.merge([tf.constant(1.0)])
 
 
-def test_missing_tensorboard_names_the_package(monkeypatch):
-    monkeypatch.setattr(summary._Protos, "_loaded", None)
-    monkeypatch.setitem(sys.modules, "tensorboard.compat.proto", None)
-    with pytest.raises(ImportError, match="pip install tensorboard"):
-        tf.summary.scalar("s", tf.constant(1.0))
-    with pytest.raises(ImportError, match="flowexec\\[tensorboard\\]"):
-        tf.summary.FileWriter("unused")
-
-
 # ----- histogram buckets ---------------------------------------------------------------------
 @pytest.mark.parametrize("seed", [0, 1])
 def test_histogram_buckets_match_tensorflow(seed):

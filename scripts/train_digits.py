@@ -20,7 +20,13 @@ the global step and the epoch counter), so `--resume` continues exactly where an
 uninterrupted run would be. One device and N devices compute the same averaged gradient up to
 float rounding, so their accuracies agree within noise.
 
-`main(argv)` returns the final metrics as a dict, so tests and notebooks can call it.
+The run's figures (training time and examples, wall time, last loss) are variables saved
+with every checkpoint, so `--resume` reports the whole run's throughput, and resuming a run
+that already finished reports what it measured. Ctrl-C stops cleanly: one line saying where
+training stopped and which checkpoint `--resume` would continue from, exit status 130.
+
+`main(argv)` returns the final metrics as a dict, so tests and notebooks can call it; the
+command line goes through `cli(argv)`, which turns Ctrl-C into that line and status.
 """
 
 import argparse
@@ -75,27 +81,36 @@ def _dense(x, width, name, activation=None):
         return activation(y) if activation is not None else y
 
 
-def build_model(kind, hidden):
-    """A function from a batch of features to logits, creating its variables with
-    `tf.get_variable` (so towers share them).
-
-    mlp:  64 -> hidden -> hidden -> 10, ReLU.
-    deep: 64 -> hidden, four residual blocks h + relu(dense(h)) (convolution-free), -> 10.
-    """
-    if kind == "mlp":
-        def model(x):
-            h = _dense(x, hidden, "dense0", tf.nn.relu)
-            h = _dense(h, hidden, "dense1", tf.nn.relu)
-            return _dense(h, NUM_CLASSES, "logits")
-    elif kind == "deep":
-        def model(x):
-            h = _dense(x, hidden, "stem", tf.nn.relu)
-            for i in range(4):
-                h = h + _dense(h, hidden, f"block{i}", tf.nn.relu)
-            return _dense(h, NUM_CLASSES, "logits")
-    else:
-        raise ValueError(f"Unknown model {kind!r}; choose mlp or deep.")
+def _mlp(hidden):
+    """64 -> hidden -> hidden -> 10, ReLU."""
+    def model(x):
+        h = _dense(x, hidden, "dense0", tf.nn.relu)
+        h = _dense(h, hidden, "dense1", tf.nn.relu)
+        return _dense(h, NUM_CLASSES, "logits")
     return model
+
+
+def _deep(hidden):
+    """64 -> hidden, four residual blocks h + relu(dense(h)) (convolution-free), -> 10."""
+    def model(x):
+        h = _dense(x, hidden, "stem", tf.nn.relu)
+        for i in range(4):
+            h = h + _dense(h, hidden, f"block{i}", tf.nn.relu)
+        return _dense(h, NUM_CLASSES, "logits")
+    return model
+
+
+# --model NAME -> a builder taking the hidden width and returning the tower's model function.
+MODELS = {"mlp": _mlp, "deep": _deep}
+
+
+def build_model(kind, hidden):
+    """A function from a batch of features (`[batch, 64]` float32) to logits (`[batch, 10]`),
+    creating its variables with `tf.get_variable` (so towers share them); `kind` is a key
+    of `MODELS`."""
+    if kind not in MODELS:
+        raise ValueError(f"Unknown model {kind!r}; choose one of {', '.join(MODELS)}.")
+    return MODELS[kind](hidden)
 
 
 def make_optimizer(name, lr):
@@ -114,16 +129,26 @@ def make_optimizer(name, lr):
 
 # ----- devices ---------------------------------------------------------------------------------
 def choose_devices(spec, logical_cpus):
-    """(tower device names, ConfigProto.device_count) for `--devices` / `--logical-cpus`."""
+    """(tower device names, ConfigProto.device_count) for `--devices` / `--logical-cpus`.
+
+    Raises:
+        ValueError: `spec` names no device, or a device this machine does not have (the
+            message lists the devices found).
+    """
     device_count = {"CPU": logical_cpus} if logical_cpus else {}
     if spec and spec != "auto":
         names = [d.strip() for d in spec.split(",") if d.strip()]
         if not names:
             raise ValueError(f"--devices {spec!r} names no device.")
-        cpus = [devices.DeviceSpec.from_string(n) for n in names]
-        cpus = [c.device_index or 0 for c in cpus if (c.device_type or "").upper() == "CPU"]
+        parsed = [devices.DeviceSpec.from_string(n) for n in names]
+        cpus = [c.device_index or 0 for c in parsed if (c.device_type or "").upper() == "CPU"]
         if cpus and not logical_cpus and max(cpus) > 0:
             device_count = {"CPU": max(cpus) + 1}  # /cpu:1 exists once the CPU is split
+        found = [d.name for d in devices.local_devices(device_count or None)]
+        missing = [n for n in names if not any(devices.is_compatible(n, f) for f in found)]
+        if missing:
+            raise ValueError(f"--devices: no {', '.join(missing)} on this machine; devices "
+                             f"found: {', '.join(found)}")
         return names, device_count
     if logical_cpus:
         return [f"/device:CPU:{i}" for i in range(logical_cpus)], device_count
@@ -168,6 +193,7 @@ class Progress:
 
 
 def report_block(metrics):
+    """The closing block of figures printed after training."""
     rows = [
         ("devices", ", ".join(metrics["devices"])),
         ("model", f"{metrics['model']} ({metrics['parameters']:,} parameters)"),
@@ -177,9 +203,12 @@ def report_block(metrics):
         ("accuracy", f"{metrics['test_accuracy']:.4f} on {metrics['test_examples']} "
                      "test examples"),
         ("throughput", f"{metrics['examples_per_sec']:,.0f} examples/s (training steps, "
-                       "after the first)"),
+                       "after the first of each session)"),
         ("wall time", f"{metrics['wall_time_s']:.2f} s"),
     ]
+    if metrics.get("resumed_from"):
+        rows.append(("resumed", f"from {metrics['resumed_from']} (figures cover the whole "
+                                "run)"))
     width = max(len(v) for _, v in rows) + 14
     title = " flowexec: train_digits "
     lines = [title.center(width, "=")]
@@ -188,14 +217,37 @@ def report_block(metrics):
     return "\n".join(lines)
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during training, with where it stopped and the checkpoint to resume from.
+
+    A KeyboardInterrupt, so callers that catch Ctrl-C still do; `cli()` prints `str(e)`.
+    """
+
+    def __init__(self, epoch, step, checkpoint_dir, checkpoint):
+        super().__init__(epoch, step, checkpoint_dir, checkpoint)
+        self.epoch, self.step = epoch, step
+        self.checkpoint_dir, self.checkpoint = checkpoint_dir, checkpoint
+
+    def __str__(self):
+        where = f"interrupted in epoch {self.epoch}, after step {self.step}"
+        if self.checkpoint:
+            return (f"{where}; last checkpoint {self.checkpoint} (continue with --resume "
+                    f"--checkpoint-dir {self.checkpoint_dir})")
+        if self.checkpoint_dir:
+            return f"{where}; no checkpoint saved in {self.checkpoint_dir} yet"
+        return f"{where}; no checkpoint kept (--checkpoint-dir DIR keeps one per epoch)"
+
+
 # ----- main ------------------------------------------------------------------------------------
 def parse_args(argv):
+    """Parses and checks the command line; `--devices` is checked against the machine, so
+    the args carry `tower_devices` and `device_count` too."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--devices", default="auto",
                    help="'auto' (every GPU, else the CPU) or a list such as /GPU:0,/GPU:1")
     p.add_argument("--logical-cpus", type=int, default=0, metavar="N",
                    help="split the CPU into N logical devices (towers on /cpu:0../cpu:N-1)")
-    p.add_argument("--model", choices=("mlp", "deep"), default="mlp",
+    p.add_argument("--model", choices=tuple(MODELS), default="mlp",
                    help="mlp: two hidden layers; deep: four residual blocks (default: mlp)")
     p.add_argument("--hidden", type=int, default=128, help="hidden width (default: 128)")
     p.add_argument("--epochs", type=int, default=20, help="default: 20")
@@ -207,7 +259,8 @@ def parse_args(argv):
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default: adam")
     p.add_argument("--seed", type=int, default=0,
                    help="data split, initial values and data order (default: 0)")
-    p.add_argument("--logdir", help="write TensorBoard event files (graph, scalars) here")
+    p.add_argument("--logdir", help="write TensorBoard event files (graph, scalars) here "
+                   "(needs the tensorboard package)")
     p.add_argument("--checkpoint-dir", help="save a checkpoint here after every epoch")
     p.add_argument("--resume", action="store_true",
                    help="continue from the latest checkpoint in --checkpoint-dir")
@@ -226,7 +279,17 @@ def parse_args(argv):
         p.error("--resume needs --checkpoint-dir")
     if args.epochs < 1 or args.batch_size < 1 or args.logical_cpus < 0:
         p.error("--epochs and --batch-size must be positive, --logical-cpus non-negative")
+    try:
+        args.tower_devices, args.device_count = choose_devices(args.devices,
+                                                               args.logical_cpus)
+    except ValueError as e:  # one line, in argparse's form: the usage adds nothing here
+        p.exit(2, f"{p.prog}: error: {e}\n")
     return args
+
+
+# The run's figures, kept in variables so that every checkpoint holds them: (name, dtype).
+RECORD = (("epoch", tf.int64), ("train_seconds", tf.float64), ("train_examples", tf.int64),
+          ("wall_seconds", tf.float64), ("final_loss", tf.float64))
 
 
 def build_graph(args, tower_devices):
@@ -245,9 +308,6 @@ def build_graph(args, tower_devices):
             return loss, logits
 
         global_step = tf.train.get_or_create_global_step()
-        epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        next_epoch = tf.placeholder(tf.int64, [], name="next_epoch")
-        set_epoch = epoch.assign(next_epoch)
         train_op, loss, _ = data_parallel_minimize(
             make_optimizer(args.optimizer, args.lr), tower, [x, y], tower_devices,
             global_step=global_step)
@@ -255,23 +315,29 @@ def build_graph(args, tower_devices):
             logits = tf.concat(replicate_model(model, x, tower_devices), axis=0)
             correct = tf.equal(tf.argmax(logits, 1), y)
             accuracy = tf.reduce_mean(tf.cast(correct, tf.float32), name="accuracy")
-        # Per-epoch values computed in Python (test accuracy, examples/s) enter the graph
-        # through placeholders, so every curve goes through tf.summary.scalar.
-        acc_value = tf.placeholder(tf.float32, [], name="accuracy_value")
-        rate_value = tf.placeholder(tf.float32, [], name="throughput_value")
-        tf.summary.scalar("loss", loss, collections=["train_summaries"])
-        tf.summary.scalar("accuracy", acc_value, collections=["epoch_summaries"])
-        tf.summary.scalar("throughput", rate_value, collections=["epoch_summaries"])
+        record = {name: tf.Variable(0, dtype=dt, trainable=False,
+                                    name=name if name == "epoch" else f"run/{name}")
+                  for name, dt in RECORD}
+        record_feeds = {name: tf.placeholder(dt, [], name=f"record_{name}")
+                        for name, dt in RECORD}
+        record_op = tf.group(*[record[n].assign(record_feeds[n]) for n, _ in RECORD],
+                             name="record")
         handles = {
             "graph": g, "x": x, "y": y, "train_op": train_op, "loss": loss,
-            "accuracy": accuracy, "global_step": global_step, "epoch": epoch,
-            "next_epoch": next_epoch, "set_epoch": set_epoch, "acc_value": acc_value,
-            "rate_value": rate_value, "init": tf.global_variables_initializer(),
-            "trainable": tf.trainable_variables(),
+            "accuracy": accuracy, "global_step": global_step, "record": record,
+            "record_feeds": record_feeds, "record_op": record_op,
+            "init": tf.global_variables_initializer(), "trainable": tf.trainable_variables(),
         }
-        if args.logdir:
-            handles["train_summaries"] = tf.summary.merge_all("train_summaries")
-            handles["epoch_summaries"] = tf.summary.merge_all("epoch_summaries")
+        if args.logdir:  # summaries only where they are written: they need tensorboard
+            # Per-epoch values computed in Python (test accuracy, examples/s) enter the
+            # graph through placeholders, so every curve goes through tf.summary.scalar.
+            handles["acc_value"] = tf.placeholder(tf.float32, [], name="accuracy_value")
+            handles["rate_value"] = tf.placeholder(tf.float32, [], name="throughput_value")
+            handles["train_summaries"] = tf.summary.merge(
+                [tf.summary.scalar("loss", loss, collections=[])])
+            handles["epoch_summaries"] = tf.summary.merge([
+                tf.summary.scalar("accuracy", handles["acc_value"], collections=[]),
+                tf.summary.scalar("throughput", handles["rate_value"], collections=[])])
         if args.checkpoint_dir:
             from flowexec.train.saver import Saver
 
@@ -292,55 +358,73 @@ def _inter_op_threads(args, tower_devices):
 
 
 def _write_trace(path, run_metadata, graph):
-    try:
-        from flowexec.timeline import Timeline
-    except ImportError as e:
-        print(f"--trace skipped: flowexec.timeline is not available ({e})", file=sys.stderr)
-        return
+    from flowexec.timeline import Timeline
+
     trace = Timeline(run_metadata.step_stats, graph=graph).generate_chrome_trace_format()
     with open(path, "w") as f:
         f.write(trace)
     print(f"trace of one training step written to {path} (open it in https://ui.perfetto.dev)")
 
 
+def _latest_checkpoint(checkpoint_dir):
+    if not checkpoint_dir:
+        return None
+    from flowexec.train.saver import latest_checkpoint
+
+    return latest_checkpoint(checkpoint_dir)
+
+
+def _restore(sess, h, checkpoint_dir):
+    """Restores the latest checkpoint; returns (its path or None, the run's record)."""
+    path = _latest_checkpoint(checkpoint_dir)
+    if path is None:
+        print(f"no checkpoint in {checkpoint_dir}: starting from scratch")
+        return None, None
+    h["saver"].restore(sess, path)
+    record = {k: v.item() for k, v in sess.run(h["record"]).items()}
+    print(f"resumed from {path} (epoch {record['epoch']}, "
+          f"step {int(sess.run(h['global_step']))})")
+    return path, record
+
+
 def main(argv=None):
-    """Runs the training; returns the final metrics (accuracy, throughput, ...) as a dict."""
+    """Runs the training; returns the final metrics (accuracy, throughput, ...) as a dict.
+
+    Raises:
+        Interrupted: Ctrl-C (a KeyboardInterrupt) during training.
+    """
     args = parse_args(argv)
     wall0 = time.perf_counter()
-    tower_devices, device_count = choose_devices(args.devices, args.logical_cpus)
+    tower_devices = args.tower_devices
     x_train, y_train, x_test, y_test = load_data(args.seed)
     h = build_graph(args, tower_devices)
-    config = tf.ConfigProto(device_count=device_count,
+    config = tf.ConfigProto(device_count=args.device_count,
                             inter_op_parallelism_threads=_inter_op_threads(args, tower_devices),
                             intra_op_parallelism_threads=args.intra_op_threads)
     show_bar = not args.no_progress and sys.stdout.isatty()
     writer = None
     with tf.Session(graph=h["graph"], config=config) as sess:
-        start_epoch = 0
         sess.run(h["init"])
         if args.checkpoint_dir:
             os.makedirs(args.checkpoint_dir, exist_ok=True)
-        if args.resume:
-            from flowexec.train.saver import latest_checkpoint
-
-            path = latest_checkpoint(args.checkpoint_dir)
-            if path is None:
-                print(f"no checkpoint in {args.checkpoint_dir}: starting from scratch")
-            else:
-                h["saver"].restore(sess, path)
-                start_epoch = int(sess.run(h["epoch"]))
-                print(f"resumed from {path} (epoch {start_epoch}, "
-                      f"step {int(sess.run(h['global_step']))})")
+        resumed_from, prior = _restore(sess, h, args.checkpoint_dir) if args.resume else \
+            (None, None)
+        prior = prior or {name: 0 for name, _ in RECORD}
+        start_epoch = int(prior["epoch"])
+        if resumed_from and start_epoch >= args.epochs:
+            print(f"{resumed_from} already finished epoch {start_epoch} of {args.epochs}: "
+                  "reporting the run's recorded figures")
         if args.logdir:
             writer = tf.summary.FileWriter(args.logdir, sess.graph)
         batches_per_epoch = len(epoch_batches(len(y_train), args.batch_size, args.seed, 0,
                                               len(tower_devices)))
         progress = Progress(args.epochs * len(y_train), start_epoch * len(y_train), show_bar)
-        train_time = 0.0
-        train_examples = 0
-        loss_v = float("nan")
+        train_time = float(prior["train_seconds"])
+        train_examples = int(prior["train_examples"])
+        loss_v = float(prior["final_loss"]) if resumed_from else float("nan")
         accuracy = float("nan")
         step = int(sess.run(h["global_step"]))
+        epoch = start_epoch
         warmup = True
         trace_step = start_epoch * batches_per_epoch + min(2, batches_per_epoch - 1)
         try:
@@ -376,7 +460,10 @@ def main(argv=None):
                 train_examples += epoch_examples
                 accuracy = float(sess.run(h["accuracy"], {h["x"]: x_test, h["y"]: y_test}))
                 rate = epoch_examples / epoch_time if epoch_time > 0 else 0.0
-                sess.run(h["set_epoch"], {h["next_epoch"]: epoch + 1})
+                figures = {"epoch": epoch + 1, "train_seconds": train_time,
+                           "train_examples": train_examples, "final_loss": loss_v,
+                           "wall_seconds": prior["wall_seconds"] + time.perf_counter() - wall0}
+                sess.run(h["record_op"], {h["record_feeds"][k]: v for k, v in figures.items()})
                 progress.epoch(epoch + 1, args.epochs, float(np.mean(losses)), accuracy, rate)
                 if writer is not None:
                     writer.add_summary(sess.run(h["epoch_summaries"], {
@@ -384,12 +471,18 @@ def main(argv=None):
                 if args.checkpoint_dir:
                     h["saver"].save(sess, os.path.join(args.checkpoint_dir, "model.ckpt"),
                                     global_step=step)
+        except KeyboardInterrupt:
+            raise Interrupted(epoch + 1, step, args.checkpoint_dir,
+                              _latest_checkpoint(args.checkpoint_dir)) from None
         finally:
             progress.close()
             if writer is not None:
                 writer.close()
         if start_epoch >= args.epochs:
             accuracy = float(sess.run(h["accuracy"], {h["x"]: x_test, h["y"]: y_test}))
+            wall_time = float(prior["wall_seconds"])
+        else:
+            wall_time = prior["wall_seconds"] + time.perf_counter() - wall0
         values = sess.run(h["trainable"])
         metrics = {
             "devices": tower_devices,
@@ -403,13 +496,27 @@ def main(argv=None):
             "test_accuracy": accuracy,
             "test_examples": len(y_test),
             "final_loss": loss_v,
+            "train_examples": train_examples,
+            "train_seconds": train_time,
             "examples_per_sec": train_examples / train_time if train_time > 0 else 0.0,
-            "wall_time_s": time.perf_counter() - wall0,
+            "wall_time_s": wall_time,
+            "resumed_from": resumed_from,
             "variables": {v.op.name: val for v, val in zip(h["trainable"], values)},
         }
     print(report_block(metrics))
     return metrics
 
 
+def cli(argv=None):
+    """The command line: trains, and turns Ctrl-C into one line on stderr and status 130."""
+    try:
+        main(argv)
+    except KeyboardInterrupt as e:
+        message = str(e) if isinstance(e, Interrupted) else "interrupted"
+        print(f"train_digits: {message}", file=sys.stderr, flush=True)
+        return 130
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(cli())

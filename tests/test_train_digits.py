@@ -3,9 +3,12 @@
 import importlib.util
 import json
 import os
+import queue
 import re
+import signal
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -66,6 +69,51 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(td, tmp_path):
     assert resumed["global_step"] == straight["global_step"] == 12
     assert resumed["test_accuracy"] == straight["test_accuracy"]
     _same_variables(resumed["variables"], straight["variables"], rtol=0, atol=0)
+    # The figures cover the whole run: both sessions' timed steps (each skips its first).
+    assert resumed["train_examples"] == straight["train_examples"] - 256 == 2 * (1437 - 256)
+    assert resumed["train_seconds"] > first["train_seconds"]
+    assert resumed["wall_time_s"] > first["wall_time_s"]
+    assert resumed["resumed_from"].endswith("model.ckpt-6")
+
+
+def test_resuming_a_finished_run_reports_its_recorded_figures(td, tmp_path, capsys):
+    pytest.importorskip("flowexec.train.saver")
+    args = TINY + ["--epochs", "1", "--checkpoint-dir", str(tmp_path)]
+    done = td.main(args)
+    capsys.readouterr()
+    again = td.main(args + ["--resume"])
+    out = capsys.readouterr().out
+    assert "already finished epoch 1 of 1" in out
+    assert again["examples_per_sec"] == done["examples_per_sec"] > 0
+    for key in ("train_examples", "train_seconds", "final_loss", "test_accuracy",
+                "global_step"):
+        assert again[key] == done[key], key
+    # recorded with the last checkpoint, so without that save and the report after it
+    assert 0.5 * done["wall_time_s"] < again["wall_time_s"] <= done["wall_time_s"]
+    assert re.search(r"throughput\s+[1-9][0-9,]* examples/s", out), out
+
+
+def test_without_logdir_no_summary_is_built_and_tensorboard_is_not_needed(td, monkeypatch):
+    from flowexec.summary import protos
+
+    monkeypatch.setattr(protos._Protos, "_loaded", None)  # forget a tensorboard loaded before
+    for name in [m for m in sys.modules if m.split(".")[0] == "tensorboard"] + ["tensorboard"]:
+        monkeypatch.setitem(sys.modules, name, None)  # and make it unimportable
+    args = td.parse_args(TINY + ["--epochs", "1"])
+    h = td.build_graph(args, args.tower_devices)
+    assert not [op for op in h["graph"].get_operations() if op.type.endswith("Summary")]
+    m = td.main(TINY + ["--epochs", "1"])
+    assert m["global_step"] == 6 and m["test_accuracy"] > 0.5
+
+
+def test_missing_device_is_a_one_line_argument_error(td, capsys):
+    with pytest.raises(SystemExit) as exc:
+        td.main(TINY + ["--devices", "/GPU:99"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert re.fullmatch(r"\S+: error: --devices: no /GPU:99 on this machine; devices found: "
+                        r"/device:CPU:0(, /device:GPU:\d+)*\n", err), err
 
 
 def test_logdir_has_the_graph_and_scalar_curves(td, tmp_path):
@@ -98,6 +146,44 @@ def test_bad_flags_are_rejected(td):
         td.main(["--resume"])
     with pytest.raises(SystemExit):
         td.main(["--optimizer", "lbfgs"])
+
+
+def test_ctrl_c_exits_130_with_one_line_naming_the_last_checkpoint(tmp_path):
+    pytest.importorskip("flowexec.train.saver")
+    ckpt = tmp_path / "ckpt"
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen(
+        [sys.executable, "-u", SCRIPT, "--no-progress", "--epochs", "10000", "--batch-size",
+         "256", "--hidden", "32", "--checkpoint-dir", str(ckpt)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout],
+                     daemon=True).start()
+    try:
+        while not lines.get(timeout=120).startswith("epoch   2/"):
+            pass  # epoch 1's checkpoint is saved before epoch 2 starts
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    err = proc.stderr.read()
+    assert rc == 130, err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    m = re.fullmatch(r"train_digits: interrupted in epoch \d+, after step \d+; last checkpoint "
+                     r"(\S+) \(continue with --resume --checkpoint-dir (\S+)\)\n", err)
+    assert m, err
+    assert os.path.exists(m.group(1) + ".index") and m.group(2) == str(ckpt)
+
+
+def test_ctrl_c_without_checkpoints_says_none_is_kept(td, monkeypatch, capsys):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(td.Progress, "start_epoch", interrupt)
+    assert td.cli(TINY + ["--epochs", "1"]) == 130
+    err = capsys.readouterr().err
+    assert err == ("train_digits: interrupted in epoch 1, after step 0; no checkpoint kept "
+                   "(--checkpoint-dir DIR keeps one per epoch)\n")
 
 
 def test_cli_with_defaults_reaches_95_percent(tmp_path):

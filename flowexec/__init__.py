@@ -85,4 +85,9 @@ from flowexec.runtime.session import InteractiveSession, Session, get_default_se
 from flowexec.variable_scope import *  # noqa: F401,F403
 from flowexec.variables import *  # noqa: F401,F403
 
+# --- api-core (issue 15): TF 1.x namespaces, losses, metrics, division ops ---------------------
+from flowexec import losses  # noqa: F401,E402
+from flowexec.ops.division_ops import div_no_nan, truncatediv, truncatemod  # noqa: F401,E402
+# --- end api-core ---------------------------------------------------------------------------
+
 __version__ = "0.1.0"

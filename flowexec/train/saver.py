@@ -393,8 +393,27 @@ class Saver:
                 None, None, "The passed save_path is not a valid checkpoint: " + prefix)
         _check_session(sess)
         _log.info("Restoring parameters from %s", prefix)
-        index, records = checkpoint_format.read_index(prefix)
-        index_path = prefix + checkpoint_format.INDEX_SUFFIX
+        for attempt in range(3):
+            index, records = checkpoint_format.read_index(prefix)
+            self._check_entries(records, prefix + checkpoint_format.INDEX_SUFFIX)
+            try:
+                values = checkpoint_format.load_values(
+                    prefix, index, [records[e.name] for e in self._entries])
+                break
+            except checkpoint_format.DataFileReplacedError:
+                if attempt == 2:
+                    raise
+        feed = {}
+        for e in self._entries:
+            value = values[e.name]
+            if e.tensor.shape.is_fully_defined() and \
+                    list(value.shape) != e.tensor.shape.as_list():
+                value = value.reshape(e.tensor.shape.as_list())  # allowed by _check_shape
+            feed[e.placeholder] = value
+        sess.run(self._restore_op, feed)
+
+    def _check_entries(self, records, index_path):
+        """Every variable is in the index with the graph's dtype and a compatible shape."""
         for e in self._entries:
             if e.name not in records:
                 raise errors.NotFoundError(
@@ -409,16 +428,6 @@ class Saver:
                     f"{dtypes.as_dtype(rec['dtype']).proto_name} instead: tensor_name = "
                     f"{e.name} (variable '{e.var.op.name}', checkpoint {index_path})")
             self._check_shape(e, rec["shape"], index_path)
-        values = checkpoint_format.load_values(prefix, index,
-                                               [records[e.name] for e in self._entries])
-        feed = {}
-        for e in self._entries:
-            value = values[e.name]
-            if e.tensor.shape.is_fully_defined() and \
-                    list(value.shape) != e.tensor.shape.as_list():
-                value = value.reshape(e.tensor.shape.as_list())  # allowed by _check_shape
-            feed[e.placeholder] = value
-        sess.run(self._restore_op, feed)
 
     def _check_shape(self, entry, shape, index_path):
         var_shape = entry.tensor.shape

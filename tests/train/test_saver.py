@@ -5,6 +5,7 @@ each restore error with TF's class."""
 import errno
 import json
 import os
+import re
 import types
 
 import numpy as np
@@ -14,6 +15,7 @@ import flowexec as tf
 from flowexec.train import checkpoint_format
 from flowexec.train import saver as saver_mod
 
+DATA_FILE = r"model\.ckpt\.data-[0-9a-f]{16}\.npz"  # the data file of _saved's checkpoint
 TWO_CPUS = tf.ConfigProto(device_count={"CPU": 2})
 
 
@@ -26,6 +28,12 @@ def _model():
     loss = tf.reduce_sum(w * w) + tf.reduce_sum(tf.cast(b, tf.float32))
     train = tf.train.AdamOptimizer(0.1).minimize(loss, global_step=step)
     return w, b, step, train
+
+
+def _data_file(prefix):
+    """The data file that the checkpoint's index names."""
+    index = json.loads(open(prefix + ".index").read())
+    return os.path.join(os.path.dirname(prefix), index["data_file"])
 
 
 def _values(sess):
@@ -111,7 +119,7 @@ def test_npz_loads_without_pickle_and_strings_are_fixed_width_bytes(tmp_path):
         sess.run([s.assign([b"", b"", b""]), w.assign([0.0, 0.0])])
         saver.restore(sess, path)
         assert list(sess.run(s)) == [b"ab", b"", b"x\x00y"]
-    with np.load(path + ".npz", allow_pickle=False) as npz:
+    with np.load(_data_file(path), allow_pickle=False) as npz:
         assert sorted(npz.files) == ["s", "scope/w"]
         assert npz["s"].dtype.kind == "S"
         np.testing.assert_array_equal(npz["scope/w"], [1.5, 2.5])
@@ -138,7 +146,7 @@ def test_dict_var_list_renames_and_restores_into_another_variable(tmp_path):
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         path = saver.save(sess, str(tmp_path / "m"))
-    with np.load(path + ".npz", allow_pickle=False) as npz:
+    with np.load(_data_file(path), allow_pickle=False) as npz:
         assert npz.files == ["model/weights"]
     other = tf.Variable([0.0, 0.0], name="other")
     with tf.Session() as sess:
@@ -174,9 +182,10 @@ def test_max_to_keep_deletes_old_files_and_updates_state_file(tmp_path):
         sess.run(tf.global_variables_initializer())
         for step in (10, 20, 30):
             saver.save(sess, prefix, global_step=step)
-    assert sorted(os.listdir(tmp_path)) == [
-        "checkpoint", "model.ckpt-20.index", "model.ckpt-20.npz", "model.ckpt-30.index",
-        "model.ckpt-30.npz"]
+    data_files = [os.path.basename(_data_file(prefix + f"-{step}")) for step in (20, 30)]
+    assert all(re.fullmatch(r"model\.ckpt-\d0\.data-[0-9a-f]{16}\.npz", n) for n in data_files)
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["checkpoint", "model.ckpt-20.index", "model.ckpt-30.index"] + data_files)
     assert saver.last_checkpoints == [prefix + "-20", prefix + "-30"]
     assert (tmp_path / "checkpoint").read_text() == (
         'model_checkpoint_path: "model.ckpt-30"\n'
@@ -348,21 +357,21 @@ def test_missing_path_is_not_found_and_value_error(tmp_path):
 
 def test_truncated_data_file_is_data_loss(tmp_path):
     path, w, b = _saved(tmp_path)
-    data = open(path + ".npz", "rb").read()
-    open(path + ".npz", "wb").write(data[: len(data) // 2])
+    data = open(_data_file(path), "rb").read()
+    open(_data_file(path), "wb").write(data[: len(data) // 2])
     with tf.Session() as sess:
-        with pytest.raises(tf.errors.DataLossError, match=r"model\.ckpt\.npz.*'b', 'w'"):
+        with pytest.raises(tf.errors.DataLossError, match=DATA_FILE + ".*'b', 'w'"):
             tf.train.Saver().restore(sess, path)
 
 
 def test_corrupt_data_bytes_are_data_loss_naming_variable(tmp_path):
     path, w, b = _saved(tmp_path)
-    data = bytearray(open(path + ".npz", "rb").read())
+    data = bytearray(open(_data_file(path), "rb").read())
     at = data.index(np.array([1.0, 2.0], np.float32).tobytes())  # w's data
     data[at + 7] ^= 0xFF
-    open(path + ".npz", "wb").write(bytes(data))
+    open(_data_file(path), "wb").write(bytes(data))
     with tf.Session() as sess:
-        with pytest.raises(tf.errors.DataLossError, match=r"'w'.*model\.ckpt\.npz"):
+        with pytest.raises(tf.errors.DataLossError, match="'w'.*" + DATA_FILE):
             tf.train.Saver().restore(sess, path)
 
 
@@ -373,7 +382,7 @@ def test_edited_index_checksum_is_data_loss(tmp_path):
     open(path + ".index", "w").write(json.dumps(index))
     with tf.Session() as sess:
         with pytest.raises(tf.errors.DataLossError,
-                           match=r"Checksum does not match for variable 'w'.*model\.ckpt\.npz"):
+                           match="Checksum does not match for variable 'w'.*" + DATA_FILE):
             tf.train.Saver().restore(sess, path)
         open(path + ".index", "w").write("{not json")
         with pytest.raises(tf.errors.DataLossError, match=r"model\.ckpt\.index"):
@@ -407,9 +416,9 @@ def test_wrong_shape_and_dtype_are_invalid_argument(tmp_path):
 
 def test_missing_data_file_is_not_found(tmp_path):
     path, _, _ = _saved(tmp_path)
-    os.remove(path + ".npz")
+    os.remove(_data_file(path))
     with tf.Session() as sess:
-        with pytest.raises(tf.errors.NotFoundError, match=r"model\.ckpt\.npz"):
+        with pytest.raises(tf.errors.NotFoundError, match=DATA_FILE):
             tf.train.Saver().restore(sess, path)
 
 

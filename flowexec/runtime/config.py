@@ -37,6 +37,8 @@ class ConfigProto:
         allow_soft_placement: fall back to another device when a requested one is missing
             or has no kernel for the op.
         log_device_placement: print where each op runs when a plan is built.
+        operation_timeout_in_ms: the deadline of every `Session.run` whose RunOptions set
+            none (DeadlineExceededError past it); <= 0 means no deadline.
     """
 
     device_count: Dict[str, int] = dataclasses.field(default_factory=dict)
@@ -56,7 +58,8 @@ class RunOptions:
     Attributes:
         trace_level: NO_TRACE, SOFTWARE_TRACE, HARDWARE_TRACE or FULL_TRACE; anything but
             NO_TRACE fills `RunMetadata.step_stats`.
-        timeout_in_ms: raise DeadlineExceededError when the step takes longer (0 = never).
+        timeout_in_ms: raise DeadlineExceededError when the step takes longer; <= 0 means
+            no deadline of its own: the session's `operation_timeout_in_ms` applies.
         output_partition_graphs: return each device's partition in RunMetadata.
     """
 

@@ -17,7 +17,12 @@ Policy (dask's `get_async` in spirit; the caller's thread is one of the workers)
       rest on `ready`, handing them to the device's worker pool while workers are idle —
       the only place a ~50 µs thread hand-off is paid;
     * the first error cancels the run: no new step starts, the caller gets the error once
-      the steps already running have finished (or at once, on a deadline);
+      the steps already running have finished (or at once, on a deadline). An interrupt
+      (KeyboardInterrupt, SystemExit: a BaseException that is not an Exception), raised
+      by a kernel on any thread or arriving on the caller's thread while it runs a step
+      or waits, cancels the run the same way, takes precedence over an op error and
+      propagates as itself; `Session.close()` cancels through the session's
+      CancellationManager (CancelledError);
     * with tracing on, each step's start/end and thread are recorded for RunMetadata;
     * a step of an asynchronous device (a GPU) is *issued*, not run: its lane waits for the
       events of the steps it depends on, the kernel is enqueued, and the step counts as
@@ -42,10 +47,18 @@ import numpy as np
 
 from devices import errors as device_errors
 from flowexec.framework import errors
+from flowexec.runtime.cancellation import cancelled_error
 
 
 def node_info(op):
     return f"\n\t [[node {op.name} (defined at {op.source_line()}) ]]"
+
+
+def _failure(step, exc):
+    """What a step's exception becomes: an interrupt stays itself, the rest an OpError."""
+    if not isinstance(exc, Exception):
+        return exc
+    return op_error(step, exc)
 
 
 def op_error(step, exc):
@@ -104,8 +117,10 @@ class _Run:
         self.closed = False  # the caller has left: late accounting is released at once
 
     def fail(self, exc):
+        """Cancels the run; the first error is kept, but an interrupt replaces an error."""
         with self.lock:
-            if self.error is None:
+            if self.error is None or (isinstance(self.error, Exception)
+                                      and not isinstance(exc, Exception)):
                 self.error = exc
             self.cancelled = True
             self.cond.notify_all()
@@ -211,7 +226,7 @@ def _lane_item(run, step, end):
                     _account(run, step, args)
             _release_inputs(run, step)
     except BaseException as e:  # noqa: BLE001 - reported to the caller, run cancelled
-        run.fail(op_error(step, e))
+        run.fail(_failure(step, e))
     finally:  # always recorded, so that no lane or host thread waits forever
         if args is not None:
             for pos in step.keep_alive:  # what was launched reads them (even on failure)
@@ -323,7 +338,7 @@ def _drive_steps(run, first):
             elif not _run_step(run, step):
                 return
         except BaseException as e:  # noqa: BLE001 - reported to the caller, run cancelled
-            run.fail(op_error(step, e))
+            run.fail(_failure(step, e))
             return
         with run.lock:
             pending = run.pending
@@ -370,28 +385,57 @@ def _worker(run):
                 i = run.ready.popleft()
             _drive(run, i)
     except BaseException as e:  # noqa: BLE001 - never let a pool thread die silently
-        run.fail(errors.InternalError(None, None, f"executor worker failed: {e!r}"))
+        run.fail(e if not isinstance(e, Exception) else
+                 errors.InternalError(None, None, f"executor worker failed: {e!r}"))
         with run.lock:
             run.workers -= 1
 
 
-def execute_parallel(plan, vals, num_threads, deadline=None, trace=False, lane_tails=None):
+def execute_parallel(plan, vals, num_threads, deadline=None, trace=False, lane_tails=None,
+                     cancellation=None):
     """Runs the plan on the caller's thread plus up to `num_threads - 1` pool workers.
 
     `lane_tails` (a `LaneTails`, owned by the session) carries the end of the previous step
-    on each stream lane to the next one (see `_drain_lanes`).
+    on each stream lane to the next one (see `_drain_lanes`). `cancellation` (the
+    session's `CancellationManager`) cancels the step when the session is closed.
 
     Returns:
         The trace list [(step index, start, end, thread id)] when `trace`, else None.
 
     Raises:
-        OpError: the first step failure (named after its op), or DeadlineExceededError when
-            `deadline` (a `time.perf_counter()` value) passes first.
+        OpError: the first step failure (named after its op), DeadlineExceededError when
+            `deadline` (a `time.perf_counter()` value) passes first, CancelledError when
+            `cancellation` starts before the step ends.
+        BaseException: an interrupt (KeyboardInterrupt, SystemExit) raised by a kernel or
+            on the caller's thread, as itself, once the ops already running have ended.
     """
     # With a deadline the caller's thread only waits, so it can give up on time even while
     # a long kernel runs; otherwise it is one of the workers.
     drive_here = deadline is None
     run = _Run(plan, vals, max(num_threads - 1, 0) if drive_here else max(num_threads, 1), trace)
+    token = None
+    if cancellation is not None:
+        token = cancellation.register(lambda: run.fail(cancelled_error()))
+        if token is None:
+            raise cancelled_error()
+    try:
+        _run_steps(run, drive_here, deadline, lane_tails)
+    except BaseException as e:  # noqa: BLE001 - an interrupt of the caller's thread
+        run.fail(e)
+    if token is not None and not cancellation.deregister(token):
+        run.fail(cancelled_error())  # the session was closed while the step ran
+    if run.error is not None:
+        _end_failed(run, lane_tails)
+        raise run.error
+    _release_all(run)
+    if run.trace is not None:
+        return _resolve_trace(run)
+    return None
+
+
+def _run_steps(run, drive_here, deadline, lane_tails):
+    """The caller's part of a run: steps (when `drive_here`), waits, the stream drain."""
+    plan = run.plan
     steps = plan.steps
     if plan.stream_lanes:
         _order_after_previous_steps(plan, lane_tails)
@@ -417,31 +461,29 @@ def execute_parallel(plan, vals, num_threads, deadline=None, trace=False, lane_t
                 timeout = None if deadline is None else deadline - time.perf_counter()
                 if timeout is not None and timeout <= 0:
                     run.cancelled = True
-                    run.error = errors.DeadlineExceededError(
-                        None, None, "Timed out waiting for the step to finish "
-                        f"({run.remaining} of {len(steps)} ops still pending)")
+                    run.error = _deadline_error()
                     break
-                run.cond.wait(timeout)
+                run.cond.wait(timeout)  # a signal (Ctrl-C) interrupts it
                 continue
         _drive(run, i)
     if run.error is None and plan.stream_lanes:
         if not _drain_lanes(run, lane_tails, deadline) or not _wait_fetches(run, deadline):
-            run.fail(_deadline_error(run, "stream work"))
-    if run.error is not None:
-        if not isinstance(run.error, errors.DeadlineExceededError):
-            with run.lock:  # let steps already running finish before the session moves on
-                while run.workers:
-                    run.cond.wait(0.05)
-            if plan.stream_lanes:
-                _drain_lanes(run, lane_tails)
-        elif plan.stream_lanes:  # order the next step after what is still queued
-            _drain_lanes(run, lane_tails, wait=False)
-        _release_all(run)
-        raise run.error
+            run.fail(_deadline_error())
+
+
+def _end_failed(run, lane_tails):
+    """Ends a cancelled run: the ops already running finish (after a deadline, they are
+    left behind) and every lane passes the step, before the caller gets the error."""
+    stream = run.plan.stream_lanes
+    if not isinstance(run.error, errors.DeadlineExceededError):
+        with run.lock:  # let steps already running finish before the session moves on
+            while run.workers:
+                run.cond.wait(0.05)
+        if stream:
+            _drain_lanes(run, lane_tails)
+    elif stream:  # order the next step after what is still queued
+        _drain_lanes(run, lane_tails, wait=False)
     _release_all(run)
-    if run.trace is not None:
-        return _resolve_trace(run)
-    return None
 
 
 def _wait_fetches(run, deadline):
@@ -453,10 +495,9 @@ def _wait_fetches(run, deadline):
     return True
 
 
-def _deadline_error(run, what):
-    return errors.DeadlineExceededError(
-        None, None, f"Timed out waiting for the step to finish ({what} still running on "
-        f"{', '.join(sorted({lane.runtime.name for lane in run.plan.stream_lanes}))})")
+def _deadline_error():
+    """TF's error when a step outlives its `timeout_in_ms` (DirectSession's message)."""
+    return errors.DeadlineExceededError(None, None, "Timed out waiting for notification")
 
 
 def _release_all(run):

@@ -27,6 +27,7 @@ from flowexec.framework import errors
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.tensor import Tensor
 from flowexec.runtime import config as config_mod
+from flowexec.runtime.cancellation import CancellationManager, cancelled_error
 from flowexec.runtime.codegen import StraightLine
 from flowexec.runtime.execute import LaneTails, execute_parallel, op_error
 from flowexec.runtime.fetch import FetchStructure
@@ -175,14 +176,18 @@ class BaseSession:
     """Runs ops of one graph on the session's devices. See the module docstring."""
 
     def __init__(self, target="", graph=None, config=None):
-        if target not in ("", None, "local"):
-            raise errors.UnimplementedError(
-                None, None, f"Distributed targets are not supported; got target {target!r}")
-        self._graph = graph if graph is not None else graph_mod.get_default_graph()
-        if not isinstance(self._graph, graph_mod.Graph):
-            raise TypeError(f"graph must be a tf.Graph, but got {type(self._graph)}")
+        if graph is None:
+            self._graph = graph_mod.get_default_graph()
+        elif not isinstance(graph, graph_mod.Graph):
+            raise TypeError(f"graph must be a tf.Graph, but got {type(graph)}")
+        else:
+            self._graph = graph
+        self._target = _check_target(target)
+        if config is not None and not isinstance(config, config_mod.ConfigProto):
+            raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
         self._config = config if config is not None else config_mod.ConfigProto()
         self._closed = False
+        self._cancellation = CancellationManager()  # close() cancels the running steps
         self._state = {}
         self._cache = {}
         self._cache_lock = threading.Lock()
@@ -216,7 +221,7 @@ class BaseSession:
 
     @property
     def sess_str(self):
-        return ""
+        return self._target
 
     def list_devices(self):
         """The session's devices, as TF's `_DeviceAttributes` (full names)."""
@@ -225,8 +230,15 @@ class BaseSession:
 
     # ----- lifecycle -----------------------------------------------------------------------
     def close(self):
-        """Frees the session's state; later runs raise RuntimeError."""
+        """Closes the session and frees its state; later runs raise RuntimeError.
+
+        Steps running in other threads are cancelled, as by TF's `Session::Close()`: a
+        parallel step starts no further op, and every step that was running raises
+        `CancelledError` ("Run call was cancelled"). `close()` does not wait for them
+        (neither does TF's); what they still write is freed as they end.
+        """
         self._closed = True
+        self._cancellation.start_cancel()
         self._state.clear()
         self._cache.clear()
 
@@ -269,46 +281,73 @@ class BaseSession:
             `fetches` with each element replaced by its numpy value.
 
         Raises:
-            RuntimeError: the session is closed.
+            RuntimeError: the session is closed, or its graph has no operations.
             TypeError, ValueError: a malformed fetch or feed.
             flowexec.errors.OpError: an op failed (the message names it), a placeholder was
-                not fed, or the deadline passed. The session stays usable.
+                not fed, or the deadline passed (DeadlineExceededError; the deadline is
+                `options.timeout_in_ms` when > 0, else `operation_timeout_in_ms` of the
+                config when > 0, else none). The session stays usable.
+            flowexec.errors.CancelledError: the session was closed while the step ran.
+            KeyboardInterrupt, SystemExit: raised by a kernel (a py_func) or arriving on
+                this thread; the step is cancelled on every device first, and the session
+                stays usable.
 
         Example:
             >>> sess.run([a, {"c": c}], feed_dict={x: 3.0})
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        if self._graph.version == 0:
+            raise RuntimeError("The Session graph is empty. Add operations to the graph "
+                               "before calling run().")
         entry, feed_values = self._lookup(fetches, feed_dict)
         plan = entry.plan
         vals = [None] * plan.nslots
         for spec, value in zip(entry.feed_specs, feed_values):
             vals[spec.slot] = _convert_feed(spec, value)
         trace = options is not None and options.trace_level and run_metadata is not None
-        timeout_ms = (options.timeout_in_ms if options is not None else 0) or \
-            self._config.operation_timeout_in_ms
-        if entry.straight is not None and not trace and not timeout_ms:
-            straight = entry.straight
-            try:
-                with np.errstate(all="ignore"):  # TF semantics: inf/nan/wrap, no warnings
-                    results = straight.fn(vals)
-            except Exception as e:
-                i = straight.step_at(e.__traceback__)
-                if i is None:
-                    raise
-                raise op_error(plan.steps[i], e) from None
-        else:
-            deadline = time.perf_counter() + timeout_ms / 1000.0 if timeout_ms else None
-            threads = self._num_threads if plan.parallel else 1
-            wall0, perf0 = time.time(), time.perf_counter()
-            record = execute_parallel(plan, vals, threads, deadline, bool(trace),
-                                      self._lane_tails)
-            if trace:
-                _fill_step_stats(run_metadata, plan, record, wall0, perf0)
-            results = [None if s is None else vals[s] for s in plan.fetch_slots]
+        timeout_ms = _timeout_ms(options, self._config)
+        try:
+            if entry.straight is not None and not trace and not timeout_ms:
+                results = self._run_straight(entry.straight, plan, vals)
+            else:
+                deadline = time.perf_counter() + timeout_ms / 1000.0 if timeout_ms else None
+                threads = self._num_threads if plan.parallel else 1
+                wall0, perf0 = time.time(), time.perf_counter()
+                record = execute_parallel(plan, vals, threads, deadline, bool(trace),
+                                          self._lane_tails, self._cancellation)
+                if trace:
+                    _fill_step_stats(run_metadata, plan, record, wall0, perf0)
+                results = [None if s is None else vals[s] for s in plan.fetch_slots]
+        finally:
+            if self._closed:  # closed while this step ran: what it wrote is freed too
+                self._state.clear()
         if options is not None and options.output_partition_graphs and run_metadata is not None:
             run_metadata.partition_graphs = partition_graphs(plan)
         return entry.build([_to_numpy(v) for v in results])
+
+    def _run_straight(self, straight, plan, vals):
+        """Runs a straight-line plan on this thread; CancelledError if closed meanwhile."""
+        token = self._cancellation.register(_no_callback)
+        if token is None:
+            raise cancelled_error()
+        cancelled = False
+        try:
+            try:
+                with np.errstate(all="ignore"):  # TF semantics: inf/nan/wrap, no warnings
+                    results = straight.fn(vals)
+            finally:
+                cancelled = not self._cancellation.deregister(token)
+        except Exception as e:
+            if cancelled:  # its ops failed because the session's state went away
+                raise cancelled_error() from e
+            i = straight.step_at(e.__traceback__)
+            if i is None:
+                raise
+            raise op_error(plan.steps[i], e) from None
+        if cancelled:
+            raise cancelled_error()
+        return results
 
     def _lookup(self, fetches, feed_dict):
         leaves = []
@@ -397,6 +436,37 @@ class BaseSession:
 
     def partial_run_setup(self, fetches, feeds=None):
         raise errors.UnimplementedError(None, None, "partial_run is not supported")
+
+
+def _no_callback():
+    """A straight-line step cannot be stopped midway; it learns of a close when it ends."""
+
+
+def _check_target(target):
+    """The target as a str; TF's errors for a non-string or an unknown execution engine."""
+    if target is None:
+        return ""
+    if isinstance(target, (bytes, bytearray)):
+        target = bytes(target).decode("utf-8")
+    elif not isinstance(target, str):
+        raise TypeError(f"target must be a string, but got {type(target)}")
+    if target in ("", "local"):
+        return target
+    if target.startswith("grpc://"):
+        raise errors.UnimplementedError(
+            None, None, f"Distributed targets are not supported; got target {target!r}")
+    raise errors.NotFoundError(
+        None, None, "No session factory registered for the given session options: "
+        f'{{target: "{target}"}} Registered factories are {{DIRECT_SESSION}}.')
+
+
+def _timeout_ms(options, config):
+    """The step's deadline in ms, 0 for none: `RunOptions.timeout_in_ms` when > 0, else
+    `ConfigProto.operation_timeout_in_ms` when > 0 (TF's DirectSession rule)."""
+    timeout = options.timeout_in_ms if options is not None else 0
+    if not timeout or timeout <= 0:
+        timeout = config.operation_timeout_in_ms
+    return timeout if timeout and timeout > 0 else 0
 
 
 def _fill_step_stats(run_metadata, plan, record, wall0, perf0):

@@ -1,4 +1,4 @@
-"""Ops that exist only for executor tests: they sleep, fail, or report their thread.
+"""Ops that exist only for executor tests: they sleep, fail, interrupt, or report their thread.
 
 They are registered under names starting with "Test" and defined outside the flowexec
 package, so the registry coverage test does not expect oracle rows for them.
@@ -6,6 +6,12 @@ package, so the registry coverage test does not expect oracle rows for them.
 
 import threading
 import time
+
+INTERRUPTS = {"KeyboardInterrupt": KeyboardInterrupt, "SystemExit": SystemExit}
+
+# TestBusy kernels running now, and finished so far (reset by the tests that read it)
+BUSY = {"active": 0, "done": 0}
+_busy_lock = threading.Lock()
 
 import numpy as np
 
@@ -38,6 +44,26 @@ def _register():
         return xp.add(x, 1)
 
     _spin.not_differentiable()
+
+    @defop("TestBusy", infer=shape_fns.unchanged, cost=lambda op: 1e9)
+    def _busy(xp, x, *, seconds):
+        with _busy_lock:
+            BUSY["active"] += 1
+        try:
+            time.sleep(seconds)
+        finally:
+            with _busy_lock:
+                BUSY["active"] -= 1
+                BUSY["done"] += 1
+        return xp.add(x, 1)
+
+    _busy.not_differentiable()
+
+    @defop("TestInterrupt", infer=shape_fns.unchanged, cost=lambda op: 1e9)
+    def _interrupt(xp, x, *, kind):
+        raise INTERRUPTS[kind]()
+
+    _interrupt.not_differentiable()
 
     @defop("TestFail", infer=shape_fns.unchanged, cost=CHEAP)
     def _fail(xp, x, *, message):
@@ -75,6 +101,16 @@ def sleep(x, seconds, name=None):
 
 def spin(x, n, name=None):
     return apply_op("TestSpin", convert_to_tensor(x), n=n, name=name)
+
+
+def busy(x, seconds, name=None):
+    """Sleeps `seconds`, counted in BUSY while it runs; returns x + 1."""
+    return apply_op("TestBusy", convert_to_tensor(x), seconds=seconds, name=name)
+
+
+def interrupt(x, kind="KeyboardInterrupt", name=None):
+    """Raises KeyboardInterrupt or SystemExit (`kind`) from the kernel."""
+    return apply_op("TestInterrupt", convert_to_tensor(x), kind=kind, name=name)
 
 
 def fail(x, message="boom", name=None):

@@ -1,4 +1,5 @@
-"""`tf.nn`: activations, softmax, losses and dropout (see flowexec/ops/nn_ops.py).
+"""`tf.nn`: activations, softmax, losses, dropout (flowexec/ops/nn_ops.py), convolutions
+(conv_ops.py) and pooling (pooling_ops.py).
 
 `sigmoid` and `tanh` live in math_ops (they are also `tf.sigmoid`, `tf.tanh`); they are
 forwarded on first access, so this module imports even before math_ops defines them.
@@ -8,11 +9,15 @@ Example:
     >>> h = tf.nn.relu(tf.constant([-1.0, 2.0]))
 """
 
-from flowexec.ops.embedding_ops import *  # noqa: F403
+from flowexec.ops.conv_ops import *
+from flowexec.ops.conv_ops import __all__ as _CONV_OPS_ALL
+from flowexec.ops.embedding_ops import *
 from flowexec.ops.embedding_ops import __all__ as _EMBEDDING_OPS_ALL
-from flowexec.ops.nn_ops import *  # noqa: F403
+from flowexec.ops.nn_ops import *
 from flowexec.ops.nn_ops import __all__ as _NN_OPS_ALL
-from flowexec.ops.sort_ops import *  # noqa: F403
+from flowexec.ops.pooling_ops import *
+from flowexec.ops.pooling_ops import __all__ as _POOLING_OPS_ALL
+from flowexec.ops.sort_ops import *
 from flowexec.ops.sort_ops import __all__ as _SORT_OPS_ALL
 
 _FROM_MATH_OPS = ("sigmoid", "tanh")
@@ -27,4 +32,4 @@ def __getattr__(name):
 
 
 __all__ = (list(_NN_OPS_ALL) + list(_EMBEDDING_OPS_ALL) + list(_SORT_OPS_ALL)
-           + list(_FROM_MATH_OPS))
+           + list(_CONV_OPS_ALL) + list(_POOLING_OPS_ALL) + list(_FROM_MATH_OPS))

@@ -1,0 +1,85 @@
+"""Graphs built identically with TensorFlow 1.x (`tensorflow.compat.v1`) and flowexec, whose
+TF results are stored in tests/ops/fixtures/conv_tf.npz by scripts/make_conv_fixtures.py.
+
+Imports neither library: `build_cases(tf, data)` receives the module to build with and the
+stored inputs. Integer-valued inputs make max pooling tie, so the tie rules are compared too.
+"""
+
+import numpy as np
+
+
+def make_inputs(seed=0):
+    """The inputs the fixtures were computed from (stored beside the results)."""
+    rng = np.random.default_rng(seed)
+    f = np.float32
+    return {
+        "x": rng.standard_normal((2, 7, 6, 3)).astype(f),
+        "w": rng.standard_normal((3, 3, 3, 4)).astype(f),
+        "w5": rng.standard_normal((5, 5, 3, 2)).astype(f),
+        "dw": rng.standard_normal((3, 3, 3, 2)).astype(f),
+        "pw": rng.standard_normal((1, 1, 6, 4)).astype(f),
+        "v": rng.standard_normal((2, 4, 3, 4)).astype(f),
+        "x3": rng.standard_normal((1, 4, 5, 5, 2)).astype(f),
+        "w3": rng.standard_normal((2, 3, 3, 2, 3)).astype(f),
+        "ties": rng.integers(0, 3, (2, 7, 6, 3)).astype(f),
+        "dy_pool": rng.standard_normal((2, 4, 3, 3)).astype(f),
+    }
+
+
+def _grads(tf, y, xs):
+    w = tf.constant(np.linspace(-1, 1, int(np.prod(y.shape.as_list()))).reshape(
+        y.shape.as_list()).astype(np.float32))
+    return tf.gradients(tf.reduce_sum(y * w), xs)
+
+
+def build_cases(tf, data):
+    """([names], [tensors]) of every fixture, built with the module `tf`."""
+    c = {k: tf.constant(data[k]) for k in make_inputs()}
+    nn = tf.nn
+    out = {}
+    y = nn.conv2d(c["x"], c["w"], [1, 2, 2, 1], "SAME")
+    out["conv2d_same_s2"] = y
+    out["conv2d_same_s2_dx"], out["conv2d_same_s2_dw"] = _grads(tf, y, [c["x"], c["w"]])
+    y = nn.conv2d(c["x"], c["w5"], [1, 1, 1, 1], "SAME", dilations=[1, 2, 1, 1])
+    out["conv2d_dilated"] = y
+    out["conv2d_dilated_dx"], out["conv2d_dilated_dw"] = _grads(tf, y, [c["x"], c["w5"]])
+    y = nn.conv2d(c["x"], c["w"], [1, 1, 2, 1], [[0, 0], [2, 0], [1, 1], [0, 0]])
+    out["conv2d_explicit"] = y
+    out["conv2d_explicit_dx"], out["conv2d_explicit_dw"] = _grads(tf, y, [c["x"], c["w"]])
+    y = nn.conv2d(c["x"], c["w"], [1, 3, 2, 1], "VALID")
+    out["conv2d_valid_s32"] = y
+    out["conv2d_valid_s32_dx"], out["conv2d_valid_s32_dw"] = _grads(tf, y, [c["x"], c["w"]])
+    out["conv2d_transpose"] = nn.conv2d_transpose(c["v"], c["w"], [2, 7, 6, 3], [1, 2, 2, 1],
+                                                  "SAME")
+    y = nn.depthwise_conv2d(c["x"], c["dw"], [1, 2, 2, 1], "SAME")
+    out["depthwise_s2"] = y
+    out["depthwise_s2_dx"], out["depthwise_s2_dw"] = _grads(tf, y, [c["x"], c["dw"]])
+    out["separable"] = nn.separable_conv2d(c["x"], c["dw"], c["pw"], [1, 1, 1, 1], "VALID",
+                                           rate=[2, 2])
+    y = nn.conv3d(c["x3"], c["w3"], [1, 2, 1, 2, 1], "SAME")
+    out["conv3d"] = y
+    out["conv3d_dx"], out["conv3d_dw"] = _grads(tf, y, [c["x3"], c["w3"]])
+    y = nn.max_pool(c["ties"], [1, 3, 3, 1], [1, 2, 2, 1], "SAME")
+    out["max_pool_ties"] = y
+    out["max_pool_ties_dx"], = _grads(tf, y, [c["ties"]])
+    y = nn.avg_pool(c["x"], [1, 3, 2, 1], [1, 2, 2, 1], "SAME")
+    out["avg_pool_same"] = y
+    out["avg_pool_same_dx"], = _grads(tf, y, [c["x"]])
+    y = nn.max_pool(c["x"], [1, 2, 2, 1], [1, 1, 2, 1], "VALID")
+    out["max_pool_valid"] = y
+    out["max_pool_valid_dx"], = _grads(tf, y, [c["x"]])
+    for incl in (False, True):
+        y, am = nn.max_pool_with_argmax(c["ties"], [1, 2, 2, 1], [1, 2, 2, 1], "SAME",
+                                        include_batch_in_index=incl)
+        out[f"argmax_{incl}"] = am
+    y, am = nn.max_pool_with_argmax(c["x"], [1, 3, 2, 1], [1, 2, 2, 1], "SAME")
+    out["argmax_pool"] = y
+    out["argmax_pool_dx"], = _grads(tf, y, [c["x"]])
+    y = nn.max_pool3d(c["x3"], [1, 2, 2, 2, 1], [1, 2, 2, 2, 1], "SAME")
+    out["max_pool3d"] = y
+    out["max_pool3d_dx"], = _grads(tf, y, [c["x3"]])
+    y = nn.avg_pool3d(c["x3"], [1, 2, 3, 3, 1], [1, 1, 2, 2, 1], "SAME")
+    out["avg_pool3d"] = y
+    out["avg_pool3d_dx"], = _grads(tf, y, [c["x3"]])
+    names = sorted(out)
+    return names, [out[n] for n in names]

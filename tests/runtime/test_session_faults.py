@@ -106,43 +106,52 @@ def test_interrupt_takes_precedence_over_a_later_op_error():
 
 
 # ----- a real SIGINT on the main thread ----------------------------------------------------
-@pytest.mark.parametrize("caller", ["drives", "waits"])
+@pytest.mark.parametrize("caller", ["drives", "waits", "waits_for_stream"])
 def test_sigint_during_a_parallel_step_interrupts_it_cleanly(caller):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals are delivered to the main thread only")
-    x = tf.constant(np.float32(1.0))
-    with tf.device("/cpu:0"):
-        a = _chain(x, 60, "a")  # 1.2 s of work per chain
-    with tf.device("/cpu:1"):
-        b = _chain(x, 60, "b")
-    # with a deadline the caller's thread only waits for the workers
-    options = tf.RunOptions(timeout_in_ms=60000) if caller == "waits" else None
+    stream = caller == "waits_for_stream"
+    with _two_cpus(stream) as (rt, config):
+        x = tf.constant(np.float32(1.0))
+        with tf.device("/cpu:0"):
+            a = _chain(x, 60, "a")  # 1.2 s of work per chain
+        with tf.device("/cpu:1"):
+            b = _chain(x, 60, "b")
+        # with a deadline the caller's thread only waits for the workers
+        options = tf.RunOptions(timeout_in_ms=60000) if caller == "waits" else None
+        outcome = _interrupted_run(rt, config, [a, b], options, x)
+    assert isinstance(outcome, float), outcome
+    assert outcome < 0.8, outcome  # well before the step's 1.2 s
+
+
+def _interrupted_run(rt, config, fetches, options, x):
+    """Runs `fetches` with a SIGINT sent to the main thread 0.2 s in; checks the session
+    afterwards. Returns the seconds until KeyboardInterrupt, or what happened instead."""
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     main = threading.main_thread().ident
     timer = threading.Timer(0.2, signal.pthread_kill, (main, signal.SIGINT))
     outcome = None
     try:
-        with tf.Session(config=tf.ConfigProto(device_count={"CPU": 2},
-                                              inter_op_parallelism_threads=2)) as sess:
-            sess.run([fakes.busy(x, 0.0, name="warm0"), fakes.busy(x, 0.0, name="warm1")])
+        with tf.Session(config=config) as sess:
+            warm = [fakes.busy(x, 0.0, name="warm0"), fakes.busy(x, 0.0, name="warm1")]
+            sess.run(warm)
             threads_before = _thread_names()
             t0 = time.perf_counter()
             timer.start()
             try:
-                sess.run([a, b], options=options)
+                sess.run(fetches, options=options)
                 outcome = "finished"
             except KeyboardInterrupt:
                 outcome = time.perf_counter() - t0
             timer.join()
-            _assert_quiet(None, threads_before)
+            _assert_quiet(rt, threads_before)
             assert sess.run(fakes.busy(x, 0.0)) == 2.0
     except KeyboardInterrupt:  # a signal that came too late must not stop the test session
         outcome = "late"
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
-    assert isinstance(outcome, float), outcome
-    assert outcome < 0.8, outcome  # well before the step's 1.2 s
+    return outcome
 
 
 # ----- deadlines ---------------------------------------------------------------------------

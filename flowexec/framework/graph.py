@@ -644,6 +644,9 @@ def _get_graph_from_inputs(values):
     from flowexec.framework.operation import Operation
     from flowexec.framework.tensor import Tensor
 
+    default = get_default_graph()
+    if default.building_function:
+        return default  # a function graph captures outer values (framework/function.py)
     graph = None
     first = None
     for v in values:

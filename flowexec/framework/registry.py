@@ -257,7 +257,18 @@ def apply_op(op_type, *inputs, name=None, control_inputs=(), **attrs):
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"Input {i} of '{op_type}' Op must be a Tensor, got {t!r}")
-    graph = _graph_for(inputs)
+    default = graph_mod.get_default_graph()
+    if default.building_function:
+        # Inside a function graph every op goes there; outer inputs become captures.
+        inputs = tuple(t if t.graph is default else default.capture(t) for t in inputs)
+        outer_controls = [c for c in control_inputs if c.graph is not default]
+        if outer_controls:
+            with default.control_dependencies(outer_controls):  # kept as control captures
+                pass
+            control_inputs = [c for c in control_inputs if c.graph is default]
+        graph = default
+    else:
+        graph = _graph_for(inputs)
     graph._check_not_finalized()
     if not name:
         name = op_type

@@ -1,5 +1,7 @@
 """KernelContext: what a stateful kernel (`needs_ctx=True`) sees besides its inputs."""
 
+from flowexec.runtime import functions
+
 
 class KernelContext:
     """Per (session, op) context, bound once at plan time.
@@ -12,7 +14,7 @@ class KernelContext:
         session: the owning Session.
     """
 
-    __slots__ = ("op", "state", "runtime", "session")
+    __slots__ = ("op", "runtime", "session", "state")
 
     def __init__(self, op, state, runtime, session):
         self.op = op
@@ -23,3 +25,7 @@ class KernelContext:
     @property
     def xp(self):
         return self.runtime.xp
+
+    def function(self, func_graph):
+        """The session's planned callable for a FuncGraph (`runtime/functions.py`)."""
+        return functions.instantiate(self.session, func_graph)

@@ -14,13 +14,17 @@ Example:
 """
 
 from flowexec import (
+    data,  # noqa: F401
     nn,  # noqa: F401
     summary,  # noqa: F401
     timeline,  # noqa: F401
     train,  # noqa: F401
 )
-from flowexec.framework import errors  # noqa: F401
-from flowexec.framework.convert import convert_to_tensor, register_tensor_conversion_function  # noqa: F401
+from flowexec.framework import errors, nest  # noqa: F401
+from flowexec.framework.convert import (  # noqa: F401
+    convert_to_tensor,
+    register_tensor_conversion_function,
+)
 from flowexec.framework.dtypes import (  # noqa: F401
     DType,
     as_dtype,
@@ -36,12 +40,15 @@ from flowexec.framework.dtypes import (  # noqa: F401
     int16,
     int32,
     int64,
+    resource,
     string,
     uint8,
     uint16,
     uint32,
     uint64,
+    variant,
 )
+from flowexec.framework.function import TensorSpec  # noqa: F401
 from flowexec.framework.graph import (  # noqa: F401
     Graph,
     GraphKeys,
@@ -60,10 +67,10 @@ from flowexec.framework.operation import Operation  # noqa: F401
 from flowexec.framework.tensor import Tensor, is_tensor  # noqa: F401
 from flowexec.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
 from flowexec.gradients import RegisterGradient, gradients  # noqa: F401
-from flowexec.init_ops import *  # noqa: F401,F403
-from flowexec.ops.array_ops import *  # noqa: F401,F403
-from flowexec.ops.check_ops import *  # noqa: F401,F403
-from flowexec.ops.clip_ops import *  # noqa: F401,F403
+from flowexec.init_ops import *
+from flowexec.ops.array_ops import *
+from flowexec.ops.check_ops import *
+from flowexec.ops.clip_ops import *
 from flowexec.ops.constant_op import (  # noqa: F401
     constant,
     group,
@@ -73,17 +80,17 @@ from flowexec.ops.constant_op import (  # noqa: F401
     placeholder_with_default,
     stop_gradient,
 )
-from flowexec.ops.constant_op import tuple_ as tuple  # noqa: F401,A001
-from flowexec.ops.linalg_ops import *  # noqa: F401,F403
-from flowexec.ops.logging_ops import *  # noqa: F401,F403
-from flowexec.ops.math_ops import *  # noqa: F401,F403
-from flowexec.ops.random_ops import *  # noqa: F401,F403
-from flowexec.ops.script_ops import *  # noqa: F401,F403
-from flowexec.ops.state_ops import *  # noqa: F401,F403
+from flowexec.ops.constant_op import tuple_ as tuple  # noqa: F401
+from flowexec.ops.linalg_ops import *
+from flowexec.ops.logging_ops import *
+from flowexec.ops.math_ops import *
+from flowexec.ops.random_ops import *
+from flowexec.ops.script_ops import *
+from flowexec.ops.state_ops import *
 from flowexec.runtime.config import ConfigProto, GPUOptions, RunMetadata, RunOptions  # noqa: F401
 from flowexec.runtime.session import InteractiveSession, Session, get_default_session  # noqa: F401
-from flowexec.variable_scope import *  # noqa: F401,F403
-from flowexec.variables import *  # noqa: F401,F403
+from flowexec.variable_scope import *
+from flowexec.variables import *
 
 # --- api-core (issue 15): TF 1.x namespaces, losses, metrics, division ops ---------------------
 from flowexec import losses  # noqa: F401,E402

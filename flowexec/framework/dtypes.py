@@ -70,7 +70,7 @@ class DType:
 
     @property
     def is_numpy_compatible(self):
-        return True
+        return self._enum not in (20, 21)  # resource and variant hold host objects
 
     @property
     def min(self):
@@ -148,12 +148,15 @@ bool = DType("bool", "bool", np.bool_, 10)
 complex64 = DType("complex64", "complex64", np.complex64, 8)
 complex128 = DType("complex128", "complex128", np.complex128, 18)
 string = DType("string", "string", None, 7)
+# Handles to host-side objects, as in TF: a resource (an iterator) and a variant (a dataset).
+resource = DType("resource", "resource", None, 20)
+variant = DType("variant", "variant", None, 21)
 
 _ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
-        bool, complex64, complex128, string)
+        bool, complex64, complex128, string, resource, variant)
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NAME.update({"half": float16, "float": float32, "double": float64})
-_BY_NP = {d.np: d for d in _ALL if d is not string}
+_BY_NP = {d.np: d for d in _ALL if d.np.kind != "O"}
 _BY_ENUM = {d.as_datatype_enum: d for d in _ALL}
 
 

@@ -1,0 +1,110 @@
+"""Element structures of tf.data: nested tuples/dicts of `TensorSpec` leaves.
+
+TF's rules (`data/util/nest.py`, `structure.py`): tuples, namedtuples and dicts are
+structures; a list is one value, converted to a tensor. `output_types`, `output_shapes` and
+`output_classes` are the structure with each leaf's dtype, static shape or class.
+"""
+
+import numpy as np
+
+from flowexec.framework import dtypes, nest, tensor_shape
+from flowexec.framework.convert import convert_to_tensor
+from flowexec.framework.function import TensorSpec
+from flowexec.framework.tensor import Tensor
+
+
+def normalize(value, name="component"):
+    """`value` with every leaf converted to a Tensor (components named `component_<i>`)."""
+    flat = nest.flatten_data(value)
+    tensors = [v if isinstance(v, Tensor) else convert_to_tensor(v, name=f"{name}_{i}")
+               for i, v in enumerate(flat)]
+    return nest.pack_data(value, tensors)
+
+
+def spec_of(tensors):
+    """The TensorSpec structure of a structure of tensors."""
+    return nest.map_data(lambda t: TensorSpec(t.shape, t.dtype), tensors)
+
+
+def flat_specs(spec):
+    return nest.flatten_data(spec)
+
+
+def types(spec):
+    return nest.map_data(lambda s: s.dtype, spec)
+
+
+def shapes(spec):
+    return nest.map_data(lambda s: s.shape, spec)
+
+
+def classes(spec):
+    return nest.map_data(lambda s: Tensor, spec)
+
+
+def from_types_and_shapes(output_types, output_shapes=None):
+    """A spec from TF1's `output_types` / `output_shapes` structures (shapes default to
+    unknown).
+
+    Raises:
+        TypeError, ValueError: the two structures differ.
+    """
+    output_types = nest.map_data(dtypes.as_dtype, output_types)
+    if output_shapes is None:
+        output_shapes = nest.map_data(lambda _: tensor_shape.unknown_shape(), output_types)
+    else:
+        output_shapes = _shapes_like(output_types, output_shapes)
+    return nest.map_data(lambda t, s: TensorSpec(s, t), output_types, output_shapes)
+
+
+def _shapes_like(output_types, output_shapes):
+    """`output_shapes` read against `output_types`: a list there is a shape, not a nest."""
+    flat_types = nest.flatten_data(output_types)
+    if not nest.is_nested(output_types) or isinstance(output_types, list):
+        return tensor_shape.as_shape(output_shapes)
+    flat_shapes = _flatten_up_to(output_types, output_shapes)
+    if len(flat_shapes) != len(flat_types):
+        raise ValueError("The two structures don't have the same nested structure: "
+                         f"{output_types} and {output_shapes}")
+    return nest.pack_data(output_types, [tensor_shape.as_shape(s) for s in flat_shapes])
+
+
+def _flatten_up_to(shallow, deep):
+    """The sub-structures of `deep` at the leaves of `shallow`."""
+    if isinstance(shallow, dict):
+        if not isinstance(deep, dict) or sorted(deep) != sorted(shallow):
+            raise ValueError(f"The two structures don't have the same keys: {shallow} and "
+                             f"{deep}")
+        return [x for k in sorted(shallow) for x in _flatten_up_to(shallow[k], deep[k])]
+    if isinstance(shallow, tuple):
+        if not isinstance(deep, (tuple, list)) or len(deep) != len(shallow):
+            raise ValueError(f"The two structures don't have the same nested structure: "
+                             f"{shallow} and {deep}")
+        return [x for a, b in zip(shallow, deep) for x in _flatten_up_to(a, b)]
+    return [deep]
+
+
+def most_specific_compatible(a, b):
+    """The spec both `a` and `b` satisfy (dtypes must agree; shapes are relaxed)."""
+    return nest.map_data(lambda x, y: TensorSpec(
+        x.shape.most_specific_compatible_shape(y.shape), x.dtype), a, b)
+
+
+def same_types(a, b):
+    try:
+        nest.assert_same_data_structure(a, b)
+    except (TypeError, ValueError):
+        return False
+    return all(x.dtype == y.dtype for x, y in zip(flat_specs(a), flat_specs(b)))
+
+
+def compatible_shapes(a, b):
+    return all(x.shape.is_compatible_with(y.shape) for x, y in zip(flat_specs(a),
+                                                                    flat_specs(b)))
+
+
+def padding_value(dtype):
+    """TF's default padding value: 0 of the dtype, b"" for strings."""
+    if dtype is dtypes.string:
+        return np.asarray(b"", dtype=object)
+    return np.zeros((), dtype=dtype.np)

@@ -1,0 +1,551 @@
+"""The host side of `tf.data`: dataset values (what a variant tensor holds) and iterators.
+
+A dataset op's kernel returns a `DatasetValue`: an immutable recipe (its inputs' values, its
+arguments, the planned function of a `map`) whose `iterate()` starts one pass over the
+elements, as a Python generator of *flat* element tuples (one numpy value per component;
+structures live in `flowexec.data`). `IteratorResource` holds one such pass per iterator
+and per session (`MakeIterator` replaces it); `IteratorGetNext` advances it.
+
+Concurrency:
+    * `IteratorResource.get_next` is serialized by a lock: concurrent `run`s of one
+      `get_next` each get a different element.
+    * A parallel `map` (num_parallel_calls > 1) keeps up to that many function calls in
+      flight on its own thread pool and yields results in input order (TF's default,
+      deterministic). numpy releases the GIL in its kernels, so calls really overlap.
+    * `prefetch` runs its input on a background thread that fills a bounded queue while
+      the consumer's step runs. It stops when its pass is dropped (the iterator is
+      re-initialized, the session closed) or when the input ends or fails; an error in the
+      input reaches the consumer when it gets that far.
+    * Any error raised while producing an element (a failing op inside a map function, a
+      generator that raises) is raised by that `get_next`; the pass then ends, and later
+      `get_next` calls raise OutOfRangeError.
+"""
+
+import collections
+import os
+import pickle
+import queue
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from flowexec.framework import errors
+
+AUTOTUNE = -1
+
+
+def _invalid(message):
+    return errors.InvalidArgumentError(None, None, message)
+
+
+def _autotune(n):
+    return (os.cpu_count() or 1) if n == AUTOTUNE else n
+
+
+def _shape_str(shape):
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+class DatasetValue:
+    """A dataset recipe; `iterate()` starts a pass (a generator of flat element tuples)."""
+
+    def iterate(self):
+        raise NotImplementedError  # every concrete dataset value defines its own pass
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+# ----- sources -------------------------------------------------------------------------------
+class TensorsValue(DatasetValue):
+    def __init__(self, components):
+        self.components = tuple(components)
+
+    def iterate(self):
+        yield self.components
+
+
+class SlicesValue(DatasetValue):
+    def __init__(self, components):
+        sizes = [np.shape(c)[0] if np.ndim(c) else None for c in components]
+        if any(s is None for s in sizes):
+            raise _invalid("Cannot slice a scalar component: every component of "
+                           "from_tensor_slices must have rank at least 1.")
+        if len(set(sizes)) > 1:
+            raise _invalid("All components must have the same size in the 0th dimension; "
+                           f"got sizes {sizes}")
+        self.components = tuple(components)
+        self.size = sizes[0] if sizes else 0
+
+    def iterate(self):
+        comps = self.components
+        for i in range(self.size):
+            yield tuple(c[i] for c in comps)
+
+
+class RangeValue(DatasetValue):
+    def __init__(self, start, stop, step):
+        if step == 0:
+            raise _invalid("step must be a non-zero integer.")
+        self.range = range(int(start), int(stop), int(step))
+
+    def iterate(self):
+        for v in self.range:
+            yield (np.int64(v),)
+
+
+class GeneratorValue(DatasetValue):
+    """`from_generator`: `make(*args)` returns an iterator of flat, checked element tuples."""
+
+    def __init__(self, make, args):
+        self.make = make
+        self.args = tuple(args)
+
+    def iterate(self):
+        try:
+            yield from self.make(*self.args)
+        except errors.OpError:
+            raise
+        except (TypeError, ValueError) as e:
+            raise _invalid(f"{type(e).__name__}: {e}") from e
+        except Exception as e:
+            raise errors.UnknownError(None, None, f"{type(e).__name__}: {e}") from e
+
+
+class ZipValue(DatasetValue):
+    def __init__(self, inputs):
+        self.inputs = tuple(inputs)
+
+    def iterate(self):
+        its = [d.iterate() for d in self.inputs]
+        while True:
+            element = ()
+            for it in its:
+                try:
+                    element += next(it)
+                except StopIteration:
+                    return
+            yield element
+
+
+class ConcatenateValue(DatasetValue):
+    def __init__(self, first, second):
+        self.first, self.second = first, second
+
+    def iterate(self):
+        yield from self.first.iterate()
+        yield from self.second.iterate()
+
+
+# ----- functions -----------------------------------------------------------------------------
+class MapValue(DatasetValue):
+    """`map`: a planned function per element; in parallel on a pool, results in order."""
+
+    def __init__(self, input, fn, captured, num_parallel_calls=1):
+        self.input = input
+        self.fn = fn
+        self.captured = tuple(captured)
+        n = _autotune(int(num_parallel_calls))
+        if n <= 0:
+            raise _invalid(f"num_parallel_calls must be positive or AUTOTUNE (-1), got {n}")
+        self.parallel = n
+
+    def iterate(self):
+        call, captured = self.fn.call, self.captured
+        if self.parallel == 1:
+            for element in self.input.iterate():
+                yield tuple(call(element, captured))
+            return
+        pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="tf.data.map")
+        pending = collections.deque()
+        try:
+            source = self.input.iterate()
+            done = False
+            while True:
+                while not done and len(pending) < self.parallel:
+                    try:
+                        element = next(source)
+                    except StopIteration:
+                        done = True
+                        break
+                    pending.append(pool.submit(call, element, captured))
+                if not pending:
+                    return
+                yield tuple(pending.popleft().result())
+        finally:
+            for f in pending:
+                f.cancel()
+            pool.shutdown(wait=True)
+
+
+class FilterValue(DatasetValue):
+    def __init__(self, input, predicate, captured):
+        self.input = input
+        self.predicate = predicate
+        self.captured = tuple(captured)
+
+    def iterate(self):
+        call, captured = self.predicate.call, self.captured
+        for element in self.input.iterate():
+            if bool(call(element, captured)[0]):
+                yield element
+
+
+class InterleaveValue(DatasetValue):
+    """`interleave` (`flat_map` is cycle_length 1): `fn` maps an element to a dataset;
+    `cycle_length` of those are read round-robin, `block_length` elements at a time."""
+
+    def __init__(self, input, fn, captured, cycle_length, block_length):
+        cycle_length = _autotune(int(cycle_length))
+        if cycle_length <= 0:
+            raise _invalid("cycle_length must be greater than zero.")
+        if block_length <= 0:
+            raise _invalid("block_length must be greater than zero.")
+        self.input = input
+        self.fn = fn
+        self.captured = tuple(captured)
+        self.cycle_length = cycle_length
+        self.block_length = int(block_length)
+
+    def _open(self, element):
+        dataset = self.fn.call(element, self.captured)[0]
+        if not isinstance(dataset, DatasetValue):
+            raise _invalid("The function of flat_map/interleave must return a Dataset.")
+        return dataset.iterate()
+
+    def iterate(self):
+        # TF's InterleaveDataset state machine: a slot whose dataset ends is refilled from
+        # the input the next time the cycle comes back to it.
+        source = self.input.iterate()
+        n, block_length = self.cycle_length, self.block_length
+        current = [None] * n
+        index = block = num_open = 0
+        end_of_input = False
+        while not end_of_input or num_open > 0:
+            it = current[index]
+            if it is not None:
+                try:
+                    element = next(it)
+                except StopIteration:
+                    current[index] = None
+                    num_open -= 1
+                    index, block = (index + 1) % n, 0
+                    continue
+                block += 1
+                if block == block_length:
+                    index, block = (index + 1) % n, 0
+                yield element
+            elif not end_of_input:
+                try:
+                    current[index] = self._open(next(source))
+                    num_open += 1
+                except StopIteration:
+                    end_of_input = True
+            else:
+                index, block = (index + 1) % n, 0
+
+
+# ----- batching ------------------------------------------------------------------------------
+def _stack(elements, component):
+    values = [e[component] for e in elements]
+    first = np.shape(values[0])
+    for j, v in enumerate(values[1:], 1):
+        if np.shape(v) != first:
+            raise _invalid(
+                f"Cannot batch tensors with different shapes in component {component}. First "
+                f"element had shape {_shape_str(first)} and element {j} had shape "
+                f"{_shape_str(np.shape(v))}.")
+    return np.stack([np.asarray(v) for v in values])
+
+
+class BatchValue(DatasetValue):
+    def __init__(self, input, batch_size, drop_remainder):
+        if batch_size <= 0:
+            raise _invalid("Batch size must be greater than zero.")
+        self.input = input
+        self.batch_size = int(batch_size)
+        self.drop_remainder = bool(drop_remainder)
+
+    def _batch(self, elements):
+        return tuple(_stack(elements, c) for c in range(len(elements[0])))
+
+    def iterate(self):
+        batch = []
+        for element in self.input.iterate():
+            batch.append(element)
+            if len(batch) == self.batch_size:
+                yield self._batch(batch)
+                batch = []
+        if batch and not self.drop_remainder:
+            yield self._batch(batch)
+
+
+class PaddedBatchValue(BatchValue):
+    def __init__(self, input, batch_size, drop_remainder, padded_shapes, padding_values):
+        super().__init__(input, batch_size, drop_remainder)
+        self.padded_shapes = [tuple(int(d) for d in np.ravel(s)) for s in padded_shapes]
+        self.padding_values = list(padding_values)
+
+    def _batch(self, elements):
+        out = []
+        for c, (shape, pad) in enumerate(zip(self.padded_shapes, self.padding_values)):
+            values = [np.asarray(e[c]) for e in elements]
+            ranks = {v.ndim for v in values}
+            if ranks != {len(shape)}:
+                raise _invalid(
+                    f"All elements in a batch must have the same rank as the padded shape for "
+                    f"component {c}: expected rank {len(shape)} but got element with rank "
+                    f"{min(ranks - {len(shape)})}")
+            full = []
+            for d, want in enumerate(shape):
+                biggest = max(v.shape[d] for v in values)
+                if want >= 0 and biggest > want:
+                    raise _invalid("Attempted to pad to a smaller size than the input element.")
+                full.append(biggest if want < 0 else want)
+            batch = np.full((len(values),) + tuple(full), pad, dtype=values[0].dtype)
+            for i, v in enumerate(values):
+                batch[(i,) + tuple(slice(0, n) for n in v.shape)] = v
+            out.append(batch)
+        return tuple(out)
+
+
+class UnbatchValue(DatasetValue):
+    def __init__(self, input):
+        self.input = input
+
+    def iterate(self):
+        for element in self.input.iterate():
+            sizes = {np.shape(c)[0] if np.ndim(c) else None for c in element}
+            if None in sizes:
+                raise _invalid("Input element must have a non-scalar value in each component.")
+            if len(sizes) > 1:
+                raise _invalid("Input element must have the same batch size in each "
+                               f"component; got sizes {sorted(sizes)}.")
+            n = sizes.pop() if sizes else 0
+            for i in range(n):
+                yield tuple(c[i] for c in element)
+
+
+# ----- order and count -----------------------------------------------------------------------
+class ShuffleValue(DatasetValue):
+    """TF's shuffle: a buffer of `buffer_size` elements, each output drawn uniformly from it
+    and its slot refilled from the input. Seeds (0, 0) mean fresh entropy. With
+    `reshuffle_each_iteration`, each pass draws its seed from a generator seeded once, so
+    the sequence of epochs is reproducible but each epoch differs."""
+
+    def __init__(self, input, buffer_size, seed, seed2, reshuffle_each_iteration):
+        if buffer_size <= 0:
+            raise _invalid("buffer_size must be greater than zero.")
+        self.input = input
+        self.buffer_size = int(buffer_size)
+        self.seeds = None if seed == 0 and seed2 == 0 else [int(seed), int(seed2)]
+        self.reshuffle = bool(reshuffle_each_iteration)
+        self._epochs = np.random.default_rng(self.seeds)
+        self._lock = threading.Lock()
+
+    def _rng(self):
+        if not self.reshuffle and self.seeds is not None:
+            return np.random.default_rng(self.seeds)
+        with self._lock:
+            return np.random.default_rng(self._epochs.integers(2 ** 63))
+
+    def iterate(self):
+        rng = self._rng()
+        buf = []
+        for element in self.input.iterate():
+            if len(buf) < self.buffer_size:
+                buf.append(element)
+                continue
+            i = int(rng.integers(len(buf)))
+            yield buf[i]
+            buf[i] = element
+        while buf:
+            i = int(rng.integers(len(buf)))
+            buf[i], buf[-1] = buf[-1], buf[i]
+            yield buf.pop()
+
+
+class RepeatValue(DatasetValue):
+    def __init__(self, input, count):
+        self.input = input
+        self.count = int(count)
+
+    def iterate(self):
+        epoch = 0
+        while self.count < 0 or epoch < self.count:
+            produced = False
+            for element in self.input.iterate():
+                produced = True
+                yield element
+            if not produced:  # an empty input would repeat forever
+                return
+            epoch += 1
+
+
+class TakeValue(DatasetValue):
+    def __init__(self, input, count):
+        self.input = input
+        self.count = int(count)
+
+    def iterate(self):
+        if self.count == 0:
+            return
+        for i, element in enumerate(self.input.iterate(), 1):
+            yield element
+            if i == self.count:
+                return
+
+
+class SkipValue(DatasetValue):
+    def __init__(self, input, count):
+        self.input = input
+        self.count = int(count)
+
+    def iterate(self):
+        it = self.input.iterate()
+        if self.count < 0:  # skip(-1) skips everything
+            for _ in it:
+                pass
+            return
+        for _ in range(self.count):
+            try:
+                next(it)
+            except StopIteration:
+                return
+        yield from it
+
+
+class ShardValue(DatasetValue):
+    def __init__(self, input, num_shards, index):
+        if num_shards <= 0:
+            raise _invalid(f"Number of shards must be greater than zero (currently "
+                           f"num_shards = {num_shards}).")
+        if not 0 <= index < num_shards:
+            raise _invalid(f"Index must be between 0 and {num_shards - 1} (currently "
+                           f"index = {index}).")
+        self.input = input
+        self.num_shards, self.index = int(num_shards), int(index)
+
+    def iterate(self):
+        for i, element in enumerate(self.input.iterate()):
+            if i % self.num_shards == self.index:
+                yield element
+
+
+# ----- prefetch and cache --------------------------------------------------------------------
+_END = object()
+
+
+class _Failure:
+    __slots__ = ("error",)
+
+    def __init__(self, error):
+        self.error = error
+
+
+def _produce(source, q, stop):
+    """The prefetch thread: fill `q` from `source` until it ends, fails or `stop` is set."""
+    def put(item):
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+    try:
+        for element in source:
+            if not put(element):
+                return
+        put(_END)
+    except Exception as e:  # noqa: BLE001 - handed to the consumer, raised by its get_next
+        put(_Failure(e))
+    finally:
+        source.close()
+
+
+class PrefetchValue(DatasetValue):
+    def __init__(self, input, buffer_size):
+        buffer_size = int(buffer_size)
+        if buffer_size == AUTOTUNE:
+            buffer_size = 2
+        if buffer_size < 0:
+            raise _invalid("buffer_size must be >= 0 or AUTOTUNE (-1).")
+        self.input = input
+        self.buffer_size = buffer_size
+
+    def iterate(self):
+        if self.buffer_size == 0:
+            yield from self.input.iterate()
+            return
+        q = queue.Queue(self.buffer_size)
+        stop = threading.Event()
+        thread = threading.Thread(target=_produce, args=(self.input.iterate(), q, stop),
+                                  name="tf.data.prefetch", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = q.get()
+                if item is _END:
+                    return
+                if isinstance(item, _Failure):
+                    raise item.error
+                yield item
+        finally:
+            stop.set()
+
+
+class CacheValue(DatasetValue):
+    """`cache`: the first complete pass is recorded (in memory, or in `filename`) and later
+    passes replay it; an incomplete pass records nothing."""
+
+    def __init__(self, input, filename):
+        self.input = input
+        self.filename = filename.decode() if isinstance(filename, bytes) else str(filename)
+        self._elements = None
+        self._lock = threading.Lock()
+
+    def _cached(self):
+        if self._elements is not None:
+            return self._elements
+        if self.filename and os.path.exists(self.filename):
+            with open(self.filename, "rb") as f:
+                self._elements = pickle.load(f)
+        return self._elements
+
+    def iterate(self):
+        cached = self._cached()
+        if cached is not None:
+            yield from cached
+            return
+        recorded = []
+        for element in self.input.iterate():
+            recorded.append(element)
+            yield element
+        with self._lock:
+            self._elements = recorded
+            if self.filename:
+                tmp = f"{self.filename}.tmp-{os.getpid()}-{threading.get_ident()}"
+                with open(tmp, "wb") as f:
+                    pickle.dump(recorded, f)
+                os.replace(tmp, self.filename)
+
+
+# ----- iterators -----------------------------------------------------------------------------
+class IteratorResource:
+    """One iterator's current pass in one session (`MakeIterator` starts a new one)."""
+
+    def __init__(self, dataset):
+        self._pass = dataset.iterate()
+        self._lock = threading.Lock()
+        # a pass that owns threads (prefetch) stops when its resource is dropped
+        weakref.finalize(self, self._pass.close)
+
+    def get_next(self):
+        with self._lock:
+            try:
+                return next(self._pass)
+            except StopIteration:
+                raise errors.OutOfRangeError(None, None, "End of sequence") from None

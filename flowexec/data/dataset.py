@@ -56,7 +56,7 @@ def _function_name(transformation, func):
     return f"{transformation}_" + re.sub(r"[^A-Za-z0-9_.\-]", "_", raw)
 
 
-class Dataset:
+class Dataset(structure.Structured):
     """A sequence of elements, each a structure of tensors (TF 1.x `tf.data.Dataset`).
 
     Datasets are built by the static constructors (`from_tensor_slices`, `range`, ...) and
@@ -66,27 +66,6 @@ class Dataset:
     def __init__(self, variant, element_spec):
         self._variant_tensor = variant
         self._element_spec = element_spec
-
-    # ----- structure -----------------------------------------------------------------------
-    @property
-    def element_spec(self):
-        """The structure of TensorSpecs every element has."""
-        return self._element_spec
-
-    @property
-    def output_types(self):
-        """The structure of element dtypes (TF 1.x)."""
-        return structure.types(self._element_spec)
-
-    @property
-    def output_shapes(self):
-        """The structure of element static shapes (TF 1.x)."""
-        return structure.shapes(self._element_spec)
-
-    @property
-    def output_classes(self):
-        """The structure of element classes (`tf.Tensor` for every component)."""
-        return structure.classes(self._element_spec)
 
     def _as_variant_tensor(self):
         return self._variant_tensor

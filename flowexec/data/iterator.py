@@ -23,7 +23,7 @@ from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
 
 
-class Iterator:
+class Iterator(structure.Structured):
     """The state of iteration through a Dataset (TF 1.x `tf.data.Iterator`).
 
     Create one with `Dataset.make_one_shot_iterator()`,
@@ -73,23 +73,6 @@ class Iterator:
                           output_shapes=[s.shape for s in flat])
         return Iterator(handle, None, structure.types(spec), structure.shapes(spec),
                         output_classes)
-
-    # ----- structure -----------------------------------------------------------------------
-    @property
-    def element_spec(self):
-        return self._element_spec
-
-    @property
-    def output_types(self):
-        return structure.types(self._element_spec)
-
-    @property
-    def output_shapes(self):
-        return structure.shapes(self._element_spec)
-
-    @property
-    def output_classes(self):
-        return structure.classes(self._element_spec)
 
     # ----- ops -----------------------------------------------------------------------------
     @property

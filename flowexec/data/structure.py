@@ -13,6 +13,33 @@ from flowexec.framework.function import TensorSpec
 from flowexec.framework.tensor import Tensor
 
 
+class Structured:
+    """`element_spec` and TF 1.x's `output_types/shapes/classes`, for Dataset and Iterator
+    (which set `_element_spec`)."""
+
+    _element_spec = None
+
+    @property
+    def element_spec(self):
+        """The structure of TensorSpecs every element has."""
+        return self._element_spec
+
+    @property
+    def output_types(self):
+        """The structure of element dtypes (TF 1.x)."""
+        return types(self._element_spec)
+
+    @property
+    def output_shapes(self):
+        """The structure of element static shapes (TF 1.x)."""
+        return shapes(self._element_spec)
+
+    @property
+    def output_classes(self):
+        """The structure of element classes (`tf.Tensor` for every component)."""
+        return classes(self._element_spec)
+
+
 def normalize(value, name="component"):
     """`value` with every leaf converted to a Tensor (components named `component_<i>`)."""
     flat = nest.flatten_data(value)

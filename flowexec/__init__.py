@@ -97,4 +97,11 @@ from flowexec import losses  # noqa: F401,E402
 from flowexec.ops.division_ops import div_no_nan, truncatediv, truncatemod  # noqa: F401,E402
 # --- end api-core ---------------------------------------------------------------------------
 
+# --- platform (issue 15): tf.app, tf.flags, tf.logging, tf.gfile, tf.io, tf.test, tf.compat ----
+from flowexec.platform import app, compat, flags, gfile  # noqa: F401,E402
+from flowexec.platform import io_namespace as io  # noqa: F401,E402
+from flowexec.platform import testing as test  # noqa: F401,E402
+from flowexec.platform import tf_logging as logging  # noqa: F401,E402
+# --- end platform ---------------------------------------------------------------------------
+
 __version__ = "0.1.0"

@@ -93,8 +93,19 @@ from flowexec.variable_scope import *
 from flowexec.variables import *
 
 # --- api-core (issue 15): TF 1.x namespaces, losses, metrics, division ops ---------------------
-from flowexec import losses  # noqa: F401,E402
+from flowexec import debugging, dtypes, losses, math, random  # noqa: F401,E402
+from flowexec.ops.composite_math_ops import (  # noqa: F401,E402
+    accumulate_n,
+    arg_max,
+    arg_min,
+    is_non_decreasing,
+    is_strictly_increasing,
+    log_sigmoid,
+    saturate_cast,
+)
 from flowexec.ops.division_ops import div_no_nan, truncatediv, truncatemod  # noqa: F401,E402
+from flowexec.ops.segment_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.trig_ops import *  # noqa: F401,F403,E402
 # --- end api-core ---------------------------------------------------------------------------
 
 # --- platform (issue 15): tf.app, tf.flags, tf.logging, tf.gfile, tf.io, tf.test, tf.compat ----

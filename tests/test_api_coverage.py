@@ -23,7 +23,7 @@ def cov():
 
 def test_committed_list_has_every_namespace_with_kinds(cov):
     namespaces, version = cov.load_names()
-    assert version.startswith("2.") or version.startswith("1.")
+    assert version.startswith(("1.", "2."))
     for ns in ("tf", "tf.nn", "tf.losses", "tf.metrics", "tf.nn.rnn_cell", "tf.linalg"):
         assert namespaces[ns], ns
     kinds = {k for names in namespaces.values() for k in names.values()}
@@ -37,7 +37,7 @@ def test_committed_list_has_every_namespace_with_kinds(cov):
 def test_rows_partition_each_namespace(cov):
     namespaces, _ = cov.load_names()
     rows = cov.coverage(flowexec, namespaces)
-    assert [r["namespace"] for r in rows][0] == "tf"
+    assert rows[0]["namespace"] == "tf"
     assert {r["namespace"] for r in rows} == set(namespaces)
     for row in rows:
         names = set(namespaces[row["namespace"]])

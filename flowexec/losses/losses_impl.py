@@ -53,23 +53,23 @@ def _safe_mean(losses, num_present):
 
 
 def _num_elements(losses):
-    with name_scope(None, "num_elements", [losses]) as scope:
-        return math_ops.cast(array_ops.size(losses, name=scope), losses.dtype)
+    with name_scope(None, "num_elements", [losses]) as sc:
+        return math_ops.cast(array_ops.size(losses, name=sc), losses.dtype)
 
 
 def _num_present(losses, weights, per_batch=False):
     """The number of elements of `losses` with a non-zero broadcast weight (per batch row)."""
     if isinstance(weights, float) and weights != 0.0:
         return _num_elements(losses)
-    with name_scope(None, "num_present", (losses, weights)) as scope:
+    with name_scope(None, "num_present", (losses, weights)) as sc:
         weights = math_ops.cast(weights, dtypes.float32)
         present = math_ops.where(math_ops.equal(weights, 0.0), array_ops.zeros_like(weights),
                                  array_ops.ones_like(weights))
         present = broadcast_weights(present, losses)
         if per_batch:
             return math_ops.reduce_sum(
-                present, axis=_axes_from_one(present), keepdims=True, name=scope)
-        return math_ops.reduce_sum(present, name=scope)
+                present, axis=_axes_from_one(present), keepdims=True, name=sc)
+        return math_ops.reduce_sum(present, name=sc)
 
 
 def _axes_from_one(t):
@@ -152,10 +152,10 @@ def absolute_difference(labels, predictions, weights=1.0, scope=None,
     """
     _require("labels", labels)
     _require("predictions", predictions)
-    with name_scope(scope, "absolute_difference", (predictions, labels, weights)) as scope:
+    with name_scope(scope, "absolute_difference", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions)
         losses = math_ops.abs(math_ops.subtract(predictions, labels))
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
@@ -180,11 +180,11 @@ def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None,
         raise ValueError("You must specify argument `axis`.")
     _require("labels", labels)
     _require("predictions", predictions)
-    with name_scope(scope, "cosine_distance_loss", (predictions, labels, weights)) as scope:
+    with name_scope(scope, "cosine_distance_loss", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions)
         radial = math_ops.multiply(predictions, labels)
         losses = 1 - math_ops.reduce_sum(radial, axis=(axis,), keepdims=True)
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 def hinge_loss(labels, logits, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
@@ -196,12 +196,12 @@ def hinge_loss(labels, logits, weights=1.0, scope=None, loss_collection=GraphKey
     """
     _require("labels", labels)
     _require("logits", logits)
-    with name_scope(scope, "hinge_loss", (logits, labels, weights)) as scope:
+    with name_scope(scope, "hinge_loss", (logits, labels, weights)) as sc:
         labels, logits = _float_pair(labels, logits)
         ones = array_ops.ones_like(labels)
         signs = math_ops.subtract(2 * labels, ones)
         losses = nn_ops.relu(math_ops.subtract(ones, math_ops.multiply(signs, logits)))
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None,
@@ -213,14 +213,14 @@ def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None,
     """
     _require("labels", labels)
     _require("predictions", predictions)
-    with name_scope(scope, "huber_loss", (predictions, labels, weights)) as scope:
+    with name_scope(scope, "huber_loss", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions)
         abs_error = math_ops.abs(math_ops.subtract(predictions, labels))
         quadratic = math_ops.minimum(abs_error, delta)
         linear = math_ops.subtract(abs_error, quadratic)
         losses = math_ops.add(math_ops.multiply(0.5, math_ops.multiply(quadratic, quadratic)),
                               math_ops.multiply(delta, linear))
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None,
@@ -232,11 +232,11 @@ def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None,
     """
     _require("labels", labels)
     _require("predictions", predictions)
-    with name_scope(scope, "log_loss", (predictions, labels, weights)) as scope:
+    with name_scope(scope, "log_loss", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions)
         losses = (-math_ops.multiply(labels, math_ops.log(predictions + epsilon))
                   - math_ops.multiply(1 - labels, math_ops.log(1 - predictions + epsilon)))
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 def mean_pairwise_squared_error(labels, predictions, weights=1.0, scope=None,
@@ -283,10 +283,10 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None,
     """
     _require("labels", labels)
     _require("predictions", predictions)
-    with name_scope(scope, "mean_squared_error", (predictions, labels, weights)) as scope:
+    with name_scope(scope, "mean_squared_error", (predictions, labels, weights)) as sc:
         labels, predictions = _float_pair(labels, predictions)
         losses = math_ops.squared_difference(predictions, labels)
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0,
@@ -302,7 +302,7 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
     _require("multi_class_labels", multi_class_labels)
     _require("logits", logits)
     with name_scope(scope, "sigmoid_cross_entropy_loss",
-                    (logits, multi_class_labels, weights)) as scope:
+                    (logits, multi_class_labels, weights)) as sc:
         logits = convert_to_tensor(logits)
         labels = math_ops.cast(convert_to_tensor(multi_class_labels), logits.dtype)
         logits.shape.assert_is_compatible_with(labels.shape)
@@ -310,7 +310,7 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
             labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing
         losses = nn_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits,
                                                           name="xentropy")
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,
@@ -327,7 +327,7 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
     _require("onehot_labels", onehot_labels)
     _require("logits", logits)
     with name_scope(scope, "softmax_cross_entropy_loss",
-                    (logits, onehot_labels, weights)) as scope:
+                    (logits, onehot_labels, weights)) as sc:
         logits = convert_to_tensor(logits)
         labels = math_ops.cast(convert_to_tensor(onehot_labels), logits.dtype)
         logits.shape.assert_is_compatible_with(labels.shape)
@@ -337,7 +337,7 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
         labels = stop_gradient(labels, name="labels_stop_gradient")
         losses = nn_ops.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits,
                                                              name="xentropy")
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 def _remove_squeezable_dimensions(labels, predictions, weights, expected_rank_diff):
@@ -363,11 +363,11 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None,
     _require("labels", labels)
     _require("logits", logits)
     with name_scope(scope, "sparse_softmax_cross_entropy_loss",
-                    (logits, labels, weights)) as scope:
+                    (logits, labels, weights)) as sc:
         labels, logits, weights = _remove_squeezable_dimensions(labels, logits, weights, 1)
         losses = nn_ops.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits,
                                                                  name="xentropy")
-        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
 
 
 __all__ = ["Reduction", "absolute_difference", "compute_weighted_loss", "cosine_distance",

@@ -24,7 +24,6 @@ from flowexec.ops.math_ops import (
     _check_int_divisor,
     _incompatible,
     cast,
-    multiply,
     negative,
     not_equal,
     square,

@@ -444,7 +444,16 @@ def multinomial(logits, num_samples, seed=None, name=None, output_dtype=None):
                         output_dtype=output_dtype, **seeds)
 
 
+def categorical(logits, num_samples, dtype=None, seed=None, name=None):
+    """`multinomial` under TF's newer name (`tf.random.categorical`; default name
+    "categorical"): samples [batch_size, num_samples] class indices of dtype `dtype`
+    (int64 by default) from unnormalized log-probabilities `logits`."""
+    return multinomial(logits, num_samples, seed=seed, name=name or "categorical",
+                       output_dtype=dtype)
+
+
 __all__ = [
+    "categorical",
     "get_seed",
     "multinomial",
     "random_normal",

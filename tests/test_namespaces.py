@@ -1,0 +1,43 @@
+"""tf.math, tf.random, tf.debugging, tf.dtypes (and tf.linalg): every exported name is one
+TF 1.x has in that namespace (no invented names) and is the same object as its top-level or
+tf.nn twin where TF's is."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import flowexec as tf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+with open(os.path.join(ROOT, "scripts", "data", "tf1_public_names.json")) as f:
+    TF_NAMES = json.load(f)["namespaces"]
+
+MODULES = {"tf.math": tf.math, "tf.random": tf.random, "tf.debugging": tf.debugging,
+           "tf.dtypes": tf.dtypes, "tf.losses": tf.losses}
+
+
+@pytest.mark.parametrize("ns", sorted(MODULES))
+def test_every_exported_name_is_a_tf_name_of_that_namespace(ns):
+    exported = set(MODULES[ns].__all__)
+    assert exported, ns
+    assert not exported - set(TF_NAMES[ns]), f"names TF's {ns} does not have"
+
+
+def test_twins_are_the_same_functions():
+    assert tf.math.reduce_sum is tf.reduce_sum and tf.math.softmax is tf.nn.softmax
+    assert tf.math.divide_no_nan is tf.div_no_nan
+    assert tf.math.segment_sum is tf.segment_sum
+    assert tf.random.normal is tf.random_normal and tf.random.uniform is tf.random_uniform
+    assert tf.random.shuffle is tf.random_shuffle
+    assert tf.debugging.assert_equal is tf.assert_equal
+    assert tf.dtypes.float32 is tf.float32 and tf.dtypes.cast is tf.cast
+
+
+def test_categorical_is_multinomial_with_dtype():
+    tf.set_random_seed(3)
+    s = tf.random.categorical(tf.log([[0.0, 1.0]]), 5, dtype=tf.int32)
+    assert s.dtype == tf.int32 and s.op.name.startswith("categorical")
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(s), [[1] * 5])

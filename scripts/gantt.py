@@ -8,7 +8,9 @@
 Without --trace the script builds its own graph: --chains independent chains of --depth
 256x256 float32 matmuls (tanh between them), chain i under `tf.device(f"/cpu:{i % N}")`, all
 summed at the end; it runs the step once to warm up, once with FULL_TRACE, and writes the chrome
-trace (--trace-out, open it in Perfetto or chrome://tracing) and the chart (--out).
+trace (--trace-out, open it in Perfetto or chrome://tracing) and the chart (--out). Without
+--out / --trace-out the files go to a new temporary directory, never the working directory;
+the script prints where each file went.
 
 Bars are coloured by device, labelled with the op name where the label fits, and the x axis is
 milliseconds from the first op's start; thin grey arrows are the cross-lane data flows. The
@@ -29,6 +31,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -179,9 +182,10 @@ def main(argv=None):
     parser.add_argument("--logical-cpus", type=int, default=2)
     parser.add_argument("--chains", type=int, default=8)
     parser.add_argument("--depth", type=int, default=4)
-    parser.add_argument("--out", default="step.png", help="the PNG to write")
-    parser.add_argument("--trace-out", default="step.json",
-                        help="where the demo's chrome trace goes (ignored with --trace)")
+    parser.add_argument("--out", help="the PNG to write (default: step.png in a new "
+                        "temporary directory)")
+    parser.add_argument("--trace-out", help="where the demo's chrome trace goes (default: "
+                        "step.json beside the chart's default; ignored with --trace)")
     args = parser.parse_args(argv)
     for name in ("logical_cpus", "chains", "depth"):
         if getattr(args, name) < 1:
@@ -191,6 +195,10 @@ def main(argv=None):
     if plt is None:
         print(_MISSING_MPL, file=sys.stderr)
         return 2
+    if args.out is None or (args.trace_out is None and not args.trace):
+        outdir = tempfile.mkdtemp(prefix="flowexec-gantt-")
+        args.out = args.out or os.path.join(outdir, "step.png")
+        args.trace_out = args.trace_out or os.path.join(outdir, "step.json")
     if args.trace:
         with open(args.trace) as f:
             text = f.read()

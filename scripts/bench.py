@@ -255,6 +255,24 @@ def w5(repeats):
                           for lbl, pm, fx, ex in rows]}
 
 
+def w6_session(streams, xv, chains=8, depth=8):
+    """W6's graph: `chains` independent chains of `depth` matmuls by `xv` on /gpu:0, summed,
+    in a Session spreading them over `streams` CUDA streams; returns (session, total, x)."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, list(xv.shape))
+        with tf.device("/gpu:0"):
+            ends = []
+            for _ in range(chains):
+                h = x
+                for _ in range(depth):
+                    h = tf.matmul(h, x)
+                ends.append(tf.reduce_sum(h))
+            total = tf.add_n(ends)
+    config = tf.ConfigProto(gpu_options=tf.GPUOptions(num_streams=streams))
+    return tf.Session(graph=g, config=config), total, x
+
+
 def w6(repeats):
     from devices import local_devices
 
@@ -268,19 +286,7 @@ def w6(repeats):
     fns = {}
     sessions = []
     for streams in (1, 4, 8):
-        g = tf.Graph()
-        with g.as_default():
-            x = tf.placeholder(tf.float32, [size, size])
-            with tf.device("/gpu:0"):
-                ends = []
-                for c in range(chains):
-                    h = x
-                    for _ in range(depth):
-                        h = tf.matmul(h, x)
-                    ends.append(tf.reduce_sum(h))
-                total = tf.add_n(ends)
-        config = tf.ConfigProto(gpu_options=tf.GPUOptions(num_streams=streams))
-        sess = tf.Session(graph=g, config=config)
+        sess, total, x = w6_session(streams, xv, chains, depth)
         sessions.append(sess)
         fns[streams] = (lambda s=sess, t=total, x=x: s.run(t, {x: xv}))
 

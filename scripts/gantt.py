@@ -116,6 +116,16 @@ def parse_trace(trace):
     return rows, ops, flows
 
 
+def overlap_factor(ops):
+    """The sum of op durations over the traced span (first op start to last op end); 1.0
+    means nothing overlapped (also for no ops or a zero span)."""
+    if not ops:
+        return 1.0
+    t0 = min(op["start"] for op in ops)
+    span = max(op["start"] + op["dur"] for op in ops) - t0
+    return sum(op["dur"] for op in ops) / span if span else 1.0
+
+
 def summarize(rows, ops):
     """One line: ops, devices, lanes, traced span, and the overlap factor."""
     if not ops:
@@ -124,9 +134,8 @@ def summarize(rows, ops):
     span = max(op["start"] + op["dur"] for op in ops) - t0
     busy = sum(op["dur"] for op in ops)
     devices = len({device for _, _, _, device in rows})
-    overlap = busy / span if span else 1.0
     return (f"{len(ops)} ops on {devices} device(s), {len(rows)} lane(s); step {span / 1e3:.2f} "
-            f"ms; sum of op times {busy / 1e3:.2f} ms; overlap {overlap:.2f}x")
+            f"ms; sum of op times {busy / 1e3:.2f} ms; overlap {overlap_factor(ops):.2f}x")
 
 
 def draw(plt, rows, ops, flows, title, path):

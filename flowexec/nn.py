@@ -1,5 +1,5 @@
 """`tf.nn`: activations, softmax, losses, dropout (flowexec/ops/nn_ops.py), convolutions
-(conv_ops.py) and pooling (pooling_ops.py).
+(conv_ops.py), pooling (pooling_ops.py), LRN and fused batch norm (normalization_ops.py).
 
 `sigmoid` and `tanh` live in math_ops (they are also `tf.sigmoid`, `tf.tanh`); they are
 forwarded on first access, so this module imports even before math_ops defines them.
@@ -13,8 +13,11 @@ from flowexec.ops.conv_ops import *
 from flowexec.ops.conv_ops import __all__ as _CONV_OPS_ALL
 from flowexec.ops.embedding_ops import *
 from flowexec.ops.embedding_ops import __all__ as _EMBEDDING_OPS_ALL
+from flowexec.ops.image_ops import depth_to_space, space_to_depth
 from flowexec.ops.nn_ops import *
 from flowexec.ops.nn_ops import __all__ as _NN_OPS_ALL
+from flowexec.ops.normalization_ops import *
+from flowexec.ops.normalization_ops import __all__ as _NORMALIZATION_OPS_ALL
 from flowexec.ops.pooling_ops import *
 from flowexec.ops.pooling_ops import __all__ as _POOLING_OPS_ALL
 from flowexec.ops.sort_ops import *
@@ -32,4 +35,5 @@ def __getattr__(name):
 
 
 __all__ = (list(_NN_OPS_ALL) + list(_EMBEDDING_OPS_ALL) + list(_SORT_OPS_ALL)
-           + list(_CONV_OPS_ALL) + list(_POOLING_OPS_ALL) + list(_FROM_MATH_OPS))
+           + list(_CONV_OPS_ALL) + list(_POOLING_OPS_ALL) + list(_NORMALIZATION_OPS_ALL)
+           + ["depth_to_space", "space_to_depth"] + list(_FROM_MATH_OPS))

@@ -3,14 +3,12 @@ offsets, written from the definition), finite-difference gradients (second order
 TF's build-time messages, and TF-computed fixtures (tests/ops/fixtures/conv_tf.npz)."""
 
 import itertools
-import os
 
 import numpy as np
 import pytest
 
 import flowexec as tf
 from tests.ops.harness import OpCase, check_forward, check_gradient, ids
-from tests.ops.tf_fixture_cases import build_cases
 
 
 # ----- numpy references ----------------------------------------------------------------------
@@ -384,19 +382,3 @@ def test_conv2d_gradient_ops_have_tf_names():
         assert dx.op.type == "Conv2DBackpropInput"
         assert dw.op.type == "Conv2DBackpropFilter"
         assert dx.shape == (2, 5, 5, 3) and dw.shape == (3, 3, 3, 4)
-
-
-# ----- TensorFlow's own results --------------------------------------------------------------
-_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "conv_tf.npz")
-
-
-def test_matches_tensorflow_fixtures():
-    """Values computed by TensorFlow's CPU kernels through tf.compat.v1
-    (scripts/make_conv_fixtures.py), convolutions and pooling with their gradients."""
-    data = np.load(_FIXTURES)
-    with tf.Graph().as_default():
-        names, tensors = build_cases(tf, data)
-        with tf.Session() as sess:
-            got = sess.run(tensors)
-    for name, value in zip(names, got):
-        np.testing.assert_allclose(value, data[name], rtol=1e-5, atol=1e-5, err_msg=name)

@@ -23,6 +23,12 @@ def make_inputs(seed=0):
         "w3": rng.standard_normal((2, 3, 3, 2, 3)).astype(f),
         "ties": rng.integers(0, 3, (2, 7, 6, 3)).astype(f),
         "dy_pool": rng.standard_normal((2, 4, 3, 3)).astype(f),
+        "img": rng.uniform(0, 255, (2, 5, 4, 3)).astype(f),
+        "gamma": rng.uniform(0.5, 1.5, (3,)).astype(f),
+        "beta": rng.standard_normal((3,)).astype(f),
+        "run_mean": rng.standard_normal((3,)).astype(f),
+        "run_var": rng.uniform(0.5, 2, (3,)).astype(f),
+        "deep": rng.standard_normal((2, 3, 2, 8)).astype(f),
     }
 
 
@@ -81,5 +87,40 @@ def build_cases(tf, data):
     y = nn.avg_pool3d(c["x3"], [1, 2, 3, 3, 1], [1, 1, 2, 2, 1], "SAME")
     out["avg_pool3d"] = y
     out["avg_pool3d_dx"], = _grads(tf, y, [c["x3"]])
+    out.update(_normalization_and_image_cases(tf, c))
     names = sorted(out)
     return names, [out[n] for n in names]
+
+
+def _normalization_and_image_cases(tf, c):
+    nn = tf.nn
+    out = {}
+    y = nn.lrn(c["deep"], depth_radius=2, bias=1.5, alpha=0.3, beta=0.75)
+    out["lrn"] = y
+    out["lrn_dx"], = _grads(tf, y, [c["deep"]])
+    y, m, v = nn.fused_batch_norm(c["x"], c["gamma"], c["beta"], epsilon=0.01)
+    out["fbn_train_y"], out["fbn_train_mean"], out["fbn_train_var"] = y, m, v
+    out["fbn_train_dx"], out["fbn_train_dgamma"], out["fbn_train_dbeta"] = _grads(
+        tf, y, [c["x"], c["gamma"], c["beta"]])
+    y, m, v = nn.fused_batch_norm(c["x"], c["gamma"], c["beta"], c["run_mean"], c["run_var"],
+                                  is_training=False)
+    out["fbn_infer_y"] = y
+    out["fbn_infer_dx"], out["fbn_infer_dgamma"], out["fbn_infer_dbeta"] = _grads(
+        tf, y, [c["x"], c["gamma"], c["beta"]])
+    out["depth_to_space"] = nn.depth_to_space(c["deep"], 2)
+    out["space_to_depth"] = nn.space_to_depth(c["x"][:, :6], 2)
+    img = c["img"]
+    for tag, kw in (("legacy", {}), ("align", {"align_corners": True}),
+                    ("half", {"half_pixel_centers": True})):
+        y = tf.image.resize_bilinear(img, [7, 3], **kw)
+        out[f"bilinear_{tag}"] = y
+        out[f"bilinear_{tag}_dx"], = _grads(tf, y, [img])
+        y = tf.image.resize_nearest_neighbor(img, [8, 3], **kw)
+        out[f"nearest_{tag}"] = y
+        out[f"nearest_{tag}_dx"], = _grads(tf, y, [img])
+    out["resize_images_nearest_down"] = tf.image.resize_images(
+        img, [3, 2], method=tf.image.ResizeMethod.NEAREST_NEIGHBOR)
+    out["per_image_standardization"] = tf.image.per_image_standardization(img)
+    out["flip_left_right"] = tf.image.flip_left_right(img)
+    out["flip_up_down"] = tf.image.flip_up_down(img[0])
+    return out

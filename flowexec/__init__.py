@@ -86,6 +86,7 @@ from flowexec.ops.image_ops import depth_to_space, space_to_depth  # noqa: F401
 from flowexec.ops.linalg_ops import *
 from flowexec.ops.logging_ops import *
 from flowexec.ops.math_ops import *
+from flowexec.ops.numerics_ops import *
 from flowexec.ops.random_ops import *
 from flowexec.ops.script_ops import *
 from flowexec.ops.state_ops import *

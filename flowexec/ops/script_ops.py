@@ -1,15 +1,22 @@
 """script_ops: `py_func`, a graph op that calls a Python function on numpy values.
 
 PyFunc (stateful, TF's default) and PyFuncStateless share one kernel: it copies GPU arrays to
-the host (`.get()`), calls the function, converts each result to its declared dtype and hands
-it back in the device's array module. Exceptions raised by the function become the error TF
-maps them to (ValueError/TypeError: InvalidArgumentError, StopIteration/IndexError:
-OutOfRangeError, NotImplementedError: UnimplementedError, MemoryError:
-ResourceExhaustedError, anything else: UnknownError); the executor adds the op's name and the
-line that created it. Neither op is differentiable. The function runs on the calling thread
+the host (`.get()`), calls the function and hands the results back in the device's array
+module. Results are converted as TF does, without casting: each becomes `np.asarray(value)`
+(str and bytes become string tensors), and one whose dtype is not its `Tout` entry is
+InvalidArgumentError "0-th value returned by pyfunc_3 is double, but expects float" (so a
+Python float for a float32 output is an error, as in TF; return `np.float32(x)`). The
+function returns one value per `Tout` entry: a list or tuple of them, a single value when
+there is one, None when there are none. Each op has TF's `token` attribute, "pyfunc_<n>",
+numbered in creation order in this process; messages name it. Exceptions raised by the
+function become the error TF maps them to (ValueError/TypeError: InvalidArgumentError,
+StopIteration/IndexError: OutOfRangeError, NotImplementedError: UnimplementedError,
+MemoryError: ResourceExhaustedError, anything else: UnknownError); the executor adds the
+op's name and the line that created it. Neither op is differentiable. The function runs on the calling thread
 and holds the GIL, like any Python code.
 """
 
+import itertools
 import traceback
 
 import numpy as np
@@ -21,6 +28,7 @@ from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import TensorShape
 
+_TOKENS = itertools.count()  # TF numbers its py_funcs per process: "pyfunc_0", ...
 _ERRORS = (
     ((ValueError, TypeError), errors.InvalidArgumentError),
     ((StopIteration, IndexError), errors.OutOfRangeError),
@@ -37,47 +45,74 @@ def _to_host(x):
     return x.get() if hasattr(x, "get") else x
 
 
-def _result(value, dtype):
-    if dtype is dtypes.string:
-        return np.asarray(value, dtype=object)
+# numpy types that no TF dtype holds, by the name TF's messages give them.
+_UNSUPPORTED_NUMPY = {"M": "NPY_DATETIME", "m": "NPY_TIMEDELTA", "g": "NPY_LONGDOUBLE",
+                      "G": "NPY_CLONGDOUBLE"}
+
+
+def _to_bytes(item):
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, str):
+        return item.encode("utf-8")
+    raise errors.InternalError(None, None, f"Unsupported object type {type(item).__name__}")
+
+
+def _as_result(value):
+    """One returned value as TF converts it: (array, DType), never cast to `Tout`."""
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if arr.dtype.kind in "SUO":  # strings: an object array of bytes, as string tensors are
+        flat = [_to_bytes(x.item() if isinstance(x, np.generic) else x)
+                for x in arr.reshape(-1)]
+        out = np.empty(arr.shape, dtype=object)
+        out.reshape(-1)[:] = flat
+        return out, dtypes.string
+    if arr.dtype.char in _UNSUPPORTED_NUMPY:
+        raise errors.InternalError(
+            None, None, f"Unsupported numpy type: {_UNSUPPORTED_NUMPY[arr.dtype.char]}")
     try:
-        return np.asarray(value, dtype=dtype.np)
-    except (TypeError, ValueError) as e:
-        raise errors.InvalidArgumentError(
-            None, None, f"Could not convert a value returned by the Python function to "
-                        f"{dtype.name}: {e}") from None
+        return arr, dtypes.as_dtype(arr.dtype)
+    except TypeError:
+        raise errors.InternalError(None, None, "Unexpected numpy data type") from None
 
 
-def _call(xp, inputs, func, Tout):
+def _call(xp, inputs, func, Tout, token):
     try:
         out = func(*[_to_host(x) for x in inputs])
     except Exception as e:  # every failure is reported as TF's error
         cls = next((c for types, c in _ERRORS if isinstance(e, types)), errors.UnknownError)
         tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
         raise cls(None, None, f"{type(e).__name__}: {e}\n{tb}") from e
-    if not Tout:
-        return ()
-    if len(Tout) == 1 and not isinstance(out, (list, tuple)):
-        out = [out]
-    if not isinstance(out, (list, tuple)) or len(out) != len(Tout):
-        n = len(out) if isinstance(out, (list, tuple)) else 1
+    if out is None:
+        values = []
+    elif isinstance(out, (list, tuple)):
+        values = list(out)
+    else:
+        values = [out]
+    results = [_as_result(v) for v in values]
+    if len(results) != len(Tout):
         raise errors.InvalidArgumentError(
-            None, None, f"The Python function returns {n} values, but expects to see "
+            None, None, f"{token} returns {len(results)} values, but expects to see "
                         f"{len(Tout)} values.")
-    results = [_result(v, dt) for v, dt in zip(out, Tout)]
-    if xp is not np:
-        results = [r if dt is dtypes.string else xp.asarray(r) for r, dt in zip(results, Tout)]
-    return results[0] if len(results) == 1 else tuple(results)
+    for i, ((_, got), want) in enumerate(zip(results, Tout)):
+        if got is not want:
+            raise errors.InvalidArgumentError(
+                None, None, f"{i}-th value returned by {token} is {got.proto_name}, but "
+                            f"expects {want.proto_name}")
+    arrays = [a if dt is dtypes.string or xp is np else xp.asarray(a) for a, dt in results]
+    if not arrays:
+        return ()
+    return arrays[0] if len(arrays) == 1 else tuple(arrays)
 
 
 @defop("PyFunc", infer=_py_func_infer, stateful=True, device_types=("CPU",))
-def _py_func(xp, *input, func, Tout):
-    return _call(xp, input, func, Tout)
+def _py_func(xp, *input, func, Tout, token):
+    return _call(xp, input, func, Tout, token)
 
 
 @defop("PyFuncStateless", infer=_py_func_infer, device_types=("CPU",))
-def _py_func_stateless(xp, *input, func, Tout):
-    return _call(xp, input, func, Tout)
+def _py_func_stateless(xp, *input, func, Tout, token):
+    return _call(xp, input, func, Tout, token)
 
 
 _py_func.not_differentiable()
@@ -89,7 +124,8 @@ def py_func(func, inp, Tout, stateful=True, name=None):
 
     Args:
         func: a Python function taking numpy arrays (one per `inp`) and returning one array
-            (or value) per `Tout` entry.
+            (or value) per `Tout` entry, of exactly that dtype (no cast is made), or None
+            when `Tout` is empty.
         inp: a list of Tensors (or values).
         Tout: a DType or a list of DTypes: the outputs' types.
         stateful: False for a pure function (op type PyFuncStateless).
@@ -101,7 +137,9 @@ def py_func(func, inp, Tout, stateful=True, name=None):
 
     Raises:
         At run time, the function's exception as TF maps it (e.g. ValueError ->
-        InvalidArgumentError, other exceptions -> UnknownError), naming the op.
+        InvalidArgumentError, other exceptions -> UnknownError), naming the op;
+        InvalidArgumentError when it returns another number of values than `Tout` has or
+        a value of another dtype; InternalError for a value no TF dtype holds.
 
     Example:
         >>> y = py_func(lambda a: np.sort(a), [constant([3.0, 1.0])], float32)  # [1.0, 3.0]
@@ -112,7 +150,8 @@ def py_func(func, inp, Tout, stateful=True, name=None):
     op_type = "PyFunc" if stateful else "PyFuncStateless"
     with name_scope(name, op_type, [t for t in inp if isinstance(t, Tensor)]) as scope:
         tensors = [convert_to_tensor(x, name="input") for x in inp]
-        out = apply_op(op_type, *tensors, name=scope, func=func, Tout=tout)
+        out = apply_op(op_type, *tensors, name=scope, func=func, Tout=tout,
+                       token=f"pyfunc_{next(_TOKENS)}")
     if not tout:
         return out
     if single:

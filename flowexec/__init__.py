@@ -96,7 +96,7 @@ from flowexec.variable_scope import *
 from flowexec.variables import *
 
 # --- api-core (issue 15): TF 1.x namespaces, losses, metrics, division ops ---------------------
-from flowexec import debugging, dtypes, losses, math, random  # noqa: F401,E402
+from flowexec import debugging, dtypes, linalg, losses, math, random  # noqa: F401,E402
 from flowexec.ops.composite_math_ops import (  # noqa: F401,E402
     accumulate_n,
     arg_max,
@@ -107,6 +107,26 @@ from flowexec.ops.composite_math_ops import (  # noqa: F401,E402
     saturate_cast,
 )
 from flowexec.ops.division_ops import div_no_nan, truncatediv, truncatemod  # noqa: F401,E402
+from flowexec.ops.linalg_decomp_ops import (  # noqa: F401,E402
+    cholesky,
+    cholesky_solve,
+    matrix_determinant,
+    matrix_inverse,
+    matrix_solve,
+    matrix_triangular_solve,
+)
+from flowexec.ops.matrix_ops import (  # noqa: F401,E402
+    cross,
+    eye,
+    matrix_band_part,
+    matrix_diag,
+    matrix_diag_part,
+    matrix_set_diag,
+    matrix_transpose,
+    trace,
+)
+from flowexec.ops.matrix_ops import tensor_diag as diag  # noqa: F401,E402
+from flowexec.ops.matrix_ops import tensor_diag_part as diag_part  # noqa: F401,E402
 from flowexec.ops.segment_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.trig_ops import *  # noqa: F401,F403,E402
 # --- end api-core ---------------------------------------------------------------------------

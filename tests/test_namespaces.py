@@ -15,7 +15,7 @@ with open(os.path.join(ROOT, "scripts", "data", "tf1_public_names.json")) as f:
     TF_NAMES = json.load(f)["namespaces"]
 
 MODULES = {"tf.math": tf.math, "tf.random": tf.random, "tf.debugging": tf.debugging,
-           "tf.dtypes": tf.dtypes, "tf.losses": tf.losses}
+           "tf.dtypes": tf.dtypes, "tf.losses": tf.losses, "tf.linalg": tf.linalg}
 
 
 @pytest.mark.parametrize("ns", sorted(MODULES))
@@ -33,6 +33,8 @@ def test_twins_are_the_same_functions():
     assert tf.random.shuffle is tf.random_shuffle
     assert tf.debugging.assert_equal is tf.assert_equal
     assert tf.dtypes.float32 is tf.float32 and tf.dtypes.cast is tf.cast
+    assert tf.linalg.transpose is tf.matrix_transpose and tf.linalg.inv is tf.matrix_inverse
+    assert tf.linalg.diag is tf.matrix_diag and tf.linalg.tensor_diag is tf.diag
 
 
 def test_categorical_is_multinomial_with_dtype():

@@ -395,9 +395,10 @@ def measure_bandwidth(ctx, nbytes=256 * MIB):
         result["pinned"]["ndarray_set_gbps"] = nbytes / median_iqr(set_times)[0] / 1e9
         correct = bool(device[:16].get().tolist() == [1] * 16)
     result["correct"] = correct
-    gpu0 = next(d for d in devices.local_devices()
-                if d.device_type == "GPU" and d.physical_device_id == 0)
-    link = link_info(gpu0.properties["pci_bus_id"])
+    gpu0 = next((d for d in devices.local_devices()
+                 if d.device_type == "GPU" and d.physical_device_id == 0), None)
+    link = link_info(gpu0.properties["pci_bus_id"]) if gpu0 is not None else {
+        "known": False, "why": "GPU 0 is not listed by devices.local_devices()"}
     result["link"] = link
     if link.get("known"):
         limit = link["limit_gbps"]
@@ -420,37 +421,40 @@ def describe_bandwidth(r):
     return text
 
 
+def peer_bandwidth(cp, src, dst, nbytes, repeats):
+    """GB/s of cudaMemcpyPeer from GPU `src` to GPU `dst` (peer access enabled when the
+    pair allows it; else CUDA stages the copy through the host), and whether it copied."""
+    runtime = cp.cuda.runtime
+    can = bool(runtime.deviceCanAccessPeer(dst, src))
+    if can:
+        with cp.cuda.Device(dst), contextlib.suppress(runtime.CUDARuntimeError):
+            runtime.deviceEnablePeerAccess(src)  # raises when already enabled
+    with cp.cuda.Device(src):
+        a = cp.ones(nbytes, cp.uint8)
+    with cp.cuda.Device(dst):
+        b = cp.empty(nbytes, cp.uint8)
+    times = []
+    for _ in range(repeats + 1):
+        cp.cuda.Device(src).synchronize()
+        t0 = time.perf_counter()
+        runtime.memcpyPeer(b.data.ptr, dst, a.data.ptr, src, nbytes)
+        cp.cuda.Device(dst).synchronize()
+        times.append(time.perf_counter() - t0)
+    med, noise = median_iqr(times[1:])  # the first copy pays for setup
+    with cp.cuda.Device(dst):
+        ok = bool(int(b[:1024].sum()) == 1024)
+    return {"can_access_peer": can, "gbps": nbytes / med / 1e9, "noise": noise, "correct": ok}
+
+
 def measure_peer_copies(ctx, nbytes=256 * MIB):
     """GPU<->GPU copies between GPU 0 and 1 (memcpyPeer) and a flowexec transfer graph."""
     if ctx.gpu_count < 2:
         return {"skipped": f"needs two GPUs, this machine has {ctx.gpu_count}"}
     import flowexec as tf
 
-    cp = ctx.cupy
-    runtime = cp.cuda.runtime
-    result = {"bytes": nbytes, "pairs": {}}
-    for src, dst in ((0, 1), (1, 0)):
-        can = bool(runtime.deviceCanAccessPeer(dst, src))
-        if can:
-            with cp.cuda.Device(dst), contextlib.suppress(runtime.CUDARuntimeError):
-                runtime.deviceEnablePeerAccess(src)  # raises when already enabled
-        with cp.cuda.Device(src):
-            a = cp.ones(nbytes, cp.uint8)
-        with cp.cuda.Device(dst):
-            b = cp.empty(nbytes, cp.uint8)
-        times = []
-        for _ in range(ctx.repeats + 1):
-            with cp.cuda.Device(dst):
-                cp.cuda.Device(src).synchronize()
-                t0 = time.perf_counter()
-                runtime.memcpyPeer(b.data.ptr, dst, a.data.ptr, src, nbytes)
-                cp.cuda.Device(dst).synchronize()
-                times.append(time.perf_counter() - t0)
-        med, noise = median_iqr(times[1:])
-        with cp.cuda.Device(dst):
-            ok = bool(int(b[:1024].sum()) == 1024)
-        result["pairs"][f"{src}->{dst}"] = {"can_access_peer": can, "gbps": nbytes / med / 1e9,
-                                           "noise": noise, "correct": ok}
+    pairs = {f"{src}->{dst}": peer_bandwidth(ctx.cupy, src, dst, nbytes, ctx.repeats)
+             for src, dst in ((0, 1), (1, 0))}
+    result = {"bytes": nbytes, "pairs": pairs}
     xv = np.arange(12, dtype=np.float32).reshape(3, 4)
     g = tf.Graph()
     with g.as_default():

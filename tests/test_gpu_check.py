@@ -269,3 +269,118 @@ def test_discovery_against_a_fake_cupy(gc, monkeypatch, tmp_path, clean_devices)
     r = gc.measure_discovery(ctx)
     assert r["gpus"][1]["mismatches"] == ["multiprocessor_count: flowexec 132 vs CuPy 100"]
     assert "1 mismatch(es)" in gc.describe_discovery(r)
+
+
+# ----- the raw-CuPy measurements against a host-memory stand-in -----------------------------
+def _host_cupy(gpus=2):
+    """Just enough of CuPy's API for the copy measurements, on host memory: device arrays
+    are numpy arrays, pointers their real addresses, copies `ctypes.memmove`, events
+    stamps of perf_counter. It checks the calls and arguments, not GPU timings."""
+    import ctypes
+    import time
+    import types
+
+    import numpy as np
+
+    calls = []
+
+    class Array:
+        def __init__(self, a):
+            self._a = a
+            self.data = types.SimpleNamespace(ptr=a.ctypes.data)
+
+        def set(self, arr, stream=None):
+            assert stream is None or isinstance(stream, Stream)
+            np.copyto(self._a, arr)
+
+        def get(self):
+            return self._a.copy()
+
+        def __getitem__(self, key):
+            return Array(self._a[key])
+
+        def sum(self):
+            return self._a.sum(dtype=np.uint64)
+
+    class Device:
+        def __init__(self, i=0):
+            assert 0 <= i < gpus
+            self.id = i
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def synchronize(self):
+            pass
+
+    class Stream:
+        def __init__(self, non_blocking=False):
+            self.ptr = id(self)
+
+        def synchronize(self):
+            pass
+
+    class Event:
+        def record(self, stream=None):
+            self.t = time.perf_counter()
+
+        def synchronize(self):
+            pass
+
+    class CUDARuntimeError(RuntimeError):
+        pass
+
+    def memcpy_async(dst, src, size, kind, stream):
+        calls.append(("memcpyAsync", kind))
+        assert kind in (1, 2) and isinstance(stream, int)
+        ctypes.memmove(dst, src, size)
+
+    def memcpy_peer(dst, dst_device, src, src_device, size):
+        calls.append(("memcpyPeer", dst_device, src_device))
+        ctypes.memmove(dst, src, size)
+
+    enabled = set()
+
+    def enable_peer(peer):
+        if peer in enabled:
+            raise CUDARuntimeError("cudaErrorPeerAccessAlreadyEnabled")
+        enabled.add(peer)
+
+    runtime = types.SimpleNamespace(
+        memcpyHostToDevice=1, memcpyDeviceToHost=2, memcpyAsync=memcpy_async,
+        memcpyPeer=memcpy_peer, deviceCanAccessPeer=lambda d, p: 1,
+        deviceEnablePeerAccess=enable_peer, CUDARuntimeError=CUDARuntimeError)
+    cuda = types.SimpleNamespace(
+        Device=Device, Stream=Stream, Event=Event, runtime=runtime,
+        get_elapsed_time=lambda a, b: max((b.t - a.t) * 1e3, 1e-6),
+        alloc_pinned_memory=lambda n: bytearray(n))
+    return types.SimpleNamespace(
+        cuda=cuda, uint8=np.uint8, calls=calls,
+        empty=lambda n, dtype: Array(np.empty(n, dtype)),
+        ones=lambda n, dtype: Array(np.ones(n, dtype)))
+
+
+def test_bandwidth_section_calls_cupy_as_documented(gc, tmp_path, monkeypatch):
+    monkeypatch.setattr(gc.shutil, "which", lambda name: None)
+    cp = _host_cupy()
+    ctx = gc.Context(cp, 1, str(tmp_path), float("inf"), 3)
+    r = gc.measure_bandwidth(ctx, nbytes=1 << 20)
+    assert r["correct"] and r["bytes"] == 1 << 20
+    for label in ("pinned", "pageable"):
+        assert r[label]["h2d_gbps"] > 0 and r[label]["d2h_gbps"] > 0
+    assert r["pinned"]["ndarray_set_gbps"] > 0
+    assert r["link"]["known"] is False  # no GPU listed here, and no nvidia-smi
+    assert cp.calls.count(("memcpyAsync", 1)) == cp.calls.count(("memcpyAsync", 2)) == 2 * 4
+    assert "link limit unknown" in gc.describe_bandwidth(r)
+
+
+def test_peer_bandwidth_copies_and_tolerates_enabled_access(gc):
+    cp = _host_cupy()
+    first = gc.peer_bandwidth(cp, 0, 1, 1 << 16, 3)
+    again = gc.peer_bandwidth(cp, 0, 1, 1 << 16, 3)  # peer access already enabled: fine
+    assert first["correct"] and again["correct"] and first["can_access_peer"]
+    assert first["gbps"] > 0
+    assert cp.calls.count(("memcpyPeer", 1, 0)) == 2 * 4

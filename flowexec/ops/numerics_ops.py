@@ -14,8 +14,12 @@ one host read of its result.
 from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.errors import InvalidArgumentError
-from flowexec.framework.graph import colocate_with, control_dependencies, get_default_graph
-from flowexec.framework.graph import name_scope
+from flowexec.framework.graph import (
+    colocate_with,
+    control_dependencies,
+    get_default_graph,
+    name_scope,
+)
 from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.ops import shape_fns

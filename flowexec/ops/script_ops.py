@@ -12,8 +12,8 @@ numbered in creation order in this process; messages name it. Exceptions raised 
 function become the error TF maps them to (ValueError/TypeError: InvalidArgumentError,
 StopIteration/IndexError: OutOfRangeError, NotImplementedError: UnimplementedError,
 MemoryError: ResourceExhaustedError, anything else: UnknownError); the executor adds the
-op's name and the line that created it. Neither op is differentiable. The function runs on the calling thread
-and holds the GIL, like any Python code.
+op's name and the line that created it. Neither op is differentiable. The function runs on
+the calling thread and holds the GIL, like any Python code.
 """
 
 import itertools

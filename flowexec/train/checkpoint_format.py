@@ -452,7 +452,7 @@ def load_values(prefix, index, records):
     data_path = index["data_path"]
     names = [rec["name"] for rec in records]
     try:
-        f = open(data_path, "rb")
+        f = open(data_path, "rb")  # noqa: SIM115 (closed by `with f` below)
     except FileNotFoundError as e:
         if _named_data_file(prefix) not in (None, data_path):
             raise DataFileReplacedError(

@@ -299,7 +299,7 @@ def get_checkpoint_mtimes(checkpoint_prefixes):
 def meta_graph_filename(checkpoint_filename, meta_graph_suffix="meta"):
     """The name of the meta graph file that TF writes beside a checkpoint."""
     basename = re.sub(r"-[\d\?]+-of-\d+$", "", checkpoint_filename)
-    return ".".join([basename, meta_graph_suffix])
+    return f"{basename}.{meta_graph_suffix}"
 
 
 def remove_checkpoint(checkpoint_prefix, checkpoint_format_version=checkpoint_format.SaverDef.V2,

@@ -91,7 +91,7 @@ def _check_session(sess):
 class _Entry:
     """One saved variable: its checkpoint name, the variable, and its restore feed."""
 
-    __slots__ = ("name", "var", "tensor", "placeholder")
+    __slots__ = ("name", "placeholder", "tensor", "var")
 
     def __init__(self, name, var, placeholder):
         self.name = name

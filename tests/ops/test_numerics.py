@@ -3,6 +3,8 @@
 finite differences, and TF's errors, names and graph structure (as observed with TensorFlow
 2.21's tf.compat.v1 in graph mode)."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -61,9 +63,9 @@ def test_empty_message_and_default_name():
     y = tf.check_numerics(tf.constant([np.inf]), "")
     assert y.op.name == "CheckNumerics" and y.op.type == "CheckNumerics"
     assert y.op.op_def.stateful
-    with tf.Session() as sess:
-        with pytest.raises(tf.errors.InvalidArgumentError, match=" : Tensor had Inf values"):
-            sess.run(y)
+    with tf.Session() as sess, \
+            pytest.raises(tf.errors.InvalidArgumentError, match=" : Tensor had Inf values"):
+        sess.run(y)
 
 
 @pytest.mark.parametrize("value", [np.array([1, 2], np.int32), np.array([1j], np.complex64)])
@@ -125,7 +127,7 @@ def test_add_check_numerics_ops_chains_a_check_per_float_output():
     assert "x:0" in messages and "y:0" in messages and "sub:0" in messages
     assert "i:0" not in messages and "v:0" not in messages
     assert "v/read:0" in messages or any(m.startswith("v/") for m in messages)
-    for before, after in zip(checks, checks[1:]):  # each runs after the previous one
+    for before, after in itertools.pairwise(checks):  # each runs after the previous one
         assert [c.name for c in after.control_inputs] == [before.name]
     assert [c.name for c in check.control_inputs] == [checks[-1].name]
     with tf.Session() as sess:

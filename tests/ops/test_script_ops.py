@@ -14,8 +14,8 @@ from flowexec.ops import script_ops
 # (id, function's result, Tout, expected value or (error class, message pattern))
 ROWS = [
     ("python_float_to_float32", 1.5, tf.float32,
-     (tf.errors.InvalidArgumentError, "0-th value returned by pyfunc_N is double, but expects "
-                                      "float")),
+     (tf.errors.InvalidArgumentError, ("0-th value returned by pyfunc_N is double, but expects "
+                                      "float"))),
     ("python_int_to_float32", 1, tf.float32,
      (tf.errors.InvalidArgumentError, "is int64, but expects float")),
     ("python_int_to_int32", 1, tf.int32,
@@ -57,11 +57,11 @@ ROWS = [
     ("longdouble", np.array([1], np.longdouble), tf.float64,
      (tf.errors.InternalError, "Unsupported numpy type: NPY_LONGDOUBLE")),
     ("none_for_one_output", None, tf.float32,
-     (tf.errors.InvalidArgumentError, "pyfunc_N returns 0 values, but expects to see 1 "
-                                      "values.")),
+     (tf.errors.InvalidArgumentError, ("pyfunc_N returns 0 values, but expects to see 1 "
+                                      "values."))),
     ("list_for_one_output", [b"a", b"bc"], tf.string,
-     (tf.errors.InvalidArgumentError, "pyfunc_N returns 2 values, but expects to see 1 "
-                                      "values.")),
+     (tf.errors.InvalidArgumentError, ("pyfunc_N returns 2 values, but expects to see 1 "
+                                      "values."))),
     ("two_for_one", (np.float32(1), np.float32(2)), [tf.float32],
      (tf.errors.InvalidArgumentError, "returns 2 values, but expects to see 1 values.")),
     ("one_for_two", np.float32(1), [tf.float32, tf.float32],
@@ -69,8 +69,8 @@ ROWS = [
     ("value_for_none", np.float32(1), [],
      (tf.errors.InvalidArgumentError, "returns 1 values, but expects to see 0 values.")),
     ("second_of_two_wrong", (np.float32(1), np.array([1.0])), [tf.float32, tf.float32],
-     (tf.errors.InvalidArgumentError, "1-th value returned by pyfunc_N is double, but expects "
-                                      "float")),
+     (tf.errors.InvalidArgumentError, ("1-th value returned by pyfunc_N is double, but expects "
+                                      "float"))),
     ("list_of_floats_to_float32_pair", [1.0, 2.0], [tf.float32, tf.float32],
      (tf.errors.InvalidArgumentError, "0-th value returned by pyfunc_N is double")),
     ("nested_list_to_float64", [[1.0, 2.0]], [tf.float64], [np.array([1.0, 2.0])]),

@@ -9,6 +9,7 @@ import os
 import pickle
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,11 +44,11 @@ def _restore(prefix):
 
 
 def _index(prefix):
-    return json.loads(open(prefix + ".index").read())
+    return json.loads(Path(prefix + ".index").read_text())
 
 
 def _write_index(prefix, index):
-    open(prefix + ".index", "w").write(json.dumps(index))
+    Path(prefix + ".index").write_text(json.dumps(index))
 
 
 def _npy(array, **kwargs):
@@ -106,12 +107,12 @@ def _data_loss_within_memory(prefix):
 def _data_damage(name):
     """Functions (prefix, data path, tmp_path) -> None that damage the data file."""
     def truncate(prefix, data, tmp):
-        raw = open(data, "rb").read()
-        open(data, "wb").write(raw[:len(raw) // 2])
+        raw = Path(data).read_bytes()
+        Path(data).write_bytes(raw[:len(raw) // 2])
 
     def not_a_zip(prefix, data, tmp):
         _rewrite_data(prefix, data, {})
-        open(data, "wb").write(b"x" * os.path.getsize(data))
+        Path(data).write_bytes(b"x" * os.path.getsize(data))
 
     def text_member(prefix, data, tmp):
         m = _members(data)
@@ -190,22 +191,22 @@ def _data_damage(name):
     def unsupported_compression(prefix, data, tmp):
         m = _members(data)
         _rewrite_data(prefix, data, m, compression=zipfile.ZIP_BZIP2)
-        raw = bytearray(open(data, "rb").read())
+        raw = bytearray(Path(data).read_bytes())
         for sig in (b"PK\x03\x04", b"PK\x01\x02"):  # compression method 12 -> 99 (AES)
             at = raw.find(sig)
             while at >= 0:
                 off = at + (8 if sig == b"PK\x03\x04" else 10)
                 raw[off:off + 2] = (99).to_bytes(2, "little")
                 at = raw.find(sig, at + 4)
-        open(data, "wb").write(bytes(raw))
+        Path(data).write_bytes(bytes(raw))
 
     def encrypted_flag(prefix, data, tmp):
-        raw = bytearray(open(data, "rb").read())
+        raw = bytearray(Path(data).read_bytes())
         at = raw.find(b"PK\x01\x02")
         while at >= 0:
             raw[at + 8] |= 0x1
             at = raw.find(b"PK\x01\x02", at + 4)
-        open(data, "wb").write(bytes(raw))
+        Path(data).write_bytes(bytes(raw))
 
     return locals()[name]
 
@@ -229,20 +230,20 @@ def test_damaged_data_file_is_data_loss_naming_it(tmp_path, case):
 
 def _index_damage(name):
     def truncate(prefix):
-        raw = open(prefix + ".index", "rb").read()
-        open(prefix + ".index", "wb").write(raw[:len(raw) // 2])
+        raw = Path(prefix + ".index").read_bytes()
+        Path(prefix + ".index").write_bytes(raw[:len(raw) // 2])
 
     def not_utf8(prefix):
-        open(prefix + ".index", "wb").write(b"\xff\xfe{}")
+        Path(prefix + ".index").write_bytes(b"\xff\xfe{}")
 
     def nested_json(prefix):
-        open(prefix + ".index", "w").write("[" * 200_000 + "]" * 200_000)
+        Path(prefix + ".index").write_text("[" * 200_000 + "]" * 200_000)
 
     def nested_in_entry(prefix):
         index = _index(prefix)
         text = json.dumps(index).replace('"shape": [2]', '"shape": ' + "[" * 50000 +
                                          "]" * 50000)
-        open(prefix + ".index", "w").write(text)
+        Path(prefix + ".index").write_text(text)
 
     def not_an_object(prefix):
         _write_index(prefix, ["flowexec-checkpoint"])
@@ -264,7 +265,7 @@ def _index_damage(name):
     def huge_int(prefix):
         text = json.dumps(_index(prefix)).replace('"shape": [2]', '"shape": [' + "9" * 5000 +
                                                   "]")
-        open(prefix + ".index", "w").write(text)
+        Path(prefix + ".index").write_text(text)
 
     def checksum_mismatch(prefix):
         _edit_entry(prefix, "crc32", _index(prefix)["variables"][1]["crc32"] ^ 1)
@@ -328,15 +329,15 @@ def test_oversized_index_is_data_loss(tmp_path, monkeypatch):
 
 
 def _flip_each_byte(path, check):
-    raw = open(path, "rb").read()
+    raw = Path(path).read_bytes()
     try:
         for at in range(len(raw)):
             damaged = bytearray(raw)
             damaged[at] ^= 0xFF
-            open(path, "wb").write(bytes(damaged))
+            Path(path).write_bytes(bytes(damaged))
             check(at)
     finally:
-        open(path, "wb").write(raw)
+        Path(path).write_bytes(raw)
 
 
 def test_every_flipped_data_byte_restores_exactly_or_is_data_loss(tmp_path):

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -69,7 +70,7 @@ def _garbage(directory):
     named = set()
     for name in names:
         if name.endswith(".index"):
-            named.add(json.loads(open(os.path.join(directory, name)).read())["data_file"])
+            named.add(json.loads(Path(os.path.join(directory, name)).read_text())["data_file"])
     return sorted(n for n in names if ".tmp-" in n or (n.endswith(".npz") and n not in named))
 
 

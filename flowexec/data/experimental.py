@@ -42,6 +42,18 @@ def unbatch():
     return apply
 
 
+def ignore_errors():
+    """Drops the elements whose computation failed (TF logs them; nothing is raised).
+
+    Example:
+        >>> ds = Dataset.from_tensor_slices([1., 0., 2.]).map(
+        ...     lambda x: tf.check_numerics(1. / x, "inf")).apply(ignore_errors())  # 1., .5
+    """
+    def apply(dataset):
+        return dataset._op("IgnoreErrorsDataset")
+    return apply
+
+
 def enumerate_dataset(start=0):
     """(index, element) pairs (`Dataset.enumerate`)."""
     def apply(dataset):
@@ -49,4 +61,4 @@ def enumerate_dataset(start=0):
     return apply
 
 
-__all__ = ["AUTOTUNE", "enumerate_dataset", "map_and_batch", "shuffle_and_repeat", "unbatch"]
+__all__ = ["AUTOTUNE", "enumerate_dataset", "ignore_errors", "map_and_batch", "shuffle_and_repeat", "unbatch"]

@@ -16,9 +16,13 @@ Concurrency:
       the consumer's step runs. It stops when its pass is dropped (the iterator is
       re-initialized, the session closed) or when the input ends or fails; an error in the
       input reaches the consumer when it gets that far.
-    * Any error raised while producing an element (a failing op inside a map function, a
-      generator that raises) is raised by that `get_next`; the pass then ends, and later
-      `get_next` calls raise OutOfRangeError.
+    * An error while producing an element (a failing op inside a map function, a batch of
+      unequal shapes) travels down the pipeline as a `Failed` element in that element's
+      place, and the `get_next` that reaches it raises it; the pass goes on (as in TF: the
+      next `get_next` returns the next element). A transformation passes a Failed element
+      on at once without counting it; a batch being collected is dropped with it;
+      `ignore_errors` drops it. A Python generator that raises is finished (Python's rule),
+      so `from_generator` ends there.
 """
 
 import collections
@@ -42,6 +46,23 @@ def _invalid(message):
 
 def _autotune(n):
     return (os.cpu_count() or 1) if n == AUTOTUNE else n
+
+
+class Failed:
+    """An error in place of an element (see the module docstring)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error):
+        self.error = error
+
+
+def _failed(e):
+    if isinstance(e, errors.OpError):
+        return Failed(e)
+    if isinstance(e, (TypeError, ValueError)):
+        return Failed(_invalid(f"{type(e).__name__}: {e}"))
+    return Failed(errors.UnknownError(None, None, f"{type(e).__name__}: {e}"))
 
 
 def _shape_str(shape):
@@ -106,12 +127,8 @@ class GeneratorValue(DatasetValue):
     def iterate(self):
         try:
             yield from self.make(*self.args)
-        except errors.OpError:
-            raise
-        except (TypeError, ValueError) as e:
-            raise _invalid(f"{type(e).__name__}: {e}") from e
-        except Exception as e:
-            raise errors.UnknownError(None, None, f"{type(e).__name__}: {e}") from e
+        except Exception as e:  # noqa: BLE001 - reported as the element, TF's error type
+            yield _failed(e)
 
 
 class ZipValue(DatasetValue):
@@ -124,9 +141,13 @@ class ZipValue(DatasetValue):
             element = ()
             for it in its:
                 try:
-                    element += next(it)
+                    part = next(it)
                 except StopIteration:
                     return
+                if part.__class__ is Failed:
+                    element = part
+                    break
+                element += part
             yield element
 
 
@@ -152,11 +173,18 @@ class MapValue(DatasetValue):
             raise _invalid(f"num_parallel_calls must be positive or AUTOTUNE (-1), got {n}")
         self.parallel = n
 
+    def _apply(self, element):
+        if element.__class__ is Failed:
+            return element
+        try:
+            return tuple(self.fn.call(element, self.captured))
+        except Exception as e:  # noqa: BLE001 - the element's error, raised by get_next
+            return _failed(e)
+
     def iterate(self):
-        call, captured = self.fn.call, self.captured
         if self.parallel == 1:
             for element in self.input.iterate():
-                yield tuple(call(element, captured))
+                yield self._apply(element)
             return
         pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="tf.data.map")
         pending = collections.deque()
@@ -170,10 +198,10 @@ class MapValue(DatasetValue):
                     except StopIteration:
                         done = True
                         break
-                    pending.append(pool.submit(call, element, captured))
+                    pending.append(pool.submit(self._apply, element))
                 if not pending:
                     return
-                yield tuple(pending.popleft().result())
+                yield pending.popleft().result()
         finally:
             for f in pending:
                 f.cancel()
@@ -189,7 +217,15 @@ class FilterValue(DatasetValue):
     def iterate(self):
         call, captured = self.predicate.call, self.captured
         for element in self.input.iterate():
-            if bool(call(element, captured)[0]):
+            if element.__class__ is Failed:
+                yield element
+                continue
+            try:
+                keep = bool(call(element, captured)[0])
+            except Exception as e:  # noqa: BLE001 - the element's error, raised by get_next
+                yield _failed(e)
+                continue
+            if keep:
                 yield element
 
 
@@ -210,6 +246,8 @@ class InterleaveValue(DatasetValue):
         self.block_length = int(block_length)
 
     def _open(self, element):
+        if element.__class__ is Failed:
+            raise element.error
         dataset = self.fn.call(element, self.captured)[0]
         if not isinstance(dataset, DatasetValue):
             raise _invalid("The function of flat_map/interleave must return a Dataset.")
@@ -239,10 +277,15 @@ class InterleaveValue(DatasetValue):
                 yield element
             elif not end_of_input:
                 try:
-                    current[index] = self._open(next(source))
-                    num_open += 1
+                    element = next(source)
                 except StopIteration:
                     end_of_input = True
+                    continue
+                try:
+                    current[index] = self._open(element)
+                    num_open += 1
+                except Exception as e:  # noqa: BLE001 - the element's error, raised by get_next
+                    yield _failed(e)
             else:
                 index, block = (index + 1) % n, 0
 
@@ -271,15 +314,25 @@ class BatchValue(DatasetValue):
     def _batch(self, elements):
         return tuple(_stack(elements, c) for c in range(len(elements[0])))
 
+    def _checked_batch(self, elements):
+        try:
+            return self._batch(elements)
+        except errors.OpError as e:
+            return Failed(e)
+
     def iterate(self):
         batch = []
         for element in self.input.iterate():
+            if element.__class__ is Failed:
+                batch = []
+                yield element
+                continue
             batch.append(element)
             if len(batch) == self.batch_size:
-                yield self._batch(batch)
+                yield self._checked_batch(batch)
                 batch = []
         if batch and not self.drop_remainder:
-            yield self._batch(batch)
+            yield self._checked_batch(batch)
 
 
 class PaddedBatchValue(BatchValue):
@@ -317,12 +370,18 @@ class UnbatchValue(DatasetValue):
 
     def iterate(self):
         for element in self.input.iterate():
+            if element.__class__ is Failed:
+                yield element
+                continue
             sizes = {np.shape(c)[0] if np.ndim(c) else None for c in element}
             if None in sizes:
-                raise _invalid("Input element must have a non-scalar value in each component.")
+                yield Failed(_invalid("Input element must have a non-scalar value in each "
+                                      "component."))
+                continue
             if len(sizes) > 1:
-                raise _invalid("Input element must have the same batch size in each "
-                               f"component; got sizes {sorted(sizes)}.")
+                yield Failed(_invalid("Input element must have the same batch size in each "
+                                      f"component; got sizes {sorted(sizes)}."))
+                continue
             n = sizes.pop() if sizes else 0
             for i in range(n):
                 yield tuple(c[i] for c in element)
@@ -355,6 +414,9 @@ class ShuffleValue(DatasetValue):
         rng = self._rng()
         buf = []
         for element in self.input.iterate():
+            if element.__class__ is Failed:
+                yield element
+                continue
             if len(buf) < self.buffer_size:
                 buf.append(element)
                 continue
@@ -392,10 +454,13 @@ class TakeValue(DatasetValue):
     def iterate(self):
         if self.count == 0:
             return
-        for i, element in enumerate(self.input.iterate(), 1):
+        taken = 0
+        for element in self.input.iterate():
             yield element
-            if i == self.count:
-                return
+            if element.__class__ is not Failed:
+                taken += 1
+                if taken == self.count:
+                    return
 
 
 class SkipValue(DatasetValue):
@@ -409,11 +474,16 @@ class SkipValue(DatasetValue):
             for _ in it:
                 pass
             return
-        for _ in range(self.count):
+        skipped = 0
+        while skipped < self.count:
             try:
-                next(it)
+                element = next(it)
             except StopIteration:
                 return
+            if element.__class__ is Failed:
+                yield element
+            else:
+                skipped += 1
         yield from it
 
 
@@ -429,20 +499,18 @@ class ShardValue(DatasetValue):
         self.num_shards, self.index = int(num_shards), int(index)
 
     def iterate(self):
-        for i, element in enumerate(self.input.iterate()):
+        i = 0
+        for element in self.input.iterate():
+            if element.__class__ is Failed:
+                yield element
+                continue
             if i % self.num_shards == self.index:
                 yield element
+            i += 1
 
 
 # ----- prefetch and cache --------------------------------------------------------------------
 _END = object()
-
-
-class _Failure:
-    __slots__ = ("error",)
-
-    def __init__(self, error):
-        self.error = error
 
 
 def _produce(source, q, stop):
@@ -461,7 +529,8 @@ def _produce(source, q, stop):
                 return
         put(_END)
     except Exception as e:  # noqa: BLE001 - handed to the consumer, raised by its get_next
-        put(_Failure(e))
+        put(_failed(e))
+        put(_END)
     finally:
         source.close()
 
@@ -490,8 +559,6 @@ class PrefetchValue(DatasetValue):
                 item = q.get()
                 if item is _END:
                     return
-                if isinstance(item, _Failure):
-                    raise item.error
                 yield item
         finally:
             stop.set()
@@ -521,9 +588,15 @@ class CacheValue(DatasetValue):
             yield from cached
             return
         recorded = []
+        complete = True
         for element in self.input.iterate():
-            recorded.append(element)
+            if element.__class__ is Failed:
+                complete = False
+            else:
+                recorded.append(element)
             yield element
+        if not complete:  # a pass with errors is not a cache of the dataset
+            return
         with self._lock:
             self._elements = recorded
             if self.filename:
@@ -531,6 +604,16 @@ class CacheValue(DatasetValue):
                 with open(tmp, "wb") as f:
                     pickle.dump(recorded, f)
                 os.replace(tmp, self.filename)
+
+
+class IgnoreErrorsValue(DatasetValue):
+    def __init__(self, input):
+        self.input = input
+
+    def iterate(self):
+        for element in self.input.iterate():
+            if element.__class__ is not Failed:
+                yield element
 
 
 # ----- iterators -----------------------------------------------------------------------------
@@ -546,6 +629,9 @@ class IteratorResource:
     def get_next(self):
         with self._lock:
             try:
-                return next(self._pass)
+                element = next(self._pass)
             except StopIteration:
                 raise errors.OutOfRangeError(None, None, "End of sequence") from None
+        if element.__class__ is Failed:
+            raise element.error
+        return element

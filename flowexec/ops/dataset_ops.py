@@ -164,6 +164,11 @@ def _cache_dataset(xp, input_dataset, filename):
     return it.CacheValue(input_dataset, _scalar(filename))
 
 
+@_dataset_op("IgnoreErrorsDataset")
+def _ignore_errors_dataset(xp, input_dataset):
+    return it.IgnoreErrorsValue(input_dataset)
+
+
 # ----- iterators -----------------------------------------------------------------------------
 def _iterator_key(handle):
     return ("iterator", handle)

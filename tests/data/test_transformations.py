@@ -257,3 +257,49 @@ def test_cache_to_a_file_is_read_by_a_later_session(tmp_path):
     assert values(ds) == [0, 1, 2]
     assert values(ds) == [0, 1, 2]  # a new session, a new dataset value: read from the file
     assert calls == [0, 1, 2]
+
+
+def _failing_at(bad):
+    def f(v):
+        if v in bad:
+            raise ValueError(f"bad element {v}")
+        return v
+    return lambda x: tf.py_func(f, [x], tf.int64)
+
+
+def test_an_error_in_map_fails_that_element_only():
+    it = Dataset.range(5).map(_failing_at({2})).make_initializable_iterator()
+    nxt = it.get_next()
+    with tf.Session() as sess:
+        sess.run(it.initializer)
+        assert [sess.run(nxt), sess.run(nxt)] == [0, 1]
+        with pytest.raises(tf.errors.InvalidArgumentError, match="bad element 2"):
+            sess.run(nxt)
+        assert drain(sess, nxt) == [3, 4]
+
+
+@pytest.mark.parametrize("parallel", [None, 3])
+def test_errors_pass_through_transformations_uncounted(parallel):
+    ds = Dataset.range(8).map(_failing_at({1, 4}), num_parallel_calls=parallel)
+    it = ds.skip(1).take(4).prefetch(2).make_initializable_iterator()
+    nxt = it.get_next()
+    seen = []
+    with tf.Session() as sess:
+        sess.run(it.initializer)
+        while True:
+            try:
+                seen.append(sess.run(nxt))
+            except tf.errors.InvalidArgumentError:
+                seen.append("error")
+            except tf.errors.OutOfRangeError:
+                break
+    assert seen == ["error", 2, 3, "error", 5, 6]
+
+
+def test_a_failed_element_drops_the_batch_being_collected():
+    ds = Dataset.range(7).map(_failing_at({3})).batch(2)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        values(ds)
+    assert values(ds.apply(tf.data.experimental.ignore_errors())) == [[0, 1], [4, 5], [6]]
+    assert values(Dataset.range(5).map(_failing_at({0, 3})).apply(
+        tf.data.experimental.ignore_errors())) == [1, 2, 4]

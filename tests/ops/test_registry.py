@@ -56,6 +56,7 @@ COVERED_ELSEWHERE = {
     "ShardDataset": "tests/data (against plain-Python expectations)",
     "PrefetchDataset": "tests/data (against plain-Python expectations)",
     "CacheDataset": "tests/data (against plain-Python expectations)",
+    "IgnoreErrorsDataset": "tests/data (against plain-Python expectations)",
     "IteratorV2": "tests/data (against plain-Python expectations)",
     "OneShotIterator": "tests/data (against plain-Python expectations)",
     "MakeIterator": "tests/data (against plain-Python expectations)",

@@ -17,6 +17,7 @@ from flowexec import (
     data,  # noqa: F401
     image,  # noqa: F401
     nn,  # noqa: F401
+    python_io,  # noqa: F401
     summary,  # noqa: F401
     timeline,  # noqa: F401
     train,  # noqa: F401
@@ -83,6 +84,7 @@ from flowexec.ops.constant_op import (  # noqa: F401
 )
 from flowexec.ops.constant_op import tuple_ as tuple  # noqa: F401
 from flowexec.ops.image_ops import depth_to_space, space_to_depth  # noqa: F401
+from flowexec.ops.io_ops import *
 from flowexec.ops.linalg_ops import *
 from flowexec.ops.logging_ops import *
 from flowexec.ops.math_ops import *

@@ -1,6 +1,7 @@
 """`tf.data`: input pipelines as graph ops, read through iterators in a Session.
 
     Dataset      sources, transformations, iterators (dataset.py)
+    TextLineDataset, TFRecordDataset, FixedLengthRecordDataset   files (readers.py)
     Iterator     one-shot, initializable, reinitializable, feedable (iterator.py)
     experimental AUTOTUNE, shuffle_and_repeat, map_and_batch, unbatch (experimental.py)
 
@@ -18,6 +19,12 @@ from flowexec.data.iterator import (
     make_initializable_iterator,
     make_one_shot_iterator,
 )
+from flowexec.data.readers import (
+    FixedLengthRecordDataset,
+    TextLineDataset,
+    TFRecordDataset,
+)
 
-__all__ = ["Dataset", "Iterator", "experimental", "get_output_classes", "get_output_shapes",
+__all__ = ["Dataset", "FixedLengthRecordDataset", "Iterator", "TFRecordDataset",
+           "TextLineDataset", "experimental", "get_output_classes", "get_output_shapes",
            "get_output_types", "make_initializable_iterator", "make_one_shot_iterator"]

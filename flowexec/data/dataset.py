@@ -26,11 +26,12 @@ from flowexec.data import structure
 from flowexec.framework import dtypes, nest, tensor_shape
 from flowexec.framework import function as function_mod
 from flowexec.framework.convert import convert_to_tensor
-from flowexec.framework.graph import name_scope
+from flowexec.framework.graph import control_dependencies, name_scope
 from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
-from flowexec.ops import dataset_iterators, random_ops
+from flowexec.ops import array_ops, check_ops, dataset_iterators, io_ops, random_ops
 from flowexec.ops import dataset_ops as _dataset_ops  # noqa: F401 (registers the ops)
+from flowexec.ops.constant_op import identity
 
 AUTOTUNE = dataset_iterators.AUTOTUNE
 _INT64_MAX = np.iinfo(np.int64).max
@@ -186,6 +187,30 @@ class Dataset(structure.Structured):
                            output_types=[s.dtype for s in flat],
                            output_shapes=[s.shape for s in flat])
         return Dataset(variant, spec)
+
+    @staticmethod
+    def list_files(file_pattern, shuffle=None, seed=None):
+        """The file names matching `file_pattern` (a glob, or a vector of them), sorted, then
+        shuffled unless `shuffle=False` (TF's default is to shuffle).
+
+        Raises:
+            At run time, InvalidArgumentError when nothing matches.
+        """
+        with name_scope("list_files"):
+            pattern = convert_to_tensor(file_pattern, dtype=dtypes.string, name="file_pattern")
+            files = io_ops.matching_files(pattern)
+            found = check_ops.assert_greater(
+                array_ops.shape(files, out_type=dtypes.int64)[0],
+                convert_to_tensor(0, dtype=dtypes.int64),
+                message="No files matched pattern: ", data=[pattern], name="assert_not_empty")
+            with control_dependencies([found]):
+                files = identity(files)
+        ds = Dataset.from_tensor_slices(files)
+        if shuffle is None or shuffle:
+            with name_scope("list_files"):
+                n = array_ops.shape(files, out_type=dtypes.int64)[0]
+            ds = ds.shuffle(n, seed=seed)
+        return ds
 
     # ----- functions -----------------------------------------------------------------------
     def _trace(self, func, transformation, convert=None):

@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from flowexec.framework import errors
+from flowexec.ops import record_format
 
 AUTOTUNE = -1
 
@@ -129,6 +130,87 @@ class GeneratorValue(DatasetValue):
             yield from self.make(*self.args)
         except Exception as e:  # noqa: BLE001 - reported as the element, TF's error type
             yield _failed(e)
+
+
+def _filenames(value):
+    return [f.decode("utf-8") if isinstance(f, bytes) else str(f)
+            for f in np.ravel(np.asarray(value, dtype=object))]
+
+
+def _string(data):
+    return np.asarray(data, dtype=object)
+
+
+class TextLineValue(DatasetValue):
+    """`TextLineDataset`: the lines of each file, without their "\n" (or "\r\n")."""
+
+    def __init__(self, filenames, compression):
+        self.filenames = _filenames(filenames)
+        self.compression = compression
+
+    def iterate(self):
+        for name in self.filenames:
+            try:
+                f = record_format.open_read(name, self.compression)
+            except errors.OpError as e:
+                yield Failed(e)
+                continue
+            with f:
+                for line in f:
+                    if line.endswith(b"\n"):
+                        line = line[:-1]
+                    if line.endswith(b"\r"):
+                        line = line[:-1]
+                    yield (_string(line),)
+
+
+class FixedLengthRecordValue(DatasetValue):
+    def __init__(self, filenames, header_bytes, record_bytes, footer_bytes, compression):
+        if record_bytes <= 0:
+            raise _invalid("record_bytes must be greater than zero.")
+        self.filenames = _filenames(filenames)
+        self.header, self.record, self.footer = int(header_bytes), int(record_bytes), \
+            int(footer_bytes)
+        self.compression = compression
+
+    def iterate(self):
+        for name in self.filenames:
+            try:
+                with record_format.open_read(name, self.compression) as f:
+                    content = f.read()
+            except errors.OpError as e:
+                yield Failed(e)
+                continue
+            body = content[self.header:len(content) - self.footer]
+            if len(body) % self.record:
+                yield Failed(errors.DataLossError(
+                    None, None, f"Excluding the header ({self.header} bytes) and footer "
+                    f"({self.footer} bytes), input file \"{name}\" has body length "
+                    f"{len(body)}, which is not an exact multiple of the record length "
+                    f"({self.record} bytes)."))
+                continue
+            for i in range(0, len(body), self.record):
+                yield (_string(body[i:i + self.record]),)
+
+
+class TFRecordValue(DatasetValue):
+    def __init__(self, filenames, compression):
+        self.filenames = _filenames(filenames)
+        self.compression = compression
+
+    def iterate(self):
+        for name in self.filenames:
+            try:
+                f = record_format.open_read(name, self.compression)
+            except errors.OpError as e:
+                yield Failed(e)
+                continue
+            with f:
+                try:
+                    for record in record_format.read_records(f, name):
+                        yield (_string(record),)
+                except record_format.CorruptRecord as e:
+                    yield Failed(errors.DataLossError(None, None, str(e)))
 
 
 class ZipValue(DatasetValue):

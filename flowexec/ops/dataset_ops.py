@@ -70,6 +70,23 @@ def _generator_dataset(xp, *args, generator, output_types, output_shapes):
     return it.GeneratorValue(generator, args)
 
 
+@_dataset_op("TextLineDataset")
+def _text_line_dataset(xp, filenames, compression_type, buffer_size):
+    return it.TextLineValue(filenames, _scalar(compression_type))
+
+
+@_dataset_op("FixedLengthRecordDatasetV2")
+def _fixed_length_record_dataset(xp, filenames, header_bytes, record_bytes, footer_bytes,
+                                 buffer_size, compression_type):
+    return it.FixedLengthRecordValue(filenames, _scalar(header_bytes), _scalar(record_bytes),
+                                     _scalar(footer_bytes), _scalar(compression_type))
+
+
+@_dataset_op("TFRecordDataset")
+def _tf_record_dataset(xp, filenames, compression_type, buffer_size):
+    return it.TFRecordValue(filenames, _scalar(compression_type))
+
+
 @_dataset_op("ZipDataset")
 def _zip_dataset(xp, *input_datasets):
     return it.ZipValue(input_datasets)

@@ -127,6 +127,15 @@ def test_interleave_matches_tfs_order(cycle_length, block_length):
                                      block_length)
 
 
+def test_interleave_orders_are_tensorflows():
+    # literal outputs of TensorFlow for the same pipelines
+    def make(block):
+        return Dataset.range(1, 6).interleave(
+            lambda x: Dataset.from_tensors(x).repeat(x), 2, block)
+    assert values(make(3)) == [1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 5]
+    assert values(make(1)) == [1, 2, 2, 3, 3, 4, 3, 4, 4, 5, 4, 5, 5, 5, 5]
+
+
 def test_batch_stacks_and_keeps_or_drops_the_remainder():
     ds = Dataset.range(7).batch(3)
     assert ds.output_shapes.as_list() == [None]

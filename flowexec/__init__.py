@@ -16,6 +16,7 @@ Example:
 from flowexec import (
     data,  # noqa: F401
     image,  # noqa: F401
+    layers,  # noqa: F401
     nn,  # noqa: F401
     python_io,  # noqa: F401
     summary,  # noqa: F401

@@ -339,9 +339,7 @@ def build_graph(args, tower_devices):
                 tf.summary.scalar("accuracy", handles["acc_value"], collections=[]),
                 tf.summary.scalar("throughput", handles["rate_value"], collections=[])])
         if args.checkpoint_dir:
-            from flowexec.train.saver import Saver
-
-            handles["saver"] = Saver(max_to_keep=3)
+            handles["saver"] = tf.train.Saver(max_to_keep=3)
     return handles
 
 
@@ -367,20 +365,19 @@ def _write_trace(path, run_metadata, graph):
 
 
 def _latest_checkpoint(checkpoint_dir):
-    if not checkpoint_dir:
-        return None
-    from flowexec.train.saver import latest_checkpoint
-
-    return latest_checkpoint(checkpoint_dir)
+    return tf.train.latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
 
 
 def _restore(sess, h, checkpoint_dir):
-    """Restores the latest checkpoint; returns (its path or None, the run's record)."""
+    """Restores the latest checkpoint; returns (its path or None, the run's record). The
+    Saver takes over the checkpoints already there, so max_to_keep counts them too."""
     path = _latest_checkpoint(checkpoint_dir)
     if path is None:
         print(f"no checkpoint in {checkpoint_dir}: starting from scratch")
         return None, None
     h["saver"].restore(sess, path)
+    h["saver"].recover_last_checkpoints(
+        tf.train.get_checkpoint_state(checkpoint_dir).all_model_checkpoint_paths)
     record = {k: v.item() for k, v in sess.run(h["record"]).items()}
     print(f"resumed from {path} (epoch {record['epoch']}, "
           f"step {int(sess.run(h['global_step']))})")

@@ -76,6 +76,14 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(td, tmp_path):
     assert resumed["resumed_from"].endswith("model.ckpt-6")
 
 
+def test_resumed_runs_keep_at_most_three_checkpoints_in_all(td, tmp_path):
+    args = TINY + ["--checkpoint-dir", str(tmp_path)]
+    td.main(args + ["--epochs", "2"])
+    td.main(args + ["--epochs", "4", "--resume"])
+    kept = sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".index"))
+    assert kept == ["model.ckpt-12.index", "model.ckpt-18.index", "model.ckpt-24.index"]
+
+
 def test_resuming_a_finished_run_reports_its_recorded_figures(td, tmp_path, capsys):
     pytest.importorskip("flowexec.train.saver")
     args = TINY + ["--epochs", "1", "--checkpoint-dir", str(tmp_path)]

@@ -4,7 +4,7 @@
 colocation group (no device request, no state, a kernel on every candidate) needs one of
 the candidate devices, the session's GPUs when it has any, else its (logical) CPUs.
 
-The model (times in estimated nanoseconds, `flowexec.runtime.plan.estimate_cost`):
+The model (times in estimated nanoseconds, `flowexec.runtime.cost`):
 
 * a device is one processor: it runs one unit at a time and is busy until the last one ends;
 * a value that crosses devices costs a transfer, `latency + bytes * ns_per_byte` by the pair
@@ -51,18 +51,13 @@ from typing import Optional, Tuple
 
 import networkx as nx
 
-from flowexec.runtime import plan
-
-# An unknown dimension (usually the batch) counts as this many elements.
-UNKNOWN_DIM = 32
-# Handing a value to another logical CPU is a thread hand-off (~50 µs, as in plan.py); the
-# data stays in host memory, so nothing is paid per byte.
-CPU_HANDOFF_NS = 5e4
-# A copy that involves a GPU: ~10 µs to launch and synchronise, then the link's bandwidth.
-GPU_LATENCY_NS = 1e4
-GPU_GPU_NS_PER_BYTE = 1.0 / 20.0    # peer copy, ~20 GB/s
-HOST_GPU_NS_PER_BYTE = 1.0 / 10.0   # PCIe through pinned memory, ~10 GB/s
-
+from flowexec.runtime.cost import (
+    PARALLEL_MIN_RATIO,
+    PARALLEL_MIN_SAVING,
+    estimate_cost,
+    tensor_bytes,
+    transfer_ns,
+)
 
 @dataclasses.dataclass(frozen=True)
 class AutoPlacement:
@@ -84,26 +79,6 @@ class AutoPlacement:
     single_device_ns: Optional[float]
     spread: bool
     default_device: Optional[str]
-
-
-def tensor_bytes(tensor):
-    """Static size of `tensor` in bytes (unknown dimensions count as `UNKNOWN_DIM`)."""
-    shape = tensor.shape
-    n = 1
-    if shape.ndims is None:
-        n = UNKNOWN_DIM
-    else:
-        for d in shape.as_tuple():
-            n *= UNKNOWN_DIM if d is None else d
-    return n * tensor.dtype.size
-
-
-def transfer_ns(src_type, dst_type, nbytes):
-    """Estimated ns to move `nbytes` between two different devices of these types."""
-    if src_type == "CPU" and dst_type == "CPU":
-        return CPU_HANDOFF_NS
-    per_byte = HOST_GPU_NS_PER_BYTE if "CPU" in (src_type, dst_type) else GPU_GPU_NS_PER_BYTE
-    return GPU_LATENCY_NS + nbytes * per_byte
 
 
 class _Problem:
@@ -215,14 +190,15 @@ class _Problem:
         return t
 
 
-def _op_edges(ops):
-    """Per op: [(producer position or -1 when fed, tensor, bytes)] and control positions."""
-    pos = {op: i for i, op in enumerate(ops)}
+def _op_edges(ops, fed=frozenset()):
+    """Per node: [(producer position or -1 when fed, tensor, bytes)] and control positions."""
+    pos = {op.name: i for i, op in enumerate(ops)}
     data = []
     control = []
     for op in ops:
-        data.append([(pos.get(t.op, -1), t, tensor_bytes(t)) for t in op.inputs])
-        control.append([pos[c] for c in op._control_inputs if c in pos])
+        data.append([(-1 if t in fed else pos.get(t.node, -1), t, tensor_bytes(t))
+                     for t in op.inputs])
+        control.append([pos[c] for c in op.control_inputs if c in pos])
     return data, control
 
 
@@ -236,7 +212,7 @@ def _build(ops, edges_of_ops, unit_of_op, nunits, problem):
     ext = [0] * nunits
     for i, op in enumerate(ops):
         v = unit_of_op[i]
-        cost[v] += plan.estimate_cost(op)
+        cost[v] += estimate_cost(op)
         for p, t, nbytes in data[i]:
             if (t, v) in seen:
                 continue
@@ -272,17 +248,18 @@ def _default_device(problem, candidates):
     return min(candidates, key=lambda c: (-held.get(c, 0), c))
 
 
-def autoplace(ops, groups, devices, fixed, candidates, group_types=None):
+def autoplace(ops, groups, devices, fixed, candidates, group_types=None, fed=frozenset()):
     """Chooses a device for every free colocation group (see the module docstring).
 
     Args:
-        ops: all ops of `groups`, in topological order.
-        groups: the colocation groups (lists of ops), a partition of `ops`.
+        ops: all IR nodes of `groups`, in topological order.
+        groups: the colocation groups (lists of nodes), a partition of `ops`.
         devices: the session's DeviceAttributes (`.full_name`, `.device_type`).
         fixed: {group index: full device name} for the constrained groups.
         candidates: full names of the devices free groups may use (all of one type).
         group_types: per group, the device types with a kernel for every member (used when a
             cycle ties free groups to constrained ops); None: every type.
+        fed: the fed Refs (their values start on the host, not at their producer).
 
     Returns:
         An `AutoPlacement`.
@@ -294,21 +271,21 @@ def autoplace(ops, groups, devices, fixed, candidates, group_types=None):
     group_of = {}
     for gi, group in enumerate(groups):
         for op in group:
-            group_of[op] = gi
+            group_of[op.name] = gi
     free = [gi for gi in range(len(groups)) if gi not in fixed]
     device_of_group = {gi: index[n] for gi, n in fixed.items()}
     ngroups = len(groups)
     problem = _Problem(types, cand)
-    op_edges = _op_edges(ops)
+    op_edges = _op_edges(ops, fed)
     if len(cand) < 2 or len(free) < 2:
         # Nothing to spread: free groups (at most one) go to the default device.
         unit_key = {}
-        unit_of_op = [unit_key.setdefault(("op", i) if group_of[op] in fixed else "free",
+        unit_of_op = [unit_key.setdefault(("op", i) if group_of[op.name] in fixed else "free",
                                           len(unit_key)) for i, op in enumerate(ops)]
         problem.fixed = [-1] * len(unit_key)
         for i, op in enumerate(ops):
-            if group_of[op] in fixed:
-                problem.fixed[unit_of_op[i]] = device_of_group[group_of[op]]
+            if group_of[op.name] in fixed:
+                problem.fixed[unit_of_op[i]] = device_of_group[group_of[op.name]]
         _build(ops, op_edges, unit_of_op, len(unit_key), problem)
         default = _default_device(problem, cand)
         for gi in free:
@@ -318,10 +295,10 @@ def autoplace(ops, groups, devices, fixed, candidates, group_types=None):
 
     # TensorFlow's placer heuristic: a generator (an op without inputs, such as a Const, whose
     # value has one consumer) goes where that consumer goes.
-    pos = {op: i for i, op in enumerate(ops)}
+    readers = _readers(ops, fed)
     node_of_group = {}
     for gi in free:
-        consumer = _generator_consumer(groups[gi], pos)
+        consumer = _generator_consumer(groups[gi], readers)
         target = gi if consumer is None else group_of[consumer]
         if target in fixed and (group_types is None
                                 or types[device_of_group[target]] in group_types[gi]):
@@ -333,7 +310,7 @@ def autoplace(ops, groups, devices, fixed, candidates, group_types=None):
     # constrained group is ngroups + i.
     node_of_op = []
     for i, op in enumerate(ops):
-        gi = group_of[op]
+        gi = group_of[op.name]
         node_of_op.append(node_of_group[gi] if gi in node_of_group else ngroups + i)
     graph = nx.DiGraph()
     graph.add_nodes_from(dict.fromkeys(node_of_op))
@@ -352,13 +329,13 @@ def autoplace(ops, groups, devices, fixed, candidates, group_types=None):
         nodes = condensed.nodes[c]["members"]
         if len(nodes) < 2:
             continue
-        devs = sorted({device_of_group[group_of[ops[n - ngroups]]]
+        devs = sorted({device_of_group[group_of[ops[n - ngroups].name]]
                        for n in nodes if n >= ngroups})
         if not devs:
             continue
         for gi in sorted(n for n in nodes if n < ngroups):
             device_of_group[gi] = _cycle_device(gi, groups, devs, group_of, device_of_group,
-                                                types, group_types, cand)
+                                                types, group_types, cand, readers)
     for gi, target in list(node_of_group.items()):
         if target in device_of_group:
             device_of_group[gi] = device_of_group[target]
@@ -370,12 +347,12 @@ def autoplace(ops, groups, devices, fixed, candidates, group_types=None):
     unit_key = {}
     unit_of_op = []
     for i, op in enumerate(ops):
-        gi = group_of[op]
+        gi = group_of[op.name]
         key = ("c", component[node_of_group[gi]]) if gi in node_of_group else ("op", i)
         unit_of_op.append(unit_key.setdefault(key, len(unit_key)))
     problem.fixed = [-1] * len(unit_key)
     for i, op in enumerate(ops):
-        gi = group_of[op]
+        gi = group_of[op.name]
         if gi not in node_of_group:
             problem.fixed[unit_of_op[i]] = device_of_group[gi]
     _build(ops, op_edges, unit_of_op, len(unit_key), problem)
@@ -383,45 +360,56 @@ def autoplace(ops, groups, devices, fixed, candidates, group_types=None):
     default = _default_device(problem, cand)
     spread_where, makespan = problem.schedule()
     _, single = problem.schedule(forced=default)
-    spread = (single - makespan >= plan.PARALLEL_MIN_SAVING
-              and single >= plan.PARALLEL_MIN_RATIO * makespan)
+    spread = (single - makespan >= PARALLEL_MIN_SAVING
+              and single >= PARALLEL_MIN_RATIO * makespan)
     unit_of_group = {}
     for i, op in enumerate(ops):
-        unit_of_group.setdefault(group_of[op], unit_of_op[i])
+        unit_of_group.setdefault(group_of[op.name], unit_of_op[i])
     for gi in node_of_group:
         device_of_group[gi] = spread_where[unit_of_group[gi]] if spread else default
     return AutoPlacement(tuple(names[device_of_group[gi]] for gi in range(ngroups)),
                          makespan, single, spread, names[default])
 
 
-def _generator_consumer(group, pos):
-    """The one consumer (among `pos`) of a group that is a single op without inputs."""
+def _readers(ops, fed):
+    """{Ref: names of the nodes reading it}, fed refs excluded."""
+    readers = {}
+    for op in ops:
+        for t in op.inputs:
+            if t not in fed:
+                readers.setdefault(t, []).append(op.name)
+    return readers
+
+
+def _generator_consumer(group, readers):
+    """The one consumer (name) of a group that is a single node without inputs."""
     if len(group) != 1:
         return None
     op = group[0]
-    if op.inputs or op._control_inputs:
+    if op.inputs or op.control_inputs:
         return None
-    consumers = {c for t in op.outputs for c in t._consumers if c in pos}
+    consumers = {c for t in op.outputs for c in readers.get(t, ())}
     return consumers.pop() if len(consumers) == 1 else None
 
 
-def _cycle_device(gi, groups, devs, group_of, device_of_group, types, group_types, cand):
+def _cycle_device(gi, groups, devs, group_of, device_of_group, types, group_types, cand,
+                  readers):
     """Device for free group `gi` in a cycle with constrained ops on `devs`: the one it
     exchanges the most bytes with (that has kernels for it), else its first candidate."""
     allowed = None if group_types is None else group_types[gi]
     ok = [d for d in devs if allowed is None or types[d] in allowed]
     if not ok:
         return cand[0]
-    members = set(groups[gi])
+    members = {op.name for op in groups[gi]}
     sent = {}
     for op in groups[gi]:
         for t in op.inputs:
-            g = group_of.get(t.op)
-            if t.op not in members and g is not None and g in device_of_group:
+            g = group_of.get(t.node)
+            if t.node not in members and g is not None and g in device_of_group:
                 d = device_of_group[g]
                 sent[d] = sent.get(d, 0) + tensor_bytes(t)
         for t in op.outputs:
-            for consumer in t.consumers():
+            for consumer in readers.get(t, ()):
                 g = group_of.get(consumer)
                 if consumer not in members and g is not None and g in device_of_group:
                     d = device_of_group[g]
@@ -432,12 +420,12 @@ def _cycle_device(gi, groups, devs, group_of, device_of_group, types, group_type
 def estimate_makespan(ops, placement, devices):
     """Predicted step time (ns) of a complete placement under this module's model.
 
-    Every op is its own unit on its given device, so benchmarks can compare placements, e.g.
-    `estimate_makespan(ops, place(ops, devs), devs)` against everything on CPU:0.
+    Every node is its own unit on its given device, so benchmarks can compare placements,
+    e.g. `estimate_makespan(nodes, place(nodes, devs), devs)` against everything on CPU:0.
 
     Args:
-        ops: ops in topological order.
-        placement: {Operation: full device name} covering `ops`.
+        ops: IR nodes in topological order.
+        placement: {node name: full device name} covering `ops`.
         devices: the session's DeviceAttributes.
 
     Returns:
@@ -446,7 +434,7 @@ def estimate_makespan(ops, placement, devices):
     names = [d.full_name for d in devices]
     index = {n: i for i, n in enumerate(names)}
     problem = _Problem([d.device_type for d in devices], list(range(len(names))))
-    problem.fixed = [index[placement[op]] for op in ops]
+    problem.fixed = [index[placement[op.name]] for op in ops]
     _build(ops, _op_edges(ops), list(range(len(ops))), len(ops), problem)
     problem.compute_ranks()
     return problem.schedule()[1]

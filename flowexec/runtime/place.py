@@ -22,8 +22,13 @@ Rules, in TensorFlow's order of precedence:
    plan the same answer. The other (free) groups are placed by `autoplace` over the
    candidates, cost-based; a session with one candidate device puts them there directly.
 
-The result is a plain dict, so the stage is tested by comparing its output literally.
+The stage reads IR nodes (`flowexec.runtime.ir`) and returns a `Placement`: a read-only
+mapping {node name: full device name} with what the automatic placement predicted, so it is
+tested by comparing its output literally. Errors name the user's Operation behind a node.
 """
+
+import collections.abc
+import types
 
 from devices.spec import DeviceSpec, is_compatible
 from flowexec.framework import dtypes, errors
@@ -31,6 +36,28 @@ from flowexec.runtime.autoplace import AutoPlacement, autoplace
 
 # Device types in TensorFlow's order of preference.
 _PRIORITY = ("GPU", "CPU")
+
+
+class Placement(collections.abc.Mapping):
+    """{node name: full device name}, read-only, with `prediction` (an AutoPlacement)."""
+
+    __slots__ = ("_devices", "prediction")
+
+    def __init__(self, devices, prediction):
+        self._devices = types.MappingProxyType(dict(devices))
+        self.prediction = prediction
+
+    def __getitem__(self, name):
+        return self._devices[name]
+
+    def __iter__(self):
+        return iter(self._devices)
+
+    def __len__(self):
+        return len(self._devices)
+
+    def __repr__(self):
+        return f"Placement({dict(self._devices)!r})"
 
 
 def _find(parent, x):
@@ -43,7 +70,7 @@ def _find(parent, x):
 
 
 def colocation_groups(ops):
-    """Lists of ops that must share a device (every op is in exactly one list)."""
+    """Lists of nodes that must share a device (every node is in exactly one list)."""
     parent = {}
     for op in ops:
         keys = [g for g in op.colocation_groups]
@@ -82,16 +109,19 @@ def op_supports(op, device_type):
     return op.op_def.supports(device_type)
 
 
-def place(ops, devices, allow_soft_placement=False):
-    """Maps each op to the full name of its device.
+def place(ops, devices, allow_soft_placement=False, fed=frozenset()):
+    """Maps each node to the full name of its device.
 
     Args:
-        ops: the pruned ops, in topological order.
+        ops: IR nodes (`GraphIR.nodes`), in topological order.
         devices: the session's DeviceAttributes (non-empty).
         allow_soft_placement: fall back instead of failing when no device matches.
+        fed: the fed Refs (`GraphIR.feeds`): their values come from the host.
 
     Returns:
-        {Operation: "/job:localhost/replica:0/task:0/device:CPU:0", ...}
+        A Placement: {"a": "/job:localhost/replica:0/task:0/device:CPU:0", ...}, with
+        `prediction`, the AutoPlacement (one device per colocation group, in
+        `colocation_groups(ops)` order, and the predicted step times).
 
     Raises:
         InvalidArgumentError: a device request no available device satisfies (no such
@@ -100,25 +130,8 @@ def place(ops, devices, allow_soft_placement=False):
     Example:
         >>> with tf.device("/cpu:1"):
         ...     a = tf.constant(1.0, name="a")
-        >>> place([a.op], devices.local_devices({"CPU": 2}))
-        {<tf.Operation 'a' type=Const>: '/job:localhost/replica:0/task:0/device:CPU:1'}
-    """
-    return place_with_prediction(ops, devices, allow_soft_placement)[0]
-
-
-def place_with_prediction(ops, devices, allow_soft_placement=False):
-    """`place`, and what the automatic placement predicted.
-
-    Args:
-        ops, devices, allow_soft_placement: as for `place`.
-
-    Returns:
-        (placement, AutoPlacement): `placement` as `place` returns it; the AutoPlacement
-        lists one device per colocation group (in `colocation_groups(ops)` order) with the
-        predicted step times of the spread and single-device placements.
-
-    Raises:
-        InvalidArgumentError: as for `place`.
+        >>> place([ir.node_of(a.op)], devices.local_devices({"CPU": 2}))
+        Placement({'a': '/job:localhost/replica:0/task:0/device:CPU:1'})
     """
     ops = list(ops)
     devices = list(devices)
@@ -152,12 +165,12 @@ def place_with_prediction(ops, devices, allow_soft_placement=False):
                                None, None, False, name)
     else:
         report = autoplace(ops, groups, devices, fixed, [d.full_name for d in candidates],
-                           group_types)
+                           group_types, fed)
     placement = {}
     for group, name in zip(groups, report.devices_by_group):
         for op in group:
-            placement[op] = name
-    return placement, report
+            placement[op.name] = name
+    return Placement({op.name: placement[op.name] for op in ops}, report)
 
 
 def _priority(device_type):
@@ -189,7 +202,7 @@ def _merge(target, other, soft, first, op):
     conflicting type clears type and index, and a conflicting index clears the index."""
     def conflict(what):
         return errors.InvalidArgumentError(
-            op.node_def, op,
+            op.node_def, op.user_op,
             f"Cannot colocate nodes {first.name} and {op.name}: Cannot merge devices with "
             f"incompatible {what}: '{target.to_string()}' and '{other.to_string()}'")
 
@@ -223,7 +236,7 @@ def _supported_types(group, known_types):
             common &= {t for t in known_types if op_supports(op, t)}
             if not common:
                 raise errors.InvalidArgumentError(
-                    op.node_def, op,
+                    op.node_def, op.user_op,
                     f"Cannot colocate nodes {op.name} and {group[0].name} because no device "
                     f"type supports both of those nodes and the other nodes colocated with "
                     f"them.{_debug_info(group, known_types)}")
@@ -258,7 +271,7 @@ def _explicit(group, spec, supporting, devices, known_types, soft):
                    f"available.{debug}\nRegistered kernels:\n{_kernels(op)}")
     else:
         message = f"{prefix}{debug}"
-    raise errors.InvalidArgumentError(op.node_def, op, message)
+    raise errors.InvalidArgumentError(op.node_def, op.user_op, message)
 
 
 def _debug_info(group, known_types):
@@ -288,7 +301,7 @@ def _no_kernel_error(group, known_types):
     op = group[0]
     inputs = ", ".join(t.dtype.proto_name for t in op.inputs)
     return errors.InvalidArgumentError(
-        op.node_def, op,
+        op.node_def, op.user_op,
         f"Cannot assign a device for operation {op.name}: Node had no OpKernel registered to "
         f"support this operation: Operation was {op.type} and inputs were [{inputs}]"
         f"{_debug_info(group, known_types)}")

@@ -7,8 +7,11 @@ import devices
 import flowexec as tf
 from devices.attributes import DeviceAttributes, Locality
 from flowexec.runtime import autoplace as autoplace_mod
-from flowexec.runtime.autoplace import estimate_makespan, tensor_bytes, transfer_ns
-from flowexec.runtime.place import colocation_groups, place, place_with_prediction
+from flowexec.runtime import ir
+from flowexec.runtime import place as place_mod
+from flowexec.runtime.autoplace import estimate_makespan
+from flowexec.runtime.cost import tensor_bytes, transfer_ns
+from flowexec.runtime.place import colocation_groups
 
 PREFIX = "/job:localhost/replica:0/task:0/device:"
 
@@ -24,8 +27,21 @@ def _gpus(n):
                              incarnation=1000 + i) for i in range(n)]
 
 
+def _nodes(ops):
+    return [ir.node_of(op) for op in ops]
+
+
+def place(ops, devs, allow_soft_placement=False):
+    return place_mod.place(_nodes(ops), devs, allow_soft_placement)
+
+
+def place_with_prediction(ops, devs):
+    placement = place(ops, devs)
+    return placement, placement.prediction
+
+
 def _short(placement):
-    return {op.name: dev[len(PREFIX):] for op, dev in placement.items()}
+    return {name: dev[len(PREFIX):] for name, dev in placement.items()}
 
 
 def _chains(n_chains=8, depth=3, prefix="c"):
@@ -157,7 +173,7 @@ def test_same_graph_twice_gives_the_same_placement():
     ops_a, ops_b, ops_c = build("n"), build("n"), build("z")
     def devices_in_order(ops):
         placement = place(ops, devs)
-        return [placement[op] for op in ops]
+        return [placement[op.name] for op in ops]
 
     first = devices_in_order(ops_a)
     assert devices_in_order(ops_b) == first
@@ -235,10 +251,10 @@ def test_estimate_makespan_of_spread_and_single_device_placements():
     ops = _chains(4, 2)
     devs = _cpus(2)
     spread = place(ops, devs)
-    single = {op: PREFIX + "CPU:0" for op in ops}
+    single = {op.name: PREFIX + "CPU:0" for op in ops}
     cost = 512 ** 3 / 20.0
-    assert estimate_makespan(ops, single, devs) == pytest.approx(8 * cost)
-    assert estimate_makespan(ops, spread, devs) == pytest.approx(4 * cost)
+    assert estimate_makespan(_nodes(ops), single, devs) == pytest.approx(8 * cost)
+    assert estimate_makespan(_nodes(ops), spread, devs) == pytest.approx(4 * cost)
 
 
 def test_transfer_and_size_model():
@@ -258,4 +274,4 @@ def test_groups_report_matches_colocation_groups():
     groups = colocation_groups(ops)
     assert len(report.devices_by_group) == len(groups)
     for group, dev in zip(groups, report.devices_by_group):
-        assert {placement[op] for op in group} == {dev}
+        assert {placement[op.name] for op in group} == {dev}

@@ -7,7 +7,9 @@ import flowexec as tf
 from devices.attributes import DeviceAttributes, Locality
 from flowexec.framework.registry import apply_op, defop, get_op_def
 from flowexec.ops import shape_fns
-from flowexec.runtime.place import colocation_groups, op_supports, place
+from flowexec.runtime import ir
+from flowexec.runtime import place as place_mod
+from flowexec.runtime.place import colocation_groups, op_supports
 from tests.runtime import fakes
 
 CPU = "/job:localhost/replica:0/task:0/device:CPU:{}"
@@ -39,8 +41,13 @@ def four_cpus():
     return devices.local_devices({"CPU": 4})
 
 
+def place(ops, devs, allow_soft_placement=False):
+    """The place stage on the IR nodes of `ops`."""
+    return place_mod.place([ir.node_of(op) for op in ops], devs, allow_soft_placement)
+
+
 def _by_name(placement):
-    return {op.name: dev for op, dev in placement.items()}
+    return dict(placement)
 
 
 def test_a_small_unconstrained_graph_stays_on_the_default_device(four_cpus):

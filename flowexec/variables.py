@@ -21,6 +21,7 @@ from flowexec.framework.convert import (
     convert_to_tensor,
     register_tensor_conversion_function,
 )
+from flowexec.framework.default_session import get_default_session
 from flowexec.framework.graph import GraphKeys
 from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
@@ -246,8 +247,6 @@ class Variable:
         Raises:
             ValueError: no session given and no default session.
         """
-        from flowexec.runtime.session import get_default_session
-
         session = session or get_default_session()
         if session is None:
             raise ValueError("Either session argument should be provided or default session "

@@ -249,11 +249,11 @@ def _run_threads(n, body):
 
 
 def _force_parallel_executor(monkeypatch):
-    from flowexec.runtime import plan as plan_mod
+    from flowexec.runtime import cost as cost_mod
 
-    monkeypatch.setattr(plan_mod, "EXPENSIVE_COST", 0.0)
-    monkeypatch.setattr(plan_mod, "PARALLEL_MIN_SAVING", 0.0)
-    monkeypatch.setattr(plan_mod, "PARALLEL_MIN_RATIO", 0.0)
+    monkeypatch.setattr(cost_mod, "EXPENSIVE_COST", 0.0)
+    monkeypatch.setattr(cost_mod, "PARALLEL_MIN_SAVING", 0.0)
+    monkeypatch.setattr(cost_mod, "PARALLEL_MIN_RATIO", 0.0)
     return tf.ConfigProto(inter_op_parallelism_threads=2)
 
 

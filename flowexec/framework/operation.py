@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from flowexec.framework import dtypes
+from flowexec.framework.default_session import run_using_default_session
 from flowexec.framework.tensor_shape import TensorShape
 
 _PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -331,9 +332,7 @@ class Operation:
 
     def run(self, feed_dict=None, session=None):
         """Runs this op in `session` (default: the default session)."""
-        from flowexec.runtime.session import _run_using_default_session
-
-        _run_using_default_session(self, feed_dict, self._graph, session)
+        run_using_default_session(self, feed_dict, self._graph, session)
 
     def __repr__(self):
         return f"<tf.Operation '{self._name}' type={self._type}>"

@@ -6,6 +6,7 @@ them through `register_operator` (the framework layer cannot import the op layer
 """
 
 from flowexec.framework import tensor_shape
+from flowexec.framework.default_session import run_using_default_session
 
 _OPERATORS = {}
 
@@ -95,9 +96,7 @@ class Tensor:
 
     def eval(self, feed_dict=None, session=None):
         """The tensor's value, computed in `session` (default: the default session)."""
-        from flowexec.runtime.session import _run_using_default_session
-
-        return _run_using_default_session(self, feed_dict, self.graph, session)
+        return run_using_default_session(self, feed_dict, self.graph, session)
 
     def _as_node_def_input(self):
         return self._name if self._value_index else self._op.name

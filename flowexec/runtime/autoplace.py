@@ -32,8 +32,8 @@ The algorithm:
 3. The single-device alternative: every free unit on the default device (the candidate that
    holds the most bytes of the free units' constrained neighbours, else the first candidate:
    GPU:0 or CPU:0), scheduled the same way. The spread placement is kept only when it saves
-   at least `PARALLEL_MIN_SAVING` ns and is `PARALLEL_MIN_RATIO` times faster, so a small
-   graph stays on one device when splitting would cost more than it saves.
+   at least `cost.PARALLEL_MIN_SAVING` ns and is `cost.PARALLEL_MIN_RATIO` times faster, so a
+   small graph stays on one device when splitting would cost more than it saves.
 
 Everything is deterministic: units are numbered by their first op in the given topological
 order and every tie is broken by unit number or device index. networkx runs here, at plan
@@ -51,13 +51,8 @@ from typing import Optional, Tuple
 
 import networkx as nx
 
-from flowexec.runtime.cost import (
-    PARALLEL_MIN_RATIO,
-    PARALLEL_MIN_SAVING,
-    estimate_cost,
-    tensor_bytes,
-    transfer_ns,
-)
+from flowexec.runtime import cost as cost_mod
+from flowexec.runtime.cost import estimate_cost, tensor_bytes, transfer_ns
 
 @dataclasses.dataclass(frozen=True)
 class AutoPlacement:
@@ -360,8 +355,7 @@ def autoplace(ops, groups, devices, fixed, candidates, group_types=None, fed=fro
     default = _default_device(problem, cand)
     spread_where, makespan = problem.schedule()
     _, single = problem.schedule(forced=default)
-    spread = (single - makespan >= PARALLEL_MIN_SAVING
-              and single >= PARALLEL_MIN_RATIO * makespan)
+    spread = cost_mod.worth_overlapping(single, makespan)
     unit_of_group = {}
     for i, op in enumerate(ops):
         unit_of_group.setdefault(group_of[op.name], unit_of_op[i])

@@ -28,7 +28,7 @@ Policy (dask's `get_async` in spirit; the caller's thread is one of the workers)
       events of the steps it depends on, the kernel is enqueued, and the step counts as
       finished for the scheduler at once, so its same-device successors are issued right
       behind it; the lane's thread runs the kernel (launch), keeps cross-lane inputs
-      alive, releases its inputs and records its event (see streams.py). A host step that
+      alive, releases its inputs and records its event (see schedule.py). A host step that
       reads a stream step's value waits for that step's event only. At the end (after an
       error too) every lane's thread has passed the step's work; fetched values are waited
       for through their own events only, and the next step's lanes wait on the device for
@@ -51,7 +51,15 @@ from flowexec.runtime.cancellation import cancelled_error
 
 
 def node_info(op):
+    """TF's error suffix naming a node (an Operation, IR node or transfer) and its line."""
     return f"\n\t [[node {op.name} (defined at {op.source_line()}) ]]"
+
+
+def _fused_info(node):
+    """For a node that stands for several user ops (a fused step): which ones."""
+    if node is None or len(node.origin) < 2:
+        return ""
+    return " (fused: " + ", ".join(op.name for op in node.origin) + ")"
 
 
 def _failure(step, exc):
@@ -62,29 +70,34 @@ def _failure(step, exc):
 
 
 def op_error(step, exc):
-    """Wraps a kernel's exception in TF's OpError naming the op, its type, device, line."""
-    op = step.op
-    where = node_info(op)
+    """Wraps a kernel's exception in TF's OpError naming the op, its type, device, line.
+
+    The error's `op` is the user's Operation the step stands for (the first of a fused
+    step's, whose message lists them all); a transfer's error has none."""
+    node = step.node
+    op = node if node is not None else step.transfer
+    user = node.user_op if node is not None else None
+    where = _fused_info(node) + node_info(op)
     if isinstance(exc, errors.OpError):
         if exc.op is not None:
             return exc
-        return type(exc)(op.node_def, op, f"{exc.message}{where}")
+        return type(exc)(op.node_def, user, f"{exc.message}{where}")
     if isinstance(exc, device_errors.ResourceExhaustedError):
         err = errors.ResourceExhaustedError(
-            op.node_def, op,
+            op.node_def, user,
             f"OOM when running {op.name} ({op.type}) on {step.device}: {exc}{where}")
     elif isinstance(exc, MemoryError):
         err = errors.ResourceExhaustedError(
-            op.node_def, op, f"OOM when running {op.name} ({op.type}) on {step.device}: "
+            op.node_def, user, f"OOM when running {op.name} ({op.type}) on {step.device}: "
             f"{exc}{where}")
     elif isinstance(exc, (ValueError, IndexError, TypeError, ZeroDivisionError, KeyError)):
         err = errors.InvalidArgumentError(
-            op.node_def, op,
+            op.node_def, user,
             f"{op.type} op '{op.name}' on {step.device} failed: {type(exc).__name__}: "
             f"{exc}{where}")
     else:
         err = errors.InternalError(
-            op.node_def, op,
+            op.node_def, user,
             f"{op.type} op '{op.name}' on {step.device} raised {type(exc).__name__}: "
             f"{exc}{where}")
     err.__cause__ = exc
@@ -159,18 +172,17 @@ def _account(run, step, args):
 
     An output that is one of the inputs (Identity) is already charged."""
     runtime = step.runtime
-    outputs = step.op.outputs or (None,) * len(step.outs)
-    for slot, t in zip(step.outs, outputs):
+    for slot in step.outs:
         value = run.vals[slot]
         nbytes = getattr(value, "nbytes", 0)
         if not nbytes or any(value is a for a in args):
             continue
-        if t is None:
-            what = f"transfer {step.op.name}"
+        if step.transfer is not None:
+            what = f"transfer {step.transfer.name}"
         else:
             dims = ",".join(str(d) for d in value.shape)
-            what = (f"tensor with shape[{dims}] and type {t.dtype.name} for op "
-                    f"{step.op.name}")
+            dtype = run.plan.slot_refs[slot].dtype
+            what = f"tensor with shape[{dims}] and type {dtype.name} for op {step.node.name}"
         runtime.allocate(nbytes, what)
         with run.lock:
             late = run.closed
@@ -187,7 +199,7 @@ def _release_held(run, slot):
 
 
 def _issue(run, step):
-    """Issues a stream step to its lane: waits, the kernel, its event (see streams.py)."""
+    """Issues a stream step to its lane: waits, the kernel, its event (see schedule.py)."""
     lane = step.lane
     events = run.events
     for j in step.waits:

@@ -2,10 +2,14 @@
 
 TF's rules: fetches nest through lists, tuples, namedtuples, dicts and OrderedDicts; leaves
 are Tensors, Operations (fetched as None), tensor-likes with `_as_graph_element`, or names.
-Each distinct graph element is fetched once however often it appears.
+Each distinct graph element is fetched once however often it appears. Fetched values are
+returned as numpy (`to_numpy`): a copy of an array the plan may still hold, a scalar for a
+0-d value, device arrays copied to the host.
 """
 
 import collections
+
+import numpy as np
 
 
 def _leaf(graph, fetch):
@@ -81,3 +85,17 @@ class FetchStructure:
 
 def _is_graph_element(x):
     return hasattr(x, "_as_graph_element") and not isinstance(x, (list, tuple))
+
+
+def to_numpy(v):
+    """A fetched value as the client gets it (see the module docstring)."""
+    t = type(v)
+    if t is np.ndarray:
+        return v[()] if v.ndim == 0 else v.copy()
+    if isinstance(v, np.generic) or v is None:
+        return v
+    if hasattr(v, "get") and hasattr(v, "__cuda_array_interface__"):
+        v = v.get()
+        return v[()] if v.ndim == 0 else v
+    v = np.asarray(v)
+    return v[()] if v.ndim == 0 else v

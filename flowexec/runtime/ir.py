@@ -52,7 +52,7 @@ from flowexec.framework.operation import NodeDef
 from flowexec.framework.tensor_shape import as_shape
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Ref:
     """A tensor of the IR: output `index` of node `node` (a name), with its dtype and shape.
 
@@ -114,16 +114,21 @@ class Node:
     device: str = ""
     colocation: Tuple[str, ...] = ()
     origin: Tuple[Any, ...] = ()
+    _outputs: Tuple[Ref, ...] = dataclasses.field(default=(), init=False, repr=False,
+                                                  compare=False)
 
     def __post_init__(self):
         if not isinstance(self.attrs, types.MappingProxyType):
             object.__setattr__(self, "attrs", types.MappingProxyType(dict(self.attrs)))
+        name = self.name
+        object.__setattr__(self, "_outputs", tuple(
+            Ref(name, i, dt, sh)
+            for i, (dt, sh) in enumerate(zip(self.output_dtypes, self.output_shapes))))
 
     @property
     def outputs(self):
         """The node's output Refs."""
-        return tuple(Ref(self.name, i, dt, sh)
-                     for i, (dt, sh) in enumerate(zip(self.output_dtypes, self.output_shapes)))
+        return self._outputs
 
     @property
     def colocation_groups(self):

@@ -26,6 +26,7 @@ Everything here is frozen data, compared literally by the tests.
 """
 
 import dataclasses
+import functools
 from typing import Mapping, Optional, Tuple
 
 from flowexec.framework.operation import NodeDef
@@ -56,6 +57,7 @@ class Transfer:
             for a fetched value.
         to_host: the copy goes into host memory (for host readers or the client); it runs
             on the source device, right behind the producer. Else it runs on `dst`.
+        origin: the user Operations behind the tensor's producer (for error messages).
     """
 
     name: str
@@ -63,6 +65,11 @@ class Transfer:
     src: str
     dst: str
     to_host: bool
+    origin: Tuple = ()
+
+    def source_line(self):
+        """`file:line` of the user code that made the tensor."""
+        return self.origin[0].source_line() if self.origin else "<unknown>"
 
     @property
     def type(self):
@@ -146,14 +153,17 @@ class Partitioned:
         items: the steps, in a topological order.
         fetches: per `graph.fetches` entry, the Ref the client reads (a copy to the host
             for a value in device memory).
-        graphs: the partition graphs, sorted by device.
+        graphs: the partition graphs, sorted by device (made on first use, once).
     """
 
     graph: GraphIR
     placement: Mapping[str, str]
     items: Tuple[Item, ...]
     fetches: Tuple[Ref, ...]
-    graphs: Tuple[PartitionGraph, ...]
+
+    @functools.cached_property
+    def graphs(self):
+        return _partition_graphs(self.graph, self.placement, self.items)
 
     def __str__(self):
         lines = []
@@ -196,7 +206,9 @@ class _Builder:
             to_host = dst_space == HOST
             name = self._fresh(f"{ref.node}/_{ref.index}_to_"
                                f"{short_device(device) if device else 'client'}")
-            transfer = Transfer(name, ref, src, device, to_host)
+            made_by = self.graph.get(ref.node)
+            transfer = Transfer(name, ref, src, device, to_host,
+                                made_by.origin if made_by is not None else ())
             producer = self.index.get(ref.node) if not self.graph.is_fed(ref) else None
             self.add(Item(transfer.device, None, transfer, (ref,), (transfer.output,),
                           () if producer is None else (producer,),
@@ -254,8 +266,7 @@ def partition(graph, placement, spaces):
         if item.transfer is not None and item.transfer.tensor in live_of:
             item = dataclasses.replace(item, live=((0, live_of[item.transfer.tensor][0]),))
         items.append(item)
-    return Partitioned(graph, placement, tuple(items), fetches,
-                       _partition_graphs(graph, placement, items))
+    return Partitioned(graph, placement, tuple(items), fetches)
 
 
 def _partition_graphs(graph, placement, items):

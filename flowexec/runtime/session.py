@@ -1,20 +1,23 @@
 """Session: the client API that runs graphs, and the per-session plan cache.
 
 `Session.run(fetches, feed_dict)`:
-    key = (shape of the fetch structure, its leaves, the feed keys)
-    cache hit  -> convert feeds, execute, convert fetches
-    cache miss -> prune -> place -> plan (-> straight-line code) once, then as above
+    key = (shape of the fetch structure, its leaves, the feed keys, the graph's version)
+    cache hit  -> convert feeds (feed.py), execute, convert fetches (fetch.py)
+    cache miss -> the pipeline's stages once (pipeline.py: prune -> optimize -> place ->
+                  partition -> schedule -> bind), then as above
 
-A plan with nothing worth overlapping runs as generated straight-line Python on the
-caller's thread; one with independent expensive work runs through `execute_parallel`.
-Tracing and timeouts always use the latter.
+The session keeps lifecycle (devices, state, close, default-session context) and the plan
+cache; everything else lives with what it belongs to. A plan with nothing worth
+overlapping runs as generated straight-line Python on the caller's thread; one with
+independent expensive work runs through `execute_parallel`. Tracing and timeouts always use
+the latter. `Session.explain` returns every stage's output for a run signature;
+`make_callable` precomputes its plan and skips the per-call analysis of `run`.
 
 Session.run is safe to call from many threads at once: the cache is built under a lock and
 each run keeps its values in its own list. Variable values and RNG states live in the
 session's `_state` dict, so two sessions on one graph are independent.
 """
 
-import os
 import sys
 import threading
 import time
@@ -25,51 +28,18 @@ import numpy as np
 from devices import local_devices, runtime_for
 from flowexec.framework import errors
 from flowexec.framework import graph as graph_mod
+from flowexec.framework.default_session import SessionContext
 from flowexec.framework.tensor import Tensor
 from flowexec.runtime import config as config_mod
+from flowexec.runtime import pipeline
 from flowexec.runtime.cancellation import CancellationManager, cancelled_error
-from flowexec.runtime.codegen import StraightLine
 from flowexec.runtime.execute import LaneTails, execute_parallel, op_error
-from flowexec.runtime.fetch import FetchStructure
-from flowexec.runtime.partition import partition_graphs
-from flowexec.runtime.place import place
-from flowexec.runtime.plan import build_plan
-from flowexec.runtime.prune import prune
+from flowexec.runtime.feed import FeedSpec, convert_feed
+from flowexec.runtime.fetch import FetchStructure, to_numpy
+from flowexec.runtime.stats import step_stats
+from flowexec.runtime.threads import inter_op_threads, limit_intra_op_threads
 
 MAX_CACHED_PLANS = 4096  # per Session
-
-
-class _DefaultSessionStack(threading.local):
-    def __init__(self):
-        self.stack = []
-
-
-_default_session_stack = _DefaultSessionStack()
-
-
-def get_default_session():
-    """The innermost session entered with `as_default()` on this thread, or None."""
-    stack = _default_session_stack.stack
-    return stack[-1] if stack else None
-
-
-class _SessionContext:
-    """Makes a session the thread's default session for a `with` block."""
-
-    def __init__(self, session):
-        self._session = session
-
-    def __enter__(self):
-        _default_session_stack.stack.append(self._session)
-        return self._session
-
-    def __exit__(self, *exc):
-        stack = _default_session_stack.stack
-        if stack and stack[-1] is self._session:
-            stack.pop()
-        elif self._session in stack:
-            stack.remove(self._session)
-        return False
 
 
 class _DeviceAttributes:
@@ -101,75 +71,10 @@ def _flatten_key(obj, leaves):
 
 
 class _Entry:
-    """A cached plan plus what `run` needs around it."""
+    """A cached plan plus what `run` needs around it (`stages`: every stage's output)."""
 
-    __slots__ = ("plan", "leaves", "feed_leaves", "build", "straight", "feed_specs")
-
-
-def _convert_feed(spec, value):
-    if type(value) is np.ndarray and value.dtype is spec.np_dtype:
-        arr = value
-    else:
-        if isinstance(value, Tensor) or hasattr(value, "_as_graph_element"):
-            raise TypeError(
-                "The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
-                "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles. "
-                f"For reference, the tensor object was {value} which was passed to the feed "
-                f"with key {spec.tensor}.")
-        if spec.is_int and type(value) is int:
-            info = np.iinfo(spec.np_dtype)
-            if not info.min <= value <= info.max:
-                raise TypeError(
-                    f"Type of feed value {value} with type {type(value)} is not compatible "
-                    f"with Tensor type {spec.tensor.dtype!r}. Try explicitly setting the type "
-                    "of the feed tensor to a larger type (e.g. int64).")
-        try:
-            if spec.np_dtype.kind == "O":
-                arr = _as_bytes_array(value)
-            else:
-                arr = np.asarray(value, dtype=spec.np_dtype)
-        except (TypeError, ValueError, OverflowError) as e:
-            raise ValueError(
-                f"Cannot feed value {value!r} for Tensor '{spec.tensor.name}' of dtype "
-                f"{spec.tensor.dtype.name}: {e}") from e
-    dims = spec.dims
-    if dims is not None:
-        shape = arr.shape
-        if len(shape) != len(dims) or any(d is not None and d != s
-                                          for d, s in zip(dims, shape)):
-            raise ValueError(
-                f"Cannot feed value of shape {shape} for Tensor '{spec.tensor.name}', which "
-                f"has shape '{spec.tensor.shape}'")
-    if arr.ndim == 0 and arr.dtype.kind != "O":
-        return arr[()]  # a numpy scalar: fast scalar math; same semantics as a 0-d array
-    return arr
-
-
-def _as_bytes_array(value):
-    """A string feed as TF holds it: an object array of bytes (str is UTF-8 encoded)."""
-    arr = np.array(value, dtype=object)
-    flat = arr.reshape(-1)
-    for i, v in enumerate(flat):
-        if isinstance(v, str):
-            flat[i] = v.encode("utf-8")
-        elif isinstance(v, np.str_):
-            flat[i] = str(v).encode("utf-8")
-        elif not isinstance(v, bytes):
-            raise TypeError(f"Expected bytes or str for a string feed, got {v!r}")
-    return arr
-
-
-def _to_numpy(v):
-    t = type(v)
-    if t is np.ndarray:
-        return v[()] if v.ndim == 0 else v.copy()
-    if isinstance(v, np.generic) or v is None:
-        return v
-    if hasattr(v, "get") and hasattr(v, "__cuda_array_interface__"):
-        v = v.get()
-        return v[()] if v.ndim == 0 else v
-    v = np.asarray(v)
-    return v[()] if v.ndim == 0 else v
+    __slots__ = ("plan", "leaves", "feed_leaves", "build", "straight", "feed_specs",
+                 "stages", "version")
 
 
 class BaseSession:
@@ -195,14 +100,13 @@ class BaseSession:
         self._context_manager = None
         device_count = dict(self._config.device_count or {})
         self._devices = local_devices(device_count or None)
-        threads = self._config.inter_op_parallelism_threads
-        if not threads or threads <= 0:
-            threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-                else (os.cpu_count() or 1)
+        threads = inter_op_threads(self._config)
         self._num_threads = threads
-        _limit_intra_op_threads(self._config.intra_op_parallelism_threads)
+        limit_intra_op_threads(self._config.intra_op_parallelism_threads)
         self._runtimes = {d.full_name: runtime_for(d, num_threads=threads)
                           for d in self._devices}
+        self._machine = pipeline.Machine(tuple(self._devices), self._runtimes, self._state,
+                                         self, self._config, threads)
         if self._config.log_device_placement:
             print("Device mapping:\n" + "\n".join(
                 f"{d.full_name} -> device: {d.index}, name: {d.device_type}"
@@ -244,7 +148,7 @@ class BaseSession:
 
     def as_default(self):
         """A context manager that makes this the default session for `eval()` / `run()`."""
-        return _SessionContext(self)
+        return SessionContext(self)
 
     def __enter__(self):
         if self._context_manager is not None:
@@ -301,13 +205,21 @@ class BaseSession:
             raise RuntimeError("The Session graph is empty. Add operations to the graph "
                                "before calling run().")
         entry, feed_values = self._lookup(fetches, feed_dict)
+        return self._run_entry(entry, feed_values, options, run_metadata)
+
+    def _run_entry(self, entry, feed_values, options, run_metadata):
+        """Executes a cached plan: feeds converted, fetches built (the hot path of `run`)."""
         plan = entry.plan
         vals = [None] * plan.nslots
         for spec, value in zip(entry.feed_specs, feed_values):
-            vals[spec.slot] = _convert_feed(spec, value)
-        trace = options is not None and options.trace_level and run_metadata is not None
-        timeout_ms = _timeout_ms(options, self._config)
+            vals[spec.slot] = convert_feed(spec, value)
         try:
+            if options is None and entry.straight is not None and \
+                    not self._config.operation_timeout_in_ms:
+                return entry.build([to_numpy(v) for v in
+                                    self._run_straight(entry.straight, plan, vals)])
+            trace = options is not None and options.trace_level and run_metadata is not None
+            timeout_ms = _timeout_ms(options, self._config)
             if entry.straight is not None and not trace and not timeout_ms:
                 results = self._run_straight(entry.straight, plan, vals)
             else:
@@ -317,39 +229,39 @@ class BaseSession:
                 record = execute_parallel(plan, vals, threads, deadline, bool(trace),
                                           self._lane_tails, self._cancellation)
                 if trace:
-                    _fill_step_stats(run_metadata, plan, record, wall0, perf0)
+                    run_metadata.step_stats = step_stats(plan, record, wall0, perf0)
                 results = [None if s is None else vals[s] for s in plan.fetch_slots]
         finally:
             if self._closed:  # closed while this step ran: what it wrote is freed too
                 self._state.clear()
         if options is not None and options.output_partition_graphs and run_metadata is not None:
-            run_metadata.partition_graphs = partition_graphs(plan)
-        return entry.build([_to_numpy(v) for v in results])
+            run_metadata.partition_graphs = list(entry.stages.partitioned.graphs)
+        return entry.build([to_numpy(v) for v in results])
 
     def _run_straight(self, straight, plan, vals):
-        """Runs a straight-line plan on this thread; CancelledError if closed meanwhile."""
-        token = self._cancellation.register(_no_callback)
-        if token is None:
+        """Runs a straight-line plan on this thread; CancelledError if closed meanwhile.
+
+        A straight-line step cannot be stopped midway, so it registers no cancellation
+        callback: `close()` (which sets `_closed` before cancelling) is noticed when the
+        step ends, as a registered step would notice it when deregistering."""
+        if self._cancellation.is_cancelled:
             raise cancelled_error()
-        cancelled = False
         try:
-            try:
-                with np.errstate(all="ignore"):  # TF semantics: inf/nan/wrap, no warnings
-                    results = straight.fn(vals)
-            finally:
-                cancelled = not self._cancellation.deregister(token)
+            with np.errstate(all="ignore"):  # TF semantics: inf/nan/wrap, no warnings
+                results = straight.fn(vals)
         except Exception as e:
-            if cancelled:  # its ops failed because the session's state went away
+            if self._closed:  # its ops failed because the session's state went away
                 raise cancelled_error() from e
             i = straight.step_at(e.__traceback__)
             if i is None:
                 raise
             raise op_error(plan.steps[i], e) from None
-        if cancelled:
+        if self._closed:
             raise cancelled_error()
         return results
 
     def _lookup(self, fetches, feed_dict):
+        """The cache entry for (fetches, feed keys), built on a miss; and the feed values."""
         leaves = []
         fsig = _flatten_key(fetches, leaves)
         feed_keys = []
@@ -392,6 +304,7 @@ class BaseSession:
 
     def _build(self, fetches, leaves, feed_keys):
         graph = self._graph
+        version = graph._control_version
         structure = FetchStructure(graph, fetches)
         feeds = []
         seen = set()
@@ -401,45 +314,96 @@ class BaseSession:
                 raise ValueError(f"Tensor {t.name} is fed more than once.")
             seen.add(t)
             feeds.append(t)
-        fetch_tensors = [e for e in structure.elements if hasattr(e, "value_index")]
-        targets = [e for e in structure.elements if not hasattr(e, "value_index")]
-        pruned = prune(graph, fetch_tensors, feeds, targets)
-        placement = place(pruned.ops, self._devices, self._config.allow_soft_placement)
+        stages = pipeline.build(graph, structure.elements, feeds, self._machine)
+        plan = stages.plan
         if self._config.log_device_placement:
-            for op in pruned.ops:
-                print(f"{op.name}: ({op.type}): {placement[op]}", file=sys.stderr)
-        plan = build_plan(pruned, placement, self._runtimes, self._state, self,
-                          structure.elements, self._num_threads,
-                          self._config.gpu_options.num_streams)
+            g = stages.optimized.graph
+            for node in g.nodes:
+                print(f"{node.name}: ({node.type}): {stages.placement[node.name]}",
+                      file=sys.stderr)
         entry = _Entry()
         entry.plan = plan
+        entry.stages = stages
+        entry.version = version
         entry.leaves = list(leaves)
         entry.feed_leaves = list(feed_keys)
         entry.build = structure.build
-        entry.feed_specs = plan.feeds
-        entry.straight = None if plan.parallel else StraightLine(plan)
+        entry.feed_specs = tuple(FeedSpec(t, slot) for t, slot in zip(feeds, plan.feed_slots))
+        entry.straight = plan.straight
         return entry
 
+    def explain(self, fetches, feed_dict=None):
+        """How `run(fetches, feed_dict)` runs: every stage's output, from the plan cache.
+
+        Only the keys of `feed_dict` matter (which tensors are fed); values may be None.
+
+        Args:
+            fetches: as for `run`.
+            feed_dict: as for `run`; or a list of the fed tensors.
+
+        Returns:
+            A `pipeline.Stages`: `pruned`, `graph` (the IR), `optimized` (with `applied`,
+            the optimizations done), `placement`, `partitioned` (steps, transfers, partition
+            graphs), `schedule`, `plan` and `source` (the generated straight-line code, or
+            None for the parallel executor). `print()` it for a readable report.
+
+        Raises:
+            RuntimeError: the session is closed.
+            As `run` for malformed fetches or feeds and for plans that cannot be built.
+
+        Example:
+            >>> print(sess.explain(y, {x: None}).source)
+            def run(vals):
+                v0 = vals[0]
+                ...
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if feed_dict is not None and not isinstance(feed_dict, dict):
+            feed_dict = dict.fromkeys(feed_dict)
+        entry, _ = self._lookup(fetches, feed_dict)
+        return entry.stages
+
     def make_callable(self, fetches, feed_list=None, accept_options=False):
-        """A function `f(*feed_values)` that runs `fetches` with `feed_list` fed, skipping
-        the per-call structure analysis of `run`."""
+        """A function `f(*feed_values)` that runs `fetches` with `feed_list` fed.
+
+        The plan is looked up (built on a miss) now, so each call only converts its feeds
+        and executes; a graph changed since (new control inputs) is planned again.
+
+        Args:
+            fetches: as for `run`.
+            feed_list: the tensors (or names) fed, in the order of the call's arguments.
+            accept_options: the callable takes `options=` and `run_metadata=` keywords.
+
+        Returns:
+            The callable; it raises TypeError for a wrong number of arguments.
+        """
         feed_list = list(feed_list or [])
+        n = len(feed_list)
+        keys = dict.fromkeys(feed_list)
+        if len(keys) != n:
+            raise ValueError("feed_list contains a tensor more than once")
+        entry = self._lookup(fetches, keys)[0] if self._graph.version else None
 
         def call(*args, **kwargs):
-            if len(args) != len(feed_list):
-                raise TypeError(f"Callable expects {len(feed_list)} arguments, got "
-                                f"{len(args)}")
-            options = kwargs.get("options") if accept_options else None
-            metadata = kwargs.get("run_metadata") if accept_options else None
-            return self.run(fetches, dict(zip(feed_list, args)), options, metadata)
+            nonlocal entry
+            if len(args) != n:
+                raise TypeError(f"Callable expects {n} arguments, got {len(args)}")
+            if kwargs and not accept_options:
+                raise TypeError(f"Callable got unexpected keyword arguments {sorted(kwargs)}")
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if entry is None or entry.version != self._graph._control_version:
+                if not self._graph.version:
+                    raise RuntimeError("The Session graph is empty. Add operations to the "
+                                       "graph before calling run().")
+                entry = self._lookup(fetches, keys)[0]
+            return self._run_entry(entry, args, kwargs.get("options"),
+                                   kwargs.get("run_metadata"))
         return call
 
     def partial_run_setup(self, fetches, feeds=None):
         raise errors.UnimplementedError(None, None, "partial_run is not supported")
-
-
-def _no_callback():
-    """A straight-line step cannot be stopped midway; it learns of a close when it ends."""
 
 
 def _check_target(target):
@@ -467,64 +431,6 @@ def _timeout_ms(options, config):
     if not timeout or timeout <= 0:
         timeout = config.operation_timeout_in_ms
     return timeout if timeout and timeout > 0 else 0
-
-
-def _fill_step_stats(run_metadata, plan, record, wall0, perf0):
-    """RunMetadata.step_stats from the executor's trace: per device, per lane.
-
-    A host step's lane is the worker thread that ran it, numbered per device in order of
-    first use; a stream step's lane is its stream's index."""
-    by_device = {}
-    thread_lanes = {}
-    for i, start, end, thread, lane in sorted(record, key=lambda r: r[1]):
-        step = plan.steps[i]
-        if lane is None:
-            lanes = thread_lanes.setdefault(step.device, {})
-            lane = lanes.setdefault(thread, len(lanes))
-        start_us = int((wall0 + (start - perf0)) * 1e6)
-        dur = max(int((end - start) * 1e6), 0)
-        op = step.op
-        stats = config_mod.NodeExecStats(
-            node_name=op.name, all_start_micros=start_us, op_start_rel_micros=0,
-            op_end_rel_micros=dur, all_end_rel_micros=dur,
-            thread_id=thread if thread is not None else lane,
-            timeline_label=f"{op.name} = {op.type}("
-                           + ", ".join(_producer_name(plan, s, t)
-                                       for s, t in zip(step.ins, op.inputs)) + ")",
-            lane=lane)
-        by_device.setdefault(step.device, []).append(stats)
-    run_metadata.step_stats = config_mod.StepStats(
-        [config_mod.DeviceStepStats(d, s) for d, s in sorted(by_device.items())])
-
-
-def _producer_name(plan, slot, tensor):
-    """The node a step read `tensor` from: the transfer that copied it, or its op."""
-    p = plan.producer.get(slot)
-    return tensor.op.name if p is None else plan.steps[p].op.name
-
-
-_intra_op_applied = None
-
-
-def _limit_intra_op_threads(n):
-    """Applies `intra_op_parallelism_threads` to the BLAS/OpenMP pools (process-wide, like
-    TF's intra-op pool). Small models run several times faster with 1 thread per op while
-    the executor overlaps ops. Needs threadpoolctl (in the `train` extra)."""
-    global _intra_op_applied
-    if not n or n <= 0 or n == _intra_op_applied:
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        import warnings
-
-        warnings.warn("intra_op_parallelism_threads is ignored: install threadpoolctl "
-                      "(pip install threadpoolctl) or set OPENBLAS_NUM_THREADS/OMP_NUM_THREADS",
-                      RuntimeWarning, stacklevel=3)
-        _intra_op_applied = n
-        return
-    threadpool_limits(limits=n)
-    _intra_op_applied = n
 
 
 class Session(BaseSession):
@@ -562,27 +468,3 @@ class InteractiveSession(BaseSession):
 
 
 _live_sessions = weakref.WeakSet()
-
-
-def _run_using_default_session(element, feed_dict, graph, session):
-    is_op = not hasattr(element, "value_index")
-    if session is None:
-        session = get_default_session()
-        if session is None:
-            if is_op:
-                raise ValueError("Cannot execute operation using `run()`: No default session "
-                                 "is registered. Use `with sess.as_default():` or pass an "
-                                 "explicit session to `run(session=sess)`")
-            raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
-                             "registered. Use `with sess.as_default()` or pass an explicit "
-                             "session to `eval(session=sess)`")
-        if session.graph is not graph:
-            what = "operation" if is_op else "tensor"
-            raise ValueError(f"Cannot use the default session to evaluate {what}: the "
-                             f"{what}'s graph is different from the session's graph. Pass "
-                             "an explicit session to `eval(session=sess)`.")
-    elif session.graph is not graph:
-        what = "operation" if is_op else "tensor"
-        raise ValueError(f"Cannot use the given session to evaluate {what}: the {what}'s "
-                         "graph is different from the session's graph.")
-    return session.run(element, feed_dict)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import flowexec as tf
-from flowexec.runtime import plan as plan_mod
+from flowexec.runtime import cost as cost_mod
 from tests.runtime import fakes
 
 
@@ -175,7 +175,7 @@ def test_buffers_released_after_last_consumer():
 
 
 def test_expensive_cost_threshold_is_documented_constant():
-    assert plan_mod.EXPENSIVE_COST > 0
+    assert cost_mod.EXPENSIVE_COST > 0
 
 
 def test_expensive_chain_stays_on_one_thread():

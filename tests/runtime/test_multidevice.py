@@ -18,8 +18,7 @@ import pytest
 import devices
 import flowexec as tf
 from devices.testing import ThreadStreamRuntime, use_runtime
-from flowexec.runtime import partition
-from flowexec.runtime.streams import STREAM_STEP
+from flowexec.runtime.schedule import STREAM_STEP
 from tests.runtime import fakes
 
 
@@ -35,12 +34,11 @@ def stream_device(n_cpus=2, index=1, **kwargs):
 
 
 def _plan(sess, fetches, feeds=()):
-    entry, _ = sess._lookup(fetches, {f: None for f in feeds})
-    return entry.plan
+    return sess.explain(fetches, {f: None for f in feeds}).plan
 
 
 def _transfers(plan):
-    return [s for s in plan.steps if isinstance(s.op, partition.TransferNode)]
+    return [s for s in plan.steps if s.transfer is not None]
 
 
 def test_values_cross_between_host_and_stream_device():
@@ -361,5 +359,5 @@ def test_live_variable_reads_stay_in_their_memory_space(variable_on, reader_on):
             np.testing.assert_array_equal(sess.run(y), [0.0, 10.0, 20.0])
             plan = _plan(sess, y)
     for step in plan.steps:
-        if step.refs and not isinstance(step.op, partition.TransferNode):
+        if step.refs and not step.transfer is not None:
             assert step.device.endswith(variable_on[-1])

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flowexec as tf
-from flowexec.runtime import plan as plan_mod
+from flowexec.runtime import cost as cost_mod
 from tests.runtime import fakes
 
 
@@ -73,9 +73,9 @@ def test_random_dag_matches_sequential_numpy(dag, n_devices, force_parallel, mon
     inputs = [rng.standard_normal(3) for _ in range(n_inputs)]
     want = _numpy_eval(inputs, nodes)
     if force_parallel:
-        monkeypatch.setattr(plan_mod, "EXPENSIVE_COST", 0.0)
-        monkeypatch.setattr(plan_mod, "PARALLEL_MIN_SAVING", 0.0)
-        monkeypatch.setattr(plan_mod, "PARALLEL_MIN_RATIO", 0.0)
+        monkeypatch.setattr(cost_mod, "EXPENSIVE_COST", 0.0)
+        monkeypatch.setattr(cost_mod, "PARALLEL_MIN_SAVING", 0.0)
+        monkeypatch.setattr(cost_mod, "PARALLEL_MIN_RATIO", 0.0)
     g = tf.Graph()
     with g.as_default():
         phs, outs = _build(n_inputs, nodes, n_devices)

@@ -301,12 +301,12 @@ def test_kernels_follow_tf_float_semantics_without_warnings(recwarn):
 
 @pytest.mark.parametrize("parallel", [False, True])
 def test_variable_read_under_control_dependency_sees_update(parallel, monkeypatch):
-    from flowexec.runtime import plan as plan_mod
+    from flowexec.runtime import cost as cost_mod
 
     if parallel:
-        monkeypatch.setattr(plan_mod, "EXPENSIVE_COST", 0.0)
-        monkeypatch.setattr(plan_mod, "PARALLEL_MIN_SAVING", 0.0)
-        monkeypatch.setattr(plan_mod, "PARALLEL_MIN_RATIO", 0.0)
+        monkeypatch.setattr(cost_mod, "EXPENSIVE_COST", 0.0)
+        monkeypatch.setattr(cost_mod, "PARALLEL_MIN_SAVING", 0.0)
+        monkeypatch.setattr(cost_mod, "PARALLEL_MIN_RATIO", 0.0)
     v = tf.Variable(1.0)
     inc = tf.assign_add(v, 1.0)
     with tf.control_dependencies([inc]):

@@ -286,11 +286,11 @@ def test_global_step_counts_every_run_from_many_threads(monkeypatch, fast_thread
                                                         parallel, make):
     config = None
     if parallel:
-        from flowexec.runtime import plan as plan_mod
+        from flowexec.runtime import cost as cost_mod
 
-        monkeypatch.setattr(plan_mod, "EXPENSIVE_COST", 0.0)
-        monkeypatch.setattr(plan_mod, "PARALLEL_MIN_SAVING", 0.0)
-        monkeypatch.setattr(plan_mod, "PARALLEL_MIN_RATIO", 0.0)
+        monkeypatch.setattr(cost_mod, "EXPENSIVE_COST", 0.0)
+        monkeypatch.setattr(cost_mod, "PARALLEL_MIN_SAVING", 0.0)
+        monkeypatch.setattr(cost_mod, "PARALLEL_MIN_RATIO", 0.0)
         config = tf.ConfigProto(inter_op_parallelism_threads=2)
     w = tf.Variable([1.0, 2.0], name="w")
     step = tf.train.get_or_create_global_step()
@@ -541,13 +541,13 @@ def _mlp_losses(steps, config):
 
 
 def test_parallel_executor_trains_exactly_like_straight_line_code(monkeypatch):
-    from flowexec.runtime import plan as plan_mod
+    from flowexec.runtime import cost as cost_mod
 
     config = tf.ConfigProto(inter_op_parallelism_threads=4)
     want_losses, want_params = _mlp_losses(8, config)
-    monkeypatch.setattr(plan_mod, "EXPENSIVE_COST", 0.0)
-    monkeypatch.setattr(plan_mod, "PARALLEL_MIN_SAVING", 0.0)
-    monkeypatch.setattr(plan_mod, "PARALLEL_MIN_RATIO", 0.0)
+    monkeypatch.setattr(cost_mod, "EXPENSIVE_COST", 0.0)
+    monkeypatch.setattr(cost_mod, "PARALLEL_MIN_SAVING", 0.0)
+    monkeypatch.setattr(cost_mod, "PARALLEL_MIN_RATIO", 0.0)
     for _ in range(3):
         losses, got = _mlp_losses(8, config)
         assert losses == want_losses

@@ -77,7 +77,7 @@ def get_temp_dir():
 
 
 def _default_session():
-    from flowexec.runtime.session import get_default_session
+    from flowexec.framework.default_session import get_default_session
 
     sess = get_default_session()
     if sess is None:
@@ -259,7 +259,7 @@ class TestCase(unittest.TestCase):
 
     def evaluate(self, tensors):
         """The numpy values of `tensors` (any nested structure), in the default session."""
-        from flowexec.runtime.session import get_default_session
+        from flowexec.framework.default_session import get_default_session
 
         sess = get_default_session()
         if sess is None:

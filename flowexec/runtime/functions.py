@@ -3,8 +3,8 @@
 A FuncGraph runs through a *function session*: a shallow copy of the calling session that
 shares its devices, runtimes, configuration and state dict (variables, random generators,
 iterators), with the FuncGraph as its graph and a plan cache of its own. Its plans are
-therefore the ordinary pipeline's plans (prune, place, plan, straight-line code), built
-once on the first call and cached; every later call only executes. Because the state dict
+therefore the ordinary pipeline's plans (pipeline.py: prune ... bind, straight-line code),
+built once on the first call and cached; every later call only executes. Because the state dict
 is shared, a mirrored variable inside the function reads (and updates) the session's
 current value.
 

@@ -28,7 +28,7 @@ import numpy as np
 from devices import local_devices, runtime_for
 from flowexec.framework import errors
 from flowexec.framework import graph as graph_mod
-from flowexec.framework.default_session import SessionContext
+from flowexec.framework.default_session import SessionContext, get_default_session
 from flowexec.framework.tensor import Tensor
 from flowexec.runtime import config as config_mod
 from flowexec.runtime import pipeline
@@ -38,6 +38,10 @@ from flowexec.runtime.feed import FeedSpec, convert_feed
 from flowexec.runtime.fetch import FetchStructure, to_numpy
 from flowexec.runtime.stats import step_stats
 from flowexec.runtime.threads import inter_op_threads, limit_intra_op_threads
+
+# get_default_session lives in the framework (its stack is beside the default graph's); it is
+# importable from here too, where TF1 code and older flowexec modules look for it.
+__all__ = ["BaseSession", "InteractiveSession", "Session", "get_default_session"]
 
 MAX_CACHED_PLANS = 4096  # per Session
 

@@ -8,7 +8,7 @@ import pytest
 
 import flowexec as tf
 from flowexec.framework.function import FuncGraph, TensorSpec, trace
-from flowexec.runtime import session as session_mod
+from flowexec.runtime import pipeline
 from flowexec.runtime.functions import instantiate
 
 Point = collections.namedtuple("Point", ["x", "y"])
@@ -100,9 +100,8 @@ def test_call_runs_with_captured_values_and_is_planned_once(monkeypatch):
     fg = trace(lambda x, y: (x * c, {"y": y + 1}), [TensorSpec([], tf.float32),
                                                      TensorSpec([None], tf.int32)], "f")
     builds = []
-    real = session_mod.build_plan
-    monkeypatch.setattr(session_mod, "build_plan", lambda *a, **k: builds.append(1) or real(
-        *a, **k))
+    real = pipeline.build
+    monkeypatch.setattr(pipeline, "build", lambda *a, **k: builds.append(1) or real(*a, **k))
     with tf.Session() as sess:
         fc = instantiate(sess, fg)
         assert instantiate(sess, fg) is fc

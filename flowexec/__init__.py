@@ -100,7 +100,8 @@ from flowexec.variable_scope import *
 from flowexec.variables import *
 
 # --- api-core (issue 15): TF 1.x namespaces, losses, metrics, division ops ---------------------
-from flowexec import debugging, dtypes, linalg, losses, math, random  # noqa: F401,E402
+from flowexec import debugging, dtypes, linalg, losses, math, metrics, random  # noqa: F401,E402
+from flowexec.ops.confusion_matrix import confusion_matrix  # noqa: F401,E402
 from flowexec.ops.composite_math_ops import (  # noqa: F401,E402
     accumulate_n,
     arg_max,

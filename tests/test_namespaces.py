@@ -15,7 +15,8 @@ with open(os.path.join(ROOT, "scripts", "data", "tf1_public_names.json")) as f:
     TF_NAMES = json.load(f)["namespaces"]
 
 MODULES = {"tf.math": tf.math, "tf.random": tf.random, "tf.debugging": tf.debugging,
-           "tf.dtypes": tf.dtypes, "tf.losses": tf.losses, "tf.linalg": tf.linalg}
+           "tf.dtypes": tf.dtypes, "tf.losses": tf.losses, "tf.linalg": tf.linalg,
+           "tf.metrics": tf.metrics}
 
 
 @pytest.mark.parametrize("ns", sorted(MODULES))

@@ -1,4 +1,10 @@
-"""confusion_matrix: `remove_squeezable_dimensions`, shared by tf.losses and tf.metrics.
+"""confusion_matrix: `confusion_matrix` and `remove_squeezable_dimensions` (shared by
+tf.losses and tf.metrics).
+
+`confusion_matrix` counts (or sums the weights of) each (label, prediction) pair into an
+[num_classes, num_classes] matrix, rows labels and columns predictions, as one
+UnsortedSegmentSum over label * num_classes + prediction; labels and predictions are checked
+at run time to lie in [0, num_classes) (Assert ops, TF's messages).
 
 TF's labels/predictions often differ by a trailing dimension of size 1 (`[batch, 1]` labels
 for `[batch]` predictions); the helper squeezes it when the ranks, known at build time, say
@@ -6,9 +12,11 @@ so. With a rank unknown at build time nothing is squeezed (TF decides at run tim
 `cond`): give such tensors a known rank.
 """
 
+from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
-from flowexec.framework.graph import name_scope
-from flowexec.ops import array_ops
+from flowexec.framework.graph import control_dependencies, name_scope
+from flowexec.ops import array_ops, check_ops, math_ops
+from flowexec.ops.segment_ops import unsorted_segment_sum
 
 
 def _last_dim_may_be_one(shape):
@@ -46,4 +54,51 @@ def remove_squeezable_dimensions(labels, predictions, expected_rank_diff=0, name
         return labels, predictions
 
 
-__all__ = ["remove_squeezable_dimensions"]
+def confusion_matrix(labels, predictions, num_classes=None, dtype=dtypes.int32, name=None,
+                     weights=None):
+    """The confusion matrix of integer `labels` (rows) against `predictions` (columns).
+
+    Args:
+        labels: 1-D int Tensor of true classes.
+        predictions: 1-D int Tensor of predicted classes, the same length.
+        num_classes: the matrix size; default max(labels, predictions) + 1.
+        dtype: the output dtype.
+        name: name scope (default "confusion_matrix").
+        weights: optional per-pair weights (default 1).
+
+    Returns:
+        A [num_classes, num_classes] Tensor of `dtype`.
+
+    Raises at run time:
+        InvalidArgumentError: negative or out-of-range labels or predictions.
+
+    Example:
+        >>> confusion_matrix([1, 2, 0], [1, 0, 0])  # [[1, 0, 0], [0, 1, 0], [1, 0, 0]]
+    """
+    with name_scope(name, "confusion_matrix", (predictions, labels, num_classes, weights)):
+        labels, predictions = remove_squeezable_dimensions(
+            math_ops.cast(labels, dtypes.int64), math_ops.cast(predictions, dtypes.int64))
+        checks = [check_ops.assert_non_negative(labels,
+                                                message="`labels` contains negative values"),
+                  check_ops.assert_non_negative(predictions,
+                                                message="`predictions` contains negative values")]
+        if num_classes is None:
+            num_classes = math_ops.maximum(math_ops.reduce_max(predictions),
+                                           math_ops.reduce_max(labels)) + 1
+        else:
+            num_classes = math_ops.cast(convert_to_tensor(num_classes), dtypes.int64)
+            checks += [check_ops.assert_less(labels, num_classes,
+                                             message="`labels` out of bound"),
+                       check_ops.assert_less(predictions, num_classes,
+                                             message="`predictions` out of bound")]
+        with control_dependencies(checks):
+            ids = labels * num_classes + predictions
+        if weights is None:
+            values = array_ops.ones_like(predictions, dtype=dtype)
+        else:
+            values = math_ops.cast(convert_to_tensor(weights), dtype)
+        flat = unsorted_segment_sum(values, ids, num_classes * num_classes)
+        return array_ops.reshape(flat, array_ops.stack([num_classes, num_classes]))
+
+
+__all__ = ["confusion_matrix", "remove_squeezable_dimensions"]

@@ -103,7 +103,7 @@ def _matrix_diag_part_grad(op, dy):
 
 
 def _set_diag_infer(op):
-    x, d = op.inputs
+    x = op.inputs[0]
     shape_fns.check_same_dtype(op)
     _at_least_rank(op, x, 2)
     return [(x.dtype, x.shape)]

@@ -31,10 +31,15 @@ reference input stays a reference), `stateful` and `device_types` (host-only ops
 `OpDef.evaluate(op, inputs)` runs an op's own kernel on numpy values: constant folding, at
 build time (`shape_fns.constant_value`) and in the optimizer, uses it, so a folded value is
 what the kernel computes.
+
+`elementwise=Elementwise(numpy=..., cuda=...)` marks an op the graph optimizer may fuse with
+its elementwise neighbours into one `_FusedElementwise` step (see `flowexec/ops/fused_ops.py`).
 """
 
+import dataclasses
 import inspect
 import os
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -52,6 +57,37 @@ NOT_DIFFERENTIABLE = "not differentiable"
 _REGISTRY = {}
 
 
+@dataclasses.dataclass(frozen=True)
+class Elementwise:
+    """How a fusable elementwise op is evaluated inside a fused step.
+
+    The op's inputs all broadcast to its output, its output has that broadcast shape, and it
+    has no attributes besides its dtype.
+
+    Attributes:
+        numpy: `fn(xp, out, *inputs)` computing exactly what the op's kernel computes
+            (bit for bit), writing into `out` when it is an array (`out` may be the first
+            input's buffer; it is None when the caller wants a fresh array).
+        cuda: a CUDA C++ expression over the operands `{0}`, `{1}`, ... (plain variables of
+            the operand's C type); `{T}` is the C type of the result; `fe_max`/`fe_min`
+            are numpy's NaN-propagating maximum/minimum (defined by the fused kernel).
+        accepts: optional `fn(input_shapes) -> bool` (static TensorShapes): whether an op
+            with these inputs may be fused (e.g. only when its kernel could not raise).
+    """
+
+    numpy: Callable
+    cuda: str
+    accepts: Optional[Callable] = None
+
+    @classmethod
+    def ufunc(cls, name, cuda, accepts=None):
+        """The flag of an op whose kernel is exactly the array module's ufunc `name`."""
+        def evaluate(xp, out, *inputs):
+            return getattr(xp, name)(*inputs, out=out)
+        evaluate.__name__ = name
+        return cls(evaluate, cuda, accepts)
+
+
 class OpDef:
     """Everything the system knows about one op type."""
 
@@ -66,6 +102,7 @@ class OpDef:
         self.fold_at_build = bool(flags.get("fold_at_build", False))
         self.ref_output = bool(flags.get("ref_output", False))
         self.forwards_ref = bool(flags.get("forwards_ref", False))
+        self.elementwise = flags.get("elementwise")
         self.kernel = kernel
         self.infer = infer
         self.cost = cost
@@ -166,7 +203,7 @@ class OpDef:
 
 def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, device_types=None,
           must_be_fed=False, constant=None, static_value=None, fold_at_build=False,
-          ref_output=False, forwards_ref=False):
+          ref_output=False, forwards_ref=False, elementwise=None):
     """Decorator registering a kernel as op type `type_name`; returns the `OpDef`.
 
     Args:
@@ -185,10 +222,12 @@ def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, devi
             running its kernel on numpy (small shape arithmetic: Pack, ConcatV2, ...).
         ref_output: output 0 stands for a variable: consumers read its value live.
         forwards_ref: the output is the input; a reference input stays a reference.
+        elementwise: an `Elementwise`: the graph optimizer may fuse the op with its
+            elementwise neighbours into one `_FusedElementwise` step.
     """
     flags = {"must_be_fed": must_be_fed, "constant": constant, "static_value": static_value,
              "fold_at_build": fold_at_build, "ref_output": ref_output,
-             "forwards_ref": forwards_ref}
+             "forwards_ref": forwards_ref, "elementwise": elementwise}
 
     def register(kernel):
         code = kernel.__code__

@@ -17,7 +17,7 @@ import numpy as np
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.errors import InvalidArgumentError
 from flowexec.framework.graph import colocate_with, name_scope
-from flowexec.framework.registry import apply_op, defop
+from flowexec.framework.registry import Elementwise, apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.ops import array_ops, math_ops, nn_ops, shape_fns
 from flowexec.ops.constant_op import constant, identity
@@ -42,7 +42,18 @@ def _shape_str(a):
     return "[" + ",".join(str(d) for d in a.shape) + "]"
 
 
-@defop("ClipByValue", infer=_clip_by_value_infer)
+def _clip_in_place(xp, out, t, clip_value_min, clip_value_max):
+    out = xp.maximum(t, clip_value_min, out=out)
+    return xp.minimum(out, clip_value_max, out=out)
+
+
+def _scalar_bounds(input_shapes):
+    # The kernel's only error is a bound of another shape than t's; scalars cannot raise.
+    return all(s.ndims == 0 for s in input_shapes[1:])
+
+
+@defop("ClipByValue", infer=_clip_by_value_infer, elementwise=Elementwise(
+    _clip_in_place, "fe_min(fe_max({0}, {1}), {2})", accepts=_scalar_bounds))
 def _clip_by_value(xp, t, clip_value_min, clip_value_max):
     for arg, v in (("clip_value_min", clip_value_min), ("clip_value_max", clip_value_max)):
         if v.ndim and v.shape != t.shape:

@@ -26,7 +26,7 @@ from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.errors import InvalidArgumentError
 from flowexec.framework.graph import name_scope
-from flowexec.framework.registry import EXPENSIVE, apply_op, defop
+from flowexec.framework.registry import EXPENSIVE, Elementwise, apply_op, defop
 from flowexec.framework.tensor import Tensor, register_operator
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import shape_fns
@@ -241,7 +241,7 @@ def _binary_grads(op, gx, gy):
 # ----- elementwise binary ops -----------------------------------------------------------------
 # Kernels use Python operators where one exists: for numpy scalars (what 0-d results are) they
 # skip the ufunc dispatch (~0.1 µs instead of ~1 µs), and for arrays they are the same ufunc.
-@defop("Add", infer=_binary_infer(_ADD_TYPES))
+@defop("Add", infer=_binary_infer(_ADD_TYPES), elementwise=Elementwise.ufunc("add", "{0} + {1}"))
 def _add(xp, x, y):
     try:
         return x + y
@@ -254,7 +254,7 @@ def _add_grad(op, dy):
     return _binary_grads(op, dy, dy)
 
 
-@defop("Sub", infer=_binary_infer(_NUMERIC))
+@defop("Sub", infer=_binary_infer(_NUMERIC), elementwise=Elementwise.ufunc("subtract", "{0} - {1}"))
 def _sub(xp, x, y):
     try:
         return x - y
@@ -267,7 +267,7 @@ def _sub_grad(op, dy):
     return _binary_grads(op, dy, negative(dy))
 
 
-@defop("Mul", infer=_binary_infer(_NUMERIC))
+@defop("Mul", infer=_binary_infer(_NUMERIC), elementwise=Elementwise.ufunc("multiply", "{0} * {1}"))
 def _mul(xp, x, y):
     try:
         return x * y
@@ -281,7 +281,8 @@ def _mul_grad(op, dy):
     return _binary_grads(op, dy * y, x * dy)
 
 
-@defop("RealDiv", infer=_binary_infer(_FC))
+@defop("RealDiv", infer=_binary_infer(_FC),
+       elementwise=Elementwise.ufunc("true_divide", "{0} / {1}"))
 def _real_div(xp, x, y):
     try:
         return x / y
@@ -351,7 +352,8 @@ def _pow_grad(op, dy):
     return _binary_grads(op, gx, dy * z * log_x)
 
 
-@defop("Maximum", infer=_binary_infer(_REAL))
+@defop("Maximum", infer=_binary_infer(_REAL),
+       elementwise=Elementwise.ufunc("maximum", "fe_max({0}, {1})"))
 def _maximum(xp, x, y):
     try:
         return xp.maximum(x, y)
@@ -366,7 +368,8 @@ def _maximum_grad(op, dy):
     return _binary_grads(op, dy * cast(mask, dy.dtype), dy * cast(logical_not(mask), dy.dtype))
 
 
-@defop("Minimum", infer=_binary_infer(_REAL))
+@defop("Minimum", infer=_binary_infer(_REAL),
+       elementwise=Elementwise.ufunc("minimum", "fe_min({0}, {1})"))
 def _minimum(xp, x, y):
     try:
         return xp.minimum(x, y)
@@ -381,8 +384,14 @@ def _minimum_grad(op, dy):
     return _binary_grads(op, dy * cast(mask, dy.dtype), dy * cast(logical_not(mask), dy.dtype))
 
 
+def _squared_difference_in_place(xp, out, x, y):
+    out = xp.subtract(x, y, out=out)
+    return xp.multiply(out, out, out=out)
+
+
 @defop("SquaredDifference", infer=_binary_infer(_FLOATS + (dtypes.int32, dtypes.int64)
-                                              + _COMPLEX))
+                                              + _COMPLEX),
+       elementwise=Elementwise(_squared_difference_in_place, "({0} - {1}) * ({0} - {1})"))
 def _squared_difference(xp, x, y):
     try:
         d = x - y
@@ -474,7 +483,7 @@ for _od in (_equal, _not_equal, _less, _less_equal, _greater, _greater_equal, _l
 
 
 # ----- elementwise unary ops ------------------------------------------------------------------
-@defop("Neg", infer=_unary_infer(_NUMERIC))
+@defop("Neg", infer=_unary_infer(_NUMERIC), elementwise=Elementwise.ufunc("negative", "-{0}"))
 def _neg(xp, x):
     return -x
 
@@ -484,7 +493,8 @@ def _neg_grad(op, dy):
     return negative(dy)
 
 
-@defop("Abs", infer=_unary_infer(_REAL))
+@defop("Abs", infer=_unary_infer(_REAL),
+       elementwise=Elementwise.ufunc("absolute", "{0} < ({T})0 ? -{0} : {0}"))
 def _abs(xp, x):
     return xp.absolute(x)
 
@@ -506,7 +516,7 @@ def _sign_grad(op, dy):
     return array_ops.zeros_like(op.inputs[0])
 
 
-@defop("Square", infer=_unary_infer(_NUMERIC))
+@defop("Square", infer=_unary_infer(_NUMERIC), elementwise=Elementwise.ufunc("square", "{0} * {0}"))
 def _square(xp, x):
     return xp.square(x)
 
@@ -516,7 +526,7 @@ def _square_grad(op, dy):
     return dy * (op.inputs[0] * 2)
 
 
-@defop("Sqrt", infer=_unary_infer(_FC))
+@defop("Sqrt", infer=_unary_infer(_FC), elementwise=Elementwise.ufunc("sqrt", "sqrt({0})"))
 def _sqrt(xp, x):
     return xp.sqrt(x)
 
@@ -526,7 +536,13 @@ def _sqrt_grad(op, dy):
     return dy * 0.5 / op.outputs[0]
 
 
-@defop("Rsqrt", infer=_unary_infer(_FC))
+def _rsqrt_in_place(xp, out, x):
+    out = xp.sqrt(x, out=out)
+    return xp.true_divide(1, out, out=out)
+
+
+@defop("Rsqrt", infer=_unary_infer(_FC),
+       elementwise=Elementwise(_rsqrt_in_place, "({T})1 / sqrt({0})"))
 def _rsqrt(xp, x):
     return 1 / xp.sqrt(x)
 
@@ -548,7 +564,7 @@ def _reciprocal_grad(op, dy):
     return negative(dy) * (y * y)
 
 
-@defop("Exp", infer=_unary_infer(_FC))
+@defop("Exp", infer=_unary_infer(_FC), elementwise=Elementwise.ufunc("exp", "exp({0})"))
 def _exp(xp, x):
     return xp.exp(x)
 
@@ -558,7 +574,7 @@ def _exp_grad(op, dy):
     return dy * op.outputs[0]
 
 
-@defop("Log", infer=_unary_infer(_FC))
+@defop("Log", infer=_unary_infer(_FC), elementwise=Elementwise.ufunc("log", "log({0})"))
 def _log(xp, x):
     return xp.log(x)
 
@@ -568,7 +584,7 @@ def _log_grad(op, dy):
     return dy / op.inputs[0]
 
 
-@defop("Log1p", infer=_unary_infer(_FC))
+@defop("Log1p", infer=_unary_infer(_FC), elementwise=Elementwise.ufunc("log1p", "log1p({0})"))
 def _log1p(xp, x):
     return xp.log1p(x)
 
@@ -578,7 +594,7 @@ def _log1p_grad(op, dy):
     return dy / (op.inputs[0] + 1)
 
 
-@defop("Sin", infer=_unary_infer(_FC))
+@defop("Sin", infer=_unary_infer(_FC), elementwise=Elementwise.ufunc("sin", "sin({0})"))
 def _sin(xp, x):
     return xp.sin(x)
 
@@ -588,7 +604,7 @@ def _sin_grad(op, dy):
     return dy * cos(op.inputs[0])
 
 
-@defop("Cos", infer=_unary_infer(_FC))
+@defop("Cos", infer=_unary_infer(_FC), elementwise=Elementwise.ufunc("cos", "cos({0})"))
 def _cos(xp, x):
     return xp.cos(x)
 
@@ -598,7 +614,7 @@ def _cos_grad(op, dy):
     return negative(dy) * sin(op.inputs[0])
 
 
-@defop("Tanh", infer=_unary_infer(_FC))
+@defop("Tanh", infer=_unary_infer(_FC), elementwise=Elementwise.ufunc("tanh", "tanh({0})"))
 def _tanh(xp, x):
     return xp.tanh(x)
 
@@ -609,7 +625,15 @@ def _tanh_grad(op, dy):
     return dy * (1 - y * y)
 
 
-@defop("Sigmoid", infer=_unary_infer(_FLOATS))
+def _sigmoid_in_place(xp, out, x):
+    out = xp.negative(x, out=out)
+    out = xp.logaddexp(0, out, out=out)
+    out = xp.negative(out, out=out)
+    return xp.exp(out, out=out)
+
+
+@defop("Sigmoid", infer=_unary_infer(_FLOATS),
+       elementwise=Elementwise(_sigmoid_in_place, "({T})1 / (({T})1 + exp(-{0}))"))
 def _sigmoid(xp, x):
     # exp(-log(1 + exp(-x))): no overflow for large |x|, full relative accuracy near 0 and 1.
     return xp.exp(-xp.logaddexp(0, -x))
@@ -631,12 +655,12 @@ def _conj_grad(op, dy):
     return conj(dy)
 
 
-@defop("Floor", infer=_unary_infer(_FLOATS))
+@defop("Floor", infer=_unary_infer(_FLOATS), elementwise=Elementwise.ufunc("floor", "floor({0})"))
 def _floor(xp, x):
     return xp.floor(x)
 
 
-@defop("Ceil", infer=_unary_infer(_FLOATS))
+@defop("Ceil", infer=_unary_infer(_FLOATS), elementwise=Elementwise.ufunc("ceil", "ceil({0})"))
 def _ceil(xp, x):
     return xp.ceil(x)
 

@@ -14,7 +14,7 @@ import numbers
 from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
-from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
+from flowexec.framework.registry import CHEAP, EXPENSIVE, Elementwise, apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, math_ops, random_ops, shape_fns
@@ -100,7 +100,12 @@ def _features_op(op_type, features, name):
 
 
 # ----- Relu ----------------------------------------------------------------------------------
-@defop("Relu", infer=_real_unary, cost=CHEAP)
+def _relu_in_place(xp, out, features):
+    return xp.maximum(features, _zero(features), out=out)
+
+
+@defop("Relu", infer=_real_unary, cost=CHEAP, elementwise=Elementwise(
+    _relu_in_place, "fe_max({0}, ({T})0)"))
 def _relu(xp, features):
     return xp.maximum(features, _zero(features))
 

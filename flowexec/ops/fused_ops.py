@@ -382,7 +382,7 @@ def _fused_matmul_infer(op):
     n = None if sb.ndims is None else sb[0 if op.attrs.get("transpose_b") else 1]
     if n is None and bias.shape.ndims == 1:
         n = bias.shape[0]
-    if op.attrs["fused_ops"] not in FUSED_MATMUL_OPS:
+    if tuple(op.attrs["fused_ops"]) not in FUSED_MATMUL_OPS:
         raise ValueError(f"_FusedMatMul: unsupported fused_ops {list(op.attrs['fused_ops'])}; "
                          f"supported: {[list(f) for f in FUSED_MATMUL_OPS]}")
     return [(dt, tensor_shape.TensorShape([m, n]))]
@@ -400,7 +400,7 @@ def _fused_matmul(xp, a, b, *args, transpose_a=False, transpose_b=False, fused_o
     if bias.ndim != 1 or out.shape[1] != bias.shape[0]:
         get_op_def("BiasAdd").kernel(xp, out, bias, data_format="NHWC")  # raises BiasAdd's
     out = xp.add(out, bias, out=out)  # matmul's fresh result: as BiasAdd's value + bias
-    if "Relu" in fused_ops:
+    if "Relu" in tuple(fused_ops):
         out = get_op_def("Relu").elementwise.numpy(xp, out, out)
     return out
 

@@ -1,0 +1,171 @@
+"""Elementwise fusion: connected groups of elementwise ops become one `_FusedElementwise`.
+
+Which ops fuse is a flag of their definition (`defop(..., elementwise=Elementwise(...))`),
+never a list of type names here. A node joins the group of one of its producers when it is
+flagged, has one output, floating-point inputs and output, the flag `accepts` its input
+shapes, the same requested device and colocation as the group, is not fed or a target, and
+joining creates no cycle (no other input of the node depends on the group). A fetched node
+may join but closes its group (it must stay the group's last node). After grouping, the
+contracted graph is checked for cycles through several groups; a group on a cycle gives up
+its most recent member until there is none.
+
+Each group of two or more nodes becomes one node named after its last member (so that
+member's readers, fetch and control edges are unchanged): its inputs are the tensors the
+group reads from outside, its outputs the last member's value followed by every other
+member's value that is read outside the group; readers of those are redirected; its control
+inputs are the members' outside control inputs; its origin lists the user ops it computes,
+so errors and traces name them.
+"""
+
+from flowexec.framework.tensor_shape import TensorShape
+from flowexec.ops import fused_ops
+from flowexec.runtime.ir import make_node
+from flowexec.runtime.optimize.rewrite import Rewrite
+
+
+def _fusable(node, rw):
+    ew = node.op_def.elementwise
+    if ew is None or len(node.output_dtypes) != 1 or not node.inputs:
+        return False
+    if node.name in rw.graph.targets or any(rw.is_fed(r) for r in node.outputs):
+        return False
+    if not node.output_dtypes[0].is_floating or not all(r.dtype.is_floating
+                                                        for r in node.inputs):
+        return False
+    return ew.accepts is None or ew.accepts([r.shape or TensorShape(None)
+                                             for r in node.inputs])
+
+
+def _preds(node, rw):
+    out = [r.node for r in node.inputs if not rw.is_fed(r)]
+    return list(dict.fromkeys(out + list(node.control_inputs)))
+
+
+class _Group:
+    __slots__ = ("members", "mask", "closed", "device", "colocation")
+
+    def __init__(self, node):
+        self.members = []
+        self.mask = 0
+        self.closed = False
+        self.device = node.device
+        self.colocation = node.colocation
+
+
+def _form_groups(graph, rw):
+    index = {n.name: i for i, n in enumerate(graph.nodes)}
+    ancestors = [0] * len(graph.nodes)
+    group_of = {}
+    groups = []
+    for i, node in enumerate(graph.nodes):
+        preds = [p for p in _preds(node, rw) if p in index]
+        mask = 0
+        for p in preds:
+            mask |= ancestors[index[p]] | (1 << index[p])
+        ancestors[i] = mask
+        if not _fusable(node, rw):
+            continue
+        joined = None
+        for r in node.inputs:
+            g = group_of.get(r.node) if not rw.is_fed(r) else None
+            if g is None or g.closed or g.device != node.device or \
+                    g.colocation != node.colocation:
+                continue
+            if all(ancestors[index[p]] & g.mask == 0 for p in preds if group_of.get(p) is not g):
+                joined = g
+                break
+        if joined is None:
+            joined = _Group(node)
+            groups.append(joined)
+        joined.members.append(node.name)
+        joined.mask |= 1 << i
+        group_of[node.name] = joined
+        if rw.fetched(node.name):
+            joined.closed = True
+    while True:
+        stuck = _groups_on_cycles(graph, rw, group_of)
+        if not stuck:
+            break
+        for g in stuck:
+            name = g.members.pop()
+            del group_of[name]
+    return [g for g in groups if len(g.members) >= 2]
+
+
+def _groups_on_cycles(graph, rw, group_of):
+    """Groups left over by Kahn's algorithm on the graph with each group contracted."""
+    unit = {n.name: (group_of.get(n.name) or n.name) for n in graph.nodes}
+    units = list(dict.fromkeys(unit.values()))
+    succ = {u: set() for u in units}
+    indegree = dict.fromkeys(units, 0)
+    for n in graph.nodes:
+        u = unit[n.name]
+        for p in _preds(n, rw):
+            pu = unit.get(p)
+            if pu is not None and pu is not u and u not in succ[pu]:
+                succ[pu].add(u)
+                indegree[u] += 1
+    ready = [u for u in units if indegree[u] == 0]
+    seen = 0
+    while ready:
+        u = ready.pop()
+        seen += 1
+        for s in succ[u]:
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                ready.append(s)
+    if seen == len(units):
+        return []
+    return [u for u in units if indegree[u] > 0 and not isinstance(u, str)
+            and len(u.members) > 1]
+
+
+def _fuse(rw, group, consumers):
+    members = [rw.current(m) for m in group.members]
+    names = set(group.members)
+    last = members[-1]
+    inputs = []
+    slot = {}
+    for m in members:
+        for r in m.inputs:
+            if (r.node not in names or rw.is_fed(r)) and (r.node, r.index) not in slot:
+                slot[(r.node, r.index)] = len(inputs)
+                inputs.append(r)
+    n_in = len(inputs)
+    value = {}
+    steps = []
+    for j, m in enumerate(members):
+        args = tuple(value[r.node] if r.node in value and not rw.is_fed(r)
+                     else slot[(r.node, r.index)] for r in m.inputs)
+        steps.append(fused_ops.FusedStep(m.type, args, m.output_dtypes[0].np.name, m.name))
+        value[m.name] = n_in + j
+    exported = [last] + [m for m in members[:-1]
+                         if any(c not in names for c in consumers.get(m.name, ()))]
+    controls = []
+    origin = []
+    for m in members:
+        controls += [c for c in m.control_inputs if c not in names and c not in controls]
+        origin += [o for o in m.origin if o not in origin]
+    node = make_node("_FusedElementwise", last.name, inputs,
+                     {"expr": tuple(steps), "outputs": tuple(value[m.name] for m in exported)},
+                     control_inputs=controls, origin=origin, device=last.device,
+                     colocation=last.colocation,
+                     outputs=[(m.output_dtypes[0], m.output_shapes[0]) for m in exported])
+    rw.replace(node)
+    for k, m in enumerate(exported[1:], 1):
+        rw.forward(m.outputs[0], node.outputs[k])
+    for m in members[:-1]:
+        rw.forward_control(m.name, (last.name,))
+
+
+def fuse_elementwise(graph):
+    """Returns `(graph, description or None)`."""
+    rw = Rewrite(graph)
+    groups = _form_groups(graph, rw)
+    if not groups:
+        return graph, None
+    consumers = rw.consumers()
+    for g in groups:
+        _fuse(rw, g, consumers)
+    sizes = ", ".join(str(len(g.members)) for g in groups[:8])
+    return rw.finish(), f"{len(groups)} elementwise groups fused (ops per group: {sizes})"

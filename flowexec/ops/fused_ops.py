@@ -37,7 +37,6 @@ place, bit-identical to MatMul + BiasAdd (+ Relu).
 import dataclasses
 import math
 import threading
-from typing import Tuple
 
 from flowexec.framework import tensor_shape
 from flowexec.framework.errors import OpError
@@ -68,7 +67,7 @@ class FusedStep:
     """
 
     type: str
-    args: Tuple[int, ...]
+    args: tuple[int, ...]
     dtype: str
     name: str
 
@@ -150,8 +149,18 @@ def _broadcast(shapes):
 class _Layout:
     """How one program runs for one tuple of input shapes (computed once, then cached)."""
 
-    __slots__ = ("flat", "rows", "block", "row_inputs", "invariant", "looped", "out_shapes",
-                 "out_tails", "buffer_of", "pool_keys")
+    __slots__ = (
+        "block",
+        "buffer_of",
+        "flat",
+        "invariant",
+        "looped",
+        "out_shapes",
+        "out_tails",
+        "pool_keys",
+        "row_inputs",
+        "rows",
+    )
 
     def __init__(self, program, shapes, itemsize):
         expr, n_in = program.expr, program.n_in

@@ -29,17 +29,29 @@ like TF's rewrites do (a few ulps).
 from flowexec.runtime.ir import Optimized
 from flowexec.runtime.optimize.arithmetic import simplify
 from flowexec.runtime.optimize.common_subgraph import eliminate_common_subexpressions
-from flowexec.runtime.optimize.config import (DEFAULT_MAX_CONSTANT_BYTES,
-                                              DEFAULT_MIN_GRAPH_NODES, AutoParallelOptions,
-                                              GraphOptions, OptimizerOptions, RewriterConfig,
-                                              ScopedAllocatorOptions)
+from flowexec.runtime.optimize.config import (
+    DEFAULT_MAX_CONSTANT_BYTES,
+    DEFAULT_MIN_GRAPH_NODES,
+    AutoParallelOptions,
+    GraphOptions,
+    OptimizerOptions,
+    RewriterConfig,
+    ScopedAllocatorOptions,
+)
 from flowexec.runtime.optimize.constant_folding import fold_constants
 from flowexec.runtime.optimize.dependency import optimize_dependencies
 from flowexec.runtime.optimize.fusion import fuse_elementwise
 from flowexec.runtime.optimize.remapper import fuse_matmul_bias
 
-__all__ = ["optimize", "enabled_passes", "RewriterConfig", "OptimizerOptions", "GraphOptions",
-           "AutoParallelOptions", "ScopedAllocatorOptions"]
+__all__ = [
+    "AutoParallelOptions",
+    "GraphOptions",
+    "OptimizerOptions",
+    "RewriterConfig",
+    "ScopedAllocatorOptions",
+    "enabled_passes",
+    "optimize",
+]
 
 ORDER = ("common_subgraph_elimination", "constfold", "arithmetic", "remap", "dependency")
 

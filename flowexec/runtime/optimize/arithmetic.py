@@ -38,6 +38,7 @@ class _Simplifier:
         self.rw = Rewrite(graph)
         self.consumers = self.rw.consumers()
         self.counts = {}
+        self.addn_made = set()
 
     def note(self, rule):
         self.counts[rule] = self.counts.get(rule, 0) + 1
@@ -160,7 +161,9 @@ class _Simplifier:
             return False
         self.rebuild(node, "AddN", tuple(leaves), attrs={},
                      origin=_merge_origins(*absorbed, node))
-        self.note("add_chain_to_addn")
+        self.addn_made -= {p.name for p in absorbed}  # an AddN made here may grow
+        self.addn_made.add(node.name)
+        self.counts["add_chain_to_addn"] = len(self.addn_made)
         return True
 
     def involution(self, node):

@@ -9,6 +9,8 @@ duplicate's readers read it, unless the duplicate is fetched, fed or a target, w
 its own node.
 """
 
+import math
+
 import numpy as np
 
 from flowexec.runtime.optimize.rewrite import Rewrite
@@ -23,7 +25,7 @@ def _attr_key(value):
         return (type(value).__name__,) + tuple(_attr_key(v) for v in value)
     if isinstance(value, dict):
         return ("dict",) + tuple(sorted((k, _attr_key(v)) for k, v in value.items()))
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and math.isnan(value):
         return ("nan",)
     try:
         hash(value)

@@ -28,7 +28,6 @@ What each switch does in flowexec (as in TF, DEFAULT means on for the passes flo
 """
 
 import dataclasses
-from typing import List
 
 DEFAULT_MIN_GRAPH_NODES = 4        # TF's kDefaultMinGraphNodes
 DEFAULT_MAX_CONSTANT_BYTES = 10 * 1024 * 1024  # TF's kMaxConstantSize
@@ -46,7 +45,7 @@ class AutoParallelOptions:
 class ScopedAllocatorOptions:
     """`ScopedAllocatorOptions` (accepted; flowexec has no scoped allocator)."""
 
-    enable_op: List[str] = dataclasses.field(default_factory=list)
+    enable_op: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -115,7 +114,7 @@ class RewriterConfig:
     fail_on_optimizer_errors: bool = False
     scoped_allocator_opts: ScopedAllocatorOptions = dataclasses.field(
         default_factory=ScopedAllocatorOptions)
-    optimizers: List[str] = dataclasses.field(default_factory=list)
+    optimizers: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass

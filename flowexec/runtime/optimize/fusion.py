@@ -1,7 +1,7 @@
 """Elementwise fusion: connected groups of elementwise ops become one `_FusedElementwise`.
 
 Which ops fuse is a flag of their definition (`defop(..., elementwise=Elementwise(...))`),
-never a list of type names here. A node joins the group of one of its producers when it is
+never a list of type names here. A node joins the groups of its producers (merging them) when it is
 flagged, has one output, floating-point inputs and output, the flag `accepts` its input
 shapes, the same requested device and colocation as the group, is not fed or a target, and
 joining creates no cycle (no other input of the node depends on the group). A fetched node
@@ -42,7 +42,7 @@ def _preds(node, rw):
 
 
 class _Group:
-    __slots__ = ("members", "mask", "closed", "device", "colocation")
+    __slots__ = ("closed", "colocation", "device", "mask", "members")
 
     def __init__(self, node):
         self.members = []
@@ -65,15 +65,26 @@ def _form_groups(graph, rw):
         ancestors[i] = mask
         if not _fusable(node, rw):
             continue
-        joined = None
+        candidates = []
         for r in node.inputs:
             g = group_of.get(r.node) if not rw.is_fed(r) else None
-            if g is None or g.closed or g.device != node.device or \
-                    g.colocation != node.colocation:
-                continue
-            if all(ancestors[index[p]] & g.mask == 0 for p in preds if group_of.get(p) is not g):
-                joined = g
-                break
+            if g is not None and g not in candidates and not g.closed and \
+                    g.device == node.device and g.colocation == node.colocation:
+                candidates.append(g)
+        joined = None
+        for g in candidates:
+            merged = g.mask | (joined.mask if joined else 0)
+            inside = (g, joined) if joined else (g,)
+            outside = (p for p in preds if group_of.get(p) not in inside)
+            if all(ancestors[index[p]] & merged == 0 for p in outside):
+                if joined is None:
+                    joined = g
+                else:  # the node joins two groups: they become one
+                    for m in g.members:
+                        group_of[m] = joined
+                    joined.members += g.members
+                    joined.mask |= g.mask
+                    groups.remove(g)
         if joined is None:
             joined = _Group(node)
             groups.append(joined)
@@ -89,6 +100,8 @@ def _form_groups(graph, rw):
         for g in stuck:
             name = g.members.pop()
             del group_of[name]
+    for g in groups:  # merged groups: members back in graph (topological) order
+        g.members.sort(key=index.__getitem__)
     return [g for g in groups if len(g.members) >= 2]
 
 

@@ -2,7 +2,7 @@
 
 The pattern is a MatMul read only by a BiasAdd (itself read only by the Relu when there is
 one), all on the same requested device, of a floating-point dtype, none fetched, fed or a
-target except the last node of the pattern. The fused node takes the last node's name, so its
+target except the last node of the pattern, which may be fetched or a target (not fed). The fused node takes the last node's name, so its
 readers, fetches and control edges are unchanged; it waits for every control input of the
 pattern, and its origin lists the three user ops. The kernel is bit-identical to the three
 ops (see `flowexec/ops/fused_ops.py`).
@@ -38,9 +38,9 @@ def fuse_matmul_bias(graph):
         if mm is None or mm.type != "MatMul" or not _only_reader(rw, consumers, mm, node):
             continue
         relu = relu_of.get(name)
-        if relu is None and rw.protected(name):
-            continue
         last = relu or node
+        if any(rw.is_fed(r) for r in last.outputs):
+            continue
         pattern = [mm, node] + ([relu] if relu else [])
         if any(p.device != last.device for p in pattern) or \
                 not node.output_dtypes[0].is_floating:

@@ -3,7 +3,9 @@
 import numpy as np
 
 import flowexec as tf
-from flowexec.runtime.optimize.common_subgraph import eliminate_common_subexpressions as cse
+from flowexec.runtime.optimize.common_subgraph import (
+    eliminate_common_subexpressions as cse,
+)
 from tests.runtime.optimize.helpers import evaluate, graph_ir, types
 
 
@@ -29,7 +31,7 @@ def test_different_attributes_or_constants_do_not_merge():
         x = tf.placeholder(tf.float32, [2, 2], name="x")
         y = tf.add(tf.matmul(x, x, transpose_a=True), tf.matmul(x, x), name="y")
         z = tf.add(tf.constant([1.0, 2.0]), tf.constant([1.0, 3.0]), name="z")
-    out, what = cse(graph_ir(g, [y, z], [x]))
+    _out, what = cse(graph_ir(g, [y, z], [x]))
     assert what is None
 
 
@@ -39,7 +41,7 @@ def test_random_ops_are_never_merged():
         a = tf.random_uniform([2], seed=3, name="a")
         b = tf.random_uniform([2], seed=3, name="b")
         y = tf.add(a, b, name="y")
-    out, what = cse(graph_ir(g, [y]))
+    out, _what = cse(graph_ir(g, [y]))
     assert sum(t == "RandomUniform" for t in types(out).values()) == 2
 
 

@@ -23,7 +23,7 @@ def _gelu_graph():
 
 
 def test_chain_becomes_one_fused_node_named_after_its_last_op():
-    g, x, t, y, s = _gelu_graph()
+    g, x, _t, _y, s = _gelu_graph()
     graph = graph_ir(g, [s], [x])
     out, what = fuse_elementwise(graph)
     assert what == "1 elementwise groups fused (ops per group: 9)"
@@ -40,21 +40,21 @@ def test_chain_becomes_one_fused_node_named_after_its_last_op():
 
 
 def test_a_value_read_outside_the_group_is_an_extra_output():
-    g, x, t, y, s = _gelu_graph()
+    g, x, t, _y, s = _gelu_graph()
     with g.as_default():
         u = tf.add(s, tf.reduce_max(t), name="u")
     graph = graph_ir(g, [u], [x])
     out, _ = fuse_elementwise(graph)
     fused = out.node("gelu")
     assert len(fused.attrs["outputs"]) == 2 and len(fused.output_dtypes) == 2
-    reader = [n for n in out.nodes if n.type == "Max"][0]
+    reader = next(n for n in out.nodes if n.type == "Max")
     assert reader.inputs[0].name == "gelu:1"
     np.testing.assert_array_equal(evaluate(out, {"x:0": X})[0],
                                   evaluate(graph, {"x:0": X})[0])
 
 
 def test_a_fetched_op_ends_its_group_and_keeps_its_name():
-    g, x, t, y, s = _gelu_graph()
+    g, x, t, _y, s = _gelu_graph()
     graph = graph_ir(g, [s, t], [x])
     out, _ = fuse_elementwise(graph)
     assert out.node("t").type == "_FusedElementwise"
@@ -73,7 +73,7 @@ def test_no_group_through_an_outside_path():
         m = tf.reduce_sum(a, keepdims=True, name="m")   # outside: depends on a
         y = tf.add(a, m, name="y")                       # must not join a's group
         z = tf.tanh(y, name="z")
-    out, what = fuse_elementwise(graph_ir(g, [z], [x]))
+    out, _what = fuse_elementwise(graph_ir(g, [z], [x]))
     assert types(out)["a"] == "Exp" and types(out)["z"] == "_FusedElementwise"
     assert [st.type for st in out.node("z").attrs["expr"]] == ["Add", "Tanh"]
 
@@ -85,7 +85,7 @@ def test_integer_and_unflagged_ops_are_left_alone():
         y = tf.negative(x + 1, name="y")
         f = tf.placeholder(tf.float32, [4], name="f")
         z = tf.negative(tf.cumsum(f), name="z")
-    out, what = fuse_elementwise(graph_ir(g, [y, z], [x, f]))
+    _out, what = fuse_elementwise(graph_ir(g, [y, z], [x, f]))
     assert what is None
 
 
@@ -117,5 +117,5 @@ def test_matmul_read_twice_is_not_fused():
         x = tf.placeholder(tf.float32, [3, 4], name="x")
         m = tf.matmul(x, tf.ones([4, 2]), name="m")
         o = tf.add(tf.nn.bias_add(m, [1.0, 2.0]), m, name="o")
-    out, what = fuse_matmul_bias(graph_ir(g, [o], [x]))
+    _out, what = fuse_matmul_bias(graph_ir(g, [o], [x]))
     assert what is None

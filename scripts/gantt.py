@@ -65,7 +65,8 @@ def build_demo_trace(logical_cpus, chains, depth, seed=0):
         outs = []
         for i in range(chains):
             with tf.device(f"/cpu:{i % logical_cpus}"), tf.name_scope(f"chain{i}"):
-                h = tf.constant(rng.standard_normal((256, 256)).astype(np.float32), name="x")
+                # fed, so the graph optimizer cannot fold the chain into one constant
+                h = tf.placeholder(tf.float32, (256, 256), name="x")
                 for d in range(depth):
                     w = tf.constant((rng.standard_normal((256, 256)) / 16).astype(np.float32),
                                     name=f"w{d}")
@@ -74,12 +75,14 @@ def build_demo_trace(logical_cpus, chains, depth, seed=0):
                         h = tf.tanh(h, name=f"tanh{d}")
             outs.append(h)
         total = tf.add_n(outs, name="sum")
+        feed = {op.outputs[0]: rng.standard_normal((256, 256)).astype(np.float32)
+                for op in graph.get_operations() if op.type == "Placeholder"}
     config = tf.ConfigProto(device_count={"CPU": logical_cpus})
     with tf.Session(graph=graph, config=config) as sess:
-        sess.run(total)  # warm up: plan building, caches
+        sess.run(total, feed)  # warm up: plan building, caches
         run_metadata = tf.RunMetadata()
         options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
-        sess.run(total, options=options, run_metadata=run_metadata)
+        sess.run(total, feed, options=options, run_metadata=run_metadata)
     return Timeline(run_metadata.step_stats, graph=graph).generate_chrome_trace_format()
 
 

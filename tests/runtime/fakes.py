@@ -1,7 +1,9 @@
 """Ops that exist only for executor tests: they sleep, fail, interrupt, or report their thread.
 
 They are registered under names starting with "Test" and defined outside the flowexec
-package, so the registry coverage test does not expect oracle rows for them.
+package, so the registry coverage test does not expect oracle rows for them. The ones that
+sleep, fail, interrupt or report their thread are stateful (they run for their effects), so
+the graph optimizer never folds or merges them, as TF would not a stateful op.
 """
 
 import threading
@@ -28,14 +30,14 @@ def _register():
     except LookupError:
         pass
 
-    @defop("TestSleep", infer=shape_fns.unchanged, cost=lambda op: 1e9)
+    @defop("TestSleep", infer=shape_fns.unchanged, cost=lambda op: 1e9, stateful=True)
     def _sleep(xp, x, *, seconds):
         time.sleep(seconds)
         return xp.add(x, 1)
 
     _sleep.not_differentiable()
 
-    @defop("TestSpin", infer=shape_fns.unchanged, cost=lambda op: 1e9)
+    @defop("TestSpin", infer=shape_fns.unchanged, cost=lambda op: 1e9, stateful=True)
     def _spin(xp, x, *, n):
         # Heavy numpy work that releases the GIL: n products of 256x256 matrices.
         m = np.full((256, 256), 1.0 / 256)
@@ -45,7 +47,7 @@ def _register():
 
     _spin.not_differentiable()
 
-    @defop("TestBusy", infer=shape_fns.unchanged, cost=lambda op: 1e9)
+    @defop("TestBusy", infer=shape_fns.unchanged, cost=lambda op: 1e9, stateful=True)
     def _busy(xp, x, *, seconds):
         with _busy_lock:
             BUSY["active"] += 1
@@ -59,13 +61,13 @@ def _register():
 
     _busy.not_differentiable()
 
-    @defop("TestInterrupt", infer=shape_fns.unchanged, cost=lambda op: 1e9)
+    @defop("TestInterrupt", infer=shape_fns.unchanged, cost=lambda op: 1e9, stateful=True)
     def _interrupt(xp, x, *, kind):
         raise INTERRUPTS[kind]()
 
     _interrupt.not_differentiable()
 
-    @defop("TestFail", infer=shape_fns.unchanged, cost=CHEAP)
+    @defop("TestFail", infer=shape_fns.unchanged, cost=CHEAP, stateful=True)
     def _fail(xp, x, *, message):
         raise ValueError(message)
 
@@ -77,7 +79,8 @@ def _register():
 
     _add.not_differentiable()
 
-    @defop("TestThreadId", infer=lambda op: [(dtypes.int64, ())], cost=CHEAP)
+    @defop("TestThreadId", infer=lambda op: [(dtypes.int64, ())], cost=CHEAP,
+           stateful=True)
     def _thread_id(xp, x):
         return np.int64(threading.get_ident())
 

@@ -106,7 +106,7 @@ def test_chain_stays_on_its_lane_and_independent_chains_spread():
         ends = []
         with tf.device("/cpu:1"):
             for i in range(3):
-                h = x
+                h = x * (i + 1.0)  # three different chains (equal ones would be merged)
                 for _ in range(3):
                     h = tf.tanh(tf.matmul(h, x))
                 ends.append(h)
@@ -116,8 +116,8 @@ def test_chain_stays_on_its_lane_and_independent_chains_spread():
             got = sess.run(total, {x: xv})
             plan = _plan(sess, total, [x])
     want = 0
-    for _ in range(3):
-        h = xv
+    for i in range(3):
+        h = xv * (i + 1.0)
         for _ in range(3):
             h = np.tanh(h @ xv)
         want = want + h

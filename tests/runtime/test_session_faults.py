@@ -133,7 +133,10 @@ def _interrupted_run(rt, config, fetches, options, x):
     outcome = None
     try:
         with tf.Session(config=config) as sess:
-            warm = [fakes.busy(x, 0.0, name="warm0"), fakes.busy(x, 0.0, name="warm1")]
+            warm = []
+            for i in range(2):  # busy ops are stateful: placed by hand on both devices
+                with tf.device(f"/cpu:{i}"):
+                    warm.append(fakes.busy(x, 0.0, name=f"warm{i}"))
             sess.run(warm)
             threads_before = _thread_names()
             t0 = time.perf_counter()

@@ -1,6 +1,6 @@
 """Optimize: the graph compiler's passes, GraphIR -> GraphIR, in Grappler's order.
 
-`optimize(graph, rewrite_options, optimizer_options)` runs, per plan, on the pruned graph
+`optimize(graph, graph_options)` runs, per plan, on the pruned graph
 (the user's Graph is never touched), the passes that TF's switches turn on:
 
     common_subgraph_elimination   CSE by (type, inputs, attributes); never stateful ops
@@ -76,7 +76,7 @@ def enabled_passes(rewrite_options=None, optimizer_options=None):
 
     `grappler` are RewriterConfig's (run `meta_optimizer_iterations` times, skipped for graphs
     under `min_graph_nodes`); `classic` are the classic optimizer's CSE and constant folding
-    (OptimizerOptions), run once after them when Grappler does not already run them."""
+    (OptimizerOptions), run once after them unless Grappler already ran them."""
     rw = rewrite_options or RewriterConfig()
     oo = optimizer_options or OptimizerOptions()
     if rw.optimizers:
@@ -97,17 +97,18 @@ def enabled_passes(rewrite_options=None, optimizer_options=None):
     classic = [n for n, on in (("common_subgraph_elimination",
                                 level1 or oo.do_common_subexpression_elimination),
                                ("constfold", level1 or oo.do_constant_folding))
-               if on and n not in grappler]
+               if on]
     return grappler, classic
 
 
-def optimize(graph, rewrite_options=None, optimizer_options=None):
+def optimize(graph, graph_options=None):
     """Runs the enabled passes on a GraphIR.
 
     Args:
         graph: the pruned `GraphIR` of one run.
-        rewrite_options: a `RewriterConfig` (None: TF's defaults, every pass on).
-        optimizer_options: an `OptimizerOptions` (None: opt_level L1).
+        graph_options: the session's `GraphOptions` (`ConfigProto.graph_options`): its
+            `rewrite_options` (RewriterConfig) and `optimizer_options` (OptimizerOptions);
+            None: TF's defaults, every pass on.
 
     Returns:
         `ir.Optimized(graph, applied)`: the rewritten graph and one line per pass that
@@ -117,12 +118,14 @@ def optimize(graph, rewrite_options=None, optimizer_options=None):
         >>> optimize(ir.from_pruned(pruned)).applied
         ('constfold: 2 nodes folded (mul, add)', 'remap: 1 elementwise groups fused ...')
     """
-    rw = rewrite_options or RewriterConfig()
-    oo = optimizer_options or OptimizerOptions()
+    options = graph_options or GraphOptions()
+    rw = options.rewrite_options or RewriterConfig()
+    oo = options.optimizer_options or OptimizerOptions()
     grappler, classic = enabled_passes(rw, oo)
     min_nodes = rw.min_graph_nodes or DEFAULT_MIN_GRAPH_NODES
     if min_nodes > 0 and len(graph.nodes) < min_nodes:
         grappler = []
+    classic = [n for n in classic if n not in grappler]
     max_bytes = oo.max_folded_constant_in_bytes or DEFAULT_MAX_CONSTANT_BYTES
     rounds = 1 if rw.meta_optimizer_iterations == RewriterConfig.ONE else 2
     applied = []

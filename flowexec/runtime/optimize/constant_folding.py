@@ -5,7 +5,8 @@ it has at least one input, every input is a constant (a Const, or a node folded 
 none of them is fed, and the node is not protected (fetched, fed or a target: TF's
 "nodes to preserve"). Its value is its op's own kernel on numpy (`OpDef.evaluate`), so it is
 exactly what the run would compute. Ops with a `static_value` (Shape, Size, Rank) fold when
-the static shapes determine their value, whatever their input.
+the static shapes determine their value, whatever their input, except when it is a variable
+itself (reading it is the point: `assert_variables_initialized`).
 
 As in TF: a folded constant larger than `max_constant_bytes` (10 MiB) is not made; a kernel
 that raises leaves the node alone, and the run reports the error, naming the user's op; a
@@ -96,10 +97,16 @@ def fold_constants(graph, max_constant_bytes):
     return rw.finish(), f"{len(folded)} nodes folded ({shown})"
 
 
+def _reads_variable(ref, rw):
+    # Rank/Shape of a variable itself is how TF checks that it is initialized: kept.
+    producer = rw.producer(ref)
+    return producer is not None and producer.op_def.ref_output
+
+
 def _evaluate(node, values, rw, max_constant_bytes):
     """The node's outputs computed from constant inputs, or None when it cannot fold."""
     od = node.op_def
-    if od.static_value is not None:
+    if od.static_value is not None and not any(_reads_variable(r, rw) for r in node.inputs):
         value = od.static_value(node)
         if value is not None:
             return (value,)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import flowexec as tf
 from flowexec.framework.registry import apply_op
-from flowexec.runtime.optimize import RewriterConfig, optimize
+from flowexec.runtime.optimize import GraphOptions, RewriterConfig, optimize
 from tests.runtime.optimize.helpers import evaluate, graph_ir
 
 REASSOCIATING = ("constant_chain", "add_chain_to_addn", "transpose_into_matmul")
@@ -81,7 +81,7 @@ def test_random_dags_agree_with_passes_on_and_off(data):
     off = {s: data.draw(st.booleans()) for s in SWITCHES}
     config = RewriterConfig(**{s: RewriterConfig.OFF for s, v in off.items() if v},
                             min_graph_nodes=-1)
-    optimized = optimize(graph, config)
+    optimized = optimize(graph, GraphOptions(rewrite_options=config))
     want = evaluate(graph, values)
     got = evaluate(optimized.graph, values)
     exact = not any(r in line for line in optimized.applied for r in REASSOCIATING)

@@ -43,8 +43,9 @@ def _shape_str(a):
 
 
 def _clip_in_place(xp, out, t, clip_value_min, clip_value_max):
-    out = xp.maximum(t, clip_value_min, out=out)
-    return xp.minimum(out, clip_value_max, out=out)
+    # the kernel's xp.clip (numpy's float32 maximum/minimum against a scalar have no fast
+    # loop: two of them take ~6x the time of one clip)
+    return xp.clip(t, clip_value_min, clip_value_max, out=out)
 
 
 def _scalar_bounds(input_shapes):
@@ -60,7 +61,8 @@ def _clip_by_value(xp, t, clip_value_min, clip_value_max):
             raise InvalidArgumentError(
                 None, None, f"{arg} and t must be the same shape or {arg} must be a scalar. "
                             f"t.shape: {_shape_str(t)}, {arg}.shape: {_shape_str(v)}")
-    return xp.minimum(xp.maximum(t, clip_value_min), clip_value_max).astype(t.dtype, copy=False)
+    # minimum(maximum(t, lo), hi), NaN-propagating, in one pass
+    return xp.clip(t, clip_value_min, clip_value_max).astype(t.dtype, copy=False)
 
 
 @_clip_by_value.gradient

@@ -7,7 +7,11 @@ op has a gradient (TF's remapper ops have none either: asking for one is a Looku
 `_FusedElementwise(*inputs, expr, outputs)` evaluates a small DAG of elementwise ops, each
 flagged `elementwise=Elementwise(...)` on its `defop`. `expr` is a tuple of `FusedStep`s
 whose `args` are value ids: ids below the number of inputs are the fused op's inputs, id
-`n_inputs + j` is the value of step `j`. `outputs` lists the value ids the op returns.
+`n_inputs + j` is the value of step `j`. `outputs` lists the value ids the op returns. With
+`reduce="sum"`, output 0 is the sum over every axis of that value (the Sum op the optimizer
+fused in): on CPU each block's partial sum is taken while the block is in cache and the
+partials are summed, so the elementwise result is never written out (a re-association of the
+sum); on GPU the generated kernel's output is summed.
 
 CPU: the inputs are broadcast to one shape, viewed flat (or, when some input broadcasts
 along inner axes, cut along the first axis), and evaluated block by block: each block of
@@ -19,10 +23,10 @@ the same order, so results are bit-identical to the unfused graph. Small inputs 
 run the ops' own kernels one after the other, which is also how errors are reported: a
 failing fused step names the user's op it computes.
 
-numexpr was measured as an alternative (scripts/bench.py W7 prints it when installed): on
-one thread here it evaluated the W7 chain ~2.5x slower than this kernel and its float32
-`tanh` ~50x slower than numpy's SIMD loop, so the CPU kernel is always numpy and numexpr is
-not used.
+numexpr was measured as an alternative (scripts/bench.py W7 times it when installed): on one
+thread here it took ~94 ms for the W7 chain on 4M float32 against ~6 ms for this kernel (its
+float32 `tanh` alone is ~50x slower than numpy's SIMD loop; without `tanh` the chain still
+took ~22 ms), so the CPU kernel is always numpy and numexpr is not used.
 
 GPU: one CuPy `ElementwiseKernel` per (expression, input dtypes), built from each op's CUDA
 template (`cuda_kernel_source`) and cached; dtypes without a plain C type (float16,
@@ -81,6 +85,7 @@ def _no_gradient(op, *grads):
 # ----- _FusedElementwise ----------------------------------------------------------------------
 def _fused_infer(op):
     expr, outputs = op.attrs["expr"], op.attrs["outputs"]
+    reduced = op.attrs.get("reduce")
     shapes = [t.shape for t in op.inputs]
     dtypes = [t.dtype for t in op.inputs]
     for step in expr:
@@ -89,7 +94,10 @@ def _fused_infer(op):
             shape = shape_fns.broadcast_shapes(op, shape, shapes[a])
         shapes.append(shape)
         dtypes.append(_as_dtype(step.dtype))
-    return [(dtypes[v], shapes[v]) for v in outputs]
+    specs = [(dtypes[v], shapes[v]) for v in outputs]
+    if reduced:
+        specs[0] = (specs[0][0], tensor_shape.TensorShape([]))
+    return specs
 
 
 def _as_dtype(name):
@@ -104,8 +112,8 @@ def _fused_cost(op):
 
 
 @defop("_FusedElementwise", infer=_fused_infer, cost=_fused_cost)
-def _fused_elementwise(xp, *inputs, expr, outputs):
-    return _cpu_program(expr, outputs, len(inputs)).run(xp, inputs)
+def _fused_elementwise(xp, *inputs, expr, outputs, reduce=None):
+    return _cpu_program(expr, outputs, len(inputs), reduce).run(xp, inputs)
 
 
 _fused_elementwise.gradient(_no_gradient)
@@ -131,6 +139,19 @@ def _pack(values, outputs):
     if len(outputs) == 1:
         return values[outputs[0]]
     return tuple(values[v] for v in outputs)
+
+
+def _sum_all(xp, value):
+    """The Sum op's own kernel over every axis (what the fused Sum replaced)."""
+    value = xp.asarray(value)
+    return get_op_def("Sum").kernel(xp, value, xp.arange(value.ndim, dtype="int32"))
+
+
+def _unfused(xp, expr, outputs, inputs, reduce):
+    values = _steps_unfused(xp, expr, inputs)
+    if reduce:
+        values[outputs[0]] = _sum_all(xp, values[outputs[0]])
+    return _pack(values, outputs)
 
 
 def _broadcast(shapes):
@@ -186,7 +207,8 @@ class _Layout:
         self.invariant = tuple(j for j in range(len(expr)) if not row_dep[n_in + j])
         self.looped = tuple(j for j in range(len(expr)) if row_dep[n_in + j])
         self.out_shapes = {v: true[v] for v in program.outputs}
-        self.out_tails = {v: tails[v] for v in program.outputs if row_dep[v]}
+        kept = program.outputs[1:] if program.reduce else program.outputs
+        self.out_tails = {v: tails[v] for v in kept if row_dep[v]}
         inner = max(1, math.prod(full_work[1:]))
         self.block = max(1, BLOCK_BYTES // (itemsize * inner))
         self._assign_buffers(program, tails)
@@ -194,7 +216,7 @@ class _Layout:
     def _assign_buffers(self, program, tails):
         """Scratch buffers by liveness: a value's buffer is free after its last reader."""
         expr, n_in = program.expr, program.n_in
-        outputs = set(program.outputs)
+        outputs = set(program.outputs[1:] if program.reduce else program.outputs)
         last = {}
         for j in self.looped:
             for a in expr[j].args:
@@ -229,10 +251,11 @@ class _Layout:
 class _CpuProgram:
     """A fused expression compiled for block-wise evaluation on an array module."""
 
-    def __init__(self, expr, outputs, n_in):
+    def __init__(self, expr, outputs, n_in, reduce=None):
         self.expr = expr
         self.outputs = outputs
         self.n_in = n_in
+        self.reduce = reduce
         self.step_itemsize = None
         self.fns = [get_op_def(s.type).elementwise.numpy for s in expr]
         self.kernels = [get_op_def(s.type).kernel for s in expr]
@@ -257,10 +280,12 @@ class _CpuProgram:
             self.step_itemsize = max(xp.dtype(s.dtype).itemsize for s in self.expr)
         itemsize = max([x.dtype.itemsize for x in inputs] + [self.step_itemsize])
         if full is None or math.prod(full) * itemsize <= BLOCK_BYTES:
-            return _pack(_steps_unfused(xp, self.expr, inputs), self.outputs)
+            return _unfused(xp, self.expr, self.outputs, inputs, self.reduce)
         layout = self._layout(shapes, itemsize)
-        if not layout.looped or layout.rows <= layout.block:
-            return _pack(_steps_unfused(xp, self.expr, inputs), self.outputs)
+        reduced = self.outputs[0] if self.reduce else None
+        if not layout.looped or layout.rows <= layout.block or \
+                (reduced is not None and reduced not in layout.buffer_of):
+            return _unfused(xp, self.expr, self.outputs, inputs, self.reduce)
         return self._run_blocks(xp, inputs, layout)
 
     def _run_blocks(self, xp, inputs, layout):
@@ -281,6 +306,8 @@ class _CpuProgram:
         fns, buffer_of, row_inputs = self.fns, layout.buffer_of, layout.row_inputs
         steps = [(n_in + j, fns[j], expr[j].args, buffer_of.get(n_in + j)) for j in
                  layout.looped]
+        reduced = self.outputs[0] if self.reduce else None
+        partials = []
         for start in range(0, rows, block):
             stop = min(start + block, rows)
             bufs = scratch if stop - start == block else [s[:stop - start] for s in scratch]
@@ -289,9 +316,16 @@ class _CpuProgram:
             for v, fn, args, b in steps:
                 out = results[v][start:stop] if b is None else bufs[b]
                 values[v] = fn(xp, out, *[values[a] for a in args])
+                if v == reduced:  # before its buffer is reused: the block's partial sum
+                    partials.append(_sum_all(xp, values[v]))
         for v in layout.out_tails:
             values[v] = results[v]
-        return _pack({v: xp.reshape(values[v], layout.out_shapes[v]) for v in self.outputs},
+        if reduced is not None:
+            values[reduced] = _sum_all(xp, xp.stack(partials))
+        shapes = dict(layout.out_shapes)
+        if reduced is not None:
+            shapes[reduced] = ()
+        return _pack({v: xp.reshape(values[v], shapes[v]) for v in self.outputs},
                      self.outputs)
 
 
@@ -299,11 +333,11 @@ _PROGRAMS = {}
 _PROGRAMS_LOCK = threading.Lock()
 
 
-def _cpu_program(expr, outputs, n_in):
-    key = (expr, outputs, n_in)
+def _cpu_program(expr, outputs, n_in, reduce=None):
+    key = (expr, outputs, n_in, reduce)
     program = _PROGRAMS.get(key)
     if program is None:
-        program = _CpuProgram(expr, outputs, n_in)
+        program = _CpuProgram(expr, outputs, n_in, reduce)
         with _PROGRAMS_LOCK:
             _PROGRAMS[key] = program
     return program
@@ -342,7 +376,7 @@ _GPU_KERNELS = {}
 
 
 @_fused_elementwise.override("GPU")
-def _fused_elementwise_gpu(xp, *inputs, expr, outputs):
+def _fused_elementwise_gpu(xp, *inputs, expr, outputs, reduce=None):
     in_dtypes = tuple(x.dtype.name for x in inputs)
     key = (expr, outputs, in_dtypes)
     kernel = _GPU_KERNELS.get(key)
@@ -357,10 +391,13 @@ def _fused_elementwise_gpu(xp, *inputs, expr, outputs):
         _GPU_KERNELS[key] = kernel
     shapes = [tuple(x.shape) for x in inputs]
     if kernel is False or _broadcast(shapes) is None:
-        return _pack(_steps_unfused(xp, expr, inputs), outputs)
+        return _unfused(xp, expr, outputs, inputs, reduce)
     results = kernel(*inputs)
     results = results if isinstance(results, tuple) else (results,)
-    return _pack(dict(zip(outputs, _true_shapes(expr, outputs, shapes, results))), outputs)
+    values = dict(zip(outputs, _true_shapes(expr, outputs, shapes, results)))
+    if reduce:
+        values[outputs[0]] = _sum_all(xp, values[outputs[0]])
+    return _pack(values, outputs)
 
 
 def _true_shapes(expr, outputs, shapes, results):

@@ -15,6 +15,11 @@ group reads from outside, its outputs the last member's value followed by every 
 member's value that is read outside the group; readers of those are redirected; its control
 inputs are the members' outside control inputs; its origin lists the user ops it computes,
 so errors and traces name them.
+
+When the last member's only reader is a Sum over every axis (not keep_dims), the Sum joins
+the fused node (which takes the Sum's name): each block's partial sum is taken while the
+block is in cache and the partials are summed, so the elementwise result is never written
+out. That re-associates the sum (rounding like a different pairwise order).
 """
 
 from flowexec.framework.tensor_shape import TensorShape
@@ -133,10 +138,32 @@ def _groups_on_cycles(graph, rw, group_of):
             and len(u.members) > 1]
 
 
+def _full_sum(rw, last, consumers):
+    """The Sum over every axis that is the only reader of the group's last node, if any:
+    it is fused too (each block's partial sum; a re-association of the sum)."""
+    readers = consumers.get(last.name, ())
+    if len(readers) != 1 or rw.fetched(last.name) or last.output_dtypes[0].name not in (
+            "float32", "float64"):
+        return None
+    s = rw.current(readers[0])
+    if s.type != "Sum" or s.inputs[0] != last.outputs[0] or s.attrs.get("keep_dims") or \
+            any(rw.is_fed(r) for r in s.outputs) or s.name in rw.graph.targets or \
+            s.device != last.device or s.colocation != last.colocation:
+        return None
+    axes = rw.producer(s.inputs[1])
+    rank = last.output_shapes[0].ndims
+    if axes is None or axes.op_def.constant is None or rank is None:
+        return None
+    value = axes.op_def.constant(axes)
+    wanted = sorted(int(a) % rank for a in value.reshape(-1)) if rank else []
+    return s if wanted == list(range(rank)) else None
+
+
 def _fuse(rw, group, consumers):
     members = [rw.current(m) for m in group.members]
     names = set(group.members)
     last = members[-1]
+    total = _full_sum(rw, last, consumers)
     inputs = []
     slot = {}
     for m in members:
@@ -156,19 +183,23 @@ def _fuse(rw, group, consumers):
                          if any(c not in names for c in consumers.get(m.name, ()))]
     controls = []
     origin = []
-    for m in members:
+    for m in members + ([total] if total else []):
         controls += [c for c in m.control_inputs if c not in names and c not in controls]
         origin += [o for o in m.origin if o not in origin]
-    node = make_node("_FusedElementwise", last.name, inputs,
-                     {"expr": tuple(steps), "outputs": tuple(value[m.name] for m in exported)},
+    attrs = {"expr": tuple(steps), "outputs": tuple(value[m.name] for m in exported)}
+    specs = [(m.output_dtypes[0], m.output_shapes[0]) for m in exported]
+    if total is not None:
+        attrs["reduce"] = "sum"
+        specs[0] = (total.output_dtypes[0], total.output_shapes[0])
+    node = make_node("_FusedElementwise", (total or last).name, inputs, attrs,
                      control_inputs=controls, origin=origin, device=last.device,
-                     colocation=last.colocation,
-                     outputs=[(m.output_dtypes[0], m.output_shapes[0]) for m in exported])
+                     colocation=last.colocation, outputs=specs)
     rw.replace(node)
     for k, m in enumerate(exported[1:], 1):
         rw.forward(m.outputs[0], node.outputs[k])
-    for m in members[:-1]:
-        rw.forward_control(m.name, (last.name,))
+    for m in members[:-1] + ([last] if total else []):
+        rw.forward_control(m.name, (node.name,))
+    return total is not None
 
 
 def fuse_elementwise(graph):
@@ -178,7 +209,9 @@ def fuse_elementwise(graph):
     if not groups:
         return graph, None
     consumers = rw.consumers()
-    for g in groups:
-        _fuse(rw, g, consumers)
+    sums = sum(_fuse(rw, g, consumers) for g in groups)
     sizes = ", ".join(str(len(g.members)) for g in groups[:8])
-    return rw.finish(), f"{len(groups)} elementwise groups fused (ops per group: {sizes})"
+    what = f"{len(groups)} elementwise groups fused (ops per group: {sizes})"
+    if sums:
+        what += f", {sums} with the Sum that reads them (re-associated sum)"
+    return rw.finish(), what

@@ -2,10 +2,10 @@
 
 The pattern is a MatMul read only by a BiasAdd (itself read only by the Relu when there is
 one), all on the same requested device, of a floating-point dtype, none fetched, fed or a
-target except the last node of the pattern, which may be fetched or a target (not fed). The fused node takes the last node's name, so its
-readers, fetches and control edges are unchanged; it waits for every control input of the
-pattern, and its origin lists the three user ops. The kernel is bit-identical to the three
-ops (see `flowexec/ops/fused_ops.py`).
+target except the last node of the pattern, which may be fetched or a target (not fed). The
+fused node takes the last node's name, so its readers, fetches and control edges are
+unchanged; it waits for every control input of the pattern, and its origin lists the three
+user ops. The kernel is bit-identical to the three ops (see `flowexec/ops/fused_ops.py`).
 """
 
 from flowexec.ops import fused_ops  # noqa: F401 - registers _FusedMatMul

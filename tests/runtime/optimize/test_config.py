@@ -1,8 +1,13 @@
 """TF's switches: which passes run for a RewriterConfig / OptimizerOptions, and in what order."""
 
 import flowexec as tf
-from flowexec.runtime.optimize import (GraphOptions, OptimizerOptions, RewriterConfig,
-                                       enabled_passes, optimize)
+from flowexec.runtime.optimize import (
+    GraphOptions,
+    OptimizerOptions,
+    RewriterConfig,
+    enabled_passes,
+    optimize,
+)
 from tests.runtime.optimize.helpers import graph_ir
 
 ALL = ["common_subgraph_elimination", "constfold", "arithmetic", "remap", "dependency"]

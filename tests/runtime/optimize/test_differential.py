@@ -1,7 +1,8 @@
 """Differential property test: random DAGs give the same values with every pass on and off.
 
 Bit-exact unless a re-associating rewrite applied (constant chains, add trees, transposes
-folded into MatMul): then within rtol 1e-5 (float32, a few ulps per re-associated op).
+folded into MatMul, a Sum fused with the elementwise ops it reads): then within rtol 1e-5
+(float32, a few ulps per re-associated op).
 Random feeds of intermediate tensors check that feeds still override every pass.
 """
 
@@ -14,7 +15,8 @@ from flowexec.framework.registry import apply_op
 from flowexec.runtime.optimize import GraphOptions, RewriterConfig, optimize
 from tests.runtime.optimize.helpers import evaluate, graph_ir
 
-REASSOCIATING = ("constant_chain", "add_chain_to_addn", "transpose_into_matmul")
+REASSOCIATING = ("constant_chain", "add_chain_to_addn", "transpose_into_matmul",
+                 "re-associated sum")
 SWITCHES = ("constant_folding", "arithmetic_optimization", "remapping",
             "common_subgraph_elimination", "dependency_optimization")
 
@@ -36,7 +38,7 @@ def _build(data, rng, rows):
         n_ops = data.draw(st.integers(3, 14))
         for _ in range(n_ops):
             kind = data.draw(st.sampled_from(["unary", "binary", "const_chain", "dense",
-                                              "add_n"]))
+                                              "add_n", "sum"]))
             pick = st.integers(0, len(pool) - 1)
             a = pool[data.draw(pick)]
             if kind == "unary":
@@ -52,6 +54,8 @@ def _build(data, rng, rows):
                 w = tf.constant(rng.standard_normal((3, 3)).astype(np.float32) / 3)
                 h = tf.nn.bias_add(tf.matmul(a, w), tf.constant(np.full(3, 0.1, np.float32)))
                 out = tf.nn.relu(h) if data.draw(st.booleans()) else h
+            elif kind == "sum":
+                out = tf.reduce_sum(tf.tanh(a) * 0.5) / float(rows)
             else:
                 out = tf.add_n([a, pool[data.draw(pick)], pool[data.draw(pick)]])
             if out.shape.as_list() != [rows, 3]:

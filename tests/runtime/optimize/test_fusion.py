@@ -11,14 +11,14 @@ from tests.runtime.optimize.helpers import evaluate, graph_ir, types
 X = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
 
 
-def _gelu_graph():
+def _gelu_graph(reduce=tf.reduce_max):
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [3, 4], name="x")
         inner = tf.add(x, tf.multiply(0.044715, x * x * x), name="inner")
         t = tf.tanh(0.7978846 * inner, name="t")
         y = tf.multiply(0.5 * x, 1.0 + t, name="gelu")
-        s = tf.reduce_sum(y, name="s")
+        s = reduce(y, name="s")
     return g, x, t, y, s
 
 
@@ -42,15 +42,40 @@ def test_chain_becomes_one_fused_node_named_after_its_last_op():
 def test_a_value_read_outside_the_group_is_an_extra_output():
     g, x, t, _y, s = _gelu_graph()
     with g.as_default():
-        u = tf.add(s, tf.reduce_max(t), name="u")
+        u = tf.add(s, tf.reduce_min(t), name="u")
     graph = graph_ir(g, [u], [x])
     out, _ = fuse_elementwise(graph)
     fused = out.node("gelu")
     assert len(fused.attrs["outputs"]) == 2 and len(fused.output_dtypes) == 2
-    reader = next(n for n in out.nodes if n.type == "Max")
+    reader = next(n for n in out.nodes if n.type == "Min")
     assert reader.inputs[0].name == "gelu:1"
     np.testing.assert_array_equal(evaluate(out, {"x:0": X})[0],
                                   evaluate(graph, {"x:0": X})[0])
+
+
+def test_a_sum_over_every_axis_joins_the_group():
+    g, x, _t, _y, s = _gelu_graph(tf.reduce_sum)
+    graph = graph_ir(g, [s], [x])
+    out, what = fuse_elementwise(graph)
+    assert what == ("1 elementwise groups fused (ops per group: 9), 1 with the Sum that "
+                    "reads them (re-associated sum)")
+    fused = out.node("s")
+    assert fused.type == "_FusedElementwise" and fused.attrs["reduce"] == "sum"
+    assert fused.output_shapes[0].as_list() == [] and "gelu" not in out
+    assert [o.name for o in fused.origin][-2:] == ["gelu", "s"]
+    big = np.random.default_rng(0).standard_normal((600, 400)).astype(np.float32)
+    for feed in (X, big):  # one block (the ops' own kernels), and blocked partial sums
+        (got,), (want,) = evaluate(out, {"x:0": feed}), evaluate(graph, {"x:0": feed})
+        assert got.shape == () and got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_a_sum_over_some_axes_or_keeping_dims_stays():
+    for reduce in (lambda y, name: tf.reduce_sum(y, axis=1, name=name),
+                   lambda y, name: tf.reduce_sum(y, keepdims=True, name=name)):
+        g, x, _t, _y, s = _gelu_graph(reduce)
+        out, _ = fuse_elementwise(graph_ir(g, [s], [x]))
+        assert out.node("s").type == "Sum"
 
 
 def test_a_fetched_op_ends_its_group_and_keeps_its_name():

@@ -2,8 +2,8 @@
 MatMul, as TF's ArithmeticOptimizer does them.
 
 Rules (each keeps the node's name when it replaces it, so fetches and control edges hold;
-a node that becomes unused is dropped; a fetched, fed or targeted node is never rewritten,
-though its consumers may be redirected around it):
+a node that becomes unused is dropped; a fetched, fed or targeted node may be rebuilt in
+place but is never forwarded away):
 
 * neutral elements: `x + 0`, `0 + x`, `x - 0`, `x * 1`, `1 * x`, `x / 1` -> `x`, when the
   constant cannot change the result's shape (a single element, or the same static shape);
@@ -39,6 +39,11 @@ class _Simplifier:
         self.consumers = self.rw.consumers()
         self.counts = {}
         self.addn_made = set()
+        self.rules = (self.neutral, self.square, self.constant_chain, self.add_tree,
+                      self.involution, self.transpose_pair, self.redundant_conversion,
+                      self.reshape_pair, self.matmul_transpose)
+        self.rebuilding = (self.square, self.constant_chain, self.add_tree,
+                           self.transpose_pair, self.reshape_pair, self.matmul_transpose)
 
     def note(self, rule):
         self.counts[rule] = self.counts.get(rule, 0) + 1
@@ -78,11 +83,10 @@ class _Simplifier:
         rw = self.rw
         for name in list(rw.order):
             node = rw.current(name)
-            if rw.protected(name):
-                continue
-            for rule in (self.neutral, self.square, self.constant_chain, self.add_tree,
-                         self.involution, self.transpose_pair, self.redundant_conversion,
-                         self.reshape_pair, self.matmul_transpose):
+            # a fetched, fed or targeted node keeps its name and outputs: it may be rebuilt
+            # in place, never forwarded away
+            rules = self.rebuilding if rw.protected(name) else self.rules
+            for rule in rules:
                 if rule(node):
                     break
 
@@ -117,34 +121,65 @@ class _Simplifier:
         self.note("mul_to_square")
         return True
 
+    def _const_operand(self, node):
+        """`(position, value)` of a constant operand of a binary node, else (None, None)."""
+        if len(node.inputs) != 2:
+            return None, None
+        for pos in (1, 0):
+            c = self.const(node.inputs[pos])
+            if c is not None and self.const(node.inputs[1 - pos]) is None:
+                return pos, c
+        return None, None
+
+    def _chain_link(self, node, op_type):
+        """Whether `node` is an inner link of a constant chain: `op(y, c)` with one reader,
+        no control inputs, not protected."""
+        return (node is not None and node.type == op_type and self.private(node)
+                and not node.control_inputs and self._const_operand(node)[0] is not None)
+
     def constant_chain(self, node):
-        if node.type not in _ASSOCIATIVE:
+        if node.type not in _ASSOCIATIVE or self._const_operand(node)[0] is None:
             return False
-        for pos in (0, 1):
-            c2 = self.const(node.inputs[pos])
-            inner = self.rw.producer(node.inputs[1 - pos])
-            if c2 is None or inner is None or inner.type != node.type or \
-                    not self.private(inner) or inner.control_inputs:
-                continue
-            for ipos in (0, 1):
-                c1 = self.const(inner.inputs[ipos])
-                x = inner.inputs[1 - ipos]
-                if c1 is None or self.const(x) is not None:
-                    continue
-                combined = np.asarray(node.op_def.evaluate(inner, [c1, c2])[0])
-                if combined.dtype != c2.dtype:
-                    continue
-                c = self.new_const(f"{node.name}/ArithmeticOptimizer/const", combined,
-                                   node.inputs[pos], node)
-                self.rebuild(node, node.type, (x, c),
-                             origin=_merge_origins(inner, node))
-                self.note(f"{node.type.lower()}_constant_chain")
-                return True
-        return False
+        readers = self.consumers.get(node.name, ())
+        if len(readers) == 1 and self._chain_link(node, node.type):
+            reader = self.rw.current(readers[0])
+            pos, _ = self._const_operand(reader)
+            if reader.type == node.type and pos is not None and \
+                    reader.inputs[1 - pos].node == node.name:
+                return True  # left as it is: the reader folds the whole chain at once
+        chain, consts = [node], []
+        cur = node
+        while True:
+            pos, c = self._const_operand(cur)
+            consts.append(c)
+            inner = self.rw.producer(cur.inputs[1 - pos])
+            if not self._chain_link(inner, node.type):
+                x = cur.inputs[1 - pos]
+                break
+            chain.append(inner)
+            cur = inner
+        if len(consts) < 2:
+            return False
+        combined = consts[-1]
+        for c in reversed(consts[:-1]):  # innermost first: ((x + c1) + c2) -> c1 + c2
+            combined = np.asarray(node.op_def.evaluate(node, [combined, c])[0])
+        if combined.dtype != consts[0].dtype:
+            return False
+        c = self.new_const(f"{node.name}/ArithmeticOptimizer/const", combined,
+                           node.outputs[0], node)
+        self.rebuild(node, node.type, (x, c), origin=_merge_origins(*reversed(chain)))
+        self.note(f"{node.type.lower()}_constant_chain")
+        return True
 
     def add_tree(self, node):
         if node.type not in ("Add", "AddN") or not _uniform(node, node):
             return False
+        readers = self.consumers.get(node.name, ())
+        if len(readers) == 1 and self.private(node) and not node.control_inputs:
+            reader = self.rw.current(readers[0])
+            if reader.type in ("Add", "AddN") and _uniform(reader, reader) and \
+                    _uniform(node, reader):
+                return False  # the reader takes this add into its own tree
         leaves = []
         absorbed = []
         stack = list(reversed(node.inputs))
@@ -264,10 +299,7 @@ def _union(a, b):
 
 
 def _merge_origins(*nodes):
-    out = []
-    for n in nodes:
-        out += [o for o in n.origin if o not in out]
-    return tuple(out)
+    return tuple(dict.fromkeys(o for n in nodes for o in n.origin))
 
 
 def simplify(graph):

@@ -14,7 +14,8 @@
 
 in this order (TF's meta optimizer's, for the passes flowexec has), twice by default
 (`meta_optimizer_iterations`), the second round only if the first changed something.
-Graphs with fewer than `min_graph_nodes` nodes (TF's default: 4) are left alone.
+Graphs with fewer than `min_graph_nodes` nodes (TF's default: 4; counted after pruning, so
+fed placeholders do not count) are left alone by the RewriterConfig passes.
 
 Invariants every pass keeps (see `flowexec/runtime/ir.py`): fed and fetched tensors still
 resolve to the same node and output; a fed tensor is never read through its producer, and

@@ -47,10 +47,11 @@ def _preds(node, rw):
 
 
 class _Group:
-    __slots__ = ("closed", "colocation", "device", "mask", "members")
+    __slots__ = ("closed", "colocation", "device", "mask", "members", "preds")
 
     def __init__(self, node):
         self.members = []
+        self.preds = set()  # the members' producers and control inputs
         self.mask = 0
         self.closed = False
         self.device = node.device
@@ -62,6 +63,12 @@ def _form_groups(graph, rw):
     ancestors = [0] * len(graph.nodes)
     group_of = {}
     groups = []
+
+    def depends(a, b):
+        """Whether group `a` reads group `b` through a node outside both."""
+        return any(ancestors[index[p]] & b.mask for p in a.preds
+                   if p in index and group_of.get(p) not in (a, b))
+
     for i, node in enumerate(graph.nodes):
         preds = [p for p in _preds(node, rw) if p in index]
         mask = 0
@@ -81,19 +88,22 @@ def _form_groups(graph, rw):
             merged = g.mask | (joined.mask if joined else 0)
             inside = (g, joined) if joined else (g,)
             outside = (p for p in preds if group_of.get(p) not in inside)
-            if all(ancestors[index[p]] & merged == 0 for p in outside):
-                if joined is None:
-                    joined = g
-                else:  # the node joins two groups: they become one
-                    for m in g.members:
-                        group_of[m] = joined
-                    joined.members += g.members
-                    joined.mask |= g.mask
-                    groups.remove(g)
+            if not all(ancestors[index[p]] & merged == 0 for p in outside):
+                continue
+            if joined is None:
+                joined = g
+            elif not (depends(g, joined) or depends(joined, g)):
+                for m in g.members:  # the node joins two groups: they become one
+                    group_of[m] = joined
+                joined.members += g.members
+                joined.mask |= g.mask
+                joined.preds |= g.preds
+                groups.remove(g)
         if joined is None:
             joined = _Group(node)
             groups.append(joined)
         joined.members.append(node.name)
+        joined.preds.update(preds)
         joined.mask |= 1 << i
         group_of[node.name] = joined
         if rw.fetched(node.name):

@@ -1,0 +1,77 @@
+"""The optimizer through a Session: default passes, results, traces and errors naming the
+user's ops, and gradients (built on the user's graph) through fused steps."""
+
+import numpy as np
+import pytest
+
+import flowexec as tf
+
+C = float(np.sqrt(2.0 / np.pi))
+
+
+def _gelu(x):
+    return 0.5 * x * (1.0 + tf.tanh(C * (x + 0.044715 * (x * x * x))))
+
+
+def test_a_session_runs_the_fused_chain_and_explain_says_so():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None], name="x")
+        y = tf.clip_by_value(_gelu(x) * 1.7 - 0.25, -2.0, 2.0, name="y")
+        total = tf.reduce_sum(y, name="total")
+    xv = np.random.default_rng(0).standard_normal(300_000).astype(np.float32)
+    with tf.Session(graph=g) as sess:
+        got_y, got_total = sess.run([y, total], {x: xv})
+        stages = sess.explain([y, total], [x])
+        meta = tf.RunMetadata()
+        sess.run(total, {x: xv}, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                 run_metadata=meta)
+    c, k = np.float32(C), np.float32(0.044715)
+    want = np.clip(np.float32(0.5) * xv * (np.float32(1) + np.tanh(c * (xv + k * (xv * xv * xv))))
+                   * np.float32(1.7) - np.float32(0.25), np.float32(-2), np.float32(2))
+    np.testing.assert_allclose(got_y, want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got_total, want.sum(dtype=np.float64), rtol=1e-4)
+    assert any(line.startswith("remap: 1 elementwise groups fused") for line in stages.applied)
+    assert stages.optimized.graph.node("y").type == "_FusedElementwise"
+    (stat,) = [n for d in meta.step_stats.dev_stats for n in d.node_stats
+               if n.node_name == "total"]
+    assert stat.timeline_label.startswith("total = _FusedElementwise(")
+
+
+def test_a_failing_fused_step_names_the_users_op_and_line():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None], name="x")
+        z = tf.placeholder(tf.float32, [None], name="z")
+        y = tf.negative(tf.tanh(tf.add(x, z, name="user_add")) * 2.0, name="t")
+    with tf.Session(graph=g) as sess:
+        assert sess.explain(y, [x, z]).optimized.graph.node("t").type == "_FusedElementwise"
+        with pytest.raises(tf.errors.InvalidArgumentError) as info:
+            sess.run(y, {x: np.ones(3, np.float32), z: np.ones(4, np.float32)})
+    message = str(info.value)
+    assert "Incompatible shapes" in message and "Add op 'user_add'" in message
+    assert "test_session.py" in message  # the user's line
+
+
+def test_matmul_bias_relu_and_gradients_through_fused_steps():
+    rng = np.random.default_rng(1)
+    xv = rng.standard_normal((8, 5)).astype(np.float32)
+    w0 = (rng.standard_normal((5, 3)) / 3).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 5], name="x")
+        w = tf.Variable(w0, name="w")
+        b = tf.Variable(np.zeros(3, np.float32) + 0.1, name="b")
+        h = tf.nn.relu(tf.nn.bias_add(tf.matmul(x, w), b), name="h")
+        loss = tf.reduce_sum(tf.tanh(h) * 0.5 + 1.0, name="loss")
+        grad_w, = tf.gradients(loss, [w])
+    with tf.Session(graph=g) as sess:
+        sess.run(tf.global_variables_initializer())
+        got_h, got_loss, got_grad = sess.run([h, loss, grad_w], {x: xv})
+        applied = sess.explain([h, loss, grad_w], [x]).applied
+    hv = np.maximum(xv @ w0 + np.float32(0.1), 0)
+    np.testing.assert_allclose(got_h, hv, rtol=1e-6)
+    np.testing.assert_allclose(got_loss, (np.tanh(hv) * 0.5 + 1).sum(), rtol=1e-5)
+    dh = 0.5 * (1 - np.tanh(hv) ** 2) * (hv > 0)
+    np.testing.assert_allclose(got_grad, xv.T @ dh, rtol=1e-5, atol=1e-6)
+    assert any("elementwise groups fused" in line for line in applied)

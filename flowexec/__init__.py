@@ -94,6 +94,7 @@ from flowexec.ops.random_ops import *
 from flowexec.ops.script_ops import *
 from flowexec.ops.state_ops import *
 from flowexec.runtime.config import ConfigProto, GPUOptions, RunMetadata, RunOptions  # noqa: F401
+from flowexec.runtime.config import GraphOptions, OptimizerOptions, RewriterConfig  # noqa: F401
 from flowexec.framework.default_session import get_default_session
 from flowexec.runtime.session import InteractiveSession, Session
 from flowexec.variable_scope import *

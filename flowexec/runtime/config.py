@@ -1,4 +1,5 @@
-"""Session and run configuration: ConfigProto, GPUOptions, RunOptions, RunMetadata.
+"""Session and run configuration: ConfigProto, GPUOptions, RunOptions, RunMetadata (and the
+optimizer's GraphOptions, RewriterConfig, OptimizerOptions, defined with its passes).
 
 Plain Python objects with TF1's field names (no protobuf), so TF1 code that builds them with
 keyword arguments or sets fields afterwards works unchanged.
@@ -6,6 +7,12 @@ keyword arguments or sets fields afterwards works unchanged.
 
 import dataclasses
 from typing import Dict, List, Optional
+
+from flowexec.runtime.optimize.config import (  # noqa: F401 - re-exported as tf.*
+    GraphOptions,
+    OptimizerOptions,
+    RewriterConfig,
+)
 
 
 @dataclasses.dataclass
@@ -39,6 +46,8 @@ class ConfigProto:
         log_device_placement: print where each op runs when a plan is built.
         operation_timeout_in_ms: the deadline of every `Session.run` whose RunOptions set
             none (DeadlineExceededError past it); <= 0 means no deadline.
+        graph_options: GraphOptions: the graph optimizer's switches (RewriterConfig,
+            OptimizerOptions), read when a plan is built.
     """
 
     device_count: Dict[str, int] = dataclasses.field(default_factory=dict)
@@ -49,6 +58,7 @@ class ConfigProto:
     gpu_options: GPUOptions = dataclasses.field(default_factory=GPUOptions)
     operation_timeout_in_ms: int = 0
     use_per_session_threads: bool = False
+    graph_options: GraphOptions = dataclasses.field(default_factory=GraphOptions)
 
 
 @dataclasses.dataclass

@@ -75,3 +75,37 @@ def test_matmul_bias_relu_and_gradients_through_fused_steps():
     dh = 0.5 * (1 - np.tanh(hv) ** 2) * (hv > 0)
     np.testing.assert_allclose(got_grad, xv.T @ dh, rtol=1e-5, atol=1e-6)
     assert any("elementwise groups fused" in line for line in applied)
+
+
+def _config(**rewrite):
+    return tf.ConfigProto(graph_options=tf.GraphOptions(
+        rewrite_options=tf.RewriterConfig(**rewrite),
+        optimizer_options=tf.OptimizerOptions(opt_level=tf.OptimizerOptions.L0)))
+
+
+def test_tf_switches_reach_the_plan():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [4], name="x")
+        c = tf.multiply(tf.constant(2.0), 3.0, name="c")
+        y = tf.tanh(x * c + 1.0, name="y")
+    xv = np.arange(4, dtype=np.float32)
+    results = {}
+    for label, config in [
+            ("default", None),
+            ("no_folding", _config(constant_folding=tf.RewriterConfig.OFF)),
+            ("as_written", _config(disable_meta_optimizer=True))]:
+        with tf.Session(graph=g, config=config) as sess:
+            results[label] = sess.run(y, {x: xv})
+            applied = sess.explain(y, [x]).applied
+            nodes = sess.explain(y, [x]).optimized.graph
+        if label == "default":
+            assert applied[0] == "constfold: 1 nodes folded (c)"
+        elif label == "no_folding":
+            assert not any(a.startswith("constfold") for a in applied)
+            assert nodes.node("y").type == "_FusedElementwise"
+        else:
+            assert applied == () and nodes.node("y").type == "Tanh"
+            assert nodes.node("c").type == "Mul"
+    for v in results.values():
+        np.testing.assert_array_equal(v, results["as_written"])

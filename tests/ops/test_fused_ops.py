@@ -217,3 +217,67 @@ def test_cuda_templates_compute_numpy_values(tmp_path):
             want = np.asarray(registry.get_op_def(op_type).kernel(np, *xs))
         np.testing.assert_allclose(got, want, rtol=2e-6, atol=1e-7, equal_nan=True,
                                    err_msg=op_type)
+
+
+class _FakeElementwiseKernel:
+    """A stand-in for `cupy.ElementwiseKernel` that runs the generated body with numpy:
+    each `const T vJ = expr;` line is evaluated as Python (our templates use operators,
+    C math functions, `fe_max`/`fe_min` and `(T)literal` casts), outputs assigned last."""
+
+    built = []
+
+    def __init__(self, in_params, out_params, operation, name, preamble=""):
+        assert "fe_max" in preamble and name.isidentifier()
+        self.ins = [p.split() for p in in_params.split(", ")]
+        self.outs = [p.split() for p in out_params.split(", ")]
+        self.operation = operation
+        _FakeElementwiseKernel.built.append(self)
+
+    def __call__(self, *args):
+        import re
+        env = {"tanh": np.tanh, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
+               "fe_max": np.maximum, "fe_min": np.minimum}
+        for (dtype, name), a in zip(self.ins, args):
+            assert a.dtype == np.dtype(dtype)
+            env[name] = a
+        ctypes = {"float": "np.float32", "double": "np.float64"}
+        for line in self.operation.split("\n"):
+            target, expr = line.split("//")[0].rstrip(" ;").split(" = ")
+            expr = re.sub(r"\((float|double)\)(\d+)", lambda m: f"{ctypes[m[1]]}({m[2]})", expr)
+            env[target.split()[-1]] = eval(expr, {"np": np}, env)  # noqa: S307 - test code
+        shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+        outs = tuple(np.broadcast_to(np.asarray(env[name], dtype), shape).copy()
+                     for dtype, name in self.outs)
+        return outs if len(outs) > 1 else outs[0]
+
+
+class _FakeCupy:
+    ElementwiseKernel = _FakeElementwiseKernel
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+def test_gpu_kernel_is_generated_once_per_dtype_signature_and_cut_to_true_shapes():
+    gpu = registry.get_op_def("_FusedElementwise").kernel_for("GPU")
+    xp = _FakeCupy()
+    _FakeElementwiseKernel.built.clear()
+    fused_ops._GPU_KERNELS.clear()
+    expr = (S("Mul", (1, 1), F32, "s2"), S("Add", (0, 2), F32, "a"),
+            S("Sigmoid", (3,), F32, "sig"))
+    x = np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4)
+    s = np.array([[0.5]], np.float32)
+    for _ in range(2):
+        out, s2 = gpu(xp, x, s, expr=expr, outputs=(4, 2))
+    assert len(_FakeElementwiseKernel.built) == 1  # cached
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-(x + s * s))), rtol=1e-6)
+    assert s2.shape == (1, 1) and s2[0, 0] == 0.25  # cut back from the broadcast shape
+    expr64 = tuple(S(t.type, t.args, "float64", t.name) for t in expr)
+    gpu(xp, x.astype(np.float64), s.astype(np.float64), expr=expr64, outputs=(4,))
+    assert len(_FakeElementwiseKernel.built) == 2
+    assert _FakeElementwiseKernel.built[1].ins == [["float64", "in0"], ["float64", "in1"]]
+    total = gpu(xp, x, s, expr=expr, outputs=(4, 2), reduce="sum")[0]
+    np.testing.assert_allclose(total, out.sum(), rtol=1e-6)
+    half = tuple(S(t.type, t.args, "float16", t.name) for t in expr)
+    got = gpu(xp, x.astype(np.float16), s.astype(np.float16), expr=half, outputs=(4,))
+    assert got.dtype == np.float16 and len(_FakeElementwiseKernel.built) == 2  # own kernels

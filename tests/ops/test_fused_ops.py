@@ -4,6 +4,7 @@ host C++ with g++ when one is installed, and compared with numpy)."""
 
 import shutil
 import subprocess
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -224,7 +225,7 @@ class _FakeElementwiseKernel:
     each `const T vJ = expr;` line is evaluated as Python (our templates use operators,
     C math functions, `fe_max`/`fe_min` and `(T)literal` casts), outputs assigned last."""
 
-    built = []
+    built: ClassVar[list] = []
 
     def __init__(self, in_params, out_params, operation, name, preamble=""):
         assert "fe_max" in preamble and name.isidentifier()
@@ -244,7 +245,7 @@ class _FakeElementwiseKernel:
         for line in self.operation.split("\n"):
             target, expr = line.split("//")[0].rstrip(" ;").split(" = ")
             expr = re.sub(r"\((float|double)\)(\d+)", lambda m: f"{ctypes[m[1]]}({m[2]})", expr)
-            env[target.split()[-1]] = eval(expr, {"np": np}, env)  # noqa: S307 - test code
+            env[target.split()[-1]] = eval(expr, {"np": np}, env)
         shape = np.broadcast_shapes(*[np.shape(a) for a in args])
         outs = tuple(np.broadcast_to(np.asarray(env[name], dtype), shape).copy()
                      for dtype, name in self.outs)

@@ -20,6 +20,7 @@ def test_a_session_runs_the_fused_chain_and_explain_says_so():
         y = tf.clip_by_value(_gelu(x) * 1.7 - 0.25, -2.0, 2.0, name="y")
         total = tf.reduce_sum(y, name="total")
     xv = np.random.default_rng(0).standard_normal(300_000).astype(np.float32)
+    before = [(op.name, op.type, [t.name for t in op.inputs]) for op in g.get_operations()]
     with tf.Session(graph=g) as sess:
         got_y, got_total = sess.run([y, total], {x: xv})
         stages = sess.explain([y, total], [x])
@@ -36,6 +37,8 @@ def test_a_session_runs_the_fused_chain_and_explain_says_so():
     (stat,) = [n for d in meta.step_stats.dev_stats for n in d.node_stats
                if n.node_name == "total"]
     assert stat.timeline_label.startswith("total = _FusedElementwise(")
+    after = [(op.name, op.type, [t.name for t in op.inputs]) for op in g.get_operations()]
+    assert after == before  # the user's Graph is never changed
 
 
 def test_a_failing_fused_step_names_the_users_op_and_line():

@@ -1,6 +1,7 @@
 """Constant folding: stateless nodes whose inputs are all constants become Const nodes.
 
-A node is folded when its op is `foldable` (no state, no context, not fed, not host-only),
+A node is folded when its op is `foldable` (no state, no context, not fed, not host-only,
+not a PlaceholderWithDefault: TF's idiom for "a constant the optimizer must not fold"),
 it has at least one input, every input is a constant (a Const, or a node folded before it),
 none of them is fed, and the node is not protected (fetched, fed or a target: TF's
 "nodes to preserve"). Its value is its op's own kernel on numpy (`OpDef.evaluate`), so it is
@@ -110,7 +111,8 @@ def _evaluate(node, values, rw, max_constant_bytes):
         value = od.static_value(node)
         if value is not None:
             return (value,)
-    if not od.foldable or not node.inputs or not node.output_dtypes:
+    if not od.foldable or not node.inputs or not node.output_dtypes or \
+            node.type == "PlaceholderWithDefault":  # as TF's IsPlaceholder: never folded
         return None
     if any(rw.is_fed(r) or (r.node, r.index) not in values for r in node.inputs):
         return None

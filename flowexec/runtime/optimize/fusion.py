@@ -3,8 +3,10 @@
 Which ops fuse is a flag of their definition (`defop(..., elementwise=Elementwise(...))`),
 never a list of type names here. A node joins the groups of its producers (merging them) when it is
 flagged, has one output, floating-point inputs and output, the flag `accepts` its input
-shapes, the same requested device and colocation as the group, is not fed or a target, and
-joining creates no cycle (no other input of the node depends on the group). A fetched node
+shapes, the same requested device and colocation as the group, is not fed or a target, its
+output is not statically known to fit in one block (a step that small runs the ops' own
+kernels one by one: fusing it would only add the fused step's checks), and joining creates
+no cycle (no other input of the node depends on the group). A fetched node
 may join but closes its group (it must stay the group's last node). After grouping, the
 contracted graph is checked for cycles through several groups; a group on a cycle gives up
 its most recent member until there is none.
@@ -37,6 +39,9 @@ def _fusable(node, rw):
     if not node.output_dtypes[0].is_floating or not all(r.dtype.is_floating
                                                         for r in node.inputs):
         return False
+    size = node.output_shapes[0].num_elements()
+    if size is not None and size * node.output_dtypes[0].size <= fused_ops.BLOCK_BYTES:
+        return False  # one block: the fused step would run the ops' own kernels anyway
     return ew.accepts is None or ew.accepts([r.shape or TensorShape(None)
                                              for r in node.inputs])
 

@@ -96,3 +96,13 @@ def test_folded_constants_keep_control_inputs():
     folded, _ = fold_constants(graph_ir(g, [y], [x]), CAP)
     assert folded.node("b").control_inputs == ("side",)
     assert "a" not in folded
+
+
+def test_placeholder_with_default_is_never_folded_as_in_tf():
+    g = tf.Graph()
+    with g.as_default():
+        d = tf.placeholder_with_default(tf.constant([1.0, 2.0]), [2], name="d")
+        y = tf.negative(d, name="y")
+        z = tf.add(y, 1.0, name="z")
+    folded, what = fold_constants(graph_ir(g, [z]), CAP)
+    assert what is None and types(folded)["d"] == "PlaceholderWithDefault"

@@ -282,3 +282,14 @@ def test_gpu_kernel_is_generated_once_per_dtype_signature_and_cut_to_true_shapes
     half = tuple(S(t.type, t.args, "float16", t.name) for t in expr)
     got = gpu(xp, x.astype(np.float16), s.astype(np.float16), expr=half, outputs=(4,))
     assert got.dtype == np.float16 and len(_FakeElementwiseKernel.built) == 2  # own kernels
+
+
+def test_non_contiguous_and_broadcast_inputs_in_the_blocked_path():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((700, 400)).astype(np.float32).T  # a transposed view
+    y = rng.standard_normal((400, 1)).astype(np.float32)
+    expr = (S("Sub", (0, 1), F32, "d"), S("Exp", (2,), F32, "e"))
+    got = fused_ops._fused_elementwise.kernel(np, x, y, expr=expr, outputs=(3,))
+    np.testing.assert_array_equal(got, np.exp(x - y))
+    got = fused_ops._fused_elementwise.kernel(np, x, np.float32(2.0), expr=expr, outputs=(3,))
+    np.testing.assert_array_equal(got, np.exp(x - np.float32(2.0)))

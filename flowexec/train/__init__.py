@@ -1,20 +1,9 @@
 """`tf.train`: optimizers, the global step, checkpoints (Saver), and data-parallel towers
 (`replicate_model`, `average_gradients`, `data_parallel_minimize`)."""
 
+from flowexec.train.adadelta import AdadeltaOptimizer
 from flowexec.train.adagrad import AdagradOptimizer
 from flowexec.train.adam import AdamOptimizer
-from flowexec.train.gradient_descent import GradientDescentOptimizer
-from flowexec.train.learning_rate_decay import (
-    exponential_decay,
-    inverse_time_decay,
-    natural_exp_decay,
-    piecewise_constant,
-    polynomial_decay,
-)
-from flowexec.train.momentum import MomentumOptimizer
-from flowexec.train.optimizer import Optimizer
-from flowexec.train.replicate import average_gradients, data_parallel_minimize, replicate_model
-from flowexec.train.rmsprop import RMSPropOptimizer
 from flowexec.train.checkpoint_management import (
     CheckpointState,
     checkpoint_exists,
@@ -25,6 +14,33 @@ from flowexec.train.checkpoint_management import (
     remove_checkpoint,
     update_checkpoint_state,
 )
+from flowexec.train.cosine_decay import (
+    cosine_decay,
+    cosine_decay_restarts,
+    linear_cosine_decay,
+    noisy_linear_cosine_decay,
+)
+from flowexec.train.ftrl import FtrlOptimizer
+from flowexec.train.gradient_descent import GradientDescentOptimizer
+from flowexec.train.learning_rate_decay import (
+    exponential_decay,
+    inverse_time_decay,
+    natural_exp_decay,
+    piecewise_constant,
+    polynomial_decay,
+)
+from flowexec.train.momentum import MomentumOptimizer
+from flowexec.train.optimizer import Optimizer
+from flowexec.train.proximal import (
+    ProximalAdagradOptimizer,
+    ProximalGradientDescentOptimizer,
+)
+from flowexec.train.replicate import (
+    average_gradients,
+    data_parallel_minimize,
+    replicate_model,
+)
+from flowexec.train.rmsprop import RMSPropOptimizer
 from flowexec.train.saver import Saver, SaverDef
 from flowexec.train.training_util import (
     assert_global_step,
@@ -35,21 +51,26 @@ from flowexec.train.training_util import (
 )
 
 __all__ = [
-    "average_gradients",
-    "data_parallel_minimize",
-    "replicate_model",
+    "AdadeltaOptimizer",
     "AdagradOptimizer",
     "AdamOptimizer",
     "CheckpointState",
+    "FtrlOptimizer",
     "GradientDescentOptimizer",
     "MomentumOptimizer",
     "Optimizer",
+    "ProximalAdagradOptimizer",
+    "ProximalGradientDescentOptimizer",
     "RMSPropOptimizer",
     "Saver",
     "SaverDef",
     "assert_global_step",
+    "average_gradients",
     "checkpoint_exists",
+    "cosine_decay",
+    "cosine_decay_restarts",
     "create_global_step",
+    "data_parallel_minimize",
     "exponential_decay",
     "get_checkpoint_mtimes",
     "get_checkpoint_state",
@@ -58,10 +79,13 @@ __all__ = [
     "global_step",
     "inverse_time_decay",
     "latest_checkpoint",
+    "linear_cosine_decay",
     "meta_graph_filename",
     "natural_exp_decay",
+    "noisy_linear_cosine_decay",
     "piecewise_constant",
     "polynomial_decay",
     "remove_checkpoint",
+    "replicate_model",
     "update_checkpoint_state",
 ]

@@ -13,6 +13,7 @@ Session holds its own values.
 """
 
 import abc
+import collections.abc
 
 from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
@@ -380,14 +381,16 @@ def _create_slot_var(primary, val, op_name, dtype=None, validate_shape=True):
 
 
 def _flatten(x):
+    """The Variables in a nest of lists/tuples/dicts or any other iterable (dict.values())."""
     out = []
     stack = [x]
     while stack:
         item = stack.pop()
-        if isinstance(item, (list, tuple, set)):
-            stack.extend(reversed(list(item)))
-        elif isinstance(item, dict):
+        if isinstance(item, dict):
             stack.extend(reversed(list(item.values())))
+        elif (isinstance(item, collections.abc.Iterable)
+              and not isinstance(item, (Variable, Tensor, str, bytes))):
+            stack.extend(reversed(list(item)))
         else:
             out.append(item)
     return out

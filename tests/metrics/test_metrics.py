@@ -57,7 +57,7 @@ def test_precision_recall_and_counts_match_sklearn():
 
 
 def test_precision_is_zero_without_positive_predictions():
-    p, update = M.precision([1, 0], [False, False])
+    _, update = M.precision([1, 0], [False, False])
     with tf.Session() as sess:
         sess.run(tf.local_variables_initializer())
         assert sess.run(update) == 0.0
@@ -214,7 +214,7 @@ def test_invalid_arguments():
         M.auc([1], [0.5], curve="XY")
     with pytest.raises(ValueError, match="Invalid summation_method"):
         M.auc([1], [0.5], summation_method="simpson")
-    value, update = M.auc([1, 0], [0.5, 1.5])
+    _, update = M.auc([1, 0], [0.5, 1.5])
     with tf.Session() as sess:
         sess.run(tf.local_variables_initializer())
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"predictions must be in"):

@@ -30,6 +30,7 @@ from flowexec.train.learning_rate_decay import (
     polynomial_decay,
 )
 from flowexec.train.momentum import MomentumOptimizer
+from flowexec.train.moving_averages import ExponentialMovingAverage
 from flowexec.train.optimizer import Optimizer
 from flowexec.train.proximal import (
     ProximalAdagradOptimizer,
@@ -55,6 +56,7 @@ __all__ = [
     "AdagradOptimizer",
     "AdamOptimizer",
     "CheckpointState",
+    "ExponentialMovingAverage",
     "FtrlOptimizer",
     "GradientDescentOptimizer",
     "MomentumOptimizer",

@@ -4,6 +4,7 @@
     python scripts/train_digits.py                       # every GPU, else the CPU
     python scripts/train_digits.py --logical-cpus 4      # four logical CPUs, one tower each
     python scripts/train_digits.py --devices /GPU:0,/GPU:1 --model deep --optimizer momentum
+    python scripts/train_digits.py --model cnn --logical-cpus 2
     python scripts/train_digits.py --logdir logs --checkpoint-dir ckpt --trace step.json
     python scripts/train_digits.py --checkpoint-dir ckpt --resume --epochs 40
 
@@ -100,8 +101,22 @@ def _deep(hidden):
     return model
 
 
+def _cnn(hidden):
+    """8x8x1 images: conv 3x3x32 SAME + ReLU, 2x2 max pool, conv 3x3x64 SAME + ReLU, 2x2 max
+    pool, dense hidden + ReLU, dense 10 (tf.layers, named so every tower shares them)."""
+    def model(x):
+        h = tf.reshape(x, [-1, 8, 8, 1])
+        h = tf.layers.conv2d(h, 32, 3, padding="same", activation=tf.nn.relu, name="conv0")
+        h = tf.layers.max_pooling2d(h, 2, 2, name="pool0")
+        h = tf.layers.conv2d(h, 64, 3, padding="same", activation=tf.nn.relu, name="conv1")
+        h = tf.layers.max_pooling2d(h, 2, 2, name="pool1")
+        h = tf.layers.dense(tf.layers.flatten(h), hidden, tf.nn.relu, name="dense0")
+        return tf.layers.dense(h, NUM_CLASSES, name="logits")
+    return model
+
+
 # --model NAME -> a builder taking the hidden width and returning the tower's model function.
-MODELS = {"mlp": _mlp, "deep": _deep}
+MODELS = {"mlp": _mlp, "deep": _deep, "cnn": _cnn}
 
 
 def build_model(kind, hidden):
@@ -248,7 +263,8 @@ def parse_args(argv):
     p.add_argument("--logical-cpus", type=int, default=0, metavar="N",
                    help="split the CPU into N logical devices (towers on /cpu:0../cpu:N-1)")
     p.add_argument("--model", choices=tuple(MODELS), default="mlp",
-                   help="mlp: two hidden layers; deep: four residual blocks (default: mlp)")
+                   help="mlp: two hidden layers; deep: four residual blocks; cnn: two "
+                        "conv+pool layers and a dense layer (default: mlp)")
     p.add_argument("--hidden", type=int, default=128, help="hidden width (default: 128)")
     p.add_argument("--epochs", type=int, default=20, help="default: 20")
     p.add_argument("--batch-size", type=int, default=128,

@@ -214,11 +214,13 @@ def _conv_backprop_input(xp, input_sizes, w, dy, data_format, strides, dilations
     dyc = window.to_channels_last(xp, dy, data_format)
     _check_out_backprop(op_type, dyc.shape, outs, x_shape, ksize, s, d)
     oc = w.shape[-1]
-    dcols = window.upcast_half(xp, dyc).reshape(-1, oc) @ \
-        window.upcast_half(xp, w).reshape(-1, oc).T
-    dcols = dcols.reshape((x_shape[0],) + tuple(outs) + tuple(ksize) + (x_shape[-1],))
-    dx = window.col2im(xp, dcols, x_shape, ksize, s, d, pads, outs).astype(dy.dtype)
-    return window.from_channels_last(xp, dx, data_format)
+    # (prod(ksize) * C, N * prod(outs)): offset-major rows, so col2im adds contiguous blocks.
+    cols_t = window.upcast_half(xp, w).reshape(-1, oc) @ \
+        window.upcast_half(xp, dyc).reshape(-1, oc).T
+    dx = window.col2im(xp, cols_t, x_shape, ksize, s, d, pads, outs).astype(dy.dtype)
+    if window.channels_first(data_format):
+        return xp.ascontiguousarray(xp.moveaxis(dx, -1, 1))
+    return xp.ascontiguousarray(dx)
 
 
 def _conv_backprop_filter(xp, x, filter_sizes, dy, data_format, strides, dilations, padding,

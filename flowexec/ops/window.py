@@ -260,16 +260,21 @@ def im2col(xp, x, ksize, strides, dilations, pads, outs):
     return view.reshape(n * math.prod(outs), math.prod(ksize) * c)
 
 
-def col2im(xp, cols, in_shape, ksize, strides, dilations, pads, outs):
-    """Adjoint of `im2col`: sums the patches `cols` (N, *outs, *ksize, C) back into an
-    (N, *in_spatial, C) array, one strided accumulation per kernel offset."""
+def col2im(xp, cols_t, in_shape, ksize, strides, dilations, pads, outs):
+    """Adjoint of `im2col`, from the transposed patch matrix `cols_t` (prod(ksize) * C,
+    N * prod(outs)) (rows ordered by kernel offset, then channel): sums every offset's
+    patches back into a (N, *in_spatial, C) array, one strided accumulation per offset.
+
+    The sum runs in a channels-first buffer, so each offset adds a contiguous block."""
     n, c = in_shape[0], in_shape[-1]
     padded = tuple(s + b + a for s, (b, a) in zip(in_shape[1:-1], pads))
-    acc = xp.zeros((n,) + padded + (c,), dtype=cols.dtype)
-    lead = (slice(None),) * (1 + len(outs))
-    for kidx, sl in offsets(ksize, outs, strides, dilations):
-        acc[sl] += cols[lead + kidx]
-    return crop_spatial(acc, pads, in_shape[1:-1])
+    blocks = cols_t.reshape((math.prod(ksize), c, n) + tuple(outs))
+    acc = xp.zeros((c, n) + padded, dtype=cols_t.dtype)
+    for k, (_, sl) in enumerate(offsets(ksize, outs, strides, dilations)):
+        acc[(slice(None),) + sl] += blocks[k]
+    inner = (slice(None), slice(None)) + tuple(slice(b, b + m)
+                                               for (b, _), m in zip(pads, in_shape[1:-1]))
+    return xp.moveaxis(acc[inner], 0, -1)
 
 
 def upcast_half(xp, x):

@@ -20,6 +20,17 @@ from flowexec.train.cosine_decay import (
     linear_cosine_decay,
     noisy_linear_cosine_decay,
 )
+from flowexec.train.example_proto import (
+    BytesList,
+    Example,
+    Feature,
+    FeatureList,
+    FeatureLists,
+    Features,
+    FloatList,
+    Int64List,
+    SequenceExample,
+)
 from flowexec.train.ftrl import FtrlOptimizer
 from flowexec.train.gradient_descent import GradientDescentOptimizer
 from flowexec.train.learning_rate_decay import (
@@ -55,10 +66,18 @@ __all__ = [
     "AdadeltaOptimizer",
     "AdagradOptimizer",
     "AdamOptimizer",
+    "BytesList",
     "CheckpointState",
+    "Example",
     "ExponentialMovingAverage",
+    "Feature",
+    "FeatureList",
+    "FeatureLists",
+    "Features",
+    "FloatList",
     "FtrlOptimizer",
     "GradientDescentOptimizer",
+    "Int64List",
     "MomentumOptimizer",
     "Optimizer",
     "ProximalAdagradOptimizer",
@@ -66,6 +85,7 @@ __all__ = [
     "RMSPropOptimizer",
     "Saver",
     "SaverDef",
+    "SequenceExample",
     "assert_global_step",
     "average_gradients",
     "checkpoint_exists",

@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from flowexec.data import options as options_mod
 from flowexec.data import structure
 from flowexec.framework import dtypes, nest, tensor_shape
 from flowexec.framework import function as function_mod
@@ -64,16 +65,17 @@ class Dataset(structure.Structured):
     transformed by methods that return new Datasets; an Iterator reads them in a Session.
     """
 
-    def __init__(self, variant, element_spec):
+    def __init__(self, variant, element_spec, options=None):
         self._variant_tensor = variant
         self._element_spec = element_spec
+        self._options = options
 
     def _as_variant_tensor(self):
         return self._variant_tensor
 
     def _op(self, op_type, *inputs, spec=None, **attrs):
         variant = apply_op(op_type, self._variant_tensor, *inputs, **attrs)
-        return Dataset(variant, self._element_spec if spec is None else spec)
+        return Dataset(variant, self._element_spec if spec is None else spec, self._options)
 
     def __iter__(self):
         raise RuntimeError("__iter__() is only supported inside of tf.function or when eager "
@@ -157,7 +159,7 @@ class Dataset(structure.Structured):
                                 f"of `Dataset` objects, got {type(d).__name__}.")
         variant = apply_op("ZipDataset", *[d._variant_tensor for d in flat])
         spec = nest.pack_data(datasets, [d._element_spec for d in flat])
-        return Dataset(variant, spec)
+        return Dataset(variant, spec, _merged([d._options for d in flat]))
 
     @staticmethod
     def from_generator(generator, output_types, output_shapes=None, args=None):
@@ -229,7 +231,7 @@ class Dataset(structure.Structured):
     def _function_op(self, op_type, fg, *inputs, spec, attr="f"):
         variant = apply_op(op_type, self._variant_tensor, *inputs, *fg.external_captures,
                            control_inputs=fg.control_captures, **{attr: fg})
-        return Dataset(variant, spec)
+        return Dataset(variant, spec, self._options)
 
     def map(self, map_func, num_parallel_calls=None):
         """Applies `map_func` to each element (in parallel with `num_parallel_calls`; the
@@ -448,11 +450,28 @@ class Dataset(structure.Structured):
                             f"{self.output_types} and {dataset.output_types}")
         spec = structure.most_specific_compatible(self._element_spec, dataset._element_spec)
         variant = apply_op("ConcatenateDataset", self._variant_tensor, dataset._variant_tensor)
-        return Dataset(variant, spec)
+        return Dataset(variant, spec, _merged([self._options, dataset._options]))
 
     def enumerate(self, start=0):
         """(index, element) pairs, the index an int64 counting from `start`."""
         return Dataset.zip((Dataset.range(start, _INT64_MAX), self))
+
+    # ----- options -------------------------------------------------------------------------
+    def options(self):
+        """The `tf.data.Options` this dataset carries (merged along the pipeline)."""
+        return self._options if self._options is not None else options_mod.Options()
+
+    def with_options(self, options):
+        """This dataset with `options` merged into its options (see `tf.data.Options`).
+
+        Raises:
+            TypeError: `options` is not a `tf.data.Options`.
+        """
+        if not isinstance(options, options_mod.Options):
+            raise TypeError(f"`options` must be a tf.data.Options, got {type(options)}")
+        merged = self.options().merge(options)
+        variant = apply_op("OptionsDataset", self._variant_tensor, options=merged._runtime())
+        return Dataset(variant, self._element_spec, merged)
 
     # ----- iterators -----------------------------------------------------------------------
     def make_one_shot_iterator(self):
@@ -471,6 +490,16 @@ class Dataset(structure.Structured):
         from flowexec.data import iterator
 
         return iterator.initializable(self, shared_name)
+
+
+def _merged(options_list):
+    present = [o for o in options_list if o is not None]
+    if not present:
+        return None
+    out = present[0]
+    for o in present[1:]:
+        out = out.merge(o)
+    return out
 
 
 def _spec_or_value(x):

@@ -7,6 +7,21 @@ Example:
 """
 
 from flowexec.data.dataset import AUTOTUNE
+from flowexec.data.options import AutotuneOptions, OptimizationOptions, ThreadingOptions
+from flowexec.framework.registry import apply_op
+from flowexec.ops.dataset_iterators import INFINITE as INFINITE_CARDINALITY
+from flowexec.ops.dataset_iterators import UNKNOWN as UNKNOWN_CARDINALITY
+
+
+def cardinality(dataset):
+    """An int64 scalar: the number of elements of `dataset`, INFINITE_CARDINALITY (-1) or
+    UNKNOWN_CARDINALITY (-2), computed from its structure as TF does (a `filter` or a
+    generator makes it unknown; `repeat()` of a non-empty dataset infinite).
+
+    Example:
+        >>> cardinality(Dataset.range(10).batch(3))  # evaluates to 4
+    """
+    return apply_op("DatasetCardinality", dataset._variant_tensor)
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):
@@ -61,4 +76,4 @@ def enumerate_dataset(start=0):
     return apply
 
 
-__all__ = ["AUTOTUNE", "enumerate_dataset", "ignore_errors", "map_and_batch", "shuffle_and_repeat", "unbatch"]
+__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "AutotuneOptions", "OptimizationOptions", "ThreadingOptions", "cardinality", "enumerate_dataset", "ignore_errors", "map_and_batch", "shuffle_and_repeat", "unbatch"]

@@ -46,7 +46,7 @@ class _FileDataset(Dataset):
         single = files.interleave(lambda f: Dataset(make_op(f), TensorSpec([],
                                                                            dtypes.string)),
                                   cycle_length=num_parallel_reads, block_length=1)
-        super().__init__(single._variant_tensor, single._element_spec)
+        super().__init__(single._variant_tensor, single._element_spec, single._options)
 
 
 class TextLineDataset(_FileDataset):

@@ -39,6 +39,8 @@ from flowexec.framework import errors
 from flowexec.ops import record_format
 
 AUTOTUNE = -1
+INFINITE = -1  # cardinalities, TF's constants
+UNKNOWN = -2
 
 
 def _invalid(message):
@@ -70,11 +72,38 @@ def _shape_str(shape):
     return "[" + ",".join(str(d) for d in shape) + "]"
 
 
+class PipelineContext:
+    """What a pass knows about its whole pipeline: the dataset options in force
+    (`tf.data.Options`, attached by `with_options`), e.g. a private thread-pool size that
+    caps every parallel map."""
+
+    __slots__ = ("threadpool_size",)
+
+    def __init__(self, threadpool_size=None):
+        self.threadpool_size = threadpool_size
+
+    def with_options(self, options):
+        size = options.get("private_threadpool_size")
+        return PipelineContext(size if size else self.threadpool_size)
+
+    def parallelism(self, n):
+        """The worker count for `n` calls at once (AUTOTUNE: the pool size or the cores)."""
+        if n == AUTOTUNE:
+            n = self.threadpool_size or _autotune(n)
+        return min(n, self.threadpool_size) if self.threadpool_size else n
+
+
 class DatasetValue:
     """A dataset recipe; `iterate()` starts a pass (a generator of flat element tuples)."""
 
-    def iterate(self):
+    same_cardinality = False  # a transformation with as many elements as its input
+
+    def iterate(self, ctx):
         raise NotImplementedError  # every concrete dataset value defines its own pass
+
+    def cardinality(self):
+        """The number of elements, INFINITE, or UNKNOWN (as TF computes it statically)."""
+        return self.input.cardinality() if self.same_cardinality else UNKNOWN
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
@@ -85,8 +114,11 @@ class TensorsValue(DatasetValue):
     def __init__(self, components):
         self.components = tuple(components)
 
-    def iterate(self):
+    def iterate(self, ctx):
         yield self.components
+
+    def cardinality(self):
+        return 1
 
 
 class SlicesValue(DatasetValue):
@@ -101,7 +133,10 @@ class SlicesValue(DatasetValue):
         self.components = tuple(components)
         self.size = sizes[0] if sizes else 0
 
-    def iterate(self):
+    def cardinality(self):
+        return self.size
+
+    def iterate(self, ctx):
         comps = self.components
         for i in range(self.size):
             yield tuple(c[i] for c in comps)
@@ -113,7 +148,10 @@ class RangeValue(DatasetValue):
             raise _invalid("step must be a non-zero integer.")
         self.range = range(int(start), int(stop), int(step))
 
-    def iterate(self):
+    def cardinality(self):
+        return len(self.range)
+
+    def iterate(self, ctx):
         for v in self.range:
             yield (np.int64(v),)
 
@@ -125,7 +163,7 @@ class GeneratorValue(DatasetValue):
         self.make = make
         self.args = tuple(args)
 
-    def iterate(self):
+    def iterate(self, ctx):
         try:
             yield from self.make(*self.args)
         except Exception as e:  # noqa: BLE001 - reported as the element, TF's error type
@@ -148,7 +186,7 @@ class TextLineValue(DatasetValue):
         self.filenames = _filenames(filenames)
         self.compression = compression
 
-    def iterate(self):
+    def iterate(self, ctx):
         for name in self.filenames:
             try:
                 f = record_format.open_read(name, self.compression)
@@ -173,7 +211,7 @@ class FixedLengthRecordValue(DatasetValue):
             int(footer_bytes)
         self.compression = compression
 
-    def iterate(self):
+    def iterate(self, ctx):
         for name in self.filenames:
             try:
                 with record_format.open_read(name, self.compression) as f:
@@ -198,7 +236,7 @@ class TFRecordValue(DatasetValue):
         self.filenames = _filenames(filenames)
         self.compression = compression
 
-    def iterate(self):
+    def iterate(self, ctx):
         for name in self.filenames:
             try:
                 f = record_format.open_read(name, self.compression)
@@ -217,8 +255,15 @@ class ZipValue(DatasetValue):
     def __init__(self, inputs):
         self.inputs = tuple(inputs)
 
-    def iterate(self):
-        its = [d.iterate() for d in self.inputs]
+    def cardinality(self):
+        counts = [d.cardinality() for d in self.inputs]
+        if UNKNOWN in counts:
+            return UNKNOWN
+        finite = [c for c in counts if c >= 0]
+        return min(finite) if finite else INFINITE
+
+    def iterate(self, ctx):
+        its = [d.iterate(ctx) for d in self.inputs]
         while True:
             element = ()
             for it in its:
@@ -237,21 +282,29 @@ class ConcatenateValue(DatasetValue):
     def __init__(self, first, second):
         self.first, self.second = first, second
 
-    def iterate(self):
-        yield from self.first.iterate()
-        yield from self.second.iterate()
+    def cardinality(self):
+        a, b = self.first.cardinality(), self.second.cardinality()
+        if INFINITE in (a, b):
+            return INFINITE
+        return UNKNOWN if UNKNOWN in (a, b) else a + b
+
+    def iterate(self, ctx):
+        yield from self.first.iterate(ctx)
+        yield from self.second.iterate(ctx)
 
 
 # ----- functions -----------------------------------------------------------------------------
 class MapValue(DatasetValue):
     """`map`: a planned function per element; in parallel on a pool, results in order."""
 
+    same_cardinality = True
+
     def __init__(self, input, fn, captured, num_parallel_calls=1):
         self.input = input
         self.fn = fn
         self.captured = tuple(captured)
-        n = _autotune(int(num_parallel_calls))
-        if n <= 0:
+        n = int(num_parallel_calls)
+        if n <= 0 and n != AUTOTUNE:
             raise _invalid(f"num_parallel_calls must be positive or AUTOTUNE (-1), got {n}")
         self.parallel = n
 
@@ -263,18 +316,19 @@ class MapValue(DatasetValue):
         except Exception as e:  # noqa: BLE001 - the element's error, raised by get_next
             return _failed(e)
 
-    def iterate(self):
-        if self.parallel == 1:
-            for element in self.input.iterate():
+    def iterate(self, ctx):
+        parallel = ctx.parallelism(self.parallel)
+        if parallel == 1:
+            for element in self.input.iterate(ctx):
                 yield self._apply(element)
             return
-        pool = ThreadPoolExecutor(self.parallel, thread_name_prefix="tf.data.map")
+        pool = ThreadPoolExecutor(parallel, thread_name_prefix="tf.data.map")
         pending = collections.deque()
         try:
-            source = self.input.iterate()
+            source = self.input.iterate(ctx)
             done = False
             while True:
-                while not done and len(pending) < self.parallel:
+                while not done and len(pending) < parallel:
                     try:
                         element = next(source)
                     except StopIteration:
@@ -296,9 +350,9 @@ class FilterValue(DatasetValue):
         self.predicate = predicate
         self.captured = tuple(captured)
 
-    def iterate(self):
+    def iterate(self, ctx):
         call, captured = self.predicate.call, self.captured
-        for element in self.input.iterate():
+        for element in self.input.iterate(ctx):
             if element.__class__ is Failed:
                 yield element
                 continue
@@ -327,18 +381,18 @@ class InterleaveValue(DatasetValue):
         self.cycle_length = cycle_length
         self.block_length = int(block_length)
 
-    def _open(self, element):
+    def _open(self, element, ctx):
         if element.__class__ is Failed:
             raise element.error
         dataset = self.fn.call(element, self.captured)[0]
         if not isinstance(dataset, DatasetValue):
             raise _invalid("The function of flat_map/interleave must return a Dataset.")
-        return dataset.iterate()
+        return dataset.iterate(ctx)
 
-    def iterate(self):
+    def iterate(self, ctx):
         # TF's InterleaveDataset state machine: a slot whose dataset ends is refilled from
         # the input the next time the cycle comes back to it.
-        source = self.input.iterate()
+        source = self.input.iterate(ctx)
         n, block_length = self.cycle_length, self.block_length
         current = [None] * n
         index = block = num_open = 0
@@ -364,7 +418,7 @@ class InterleaveValue(DatasetValue):
                     end_of_input = True
                     continue
                 try:
-                    current[index] = self._open(element)
+                    current[index] = self._open(element, ctx)
                     num_open += 1
                 except Exception as e:  # noqa: BLE001 - the element's error, raised by get_next
                     yield _failed(e)
@@ -393,6 +447,12 @@ class BatchValue(DatasetValue):
         self.batch_size = int(batch_size)
         self.drop_remainder = bool(drop_remainder)
 
+    def cardinality(self):
+        n = self.input.cardinality()
+        if n < 0:
+            return n
+        return n // self.batch_size if self.drop_remainder else -(-n // self.batch_size)
+
     def _batch(self, elements):
         return tuple(_stack(elements, c) for c in range(len(elements[0])))
 
@@ -402,9 +462,9 @@ class BatchValue(DatasetValue):
         except errors.OpError as e:
             return Failed(e)
 
-    def iterate(self):
+    def iterate(self, ctx):
         batch = []
-        for element in self.input.iterate():
+        for element in self.input.iterate(ctx):
             if element.__class__ is Failed:
                 batch = []
                 yield element
@@ -450,8 +510,8 @@ class UnbatchValue(DatasetValue):
     def __init__(self, input):
         self.input = input
 
-    def iterate(self):
-        for element in self.input.iterate():
+    def iterate(self, ctx):
+        for element in self.input.iterate(ctx):
             if element.__class__ is Failed:
                 yield element
                 continue
@@ -476,6 +536,8 @@ class ShuffleValue(DatasetValue):
     `reshuffle_each_iteration`, each pass draws its seed from a generator seeded once, so
     the sequence of epochs is reproducible but each epoch differs."""
 
+    same_cardinality = True
+
     def __init__(self, input, buffer_size, seed, seed2, reshuffle_each_iteration):
         if buffer_size <= 0:
             raise _invalid("buffer_size must be greater than zero.")
@@ -492,10 +554,10 @@ class ShuffleValue(DatasetValue):
         with self._lock:
             return np.random.default_rng(self._epochs.integers(2 ** 63))
 
-    def iterate(self):
+    def iterate(self, ctx):
         rng = self._rng()
         buf = []
-        for element in self.input.iterate():
+        for element in self.input.iterate(ctx):
             if element.__class__ is Failed:
                 yield element
                 continue
@@ -516,11 +578,17 @@ class RepeatValue(DatasetValue):
         self.input = input
         self.count = int(count)
 
-    def iterate(self):
+    def cardinality(self):
+        n = self.input.cardinality()
+        if self.count < 0:
+            return 0 if n == 0 else INFINITE
+        return n if n < 0 and self.count else n * self.count
+
+    def iterate(self, ctx):
         epoch = 0
         while self.count < 0 or epoch < self.count:
             produced = False
-            for element in self.input.iterate():
+            for element in self.input.iterate(ctx):
                 produced = True
                 yield element
             if not produced:  # an empty input would repeat forever
@@ -533,11 +601,19 @@ class TakeValue(DatasetValue):
         self.input = input
         self.count = int(count)
 
-    def iterate(self):
+    def cardinality(self):
+        n = self.input.cardinality()
+        if self.count < 0:
+            return n
+        if n == INFINITE:
+            return self.count
+        return UNKNOWN if n == UNKNOWN else min(n, self.count)
+
+    def iterate(self, ctx):
         if self.count == 0:
             return
         taken = 0
-        for element in self.input.iterate():
+        for element in self.input.iterate(ctx):
             yield element
             if element.__class__ is not Failed:
                 taken += 1
@@ -550,8 +626,14 @@ class SkipValue(DatasetValue):
         self.input = input
         self.count = int(count)
 
-    def iterate(self):
-        it = self.input.iterate()
+    def cardinality(self):
+        n = self.input.cardinality()
+        if n < 0:
+            return n
+        return 0 if self.count < 0 else max(n - self.count, 0)
+
+    def iterate(self, ctx):
+        it = self.input.iterate(ctx)
         if self.count < 0:  # skip(-1) skips everything
             for _ in it:
                 pass
@@ -580,9 +662,15 @@ class ShardValue(DatasetValue):
         self.input = input
         self.num_shards, self.index = int(num_shards), int(index)
 
-    def iterate(self):
+    def cardinality(self):
+        n = self.input.cardinality()
+        if n < 0:
+            return n
+        return n // self.num_shards + (1 if self.index < n % self.num_shards else 0)
+
+    def iterate(self, ctx):
         i = 0
-        for element in self.input.iterate():
+        for element in self.input.iterate(ctx):
             if element.__class__ is Failed:
                 yield element
                 continue
@@ -618,6 +706,8 @@ def _produce(source, q, stop):
 
 
 class PrefetchValue(DatasetValue):
+    same_cardinality = True
+
     def __init__(self, input, buffer_size):
         buffer_size = int(buffer_size)
         if buffer_size == AUTOTUNE:
@@ -627,13 +717,13 @@ class PrefetchValue(DatasetValue):
         self.input = input
         self.buffer_size = buffer_size
 
-    def iterate(self):
+    def iterate(self, ctx):
         if self.buffer_size == 0:
-            yield from self.input.iterate()
+            yield from self.input.iterate(ctx)
             return
         q = queue.Queue(self.buffer_size)
         stop = threading.Event()
-        thread = threading.Thread(target=_produce, args=(self.input.iterate(), q, stop),
+        thread = threading.Thread(target=_produce, args=(self.input.iterate(ctx), q, stop),
                                   name="tf.data.prefetch", daemon=True)
         thread.start()
         try:
@@ -650,6 +740,8 @@ class CacheValue(DatasetValue):
     """`cache`: the first complete pass is recorded (in memory, or in `filename`) and later
     passes replay it; an incomplete pass records nothing."""
 
+    same_cardinality = True
+
     def __init__(self, input, filename):
         self.input = input
         self.filename = filename.decode() if isinstance(filename, bytes) else str(filename)
@@ -664,14 +756,14 @@ class CacheValue(DatasetValue):
                 self._elements = pickle.load(f)
         return self._elements
 
-    def iterate(self):
+    def iterate(self, ctx):
         cached = self._cached()
         if cached is not None:
             yield from cached
             return
         recorded = []
         complete = True
-        for element in self.input.iterate():
+        for element in self.input.iterate(ctx):
             if element.__class__ is Failed:
                 complete = False
             else:
@@ -688,12 +780,25 @@ class CacheValue(DatasetValue):
                 os.replace(tmp, self.filename)
 
 
+class OptionsValue(DatasetValue):
+    """`with_options`: its input, iterated with the options in force."""
+
+    same_cardinality = True
+
+    def __init__(self, input, options):
+        self.input = input
+        self.options = dict(options)
+
+    def iterate(self, ctx):
+        yield from self.input.iterate(ctx.with_options(self.options))
+
+
 class IgnoreErrorsValue(DatasetValue):
     def __init__(self, input):
         self.input = input
 
-    def iterate(self):
-        for element in self.input.iterate():
+    def iterate(self, ctx):
+        for element in self.input.iterate(ctx):
             if element.__class__ is not Failed:
                 yield element
 
@@ -703,7 +808,7 @@ class IteratorResource:
     """One iterator's current pass in one session (`MakeIterator` starts a new one)."""
 
     def __init__(self, dataset):
-        self._pass = dataset.iterate()
+        self._pass = dataset.iterate(PipelineContext())
         self._lock = threading.Lock()
         # a pass that owns threads (prefetch) stops when its resource is dropped
         weakref.finalize(self, self._pass.close)

@@ -181,9 +181,26 @@ def _cache_dataset(xp, input_dataset, filename):
     return it.CacheValue(input_dataset, _scalar(filename))
 
 
+@_dataset_op("OptionsDataset")
+def _options_dataset(xp, input_dataset, *, options):
+    return it.OptionsValue(input_dataset, options)
+
+
 @_dataset_op("IgnoreErrorsDataset")
 def _ignore_errors_dataset(xp, input_dataset):
     return it.IgnoreErrorsValue(input_dataset)
+
+
+def _cardinality_infer(op):
+    return [(dtypes.int64, TensorShape([]))]
+
+
+@defop("DatasetCardinality", infer=_cardinality_infer, stateful=True, device_types=("CPU",))
+def _dataset_cardinality(xp, input_dataset):
+    return np.int64(input_dataset.cardinality())
+
+
+_dataset_cardinality.not_differentiable()
 
 
 # ----- iterators -----------------------------------------------------------------------------

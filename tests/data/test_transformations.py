@@ -312,3 +312,21 @@ def test_a_failed_element_drops_the_batch_being_collected():
     assert values(ds.apply(tf.data.experimental.ignore_errors())) == [[0, 1], [4, 5], [6]]
     assert values(Dataset.range(5).map(_failing_at({0, 3})).apply(
         tf.data.experimental.ignore_errors())) == [1, 2, 4]
+
+
+def test_cardinality_is_computed_as_tf_does():
+    r = Dataset.range(10)
+    cases = {
+        r: 10, r.batch(3): 4, r.batch(3, drop_remainder=True): 3, r.repeat(): -1,
+        r.repeat().take(3): 3, r.filter(lambda x: True): -2, r.repeat(2).skip(15): 5,
+        r.shard(3, 0): 4, r.shard(3, 2): 3, Dataset.zip((r, r.take(4))): 4,
+        Dataset.zip((r, r.filter(lambda x: True))): -2, r.concatenate(r.repeat()): -1,
+        r.map(lambda x: x).shuffle(3).prefetch(1).cache(): 10, Dataset.range(0).repeat(): 0,
+        Dataset.from_tensors(1): 1, Dataset.from_tensor_slices([1, 2, 3]): 3,
+        r.filter(lambda x: True).repeat(): -1,
+    }
+    counts = [tf.data.experimental.cardinality(ds) for ds in cases]
+    with tf.Session() as sess:
+        assert sess.run(counts) == list(cases.values())
+    assert (tf.data.INFINITE_CARDINALITY, tf.data.UNKNOWN_CARDINALITY) == (-1, -2)
+    assert tf.data.AUTOTUNE == tf.data.experimental.AUTOTUNE == -1

@@ -65,6 +65,8 @@ COVERED_ELSEWHERE = {
     "TFRecordDataset": "tests/data/test_readers.py",
     "FixedLengthRecordDatasetV2": "tests/data/test_readers.py",
     "MatchingFiles": "tests/data/test_readers.py",
+    "DatasetCardinality": "tests/data/test_transformations.py",
+    "OptionsDataset": "tests/data/test_options.py",
     "IgnoreErrorsDataset": "tests/data (against plain-Python expectations)",
     "IteratorV2": "tests/data (against plain-Python expectations)",
     "OneShotIterator": "tests/data (against plain-Python expectations)",

@@ -26,6 +26,9 @@ of machine in brackets):
   PLAN       plan build (first run) of an SGD step's gradient graph of ~5,000 ops, s
   W7         a 12-op elementwise chain (tanh GELU, scale, shift, clip, sum) on 4M float32,
              speedup over the same numpy expression written eagerly  target >= 2.5x [~2x]
+  W8         one SGD step of a LeNet-style CNN (28x28x1, conv 5x5x32, pool, conv 5x5x64, pool,
+             dense 1024, dense 10; batch 64 float32), time / hand-written numpy im2col step
+             target < 1.0 [TF ~0.35x: scripts/bench_tf_reference.py, scripts/bench_cnn.py]
 
 BLAS is pinned to one thread (before numpy is imported), so W2's speedup comes from
 flowexec running independent ops concurrently, not from BLAS threads. Every number is the
@@ -48,6 +51,9 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import flowexec as tf  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_cnn  # noqa: E402  (W8, self-contained)
 
 
 def _compare(fns, repeats, number=1):
@@ -516,7 +522,7 @@ def w7(repeats):
 # adds an entry here (and a line in the module docstring).
 WORKLOADS = {"W1": [w1_chain, w1_wide, w1_build], "W2": [w2], "W2AUTO": [w2_auto],
              "W3": [w3], "W4": [w4], "W5": [w5], "W6": [w6], "PLAN": [plan_build],
-             "W7": [w7]}
+             "W7": [w7], "W8": [lambda repeats: bench_cnn.w8(repeats, tf)]}
 
 
 def main(argv=None):

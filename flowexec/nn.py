@@ -9,6 +9,8 @@ Example:
     >>> h = tf.nn.relu(tf.constant([-1.0, 2.0]))
 """
 
+from flowexec.ops.candidate_sampling_ops import *
+from flowexec.ops.candidate_sampling_ops import __all__ as _SAMPLING_OPS_ALL
 from flowexec.ops.conv_ops import *
 from flowexec.ops.conv_ops import __all__ as _CONV_OPS_ALL
 from flowexec.ops.embedding_ops import *
@@ -20,6 +22,8 @@ from flowexec.ops.normalization_ops import *
 from flowexec.ops.normalization_ops import __all__ as _NORMALIZATION_OPS_ALL
 from flowexec.ops.pooling_ops import *
 from flowexec.ops.pooling_ops import __all__ as _POOLING_OPS_ALL
+from flowexec.ops.sampled_loss_ops import *
+from flowexec.ops.sampled_loss_ops import __all__ as _SAMPLED_LOSS_OPS_ALL
 from flowexec.ops.sort_ops import *
 from flowexec.ops.sort_ops import __all__ as _SORT_OPS_ALL
 
@@ -36,4 +40,5 @@ def __getattr__(name):
 
 __all__ = (list(_NN_OPS_ALL) + list(_EMBEDDING_OPS_ALL) + list(_SORT_OPS_ALL)
            + list(_CONV_OPS_ALL) + list(_POOLING_OPS_ALL) + list(_NORMALIZATION_OPS_ALL)
-           + ["depth_to_space", "space_to_depth"] + list(_FROM_MATH_OPS))
+           + ["depth_to_space", "space_to_depth"] + list(_FROM_MATH_OPS)
+           + list(_SAMPLING_OPS_ALL) + list(_SAMPLED_LOSS_OPS_ALL))

@@ -6,6 +6,10 @@ Example:
     >>> x = tf.random.normal([2, 3])
 """
 
+from flowexec.ops.candidate_sampling_ops import (
+    log_uniform_candidate_sampler,
+    uniform_candidate_sampler,
+)
 from flowexec.ops.random_ops import (
     categorical,
     get_seed,
@@ -17,5 +21,6 @@ from flowexec.ops.random_ops import random_normal as normal
 from flowexec.ops.random_ops import random_shuffle as shuffle
 from flowexec.ops.random_ops import random_uniform as uniform
 
-__all__ = ["categorical", "get_seed", "multinomial", "normal", "set_random_seed", "shuffle",
-           "truncated_normal", "uniform"]
+__all__ = ["categorical", "get_seed", "log_uniform_candidate_sampler", "multinomial", "normal",
+           "set_random_seed", "shuffle", "truncated_normal", "uniform",
+           "uniform_candidate_sampler"]

@@ -215,9 +215,10 @@ class Dataset(structure.Structured):
         return ds
 
     # ----- functions -----------------------------------------------------------------------
-    def _trace(self, func, transformation, convert=None):
+    def _trace(self, func, transformation, convert=None, arg_specs=None):
         spec = self._element_spec
-        arg_specs = list(spec) if type(spec) is tuple else [spec]
+        if arg_specs is None:
+            arg_specs = list(spec) if type(spec) is tuple else [spec]
 
         def wrapper(*args):
             ret = func(*args)
@@ -303,6 +304,47 @@ class Dataset(structure.Structured):
         if not isinstance(ds, Dataset):
             raise TypeError("`transformation_func` must return a Dataset.")
         return ds
+
+    def reduce(self, initial_state, reduce_func):
+        """Folds the dataset: `state = reduce_func(state, element)` from `initial_state`;
+        returns the final state's tensors (computed in one run, reading the whole dataset).
+
+        The state's shapes are relaxed until `reduce_func` keeps them (TF's rule).
+
+        Raises:
+            TypeError: `reduce_func` returns another structure or other dtypes.
+
+        Example:
+            >>> Dataset.range(5).reduce(np.int64(0), lambda s, x: s + x)  # evaluates to 10
+        """
+        with name_scope("initial_state"):
+            state = structure.normalize(initial_state)
+        state_spec = structure.spec_of(state)
+        while True:
+            fg = self._trace(reduce_func, "Dataset_reduce",
+                             arg_specs=[state_spec, self._element_spec])
+            out = fg.structured_outputs
+            try:
+                nest.assert_same_data_structure(state_spec, out)
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"The structure of the new state must match the initial "
+                                f"state: {e}") from None
+            new_spec = structure.spec_of(out)
+            if not structure.same_types(state_spec, new_spec):
+                raise TypeError(f"The element types for the new state must match the initial "
+                                f"state. Expected {structure.types(state_spec)}; got "
+                                f"{structure.types(new_spec)}.")
+            relaxed = structure.most_specific_compatible(state_spec, new_spec)
+            if structure.shapes(relaxed) == structure.shapes(state_spec):
+                break
+            state_spec = relaxed
+        flat = structure.flat_specs(state_spec)
+        outs = apply_op("ReduceDataset", self._variant_tensor, *nest.flatten_data(state),
+                        *fg.external_captures, control_inputs=fg.control_captures, f=fg,
+                        n_state=len(flat), output_types=[s.dtype for s in flat],
+                        output_shapes=[s.shape for s in flat])
+        outs = [outs] if isinstance(outs, Tensor) else list(outs)
+        return nest.pack_data(state_spec, outs)
 
     # ----- batching ------------------------------------------------------------------------
     def _batched_spec(self, batch_size, drop_remainder, inner=None):

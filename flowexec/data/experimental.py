@@ -6,9 +6,12 @@ Example:
     >>> ds = Dataset.range(10).apply(shuffle_and_repeat(buffer_size=10, count=2, seed=1))
 """
 
+from flowexec.data import structure
 from flowexec.data.dataset import AUTOTUNE
 from flowexec.data.options import AutotuneOptions, OptimizationOptions, ThreadingOptions
+from flowexec.framework import nest
 from flowexec.framework.registry import apply_op
+from flowexec.framework.tensor import Tensor
 from flowexec.ops.dataset_iterators import INFINITE as INFINITE_CARDINALITY
 from flowexec.ops.dataset_iterators import UNKNOWN as UNKNOWN_CARDINALITY
 
@@ -22,6 +25,17 @@ def cardinality(dataset):
         >>> cardinality(Dataset.range(10).batch(3))  # evaluates to 4
     """
     return apply_op("DatasetCardinality", dataset._variant_tensor)
+
+
+def get_single_element(dataset):
+    """The tensors of the only element of `dataset` (an error at run time when it has none
+    or more than one: InvalidArgumentError "Dataset was empty." / "... more than one
+    element.")."""
+    flat = structure.flat_specs(dataset.element_spec)
+    outs = apply_op("DatasetToSingleElement", dataset._variant_tensor,
+                    output_types=[s.dtype for s in flat], output_shapes=[s.shape for s in flat])
+    outs = [outs] if isinstance(outs, Tensor) else list(outs)
+    return nest.pack_data(dataset.element_spec, outs)
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):
@@ -76,4 +90,4 @@ def enumerate_dataset(start=0):
     return apply
 
 
-__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "AutotuneOptions", "OptimizationOptions", "ThreadingOptions", "cardinality", "enumerate_dataset", "ignore_errors", "map_and_batch", "shuffle_and_repeat", "unbatch"]
+__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "AutotuneOptions", "OptimizationOptions", "ThreadingOptions", "cardinality", "enumerate_dataset", "get_single_element", "ignore_errors", "map_and_batch", "shuffle_and_repeat", "unbatch"]

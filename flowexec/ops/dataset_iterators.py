@@ -803,6 +803,33 @@ class IgnoreErrorsValue(DatasetValue):
                 yield element
 
 
+# ----- whole-dataset ops --------------------------------------------------------------------
+def reduce(dataset, fn, state, captured):
+    """`Dataset.reduce`: the final state after folding every element with `fn`."""
+    state = tuple(state)
+    for element in dataset.iterate(PipelineContext()):
+        if element.__class__ is Failed:
+            raise element.error
+        state = tuple(fn.call(state + element, captured))
+    return state
+
+
+def single_element(dataset):
+    """`get_single_element`: the only element of `dataset`."""
+    it = dataset.iterate(PipelineContext())
+    try:
+        first = next(it, None)
+        if first is None:
+            raise _invalid("Dataset was empty.")
+        if first.__class__ is Failed:
+            raise first.error
+        if next(it, None) is not None:
+            raise _invalid("Dataset had more than one element.")
+        return first
+    finally:
+        it.close()
+
+
 # ----- iterators -----------------------------------------------------------------------------
 class IteratorResource:
     """One iterator's current pass in one session (`MakeIterator` starts a new one)."""

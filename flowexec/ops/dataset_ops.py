@@ -203,6 +203,30 @@ def _dataset_cardinality(xp, input_dataset):
 _dataset_cardinality.not_differentiable()
 
 
+def _typed_infer(op):
+    return list(zip(op.attrs["output_types"], op.attrs["output_shapes"]))
+
+
+def _unpack(values):
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+@defop("ReduceDataset", infer=_typed_infer, stateful=True, needs_ctx=True,
+       device_types=("CPU",))
+def _reduce_dataset(ctx, xp, input_dataset, *args, f, n_state, output_types, output_shapes):
+    fn = ctx.function(f)
+    return _unpack(it.reduce(input_dataset, fn, args[:n_state], args[n_state:]))
+
+
+@defop("DatasetToSingleElement", infer=_typed_infer, stateful=True, device_types=("CPU",))
+def _dataset_to_single_element(xp, dataset, *, output_types, output_shapes):
+    return _unpack(it.single_element(dataset))
+
+
+_reduce_dataset.not_differentiable()
+_dataset_to_single_element.not_differentiable()
+
+
 # ----- iterators -----------------------------------------------------------------------------
 def _iterator_key(handle):
     return ("iterator", handle)
@@ -246,15 +270,10 @@ def _make_iterator(ctx, xp, dataset, iterator):
     return ()
 
 
-def _get_next_infer(op):
-    return list(zip(op.attrs["output_types"], op.attrs["output_shapes"]))
-
-
-@defop("IteratorGetNext", infer=_get_next_infer, stateful=True, needs_ctx=True,
+@defop("IteratorGetNext", infer=_typed_infer, stateful=True, needs_ctx=True,
        device_types=("CPU",))
 def _iterator_get_next(ctx, xp, iterator, *, output_types, output_shapes):
-    element = _resource(ctx, iterator).get_next()
-    return element[0] if len(element) == 1 else element
+    return _unpack(_resource(ctx, iterator).get_next())
 
 
 def _string_infer(op):

@@ -330,3 +330,31 @@ def test_cardinality_is_computed_as_tf_does():
         assert sess.run(counts) == list(cases.values())
     assert (tf.data.INFINITE_CARDINALITY, tf.data.UNKNOWN_CARDINALITY) == (-1, -2)
     assert tf.data.AUTOTUNE == tf.data.experimental.AUTOTUNE == -1
+
+
+def test_reduce_folds_with_structured_state_and_relaxes_shapes():
+    total = Dataset.range(5).reduce(np.int64(0), lambda s, x: s + x)
+    pair = Dataset.from_tensor_slices([1.0, 2.0, 4.0]).reduce(
+        {"sum": 0.0, "n": 0}, lambda s, x: {"sum": s["sum"] + x, "n": s["n"] + 1})
+    grown = Dataset.range(3).reduce(tf.zeros([0], tf.int64),
+                                    lambda s, x: tf.concat([s, tf.reshape(x, [1])], 0))
+    assert grown.shape.as_list() == [None]
+    scale = tf.placeholder(tf.int64, [])
+    scaled = Dataset.range(3).reduce(np.int64(0), lambda s, x: s + x * scale)
+    with tf.Session() as sess:
+        assert sess.run(total) == 10
+        assert sess.run(pair) == {"sum": 7.0, "n": 3}
+        assert sess.run(grown).tolist() == [0, 1, 2]
+        assert sess.run(scaled, {scale: 10}) == 30
+    with pytest.raises(TypeError, match="types for the new state"):
+        Dataset.range(3).reduce(0.0, lambda s, x: x)
+
+
+def test_get_single_element():
+    one = tf.data.experimental.get_single_element(Dataset.from_tensors(([1, 2], "a")))
+    with tf.Session() as sess:
+        a, b = sess.run(one)
+        assert a.tolist() == [1, 2] and b == b"a"
+        for ds, msg in ((Dataset.range(0), "was empty"), (Dataset.range(2), "more than one")):
+            with pytest.raises(tf.errors.InvalidArgumentError, match=msg):
+                sess.run(tf.data.experimental.get_single_element(ds))

@@ -70,6 +70,8 @@ COVERED_ELSEWHERE = {
     "MatchingFiles": "tests/data/test_readers.py",
     "DatasetCardinality": "tests/data/test_transformations.py",
     "OptionsDataset": "tests/data/test_options.py",
+    "ReduceDataset": "tests/data/test_transformations.py",
+    "DatasetToSingleElement": "tests/data/test_transformations.py",
     "IgnoreErrorsDataset": "tests/data (against plain-Python expectations)",
     "IteratorV2": "tests/data (against plain-Python expectations)",
     "OneShotIterator": "tests/data (against plain-Python expectations)",

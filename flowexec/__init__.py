@@ -144,4 +144,24 @@ from flowexec.platform import testing as test  # noqa: F401,E402
 from flowexec.platform import tf_logging as logging  # noqa: F401,E402
 # --- end platform ---------------------------------------------------------------------------
 
+# --- graph-io (issue 13): GraphDef/MetaGraphDef export and import, TF checkpoints ------------
+from flowexec.graph_io import (  # noqa: F401,E402
+    import_graph_def,
+    make_ndarray,
+    make_tensor_proto,
+)
+from flowexec.graph_io import protos as _graph_protos  # noqa: E402
+
+_PROTO_NAMES = ("GraphDef", "NodeDef", "AttrValue", "NameAttrList", "TensorProto",
+                "TensorShapeProto", "MetaGraphDef", "VersionDef")
+
+
+def __getattr__(name):
+    """TF's protobuf classes (tf.GraphDef, tf.NodeDef, ...), from the tensorboard package when
+    first used (pip install flowexec[graph])."""
+    if name in _PROTO_NAMES:
+        return _graph_protos.proto_class(name)
+    raise AttributeError(f"module 'flowexec' has no attribute '{name}'")
+# --- end graph-io ---------------------------------------------------------------------------
+
 __version__ = "0.1.0"

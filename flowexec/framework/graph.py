@@ -131,6 +131,19 @@ class Graph:
         """All operations, in creation order (a new list)."""
         return list(self._ops)
 
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        """The graph as TensorFlow's `GraphDef` protocol buffer (flowexec.graph_io.export).
+
+        Args:
+            from_version: only ops added after `version` had this value.
+            add_shapes: give each node an `_output_shapes` attribute.
+
+        Raises:
+            ValueError: an op has no TensorFlow form (a flowexec-only op, named).
+            ImportError: the tensorboard package is missing (pip install flowexec[graph]).
+        """
+        return _GRAPH_DEF_EXPORTER[0](self, from_version=from_version, add_shapes=add_shapes)
+
     @property
     def version(self):
         """A number that grows as ops are added (the number of ops)."""
@@ -578,6 +591,15 @@ class Graph:
 
     def __repr__(self):
         return f"<flowexec.framework.graph.Graph object at {id(self):#x}>"
+
+
+# flowexec.graph_io sets the exporter when flowexec is imported (the framework imports no
+# layer above it).
+_GRAPH_DEF_EXPORTER = [None]
+
+
+def _set_graph_def_exporter(fn):
+    _GRAPH_DEF_EXPORTER[0] = fn
 
 
 def _op_to_colocate_with(v):

@@ -44,7 +44,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from flowexec.framework import graph as graph_mod
-from flowexec.framework import tensor_shape
+from flowexec.framework import node_def_form, tensor_shape
 from flowexec.framework.operation import Operation
 from flowexec.framework.tensor import Tensor
 
@@ -92,8 +92,9 @@ class OpDef:
     """Everything the system knows about one op type."""
 
     def __init__(self, type_name, kernel, infer, cost, stateful, needs_ctx, defined_at,
-                 device_types=None, flags=None):
+                 device_types=None, flags=None, node_def=None):
         self.type = type_name
+        self.node_def_form = node_def or node_def_form.DEFAULT
         self.device_types = None if device_types is None else tuple(device_types)
         flags = flags or {}
         self.must_be_fed = bool(flags.get("must_be_fed", False))
@@ -203,7 +204,7 @@ class OpDef:
 
 def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, device_types=None,
           must_be_fed=False, constant=None, static_value=None, fold_at_build=False,
-          ref_output=False, forwards_ref=False, elementwise=None):
+          ref_output=False, forwards_ref=False, elementwise=None, node_def=None):
     """Decorator registering a kernel as op type `type_name`; returns the `OpDef`.
 
     Args:
@@ -224,6 +225,8 @@ def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, devi
         forwards_ref: the output is the input; a reference input stays a reference.
         elementwise: an `Elementwise`: the graph optimizer may fuse the op with its
             elementwise neighbours into one `_FusedElementwise` step.
+        node_def: a `NodeDefForm` saying how the op's TF NodeDef differs from it (ref
+            inputs, fixed attributes, flowexec-only); None: it is TF's op of this type.
     """
     flags = {"must_be_fed": must_be_fed, "constant": constant, "static_value": static_value,
              "fold_at_build": fold_at_build, "ref_output": ref_output,
@@ -236,7 +239,7 @@ def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, devi
             raise ValueError(f"Op type '{type_name}' is already registered at "
                              f"{_REGISTRY[type_name].defined_at}; second definition at {where}")
         od = OpDef(type_name, kernel, infer, cost, stateful, needs_ctx, where, device_types,
-                   flags)
+                   flags, node_def)
         _REGISTRY[type_name] = od
         return od
     return register

@@ -35,6 +35,7 @@ from flowexec.framework.convert import (
     register_tensor_conversion_function,
 )
 from flowexec.framework.graph import name_scope
+from flowexec.framework.node_def_form import NodeDefForm
 from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor import Tensor, register_operator
 from flowexec.framework.tensor_shape import TensorShape
@@ -1906,7 +1907,9 @@ def _gather_grad_infer(op):
     return [(grad.dtype, _shape_from_dims(_shape_dims(shape_t)))]
 
 
-@defop("GatherV2Grad", infer=_gather_grad_infer, cost=EXPENSIVE)
+@defop("GatherV2Grad", infer=_gather_grad_infer, cost=EXPENSIVE, node_def=NodeDefForm(
+    flowexec_only=True, reason="it is flowexec's gradient helper (TF's gradient is "
+    "IndexedSlices summed by UnsortedSegmentSum)"))
 def _gather_grad_kernel(xp, params_shape, indices, grad, axis):
     """Scatter-adds `grad` (shaped like GatherV2's output) into zeros of `params_shape`."""
     shape = params_shape.tolist()

@@ -26,6 +26,7 @@ from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.errors import InvalidArgumentError
 from flowexec.framework.graph import name_scope
+from flowexec.framework.node_def_form import NodeDefForm
 from flowexec.framework.registry import EXPENSIVE, Elementwise, apply_op, defop
 from flowexec.framework.tensor import Tensor, register_operator
 from flowexec.framework.tensor_shape import TensorShape
@@ -185,7 +186,9 @@ def _reduced_shape_infer(op):
     return [(s.dtype, s.shape)]
 
 
-@defop("ReducedShape", infer=_reduced_shape_infer)
+@defop("ReducedShape", infer=_reduced_shape_infer, node_def=NodeDefForm(
+    flowexec_only=True, reason="it is flowexec's gradient helper (TF builds it from "
+    "DynamicStitch)"))
 def _reduced_shape(xp, input_shape, axes):
     # Internal: `input_shape` with the reduced `axes` set to 1 (TF builds it from DynamicStitch).
     out = input_shape.copy()
@@ -251,6 +254,17 @@ def _add(xp, x, y):
 
 @_add.gradient
 def _add_grad(op, dy):
+    return _binary_grads(op, dy, dy)
+
+
+# TF 2.x writes tf.add as AddV2 (numbers only) in the graphs it exports; same kernel.
+@defop("AddV2", infer=_binary_infer(_NUMERIC), elementwise=Elementwise.ufunc("add", "{0} + {1}"))
+def _add_v2(xp, x, y):
+    return _add.kernel(xp, x, y)
+
+
+@_add_v2.gradient
+def _add_v2_grad(op, dy):
     return _binary_grads(op, dy, dy)
 
 

@@ -11,6 +11,7 @@ from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.errors import InvalidArgumentError
 from flowexec.framework.graph import name_scope
+from flowexec.framework.node_def_form import NodeDefForm
 from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, math_ops, shape_fns
@@ -61,7 +62,11 @@ def _diag_index(xp, n, k):
     return (idx, idx + k) if k >= 0 else (idx - k, idx)
 
 
-@defop("MatrixDiag", infer=_diag_infer)
+# TF 1.x has these without `k` (k=0); MatrixDiagV3 and friends carry other offsets.
+_K0 = NodeDefForm(fixed_attrs={"k": 0})
+
+
+@defop("MatrixDiag", infer=_diag_infer, node_def=_K0)
 def _matrix_diag(xp, diagonal, *, k=0):
     n = diagonal.shape[-1]
     size = n + abs(k)
@@ -91,7 +96,7 @@ def _diag_part_infer(op):
     return [(x.dtype, TensorShape(dims[:-2] + [_diag_len(dims[-2], dims[-1], op.attrs["k"])]))]
 
 
-@defop("MatrixDiagPart", infer=_diag_part_infer)
+@defop("MatrixDiagPart", infer=_diag_part_infer, node_def=_K0)
 def _matrix_diag_part(xp, input, *, k=0):
     return xp.ascontiguousarray(xp.diagonal(input, offset=k, axis1=-2, axis2=-1))
 
@@ -109,7 +114,7 @@ def _set_diag_infer(op):
     return [(x.dtype, x.shape)]
 
 
-@defop("MatrixSetDiag", infer=_set_diag_infer)
+@defop("MatrixSetDiag", infer=_set_diag_infer, node_def=_K0)
 def _matrix_set_diag(xp, input, diagonal, *, k=0):
     m, n = input.shape[-2:]
     length = _diag_len(m, n, k)

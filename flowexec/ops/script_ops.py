@@ -24,6 +24,7 @@ import numpy as np
 from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
+from flowexec.framework.node_def_form import NodeDefForm
 from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import TensorShape
@@ -105,12 +106,20 @@ def _call(xp, inputs, func, Tout, token):
     return arrays[0] if len(arrays) == 1 else tuple(arrays)
 
 
-@defop("PyFunc", infer=_py_func_infer, stateful=True, device_types=("CPU",))
+# The callable lives only in this process (TF's registry keyed by `token`); importing a
+# PyFunc node would run whatever a file names, so import refuses it.
+_PY_FUNC_FORM = NodeDefForm(local_attrs=("func",), importable=False, reason=(
+    "it calls a Python function registered in the process that wrote the graph; importing a "
+    "graph runs no code"))
+
+
+@defop("PyFunc", infer=_py_func_infer, stateful=True, device_types=("CPU",),
+       node_def=_PY_FUNC_FORM)
 def _py_func(xp, *input, func, Tout, token):
     return _call(xp, input, func, Tout, token)
 
 
-@defop("PyFuncStateless", infer=_py_func_infer, device_types=("CPU",))
+@defop("PyFuncStateless", infer=_py_func_infer, device_types=("CPU",), node_def=_PY_FUNC_FORM)
 def _py_func_stateless(xp, *input, func, Tout, token):
     return _call(xp, input, func, Tout, token)
 

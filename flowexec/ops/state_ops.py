@@ -42,12 +42,18 @@ import threading
 
 from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
+from flowexec.framework.node_def_form import NodeDefForm
 from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import TensorShape, as_shape, unknown_shape
 from flowexec.ops import shape_fns
 
 _LOCKS_GUARD = threading.Lock()
+
+# TF takes the variable's ref as input 0 where flowexec names the variable (module docstring).
+_REF_VALUE_FORM = NodeDefForm(ref_attr="var_name", var_attrs={"dtype": "dtype", "shape": "shape"})
+_REF_INPUT_FORM = NodeDefForm(ref_attr="var_name", ref_is_input=True)
+_APPLY_FORM = NodeDefForm(ref_attr="var_names", ref_is_input=True)
 
 
 @contextlib.contextmanager
@@ -179,7 +185,7 @@ def _assign_infer(op):
     return [(value.dtype, var_shape.merge_with(value.shape))]
 
 
-@defop("Assign", infer=_assign_infer, stateful=True, needs_ctx=True)
+@defop("Assign", infer=_assign_infer, stateful=True, needs_ctx=True, node_def=_REF_VALUE_FORM)
 def _assign(ctx, xp, value, *, var_name, dtype, shape, validate_shape=True, use_locking=True):
     with _lock(ctx, var_name):
         if validate_shape:
@@ -265,7 +271,8 @@ def _update(ctx, xp, value, var_name, ufunc):
     return new
 
 
-@defop("AssignAdd", infer=_update_infer, stateful=True, needs_ctx=True)
+@defop("AssignAdd", infer=_update_infer, stateful=True, needs_ctx=True,
+       node_def=_REF_INPUT_FORM)
 def _assign_add(ctx, xp, ref, value, *, var_name, use_locking=False):
     return _update(ctx, xp, value, var_name, xp.add)
 
@@ -273,7 +280,8 @@ def _assign_add(ctx, xp, ref, value, *, var_name, use_locking=False):
 _assign_add.not_differentiable()
 
 
-@defop("AssignSub", infer=_update_infer, stateful=True, needs_ctx=True)
+@defop("AssignSub", infer=_update_infer, stateful=True, needs_ctx=True,
+       node_def=_REF_INPUT_FORM)
 def _assign_sub(ctx, xp, ref, value, *, var_name, use_locking=False):
     return _update(ctx, xp, value, var_name, xp.subtract)
 
@@ -321,7 +329,8 @@ def assign_sub(ref, value, use_locking=None, name=None):
 
 # ----- IsVariableInitialized -----------------------------------------------------------------
 @defop("IsVariableInitialized", infer=lambda op: [(dtypes.bool, TensorShape(()))],
-       stateful=True, needs_ctx=True)
+       stateful=True, needs_ctx=True,
+       node_def=NodeDefForm(ref_attr="var_name"))
 def _is_variable_initialized(ctx, xp, *, var_name):
     return xp.asarray(_key(var_name) in ctx.state)
 
@@ -356,7 +365,8 @@ def _count_up_to_infer(op):
     return [(dtype, TensorShape(()))]
 
 
-@defop("CountUpTo", infer=_count_up_to_infer, stateful=True, needs_ctx=True)
+@defop("CountUpTo", infer=_count_up_to_infer, stateful=True, needs_ctx=True,
+       node_def=_REF_VALUE_FORM)
 def _count_up_to(ctx, xp, *, var_name, limit, dtype, shape):
     with _lock(ctx, var_name):
         old = _current(ctx, var_name)
@@ -411,7 +421,9 @@ def _value_or_initial_infer(op):
     return [(initial.dtype, shape.merge_with(initial.shape))]
 
 
-@defop("VariableValueOrInitial", infer=_value_or_initial_infer, stateful=True, needs_ctx=True)
+@defop("VariableValueOrInitial", infer=_value_or_initial_infer, stateful=True, needs_ctx=True,
+       node_def=NodeDefForm(flowexec_only=True, reason=(
+           "TF 1.x builds Variable.initialized_value() from a v1 cond (Switch/Merge)")))
 def _variable_value_or_initial(ctx, xp, initial_value, *, var_name, dtype, shape):
     value = ctx.state.get(_key(var_name))
     return initial_value if value is None else value
@@ -518,7 +530,7 @@ def _minus(xp, old, step):
 
 
 @defop("ApplyGradientDescent", infer=_apply_infer(1, "delta"), stateful=True,
-       needs_ctx=True)
+       needs_ctx=True, node_def=_APPLY_FORM)
 def _apply_gradient_descent(ctx, xp, var, alpha, delta, *, var_names, use_locking=False):
     def update(old):
         new = xp.empty_like(old)
@@ -531,7 +543,8 @@ def _apply_gradient_descent(ctx, xp, var, alpha, delta, *, var_names, use_lockin
 _apply_gradient_descent.not_differentiable()
 
 
-@defop("ApplyMomentum", infer=_apply_infer(2), stateful=True, needs_ctx=True)
+@defop("ApplyMomentum", infer=_apply_infer(2), stateful=True, needs_ctx=True,
+       node_def=_APPLY_FORM)
 def _apply_momentum(ctx, xp, var, accum, lr, grad, momentum, *, var_names, use_locking=False,
                     use_nesterov=False):
     # TF: accum = accum * momentum + grad;
@@ -555,7 +568,8 @@ def _apply_momentum(ctx, xp, var, accum, lr, grad, momentum, *, var_names, use_l
 _apply_momentum.not_differentiable()
 
 
-@defop("ApplyAdam", infer=_apply_infer(3), stateful=True, needs_ctx=True)
+@defop("ApplyAdam", infer=_apply_infer(3), stateful=True, needs_ctx=True,
+       node_def=_APPLY_FORM)
 def _apply_adam(ctx, xp, var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad,
                 *, var_names, use_locking=False, use_nesterov=False):
     # TF: alpha = lr * sqrt(1 - beta2_power) / (1 - beta1_power)
@@ -596,7 +610,8 @@ def _rms_step(xp, old, mom_old, ms_new, mg_new, lr, momentum, epsilon, grad):
     return _minus(xp, old, mom_new), mom_new
 
 
-@defop("ApplyRMSProp", infer=_apply_infer(3), stateful=True, needs_ctx=True)
+@defop("ApplyRMSProp", infer=_apply_infer(3), stateful=True, needs_ctx=True,
+       node_def=_APPLY_FORM)
 def _apply_rms_prop(ctx, xp, var, ms, mom, lr, rho, momentum, epsilon, grad, *, var_names,
                     use_locking=False):
     # TF: ms += (g^2 - ms) * (1 - rho); mom = mom * momentum + lr * g / sqrt(ms + epsilon);
@@ -611,7 +626,8 @@ def _apply_rms_prop(ctx, xp, var, ms, mom, lr, rho, momentum, epsilon, grad, *, 
 _apply_rms_prop.not_differentiable()
 
 
-@defop("ApplyCenteredRMSProp", infer=_apply_infer(4), stateful=True, needs_ctx=True)
+@defop("ApplyCenteredRMSProp", infer=_apply_infer(4), stateful=True, needs_ctx=True,
+       node_def=_APPLY_FORM)
 def _apply_centered_rms_prop(ctx, xp, var, mg, ms, mom, lr, rho, momentum, epsilon, grad, *,
                              var_names, use_locking=False):
     # TF: ms += (g^2 - ms) * (1 - rho); mg += (g - mg) * (1 - rho);
@@ -628,7 +644,8 @@ def _apply_centered_rms_prop(ctx, xp, var, mg, ms, mom, lr, rho, momentum, epsil
 _apply_centered_rms_prop.not_differentiable()
 
 
-@defop("ApplyAdagrad", infer=_apply_infer(2), stateful=True, needs_ctx=True)
+@defop("ApplyAdagrad", infer=_apply_infer(2), stateful=True, needs_ctx=True,
+       node_def=_APPLY_FORM)
 def _apply_adagrad(ctx, xp, var, accum, lr, grad, *, var_names, use_locking=False,
                    update_slots=True):
     # TF: accum += g^2 (when update_slots); var -= lr * g / sqrt(accum)

@@ -2,3 +2,4 @@
 graph import/export work."""
 
 from flowexec.platform import io_gfile as gfile  # noqa: F401
+from flowexec.graph_io.export import write_graph  # noqa: F401,E402

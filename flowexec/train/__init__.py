@@ -1,6 +1,7 @@
 """`tf.train`: optimizers, the global step, checkpoints (Saver), and data-parallel towers
 (`replicate_model`, `average_gradients`, `data_parallel_minimize`)."""
 
+from flowexec.graph_io.export import write_graph
 from flowexec.train.adadelta import AdadeltaOptimizer
 from flowexec.train.adagrad import AdagradOptimizer
 from flowexec.train.adam import AdamOptimizer
@@ -110,4 +111,5 @@ __all__ = [
     "remove_checkpoint",
     "replicate_model",
     "update_checkpoint_state",
+    "write_graph",
 ]

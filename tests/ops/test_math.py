@@ -94,6 +94,7 @@ CASES = [
     OpCase("add_dynamic_ones", lambda x, y: tf.add(_ranked(x), _ranked(y)), np.add,
            _f((2, 1), (1, 3))),
     OpCase("add_fed", tf.add, np.add, _f((2, 3), (2, 1)), feed=True),
+    OpCase("add_v2", lambda x, y: apply_op("AddV2", x, y), np.add, _f((2, 3), (3,))),
     OpCase("sub", tf.subtract, np.subtract, _f((2, 3), (3,))),
     OpCase("sub_int64", tf.subtract, np.subtract, _i((3,), (3,), dtype=np.int64)),
     OpCase("mul", tf.multiply, np.multiply, _f((2, 3), (2, 1))),

@@ -6,12 +6,15 @@ Example:
     >>> ds = Dataset.range(10).apply(shuffle_and_repeat(buffer_size=10, count=2, seed=1))
 """
 
+import numpy as np
+
 from flowexec.data import structure
-from flowexec.data.dataset import AUTOTUNE
+from flowexec.data.dataset import AUTOTUNE, Dataset
 from flowexec.data.options import AutotuneOptions, OptimizationOptions, ThreadingOptions
-from flowexec.framework import nest
+from flowexec.framework import dtypes, nest
 from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
+from flowexec.ops import math_ops
 from flowexec.ops.dataset_iterators import INFINITE as INFINITE_CARDINALITY
 from flowexec.ops.dataset_iterators import UNKNOWN as UNKNOWN_CARDINALITY
 
@@ -36,6 +39,26 @@ def get_single_element(dataset):
                     output_types=[s.dtype for s in flat], output_shapes=[s.shape for s in flat])
     outs = [outs] if isinstance(outs, Tensor) else list(outs)
     return nest.pack_data(dataset.element_spec, outs)
+
+
+def parallel_interleave(map_func, cycle_length, block_length=1, sloppy=False,
+                        buffer_output_elements=None, prefetch_input_elements=None):
+    """`interleave(map_func, cycle_length, block_length)` for `Dataset.apply`. The order is
+    the deterministic interleave order (what `sloppy=False` asks; `sloppy=True` allows any
+    order, so the same one is correct); the buffering arguments only size TF's buffers."""
+    del sloppy, buffer_output_elements, prefetch_input_elements
+
+    def apply(dataset):
+        return dataset.interleave(map_func, cycle_length, block_length)
+    return apply
+
+
+def Counter(start=0, step=1, dtype=dtypes.int64):
+    """An endless dataset `start, start + step, ...` of `dtype` scalars."""
+    limit = np.iinfo(np.int64).max if step > 0 else np.iinfo(np.int64).min
+    ds = Dataset.range(start, limit, step)
+    dtype = dtypes.as_dtype(dtype)
+    return ds if dtype is dtypes.int64 else ds.map(lambda x: math_ops.cast(x, dtype))
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):
@@ -90,4 +113,4 @@ def enumerate_dataset(start=0):
     return apply
 
 
-__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "AutotuneOptions", "OptimizationOptions", "ThreadingOptions", "cardinality", "enumerate_dataset", "get_single_element", "ignore_errors", "map_and_batch", "shuffle_and_repeat", "unbatch"]
+__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "AutotuneOptions", "Counter", "OptimizationOptions", "ThreadingOptions", "cardinality", "enumerate_dataset", "get_single_element", "ignore_errors", "map_and_batch", "parallel_interleave", "shuffle_and_repeat", "unbatch"]

@@ -358,3 +358,12 @@ def test_get_single_element():
         for ds, msg in ((Dataset.range(0), "was empty"), (Dataset.range(2), "more than one")):
             with pytest.raises(tf.errors.InvalidArgumentError, match=msg):
                 sess.run(tf.data.experimental.get_single_element(ds))
+
+
+def test_experimental_counter_and_parallel_interleave():
+    assert values(tf.data.experimental.Counter(5, 2).take(3)) == [5, 7, 9]
+    down = tf.data.experimental.Counter(0, -1, tf.int32)
+    assert down.output_types == tf.int32 and values(down.take(3)) == [0, -1, -2]
+    ds = Dataset.range(1, 6).apply(tf.data.experimental.parallel_interleave(
+        lambda x: Dataset.from_tensors(x).repeat(x), cycle_length=2, block_length=3))
+    assert values(ds) == [1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 5]

@@ -37,6 +37,31 @@ def _remove_squeezable_dimensions(predictions, labels, weights):
     return predictions, labels, weights
 
 
+def _streaming_mean(values, weights, metrics_collections, updates_collections, shape,
+                    names, reduce):
+    """The running weighted mean of `values`: accumulators of `shape` named `names`;
+    `reduce` turns one batch's (weighted values, weights) into the accumulators' shape."""
+    values = math_ops.cast(convert_to_tensor(values), dtypes.float32)
+    total = metric_variable(shape(values), dtypes.float32, name=names[0])
+    count = metric_variable(shape(values), dtypes.float32, name=names[1])
+    if weights is None:
+        weights = array_ops.ones_like(values)
+    else:
+        values, _, weights = _remove_squeezable_dimensions(values, None, weights)
+        weights = broadcast_weights(math_ops.cast(weights, dtypes.float32), values)
+        values = math_ops.multiply(values, weights)
+    update_total = assign_add(total, reduce(values))
+    with control_dependencies([values]):
+        update_count = assign_add(count, reduce(weights))
+    value = div_no_nan(convert_to_tensor(total), math_ops.maximum(
+        convert_to_tensor(count), 0.0), name="value")
+    add_to_collections(metrics_collections, value)
+    update_op = div_no_nan(update_total, math_ops.maximum(update_count, 0.0),
+                           name="update_op")
+    add_to_collections(updates_collections, update_op)
+    return value, update_op
+
+
 def mean(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
     """The (weighted) mean of `values` over every batch seen.
 
@@ -56,26 +81,8 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
         >>> sess.run(tf.local_variables_initializer()); sess.run(update); sess.run(m)
     """
     with variable_scope(name, "mean", (values, weights)):
-        values = math_ops.cast(convert_to_tensor(values), dtypes.float32)
-        total = metric_variable([], dtypes.float32, name="total")
-        count = metric_variable([], dtypes.float32, name="count")
-        if weights is None:
-            num_values = math_ops.cast(array_ops.size(values), dtypes.float32)
-        else:
-            values, _, weights = _remove_squeezable_dimensions(values, None, weights)
-            weights = broadcast_weights(math_ops.cast(weights, dtypes.float32), values)
-            values = math_ops.multiply(values, weights)
-            num_values = math_ops.reduce_sum(weights)
-        update_total = assign_add(total, math_ops.reduce_sum(values))
-        with control_dependencies([values]):
-            update_count = assign_add(count, num_values)
-        value = div_no_nan(convert_to_tensor(total), math_ops.maximum(
-            convert_to_tensor(count), 0.0), name="value")
-        add_to_collections(metrics_collections, value)
-        update_op = div_no_nan(update_total, math_ops.maximum(update_count, 0.0),
-                               name="update_op")
-        add_to_collections(updates_collections, update_op)
-        return value, update_op
+        return _streaming_mean(values, weights, metrics_collections, updates_collections,
+                               lambda v: [], ("total", "count"), math_ops.reduce_sum)
 
 
 def mean_tensor(values, weights=None, metrics_collections=None, updates_collections=None,
@@ -86,25 +93,9 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
         (mean, update_op): float32 Tensors of values' shape.
     """
     with variable_scope(name, "mean", (values, weights)):
-        values = math_ops.cast(convert_to_tensor(values), dtypes.float32)
-        total = metric_variable(values.shape.as_list(), dtypes.float32, name="total_tensor")
-        count = metric_variable(values.shape.as_list(), dtypes.float32, name="count_tensor")
-        num_values = array_ops.ones_like(values)
-        if weights is not None:
-            values, _, weights = _remove_squeezable_dimensions(values, None, weights)
-            weights = broadcast_weights(math_ops.cast(weights, dtypes.float32), values)
-            values = math_ops.multiply(values, weights)
-            num_values = math_ops.multiply(num_values, weights)
-        update_total = assign_add(total, values)
-        with control_dependencies([values]):
-            update_count = assign_add(count, num_values)
-        value = div_no_nan(convert_to_tensor(total), math_ops.maximum(
-            convert_to_tensor(count), 0.0), name="value")
-        add_to_collections(metrics_collections, value)
-        update_op = div_no_nan(update_total, math_ops.maximum(update_count, 0.0),
-                               name="update_op")
-        add_to_collections(updates_collections, update_op)
-        return value, update_op
+        return _streaming_mean(values, weights, metrics_collections, updates_collections,
+                               lambda v: v.shape.as_list(), ("total_tensor", "count_tensor"),
+                               lambda t: t)
 
 
 def accuracy(labels, predictions, weights=None, metrics_collections=None,

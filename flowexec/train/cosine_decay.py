@@ -31,6 +31,12 @@ def _cosine(fraction):
     return 0.5 * (1.0 + math_ops.cos(math.pi * fraction))
 
 
+def _linear_and_cosine(step, steps, num_periods):
+    """(linear decay, cosine factor) at `step` capped to `steps`, and the capped step."""
+    step = math_ops.minimum(step, steps)
+    return (steps - step) / steps, _cosine(2.0 * num_periods * step / steps), step
+
+
 def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
     """lr * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps)) + alpha).
 
@@ -39,7 +45,7 @@ def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
     """
     with name_scope(name, "CosineDecay", [learning_rate, global_step]):
         lr, _, step, steps = _setup(learning_rate, global_step, decay_steps,
-                                        "cosine decay")
+                                    "cosine decay")
         step = math_ops.minimum(step, steps)
         decayed = (1 - alpha) * _cosine(step / steps) + alpha
         return math_ops.multiply(lr, decayed)
@@ -90,10 +96,8 @@ def linear_cosine_decay(learning_rate, global_step, decay_steps, num_periods=0.5
     """
     with name_scope(name, "LinearCosineDecay", [learning_rate, global_step]):
         lr, _, step, steps = _setup(learning_rate, global_step, decay_steps,
-                                        "linear cosine decay")
-        step = math_ops.minimum(step, steps)
-        linear = (steps - step) / steps
-        cosine = _cosine(2.0 * num_periods * step / steps)
+                                    "linear cosine decay")
+        linear, cosine, _ = _linear_and_cosine(step, steps, num_periods)
         return math_ops.multiply(lr, (alpha + linear) * cosine + beta)
 
 
@@ -109,12 +113,10 @@ def noisy_linear_cosine_decay(learning_rate, global_step, decay_steps, initial_v
     with name_scope(name, "NoisyLinearCosineDecay", [learning_rate, global_step]):
         lr, dtype, step, steps = _setup(learning_rate, global_step, decay_steps,
                                         "noisy linear cosine decay")
-        step = math_ops.minimum(step, steps)
-        linear = (steps - step) / steps
+        linear, cosine, step = _linear_and_cosine(step, steps, num_periods)
         variance = initial_variance / math_ops.pow(1.0 + step, variance_decay)
         noisy = linear + random_ops.random_normal([], stddev=math_ops.sqrt(variance),
                                                   dtype=dtype)
-        cosine = _cosine(2.0 * num_periods * step / steps)
         return math_ops.multiply(lr, (alpha + noisy) * cosine + beta)
 
 

@@ -15,10 +15,10 @@ the session's plan cache keeps beside the plan. Only `execute` (execute.py) has 
 
 import dataclasses
 import gc
-import importlib.util
 from typing import Any, Mapping, Tuple
 
 from flowexec.runtime import ir
+from flowexec.runtime import optimize as passes
 from flowexec.runtime.bind import Plan, bind
 from flowexec.runtime.partition import Partitioned, memory_space, partition, short_device
 from flowexec.runtime.place import Placement, place
@@ -100,20 +100,9 @@ class Stages:
 
 
 def optimize(graph, graph_options):
-    """The optimize stage: the passes of `flowexec.runtime.optimize` with the session's
-    `GraphOptions` (TF's RewriterConfig switches); the identity while no passes exist."""
-    if _passes is None:
-        return ir.Optimized(graph, ())
-    return _passes.optimize(graph, graph_options)
-
-
-def _load_passes():
-    if importlib.util.find_spec("flowexec.runtime.optimize") is None:
-        return None
-    return importlib.import_module("flowexec.runtime.optimize")
-
-
-_passes = _load_passes()
+    """The optimize stage: the passes of `flowexec.runtime.optimize`, switched by the
+    session's `GraphOptions` (TF's RewriterConfig and OptimizerOptions)."""
+    return passes.optimize(graph, graph_options)
 
 
 def build(graph, fetch_elements, feeds, machine):
@@ -149,7 +138,7 @@ def _build(graph, fetch_elements, feeds, machine):
     pruned = prune(graph, fetch_tensors, feeds, targets)
     graph_ir = ir.from_pruned(pruned)
     config = machine.config
-    optimized = optimize(graph_ir, getattr(config, "graph_options", None))
+    optimized = optimize(graph_ir, config.graph_options)
     g = optimized.graph
     placement = place(g.nodes, machine.devices, config.allow_soft_placement, g.feeds)
     spaces = {name: memory_space(rt) for name, rt in machine.runtimes.items()}

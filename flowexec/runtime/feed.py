@@ -23,7 +23,7 @@ class FeedSpec:
         is_int: whether its dtype is an integer type.
     """
 
-    __slots__ = ("tensor", "slot", "np_dtype", "dims", "is_int")
+    __slots__ = ("tensor", "slot", "np_dtype", "dims", "is_int", "scalar")
 
     def __init__(self, tensor, slot):
         self.tensor = tensor
@@ -32,6 +32,12 @@ class FeedSpec:
         shape = tensor.shape
         self.dims = None if shape.ndims is None else tuple(shape.as_list())
         self.is_int = tensor.dtype.is_integer
+        # A Python float or int fed to a floating scalar becomes the numpy scalar directly.
+        self.scalar = self.np_dtype.type if self.dims == () and \
+            self.np_dtype.kind in "fc" else None
+
+
+_PY_NUMBERS = (float, int)
 
 
 def convert_feed(spec, value):
@@ -41,6 +47,11 @@ def convert_feed(spec, value):
         TypeError: a Tensor as value, an int out of range, a non-string for a string.
         ValueError: a value that does not convert, or a shape that does not match.
     """
+    if spec.scalar is not None and type(value) in _PY_NUMBERS:
+        try:
+            return spec.scalar(value)
+        except OverflowError:
+            pass  # an int too large for a float: the general path says so
     if type(value) is np.ndarray and value.dtype is spec.np_dtype:
         arr = value
     else:

@@ -109,6 +109,9 @@ class BaseSession:
         limit_intra_op_threads(self._config.intra_op_parallelism_threads)
         self._runtimes = {d.full_name: runtime_for(d, num_threads=threads)
                           for d in self._devices}
+        # A deadline for every step sends every plan through the parallel executor.
+        timeout = self._config.operation_timeout_in_ms
+        self._no_straight = bool(timeout and timeout > 0)
         self._machine = pipeline.Machine(tuple(self._devices), self._runtimes, self._state,
                                          self, self._config, threads)
         if self._config.log_device_placement:
@@ -217,11 +220,21 @@ class BaseSession:
         vals = [None] * plan.nslots
         for spec, value in zip(entry.feed_specs, feed_values):
             vals[spec.slot] = convert_feed(spec, value)
+        straight = entry.straight
+        if options is None and straight is not None and not self._no_straight:
+            # The common case, `_run_straight` inlined: one thread, no deadline, no trace.
+            if self._cancellation.is_cancelled:
+                raise cancelled_error()
+            try:
+                with np.errstate(all="ignore"):  # TF semantics: inf/nan/wrap, no warnings
+                    results = straight.fn(vals)
+            except Exception as e:
+                raise self._straight_error(straight, plan, e) from None
+            if self._closed:
+                self._state.clear()  # closed while this step ran: what it wrote goes too
+                raise cancelled_error()
+            return entry.build([to_numpy(v) for v in results])
         try:
-            if options is None and entry.straight is not None and \
-                    not self._config.operation_timeout_in_ms:
-                return entry.build([to_numpy(v) for v in
-                                    self._run_straight(entry.straight, plan, vals)])
             trace = options is not None and options.trace_level and run_metadata is not None
             timeout_ms = _timeout_ms(options, self._config)
             if entry.straight is not None and not trace and not timeout_ms:
@@ -254,15 +267,23 @@ class BaseSession:
             with np.errstate(all="ignore"):  # TF semantics: inf/nan/wrap, no warnings
                 results = straight.fn(vals)
         except Exception as e:
-            if self._closed:  # its ops failed because the session's state went away
-                raise cancelled_error() from e
-            i = straight.step_at(e.__traceback__)
-            if i is None:
-                raise
-            raise op_error(plan.steps[i], e) from None
+            raise self._straight_error(straight, plan, e) from None
         if self._closed:
             raise cancelled_error()
         return results
+
+    def _straight_error(self, straight, plan, exc):
+        """What a straight-line step's exception becomes: CancelledError when the session
+        was closed meanwhile (its state went away), else the OpError of the failing step
+        (the exception itself when no step raised it)."""
+        if self._closed:
+            err = cancelled_error()
+            err.__cause__ = exc
+            return err
+        i = straight.step_at(exc.__traceback__)
+        if i is None:
+            return exc
+        return op_error(plan.steps[i], exc)
 
     def _lookup(self, fetches, feed_dict):
         """The cache entry for (fetches, feed keys), built on a miss; and the feed values."""
@@ -281,12 +302,13 @@ class BaseSession:
                 else:
                     feed_keys.append(k)
                     feed_values.append(v)
-        key = (fsig, tuple(id(x) for x in leaves),
-               tuple(k if type(k) is str else id(k) for k in feed_keys),
+        key = (fsig, tuple(map(id, leaves)),
+               tuple([k if type(k) is str else id(k) for k in feed_keys]),
                self._graph._control_version)
+        # An entry holds its leaves and feed keys, so no other object can have their ids
+        # while it is cached: equal ids are the same objects.
         entry = self._cache.get(key)
-        if entry is not None and all(a is b for a, b in zip(entry.leaves, leaves)) and all(
-                a is b for a, b in zip(entry.feed_leaves, feed_keys)):
+        if entry is not None:
             return entry, feed_values
         with self._cache_lock:
             entry = self._build(fetches, leaves, feed_keys)

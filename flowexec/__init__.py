@@ -134,6 +134,7 @@ from flowexec.ops.matrix_ops import (  # noqa: F401,E402
 from flowexec.ops.matrix_ops import tensor_diag as diag  # noqa: F401,E402
 from flowexec.ops.matrix_ops import tensor_diag_part as diag_part  # noqa: F401,E402
 from flowexec.ops.segment_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.sparse_ops import sparse_to_dense  # noqa: F401,E402
 from flowexec.ops.trig_ops import *  # noqa: F401,F403,E402
 # --- end api-core ---------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ Layout of the trace (as TensorFlow's, with lanes that the executor really used):
   thread) and "stream N" on a GPU (a CUDA stream);
 - one complete ("X") event per op: name = op type, cat "Op", ts = `all_start_micros` (wall
   clock, µs), dur = `all_end_rel_micros`, args {"name": node, "op": type, "input0": ...};
+  a fused step (label "name = _FusedElementwise[a:Tanh, b:Mul](x)") is named
+  "_FusedElementwise(Tanh, Mul)" and its args add "fused_ops": ["a:Tanh", "b:Mul"];
 - with `show_dataflow`, one flow pair per (producer, consumer) edge whose ends ran on different
   devices or lanes: "s" on the producer's last microsecond, "t" on the consumer's first one
   after its start (cat "DataFlow", named after the producer as TensorFlow names it, one id per
@@ -39,15 +41,29 @@ from devices.spec import DeviceSpec
 __all__ = ["Timeline"]
 
 
+def _split_list(inner):
+    return [s.strip() for s in inner.split(",")] if inner.strip() else []
+
+
 def _parse_label(label):
-    """Splits "name = Op(a, b)" into ("name", "Op", ["a", "b"]); TF's fallback otherwise."""
+    """Splits "name = Op[f:T, ...](a, b)" into ("name", "Op", ["a", "b"], ["f:T", ...]).
+
+    The bracketed list (the user ops of a fused step) is optional; a label of another shape
+    gives TF's fallback ("unknown", "unknown", [], []).
+    """
     name, sep, rest = label.partition(" = ")
+    fused = []
+    bracket = rest.find("[")
+    if 0 < bracket < rest.find("("):
+        close = rest.find("]", bracket)
+        if close < 0:
+            return "unknown", "unknown", [], []
+        fused = _split_list(rest[bracket + 1:close])
+        rest = rest[:bracket] + rest[close + 1:]
     open_at = rest.find("(")
     if not sep or open_at <= 0 or not rest.endswith(")"):
-        return "unknown", "unknown", []
-    inner = rest[open_at + 1:-1]
-    inputs = [s.strip() for s in inner.split(",")] if inner.strip() else []
-    return name, rest[:open_at], inputs
+        return "unknown", "unknown", [], []
+    return name, rest[:open_at], _split_list(rest[open_at + 1:-1]), fused
 
 
 def _lane_word(device):
@@ -59,7 +75,7 @@ def _lane_word(device):
 
 
 class _Op:
-    __slots__ = ("pid", "tid", "start", "dur", "name", "type", "inputs")
+    __slots__ = ("dur", "fused", "inputs", "name", "pid", "start", "tid", "type")
 
     def __init__(self, pid, tid, stats):
         self.pid = pid
@@ -67,7 +83,7 @@ class _Op:
         self.start = int(stats.all_start_micros)
         self.dur = max(int(stats.all_end_rel_micros), 0)
         self.name = stats.node_name
-        _, self.type, self.inputs = _parse_label(stats.timeline_label or "")
+        _, self.type, self.inputs, self.fused = _parse_label(stats.timeline_label or "")
 
     def sort_key(self):
         return self.start, self.pid, self.tid, self.name, self.dur
@@ -153,7 +169,11 @@ class Timeline:
             args = {"name": op.name, "op": op.type}
             for i, name in enumerate(op.inputs):
                 args[f"input{i}"] = name
-            events.append({"ph": "X", "cat": "Op", "name": op.type, "pid": op.pid,
+            title = op.type
+            if op.fused:
+                args["fused_ops"] = list(op.fused)
+                title += "(" + ", ".join(f.rpartition(":")[2] for f in op.fused) + ")"
+            events.append({"ph": "X", "cat": "Op", "name": title, "pid": op.pid,
                            "tid": op.tid, "ts": op.start, "dur": op.dur, "args": args})
         if show_dataflow:
             events.extend(_flows(ops))

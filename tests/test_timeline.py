@@ -198,3 +198,18 @@ def test_gantt_script_without_matplotlib_says_how_to_install_it(tmp_path):
                             cwd=tmp_path, timeout=60)
     assert result.returncode == 2
     assert "pip install matplotlib" in result.stderr
+
+
+def test_a_fused_label_names_the_slice_after_its_user_ops_and_keeps_its_inputs():
+    stats = StepStats([DeviceStepStats(CPU, [
+        _ns("a = Const()", 100, 10, 0),
+        _ns("y = _FusedElementwise[t:Tanh, y:Add](a, x)", 120, 10, 1),
+        _ns("z = _FusedElementwise[broken(a)", 140, 10, 1),
+    ])])
+    ops = {e["args"]["name"]: e for e in _trace(stats) if e["ph"] == "X"}
+    assert ops["y"]["name"] == "_FusedElementwise(Tanh, Add)"
+    assert ops["y"]["args"] == {"name": "y", "op": "_FusedElementwise", "input0": "a",
+                                "input1": "x", "fused_ops": ["t:Tanh", "y:Add"]}
+    assert ops["z"]["name"] == "unknown" and "fused_ops" not in ops["z"]["args"]
+    flows = [e for e in _trace(stats) if e["ph"] in "st"]
+    assert [(e["ph"], e["name"]) for e in flows] == [("s", "a"), ("t", "a")]

@@ -4,7 +4,9 @@ Per device, per lane: a host step's lane is the worker thread that ran it, numbe
 device in order of first use; a stream step's lane is its stream's index. Each op's
 `timeline_label` is TF's "name = Type(input, ...)", inputs named by the step they were
 read from (the transfer that copied a value, or its producer; a fed value by its tensor's
-node), which `flowexec.timeline` reads.
+node), which `flowexec.timeline` reads. A step that stands for several user ops (a fused
+`_FusedElementwise` / `_FusedMatMul`) lists them after its type, "name:Type" in graph order:
+"y = _FusedElementwise[t:Tanh, m:Mul, y:Add](x)".
 """
 
 from flowexec.runtime import config as config_mod
@@ -36,12 +38,19 @@ def step_stats(plan, record, wall0, perf0):
             node_name=named.name, all_start_micros=start_us, op_start_rel_micros=0,
             op_end_rel_micros=dur, all_end_rel_micros=dur,
             thread_id=thread if thread is not None else lane,
-            timeline_label=f"{named.name} = {named.type}("
+            timeline_label=f"{named.name} = {named.type}{_contents(step.node)}("
                            + ", ".join(_producer_name(plan, s) for s in step.ins) + ")",
             lane=lane)
         by_device.setdefault(step.device, []).append(stats)
     return config_mod.StepStats(
         [config_mod.DeviceStepStats(d, s) for d, s in sorted(by_device.items())])
+
+
+def _contents(node):
+    """"[name:Type, ...]" of the user ops a fused node stands for ("" for one op or none)."""
+    if node is None or len(node.origin) < 2:
+        return ""
+    return "[" + ", ".join(f"{op.name}:{op.type}" for op in node.origin) + "]"
 
 
 def _producer_name(plan, slot):

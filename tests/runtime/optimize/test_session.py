@@ -1,10 +1,13 @@
 """The optimizer through a Session: default passes, results, traces and errors naming the
 user's ops, and gradients (built on the user's graph) through fused steps."""
 
+import json
+
 import numpy as np
 import pytest
 
 import flowexec as tf
+from flowexec.timeline import Timeline
 
 C = float(np.sqrt(2.0 / np.pi))
 
@@ -36,7 +39,7 @@ def test_a_session_runs_the_fused_chain_and_explain_says_so():
     assert stages.optimized.graph.node("y").type == "_FusedElementwise"
     (stat,) = [n for d in meta.step_stats.dev_stats for n in d.node_stats
                if n.node_name == "total"]
-    assert stat.timeline_label.startswith("total = _FusedElementwise(")
+    assert stat.timeline_label.startswith("total = _FusedElementwise[")
     after = [(op.name, op.type, [t.name for t in op.inputs]) for op in g.get_operations()]
     assert after == before  # the user's Graph is never changed
 
@@ -78,6 +81,33 @@ def test_matmul_bias_relu_and_gradients_through_fused_steps():
     dh = 0.5 * (1 - np.tanh(hv) ** 2) * (hv > 0)
     np.testing.assert_allclose(got_grad, xv.T @ dh, rtol=1e-5, atol=1e-6)
     assert any("elementwise groups fused" in line for line in applied)
+
+
+def test_traces_show_a_fused_step_with_the_user_ops_it_contains():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 4], name="x")
+        w = tf.constant(np.eye(4, dtype=np.float32), name="w")
+        b = tf.constant(np.ones(4, np.float32), name="b")
+        h = tf.nn.relu(tf.nn.bias_add(tf.matmul(x, w, name="mm"), b, name="ba"), name="h")
+        t = tf.tanh(h, name="t")
+        m = tf.multiply(t, 2.0, name="m")
+        y = tf.add(m, x, name="y")
+    meta = tf.RunMetadata()
+    with tf.Session(graph=g) as sess:
+        sess.run(y, {x: np.ones((4096, 4), np.float32)},
+                 options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                 run_metadata=meta)
+    labels = {n.node_name: n.timeline_label for d in meta.step_stats.dev_stats
+              for n in d.node_stats}
+    assert labels["h"] == "h = _FusedMatMul[mm:MatMul, ba:BiasAdd, h:Relu](x, w, b)"
+    assert labels["y"] == "y = _FusedElementwise[t:Tanh, m:Mul, y:Add](h, m/y, x)"
+    events = json.loads(Timeline(meta.step_stats).generate_chrome_trace_format())
+    (fused,) = [e for e in events["traceEvents"] if e["ph"] == "X" and e["args"]["name"] == "y"]
+    assert fused["name"] == "_FusedElementwise(Tanh, Mul, Add)"
+    assert fused["args"]["op"] == "_FusedElementwise"
+    assert fused["args"]["fused_ops"] == ["t:Tanh", "m:Mul", "y:Add"]
+    assert fused["args"]["input0"] == "h"
 
 
 def _config(**rewrite):

@@ -151,6 +151,7 @@ from flowexec.graph_io import (  # noqa: F401,E402
     make_ndarray,
     make_tensor_proto,
 )
+from flowexec import graph_util  # noqa: F401,E402
 from flowexec.graph_io import protos as _graph_protos  # noqa: E402
 
 _PROTO_NAMES = ("GraphDef", "NodeDef", "AttrValue", "NameAttrList", "TensorProto",

@@ -12,7 +12,7 @@ _VARIABLE_OPS = ("VariableV2", "Variable")
 
 
 def _node_name(s):
-    s = s[1:] if s.startswith("^") else s
+    s = s.removeprefix("^")
     name, sep, idx = s.rpartition(":")
     return name if sep and idx.isdigit() else s
 

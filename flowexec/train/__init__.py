@@ -1,6 +1,12 @@
 """`tf.train`: optimizers, the global step, checkpoints (Saver), and data-parallel towers
 (`replicate_model`, `average_gradients`, `data_parallel_minimize`)."""
 
+from flowexec.graph_io.checkpoint_reader import (
+    NewCheckpointReader,
+    init_from_checkpoint,
+    list_variables,
+    load_checkpoint,
+)
 from flowexec.graph_io.export import write_graph
 from flowexec.train.adadelta import AdadeltaOptimizer
 from flowexec.train.adagrad import AdagradOptimizer
@@ -96,6 +102,10 @@ from flowexec.train.training_util import (
 )
 
 __all__ = [
+    "NewCheckpointReader",
+    "init_from_checkpoint",
+    "list_variables",
+    "load_checkpoint",
     "AdadeltaOptimizer",
     "CheckpointSaverHook",
     "CheckpointSaverListener",

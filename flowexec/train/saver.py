@@ -28,6 +28,7 @@ from flowexec.framework import dtypes, errors
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.graph import GraphKeys
 from flowexec.framework.tensor_shape import TensorShape
+from flowexec.graph_io import bundle
 from flowexec.ops import constant_op, state_ops
 from flowexec.train import checkpoint_format, checkpoint_management, training_util
 from flowexec.train.atomic_file import os_error
@@ -393,16 +394,10 @@ class Saver:
                 None, None, "The passed save_path is not a valid checkpoint: " + prefix)
         _check_session(sess)
         _log.info("Restoring parameters from %s", prefix)
-        for attempt in range(3):
-            index, records = checkpoint_format.read_index(prefix)
-            self._check_entries(records, prefix + checkpoint_format.INDEX_SUFFIX)
-            try:
-                values = checkpoint_format.load_values(
-                    prefix, index, [records[e.name] for e in self._entries])
-                break
-            except checkpoint_format.DataFileReplacedError:
-                if attempt == 2:
-                    raise
+        if bundle.is_bundle(prefix):  # TensorFlow's V2 format (the index is an sstable)
+            values = self._bundle_values(prefix)
+        else:
+            values = self._flowexec_values(prefix)
         feed = {}
         for e in self._entries:
             value = values[e.name]
@@ -411,6 +406,25 @@ class Saver:
                 value = value.reshape(e.tensor.shape.as_list())  # allowed by _check_shape
             feed[e.placeholder] = value
         sess.run(self._restore_op, feed)
+
+    def _bundle_values(self, prefix):
+        reader = bundle.BundleReader(prefix)
+        records = {name: {"dtype": e["dtype"].name, "shape": list(e["shape"])}
+                   for name, e in reader.entries.items()}
+        self._check_entries(records, reader.index_path)
+        return {e.name: reader.get(e.name) for e in self._entries}
+
+    def _flowexec_values(self, prefix):
+        for attempt in range(3):
+            index, records = checkpoint_format.read_index(prefix)
+            self._check_entries(records, prefix + checkpoint_format.INDEX_SUFFIX)
+            try:
+                return checkpoint_format.load_values(
+                    prefix, index, [records[e.name] for e in self._entries])
+            except checkpoint_format.DataFileReplacedError:
+                if attempt == 2:
+                    raise
+        return None  # not reached: the last attempt raises
 
     def _check_entries(self, records, index_path):
         """Every variable is in the index with the graph's dtype and a compatible shape."""

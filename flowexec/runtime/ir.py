@@ -262,23 +262,11 @@ class GraphIR:
     def consumers(self):
         """{node name: names of the nodes reading one of its outputs (data edges, not fed)},
         in graph order."""
-        out = {n.name: [] for n in self.nodes}
-        for n in self.nodes:
-            seen = set()
-            for r in n.inputs:
-                if r not in self._fed and r.node not in seen:
-                    seen.add(r.node)
-                    out[r.node].append(n.name)
-        return out
+        return consumer_map(self.nodes, self._fed.__contains__)
 
     def unique_name(self, base):
         """`base`, or `base_1`, `base_2`, ... : a name no node of this graph has."""
-        if base not in self._by_name:
-            return base
-        i = 1
-        while f"{base}_{i}" in self._by_name:
-            i += 1
-        return f"{base}_{i}"
+        return fresh_name(base, self._by_name)
 
     def with_nodes(self, nodes, feeds=None, fetches=None, targets=None):
         """A new GraphIR of `nodes` (any order: they are sorted topologically, earlier
@@ -337,6 +325,30 @@ class Optimized:
 
     graph: GraphIR
     applied: Tuple[str, ...] = ()
+
+
+def fresh_name(base, taken):
+    """`base`, or `base_1`, `base_2`, ...: the first that is not in `taken` (names in use;
+    the one stage that allocates names for a graph: IR nodes, rewrites, transfers)."""
+    name, i = base, 0
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    return name
+
+
+def consumer_map(nodes, is_fed):
+    """{node name: names of the nodes among `nodes` that read one of its outputs}, each
+    reader once, in the order of `nodes`; a fed Ref (`is_fed(ref)`) reads no node, and a
+    producer outside `nodes` is left out."""
+    out = {n.name: [] for n in nodes}
+    for n in nodes:
+        seen = set()
+        for r in n.inputs:
+            if r.node not in seen and r.node in out and not is_fed(r):
+                seen.add(r.node)
+                out[r.node].append(n.name)
+    return out
 
 
 def node_of(op, fed=frozenset()):

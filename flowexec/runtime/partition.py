@@ -30,7 +30,7 @@ import functools
 from typing import Mapping, Optional, Tuple
 
 from flowexec.framework.operation import NodeDef
-from flowexec.runtime.ir import GraphIR, Node, Ref
+from flowexec.runtime.ir import GraphIR, Node, Ref, fresh_name
 
 HOST = "host"  # the memory space shared by every host-memory device (and by feeds/fetches)
 CLIENT = ""    # the client's end of a transfer (a feed's source, a fetch's destination)
@@ -216,11 +216,8 @@ class _Builder:
             copy = self.copies[key] = transfer.output
         return copy
 
-    def _fresh(self, name):
-        base, i = name, 0
-        while name in self.names:
-            i += 1
-            name = f"{base}_{i}"
+    def _fresh(self, base):
+        name = fresh_name(base, self.names)
         self.names.add(name)
         return name
 

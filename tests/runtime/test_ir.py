@@ -82,3 +82,18 @@ def test_topological_order_breaks_ties_by_position_and_finds_cycles():
     looped = nb.replace(control_inputs=("c",))
     with pytest.raises(tf.errors.InvalidArgumentError, match="contains a cycle with 2 nodes"):
         ir.topological_order((na, looped, nc))
+
+
+def test_fresh_name_and_consumer_map_shared_by_the_stages():
+    assert ir.fresh_name("t", set()) == "t"
+    assert ir.fresh_name("t", {"t", "t_1", "t_3"}) == "t_2"
+    a = ir.Ref("a")
+    nodes = [ir.make_node("Placeholder", "a", [], {"dtype": tf.float32, "shape": None},
+                          outputs=[(tf.float32, tf.TensorShape(None))]),
+             ir.make_node("Add", "s", [a, a], {"T": tf.float32},
+                          outputs=[(tf.float32, tf.TensorShape(None))]),
+             ir.make_node("Neg", "n", [ir.Ref("s"), ir.Ref("outside")], {"T": tf.float32},
+                          outputs=[(tf.float32, tf.TensorShape(None))])]
+    # each reader once, in order; a producer outside the nodes is left out
+    assert ir.consumer_map(nodes, lambda r: False) == {"a": ["s"], "s": ["n"], "n": []}
+    assert ir.consumer_map(nodes, lambda r: r.node == "a") == {"a": [], "s": ["n"], "n": []}

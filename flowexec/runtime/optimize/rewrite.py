@@ -16,7 +16,7 @@ read the fed value), `protected(name)` tells which nodes must keep their name an
 (fetched, fed or targeted ones), and dead-node removal never drops those.
 """
 
-from flowexec.runtime.ir import Ref
+from flowexec.runtime.ir import Ref, consumer_map, fresh_name
 
 
 class Rewrite:
@@ -98,23 +98,12 @@ class Rewrite:
 
     def consumers(self):
         """{name: [names of the nodes reading one of its outputs]} (current inputs)."""
-        out = {name: [] for name in self.nodes}
-        for name in self.order:
-            if name not in self.nodes:
-                continue
-            seen = set()
-            for r in self.current(name).inputs:
-                if not self.graph.is_fed(r) and r.node not in seen and r.node in out:
-                    seen.add(r.node)
-                    out[r.node].append(name)
-        return out
+        return consumer_map([self.current(name) for name in self.order if name in self.nodes],
+                            self.graph.is_fed)
 
     def fresh_name(self, base):
-        """A name no node of the graph being built has."""
-        name, i = base, 0
-        while name in self._names:
-            i += 1
-            name = f"{base}_{i}"
+        """A name no node of the graph being built has (nor had)."""
+        name = fresh_name(base, self._names)
         self._names.add(name)
         return name
 

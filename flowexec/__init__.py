@@ -84,6 +84,12 @@ from flowexec.ops.constant_op import (  # noqa: F401
     stop_gradient,
 )
 from flowexec.ops.constant_op import tuple_ as tuple  # noqa: F401
+from flowexec.ops.data_flow_ops import (  # noqa: F401
+    FIFOQueue,
+    PaddingFIFOQueue,
+    QueueBase,
+    RandomShuffleQueue,
+)
 from flowexec.ops.image_ops import depth_to_space, space_to_depth  # noqa: F401
 from flowexec.ops.io_ops import *
 from flowexec.ops.linalg_ops import *

@@ -1,6 +1,10 @@
 """KernelContext: what a stateful kernel (`needs_ctx=True`) sees besides its inputs."""
 
+import threading
+
 from flowexec.runtime import functions
+
+current_step = threading.local()  # .run: the executor's step this thread runs ops for
 
 
 class KernelContext:
@@ -25,6 +29,15 @@ class KernelContext:
     @property
     def xp(self):
         return self.runtime.xp
+
+    def step_cancelled(self):
+        """Whether the step the calling thread runs this op for was cancelled (another
+        op failed, its deadline passed, or the session was closed): a kernel that blocks
+        (a queue's dequeue) polls this and gives up."""
+        run = getattr(current_step, "run", None)
+        if run is not None and run.cancelled:
+            return True
+        return self.session._cancellation.is_cancelled
 
     def function(self, func_graph):
         """The session's planned callable for a FuncGraph (`runtime/functions.py`)."""

@@ -48,6 +48,7 @@ import numpy as np
 from devices import errors as device_errors
 from flowexec.framework import errors
 from flowexec.runtime.cancellation import cancelled_error
+from flowexec.runtime.context import current_step
 
 
 def node_info(op):
@@ -331,8 +332,13 @@ def _order_after_previous_steps(plan, tails):
 
 def _drive(run, first):
     """Runs `first` and then whatever it makes ready, depth first, on this thread."""
-    with np.errstate(all="ignore"):  # per thread; TF semantics: inf/nan/wrap, no warnings
-        _drive_steps(run, first)
+    outer = getattr(current_step, "run", None)
+    current_step.run = run  # KernelContext.step_cancelled() of blocking kernels reads it
+    try:
+        with np.errstate(all="ignore"):  # per thread; TF semantics: inf/nan/wrap, no warnings
+            _drive_steps(run, first)
+    finally:
+        current_step.run = outer
 
 
 def _drive_steps(run, first):

@@ -77,6 +77,16 @@ from flowexec.train.basic_session_run_hooks import (
     SummarySaverHook,
 )
 from flowexec.train.coordinator import Coordinator, LooperThread
+from flowexec.train.input import (
+    batch,
+    input_producer,
+    limit_epochs,
+    range_input_producer,
+    shuffle_batch,
+    slice_input_producer,
+    string_input_producer,
+)
+from flowexec.train.queue_runner import QueueRunner, add_queue_runner, start_queue_runners
 from flowexec.train.monitored_session import (
     ChiefSessionCreator,
     MonitoredSession,
@@ -111,6 +121,16 @@ __all__ = [
     "CheckpointSaverListener",
     "ChiefSessionCreator",
     "Coordinator",
+    "QueueRunner",
+    "add_queue_runner",
+    "batch",
+    "input_producer",
+    "limit_epochs",
+    "range_input_producer",
+    "shuffle_batch",
+    "slice_input_producer",
+    "start_queue_runners",
+    "string_input_producer",
     "FeedFnHook",
     "FinalOpsHook",
     "GlobalStepWaiterHook",

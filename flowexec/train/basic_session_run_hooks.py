@@ -466,7 +466,7 @@ class SummarySaverHook(SessionRunHook):
         self._request_summary = (self._next_step is None
                                  or self._timer.should_trigger_for_step(self._next_step))
         requests = {"global_step": self._global_step_tensor}
-        if self._request_summary:
+        if self._request_summary and self._summary_writer:  # nothing to write them to
             op = self._get_summary_op()
             if op is not None:
                 requests["summary"] = op

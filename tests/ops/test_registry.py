@@ -13,6 +13,10 @@ from tests.ops import harness
 
 # Ops whose behaviour is checked outside the oracle tables, and where.
 COVERED_ELSEWHERE = {
+    **{t: "tests/train/test_queues.py (threads, closing, deadlines)" for t in (
+        "FIFOQueueV2", "RandomShuffleQueueV2", "PaddingFIFOQueueV2", "QueueEnqueueV2",
+        "QueueEnqueueManyV2", "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2",
+        "QueueCloseV2", "QueueSizeV2", "QueueIsClosedV2")},
     "Placeholder": "tests/runtime/test_session.py (feeds, unfed placeholder errors)",
     "NoOp": "tests/runtime/test_session.py and variables tests (group, initializers)",
     "VariableV2": "tests/test_variables.py",

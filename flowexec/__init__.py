@@ -91,6 +91,8 @@ from flowexec.ops.data_flow_ops import (  # noqa: F401
     RandomShuffleQueue,
 )
 from flowexec.ops.image_ops import depth_to_space, space_to_depth  # noqa: F401
+from flowexec.ops.cond import case, cond  # noqa: F401
+from flowexec.ops.while_loop import while_loop  # noqa: F401
 from flowexec.ops.io_ops import *
 from flowexec.ops.linalg_ops import *
 from flowexec.ops.logging_ops import *

@@ -42,6 +42,7 @@ import threading
 
 from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
+from flowexec.framework.graph import get_default_graph
 from flowexec.framework.node_def_form import NodeDefForm
 from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor import Tensor
@@ -151,6 +152,11 @@ def _variable_op(ref, what):
     if op is None or getattr(op, "type", None) != "VariableV2":
         raise TypeError(f"'{what}' needs a variable (tf.Variable or the tensor of a VariableV2 "
                         f"op) as 'ref', got {ref!r}")
+    default = get_default_graph()
+    if default.building_function and op.graph is not default:
+        # Inside a function graph (a cond branch, a loop body, a tf.data function) the
+        # update goes into the function, on its mirror of the variable.
+        return default.capture(op.outputs[0]).op
     return op
 
 
@@ -163,6 +169,8 @@ def _convert_value(value, var_op, op_type):
             raise TypeError(
                 f"Input 'value' of '{op_type}' Op has type {value.dtype.name} that does not "
                 f"match type {dtype.name}_ref of argument 'ref'.")
+        if value.graph is not var_op.graph and var_op.graph.building_function:
+            value = var_op.graph.capture(value)
         if value.graph is not var_op.graph:
             raise ValueError(f"{value} must be from the same graph as {var_op.outputs[0]}.")
         return value

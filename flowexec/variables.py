@@ -49,7 +49,8 @@ class Variable:
             variable of unknown shape.
         caching_device: device for the `read` snapshot (default: the variable's device).
         name: op name (default "Variable"), made unique in the current name scope.
-        variable_def: not supported (there are no VariableDef protos); must be None.
+        variable_def: a `VariableDef` proto: the Variable of existing ops (names in it,
+            under `import_scope`), as `import_meta_graph` rebuilds them.
         dtype: convert the initial value to this type.
         expected_shape: deprecated in TF and ignored, as there.
         import_scope: accepted for TF compatibility; unused.
@@ -80,8 +81,10 @@ class Variable:
                  dtype=None, expected_shape=None, import_scope=None, constraint=None,
                  use_resource=None, synchronization=None, aggregation=None, shape=None):
         if variable_def is not None:
-            raise ValueError("variable_def is not supported: flowexec has no VariableDef "
-                             "protos; create the Variable from an initial_value.")
+            if initial_value is not None:
+                raise ValueError("variable_def and initial_value are mutually exclusive.")
+            self._init_from_proto(variable_def, import_scope)
+            return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         if trainable is None:
@@ -133,6 +136,47 @@ class Variable:
                 with state_ops.colocate(var_op):
                     self._snapshot = constant_op.identity(self._variable, name="read")
         graph.add_to_collections(collections, self)
+
+    def _init_from_proto(self, variable_def, import_scope=None):
+        graph = graph_mod.get_default_graph()
+
+        def element(name):
+            if not name:
+                return None
+            return graph.as_graph_element(f"{import_scope}/{name}" if import_scope else name)
+
+        self._variable = element(variable_def.variable_name)
+        self._initializer_op = element(variable_def.initializer_name)
+        self._initial_value = element(variable_def.initial_value_name)
+        self._snapshot = element(variable_def.snapshot_name)
+        self._trainable = bool(variable_def.trainable)
+        self._constraint = None
+        self._caching_device = None
+
+    def to_proto(self, export_scope=None):
+        """The variable as a `VariableDef` proto (names relative to `export_scope`), or None
+        when the variable is not under `export_scope`."""
+        from flowexec.graph_io import protos
+
+        def strip(name):
+            if not export_scope:
+                return name
+            return name[len(export_scope) + 1:] if name.startswith(export_scope + "/") else None
+
+        if strip(self._variable.name) is None:
+            return None
+        vd = protos.proto_class("VariableDef")(
+            variable_name=strip(self._variable.name),
+            initializer_name=strip(self._initializer_op.name),
+            snapshot_name=strip(self._snapshot.name), trainable=self._trainable)
+        if self._initial_value is not None:
+            vd.initial_value_name = strip(self._initial_value.name)
+        return vd
+
+    @staticmethod
+    def from_proto(variable_def, import_scope=None):
+        """The Variable a `VariableDef` describes, over ops already in the default graph."""
+        return Variable(variable_def=variable_def, import_scope=import_scope)
 
     # ----- identity ------------------------------------------------------------------------
     @property

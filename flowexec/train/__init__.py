@@ -8,6 +8,7 @@ from flowexec.graph_io.checkpoint_reader import (
     load_checkpoint,
 )
 from flowexec.graph_io.export import write_graph
+from flowexec.graph_io.meta_graph import export_meta_graph, import_meta_graph
 from flowexec.train.adadelta import AdadeltaOptimizer
 from flowexec.train.adagrad import AdagradOptimizer
 from flowexec.train.adam import AdamOptimizer
@@ -113,6 +114,8 @@ from flowexec.train.training_util import (
 
 __all__ = [
     "NewCheckpointReader",
+    "export_meta_graph",
+    "import_meta_graph",
     "init_from_checkpoint",
     "list_variables",
     "load_checkpoint",

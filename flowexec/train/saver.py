@@ -297,9 +297,11 @@ class Saver:
             global_step: an int, or an integer Tensor/Variable evaluated in `sess`, appended
                 to the prefix ("train/model.ckpt-100").
             latest_filename: the state file's name (default "checkpoint").
-            meta_graph_suffix: the suffix of meta graph files deleted with old checkpoints.
-            write_meta_graph, strip_default_attrs, save_debug_info: accepted for TF
-                compatibility; flowexec has no MetaGraphDef, so no ".meta" file is written.
+            meta_graph_suffix: the suffix of the meta graph file ("<prefix>.meta").
+            write_meta_graph: also write the graph's MetaGraphDef there, as TF does (needs
+                the tensorboard package; a graph with a flowexec-only op, or without the
+                package, is saved without it and a warning says why).
+            strip_default_attrs, save_debug_info: accepted for TF compatibility.
             write_state: record the checkpoint in the state file and apply `max_to_keep`.
 
         Returns:
@@ -346,6 +348,8 @@ class Saver:
         named = [(e.name, e.tensor.dtype, v) for e, v in zip(self._entries, values)]
         try:
             checkpoint_format.write_checkpoint(checkpoint_file, named)
+            if write_meta_graph:
+                self._write_meta_graph(sess, checkpoint_file + "." + meta_graph_suffix)
             if write_state:
                 self._record_last_checkpoint(checkpoint_file)
                 checkpoint_management.update_checkpoint_state_internal(
@@ -355,6 +359,14 @@ class Saver:
         except OSError as e:
             raise os_error(e, f"Failed to save checkpoint {checkpoint_file}") from e
         return checkpoint_file
+
+    def _write_meta_graph(self, sess, path):
+        from flowexec.graph_io import meta_graph
+
+        try:
+            meta_graph.export_meta_graph(path, graph=sess.graph)
+        except (ImportError, ValueError) as e:
+            _log.warning("The meta graph %s is not written: %s", path, e)
 
     def restore(self, sess, save_path):
         """Restores the variables in `sess` from the checkpoint at `save_path`.

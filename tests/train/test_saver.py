@@ -185,7 +185,8 @@ def test_max_to_keep_deletes_old_files_and_updates_state_file(tmp_path):
     data_files = [os.path.basename(_data_file(prefix + f"-{step}")) for step in (20, 30)]
     assert all(re.fullmatch(r"model\.ckpt-\d0\.data-[0-9a-f]{16}\.npz", n) for n in data_files)
     assert sorted(os.listdir(tmp_path)) == sorted(
-        ["checkpoint", "model.ckpt-20.index", "model.ckpt-30.index"] + data_files)
+        ["checkpoint", "model.ckpt-20.index", "model.ckpt-30.index", "model.ckpt-20.meta",
+         "model.ckpt-30.meta"] + data_files)  # the .meta of step 10 went with its checkpoint
     assert saver.last_checkpoints == [prefix + "-20", prefix + "-30"]
     assert (tmp_path / "checkpoint").read_text() == (
         'model_checkpoint_path: "model.ckpt-30"\n'

@@ -668,3 +668,27 @@ def test_runtime_reduction_axis_errors():
     assert "must have the same size" in _run_error(
         tf.where(tf.constant([True, False]), x, tf.placeholder_with_default(
             tf.constant([1.0, 2.0]), shape=None)), {x: np.zeros(3)})
+
+
+def test_add_n_of_many_scalars_one_pass_and_its_checks():
+    rng = np.random.default_rng(3)
+    vals = rng.standard_normal(300).astype(np.float32)
+    ints = [np.int32(2**30), np.int32(2**30), np.int32(2**30), np.int32(5)]
+    x = [tf.placeholder(tf.float32, []) for _ in vals]
+    k = [tf.placeholder(tf.int32, []) for _ in ints]
+    u = [tf.placeholder(tf.float32) for _ in range(3)]
+    total, itotal, mixed = tf.add_n(x), tf.add_n(k), tf.add_n(u)
+    with tf.Session() as sess:
+        got = sess.run(total, dict(zip(x, vals)))
+        got_int = sess.run(itotal, dict(zip(k, ints)))
+        got_mixed = sess.run(mixed, {u[0]: np.float32(1), u[1]: np.array(2, np.float32),
+                                     u[2]: np.float32(4)})
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"Inputs to operation AddN of type AddN must have the same "
+                                 r"size and shape.  Input 0: \[\] != input 2: \[1\]"):
+            sess.run(mixed, {u[0]: np.float32(1), u[1]: np.float32(2),
+                             u[2]: np.ones(1, np.float32)})
+    assert type(got) is np.float32
+    np.testing.assert_allclose(got, vals.astype(np.float64).sum(), rtol=1e-5)
+    assert type(got_int) is np.int32 and got_int == np.int32(3 * 2**30 + 5 - 2**32)
+    assert type(got_mixed) is np.float32 and got_mixed == 7

@@ -284,8 +284,12 @@ class CheckpointSaverHook(SessionRunHook):
 
     def after_create_session(self, session, coord):
         step = session.run(self._global_step_tensor)
-        if self._summary_writer is not None:
-            self._summary_writer.add_graph(graph_mod.get_default_graph())
+        if self._summary_writer is not None:  # tensorboard's protos are there: the graph too
+            from flowexec.graph_io.export import write_graph
+
+            graph = graph_mod.get_default_graph()
+            write_graph(graph, self._checkpoint_dir, "graph.pbtxt")
+            self._summary_writer.add_graph(graph)
         self._save(session, step)
         self._timer.update_last_triggered_step(step)
 

@@ -371,10 +371,11 @@ def test_summaries_and_step_counter_are_written(tmp_path):
     tf.summary.scalar("loss", loss)
     with tf.train.MonitoredTrainingSession(
             checkpoint_dir=str(tmp_path), save_summaries_steps=3, log_step_count_steps=2,
-            save_checkpoint_secs=None, hooks=[tf.train.StopAtStepHook(last_step=8)]) as sess:
+            save_checkpoint_steps=100, hooks=[tf.train.StopAtStepHook(last_step=8)]) as sess:
         while not sess.should_stop():
             sess.run(train)
     acc = EventAccumulator(str(tmp_path), size_guidance={"scalars": 0})
     acc.Reload()
     assert [e.step for e in acc.Scalars("loss")] == [1, 4, 7]
     assert [e.step for e in acc.Scalars("global_step/sec")] == [3, 5, 7]
+    assert (tmp_path / "graph.pbtxt").read_text().count('op: "VariableV2"') == 3

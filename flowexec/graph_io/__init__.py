@@ -6,7 +6,15 @@ Modules, by responsibility:
     tensor_proto  numpy <-> TensorProto (`make_tensor_proto`, `make_ndarray`)
     attr_value    attribute values <-> AttrValue
     export        Graph -> GraphDef (`Graph.as_graph_def`, `write_graph`)
+    lowering      flowexec-only ops written as TF subgraphs
     importer      GraphDef -> Graph (`import_graph_def`)
+    meta_graph    MetaGraphDef (`export_meta_graph`, `import_meta_graph`)
+    freeze        frozen graphs (`tf.graph_util`)
+    crc32c        CRC-32C and its masked form
+    sstable       the LevelDB table format of TF's checkpoint index
+    bundle        TF's V2 checkpoints (tensor bundles), read and written
+    checkpoint_reader  `NewCheckpointReader`, `load_checkpoint`, `list_variables`,
+                  `init_from_checkpoint`
 """
 
 from flowexec.framework import graph as _graph_mod

@@ -58,7 +58,8 @@ def test_damage_is_data_loss_naming_the_file(tmp_path, damage):
         shutil.copy(TF_CKPT + suffix, tmp_path / ("m" + suffix))
     prefix = str(tmp_path / "m")
     target = prefix + (".index" if "index" in damage else ".data-00000-of-00001")
-    raw = bytearray(open(target, "rb").read())
+    with open(target, "rb") as f:
+        raw = bytearray(f.read())
     if damage == "truncate_index":
         raw = raw[:-60] + raw[-48:]
     elif damage.startswith("flip"):

@@ -96,11 +96,11 @@ def test_ref_ops_map_back_to_flowexec_form():
      r"Node 'B': Unknown input node 'A:0'"),
     (f'node {{ name: "A" {C % 1} }}', {"input_map": "z"}, ValueError,
      r"Attempted to map inputs that were not found in graph_def: \[Z:0\]"),
-    ('node { name: "A" op: "Const" attr { key: "dtype" value { type: DT_INT32 } } attr { key:'
+    (('node { name: "A" op: "Const" attr { key: "dtype" value { type: DT_INT32 } } attr { key:'
      ' "value" value { tensor { dtype: DT_INT32 tensor_shape {} int_val: 1 } } } }'
-     f'node {{ name: "B" op: "Neg" input: "A" {F} }}', {}, ValueError,
-     r"Input 0 of node import/B was passed int32 from import/A:0 incompatible with "
-     r"expected float\."),
+     f'node {{ name: "B" op: "Neg" input: "A" {F} }}'), {}, ValueError,
+     (r"Input 0 of node import/B was passed int32 from import/A:0 incompatible with "
+     r"expected float\.")),
     ('node { name: "A" op: "FooBar" }', {}, tf.errors.NotFoundError,
      r"Op type not registered 'FooBar'.*node 'A'"),
     ('node { name: "A" op: "NoOp" } node { name: "A" op: "NoOp" }', {}, ValueError,
@@ -110,17 +110,17 @@ def test_ref_ops_map_back_to_flowexec_form():
     ('node { name: "A" op: "NoOp" }', {"return_elements": ["A:0"]}, ValueError,
      r"Invalid return output 0 of node 'A', which has 0 output\(s\)"),
     (f'node {{ name: "B" op: "Identity" input: "A:3" {F} }} node {{ name: "A" {C % 1} }}', {},
-     ValueError, r"Node 'B': Connecting to invalid output 3 of source node A which has 1 "
-     r"outputs\."),
+     ValueError, (r"Node 'B': Connecting to invalid output 3 of source node A which has 1 "
+     r"outputs\.")),
     (f'node {{ name: "B" op: "Identity" input: "B" {F} }}', {}, ValueError,
      r"1 nodes in a cycle"),
     ('node { name: "A" op: "Placeholder" }', {}, ValueError,
      r"NodeDef missing attr 'dtype'"),
-    ('node { name: "pf" op: "PyFunc" attr { key: "token" value { s: "pyfunc_0" } } attr { key:'
-     ' "Tin" value { list {} } } attr { key: "Tout" value { list {} } } }', {}, ValueError,
+    (('node { name: "pf" op: "PyFunc" attr { key: "token" value { s: "pyfunc_0" } } attr { key:'
+     ' "Tin" value { list {} } } attr { key: "Tout" value { list {} } } }'), {}, ValueError,
      r"Node 'pf' of type 'PyFunc' cannot be imported"),
-    (f'node {{ name: "p" {C % 1} }} node {{ name: "sw" op: "Switch" input: "p" input: "p" }}'
-     'node { name: "m" op: "Merge" input: "sw" }', {}, ValueError,
+    ((f'node {{ name: "p" {C % 1} }} node {{ name: "sw" op: "Switch" input: "p" input: "p" }}'
+     'node { name: "m" op: "Merge" input: "sw" }'), {}, ValueError,
      r"v1\) control flow: nodes 'sw' \(Switch\), 'm' \(Merge\)"),
 ])
 def test_tf_errors(text, kw, exc, match):

@@ -1909,7 +1909,7 @@ def _gather_grad_infer(op):
 
 @defop("GatherV2Grad", infer=_gather_grad_infer, cost=EXPENSIVE, node_def=NodeDefForm(
     flowexec_only=True, reason="it is flowexec's gradient helper (TF's gradient is "
-    "IndexedSlices summed by UnsortedSegmentSum)"))
+    "IndexedSlices; export writes it as UnsortedSegmentSum, graph_io/lowering.py)"))
 def _gather_grad_kernel(xp, params_shape, indices, grad, axis):
     """Scatter-adds `grad` (shaped like GatherV2's output) into zeros of `params_shape`."""
     shape = params_shape.tolist()

@@ -125,3 +125,22 @@ def test_training_graph_exports_and_trains_the_same_after_import():
             sess.run("train", {"x:0": xs})
             got = sess.run(loss.name, {"x:0": xs})
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_gather_gradient_is_lowered_to_tf_ops(axis):
+    params = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    idx = np.array([[0, 2], [1, 0]], np.int32) if axis != 0 else np.array([1, 1, 0], np.int32)
+    with tf.Graph().as_default() as g:
+        p = tf.constant(params, name="p")
+        w = tf.constant(np.random.RandomState(0).randn(*params.shape).astype(np.float32))
+        out = tf.gather(p * w, idx, axis=axis)
+        grad, = tf.gradients(tf.reduce_sum(out * out), [p])
+        with tf.Session() as sess:
+            want = sess.run(grad)
+    gd = g.as_graph_def()
+    assert "GatherV2Grad" not in {n.op for n in gd.node}
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(grad.name), want, rtol=1e-6)

@@ -29,6 +29,9 @@ of machine in brackets):
   W8         one SGD step of a LeNet-style CNN (28x28x1, conv 5x5x32, pool, conv 5x5x64, pool,
              dense 1024, dense 10; batch 64 float32), time / hand-written numpy im2col step
              target < 1.0 [TF ~0.35x: scripts/bench_tf_reference.py, scripts/bench_cnn.py]
+  W9         tf.while_loop of 100,000 iterations with two scalar loop variables
+             (acc = acc * 0.5 + i), iterations/s, against the same plain Python loop on
+             numpy scalars                                  target >= 1,000,000 [~256,000]
 
 BLAS is pinned to one thread (before numpy is imported), so W2's speedup comes from
 flowexec running independent ops concurrently, not from BLAS threads. Every number is the
@@ -518,11 +521,38 @@ def w7(repeats):
     return out
 
 
+# ----- W9 (issue 12, control flow): a while loop's per-iteration cost --------------------------
+def w9(repeats):
+    """100,000 iterations of `acc = acc * 0.5 + i` (loop vars i: int32, acc: float32)."""
+    n = 100000
+    g = tf.Graph()
+    with g.as_default():
+        _, acc = tf.while_loop(
+            lambda i, acc: i < n,
+            lambda i, acc: (i + 1, acc * 0.5 + tf.cast(i, tf.float32)),
+            (tf.constant(0), tf.constant(0.0)))
+        sess = tf.Session(graph=g)
+    run = sess.make_callable(acc)
+
+    def floor():
+        i, a, half = np.int32(0), np.float32(0.0), np.float32(0.5)
+        while i < n:
+            i, a = i + 1, a * half + np.float32(i)
+        return a
+    r = _compare({"ours": run, "numpy": floor}, max(3, repeats // 3))
+    (ours, noise), (base, bnoise) = r["ours"], r["numpy"]
+    np.testing.assert_allclose(run(), floor(), rtol=1e-6)
+    sess.close()
+    rate = n / ours
+    return {"name": "W9", "unit": "iterations/s", "value": rate, "numpy": n / base,
+            "noise": noise, "numpy_noise": bnoise, "target": ">= 1e6", "ok": rate >= 1e6}
+
+
 # Name -> workload functions (each takes `repeats`, returns a result dict); a new workload
 # adds an entry here (and a line in the module docstring).
 WORKLOADS = {"W1": [w1_chain, w1_wide, w1_build], "W2": [w2], "W2AUTO": [w2_auto],
              "W3": [w3], "W4": [w4], "W5": [w5], "W6": [w6], "PLAN": [plan_build],
-             "W7": [w7], "W8": [lambda repeats: bench_cnn.w8(repeats, tf)]}
+             "W7": [w7], "W8": [lambda repeats: bench_cnn.w8(repeats, tf)], "W9": [w9]}
 
 
 def main(argv=None):

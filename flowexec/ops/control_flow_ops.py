@@ -65,11 +65,16 @@ def _if_kernel(ctx, xp, cond, *input, then_branch, else_branch, n_then):
 
 
 def _while_kernel(ctx, xp, *input, cond, body, n_vars, n_cond):
-    run_cond = ctx.function(cond).call
-    run_body = ctx.function(body).call
+    cond_fn, body_fn = ctx.function(cond), ctx.function(body)
     values = list(input[:n_vars])
     cond_captured = input[n_vars:n_vars + n_cond]
     body_captured = input[n_vars + n_cond:]
+    # The first iteration checks the entry values against the invariants (as feeds); later
+    # ones feed the body's own outputs back without conversion.
+    if not _host_bool(cond_fn.call(values, cond_captured)[0]):
+        return values[0] if n_vars == 1 else tuple(values)
+    values = body_fn.call(values, body_captured)
+    run_cond, run_body = cond_fn.trusted_call(), body_fn.trusted_call()
     while _host_bool(run_cond(values, cond_captured)[0]):
         values = run_body(values, body_captured)
     return values[0] if n_vars == 1 else tuple(values)

@@ -291,3 +291,16 @@ def test_cond_gradient_through_a_stateful_branch_is_a_clear_error():
     y = tf.cond(tf.constant(True), lambda: x * tf.random_uniform([3]), lambda: x)
     with pytest.raises(LookupError, match="RandomUniform"):
         tf.gradients(y, x)
+
+
+def test_error_in_a_later_iteration_names_the_body_op():
+    x = tf.constant([1.0, 2.0])
+
+    def body(i, v):
+        bad = tf.reshape(v, tf.stack([2 - tf.maximum(i - 2, 0)]), name="bad_reshape")
+        return i + 1, bad
+    out = tf.while_loop(lambda i, v: i < 5, body, (tf.constant(0), x),
+                        shape_invariants=(tf.TensorShape([]), tf.TensorShape([None])))
+    with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError) as info:
+        sess.run(out)
+    assert "body/bad_reshape" in str(info.value)

@@ -163,6 +163,19 @@ class FuncGraph(graph_mod.Graph):
                 inner = self._captured[tensor] = self._new_capture(tensor)
         return inner
 
+    def capture_value(self, tensor):
+        """A placeholder fed with `tensor`'s value when the function is called, even where
+        `tensor` is a variable (which `capture` would mirror, to be read live): what a
+        gradient function differentiates with respect to."""
+        if tensor.graph is self:
+            return tensor
+        with self._capture_lock:
+            key = ("value", tensor)
+            inner = self._captured.get(key)
+            if inner is None:
+                inner = self._captured[key] = self._new_capture(tensor, by_value=True)
+        return inner
+
     def _encloses(self, graph):
         g = self.outer_graph
         while True:
@@ -172,18 +185,19 @@ class FuncGraph(graph_mod.Graph):
                 return False
             g = g.outer_graph
 
-    def _new_capture(self, tensor):
+    def _new_capture(self, tensor, by_value=False):
         if not self._encloses(tensor.graph):
             raise ValueError(f"Tensor {tensor} is not an element of this graph, nor of a "
                              f"graph enclosing function '{self.name}'.")
-        var_op = _variable_behind(tensor)
+        var_op = None if by_value else _variable_behind(tensor)
         with self.as_default(), self.colocate_with(None, ignore_existing=True), \
                 self.control_dependencies(None), self.name_scope(self.name + "/"):
             if var_op is not None:
                 return self._mirror_variable(var_op)
             outer = tensor
             if tensor.graph is not self.outer_graph:
-                outer = self.outer_graph.capture(tensor)
+                outer = (self.outer_graph.capture_value(tensor) if by_value
+                         else self.outer_graph.capture(tensor))
             inner = apply_op("Placeholder", name=tensor.op.name.split("/")[-1],
                              dtype=tensor.dtype, shape=tensor.shape)
         self.captures.append((outer, inner))

@@ -22,11 +22,16 @@ def if_op(pred, then_fg, else_fg, name=None):
               for a, b in zip(then_fg.outputs, else_fg.outputs)]
     controls = list(then_fg.control_captures)
     controls += [c for c in else_fg.control_captures if c not in controls]
+    # The variables the branches read come last: the kernel does not use them (the
+    # branches read them live), gradients flow to them.
+    variables = list(then_fg.variables)
+    variables += [v for v in else_fg.variables if v not in variables]
     out = apply_op("If" if stateful else "StatelessIf", pred, *then_fg.external_captures,
-                   *else_fg.external_captures, name=name or "If", control_inputs=controls,
+                   *else_fg.external_captures, *[v.outputs[0] for v in variables],
+                   name=name or "If", control_inputs=controls,
                    then_branch=then_fg, else_branch=else_fg,
-                   n_then=len(then_fg.captures), Tout=[t.dtype for t in then_fg.outputs],
-                   output_shapes=shapes)
+                   n_then=len(then_fg.captures), n_else=len(else_fg.captures),
+                   Tout=[t.dtype for t in then_fg.outputs], output_shapes=shapes)
     if isinstance(out, Tensor):
         return [out]
     return list(out or ())

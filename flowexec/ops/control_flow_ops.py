@@ -3,10 +3,11 @@
 A branch, a loop condition and a loop body are `FuncGraph`s (flowexec/framework/function.py)
 held as attributes; each is planned once per session (`ctx.function`) and then only called.
 
-    If(cond, *input; then_branch, else_branch, n_then, Tout, output_shapes)
-        `input` is the then-branch's captured outer tensors followed by the else-branch's
-        (`n_then` of them are the then-branch's); the branches take no arguments. Only the
-        taken branch runs, so only its ops (and their side effects) happen.
+    If(cond, *input; then_branch, else_branch, n_then, n_else, Tout, output_shapes)
+        `input` is the then-branch's captured outer tensors (`n_then`), the else-branch's
+        (`n_else`), then the variables the branches read (not used by the kernel: the
+        branches read them live; they are there for gradients). The branches take no
+        arguments. Only the taken branch runs, so only its ops (and side effects) happen.
     While(*input; cond, body, n_vars, n_cond, T, output_shapes)
         `input` is the loop variables (`n_vars`), then the condition's captures (`n_cond`),
         then the body's. `cond(*vars)` returns a scalar bool; `body(*vars)` the next vars.
@@ -56,11 +57,11 @@ def _loop_infer(op):
     return list(zip(op.attrs["T"], op.attrs["output_shapes"]))
 
 
-def _if_kernel(ctx, xp, cond, *input, then_branch, else_branch, n_then):
+def _if_kernel(ctx, xp, cond, *input, then_branch, else_branch, n_then, n_else):
     if _host_bool(cond):
         out = ctx.function(then_branch).call((), input[:n_then])
     else:
-        out = ctx.function(else_branch).call((), input[n_then:])
+        out = ctx.function(else_branch).call((), input[n_then:n_then + n_else])
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -92,23 +93,23 @@ _stateless_while = _register("StatelessWhile", _while_kernel, _loop_infer, False
 
 
 # ----- gradients -----------------------------------------------------------------------------
-def _copy_branch(fg, outer_inputs):
+def _copy_branch(fg, outer_inputs, variable_values):
     """Copies `fg`'s ops into the default (function) graph; returns {old tensor: new}.
 
-    `outer_inputs` are the tensors standing for `fg`'s captures, in capture order; mirrored
-    variables are mirrored again; every other op is recreated with its attributes.
+    `outer_inputs` are the tensors standing for `fg`'s captures, in capture order;
+    `variable_values` ({variable name: tensor}) stand for its mirrored variables; every
+    other op is recreated with its attributes.
     """
     from flowexec.framework.registry import apply_op
 
     mapping = dict(zip(fg.internal_captures, outer_inputs))
     graph = function_mod.graph_mod.get_default_graph()
-    variables = {v.name: v for v in fg.variables}
     op_map = {}
     for op in fg.get_operations():
         if op.outputs and all(t in mapping for t in op.outputs):
             continue
-        if op.type == "VariableV2" and op.name in variables:
-            mapping[op.outputs[0]] = graph.capture(variables[op.name].outputs[0])
+        if op.type == "VariableV2" and op.name in variable_values:
+            mapping[op.outputs[0]] = variable_values[op.name]
             continue
         if op.op_def.stateful and op.type not in _NO_EFFECT:
             raise LookupError(
@@ -127,30 +128,43 @@ def _copy_branch(fg, outer_inputs):
 
 
 def _branch_grad(fg, op, lo, hi, dys, differentiable):
-    """The gradient function of one branch: gradients for every differentiable If input."""
+    """The gradient function of one branch: gradients for every differentiable If input.
+
+    `lo:hi` are the positions (among the If's inputs after the predicate) of the branch's
+    captures; the variables it reads are found among the trailing variable inputs.
+    """
     from flowexec.gradients import gradients
     from flowexec.ops import array_ops
+
+    n_captures = op.attrs["n_then"] + op.attrs["n_else"]
+    var_pos = {t.op.name: n_captures + j
+               for j, t in enumerate(op.inputs[1 + n_captures:])}
 
     def grad_fn():
         graph = function_mod.graph_mod.get_default_graph()
         own = [graph.capture(t) for t in op.inputs[1 + lo:1 + hi]]
-        mapping = _copy_branch(fg, own)
+        values = {v.name: graph.capture_value(op.inputs[1 + var_pos[v.name]])
+                  for v in fg.variables}
+        mapping = _copy_branch(fg, own, values)
+        xs = own + list(values.values())
+        positions = list(range(lo, hi)) + [var_pos[name] for name in values]
         ys = [mapping[t] for t in fg.outputs]
         pairs = [(y, graph.capture(dy)) for y, dy in zip(ys, dys) if dy is not None]
-        grads = gradients([y for y, _ in pairs], own, grad_ys=[d for _, d in pairs]) \
-            if pairs else [None] * len(own)
-        out = []
-        for k in differentiable:
-            g = grads[k - lo] if lo <= k < hi else None
-            out.append(g if g is not None else array_ops.zeros_like(op.inputs[1 + k]))
-        return out
+        grads = gradients([y for y, _ in pairs], xs, grad_ys=[d for _, d in pairs]) \
+            if pairs else [None] * len(xs)
+        by_position = {}
+        for k, g in zip(positions, grads):
+            if g is not None:
+                by_position[k] = g if k not in by_position else by_position[k] + g
+        return [by_position[k] if k in by_position else array_ops.zeros_like(op.inputs[1 + k])
+                for k in differentiable]
     return function_mod.trace(grad_fn, [], fg.name + "_grad")
 
 
 def _if_grad(op, *dys):
     from flowexec.ops import cond as cond_mod
 
-    n_then = op.attrs["n_then"]
+    n_then, n_else = op.attrs["n_then"], op.attrs["n_else"]
     inputs = op.inputs[1:]
     differentiable = [k for k, t in enumerate(inputs)
                       if t.dtype.is_floating or t.dtype.is_complex]
@@ -159,7 +173,7 @@ def _if_grad(op, *dys):
     dys = [dy if dy is not None and (dy.dtype.is_floating or dy.dtype.is_complex) else None
            for dy in dys]
     then_g = _branch_grad(op.attrs["then_branch"], op, 0, n_then, dys, differentiable)
-    else_g = _branch_grad(op.attrs["else_branch"], op, n_then, len(inputs), dys,
+    else_g = _branch_grad(op.attrs["else_branch"], op, n_then, n_then + n_else, dys,
                           differentiable)
     grads = cond_mod.if_op(op.inputs[0], then_g, else_g)
     result = [None] * len(op.inputs)

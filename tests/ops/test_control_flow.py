@@ -304,3 +304,39 @@ def test_error_in_a_later_iteration_names_the_body_op():
     with tf.Session() as sess, pytest.raises(tf.errors.InvalidArgumentError) as info:
         sess.run(out)
     assert "body/bad_reshape" in str(info.value)
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_cond_gradient_reaches_variables_read_inside_branches(taken):
+    rng = np.random.RandomState(1)
+    x = tf.placeholder(tf.float32, [3])
+    w = tf.Variable(rng.randn(3).astype(np.float32))
+    b = tf.Variable(0.5)
+    p = tf.placeholder(tf.bool, [])
+    y = tf.cond(p, lambda: tf.reduce_sum(tf.sin(x) * w),
+                lambda: tf.reduce_sum(x * b * w * w))
+    gw, gb = tf.gradients(y, [w, b])
+    xv = rng.randn(3).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run([w.initializer, b.initializer])
+        got_w, got_b = sess.run([gw, gb], {x: xv, p: taken})
+        wv = sess.run(w)
+    if taken:
+        np.testing.assert_allclose(got_w, np.sin(xv), rtol=1e-5)
+        assert got_b == 0.0
+    else:
+        np.testing.assert_allclose(got_w, 2 * 0.5 * xv * wv, rtol=1e-5)
+        np.testing.assert_allclose(got_b, (xv * wv * wv).sum(), rtol=1e-5)
+
+
+def test_gradient_descent_trains_a_variable_used_in_a_cond():
+    w = tf.Variable(3.0)
+    p = tf.placeholder(tf.bool, [])
+    loss = tf.cond(p, lambda: w * w, lambda: tf.constant(0.0))
+    step = tf.train.GradientDescentOptimizer(0.25).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        sess.run(step, {p: False})
+        assert sess.run(w) == 3.0
+        sess.run(step, {p: True})
+        assert sess.run(w) == 1.5

@@ -204,11 +204,18 @@ def test_independent_tf_matmul_chains_overlap_by_trace():
                           name=f"mm{c}_{d}")
         outs.append(y)
     feed = {s: rng.standard_normal((384, 384)) for s in starts}
+    overlaps = []
     with tf.Session(config=tf.ConfigProto(inter_op_parallelism_threads=2)) as sess:
-        (entry_out, stats) = _traced_run(sess, outs, feed)
+        # A loaded machine may starve one worker for a whole step; a sequential executor
+        # never overlaps, so one overlapping step in a few proves the chains run together.
+        for _ in range(5):
+            (entry_out, stats) = _traced_run(sess, outs, feed)
+            spans = [[stats[f"mm{c}_{d}"] for d in range(3)] for c in range(2)]
+            start = [s[0].all_start_micros for s in spans]
+            end = [s[-1].all_start_micros + s[-1].all_end_rel_micros for s in spans]
+            overlaps.append(min(end) - max(start))
+            if overlaps[-1] > 0:
+                break
         (entry,) = sess._cache.values()
     assert entry.plan.parallel
-    spans = [[stats[f"mm{c}_{d}"] for d in range(3)] for c in range(2)]
-    start = [s[0].all_start_micros for s in spans]
-    end = [s[-1].all_start_micros + s[-1].all_end_rel_micros for s in spans]
-    assert min(end) - max(start) > 0  # the two chains ran at the same time
+    assert max(overlaps) > 0, overlaps  # the two chains ran at the same time

@@ -27,7 +27,6 @@ Concurrency:
 
 import collections
 import os
-import pickle
 import queue
 import threading
 import weakref
@@ -752,8 +751,7 @@ class CacheValue(DatasetValue):
         if self._elements is not None:
             return self._elements
         if self.filename and os.path.exists(self.filename):
-            with open(self.filename, "rb") as f:
-                self._elements = pickle.load(f)
+            self._elements = _read_cache_file(self.filename)
         return self._elements
 
     def iterate(self, ctx):
@@ -775,9 +773,55 @@ class CacheValue(DatasetValue):
             self._elements = recorded
             if self.filename:
                 tmp = f"{self.filename}.tmp-{os.getpid()}-{threading.get_ident()}"
-                with open(tmp, "wb") as f:
-                    pickle.dump(recorded, f)
+                _write_cache_file(tmp, recorded)
                 os.replace(tmp, self.filename)
+
+
+def _write_cache_file(path, elements):
+    """Writes cached elements as an .npz of plain arrays (never pickles: a cache file is
+    data, and reading one must not run code). Strings are stored as lengths + bytes."""
+    arrays = {"count": np.array([len(elements), len(elements[0]) if elements else 0])}
+    for i, element in enumerate(elements):
+        for j, value in enumerate(element):
+            key = f"e{i}_{j}"
+            arr = np.asarray(value)
+            arrays[key + "_scalar"] = np.array(not isinstance(value, np.ndarray))
+            if arr.dtype.kind == "O":
+                flat = [bytes(b) for b in arr.reshape(-1)]
+                arrays[key + "_shape"] = np.array(arr.shape, dtype=np.int64)
+                arrays[key + "_len"] = np.array([len(b) for b in flat], dtype=np.int64)
+                arrays[key + "_bytes"] = np.frombuffer(b"".join(flat), dtype=np.uint8)
+            else:
+                arrays[key] = arr
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def _read_cache_file(path):
+    """The elements `_write_cache_file` wrote; a damaged file is DataLossError naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            n, width = (int(v) for v in z["count"])
+            elements = []
+            for i in range(n):
+                element = []
+                for j in range(width):
+                    key = f"e{i}_{j}"
+                    if key + "_bytes" in z.files:
+                        data = z[key + "_bytes"].tobytes()
+                        ends = np.cumsum(z[key + "_len"])
+                        parts = [data[e - ln:e] for e, ln in zip(ends, z[key + "_len"])]
+                        arr = np.empty(len(parts), dtype=object)
+                        arr[:] = parts
+                        arr = arr.reshape(tuple(z[key + "_shape"]))
+                    else:
+                        arr = z[key]
+                    element.append(arr[()] if bool(z[key + "_scalar"]) else arr)
+                elements.append(tuple(element))
+            return elements
+    except (OSError, ValueError, KeyError) as e:
+        raise errors.DataLossError(
+            None, None, f"Dataset cache file {path} is damaged or not a cache file: {e}") from e
 
 
 class OptionsValue(DatasetValue):

@@ -367,3 +367,22 @@ def test_experimental_counter_and_parallel_interleave():
     ds = Dataset.range(1, 6).apply(tf.data.experimental.parallel_interleave(
         lambda x: Dataset.from_tensors(x).repeat(x), cycle_length=2, block_length=3))
     assert values(ds) == [1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 5]
+
+
+def test_cache_file_holds_strings_and_never_unpickles(tmp_path):
+    path = str(tmp_path / "cache")
+    ds = Dataset.from_tensor_slices(([b"a", b"", b"x\x00yz"], [[1.5, 2.0], [3.0, 4.0],
+                                                               [5.0, 6.0]])).cache(path)
+    first = values(ds)
+    assert values(ds) == first  # replayed from the file
+    assert [e[0] for e in first] == [b"a", b"", b"x\x00yz"]
+    import pickle
+
+    with open(path, "wb") as f:  # a hostile "cache": reading it must not run code
+        pickle.dump([(os_system_marker,)], f)
+    with pytest.raises(tf.errors.DataLossError, match="damaged or not a cache file"):
+        values(Dataset.range(2).cache(path))
+
+
+def os_system_marker():
+    raise AssertionError("unpickled")

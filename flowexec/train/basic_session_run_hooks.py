@@ -47,13 +47,30 @@ def _as_graph_element(obj):
     """A tensor or op of the default graph for `obj` (a name, Tensor or Variable)."""
     graph = graph_mod.get_default_graph()
     if not isinstance(obj, str):
-        if getattr(obj, "graph", graph) is not graph:
+        if getattr(obj, "graph", None) is not graph:
             raise ValueError(f"Passed {obj} should have graph attribute that is equal to "
                              f"current graph {graph}.")
         return obj
     if ":" in obj:
         return graph.as_graph_element(obj)
-    return graph.as_graph_element(obj + ":0")
+    element = graph.as_graph_element(obj + ":0")
+    try:
+        graph.as_graph_element(obj + ":1")
+    except (KeyError, ValueError):
+        return element
+    raise ValueError(f"Name {obj} is ambiguous, as this `Operation` has multiple outputs "
+                     "(at least 2).")
+
+
+def _write_graph_pbtxt(graph, checkpoint_dir):
+    """Writes `graph.pbtxt` beside the checkpoints, as TF; only warns when the graph has no
+    GraphDef form (a flowexec-only op) or the protobuf classes are not installed."""
+    from flowexec.graph_io.export import write_graph
+
+    try:
+        write_graph(graph, checkpoint_dir, "graph.pbtxt")
+    except (ImportError, ValueError) as e:
+        _log.warning("graph.pbtxt is not written to %s: %s", checkpoint_dir, e)
 
 
 class SecondOrStepTimer:
@@ -221,10 +238,10 @@ class StopAtStepHook(SessionRunHook):
         return SessionRunArgs(self._global_step_tensor)
 
     def after_run(self, run_context, run_values):
-        if run_values.results + 1 >= self._last_step:
-            # The fetched value predates this run's increment (if any): read it again.
-            if run_context.session.run(self._global_step_tensor) >= self._last_step:
-                run_context.request_stop()
+        # The fetched value predates this run's increment (if any): read it again.
+        if run_values.results + 1 >= self._last_step and \
+                run_context.session.run(self._global_step_tensor) >= self._last_step:
+            run_context.request_stop()
 
 
 class CheckpointSaverListener:
@@ -255,6 +272,8 @@ class CheckpointSaverHook(SessionRunHook):
         checkpoint_basename: the checkpoints' file prefix ("model.ckpt").
         scaffold: a Scaffold whose saver is used.
         listeners: CheckpointSaverListener objects.
+        save_graph_def: write each checkpoint's `.meta` MetaGraphDef (`Saver.save`'s
+            `write_meta_graph`); `graph.pbtxt` is written when the session is created.
 
     Raises:
         ValueError: both saver and scaffold, or not exactly one of save_secs/save_steps.
@@ -264,7 +283,8 @@ class CheckpointSaverHook(SessionRunHook):
     """
 
     def __init__(self, checkpoint_dir, save_secs=None, save_steps=None, saver=None,
-                 checkpoint_basename="model.ckpt", scaffold=None, listeners=None):
+                 checkpoint_basename="model.ckpt", scaffold=None, listeners=None,
+                 save_graph_def=True):
         _log.info("Create CheckpointSaverHook.")
         if saver is not None and scaffold is not None:
             raise ValueError("You cannot provide both saver and scaffold.")
@@ -275,8 +295,11 @@ class CheckpointSaverHook(SessionRunHook):
         self._timer = SecondOrStepTimer(every_secs=save_secs, every_steps=save_steps)
         self._listeners = listeners or []
         self._steps_per_run = 1
+        self._save_graph_def = save_graph_def
 
     def begin(self):
+        # TF's FileWriter creates the directory; without tensorboard nobody else would.
+        os.makedirs(self._checkpoint_dir, exist_ok=True)
         self._summary_writer = _summary_writer(self._checkpoint_dir)
         self._global_step_tensor = _global_step_tensor("CheckpointSaverHook")
         for listener in self._listeners:
@@ -284,12 +307,9 @@ class CheckpointSaverHook(SessionRunHook):
 
     def after_create_session(self, session, coord):
         step = session.run(self._global_step_tensor)
-        if self._summary_writer is not None:  # tensorboard's protos are there: the graph too
-            from flowexec.graph_io.export import write_graph
-
-            graph = graph_mod.get_default_graph()
-            write_graph(graph, self._checkpoint_dir, "graph.pbtxt")
-            self._summary_writer.add_graph(graph)
+        _write_graph_pbtxt(graph_mod.get_default_graph(), self._checkpoint_dir)
+        if self._summary_writer is not None:
+            self._summary_writer.add_graph(graph_mod.get_default_graph())
         self._save(session, step)
         self._timer.update_last_triggered_step(step)
 
@@ -313,10 +333,12 @@ class CheckpointSaverHook(SessionRunHook):
 
     def _save(self, session, step):
         """Saves a checkpoint; returns whether a listener asked to stop."""
-        _log.info("Saving checkpoints for %d into %s.", step, self._save_path)
+        _log.info("Calling checkpoint listeners before saving checkpoint %d...", step)
         for listener in self._listeners:
             listener.before_save(session, step)
-        self._get_saver().save(session, self._save_path, global_step=step)
+        _log.info("Saving checkpoints for %d into %s.", step, self._save_path)
+        self._get_saver().save(session, self._save_path, global_step=step,
+                               write_meta_graph=self._save_graph_def)
         if self._summary_writer is not None:
             from flowexec import summary
 

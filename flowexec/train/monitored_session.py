@@ -55,14 +55,26 @@ class SessionCreator:
         raise NotImplementedError(f"create_session is not implemented for {self}.")
 
 
-def _session_manager(scaffold):
-    """A SessionManager with the (finalized) scaffold's ready and local init ops."""
-    return SessionManager(local_init_op=scaffold.local_init_op, ready_op=scaffold.ready_op,
-                          ready_for_local_init_op=scaffold.ready_for_local_init_op,
-                          graph=graph_mod.get_default_graph())
+class _ScaffoldSessionCreator(SessionCreator):
+    """What the chief and worker creators share: a Scaffold, a target, a config, and the
+    SessionManager built (once) from the finalized scaffold's ops."""
+
+    def __init__(self, scaffold, master, config):
+        self._scaffold = scaffold or Scaffold()
+        self._session_manager = None
+        self._master = master
+        self._config = config
+
+    def _get_session_manager(self):
+        if self._session_manager is None:
+            self._session_manager = SessionManager(
+                local_init_op=self._scaffold.local_init_op, ready_op=self._scaffold.ready_op,
+                ready_for_local_init_op=self._scaffold.ready_for_local_init_op,
+                graph=graph_mod.get_default_graph())
+        return self._session_manager
 
 
-class ChiefSessionCreator(SessionCreator):
+class ChiefSessionCreator(_ScaffoldSessionCreator):
     """Creates a session and initializes it, or restores it from a checkpoint.
 
     Args:
@@ -75,17 +87,9 @@ class ChiefSessionCreator(SessionCreator):
 
     def __init__(self, scaffold=None, master="", config=None, checkpoint_dir=None,
                  checkpoint_filename_with_path=None):
+        super().__init__(scaffold, master, config)
         self._checkpoint_dir = checkpoint_dir
         self._checkpoint_filename_with_path = checkpoint_filename_with_path
-        self._scaffold = scaffold or Scaffold()
-        self._session_manager = None
-        self._master = master
-        self._config = config
-
-    def _get_session_manager(self):
-        if self._session_manager is None:
-            self._session_manager = _session_manager(self._scaffold)
-        return self._session_manager
 
     def create_session(self):
         self._scaffold.finalize()
@@ -96,7 +100,7 @@ class ChiefSessionCreator(SessionCreator):
             init_feed_dict=self._scaffold.init_feed_dict, init_fn=self._scaffold.init_fn)
 
 
-class WorkerSessionCreator(SessionCreator):
+class WorkerSessionCreator(_ScaffoldSessionCreator):
     """Creates a session once a chief has initialized the model (waits for it).
 
     Args:
@@ -107,16 +111,8 @@ class WorkerSessionCreator(SessionCreator):
     """
 
     def __init__(self, scaffold=None, master="", config=None, max_wait_secs=30 * 60):
-        self._scaffold = scaffold or Scaffold()
-        self._session_manager = None
-        self._master = master
-        self._config = config
+        super().__init__(scaffold, master, config)
         self._max_wait_secs = max_wait_secs
-
-    def _get_session_manager(self):
-        if self._session_manager is None:
-            self._session_manager = _session_manager(self._scaffold)
-        return self._session_manager
 
     def create_session(self):
         self._scaffold.finalize()
@@ -248,7 +244,7 @@ class _CoordinatedSession(_WrappedSession):
         finally:
             try:
                 _WrappedSession.close(self)
-            except Exception:  # noqa: BLE001 - join() already reported what matters
+            except Exception:  # noqa: BLE001, S110 - join() already reported what matters
                 pass
 
     def run(self, *args, **kwargs):
@@ -256,15 +252,15 @@ class _CoordinatedSession(_WrappedSession):
             return self._sess.run(*args, **kwargs)
         except _PREEMPTION_ERRORS:
             raise
-        except Exception as original:
+        except Exception:
             # A thread's preemption error may be the root cause: raise that one instead.
             try:
                 self._coord.raise_requested_exception()
             except _PREEMPTION_ERRORS:
                 raise
-            except Exception:  # noqa: BLE001 - the run's own error is reported
+            except Exception:  # noqa: BLE001, S110 - the run's own error is reported
                 pass
-            raise original from None
+            raise
 
 
 def _merge_run_options(options, incoming):
@@ -388,6 +384,8 @@ class _CoordinatedSessionCreator(SessionCreator):
 
 class _MonitoredSession:
     """See MonitoredSession and SingularMonitoredSession."""
+
+    StepContext = StepContext
 
     def __init__(self, session_creator, hooks, should_recover, stop_grace_period_secs=120):
         self._graph_was_finalized = graph_mod.get_default_graph().finalized
@@ -547,7 +545,7 @@ def MonitoredTrainingSession(master="", is_chief=True, checkpoint_dir=None,
         hooks: SessionRunHook objects for every worker.
         chief_only_hooks: hooks for the chief only.
         save_checkpoint_secs: checkpoint every this many seconds (default 600 when
-            neither this nor save_checkpoint_steps is given; secs win if both are).
+            neither this nor save_checkpoint_steps is given; giving both is a ValueError).
         save_summaries_steps: write summaries every this many steps (default 100).
         save_summaries_secs: write summaries every this many seconds.
         config: the session's ConfigProto.

@@ -107,3 +107,63 @@ def test_looper_thread_calls_target_until_stop():
         tf.train.LooperThread(object(), 1)
     with pytest.raises(ValueError, match="require that you also pass 'target'"):
         tf.train.LooperThread(tf.train.Coordinator(), 1, args=(1,))
+
+
+
+def test_clear_stop_and_exc_info_tuples():
+    coord = tf.train.Coordinator()
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        import sys
+
+        coord.request_stop(sys.exc_info())
+    assert coord.should_stop()
+    coord.clear_stop()
+    assert not coord.should_stop()
+    coord.raise_requested_exception()  # cleared: nothing to raise
+
+
+def test_looper_thread_back_to_back_and_on_a_timer():
+    coord = tf.train.Coordinator()
+    counts = {"fast": 0, "timed": 0}
+
+    def bump(key):
+        counts[key] += 1
+        if key == "fast" and counts[key] == 50:
+            coord.request_stop()
+
+    fast = tf.train.LooperThread.loop(coord, None, bump, args=("fast",))
+    timed = tf.train.LooperThread.loop(coord, 0.02, bump, args=("timed",))
+    coord.join(stop_grace_period_secs=5)  # the loopers registered themselves
+    assert counts["fast"] == 50
+    assert not fast.is_alive() and not timed.is_alive()
+    assert fast.daemon
+
+    coord = tf.train.Coordinator()
+    start = time.time()
+    tf.train.LooperThread.loop(coord, 0.05, bump, args=("timed",))
+    time.sleep(0.22)
+    coord.request_stop()
+    coord.join(stop_grace_period_secs=5)
+    assert time.time() - start < 2.0
+
+
+def test_looper_thread_subclass_hooks():
+    coord = tf.train.Coordinator()
+    events = []
+
+    class Looper(tf.train.LooperThread):
+        def start_loop(self):
+            events.append("start")
+
+        def run_loop(self):
+            events.append("loop")
+            coord.request_stop()
+
+        def stop_loop(self):
+            events.append("stop")
+
+    Looper(coord, None).start()
+    coord.join(stop_grace_period_secs=5)
+    assert events == ["start", "loop", "stop"]

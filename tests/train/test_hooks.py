@@ -168,3 +168,46 @@ def test_profiler_hook_writes_a_chrome_trace(tmp_path):
     trace = json.loads((tmp_path / "timeline-2.json").read_text())
     ops = {e.get("args", {}).get("name") for e in trace["traceEvents"]}
     assert any(name and "MatMul" in name for name in ops)
+
+
+def test_tensor_names_must_name_one_output():
+    tf.split(tf.constant([1.0, 2.0]), 2, name="halves")
+    ambiguous = tf.train.LoggingTensorHook(["halves"], every_n_iter=1)
+    with pytest.raises(ValueError, match="Name halves is ambiguous"), \
+            tf.train.MonitoredSession(hooks=[ambiguous]):
+        pass
+    other = tf.Graph()
+    with other.as_default():
+        foreign = tf.constant(1.0)
+    elsewhere = tf.train.LoggingTensorHook([foreign], every_n_iter=1)
+    with pytest.raises(ValueError, match="should have graph attribute"), \
+            tf.train.MonitoredSession(hooks=[elsewhere]):
+        pass
+
+
+def test_checkpoint_hook_creates_its_directory_without_tensorboard(tmp_path, monkeypatch):
+    from flowexec.summary import FileWriterCache
+
+    def no_tensorboard(logdir):
+        raise ImportError("No module named 'tensorboard'")
+
+    monkeypatch.setattr(FileWriterCache, "get", staticmethod(no_tensorboard))
+    _step, inc = _counter()
+    tf.Variable(3.0, name="v")
+    ckpt = str(tmp_path / "new" / "dir")
+    hook = tf.train.CheckpointSaverHook(ckpt, save_steps=2)
+    with tf.train.MonitoredSession(hooks=[hook]) as sess:
+        for _ in range(3):
+            sess.run(inc)
+    state = tf.train.get_checkpoint_state(ckpt)
+    assert [p.rsplit("-", 1)[1] for p in state.all_model_checkpoint_paths] == ["0", "2", "3"]
+
+
+def test_checkpoint_hook_writes_the_graph_beside_the_checkpoints(tmp_path):
+    pytest.importorskip("tensorboard", reason="GraphDefs need the optional 'graph' extra")
+    _step, inc = _counter()
+    with tf.train.MonitoredSession(hooks=[tf.train.CheckpointSaverHook(str(tmp_path),
+                                                                       save_steps=10)]) as sess:
+        sess.run(inc)
+    text = (tmp_path / "graph.pbtxt").read_text()
+    assert 'name: "global_step"' in text and 'op: "AssignAdd"' in text

@@ -379,3 +379,24 @@ def test_summaries_and_step_counter_are_written(tmp_path):
     assert [e.step for e in acc.Scalars("loss")] == [1, 4, 7]
     assert [e.step for e in acc.Scalars("global_step/sec")] == [3, 5, 7]
     assert (tmp_path / "graph.pbtxt").read_text().count('op: "VariableV2"') == 3
+
+
+def test_a_thread_error_stops_the_session_and_is_raised_on_close():
+    value = tf.constant(1.0)
+
+    class Starter(tf.train.SessionRunHook):
+        def after_create_session(self, session, coord):
+            def work():
+                with coord.stop_on_exception():
+                    raise ValueError("reader thread failed")
+            tf.train.LooperThread.loop(coord, None, work)
+
+    sess = tf.train.MonitoredSession(hooks=[Starter()])
+    assert sess.StepContext is tf.train.MonitoredSession.StepContext
+    deadline = 100
+    while not sess.should_stop() and deadline:
+        sess.run(value)
+        deadline -= 1
+    assert sess.should_stop()
+    with pytest.raises(ValueError, match="reader thread failed"):
+        sess.close()

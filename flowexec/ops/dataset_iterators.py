@@ -25,6 +25,7 @@ Concurrency:
       so `from_generator` ends there.
 """
 
+import abc
 import collections
 import os
 import queue
@@ -92,13 +93,14 @@ class PipelineContext:
         return min(n, self.threadpool_size) if self.threadpool_size else n
 
 
-class DatasetValue:
+class DatasetValue(abc.ABC):
     """A dataset recipe; `iterate()` starts a pass (a generator of flat element tuples)."""
 
     same_cardinality = False  # a transformation with as many elements as its input
 
+    @abc.abstractmethod
     def iterate(self, ctx):
-        raise NotImplementedError  # every concrete dataset value defines its own pass
+        """A generator of this dataset's elements for one pass."""
 
     def cardinality(self):
         """The number of elements, INFINITE, or UNKNOWN (as TF computes it statically)."""

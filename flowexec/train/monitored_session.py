@@ -24,6 +24,7 @@ swallowed, as in TF.
 Not thread-safe: one thread drives a MonitoredSession (its hooks keep per-run state).
 """
 
+import abc
 import dataclasses
 import logging
 
@@ -48,11 +49,12 @@ _PREEMPTION_ERRORS = (errors.AbortedError, errors.UnavailableError)
 USE_DEFAULT = object()
 
 
-class SessionCreator:
+class SessionCreator(abc.ABC):
     """A factory of `tf.Session`s (subclasses implement `create_session`)."""
 
+    @abc.abstractmethod
     def create_session(self):
-        raise NotImplementedError(f"create_session is not implemented for {self}.")
+        """A new, ready `tf.Session`."""
 
 
 class _ScaffoldSessionCreator(SessionCreator):

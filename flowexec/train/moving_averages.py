@@ -5,10 +5,14 @@
 value; a Tensor's shadow starts at zero) and adds the variable to
 GraphKeys.MOVING_AVERAGE_VARIABLES; the returned op moves every shadow toward its variable:
 `shadow -= (1 - decay) * (shadow - value)`, with decay = min(decay, (1 + n) / (10 + n)) when
-`num_updates` n is given. `zero_debias` (TF's bias correction of zero-initialized shadows)
-is not implemented and is refused.
+`num_updates` n is given. With `zero_debias` (TF's bias correction of zero-initialized
+averages) the update keeps a biased average `<avg>/biased` and a step count
+`<avg>/local_step` beside the average and sets the average to
+`biased / (1 - decay ** local_step)`, as TF does; ExponentialMovingAverage applies it only to
+the shadows of Tensors (a Variable's shadow starts at the variable's value).
 """
 
+from flowexec import init_ops, variable_scope
 from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
@@ -32,21 +36,45 @@ def assign_moving_average(variable, value, decay, zero_debias=True, name=None):
         variable: a Variable.
         value: a Tensor of its shape and dtype.
         decay: a float or scalar Tensor.
-        zero_debias: must be False here (see the module docstring); TF's default is True,
-            which matters only for zero-initialized averages.
+        zero_debias: debias a zero-initialized average (TF's default; see the module
+            docstring): creates `<variable>/biased` and `<variable>/local_step`.
         name: name scope (default "AssignMovingAvg").
-
-    Raises:
-        NotImplementedError: zero_debias=True.
     """
-    if zero_debias:
-        raise NotImplementedError("assign_moving_average(zero_debias=True) is not supported; "
-                                  "pass zero_debias=False")
     with name_scope(name, "AssignMovingAvg", [variable, value, decay]) as scope:
         decay = math_ops.cast(convert_to_tensor(decay, name="decay"), variable.dtype.base_dtype)
         value = convert_to_tensor(value, dtype=variable.dtype.base_dtype)
+        if zero_debias:
+            return _zero_debias(variable, value, decay, scope)
         update = (convert_to_tensor(variable) - value) * (1 - decay)
         return state_ops.assign_sub(variable, update, name=scope)
+
+
+def _unique_name(scope_name, name):
+    taken = {v.op.name for v in global_variables()}
+    if f"{scope_name}/{name}" not in taken:
+        return name
+    i = 1
+    while f"{scope_name}/{name}_{i}" in taken:
+        i += 1
+    return f"{name}_{i}"
+
+
+def _zero_debias(unbiased, value, decay, scope):
+    """TF's debiased update: biased -= (biased - value) * (1 - decay); step += 1;
+    unbiased = biased / (1 - decay ** step)."""
+    base = unbiased.op.name
+    with variable_scope.variable_scope(base, auxiliary_name_scope=False), \
+            graph_mod.get_default_graph().colocate_with(unbiased.op), name_scope(None):
+        biased = variable_scope.get_variable(
+            _unique_name(base, "biased"), shape=unbiased.shape, dtype=unbiased.dtype.base_dtype,
+            initializer=init_ops.zeros_initializer(), trainable=False)
+        local_step = variable_scope.get_variable(
+            _unique_name(base, "local_step"), shape=[], dtype=unbiased.dtype.base_dtype,
+            initializer=init_ops.zeros_initializer(), trainable=False)
+    new_biased = state_ops.assign_sub(biased, (convert_to_tensor(biased) - value) * (1 - decay))
+    new_step = state_ops.assign_add(local_step, math_ops.cast(1, local_step.dtype.base_dtype))
+    debiased = new_biased / (1 - math_ops.pow(decay, new_step))
+    return state_ops.assign_sub(unbiased, convert_to_tensor(unbiased) - debiased, name=scope)
 
 
 class ExponentialMovingAverage:
@@ -56,7 +84,7 @@ class ExponentialMovingAverage:
         decay: the decay rate (e.g. 0.999).
         num_updates: optional step count: the effective decay is then
             min(decay, (1 + num_updates) / (10 + num_updates)).
-        zero_debias: must be False (see the module docstring).
+        zero_debias: debias the averages of Tensors (their shadows start at zero), as TF.
         name: the shadow variables' suffix and the apply op's name scope.
 
     Example:
@@ -68,9 +96,7 @@ class ExponentialMovingAverage:
 
     def __init__(self, decay, num_updates=None, zero_debias=False,
                  name="ExponentialMovingAverage"):
-        if zero_debias:
-            raise NotImplementedError("ExponentialMovingAverage(zero_debias=True) is not "
-                                      "supported")
+        self._zero_debias = zero_debias
         self._decay = decay
         self._num_updates = num_updates
         self._name = name
@@ -121,7 +147,8 @@ class ExponentialMovingAverage:
             for var in var_list:
                 avg = self._averages[self._key(var)]
                 value = var if isinstance(var, Tensor) else convert_to_tensor(var)
-                updates.append(assign_moving_average(avg, value, decay, zero_debias=False))
+                debias = self._zero_debias and not isinstance(var, Variable)
+                updates.append(assign_moving_average(avg, value, decay, zero_debias=debias))
             with control_dependencies(updates):
                 return group(*updates, name=scope)
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import flowexec as tf
+from flowexec.train import moving_averages
 
 
 def test_shadows_follow_the_recurrence_with_num_updates():
@@ -50,5 +51,40 @@ def test_errors():
     w = tf.Variable(1.0)
     with pytest.raises(ValueError, match="Moving average already computed"):
         tf.train.ExponentialMovingAverage(0.5).apply([w, w])
-    with pytest.raises(NotImplementedError, match="zero_debias"):
-        tf.train.ExponentialMovingAverage(0.5, zero_debias=True)
+
+
+def test_assign_moving_average_zero_debias_matches_tfs_formula():
+    v = tf.Variable(tf.zeros([2]), name="avg", trainable=False)
+    x = tf.placeholder(tf.float32, [2])
+    update = moving_averages.assign_moving_average(v, x, 0.9)  # TF's default: zero_debias=True
+    names = sorted(u.op.name for u in tf.global_variables())
+    assert names == ["avg", "avg/biased", "avg/local_step"]
+    biased = np.zeros(2)
+    rng = np.random.default_rng(0)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for t in range(1, 5):
+            xv = rng.standard_normal(2).astype(np.float32)
+            biased = biased * 0.9 + xv * 0.1
+            out = sess.run(update, {x: xv})
+            np.testing.assert_allclose(out, biased / (1 - 0.9 ** t), rtol=1e-5)
+        # a constant input is tracked exactly from the first step
+    v2 = tf.Variable(tf.zeros([]), name="avg2", trainable=False)
+    up2 = moving_averages.assign_moving_average(v2, 3.0, 0.99)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_allclose(sess.run(up2), 3.0, rtol=1e-5)
+
+
+def test_ema_zero_debias_debiases_tensors_not_variables():
+    w = tf.Variable(2.0, name="w")
+    t = tf.placeholder(tf.float32, [], name="t")
+    ema = tf.train.ExponentialMovingAverage(0.5, zero_debias=True)
+    op = ema.apply([w, t * 1.0])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(op, {t: 4.0})
+        # w's shadow started at w's value; the tensor's shadow is debiased: 4.0 at once
+        assert sess.run(ema.average(w)) == pytest.approx(2.0)
+        shadow_t = [a for k, a in ema._averages.items() if k[1] != w.name][0]
+        assert sess.run(shadow_t) == pytest.approx(4.0)

@@ -153,6 +153,14 @@ from flowexec.platform import testing as test  # noqa: F401,E402
 from flowexec.platform import tf_logging as logging  # noqa: F401,E402
 # --- end platform ---------------------------------------------------------------------------
 
+# --- apinames (issue 15): special functions, complex numbers, FFTs, ... ----------------------
+from flowexec import signal, spectral  # noqa: F401,E402
+from flowexec.ops.complex_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.special_ops import (  # noqa: F401,E402
+    betainc, digamma, erf, erfc, igamma, igammac, lbeta, lgamma, polygamma, zeta)
+from flowexec.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401,E402
+# --- end apinames ---------------------------------------------------------------------------
+
 # --- graph-io (issue 13): GraphDef/MetaGraphDef export and import, TF checkpoints ------------
 from flowexec.graph_io import (  # noqa: F401,E402
     import_graph_def,

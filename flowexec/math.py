@@ -107,7 +107,28 @@ from flowexec.ops.segment_ops import (
     unsorted_segment_sqrt_n,
     unsorted_segment_sum,
 )
+from flowexec.ops.complex_ops import angle, imag, real
 from flowexec.ops.sort_ops import top_k
+from flowexec.ops.special_ops import (
+    bessel_i0,
+    bessel_i0e,
+    bessel_i1,
+    bessel_i1e,
+    betainc,
+    digamma,
+    erf,
+    erfc,
+    erfcinv,
+    erfinv,
+    igamma,
+    igammac,
+    lbeta,
+    lgamma,
+    ndtri,
+    nextafter,
+    polygamma,
+    zeta,
+)
 from flowexec.ops.trig_ops import (
     acos,
     acosh,
@@ -122,6 +143,8 @@ from flowexec.ops.trig_ops import (
     sinh,
     tan,
 )
+
+from flowexec import math_special as special  # noqa: E402
 
 __all__ = ["abs", "accumulate_n", "acos", "acosh", "add", "add_n", "argmax", "argmin", "asin",
     "asinh", "atan", "atan2", "atanh", "ceil", "confusion_matrix", "conj", "cos", "cosh",
@@ -139,3 +162,6 @@ __all__ = ["abs", "accumulate_n", "acos", "acosh", "add", "add_n", "argmax", "ar
     "top_k", "truediv", "unsorted_segment_max", "unsorted_segment_mean", "unsorted_segment_min",
     "unsorted_segment_prod", "unsorted_segment_sqrt_n", "unsorted_segment_sum", "xdivy", "xlog1py",
     "xlogy", "zero_fraction"]
+__all__ += ["angle", "bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "betainc", "digamma",
+            "erf", "erfc", "erfcinv", "erfinv", "igamma", "igammac", "imag", "lbeta", "lgamma",
+            "ndtri", "nextafter", "polygamma", "real", "special", "zeta"]

@@ -154,8 +154,14 @@ from flowexec.platform import tf_logging as logging  # noqa: F401,E402
 # --- end platform ---------------------------------------------------------------------------
 
 # --- apinames (issue 15): special functions, complex numbers, FFTs, ... ----------------------
-from flowexec import signal, spectral  # noqa: F401,E402
+from flowexec import bitwise, manip, signal, spectral  # noqa: F401,E402
 from flowexec.ops.complex_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.image_ops import random_crop  # noqa: F401,E402
+from flowexec.ops.manip_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.scatter_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.search_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.shape_util_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.sort_ops import argsort, sort  # noqa: F401,E402
 from flowexec.ops.special_ops import (  # noqa: F401,E402
     betainc, digamma, erf, erfc, igamma, igammac, lbeta, lgamma, polygamma, zeta)
 from flowexec.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401,E402

@@ -108,6 +108,7 @@ from flowexec.ops.segment_ops import (
     unsorted_segment_sum,
 )
 from flowexec.ops.complex_ops import angle, imag, real
+from flowexec.ops.search_ops import bincount
 from flowexec.ops.sort_ops import top_k
 from flowexec.ops.special_ops import (
     bessel_i0,
@@ -164,4 +165,4 @@ __all__ = ["abs", "accumulate_n", "acos", "acosh", "add", "add_n", "argmax", "ar
     "xlogy", "zero_fraction"]
 __all__ += ["angle", "bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "betainc", "digamma",
             "erf", "erfc", "erfcinv", "erfinv", "igamma", "igammac", "imag", "lbeta", "lgamma",
-            "ndtri", "nextafter", "polygamma", "real", "special", "zeta"]
+            "ndtri", "nextafter", "polygamma", "real", "special", "zeta", "bincount"]

@@ -1,4 +1,4 @@
-"""sort_ops: TopKV2 (`tf.nn.top_k`).
+"""sort_ops: TopKV2 (`tf.nn.top_k`), and `sort`/`argsort` built on it as TF builds them.
 
 The k largest entries of each row (the last axis), largest first; equal values keep their
 order, the lower index first, as TF's kernel gives them. The gradient scatters the values'
@@ -8,6 +8,7 @@ gradient back to the selected positions of each row (TF's `_TopKGrad`).
 import collections
 
 from flowexec.framework import dtypes
+from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.errors import InvalidArgumentError
 from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import apply_op, defop
@@ -105,4 +106,67 @@ def top_k(input, k=1, sorted=True, name=None):
         return TopKV2(*apply_op("TopKV2", input, k, name=scope, sorted=bool(sorted)))
 
 
-__all__ = ["top_k"]
+def _sort_or_argsort(values, axis, direction, return_argsort):
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError(f'Argument `direction` should be one of {{"ASCENDING", '
+                         f'"DESCENDING"}}. Received: direction={direction}')
+    values = convert_to_tensor(values, name="values")
+    rank = values.shape.ndims
+    if rank is None:
+        raise ValueError("sort/argsort need the rank of values")
+    if not isinstance(axis, int) or not -rank <= axis < rank:
+        raise ValueError(f"Argument `axis` should be an integer in [{-rank}, {rank}); "
+                         f"received: axis={axis}")
+    axis %= rank
+    perm = None
+    if axis != rank - 1:
+        perm = list(range(rank))
+        perm[axis], perm[-1] = rank - 1, axis
+        values = array_ops.transpose(values, perm)
+    k = array_ops.shape(values)[-1]
+    ascending = direction == "ASCENDING"
+    if ascending:
+        # an order-reversing map, so the descending top_k sorts ascending with ties stable:
+        # -x for floats, ~x (= -x - 1, without overflow) for integers
+        from flowexec.ops import bitwise_ops
+
+        flip = bitwise_ops.invert if values.dtype.is_integer else math_ops.negative
+        top, indices = top_k(flip(values), k)
+        top = flip(top)
+    else:
+        top, indices = top_k(values, k)
+    out = indices if return_argsort else top
+    if perm is not None:
+        out = array_ops.transpose(out, perm)
+    return out
+
+
+def sort(values, axis=-1, direction="ASCENDING", name=None):
+    """`values` sorted along `axis` (a static int), ascending or descending.
+
+    Equal values keep their order. The gradient flows to the positions the values came from.
+
+    Raises:
+        ValueError: an unknown direction, an axis out of range, or an unknown rank.
+
+    Example:
+        >>> sort([3.0, 1.0, 2.0], direction="DESCENDING")  # [3., 2., 1.]
+    """
+    with name_scope(name, "sort"):
+        return _sort_or_argsort(values, axis, direction, return_argsort=False)
+
+
+def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
+    """The int32 indices that sort `values` along `axis` (a static int).
+
+    Ties keep their input order (the sort is always stable; `stable` is accepted as TF's).
+
+    Example:
+        >>> argsort([1.0, 10.0, 26.9, 2.8, 166.32, 62.3])  # [0, 3, 1, 2, 5, 4]
+    """
+    del stable
+    with name_scope(name, "argsort"):
+        return _sort_or_argsort(values, axis, direction, return_argsort=True)
+
+
+__all__ = ["top_k"]  # tf.nn imports these; sort and argsort are top-level names (tf.sort)

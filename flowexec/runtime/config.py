@@ -48,6 +48,9 @@ class ConfigProto:
             none (DeadlineExceededError past it); <= 0 means no deadline.
         graph_options: GraphOptions: the graph optimizer's switches (RewriterConfig,
             OptimizerOptions), read when a plan is built.
+        device_filters: for a session on a cluster, device name patterns ("/job:ps",
+            "/job:worker/task:1"): the session sees, contacts and waits for only the tasks
+            and devices that match one (and always its own task's); empty: all.
     """
 
     device_count: Dict[str, int] = dataclasses.field(default_factory=dict)
@@ -59,6 +62,7 @@ class ConfigProto:
     operation_timeout_in_ms: int = 0
     use_per_session_threads: bool = False
     graph_options: GraphOptions = dataclasses.field(default_factory=GraphOptions)
+    device_filters: List[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass

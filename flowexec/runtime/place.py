@@ -70,20 +70,54 @@ def _find(parent, x):
 
 
 def colocation_groups(ops):
-    """Lists of nodes that must share a device (every node is in exactly one list)."""
+    """Lists of nodes that must share a device (every node is in exactly one list).
+
+    Besides explicit colocation (`colocate_with`, `loc:@` groups), a node is colocated, as
+    TF's placer does, with the variables whose refs it takes (the ops that name them in
+    their `ref_attr`: Assign, the Apply ops, ...) and with the producers of its resource
+    inputs (queue and iterator handles): their state lives where the variable or resource
+    was made, which matters when a cluster's tasks hold separate state."""
     parent = {}
+    by_name = {op.name: op for op in ops}
+
+    def union(a, b):
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
+        ra, rb = _find(parent, a), _find(parent, b)
+        if ra != rb:
+            parent[rb] = ra
+
     for op in ops:
         keys = [g for g in op.colocation_groups]
         for k in keys:
             parent.setdefault(k, k)
         for k in keys[1:]:
-            ra, rb = _find(parent, keys[0]), _find(parent, k)
-            if ra != rb:
-                parent[rb] = ra
+            union(keys[0], k)
+        for other in _state_owners(op, by_name):
+            union(keys[0], other.colocation_groups[0])
     groups = {}
     for op in ops:
         groups.setdefault(_find(parent, op.colocation_groups[0]), []).append(op)
     return list(groups.values())
+
+
+def _state_owners(op, by_name):
+    """The nodes holding state `op` works on: named variables and resource producers."""
+    owners = []
+    form = op.op_def.node_def_form
+    ref_attr = getattr(form, "ref_attr", None)
+    if ref_attr:
+        names = op.attrs.get(ref_attr)
+        for name in [names] if isinstance(names, str) else list(names or ()):
+            var = by_name.get(name)
+            if var is not None and var is not op:
+                owners.append(var)
+    for r in op.inputs:
+        if r.dtype is dtypes.resource:
+            producer = by_name.get(r.node)
+            if producer is not None and producer is not op:
+                owners.append(producer)
+    return owners
 
 
 def default_device(devices):
@@ -109,7 +143,7 @@ def op_supports(op, device_type):
     return op.op_def.supports(device_type)
 
 
-def place(ops, devices, allow_soft_placement=False, fed=frozenset()):
+def place(ops, devices, allow_soft_placement=False, fed=frozenset(), local_task=None):
     """Maps each node to the full name of its device.
 
     Args:
@@ -117,6 +151,10 @@ def place(ops, devices, allow_soft_placement=False, fed=frozenset()):
         devices: the session's DeviceAttributes (non-empty).
         allow_soft_placement: fall back instead of failing when no device matches.
         fed: the fed Refs (`GraphIR.feeds`): their values come from the host.
+        local_task: for a session on a cluster, the DeviceSpec of the task it connected
+            to ("/job:worker/replica:0/task:0"): a request that names no job runs there
+            (its job, replica and task are filled in), and unconstrained ops go to its
+            devices.
 
     Returns:
         A Placement: {"a": "/job:localhost/replica:0/task:0/device:CPU:0", ...}, with
@@ -137,12 +175,18 @@ def place(ops, devices, allow_soft_placement=False, fed=frozenset()):
     devices = list(devices)
     groups = colocation_groups(ops)
     known_types = list(_PRIORITY) + sorted({d.device_type for d in devices} - set(_PRIORITY))
-    gpus = [d for d in devices if d.device_type == "GPU"]
-    candidates = gpus or [d for d in devices if d.device_type == "CPU"] or devices[:1]
+    home = devices
+    if local_task is not None:
+        home = [d for d in devices if is_compatible(local_task, d.full_name)] or devices
+    gpus = [d for d in home if d.device_type == "GPU"]
+    candidates = gpus or [d for d in home if d.device_type == "CPU"] or home[:1]
     fixed = {}
     group_types = []
     for gi, group in enumerate(groups):
         spec = _merged_request(group, allow_soft_placement)
+        if spec is not None and local_task is not None and spec.job is None:
+            spec = spec.replace(job=local_task.job, replica=local_task.replica,
+                                task=local_task.task)
         types = _supported_types(group, known_types)
         group_types.append(frozenset(types))
         supporting = [d for d in devices if d.device_type in types]

@@ -78,7 +78,7 @@ class _Entry:
     """A cached plan plus what `run` needs around it (`stages`: every stage's output)."""
 
     __slots__ = ("plan", "leaves", "feed_leaves", "build", "straight", "feed_specs",
-                 "stages", "version")
+                 "stages", "version", "remote")
 
 
 class BaseSession:
@@ -95,31 +95,41 @@ class BaseSession:
         if config is not None and not isinstance(config, config_mod.ConfigProto):
             raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
         self._config = config if config is not None else config_mod.ConfigProto()
-        self._closed = False
-        self._cancellation = CancellationManager()  # close() cancels the running steps
-        self._state = {}
-        self._cache = {}
-        self._cache_lock = threading.Lock()
-        self._lane_tails = LaneTails()  # stream lane -> event ending the previous step
-        self._context_manager = None
-        device_count = dict(self._config.device_count or {})
-        self._devices = local_devices(device_count or None)
-        threads = inter_op_threads(self._config)
-        self._num_threads = threads
-        limit_intra_op_threads(self._config.intra_op_parallelism_threads)
-        self._runtimes = {d.full_name: runtime_for(d, num_threads=threads)
-                          for d in self._devices}
-        # A deadline for every step sends every plan through the parallel executor.
-        timeout = self._config.operation_timeout_in_ms
-        self._no_straight = bool(timeout and timeout > 0)
-        self._machine = pipeline.Machine(tuple(self._devices), self._runtimes, self._state,
-                                         self, self._config, threads)
+        self._master = _connect(self._target, self._config)
+        if self._master is not None:
+            # A cluster target: the devices are the cluster's tasks'; plans run there.
+            self._setup(self._master.devices, {}, {}, CancellationManager(), LaneTails())
+        else:
+            device_count = dict(self._config.device_count or {})
+            devices = local_devices(device_count or None)
+            threads = inter_op_threads(self._config)
+            limit_intra_op_threads(self._config.intra_op_parallelism_threads)
+            runtimes = {d.full_name: runtime_for(d, num_threads=threads) for d in devices}
+            self._setup(devices, runtimes, {}, CancellationManager(), LaneTails())
         if self._config.log_device_placement:
             print("Device mapping:\n" + "\n".join(
                 f"{d.full_name} -> device: {d.index}, name: {d.device_type}"
                 + (f", {d.physical_device_desc}" if d.physical_device_desc else "")
                 for d in self._devices), file=sys.stderr)
         _live_sessions.add(self)
+
+    def _setup(self, devices, runtimes, state, cancellation, lane_tails):
+        """The session's devices, runtimes and state (a task's session shares its task's)."""
+        self._closed = False
+        self._cancellation = cancellation  # close() cancels the running steps
+        self._state = state
+        self._cache = {}
+        self._cache_lock = threading.Lock()
+        self._lane_tails = lane_tails  # stream lane -> event ending the previous step
+        self._context_manager = None
+        self._devices = list(devices)
+        self._num_threads = inter_op_threads(self._config)
+        self._runtimes = runtimes
+        # A deadline for every step sends every plan through the parallel executor.
+        timeout = self._config.operation_timeout_in_ms
+        self._no_straight = bool(timeout and timeout > 0)
+        self._machine = pipeline.Machine(tuple(self._devices), self._runtimes, self._state,
+                                         self, self._config, self._num_threads)
 
     # ----- properties ----------------------------------------------------------------------
     @property
@@ -151,6 +161,8 @@ class BaseSession:
         self._closed = True
         self._cancellation.start_cancel()
         self._state.clear()
+        if self._master is not None:
+            self._master.close()
         self._cache.clear()
 
     def as_default(self):
@@ -216,6 +228,9 @@ class BaseSession:
 
     def _run_entry(self, entry, feed_values, options, run_metadata):
         """Executes a cached plan: feeds converted, fetches built (the hot path of `run`)."""
+        if entry.remote is not None:
+            values = [convert_feed(spec, v) for spec, v in zip(entry.feed_specs, feed_values)]
+            return entry.build(self._master.run(entry.remote, values, options, run_metadata))
         plan = entry.plan
         vals = [None] * plan.nslots
         for spec, value in zip(entry.feed_specs, feed_values):
@@ -340,6 +355,8 @@ class BaseSession:
                 raise ValueError(f"Tensor {t.name} is fed more than once.")
             seen.add(t)
             feeds.append(t)
+        if self._master is not None:
+            return self._remote_entry(structure, feeds, leaves, feed_keys, version)
         stages = pipeline.build(graph, structure.elements, feeds, self._machine)
         plan = stages.plan
         if self._config.log_device_placement:
@@ -356,6 +373,21 @@ class BaseSession:
         entry.build = structure.build
         entry.feed_specs = tuple(FeedSpec(t, slot) for t, slot in zip(feeds, plan.feed_slots))
         entry.straight = plan.straight
+        entry.remote = None
+        return entry
+
+    def _remote_entry(self, structure, feeds, leaves, feed_keys, version):
+        """A cache entry whose plan runs on a cluster's tasks (see flowexec.distributed)."""
+        remote = self._master.build(self._graph, structure.elements, feeds)
+        entry = _Entry()
+        entry.plan = entry.straight = None
+        entry.remote = remote
+        entry.stages = remote.stages
+        entry.version = version
+        entry.leaves = list(leaves)
+        entry.feed_leaves = list(feed_keys)
+        entry.build = structure.build
+        entry.feed_specs = tuple(FeedSpec(t, i) for i, t in enumerate(feeds))
         return entry
 
     def explain(self, fetches, feed_dict=None):
@@ -432,6 +464,17 @@ class BaseSession:
         raise errors.UnimplementedError(None, None, "partial_run is not supported")
 
 
+_TARGET_HANDLERS = {}   # target scheme ("grpc://") -> connect(target, config) -> master
+
+
+def register_target_handler(scheme, connect):
+    """Makes `Session(target)` with a target starting with `scheme` run its plans through
+    `connect(target, config)`: an object with `devices`, `build(graph, elements, feeds)`,
+    `run(remote, feed_values, options, run_metadata)`, `release(remote)` and `close()`
+    (flowexec.distributed registers "grpc://")."""
+    _TARGET_HANDLERS[scheme] = connect
+
+
 def _check_target(target):
     """The target as a str; TF's errors for a non-string or an unknown execution engine."""
     if target is None:
@@ -440,14 +483,20 @@ def _check_target(target):
         target = bytes(target).decode("utf-8")
     elif not isinstance(target, str):
         raise TypeError(f"target must be a string, but got {type(target)}")
-    if target in ("", "local"):
+    if target in ("", "local") or any(target.startswith(s) for s in _TARGET_HANDLERS):
         return target
-    if target.startswith("grpc://"):
-        raise errors.UnimplementedError(
-            None, None, f"Distributed targets are not supported; got target {target!r}")
     raise errors.NotFoundError(
         None, None, "No session factory registered for the given session options: "
-        f'{{target: "{target}"}} Registered factories are {{DIRECT_SESSION}}.')
+        f'{{target: "{target}"}} Registered factories are {{DIRECT_SESSION'
+        + "".join(", GRPC_SESSION" for _ in _TARGET_HANDLERS) + "}.")
+
+
+def _connect(target, config):
+    """The master of a cluster target, or None for an in-process target."""
+    for scheme, connect in _TARGET_HANDLERS.items():
+        if target.startswith(scheme):
+            return connect(target, config)
+    return None
 
 
 def _timeout_ms(options, config):

@@ -7,6 +7,7 @@ from flowexec.graph_io.checkpoint_reader import (
     list_variables,
     load_checkpoint,
 )
+from flowexec.distributed import ClusterDef, ClusterSpec, JobDef, Server, ServerDef
 from flowexec.graph_io.export import write_graph
 from flowexec.graph_io.meta_graph import export_meta_graph, import_meta_graph
 from flowexec.train.adadelta import AdadeltaOptimizer
@@ -114,6 +115,11 @@ from flowexec.train.training_util import (
 
 __all__ = [
     "NewCheckpointReader",
+    "ClusterDef",
+    "ClusterSpec",
+    "JobDef",
+    "Server",
+    "ServerDef",
     "export_meta_graph",
     "import_meta_graph",
     "init_from_checkpoint",

@@ -17,6 +17,8 @@ COVERED_ELSEWHERE = {
         "FIFOQueueV2", "RandomShuffleQueueV2", "PaddingFIFOQueueV2", "QueueEnqueueV2",
         "QueueEnqueueManyV2", "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2",
         "QueueCloseV2", "QueueSizeV2", "QueueIsClosedV2")},
+    "_Send": "tests/distributed/test_session.py (cross-task tensors, delivered once)",
+    "_Recv": "tests/distributed/test_session.py (cross-task tensors, delivered once)",
     "Placeholder": "tests/runtime/test_session.py (feeds, unfed placeholder errors)",
     **{t: "tests/ops/test_scatter.py (variable updates against numpy)" for t in (
         "ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterMax",

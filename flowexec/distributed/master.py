@@ -1,0 +1,288 @@
+"""The master: what a `tf.Session("grpc://...")` does with a cluster.
+
+    Session(target)     resolve the target to the task it names (the *local task*), list
+                        the devices of every task its `ConfigProto.device_filters` keep
+                        (each named /job:<job>/replica:0/task:<i>/device:<type>:<n>),
+                        waiting for tasks that have not started yet, as TF's CreateSession
+    run, first time     prune -> optimize -> place over the cluster's devices (requests
+                        without a job, and unconstrained ops, go to the local task) ->
+                        split by task (split.py) -> register each part on its task, once
+    every run           one `start_run` per task with the same step id, all at once; wait
+                        for all of them, checking the health of the tasks still running
+
+Failure: the first error of any task fails the step: the other tasks' steps are aborted
+(their waiting `_Recv`s raise AbortedError) and the error is raised to the client without
+waiting for them. A task that stops answering is found by `health()` within
+`HEALTH_INTERVAL_S` and fails the step with UnavailableError; the step's deadline
+(`RunOptions.timeout_in_ms`, else `operation_timeout_in_ms`) raises DeadlineExceededError.
+A step therefore never hangs on a lost task. The session stays usable while its tasks are;
+after a task restarted its plans are refused (AbortedError), and a new session is needed
+(MonitoredTrainingSession makes one).
+
+Thread-safety: `run` may be called from many threads; each step has its own id.
+"""
+
+import concurrent.futures
+import dataclasses
+import random
+import sys
+import threading
+import time
+from typing import Any, Mapping, Tuple
+
+from devices.spec import DeviceSpec, is_compatible
+from flowexec.framework import errors
+from flowexec.runtime import ir, pipeline
+from flowexec.runtime.place import Placement, place
+from flowexec.runtime.prune import Pruned, prune
+from flowexec.runtime.session import _timeout_ms
+from flowexec.distributed import split as split_mod
+
+HEALTH_INTERVAL_S = 0.2     # how often a waiting master checks the tasks still running
+_WAIT_LOG_S = 10.0          # TF logs a task it is still waiting for every 10 s
+_resolvers = []             # resolve(address) -> TaskServer or None, tried in order
+
+
+def register_resolver(resolve):
+    """Adds a backend's `resolve(address) -> TaskServer or None` (the Ray backend's)."""
+    if resolve not in _resolvers:
+        _resolvers.append(resolve)
+
+
+def resolve(address):
+    """The running TaskServer at `address` ("localhost:2222"), or None."""
+    for r in _resolvers:
+        server = r(address)
+        if server is not None:
+            return server
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class DistributedStages:
+    """What `Session.explain` returns for a plan on a cluster.
+
+    Attributes:
+        pruned, graph, optimized, placement: as `pipeline.Stages`.
+        split: the TaskSplit (parts per task, crossing edges, feed and fetch routes).
+        handles: {task: handle of its registered part}.
+    """
+
+    pruned: Pruned
+    graph: ir.GraphIR
+    optimized: ir.Optimized
+    placement: Placement
+    split: split_mod.TaskSplit
+    handles: Mapping[str, str]
+
+    @property
+    def applied(self):
+        return self.optimized.applied
+
+    @property
+    def source(self):
+        return None
+
+    def __str__(self):
+        placed = "\n".join(f"{n}: {d}" for n, d in self.placement.items())
+        return (f"== placement ==\n{placed}\n\n== tasks ==\n{self.split}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Remote:
+    """A plan registered on a cluster: its stages, task handles and fetch layout."""
+
+    stages: DistributedStages
+    handles: Mapping[str, str]
+    layout: Tuple[Any, ...]
+
+
+class Master:
+    """The master of one Session on a cluster (see the module docstring).
+
+    Args:
+        target: "grpc://host:port".
+        config: the session's ConfigProto (`device_filters`, timeouts, placement).
+    """
+
+    def __init__(self, target, config):
+        self.target = target
+        self.config = config
+        address = target[len("grpc://"):]
+        timeout_ms = config.operation_timeout_in_ms
+        deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms and timeout_ms > 0 \
+            else None
+        local = self._wait_for(address, target, deadline, wait=False)
+        self.local = local
+        self.cluster = local.cluster
+        self.local_task = DeviceSpec.from_string(local.task)
+        filters = [DeviceSpec.from_string(f) for f in (config.device_filters or ())]
+        self.servers = {}
+        for job, index, addr in self.cluster.tasks():
+            name = f"/job:{job}/replica:0/task:{index}"
+            if name == local.task:
+                self.servers[name] = local
+            elif not filters or any(_task_matches(f, job, index) for f in filters):
+                self.servers[name] = self._wait_for(addr, name, deadline, wait=True)
+        devices = []
+        for name in sorted(self.servers, key=_task_order):
+            for d in self.servers[name].devices():
+                if name == local.task or not filters or \
+                        any(is_compatible(f, d.full_name) for f in filters):
+                    devices.append(d)
+        self.devices = tuple(devices)
+        self.incarnations = {d.full_name: d.incarnation for d in self.devices}
+        self.hosts = {}
+        for d in self.devices:
+            task = split_mod.task_of(d.full_name)
+            if d.device_type == "CPU" and task not in self.hosts:
+                self.hosts[task] = d.full_name
+        self._remotes = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @staticmethod
+    def _wait_for(address, what, deadline, wait):
+        """The running server at `address`; with `wait`, waits for it to start (until the
+        deadline, logging every 10 s as TF does), else UnavailableError at once."""
+        logged = time.monotonic()
+        while True:
+            server = resolve(address)
+            if server is not None:
+                try:
+                    server.health()
+                    return server
+                except errors.UnavailableError:
+                    pass
+            if not wait:
+                raise errors.UnavailableError(
+                    None, None, f"No server is running at {address} (target {what})")
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                raise errors.DeadlineExceededError(
+                    None, None, f"CreateSession timed out waiting for {what} at {address}")
+            if now - logged >= _WAIT_LOG_S:
+                print(f"CreateSession still waiting for response from worker: {what}",
+                      file=sys.stderr)
+                logged = now
+            time.sleep(0.05)
+
+    # ----- plans -----------------------------------------------------------------------------
+    def build(self, graph, fetch_elements, feeds):
+        """Plans one run signature on the cluster and registers its parts; a `Remote`."""
+        fetch_tensors = [e for e in fetch_elements if hasattr(e, "value_index")]
+        targets = [e for e in fetch_elements if not hasattr(e, "value_index")]
+        pruned = prune(graph, fetch_tensors, feeds, targets)
+        graph_ir = ir.from_pruned(pruned)
+        optimized = pipeline.optimize(graph_ir, self.config.graph_options)
+        g = optimized.graph
+        placement = place(g.nodes, self.devices, self.config.allow_soft_placement, g.feeds,
+                          local_task=self.local_task)
+        task_incarnations = {t: s.incarnation for t, s in self.servers.items()}
+        parts = split_mod.split(g, placement, self.hosts, self.incarnations,
+                                task_incarnations)
+        handles = {}
+        try:
+            for task, part in parts.parts.items():
+                handles[task] = self.servers[task].register(part)
+        except errors.OpError:
+            self._release(handles)
+            raise
+        position = {}
+        for i, r in enumerate(g.fetches):
+            position.setdefault(r, i)
+        layout = tuple(position[ir.ref_of(e)] if hasattr(e, "value_index") else None
+                       for e in fetch_elements)
+        stages = DistributedStages(pruned, graph_ir, optimized, placement, parts, handles)
+        remote = Remote(stages, handles, layout)
+        with self._lock:
+            self._remotes.append(remote)
+        return remote
+
+    def _release(self, handles):
+        for task, handle in handles.items():
+            try:
+                self.servers[task].deregister(handle)
+            except errors.OpError:
+                pass
+
+    # ----- steps -----------------------------------------------------------------------------
+    def run(self, remote, feed_values, options=None, run_metadata=None):
+        """Runs one step of a registered plan; the fetched values in the fetch layout.
+
+        Raises:
+            The first task's OpError; UnavailableError for a lost task;
+            DeadlineExceededError past the step's deadline.
+        """
+        split = remote.stages.split
+        timeout_ms = _timeout_ms(options, self.config)
+        deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
+        step_id = random.getrandbits(62) + 1
+        futures = {}
+        try:
+            for task, handle in remote.handles.items():
+                feeds = [feed_values[i] for i in split.feed_routes[task]]
+                left = None if deadline is None else max(deadline - time.monotonic(), 0)
+                futures[task] = self.servers[task].start_run(handle, step_id, feeds, left)
+            results = self._wait(futures, deadline, step_id)
+        except BaseException as e:
+            self._abort(remote, step_id, e)
+            raise
+        fetched = [feed_values[i] if task == "" else results[task][j]
+                   for task, j in split.fetch_sources]
+        return [None if k is None else fetched[k] for k in remote.layout]
+
+    def _wait(self, futures, deadline, step_id):
+        pending = {f: task for task, f in futures.items()}
+        results = {}
+        while pending:
+            wait_s = HEALTH_INTERVAL_S
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise errors.DeadlineExceededError(
+                        None, None, f"Timed out waiting for the tasks "
+                                    f"{sorted(pending.values())} of step {step_id}")
+                wait_s = min(wait_s, left)
+            done, _ = concurrent.futures.wait(
+                list(pending), wait_s, concurrent.futures.FIRST_EXCEPTION)
+            for f in done:
+                task = pending.pop(f)
+                results[task] = f.result()   # raises the task's error
+            if not done:
+                for task in list(pending.values()):
+                    self.servers[task].health()
+        return results
+
+    def _abort(self, remote, step_id, cause):
+        detail = getattr(cause, "message", str(cause))
+        error = errors.AbortedError(
+            None, None, f"Step {step_id} was aborted: {type(cause).__name__}: {detail}")
+        for task in remote.handles:
+            try:
+                self.servers[task].abort_step(step_id, error)
+            except errors.OpError:
+                pass
+
+    def close(self):
+        """Forgets this session's parts on every task (the tasks' state stays)."""
+        with self._lock:
+            remotes, self._remotes = self._remotes, []
+            self._closed = True
+        for remote in remotes:
+            self._release(remote.handles)
+
+
+def _task_matches(spec, job, index):
+    return (spec.job is None or spec.job == job) and \
+        (spec.task is None or spec.task == index) and spec.replica in (None, 0)
+
+
+def _task_order(name):
+    job, index = name.split("/job:", 1)[1].split("/replica:0/task:")
+    return job, int(index)
+
+
+def connect(target, config):
+    """The Master of `Session(target)` (registered with the session for "grpc://")."""
+    return Master(target, config)

@@ -1,0 +1,128 @@
+"""`tf.train.Server`: one task of a cluster, serving sessions in this process.
+
+A Server owns its task's devices (this process's devices, as `ConfigProto.device_count` of
+its `config` shapes them, named /job:<job>/replica:0/task:<i>/device:...) and its state:
+the variables, queues and RNG states that every session connected to the cluster reads and
+writes on this task. `server.target` ("grpc://localhost:2222") is what `tf.Session` takes.
+
+This module runs tasks with the in-process backend (`local.py`): the servers of a cluster
+are Server objects of one process, e.g. one per thread in a test, and sessions find them by
+address. A backend that runs each task in its own process (Ray) registers a resolver with
+`master.register_resolver` and makes its own TaskServers; sessions do not change.
+
+Example:
+    >>> cluster = tf.train.ClusterSpec({"ps": ["localhost:2222"],
+    ...                                 "worker": ["localhost:2223"]})
+    >>> ps = tf.train.Server(cluster, job_name="ps", task_index=0)
+    >>> worker = tf.train.Server(cluster, job_name="worker", task_index=0)
+    >>> with tf.device("/job:ps/task:0"):
+    ...     v = tf.Variable(1.0)
+    >>> with tf.Session(worker.target) as sess:
+    ...     sess.run(v.initializer); sess.run(v.assign_add(1.0))
+"""
+
+import threading
+
+from devices import local_devices, runtime_for
+from flowexec.runtime import config as config_mod
+from flowexec.runtime.threads import inter_op_threads
+from flowexec.distributed import local
+from flowexec.distributed import master
+from flowexec.distributed import task as task_mod
+from flowexec.distributed.cluster import ClusterSpec, make_server_def
+
+master.register_resolver(local.lookup)
+
+
+class Server:
+    """`tf.train.Server(server_or_cluster_def, job_name=None, task_index=None,
+    protocol=None, config=None, start=True)`.
+
+    Args:
+        server_or_cluster_def: a ServerDef, ClusterDef, ClusterSpec or dict.
+        job_name: this server's job (may be left out when the cluster has one job).
+        task_index: its task (may be left out when the job has one task).
+        protocol: "grpc" (the default; recorded, no socket is opened).
+        config: the ConfigProto of the task's devices (`device_count`, threads) and the
+            default of the sessions it serves.
+        start: start serving now (else `start()`).
+
+    Raises:
+        TypeError, ValueError: as `tf.train.Server` (see `cluster.make_server_def`).
+        UnknownError: another server of this process already serves the address.
+    """
+
+    def __init__(self, server_or_cluster_def, job_name=None, task_index=None, protocol=None,
+                 config=None, start=True):
+        self._server_def = make_server_def(server_or_cluster_def, job_name, task_index,
+                                           protocol, config)
+        sd = self._server_def
+        cluster = ClusterSpec(sd.cluster)
+        address = cluster.task_address(sd.job_name, sd.task_index)
+        host, _, port = address.rpartition(":")
+        if port == "0":   # "localhost:0": any free port
+            address = local.free_port_address(host or "localhost")
+            spec = cluster.as_dict()
+            tasks = dict(enumerate(spec[sd.job_name])) if isinstance(
+                spec[sd.job_name], list) else dict(spec[sd.job_name])
+            tasks[sd.task_index] = address
+            spec[sd.job_name] = tasks
+            cluster = ClusterSpec(spec)
+        self._config = sd.default_session_config or config_mod.ConfigProto()
+        self._cluster = cluster
+        self._stopped = threading.Event()
+        self._task = local.LocalTask(cluster, sd.job_name, sd.task_index, address,
+                                     self._make_runtime)
+        if start:
+            self.start()
+
+    def _make_runtime(self, local_task):
+        from flowexec.distributed.session import TaskSession
+
+        config = self._config
+        threads = inter_op_threads(config)
+        physical = local_devices(dict(config.device_count or {}) or None)
+        devices = [task_mod.TaskDevice(f"{local_task.task}/device:{d.device_type}:{d.index}",
+                                       d.device_type, d.memory_limit,
+                                       task_mod.new_incarnation(), d) for d in physical]
+        runtimes = {td.full_name: runtime_for(td.physical, num_threads=threads)
+                    for td in devices}
+        return task_mod.TaskRuntime(local_task.task, local_task.address, devices, runtimes,
+                                    local_task.peer, TaskSession, config,
+                                    task_mod.new_incarnation())
+
+    def start(self):
+        """Starts serving (idempotent)."""
+        self._task.start()
+
+    def join(self):
+        """Blocks until the server stops (`stop()`; TF's blocks forever)."""
+        self._stopped.wait()
+
+    def stop(self):
+        """(flowexec) Stops the task as a lost process would: running steps that involve
+        it fail with UnavailableError, its state is gone and its address is free."""
+        self._task.stop()
+        self._stopped.set()
+
+    @property
+    def server_def(self):
+        """The ServerDef (cluster, job_name, task_index, protocol,
+        default_session_config)."""
+        return self._server_def
+
+    @property
+    def target(self):
+        """"grpc://<address>": the target of a `tf.Session` that connects here."""
+        return "grpc://" + self._task.address
+
+    @property
+    def task(self):
+        """(flowexec) the TaskServer behind the Server."""
+        return self._task
+
+    @staticmethod
+    def create_local_server(config=None, start=True):
+        """A one-task cluster ({"localhost": ["localhost:0"]}) on a free address."""
+        return Server({"localhost": ["localhost:0"]}, protocol="grpc", config=config,
+                      start=start)

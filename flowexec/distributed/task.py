@@ -1,0 +1,290 @@
+"""The task-server interface: what one (job, task) of a cluster does for the sessions.
+
+A task server owns its devices and its state (variables, queues, RNG states): one state
+per task, shared by every session that connects, as a TensorFlow parameter server holds
+variables across clients. A backend implements `TaskServer` for one transport:
+
+* `flowexec.distributed.local.LocalTask`: in-process, threads (always available; tests).
+* a Ray backend (optional extra): one Ray actor per (job, task), created with
+  `max_concurrency` > 1 (several sessions' steps, and a blocking `_Recv`, at once), named
+  after the task's address in the ClusterSpec so that `grpc://host:port` resolves to it;
+  its methods are this interface's, called with `.remote()`; `start_run` returns
+  `ObjectRef.future()`; `deliver` is fire-and-forget from the sender's actor; a dead actor
+  (RayActorError) is reported as UnavailableError.
+
+Both wrap the same `TaskRuntime`, which does the work inside the task; a backend only moves
+calls and values. Protocol per session and plan (see master.py):
+
+    devices()                       once, when a session is created
+    register(part) -> handle        once per plan and task (a `split.TaskPart`)
+    start_run(handle, step_id, feeds, timeout_s) -> Future of [fetched numpy values]
+                                    once per step and task; all tasks of a step at once
+    deliver(step_id, key, value)    called by the *sending* task's `_Send` (push); exactly
+                                    once per key and step (rendezvous.py)
+    abort_step(step_id, error)      the master failed the step: wake waiting `_Recv`s
+    health()                        raises UnavailableError when the task is gone
+    deregister(handle)              the session closed
+
+A part object in another process: a `TaskPart` holds IR nodes whose `origin` are the
+client's Operations (for error messages and KernelContexts); a backend that ships parts to
+another process must send what `TaskRuntime.register` reads (node types, attributes,
+inputs, devices) and rebuild the nodes there.
+"""
+
+import abc
+import dataclasses
+import itertools
+import random
+import threading
+import time
+
+from flowexec.framework import errors
+from flowexec.ops.sendrecv_ops import CHANNEL
+from flowexec.runtime import partition as partition_mod
+from flowexec.runtime.bind import bind
+from flowexec.runtime.cancellation import CancellationManager
+from flowexec.runtime.execute import LaneTails, execute_parallel
+from flowexec.runtime.fetch import to_numpy
+from flowexec.runtime.schedule import schedule
+from flowexec.distributed.rendezvous import Rendezvous
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskDevice:
+    """One device of a task, named with its job and task (what `Session.list_devices()`
+    and placement see).
+
+    Attributes:
+        full_name: e.g. "/job:worker/replica:0/task:1/device:GPU:0".
+        device_type: "CPU" or "GPU".
+        memory_limit: bytes.
+        incarnation: random, non-zero, new each time the task starts.
+        physical: the local `devices.DeviceAttributes` it runs on (in the task's process).
+    """
+
+    full_name: str
+    device_type: str
+    memory_limit: int
+    incarnation: int
+    physical: object = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def name(self):
+        return self.full_name
+
+    @property
+    def index(self):
+        return int(self.full_name.rsplit(":", 1)[1])
+
+    @property
+    def physical_device_desc(self):
+        return getattr(self.physical, "physical_device_desc", "")
+
+
+def task_name(job, task_index):
+    """"/job:<job>/replica:0/task:<index>"."""
+    return f"/job:{job}/replica:0/task:{task_index}"
+
+
+def new_incarnation():
+    """A random non-zero 64-bit number."""
+    value = 0
+    while value == 0:
+        value = random.getrandbits(64)
+    return value
+
+
+def unavailable(task, address, why):
+    return errors.UnavailableError(
+        None, None, f"Task {task} at {address} is unavailable: {why}")
+
+
+class TaskServer(abc.ABC):
+    """One task of a cluster, as the master and the other tasks see it (module docstring).
+
+    Attributes:
+        task: its name, "/job:ps/replica:0/task:0".
+        address: its address in the ClusterSpec, "localhost:2222".
+        incarnation: changes when the task is started again.
+    """
+
+    task: str
+    address: str
+    incarnation: int
+
+    @abc.abstractmethod
+    def devices(self):
+        """The task's `TaskDevice`s."""
+
+    @abc.abstractmethod
+    def register(self, part):
+        """Prepares a `TaskPart` (partitions it by device, schedules and binds it) and
+        returns its handle. AbortedError when the part was made for another incarnation."""
+
+    @abc.abstractmethod
+    def deregister(self, handle):
+        """Forgets a registered part."""
+
+    @abc.abstractmethod
+    def start_run(self, handle, step_id, feeds, timeout_s=None):
+        """Starts step `step_id` of a registered part with the client feeds' values;
+        returns a `concurrent.futures.Future` of the fetched numpy values (or the step's
+        OpError). `timeout_s`: the time left to the step (None: no deadline)."""
+
+    @abc.abstractmethod
+    def deliver(self, step_id, key, value):
+        """Receives a tensor another task sent in step `step_id`."""
+
+    @abc.abstractmethod
+    def abort_step(self, step_id, error):
+        """Fails step `step_id` here: waiting receivers raise `error`."""
+
+    @abc.abstractmethod
+    def health(self):
+        """Returns when the task is alive; raises UnavailableError when it is gone."""
+
+
+class TaskChannel:
+    """What a task's `_Send`/`_Recv` kernels call (`ctx.state[CHANNEL]`).
+
+    `send` pushes the value to the receiving task through `peer(task)`, a TaskServer;
+    `recv` waits in this task's Rendezvous until the step's deadline."""
+
+    def __init__(self, rendezvous, peer):
+        self.rendezvous = rendezvous
+        self._peer = peer
+        self._deadlines = {}
+
+    def send(self, step_id, key, recv_task, value):
+        self._peer(recv_task).deliver(step_id, key, to_numpy(value))
+
+    def recv(self, step_id, key, cancelled=None):
+        return self.rendezvous.recv(step_id, key, self._deadlines.get(step_id), cancelled)
+
+    def start_step(self, step_id, deadline):
+        if deadline is not None:
+            self._deadlines[step_id] = deadline
+
+    def end_step(self, step_id):
+        self._deadlines.pop(step_id, None)
+        self.rendezvous.end_step(step_id)
+
+
+class _Registered:
+    __slots__ = ("part", "plan", "feed_slots", "straight")
+
+
+class TaskRuntime:
+    """The work of one task, whatever the transport: its devices, runtimes and shared
+    state, its registered parts, and running them.
+
+    A part runs on the calling thread, in its order (straight-line code when it has no
+    GPU streams; else the interpreted executor on one thread), which keeps a step free of
+    deadlocks (split.py). Thread-safe: each `run` keeps its values to itself; many steps
+    (of many sessions) may run at once.
+
+    Args:
+        task: the task's name.
+        address: its address.
+        devices: its TaskDevices.
+        runtimes: {full device name: devices.Runtime}.
+        peer: `peer(task name) -> TaskServer` for `_Send`.
+        session_factory: `factory(task_runtime) -> session` used as the KernelContexts'
+            session (function graphs, cancellation); see `session.TaskSession`.
+        config: the server's default ConfigProto.
+        incarnation: the task's incarnation.
+    """
+
+    def __init__(self, task, address, devices, runtimes, peer, session_factory, config,
+                 incarnation):
+        self.task = task
+        self.incarnation = incarnation
+        self.address = address
+        self.devices = tuple(devices)
+        self.runtimes = dict(runtimes)
+        self.config = config
+        self.state = {}
+        self.rendezvous = Rendezvous(task)
+        self.channel = TaskChannel(self.rendezvous, peer)
+        self.state[CHANNEL] = self.channel
+        self.cancellation = CancellationManager()
+        self.lane_tails = LaneTails()
+        self.session = session_factory(self)
+        self._parts = {}
+        self._ids = itertools.count()
+        self._lock = threading.Lock()
+        self._spaces = {name: partition_mod.memory_space(rt)
+                        for name, rt in self.runtimes.items()}
+        self.stopped = None   # the UnavailableError every call raises once stopped
+
+    def check(self):
+        if self.stopped is not None:
+            raise self.stopped
+
+    def register(self, part):
+        self.check()
+        g = part.graph
+        partitioned = partition_mod.partition(g, part.placement, self._spaces)
+        num_streams = self.config.gpu_options.num_streams if self.config is not None else 0
+        sched = schedule(partitioned, self.runtimes, 1, num_streams)
+        plan = bind(partitioned, sched, self.runtimes, self.state, self.session,
+                    list(range(len(g.fetches))))
+        reg = _Registered()
+        reg.part, reg.plan, reg.feed_slots = part, plan, plan.feed_slots
+        reg.straight = plan.straight
+        with self._lock:
+            handle = f"{self.task}/part:{next(self._ids)}"
+            self._parts[handle] = reg
+        return handle
+
+    def deregister(self, handle):
+        with self._lock:
+            self._parts.pop(handle, None)
+
+    def run(self, handle, step_id, feeds, timeout_s=None):
+        """Runs one step of a registered part; returns the fetched values (numpy)."""
+        self.check()
+        reg = self._parts.get(handle)
+        if reg is None:
+            raise errors.AbortedError(
+                None, None, f"Graph handle is not found: {handle}. Possibly, this worker "
+                            f"({self.task}) just restarted.")
+        plan = reg.plan
+        vals = [None] * plan.nslots
+        slots = reg.feed_slots
+        vals[slots[0]] = step_id
+        for slot, value in zip(slots[1:], feeds):
+            vals[slot] = value
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        self.channel.start_step(step_id, deadline)
+        try:
+            if reg.straight is not None:
+                import numpy as np
+                try:
+                    with np.errstate(all="ignore"):
+                        results = reg.straight.fn(vals)
+                except Exception as e:
+                    raise self.session._straight_error(reg.straight, plan, e) from None
+            else:
+                perf_deadline = None if timeout_s is None else time.perf_counter() + timeout_s
+                execute_parallel(plan, vals, 1, perf_deadline, False, self.lane_tails,
+                                 self.cancellation)
+                results = [None if s is None else vals[s] for s in plan.fetch_slots]
+        except errors.OpError:
+            self.rendezvous.abort(step_id, errors.AbortedError(
+                None, None, f"Step {step_id} failed on {self.task}"))
+            raise
+        finally:
+            self.channel.end_step(step_id)
+        self.check()
+        return [to_numpy(v) for v in results]
+
+    def abort_step(self, step_id, error):
+        self.rendezvous.abort(step_id, error)
+
+    def stop(self, error):
+        """The task is gone: every waiting and later call raises `error`."""
+        self.stopped = error
+        self.rendezvous.close(error)
+        self.cancellation.start_cancel()
+        self.state.clear()

@@ -1,0 +1,227 @@
+"""Sessions on an in-process cluster: placement by task, one call per task per step,
+exactly-once rendezvous, state shared on the ps, failures and deadlines."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import flowexec as tf
+from flowexec.distributed import rendezvous
+from tests.distributed.conftest import make_cluster
+
+
+def _ps_worker_graph():
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            v = tf.Variable(np.arange(3, dtype=np.float32), name="v")
+        with tf.device("/job:worker/task:1"):
+            y = v * 2.0
+        z = y + 1.0
+    return g, v, y, z
+
+
+def test_session_on_a_cluster_places_by_task_and_computes(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=2))
+    g, v, y, z = _ps_worker_graph()
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        assert [d.name for d in sess.list_devices()] == [
+            "/job:ps/replica:0/task:0/device:CPU:0",
+            "/job:worker/replica:0/task:0/device:CPU:0",
+            "/job:worker/replica:0/task:1/device:CPU:0"]
+        sess.run(v.initializer)
+        np.testing.assert_array_equal(sess.run(z), np.arange(3) * 2.0 + 1.0)
+        stages = sess.explain(z)
+        assert dict(stages.placement) == {
+            "v": "/job:ps/replica:0/task:0/device:CPU:0",
+            "v/read": "/job:ps/replica:0/task:0/device:CPU:0",
+            "mul/y": "/job:worker/replica:0/task:1/device:CPU:0",
+            "mul": "/job:worker/replica:0/task:1/device:CPU:0",
+            # no job requested: the task the session connected to
+            "add/y": "/job:worker/replica:0/task:0/device:CPU:0",
+            "add": "/job:worker/replica:0/task:0/device:CPU:0"}
+        split = stages.split
+        assert [(e.tensor, e.src_task, e.dst_task) for e in split.edges] == [
+            ("v/read:0", "/job:ps/replica:0/task:0", "/job:worker/replica:0/task:1"),
+            ("mul:0", "/job:worker/replica:0/task:1", "/job:worker/replica:0/task:0")]
+        key = split.edges[0].key
+        send_dev, inc, recv_dev, edge, frame = rendezvous.parse_key(key)
+        assert (send_dev, recv_dev, edge, frame) == (
+            "/job:ps/replica:0/task:0/device:CPU:0",
+            "/job:worker/replica:0/task:1/device:CPU:0", "edge_0_v/read", (0, 0))
+        assert inc == servers[("ps", 0)].task.devices()[0].incarnation
+        assert [n.type for n in split.parts["/job:worker/replica:0/task:1"].graph.nodes] == [
+            "Const", "_Recv", "Mul", "_Send"]
+
+
+def test_ps_state_is_shared_by_every_session_and_survives_them(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=2))
+    g, v, _, _ = _ps_worker_graph()
+    with g.as_default():
+        inc = v.assign_add(tf.ones([3]))
+    with tf.Session(servers[("worker", 0)].target, graph=g) as s0:
+        s0.run(v.initializer)
+        s0.run(inc)
+    with tf.Session(servers[("worker", 1)].target, graph=g) as s1:
+        s1.run(inc)
+        np.testing.assert_array_equal(s1.run(v), np.arange(3) + 2.0)
+    with tf.Session(servers[("ps", 0)].target, graph=g) as s2:   # the ps's own session
+        np.testing.assert_array_equal(s2.run(v), np.arange(3) + 2.0)
+
+
+def test_every_cross_task_tensor_is_delivered_once_per_step(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=2))
+    g, v, y, z = _ps_worker_graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [3])
+        with tf.device("/job:ps/task:0"):
+            w = tf.identity(z * x)      # worker:0 -> ps, a fed value on ps
+        with tf.device("/job:worker/task:1"):
+            counter = tf.Variable(0, name="counter")
+            ctl = counter.assign_add(1)
+        with tf.control_dependencies([ctl.op]):
+            out = w + 0.0               # a control edge worker:1 -> worker:0
+    steps = 5
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        sess.run([v.initializer, counter.initializer])
+        for i in range(steps):
+            np.testing.assert_allclose(sess.run(out, {x: np.full(3, i, np.float32)}),
+                                       (np.arange(3) * 2 + 1) * i)
+        edges = sess.explain(out, [x]).split.edges
+        assert sess.run(counter) == steps
+    assert len(edges) == 5   # v/read, mul, add, mul_1 and the control edge
+    assert [e.tensor for e in edges if e.tensor.startswith("^")] == ["^" + ctl.op.name]
+    counts = {}
+    for server in servers.values():
+        counts.update(server.task.runtime.rendezvous.delivery_counts())
+    assert {e.key: counts.get(e.key) for e in edges} == {e.key: steps for e in edges}
+    for server in servers.values():
+        assert server.task.runtime.rendezvous.pending() == {}
+
+
+def test_duplicated_send_is_an_internal_error():
+    rz = rendezvous.Rendezvous("t")
+    rz.deliver(1, "k", 1.0)
+    with pytest.raises(tf.errors.InternalError, match="Duplicated send: k"):
+        rz.deliver(1, "k", 2.0)
+    assert rz.recv(1, "k") == 1.0
+    with pytest.raises(tf.errors.InternalError):
+        rz.deliver(1, "k", 3.0)
+    rz.deliver(2, "k", 4.0)     # another step has its own table
+    assert rz.recv(2, "k") == 4.0
+    with pytest.raises(tf.errors.DeadlineExceededError):
+        rz.recv(3, "k", deadline=time.monotonic() + 0.05)
+
+
+def test_lost_task_fails_the_step_with_unavailable_error_in_bounded_time(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=1))
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            v = tf.Variable(1.0)
+            slow = tf.py_func(lambda a: (time.sleep(0.5), a)[1], [v.read_value()],
+                              tf.float32)
+        out = slow * 2.0
+    sess = tf.Session(servers[("worker", 0)].target, graph=g)
+    sess.run(v.initializer)
+    assert sess.run(out) == 2.0
+    threading.Timer(0.1, servers[("ps", 0)].stop).start()
+    t0 = time.monotonic()
+    with pytest.raises(tf.errors.UnavailableError, match="ps/replica:0/task:0"):
+        sess.run(out)
+    assert time.monotonic() - t0 < 2.0
+    with pytest.raises(tf.errors.UnavailableError):
+        sess.run(out)
+
+
+def test_step_deadline_on_a_cluster(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=1))
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            q = tf.FIFOQueue(2, tf.float32)
+            item = q.dequeue()          # never filled: blocks until cancelled
+        out = item + 1.0
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        t0 = time.monotonic()
+        with pytest.raises(tf.errors.DeadlineExceededError):
+            sess.run(out, options=tf.RunOptions(timeout_in_ms=300))
+        assert time.monotonic() - t0 < 2.0
+        with g.as_default():
+            enq = q.enqueue(5.0)
+        sess.run(enq)
+        sess.run(enq)
+        assert sess.run(out) in (6.0,)
+
+
+def test_op_error_on_a_task_names_the_op_and_session_stays_usable(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=1))
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None])
+        with tf.device("/job:ps/task:0"):
+            checked = tf.debugging.check_numerics(x, "bad value")
+        out = checked * 2.0
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="bad value"):
+            sess.run(out, {x: [np.nan]})
+        np.testing.assert_array_equal(sess.run(out, {x: [1.0]}), [2.0])
+
+
+def test_targets_and_errors_of_session_targets(cluster_servers):
+    with pytest.raises(tf.errors.UnavailableError, match="localhost:1"):
+        tf.Session("grpc://localhost:1")
+    with pytest.raises(tf.errors.NotFoundError, match="No session factory"):
+        tf.Session("foo://bar")
+    local = tf.train.Server.create_local_server()
+    try:
+        assert local.target.startswith("grpc://localhost:")
+        assert local.server_def.job_name == "localhost"
+        with tf.Graph().as_default():
+            c = tf.constant(3.0) * 2.0
+            with tf.Session(local.target) as sess:
+                assert sess.run(c) == 6.0
+                assert [d.name for d in sess.list_devices()] == [
+                    "/job:localhost/replica:0/task:0/device:CPU:0"]
+    finally:
+        local.stop()
+
+
+def test_device_filters_limit_the_tasks_a_session_sees(cluster_servers):
+    # worker:1 never starts: without the filters the session would wait for it
+    servers = cluster_servers(make_cluster(ps=1, worker=2), only={("ps", 0), ("worker", 0)})
+    config = tf.ConfigProto(device_filters=["/job:ps", "/job:worker/task:0"])
+    with tf.Graph().as_default():
+        c = tf.constant(1.0) + 1.0
+        with tf.Session(servers[("worker", 0)].target, config=config) as sess:
+            assert [d.name for d in sess.list_devices()] == [
+                "/job:ps/replica:0/task:0/device:CPU:0",
+                "/job:worker/replica:0/task:0/device:CPU:0"]
+            assert sess.run(c) == 2.0
+
+
+def test_many_threads_run_steps_on_one_cluster_at_once(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=1))
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [])
+        with tf.device("/job:ps/task:0"):
+            y = x * 3.0
+        z = y + 1.0
+    sess = tf.Session(servers[("worker", 0)].target, graph=g)
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            results[i] = [sess.run(z, {x: float(i * 10 + k)}) for k in range(10)]
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert results == {i: [(i * 10 + k) * 3.0 + 1 for k in range(10)] for i in range(4)}

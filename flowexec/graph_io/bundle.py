@@ -1,10 +1,12 @@
 """TensorFlow's V2 checkpoint format (the tensor bundle), read and written.
 
-A checkpoint `prefix` is two files: `prefix.index`, a LevelDB table (sstable.py) whose key
-"" holds a BundleHeaderProto and whose other keys, the tensor names in sorted order, each
-hold a BundleEntryProto; and `prefix.data-00000-of-00001`, the tensors' raw little-endian
-bytes one after another. An entry says where its bytes are (shard, offset, size), the dtype
-and shape, and the masked CRC-32C of the bytes.
+A checkpoint `prefix` is an index and one or more data files: `prefix.index`, a LevelDB
+table (sstable.py) whose key "" holds a BundleHeaderProto and whose other keys, the tensor
+names in sorted order, each hold a BundleEntryProto; and `prefix.data-<i>-of-<n>` (five
+digits each; one per shard, `prefix.data-00000-of-00001` for one), the tensors' bytes one
+after another. An entry says where its bytes are (shard, offset, size), the dtype and shape,
+and the masked CRC-32C of the bytes. Numbers are raw little-endian; a string tensor is its
+varint64 lengths, a masked CRC-32C of the lengths, then the bytes.
 
 The two messages are encoded here directly in protobuf's wire format (TF's
 tensor_bundle.proto; the few fields used):
@@ -14,12 +16,14 @@ tensor_bundle.proto; the few fields used):
                        4 offset int64, 5 size int64, 6 crc32c fixed32, 7 slices (refused)
     TensorShapeProto:  2 dim {1 size int64}, 3 unknown_rank bool
 
-Numeric and bool tensors are supported; string tensors and partitioned (sliced) variables are
-refused with a clear error. Any damage (bad table, entry, size, checksum) is
+Numeric, bool and string tensors and any number of shards are read and written; partitioned
+(sliced) entries, which flowexec has no variables for, are refused with a clear error. The
+files flowexec writes are byte-identical to TF's for the same tensors. Any damage (bad table, entry, size, checksum) is
 `flowexec.errors.DataLossError` naming the file.
 """
 
 import os
+import re
 import struct
 
 import numpy as np
@@ -28,13 +32,15 @@ from flowexec.framework import dtypes, errors
 from flowexec.graph_io import sstable
 from flowexec.graph_io.crc32c import crc32c, mask, unmask
 
-__all__ = ["BundleReader", "data_filename", "is_bundle", "write_bundle"]
+__all__ = ["BundleReader", "data_filename", "encode_bundle", "is_bundle", "write_bundle"]
 
-_SHARD = "{}.data-00000-of-00001"
+_SHARD = "{}.data-{:05d}-of-{:05d}"
+DATA_FILE = re.compile(r"(.+)\.data-(\d{5})-of-(\d{5})")  # a data file's name: base, id, count
 
 
-def data_filename(prefix):
-    return _SHARD.format(prefix)
+def data_filename(prefix, shard_id=0, num_shards=1):
+    """`prefix.data-<shard_id>-of-<num_shards>`, 5 digits each, as TF names data files."""
+    return _SHARD.format(prefix, shard_id, num_shards)
 
 
 def is_bundle(prefix):
@@ -109,54 +115,112 @@ def _parse_shape(buf):
     return tuple(_parse(d).get(1, [0])[0] for d in msg.get(2, []))
 
 
-def _header_bytes():
-    return _field_varint(1, 1) + _field_bytes(3, _field_varint(1, 1))
+def _header_bytes(num_shards):
+    return _field_varint(1, num_shards) + _field_bytes(3, _field_varint(1, 1))
 
 
-def _entry_bytes(dtype, shape, offset, size, crc):
+def _entry_bytes(dtype, shape, shard_id, offset, size, crc):
     return (_field_varint(1, dtype.as_datatype_enum) + _field_bytes(2, _shape_bytes(shape))
-            + _field_varint(4, offset) + _field_varint(5, size)
+            + _field_varint(3, shard_id) + _field_varint(4, offset) + _field_varint(5, size)
             + _varint((6 << 3) | 5) + struct.pack("<I", crc))
 
 
 # ----- writing -------------------------------------------------------------------------------
-def _raw(name, value):
+def _string_elements(name, arr):
+    out = []
+    for item in arr.reshape(-1):
+        if isinstance(item, (bytes, np.bytes_)):
+            out.append(bytes(item))
+        elif isinstance(item, str):
+            out.append(item.encode("utf-8"))
+        else:
+            raise errors.InvalidArgumentError(
+                None, None, f"Cannot write tensor '{name}' to a TF V2 checkpoint: element "
+                f"{item!r} of a string tensor is not bytes or str")
+    return out
+
+
+def _string_bytes(strings):
+    """TF's layout of a string tensor: the varint64 lengths, the masked CRC-32C of the lengths
+    (each as a little-endian uint32, or uint64 above 2**32-1), then the bytes; and the CRC of
+    all that as TF computes it (lengths as integers, the length CRC, the bytes)."""
+    lengths = b"".join(_varint(len(b)) for b in strings)
+    as_ints = b"".join(struct.pack("<I" if len(b) <= 0xFFFFFFFF else "<Q", len(b))
+                       for b in strings)
+    length_crc = struct.pack("<I", mask(crc32c(as_ints)))
+    body = b"".join(strings)
+    return lengths + length_crc + body, crc32c(as_ints + length_crc + body)
+
+
+def _encode(name, value):
+    """(DType, shape, bytes, CRC-32C) of one tensor as a bundle stores it."""
     arr = np.asarray(value)
     if arr.dtype.kind in "SUO":
-        raise errors.UnimplementedError(
-            None, None, f"Cannot write string tensor '{name}' to a TF V2 checkpoint: string "
-            "tensors are not supported by flowexec's bundle writer")
+        raw, crc = _string_bytes(_string_elements(name, arr))
+        return dtypes.string, arr.shape, raw, crc
     dt = dtypes.from_numpy(arr.dtype)
-    return dt, arr.shape, np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
+    raw = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
+    return dt, arr.shape, raw, crc32c(raw)
+
+
+def encode_bundle(shards, num_shards=None):
+    """The files of a V2 checkpoint whose tensors are split into shards.
+
+    Args:
+        shards: a list of {tensor name: numpy array}, one per data file; names are unique
+            across shards. Strings (bytes, str or object arrays) are stored as TF does.
+        num_shards: the number of data files the header counts (default len(shards)); the
+            ones beyond `shards` are empty.
+
+    Returns:
+        (index bytes, [bytes of data file i for i in range(num_shards)]).
+
+    Raises:
+        ValueError: a name is in two shards.
+    """
+    num_shards = len(shards) if num_shards is None else num_shards
+    if num_shards < max(len(shards), 1):
+        raise ValueError(f"num_shards={num_shards} is less than the {len(shards)} shards")
+    datas = [bytearray() for _ in range(num_shards)]
+    entries = {}
+    for shard_id, tensors in enumerate(shards):
+        data = datas[shard_id]
+        for name in sorted(tensors):
+            if name in entries:
+                raise ValueError(f"Tensor '{name}' is in two shards of one checkpoint")
+            dt, shape, raw, crc = _encode(name, tensors[name])
+            entries[name] = _entry_bytes(dt, shape, shard_id, len(data), len(raw), mask(crc))
+            data += raw
+    table = [(b"", _header_bytes(num_shards))]
+    table += [(name.encode("utf-8"), entries[name]) for name in sorted(entries)]
+    return sstable.write_table(table), [bytes(d) for d in datas]
 
 
 def write_bundle(prefix, tensors, write_file):
-    """Writes `tensors` ({name: array}) as a V2 checkpoint at `prefix`.
+    """Writes `tensors` ({name: array}) as a one-shard V2 checkpoint at `prefix`.
 
     Args:
         prefix: the checkpoint prefix ("dir/model.ckpt-10").
         tensors: {tensor name: numpy array}.
-        write_file: `write_file(path, bytes)`, the caller's (atomic) file writer.
+        write_file: `write_file(path, bytes)`, the caller's (atomic) file writer; the data
+            file is written first, the index last.
 
     Returns:
         The paths written: [index, data].
     """
-    data = bytearray()
-    entries = [(b"", _header_bytes())]
-    for name in sorted(tensors):
-        dt, shape, raw = _raw(name, tensors[name])
-        entries.append((name.encode("utf-8"),
-                        _entry_bytes(dt, shape, len(data), len(raw), mask(crc32c(raw)))))
-        data += raw
+    index, (data,) = encode_bundle([tensors])
     data_path, index_path = data_filename(prefix), prefix + ".index"
-    write_file(data_path, bytes(data))
-    write_file(index_path, sstable.write_table(entries))
+    write_file(data_path, data)
+    write_file(index_path, index)
     return [index_path, data_path]
 
 
 # ----- reading -------------------------------------------------------------------------------
 class BundleReader:
     """The tensors of a V2 checkpoint: names, dtypes, shapes, values (read on demand).
+
+    Reads any number of shards, numeric, bool and string tensors. Partitioned (sliced)
+    entries, which TF writes for partitioned variables, are refused: flowexec has none.
 
     Raises (from the constructor):
         flowexec.errors.NotFoundError: no `prefix.index`.
@@ -181,13 +245,16 @@ class BundleReader:
             header = _parse(table[0][1])
             if header.get(2, [0])[0] != 0:
                 raise sstable.TableError("big-endian bundles are not read")
-            if header.get(1, [1])[0] != 1:
-                raise errors.UnimplementedError(
-                    None, None, f"{self.index_path}: checkpoints of several shards are not "
-                    "read by flowexec")
+            self.num_shards = header.get(1, [0])[0]
+            if not 1 <= self.num_shards <= 99999:
+                raise sstable.TableError(f"the header counts {self.num_shards} shards")
             for key, value in table[1:]:
-                self.entries[key.decode("utf-8")] = self._entry(key, value)
-        except (sstable.TableError, UnicodeDecodeError, KeyError, ValueError) as e:
+                entry = self._entry(key, value)
+                if entry["shard"] >= self.num_shards:
+                    raise sstable.TableError(f"tensor {key!r} is in shard {entry['shard']} "
+                                             f"of {self.num_shards}")
+                self.entries[key.decode("utf-8")] = entry
+        except (sstable.TableError, UnicodeDecodeError, KeyError, ValueError, TypeError) as e:
             raise errors.DataLossError(
                 None, None, f"Unable to read the checkpoint index {self.index_path}: {e}") from e
 
@@ -208,11 +275,16 @@ class BundleReader:
     def shape(self, name):
         return list(self.entries[name]["shape"])
 
+    def data_paths(self):
+        """The data files the header counts."""
+        return [data_filename(self.prefix, i, self.num_shards) for i in range(self.num_shards)]
+
     def get(self, name):
-        """The value of tensor `name` (a numpy array), checked against its CRC.
+        """The value of tensor `name` (a numpy array; strings as an object array of bytes,
+        as TF returns them), checked against its CRC.
 
         Raises:
-            flowexec.errors.NotFoundError: no such tensor.
+            flowexec.errors.NotFoundError: no such tensor, or its data file is gone.
             flowexec.errors.DataLossError: the data file is short or the bytes are damaged.
         """
         e = self.entries.get(name)
@@ -220,27 +292,69 @@ class BundleReader:
             raise errors.NotFoundError(None, None,
                                        f"Key {name} not found in checkpoint {self.prefix}")
         dt = e["dtype"]
-        if dt is dtypes.string or not dt.is_numpy_compatible:
+        if dt is not dtypes.string and not dt.is_numpy_compatible:
             raise errors.UnimplementedError(
                 None, None, f"Tensor '{name}' of {self.prefix} has dtype {dt.name}, which "
                 "flowexec's bundle reader does not read")
-        path = data_filename(self.prefix)
+        path = data_filename(self.prefix, e["shard"], self.num_shards)
         n = int(np.prod(e["shape"], dtype=np.int64))
-        le = dt.np.newbyteorder("<")
-        if e["size"] != n * le.itemsize:
+        if dt is not dtypes.string and e["size"] != n * dt.np.itemsize:
             raise errors.DataLossError(None, None, f"{self.index_path}: entry '{name}' has "
                                        f"{e['size']} bytes for shape {list(e['shape'])}")
+        raw = self._read(path, name, e)
+        if dt is dtypes.string:
+            value, crc = _decode_strings(raw, n, path, name)
+        else:
+            value, crc = np.frombuffer(raw, dtype=dt.np.newbyteorder("<")).astype(dt.np), \
+                crc32c(raw)
+        if e["crc"] is not None and unmask(e["crc"]) != crc:
+            raise errors.DataLossError(None, None, f"Checksum does not match: stored "
+                                       f"{unmask(e['crc'])} vs. calculated on the restored "
+                                       f"bytes {crc} (tensor '{name}' in {path})")
+        return value.reshape(e["shape"])
+
+    @staticmethod
+    def _read(path, name, e):
         try:
             with open(path, "rb") as f:
                 f.seek(e["offset"])
                 raw = f.read(e["size"])
+        except FileNotFoundError:
+            raise errors.NotFoundError(None, None, f"{path} not found: the data of tensor "
+                                       f"'{name}' is missing") from None
         except OSError as ex:
             raise errors.DataLossError(None, None, f"Cannot read {path}: {ex}") from ex
         if len(raw) != e["size"]:
             raise errors.DataLossError(None, None, f"{path} is truncated: tensor '{name}' needs "
                                        f"bytes {e['offset']}..{e['offset'] + e['size']}")
-        if e["crc"] is not None and unmask(e["crc"]) != crc32c(raw):
-            raise errors.DataLossError(None, None, f"Checksum does not match: stored "
-                                       f"{unmask(e['crc'])} vs. calculated on the restored "
-                                       f"bytes {crc32c(raw)} (tensor '{name}' in {path})")
-        return np.frombuffer(raw, dtype=le).astype(dt.np).reshape(e["shape"])
+        return raw
+
+
+def _decode_strings(raw, n, path, name):
+    """(object array of the n strings, their CRC as TF computes it) of a string tensor's
+    bytes (see `_string_bytes`)."""
+    def bad(what):
+        return errors.DataLossError(None, None, f"{path}: string tensor '{name}' is damaged: "
+                                    f"{what}")
+
+    pos, size, lengths = 0, len(raw), []
+    if n > size:  # every length takes a byte at least
+        raise bad(f"{size} bytes cannot hold {n} strings")
+    try:
+        for _ in range(n):
+            length, pos = sstable._read_varint(raw, pos, size)
+            lengths.append(length)
+    except sstable.TableError as ex:
+        raise bad(ex) from ex
+    as_ints = b"".join(struct.pack("<I" if k <= 0xFFFFFFFF else "<Q", k) for k in lengths)
+    if pos + 4 > size or struct.unpack_from("<I", raw, pos)[0] != mask(crc32c(as_ints)):
+        raise bad("the checksum of the lengths does not match")
+    length_crc, pos = raw[pos:pos + 4], pos + 4
+    if pos + sum(lengths) != size:
+        raise bad(f"the lengths add up to {sum(lengths)} bytes, the entry has {size - pos}")
+    body = raw[pos:]
+    out = np.empty(n, dtype=object)
+    for i, length in enumerate(lengths):
+        out[i] = bytes(raw[pos:pos + length])
+        pos += length
+    return out, crc32c(as_ints + length_crc + body)

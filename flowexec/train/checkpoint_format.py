@@ -82,7 +82,9 @@ _READ_CHUNK = 1 << 24
 class SaverDef:
     """The checkpoint format versions of TF's SaverDef (`tf.train.SaverDef.V2`).
 
-    flowexec writes one format (see the module docstring) whichever version is asked for.
+    `V2` (the default of `tf.train.Saver`, as in TF 1.x) is TensorFlow's tensor bundle
+    (`bundle_checkpoint`), which TF reads; `V1` and `LEGACY` select flowexec's own format
+    (this module), which TF does not read. TF's deprecated V1 files are not written.
     """
 
     LEGACY = 0
@@ -220,7 +222,10 @@ def remove_abandoned_files(directory):
     """Deletes what dead saves left in `directory`: their temporary files, and data files
     that no live writer holds and that their checkpoint's index does not name. Returns the
     names removed."""
+    from flowexec.train import bundle_checkpoint
+
     removed = remove_abandoned_temporaries(directory)
+    removed += bundle_checkpoint.remove_abandoned_data_files(directory)
     try:
         names = os.listdir(directory or ".")
     except OSError:
@@ -511,8 +516,11 @@ def checkpoint_mtime(checkpoint_prefix):
 
 
 def remove_checkpoint_files(checkpoint_prefix):
-    """Deletes a checkpoint's files: the index first, so that no index outlives its data,
-    then the data file it named and any other data file of this prefix."""
+    """Deletes a checkpoint's files, of either format: the index first, so that no index
+    outlives its data, then the data file it named and any other data file of this prefix
+    (flowexec's and TF's bundle data files)."""
+    from flowexec.train import bundle_checkpoint
+
     directory, base = os.path.split(checkpoint_prefix)
     named = _named_data_file(checkpoint_prefix)
     remove_if_exists(checkpoint_prefix + INDEX_SUFFIX)
@@ -520,6 +528,7 @@ def remove_checkpoint_files(checkpoint_prefix):
     if named is not None:
         remove_if_exists(named)
     remove_if_exists(checkpoint_prefix + LEGACY_DATA_SUFFIX)
+    bundle_checkpoint.remove_data_files(checkpoint_prefix)
     with contextlib.suppress(OSError):
         for name in os.listdir(directory or "."):
             m = _DATA_FILE.fullmatch(name)

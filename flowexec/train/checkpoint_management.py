@@ -310,7 +310,8 @@ def remove_checkpoint(checkpoint_prefix, checkpoint_format_version=checkpoint_fo
 
     Args:
         checkpoint_prefix: the checkpoint's prefix.
-        checkpoint_format_version: accepted for TF compatibility (one format here).
+        checkpoint_format_version: accepted for TF compatibility (the files of either
+            format are found and removed).
         meta_graph_suffix: suffix of a meta graph file to delete too, if one exists.
 
     Example:

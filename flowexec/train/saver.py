@@ -1,8 +1,10 @@
 """`tf.train.Saver`: saves the values of a graph's variables as checkpoints and restores them.
 
-The files are written and read by `checkpoint_format` (one checkpoint's files) and
+The files are written and read by `bundle_checkpoint` (TensorFlow's V2 tensor bundle, the
+default), `checkpoint_format` (flowexec's own format, `write_version=SaverDef.V1`) and
 `checkpoint_management` (the directory's "checkpoint" state file and the helpers TF keeps in
-its checkpoint_management module, re-exported here as TF 1.x's `saver.py` does).
+its checkpoint_management module, re-exported here as TF 1.x's `saver.py` does). Restoring
+tells the formats apart by the index file's bytes, so either restores whatever was written.
 
 A save reads every variable in one `Session.run`, writes the checkpoint, then the state file,
 and only then deletes checkpoints beyond `max_to_keep`; a crash at any point leaves every
@@ -30,7 +32,12 @@ from flowexec.framework.graph import GraphKeys
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.graph_io import bundle
 from flowexec.ops import constant_op, state_ops
-from flowexec.train import checkpoint_format, checkpoint_management, training_util
+from flowexec.train import (
+    bundle_checkpoint,
+    checkpoint_format,
+    checkpoint_management,
+    training_util,
+)
 from flowexec.train.atomic_file import os_error
 from flowexec.train.checkpoint_format import SaverDef
 from flowexec.train.checkpoint_management import (
@@ -108,8 +115,9 @@ class Saver:
         var_list: the variables: None for every global variable (and SAVEABLE_OBJECTS),
             a list (saved under `var.op.name`), or a dict {checkpoint name: variable}.
         reshape: allow restoring a value of another shape with as many elements.
-        sharded: accepted for TF compatibility; every checkpoint is one data file and one
-            index, which is what TF's V2 format looks like to its users.
+        sharded: with the V2 format, write one data file per device that holds variables
+            (`<prefix>.data-<i>-of-<n>`, devices in sorted order, as TF's sharded saves do)
+            beside one index; otherwise one data file.
         max_to_keep: how many recent checkpoints to keep; older ones are deleted. None or 0
             keeps all (and does not track them).
         keep_checkpoint_every_n_hours: additionally keep one checkpoint per this many hours.
@@ -118,7 +126,20 @@ class Saver:
         saver_def, builder: not supported (flowexec has no SaverDef protos); must be None.
         defer_build: build the restore ops in `build()` instead of now.
         allow_empty: with no variables, make save/restore do nothing instead of raising.
-        write_version: SaverDef.V1 or SaverDef.V2; accepted for TF compatibility (one format).
+        write_version: the format of the files written (restoring reads both):
+            SaverDef.V2 (the default, as in TF 1.x): TensorFlow's tensor bundle,
+            `<prefix>.index` + `<prefix>.data-00000-of-00001`, byte for byte what TF writes
+            for the same values (numbers, bools, strings), so TF restores it and flowexec
+            restores TF's. It keeps flowexec's crash-safety guarantee: a checkpoint is
+            replaced only by the atomic rename of its index, so a crash at any moment leaves
+            the previous checkpoint or the new one, also when saving over one prefix again
+            and again. Because TF's data file names are fixed by the prefix and shard count,
+            such a re-save writes one empty extra shard when the old checkpoint has the
+            count it needs (`-of-00002` after `-of-00001`, then back), so that no file of
+            the old checkpoint is overwritten before the switch; TF reads either.
+            SaverDef.V1 (or LEGACY): flowexec's own format (a JSON index and an npz data
+            file with a fresh name per save; see checkpoint_format), which TF does not read.
+            TF's deprecated V1 files are not written.
         pad_step_number: zero-pad the global step in names ("model-00000100").
         save_relative_paths: also write paths outside the state file's directory relative to
             it (paths inside it are always written relative).
@@ -152,7 +173,7 @@ class Saver:
         if saver_def is not None or builder is not None:
             raise ValueError("saver_def and builder are not supported: flowexec has no "
                              "SaverDef protos or saver builders; pass var_list instead.")
-        if write_version not in (SaverDef.V1, SaverDef.V2):
+        if write_version not in (SaverDef.LEGACY, SaverDef.V1, SaverDef.V2):
             raise ValueError(f"write_version must be SaverDef.V1 or SaverDef.V2, got "
                              f"{write_version!r}")
         self._var_list = var_list
@@ -164,6 +185,7 @@ class Saver:
         self._restore_sequentially = restore_sequentially
         self._allow_empty = allow_empty
         self._write_version = write_version
+        self._bundle = write_version == SaverDef.V2
         self._pad_step_number = pad_step_number
         self._save_relative_paths = save_relative_paths
         self._filename = filename
@@ -345,9 +367,8 @@ class Saver:
         if not os.path.isdir(save_dir or "."):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
         values = sess.run([e.var for e in self._entries])
-        named = [(e.name, e.tensor.dtype, v) for e, v in zip(self._entries, values)]
         try:
-            checkpoint_format.write_checkpoint(checkpoint_file, named)
+            self._write(checkpoint_file, values)
             if write_meta_graph:
                 self._write_meta_graph(sess, checkpoint_file + "." + meta_graph_suffix)
             if write_state:
@@ -359,6 +380,19 @@ class Saver:
         except OSError as e:
             raise os_error(e, f"Failed to save checkpoint {checkpoint_file}") from e
         return checkpoint_file
+
+    def _write(self, checkpoint_file, values):
+        if not self._bundle:
+            checkpoint_format.write_checkpoint(
+                checkpoint_file, [(e.name, e.tensor.dtype, v)
+                                  for e, v in zip(self._entries, values)])
+            return
+        shards = {}
+        for e, v in zip(self._entries, values):
+            device = e.var.op.device if self._sharded else ""
+            shards.setdefault(device, {})[e.name] = v
+        bundle_checkpoint.write_bundle_checkpoint(
+            checkpoint_file, [shards[d] for d in sorted(shards)])
 
     def _write_meta_graph(self, sess, path):
         from flowexec.graph_io import meta_graph
@@ -420,11 +454,20 @@ class Saver:
         sess.run(self._restore_op, feed)
 
     def _bundle_values(self, prefix):
-        reader = bundle.BundleReader(prefix)
-        records = {name: {"dtype": e["dtype"].name, "shape": list(e["shape"])}
-                   for name, e in reader.entries.items()}
-        self._check_entries(records, reader.index_path)
-        return {e.name: reader.get(e.name) for e in self._entries}
+        for attempt in range(3):
+            reader = bundle.BundleReader(prefix)
+            records = {name: {"dtype": e["dtype"].name, "shape": list(e["shape"])}
+                       for name, e in reader.entries.items()}
+            self._check_entries(records, reader.index_path)
+            try:
+                return {e.name: reader.get(e.name) for e in self._entries}
+            except errors.NotFoundError:
+                # A data file is gone: if a concurrent save replaced the checkpoint (its
+                # index counts other shards now), read the new one.
+                if attempt == 2 or bundle_checkpoint.index_num_shards(prefix) == \
+                        reader.num_shards:
+                    raise
+        return None  # not reached: the last attempt returns or raises
 
     def _flowexec_values(self, prefix):
         for attempt in range(3):

@@ -16,6 +16,7 @@ from flowexec.train import checkpoint_format
 from flowexec.train import saver as saver_mod
 
 DATA_FILE = r"model\.ckpt\.data-[0-9a-f]{16}\.npz"  # the data file of _saved's checkpoint
+V1 = tf.train.SaverDef.V1  # flowexec's own format, whose files the tests here look into
 TWO_CPUS = tf.ConfigProto(device_count={"CPU": 2})
 
 
@@ -112,7 +113,7 @@ def test_global_step_int_tensor_and_padding(tmp_path):
 def test_npz_loads_without_pickle_and_strings_are_fixed_width_bytes(tmp_path):
     s = tf.Variable([b"ab", b"", b"x\x00y"], name="s")
     w = tf.Variable([1.5, 2.5], name="scope/w")
-    saver = tf.train.Saver()
+    saver = tf.train.Saver(write_version=V1)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         path = saver.save(sess, str(tmp_path / "m"))
@@ -132,7 +133,7 @@ def test_npz_loads_without_pickle_and_strings_are_fixed_width_bytes(tmp_path):
 def test_string_ending_in_nul_is_rejected(tmp_path):
     # An object array: converting a list would go through numpy "S" and drop the NUL.
     tf.Variable(np.array([b"a\x00"], dtype=object), name="s")
-    saver = tf.train.Saver()
+    saver = tf.train.Saver(write_version=V1)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         with pytest.raises(tf.errors.UnimplementedError, match="'s'.*NUL byte"):
@@ -142,7 +143,7 @@ def test_string_ending_in_nul_is_rejected(tmp_path):
 
 def test_dict_var_list_renames_and_restores_into_another_variable(tmp_path):
     w = tf.Variable([1.0, 2.0], name="w")
-    saver = tf.train.Saver({"model/weights": w})
+    saver = tf.train.Saver({"model/weights": w}, write_version=V1)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         path = saver.save(sess, str(tmp_path / "m"))
@@ -176,7 +177,7 @@ def test_subset_saver_ignores_other_checkpoint_entries(tmp_path):
 # ----- the state file, max_to_keep -----------------------------------------------------------
 def test_max_to_keep_deletes_old_files_and_updates_state_file(tmp_path):
     tf.Variable(1.0, name="v")
-    saver = tf.train.Saver(max_to_keep=2)
+    saver = tf.train.Saver(max_to_keep=2, write_version=V1)
     prefix = str(tmp_path / "model.ckpt")
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -296,7 +297,7 @@ def _tree(path):
 
 def test_crash_while_writing_data_keeps_previous_checkpoint(tmp_path, monkeypatch):
     v = tf.Variable([1.0, 2.0], name="v")
-    saver = tf.train.Saver()
+    saver = tf.train.Saver(write_version=V1)
     prefix = str(tmp_path / "m")
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -321,7 +322,7 @@ def test_crash_while_writing_data_keeps_previous_checkpoint(tmp_path, monkeypatc
 
 def test_crash_before_index_leaves_no_data_file(tmp_path, monkeypatch):
     tf.Variable([1.0, 2.0], name="v")
-    saver = tf.train.Saver()
+    saver = tf.train.Saver(write_version=V1)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         saver.save(sess, str(tmp_path / "m"), global_step=1)
@@ -357,37 +358,37 @@ def test_missing_path_is_not_found_and_value_error(tmp_path):
 
 
 def test_truncated_data_file_is_data_loss(tmp_path):
-    path, w, b = _saved(tmp_path)
+    path, w, b = _saved(tmp_path, write_version=V1)
     data = open(_data_file(path), "rb").read()
     open(_data_file(path), "wb").write(data[: len(data) // 2])
     with tf.Session() as sess:
         with pytest.raises(tf.errors.DataLossError, match=DATA_FILE + ".*'b', 'w'"):
-            tf.train.Saver().restore(sess, path)
+            tf.train.Saver(write_version=V1).restore(sess, path)
 
 
 def test_corrupt_data_bytes_are_data_loss_naming_variable(tmp_path):
-    path, w, b = _saved(tmp_path)
+    path, w, b = _saved(tmp_path, write_version=V1)
     data = bytearray(open(_data_file(path), "rb").read())
     at = data.index(np.array([1.0, 2.0], np.float32).tobytes())  # w's data
     data[at + 7] ^= 0xFF
     open(_data_file(path), "wb").write(bytes(data))
     with tf.Session() as sess:
         with pytest.raises(tf.errors.DataLossError, match="'w'.*" + DATA_FILE):
-            tf.train.Saver().restore(sess, path)
+            tf.train.Saver(write_version=V1).restore(sess, path)
 
 
 def test_edited_index_checksum_is_data_loss(tmp_path):
-    path, w, b = _saved(tmp_path)
+    path, w, b = _saved(tmp_path, write_version=V1)
     index = json.loads(open(path + ".index").read())
     index["variables"][1]["crc32"] ^= 1
     open(path + ".index", "w").write(json.dumps(index))
     with tf.Session() as sess:
         with pytest.raises(tf.errors.DataLossError,
                            match="Checksum does not match for variable 'w'.*" + DATA_FILE):
-            tf.train.Saver().restore(sess, path)
+            tf.train.Saver(write_version=V1).restore(sess, path)
         open(path + ".index", "w").write("{not json")
         with pytest.raises(tf.errors.DataLossError, match=r"model\.ckpt\.index"):
-            tf.train.Saver().restore(sess, path)
+            tf.train.Saver(write_version=V1).restore(sess, path)
 
 
 def test_missing_key_is_not_found_and_restores_nothing(tmp_path):
@@ -416,11 +417,11 @@ def test_wrong_shape_and_dtype_are_invalid_argument(tmp_path):
 
 
 def test_missing_data_file_is_not_found(tmp_path):
-    path, _, _ = _saved(tmp_path)
+    path, _, _ = _saved(tmp_path, write_version=V1)
     os.remove(_data_file(path))
     with tf.Session() as sess:
         with pytest.raises(tf.errors.NotFoundError, match=DATA_FILE):
-            tf.train.Saver().restore(sess, path)
+            tf.train.Saver(write_version=V1).restore(sess, path)
 
 
 # ----- construction and save arguments -------------------------------------------------------

@@ -25,7 +25,7 @@ def _checkpoint(tmp_path):
     with tf.Graph().as_default():
         tf.Variable(W, name="w")
         tf.Variable([[3.0]], name="b")
-        saver = tf.train.Saver()
+        saver = tf.train.Saver(write_version=tf.train.SaverDef.V1)
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             prefix = saver.save(sess, str(tmp_path / "model.ckpt"))
@@ -37,7 +37,7 @@ def _restore(prefix):
     with tf.Graph().as_default():
         w = tf.Variable(np.zeros(2, np.float32), name="w")
         b = tf.Variable([[0.0]], name="b")
-        saver = tf.train.Saver()
+        saver = tf.train.Saver(write_version=tf.train.SaverDef.V1)
         with tf.Session() as sess:
             saver.restore(sess, prefix)
             return sess.run([w, b])

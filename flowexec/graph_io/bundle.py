@@ -18,8 +18,8 @@ tensor_bundle.proto; the few fields used):
 
 Numeric, bool and string tensors and any number of shards are read and written; partitioned
 (sliced) entries, which flowexec has no variables for, are refused with a clear error. The
-files flowexec writes are byte-identical to TF's for the same tensors. Any damage (bad table, entry, size, checksum) is
-`flowexec.errors.DataLossError` naming the file.
+files flowexec writes are byte-identical to TF's for the same tensors. Any damage (bad
+table, entry, size, checksum) is `flowexec.errors.DataLossError` naming the file.
 """
 
 import os

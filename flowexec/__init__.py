@@ -162,6 +162,19 @@ from flowexec.ops.scatter_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.search_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.shape_util_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.sort_ops import argsort, sort  # noqa: F401,E402
+from flowexec import resource_loader, strings, version  # noqa: F401,E402
+from flowexec.compat_api import *  # noqa: F401,F403,E402
+from flowexec.gradient_tools import *  # noqa: F401,F403,E402
+from flowexec.ops.print_ops import print  # noqa: F401,E402
+from flowexec.ops.script_ops import numpy_function  # noqa: F401,E402
+from flowexec.framework.errors import OpError  # noqa: F401,E402
+from flowexec.platform.tf_logging import get_logger  # noqa: F401,E402
+from flowexec.version import (  # noqa: F401,E402
+    COMPILER_VERSION, CXX11_ABI_FLAG, CXX_VERSION, GIT_VERSION, GRAPH_DEF_VERSION,
+    GRAPH_DEF_VERSION_MIN_CONSUMER, GRAPH_DEF_VERSION_MIN_PRODUCER, MONOLITHIC_BUILD, VERSION)
+
+_SUMMARY_PROTO_NAMES = ("Event", "HistogramProto", "LogMessage", "SessionLog", "Summary",
+                        "SummaryMetadata")
 from flowexec.ops.special_ops import (  # noqa: F401,E402
     betainc, digamma, erf, erfc, igamma, igammac, lbeta, lgamma, polygamma, zeta)
 from flowexec.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401,E402
@@ -177,7 +190,7 @@ from flowexec import graph_util  # noqa: F401,E402
 from flowexec.graph_io import protos as _graph_protos  # noqa: E402
 
 _PROTO_NAMES = ("GraphDef", "NodeDef", "AttrValue", "NameAttrList", "TensorProto",
-                "TensorShapeProto", "MetaGraphDef", "VersionDef")
+                "TensorShapeProto", "MetaGraphDef", "VersionDef", "TensorInfo")
 
 
 def __getattr__(name):
@@ -185,6 +198,8 @@ def __getattr__(name):
     first used (pip install flowexec[graph])."""
     if name in _PROTO_NAMES:
         return _graph_protos.proto_class(name)
+    if name in _SUMMARY_PROTO_NAMES:  # tf.Event, tf.Summary, ... (apinames)
+        return summary.protos.proto_class(name)
     raise AttributeError(f"module 'flowexec' has no attribute '{name}'")
 # --- end graph-io ---------------------------------------------------------------------------
 

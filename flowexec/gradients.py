@@ -65,7 +65,8 @@ def _sum_grads(grads, name_prefix):
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
-              gate_gradients=False, aggregation_method=None, stop_gradients=None):
+              gate_gradients=False, aggregation_method=None, stop_gradients=None,
+              unconnected_gradients="none"):
     """Symbolic derivatives of `sum(ys)` with respect to each of `xs`.
 
     Args:
@@ -83,6 +84,8 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
             another input's gradient (the optimizers' default, GATE_OP, turns it on).
         aggregation_method: accepted for TF compatibility; aggregation is always AddN.
         stop_gradients: tensors treated as constants.
+        unconnected_gradients: for an x that ys do not depend on, None ("none" or
+            `tf.UnconnectedGradients.NONE`, the default) or zeros shaped like x ("zero").
 
     Returns:
         A list with one Tensor (or None when unconnected) per x.
@@ -91,6 +94,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         LookupError: an op on the path has no registered gradient.
         ValueError: `grad_ys` has the wrong length.
     """
+    unconnected = getattr(unconnected_gradients, "value", unconnected_gradients)
+    if unconnected not in ("none", "zero"):
+        raise ValueError(f"Unknown value for unconnected_gradients: '{unconnected}'")
     ys = [convert_to_tensor(y) for y in _flatten(ys)]
     xs_in = _flatten(xs)
     xs = []
@@ -165,7 +171,10 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                         ready.append(t.op)
         out = []
         for x in xs:
-            out.append(_sum_grads(grads.get(x, ()), ""))
+            g = _sum_grads(grads.get(x, ()), "")
+            if g is None and unconnected == "zero":
+                g = array_ops.zeros_like(x)
+            out.append(g)
         return out
 
 

@@ -58,6 +58,7 @@ _CLASSES = {
     "TensorShapeProto": ("tensor_shape_pb2", "TensorShapeProto"),
     "MetaGraphDef": ("meta_graph_pb2", "MetaGraphDef"),
     "CollectionDef": ("meta_graph_pb2", "CollectionDef"),
+    "TensorInfo": ("meta_graph_pb2", "TensorInfo"),
     "SaverDef": ("saver_pb2", "SaverDef"),
     "VariableDef": ("variable_pb2", "VariableDef"),
     "VersionDef": ("versions_pb2", "VersionDef"),

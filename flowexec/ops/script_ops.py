@@ -168,4 +168,13 @@ def py_func(func, inp, Tout, stateful=True, name=None):
     return [out] if len(tout) == 1 else list(out)
 
 
-__all__ = ["py_func"]
+__all__ = ["numpy_function", "py_func"]
+
+
+def numpy_function(func, inp, Tout, stateful=True, name=None):
+    """`py_func` under its TF 2 name: `func` receives numpy arrays and returns numpy values.
+
+    Example:
+        >>> y = numpy_function(lambda a: a * 2, [constant([1.0])], float32)  # [2.0]
+    """
+    return py_func(func, inp, Tout, stateful=stateful, name=name)

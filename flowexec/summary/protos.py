@@ -87,6 +87,8 @@ PROTO_NAMES = {
     "Event": ("event_pb2", "Event"),
     "SessionLog": ("event_pb2", "SessionLog"),
     "TaggedRunMetadata": ("event_pb2", "TaggedRunMetadata"),
+    "SummaryMetadata": ("summary_pb2", "SummaryMetadata"),
+    "LogMessage": ("event_pb2", "LogMessage"),
 }
 
 

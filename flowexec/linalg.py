@@ -19,6 +19,25 @@ from flowexec.ops.linalg_decomp_ops import matrix_determinant as det
 from flowexec.ops.linalg_decomp_ops import matrix_inverse as inv
 from flowexec.ops.linalg_decomp_ops import matrix_solve as solve
 from flowexec.ops.linalg_decomp_ops import matrix_triangular_solve as triangular_solve
+from flowexec.ops.linalg_extra_ops import (
+    eigh,
+    eigvalsh,
+    expm,
+    logm,
+    lstsq,
+    lu,
+    lu_matrix_inverse,
+    lu_reconstruct,
+    lu_solve,
+    matrix_rank,
+    normalize,
+    pinv,
+    qr,
+    sqrtm,
+    svd,
+    tridiagonal_matmul,
+    tridiagonal_solve,
+)
 from flowexec.ops.linalg_ops import einsum
 from flowexec.ops.math_ops import matmul, tensordot
 from flowexec.ops.matrix_ops import (
@@ -42,4 +61,6 @@ __all__ = ["adjoint", "band_part", "cholesky", "cholesky_solve", "cross", "det",
            "diag_part", "einsum", "eye", "global_norm", "inv", "l2_normalize", "logdet",
            "matmul", "matrix_transpose", "matvec", "norm", "set_diag", "slogdet", "solve",
            "tensor_diag", "tensor_diag_part", "tensordot", "trace", "transpose",
-           "triangular_solve"]
+           "triangular_solve", "eigh", "eigvalsh", "expm", "logm", "lstsq", "lu",
+           "lu_matrix_inverse", "lu_reconstruct", "lu_solve", "matrix_rank", "normalize", "pinv",
+           "qr", "sqrtm", "svd", "tridiagonal_matmul", "tridiagonal_solve"]

@@ -16,6 +16,9 @@ from flowexec.ops.conv_ops import __all__ as _CONV_OPS_ALL
 from flowexec.ops.embedding_ops import *
 from flowexec.ops.embedding_ops import __all__ as _EMBEDDING_OPS_ALL
 from flowexec.ops.image_ops import depth_to_space, space_to_depth
+from flowexec.ops.manip_ops import space_to_batch
+from flowexec.ops.nn_extra_ops import *
+from flowexec.ops.nn_extra_ops import __all__ as _NN_EXTRA_OPS_ALL
 from flowexec.ops.nn_ops import *
 from flowexec.ops.nn_ops import __all__ as _NN_OPS_ALL
 from flowexec.ops.normalization_ops import *
@@ -42,3 +45,4 @@ __all__ = (list(_NN_OPS_ALL) + list(_EMBEDDING_OPS_ALL) + list(_SORT_OPS_ALL)
            + list(_CONV_OPS_ALL) + list(_POOLING_OPS_ALL) + list(_NORMALIZATION_OPS_ALL)
            + ["depth_to_space", "space_to_depth"] + list(_FROM_MATH_OPS)
            + list(_SAMPLING_OPS_ALL) + list(_SAMPLED_LOSS_OPS_ALL))
+__all__ += list(_NN_EXTRA_OPS_ALL) + ["space_to_batch"]

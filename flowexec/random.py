@@ -17,10 +17,26 @@ from flowexec.ops.random_ops import (
     set_random_seed,
     truncated_normal,
 )
+from flowexec.ops.random_extra_ops import (
+    random_gamma as gamma,
+    random_poisson as poisson,
+    stateless_categorical,
+    stateless_multinomial,
+    stateless_parameterized_truncated_normal,
+    stateless_random_binomial as stateless_binomial,
+    stateless_random_gamma as stateless_gamma,
+    stateless_random_normal as stateless_normal,
+    stateless_random_poisson as stateless_poisson,
+    stateless_random_uniform as stateless_uniform,
+    stateless_truncated_normal,
+)
 from flowexec.ops.random_ops import random_normal as normal
 from flowexec.ops.random_ops import random_shuffle as shuffle
 from flowexec.ops.random_ops import random_uniform as uniform
 
 __all__ = ["categorical", "get_seed", "log_uniform_candidate_sampler", "multinomial", "normal",
            "set_random_seed", "shuffle", "truncated_normal", "uniform",
-           "uniform_candidate_sampler"]
+           "uniform_candidate_sampler", "gamma", "poisson", "stateless_binomial",
+           "stateless_categorical", "stateless_gamma", "stateless_multinomial",
+           "stateless_normal", "stateless_parameterized_truncated_normal", "stateless_poisson",
+           "stateless_truncated_normal", "stateless_uniform"]

@@ -64,8 +64,9 @@ def _op_def(od):
         attrs.append(entry)
     out = {"input_arg": [_arg(a) for a in od.input_arg],
            "output_arg": [_arg(a) for a in od.output_arg], "attr": attrs}
-    if od.is_stateful:
-        out["is_stateful"] = True
+    for flag in ("is_stateful", "is_commutative", "is_aggregate", "allows_uninitialized_input"):
+        if getattr(od, flag):
+            out[flag] = True
     return out
 
 

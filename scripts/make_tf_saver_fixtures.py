@@ -11,6 +11,7 @@ TensorFlow is never a flowexec dependency; run this with a scratch virtualenv's 
     one.ckpt.*        every dtype the tests use, strings (with NUL bytes, empty) and a scalar
                       string, one shard
     sharded.ckpt-3.*  the same variables on /cpu:0 and /cpu:1 with sharded=True: two shards
+                      (and TF's sharded saver subgraph in its .meta)
     checkpoint        the state file TF writes (save_relative_paths=True)
     mlp.ckpt.*, mlp.ckpt.meta  an MLP with a training op, saved after two steps (the .meta
                       has TF's SaverDef and stripped_op_list)
@@ -78,7 +79,7 @@ def _save_all(tf, out, sess_config):
             tf.train.Saver(save_relative_paths=True).save(
                 sess, os.path.join(out, "one.ckpt"), write_meta_graph=False)
             tf.train.Saver(sharded=True, save_relative_paths=True).save(
-                sess, os.path.join(out, "sharded.ckpt"), global_step=3, write_meta_graph=False)
+                sess, os.path.join(out, "sharded.ckpt"), global_step=3)
     xs = mlp_inputs()
     ts = np.tanh(xs[:, :3])
     with tf.Graph().as_default():
@@ -153,11 +154,15 @@ def check(d):
     ok &= _report("checkpoint", latest == os.path.join(d, "sharded.ckpt-3"), str(latest))
     with tf.Graph().as_default() as g:
         saver = tf.train.import_meta_graph(os.path.join(d, "mlp.ckpt.meta"))
+        ok &= _report("mlp.ckpt.meta saver_def", saver.saver_def.restore_op_name ==
+                      "save/restore_all", "TF's Saver runs the meta graph's saver ops")
         with tf.Session() as sess:
             saver.restore(sess, tf.train.latest_checkpoint(d, "mlp_checkpoint"))
             ys = sess.run("y:0", {"x:0": ref["x"]})
             sess.run(g.get_collection("train_op")[0], {"x:0": ref["x"], "t:0": ref["t"]})
             ys_next = sess.run("y:0", {"x:0": ref["x"]})
+            saver.save(sess, os.path.join(d, "by_tf"), write_meta_graph=False)
+        assert tf.train.load_checkpoint(os.path.join(d, "by_tf")).get_tensor("global_step") == 3
     ok &= _report("mlp.ckpt.meta", np.allclose(ys, ref["y"], rtol=1e-5, atol=1e-6)
                   and np.allclose(ys_next, ref["y_next"], rtol=1e-5, atol=1e-6),
                   "import_meta_graph + restore + one more training step")

@@ -8,7 +8,58 @@ from flowexec.framework import errors
 from flowexec.graph_io import bundle
 
 __all__ = ["CheckpointReader", "NewCheckpointReader", "init_from_checkpoint", "list_variables",
-           "load_checkpoint"]
+           "load_checkpoint", "read_tensors"]
+
+
+def read_tensors(prefix, names, check=None):
+    """{name: value} of the tensors `names` of the checkpoint at `prefix`, of either format.
+
+    `check(records, index_path)`, when given, sees {name: {"dtype": name, "shape": list}} of
+    every tensor in the index before any value is read (the Saver checks its variables
+    there). A checkpoint replaced by a concurrent save while it is read is read again.
+
+    Raises:
+        flowexec.errors.NotFoundError: no checkpoint, a missing name ("Key <name> not found
+            in checkpoint ..."), or a missing data file.
+        flowexec.errors.DataLossError: damaged files (named).
+    """
+    from flowexec.train import bundle_checkpoint, checkpoint_format
+
+    for attempt in range(3):
+        if bundle.is_bundle(prefix):
+            reader = bundle.BundleReader(prefix)
+            records = {name: {"dtype": e["dtype"].name, "shape": list(e["shape"])}
+                       for name, e in reader.entries.items()}
+            _check_present(records, names, reader.index_path, check)
+            try:
+                return {name: reader.get(name) for name in names}
+            except errors.NotFoundError:
+                # A data file is gone: if a concurrent save replaced the checkpoint (its
+                # index counts other shards now), read the new one.
+                if attempt == 2 or bundle_checkpoint.index_num_shards(prefix) == \
+                        reader.num_shards:
+                    raise
+        else:
+            index, records = checkpoint_format.read_index(prefix)
+            _check_present(records, names, prefix + checkpoint_format.INDEX_SUFFIX, check)
+            if not names:
+                return {}
+            try:
+                return checkpoint_format.load_values(prefix, index,
+                                                     [records[n] for n in names])
+            except checkpoint_format.DataFileReplacedError:
+                if attempt == 2:
+                    raise
+    return None  # not reached: the last attempt returns or raises
+
+
+def _check_present(records, names, index_path, check):
+    if check is not None:
+        check(records, index_path)
+    for name in names:
+        if name not in records:
+            raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint "
+                                       f"{index_path}")
 
 
 class CheckpointReader:

@@ -5,10 +5,14 @@ SaverDef, and the graph's collections, encoded as TF does: variables as serializ
 `VariableDef`s (bytes_list), Tensors and Operations by name (node_list), Python ints,
 floats and strings as int64/float/bytes lists; other values are left out, as TF does.
 
-flowexec's Saver saves and restores without save ops in the graph, so an exported meta graph
-has no SaverDef unless one is passed. Importing a TF meta graph that has one drops the
-saver's own ops (SaveV2/RestoreV2 under its name scope) and returns a flowexec Saver over
-the imported variables, which reads and writes the same checkpoint keys.
+A meta graph lists TF's OpDefs of the op types it uses (`meta_info_def.stripped_op_list`).
+`Saver.save` writes the Saver's SaverDef, which names TF's saver ops that the Saver builds
+(`save/Const`, `save/control_dependency`, `save/restore_all`; SaveV2 and RestoreV2 are
+flowexec ops too), so TF's `import_meta_graph` restores through them. Importing a meta graph
+with a SaverDef keeps its saver ops and returns a Saver that runs them, as TF does; a saver
+subgraph flowexec cannot run (TF's sharded form: StringJoin, ShardedFilename,
+MergeV2Checkpoints) is dropped instead, and the returned Saver is a new one over the imported
+variables, which reads and writes the same checkpoint keys.
 """
 
 import logging
@@ -22,7 +26,7 @@ from flowexec.graph_io import protos
 from flowexec.graph_io.export import as_graph_def
 from flowexec.graph_io.importer import import_graph_def
 
-__all__ = ["export_meta_graph", "import_meta_graph"]
+__all__ = ["export_meta_graph", "import_meta_graph", "stripped_op_list_for_graph"]
 
 _log = logging.getLogger("flowexec")
 _VARIABLE_COLLECTIONS = (GraphKeys.GLOBAL_VARIABLES, GraphKeys.TRAINABLE_VARIABLES,
@@ -73,6 +77,27 @@ def _scoped(gd, scope):
     return out
 
 
+def stripped_op_list_for_graph(graph_def):
+    """TF's OpDefs (no docs) of the op types a GraphDef uses, sorted by name, as TF records
+    them in a meta graph's `meta_info_def.stripped_op_list`.
+
+    Raises:
+        ValueError: an op type TensorFlow does not have.
+    """
+    from flowexec.graph_io import schema
+
+    op_list = protos.proto_class("OpList")()
+    types = {n.op for n in graph_def.node}
+    types |= {n.op for f in graph_def.library.function for n in f.node_def}
+    for op_type in sorted(types):
+        sch = schema.schema_for(op_type)
+        if sch is None:
+            raise ValueError(f"Op type '{op_type}' has no TensorFlow OpDef")
+        op_list.op.add().CopyFrom(sch.op_def(protos.proto_class("OpDef"),
+                                             protos.proto_class("AttrValue")))
+    return op_list
+
+
 def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_def=None,
                       collection_list=None, as_text=False, graph=None, export_scope=None,
                       clear_devices=False, clear_extraneous_savers=False,
@@ -108,6 +133,7 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     meta.meta_info_def.tensorflow_version = schema.tf_version()
     meta.meta_info_def.tensorflow_git_version = "flowexec"
     gd = graph_def if graph_def is not None else as_graph_def(graph, add_shapes=True)
+    meta.meta_info_def.stripped_op_list.CopyFrom(stripped_op_list_for_graph(gd))
     if export_scope:
         gd = _scoped(gd, export_scope)
     meta.graph_def.CopyFrom(gd)
@@ -151,9 +177,25 @@ def _read(path):
         raise OSError(f"Cannot parse file {path}: {e}") from e
 
 
+def _saver_scope(meta):
+    return meta.saver_def.filename_tensor_name.split("/")[0]
+
+
+def _saver_ops_runnable(meta):
+    """Whether flowexec has every op type of the SaverDef's subgraph."""
+    from flowexec.framework import registry
+    from flowexec.graph_io import schema
+
+    scope = _saver_scope(meta)
+    types = {n.op for n in meta.graph_def.node if n.name.startswith(scope + "/")}
+    registered = registry.registered_ops()
+    return bool(scope) and all(t in registered and schema.schema_for(t) is not None
+                               for t in types)
+
+
 def _drop_saver_ops(meta):
     """The GraphDef without the SaverDef's own ops (TF's SaveV2/RestoreV2 subgraph)."""
-    scope = meta.saver_def.filename_tensor_name.split("/")[0]
+    scope = _saver_scope(meta)
     if not scope:
         return meta.graph_def
     p = protos.get()
@@ -174,7 +216,9 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
         **kwargs: passed to the `Saver`.
 
     Returns:
-        A `tf.train.Saver` over the imported global variables, or None when there are none.
+        A `tf.train.Saver`: the meta graph's own (its SaverDef's ops, kept in the graph) when
+        flowexec can run them, else a new one over the imported global variables; None when
+        there is neither a SaverDef nor a variable.
 
     Raises:
         OSError: the file cannot be parsed ("Cannot parse file <path>: ...").
@@ -190,7 +234,10 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
         meta = _read(os.fsdecode(meta_graph_or_file))
     else:
         meta = meta_graph_or_file
-    gd = _drop_saver_ops(meta) if meta.HasField("saver_def") else meta.graph_def
+    saver_def = meta.saver_def if meta.HasField("saver_def") else None
+    gd = meta.graph_def
+    if saver_def is not None and not _saver_ops_runnable(meta):
+        gd, saver_def = _drop_saver_ops(meta), None
     if clear_devices:
         gd = type(gd).FromString(gd.SerializeToString())
         for n in gd.node:
@@ -220,8 +267,14 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
             graph.get_collection_ref(key).extend(int(v) for v in cd.int64_list.value)
         elif kind == "float_list":
             graph.get_collection_ref(key).extend(float(v) for v in cd.float_list.value)
-    if not graph.get_collection(GraphKeys.GLOBAL_VARIABLES):
-        return None
     from flowexec.train.saver import Saver
 
+    if saver_def is not None:
+        if scope:
+            saver_def = type(saver_def).FromString(saver_def.SerializeToString())
+            for field in ("filename_tensor_name", "save_tensor_name", "restore_op_name"):
+                setattr(saver_def, field, f"{scope}/{getattr(saver_def, field)}")
+        return Saver(saver_def=saver_def, **kwargs)
+    if not graph.get_collection(GraphKeys.GLOBAL_VARIABLES):
+        return None
     return Saver(**kwargs)

@@ -87,6 +87,29 @@ class OpSchema:
         self.outputs = [ArgSpec(a) for a in d["output_arg"]]
         self.attrs = {a["name"]: AttrSpec(a) for a in d["attr"]}
         self.is_stateful = bool(d.get("is_stateful"))
+        self._raw = d
+
+    def op_def(self, op_def_cls, attr_value_cls):
+        """TF's OpDef proto of this op type (without docs, as TF's stripped_op_list has it)."""
+        from google.protobuf import json_format
+
+        od = op_def_cls(name=self.type)
+        for field, args in (("input_arg", self._raw["input_arg"]),
+                            ("output_arg", self._raw["output_arg"])):
+            for a in args:
+                getattr(od, field).add(**a)
+        for a in self._raw["attr"]:
+            ad = od.attr.add(name=a["name"], type=a["type"])
+            if "default" in a:
+                ad.default_value.CopyFrom(json_format.ParseDict(a["default"], attr_value_cls()))
+            if "allowed" in a:
+                ad.allowed_values.CopyFrom(json_format.ParseDict(a["allowed"], attr_value_cls()))
+            if "minimum" in a:
+                ad.has_minimum, ad.minimum = True, a["minimum"]
+        for flag in ("is_stateful", "is_commutative", "is_aggregate",
+                     "allows_uninitialized_input"):
+            setattr(od, flag, bool(self._raw.get(flag)))
+        return od
 
     def default_attr_value(self, name, attr_value_cls):
         """The AttrValue proto of attribute `name`'s default, or None when it has none."""

@@ -10,10 +10,17 @@ A save reads every variable in one `Session.run`, writes the checkpoint, then th
 and only then deletes checkpoints beyond `max_to_keep`; a crash at any point leaves every
 earlier checkpoint intact.
 
-Restoring reads the index, checks that every variable is present with the expected dtype,
-shape and checksum before anything is assigned, then assigns all values in one
-`Session.run` through placeholders and Assign ops that the Saver builds once, each colocated
-with its variable (so a variable on a GPU is written on its GPU).
+The Saver builds TF's saver subgraph once, under its name scope ("save"): the filename
+tensor `save/Const` (a PlaceholderWithDefault), `save/SaveV2` and `save/control_dependency`
+(the save tensor), `save/RestoreV2` and one Assign per variable, colocated with it (so a
+variable on a GPU is written on its GPU), grouped by `save/restore_all`. `saver_def` names
+them, as TF's SaverDef does, and `Saver.save` writes it into the `.meta` file, so TF's
+`import_meta_graph` gets a working Saver and so does flowexec's. Restoring reads the index,
+checks that every variable is present with the expected dtype and shape before anything is
+assigned, then runs `restore_all` with the prefix fed (RestoreV2 reads either format and
+checks the checksums before any Assign runs). Saving runs the variables and writes the
+files itself (crash-safe; sharded; either format); `save/SaveV2` writes the same one-shard
+bundle when run directly.
 
 Thread-safety: a Saver, like TF's, is not thread-safe; call `save` from one thread at a time.
 `Session.run` calls made by `save`/`restore` may run concurrently with other steps.
@@ -30,8 +37,8 @@ from flowexec.framework import dtypes, errors
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.graph import GraphKeys
 from flowexec.framework.tensor_shape import TensorShape
-from flowexec.graph_io import bundle
-from flowexec.ops import constant_op, state_ops
+from flowexec.graph_io import checkpoint_reader
+from flowexec.ops import array_ops, checkpoint_ops, constant_op, state_ops
 from flowexec.train import (
     bundle_checkpoint,
     checkpoint_format,
@@ -97,15 +104,19 @@ def _check_session(sess):
 
 
 class _Entry:
-    """One saved variable: its checkpoint name, the variable, and its restore feed."""
+    """One saved variable: its checkpoint name and the variable."""
 
-    __slots__ = ("name", "placeholder", "tensor", "var")
+    __slots__ = ("name", "tensor", "var")
 
-    def __init__(self, name, var, placeholder):
+    def __init__(self, name, var):
         self.name = name
         self.var = var
         self.tensor = var.op.outputs[0]
-        self.placeholder = placeholder
+
+
+def _string_vector(values, name):
+    return constant_op.constant(np.array([v.encode("utf-8") for v in values], dtype=object),
+                                dtype=dtypes.string, name=name)
 
 
 class Saver:
@@ -123,7 +134,12 @@ class Saver:
         keep_checkpoint_every_n_hours: additionally keep one checkpoint per this many hours.
         name: name scope of the restore ops (default "save").
         restore_sequentially: accepted for TF compatibility; values are assigned in one step.
-        saver_def, builder: not supported (flowexec has no SaverDef protos); must be None.
+        saver_def: a SaverDef proto (e.g. `other_saver.saver_def`, or a meta graph's) whose
+            ops are in the graph: this Saver then saves and restores by running them
+            (`save_tensor_name`, `restore_op_name`, fed through `filename_tensor_name`), as
+            TF's does, and takes `max_to_keep`, `keep_checkpoint_every_n_hours`, `sharded`
+            and `version` from it. Saving this way writes TF's V2 format, one shard.
+        builder: not supported (flowexec has no saver builders); must be None.
         defer_build: build the restore ops in `build()` instead of now.
         allow_empty: with no variables, make save/restore do nothing instead of raising.
         write_version: the format of the files written (restoring reads both):
@@ -170,9 +186,14 @@ class Saver:
         if defer_build and var_list:
             raise ValueError("If `var_list` is provided then build cannot be deferred. Either "
                              "set defer_build=False or var_list=None.")
-        if saver_def is not None or builder is not None:
-            raise ValueError("saver_def and builder are not supported: flowexec has no "
-                             "SaverDef protos or saver builders; pass var_list instead.")
+        if builder is not None:
+            raise ValueError("builder is not supported: flowexec has no saver builders; pass "
+                             "var_list or saver_def instead.")
+        if saver_def is not None:
+            max_to_keep = saver_def.max_to_keep
+            keep_checkpoint_every_n_hours = saver_def.keep_checkpoint_every_n_hours
+            sharded = saver_def.sharded
+            write_version = saver_def.version or SaverDef.V1
         if write_version not in (SaverDef.LEGACY, SaverDef.V1, SaverDef.V2):
             raise ValueError(f"write_version must be SaverDef.V1 or SaverDef.V2, got "
                              f"{write_version!r}")
@@ -192,11 +213,14 @@ class Saver:
         self._is_built = False
         self._is_empty = None
         self._entries = []
-        self._restore_op = None
+        self._saver_def = saver_def
+        self._ops = None  # (filename tensor, save tensor, restore op) of the saver subgraph
         self._last_checkpoints = []          # [(prefix, save time)], oldest first
         self._checkpoints_to_be_deleted = []
         self._next_checkpoint_time = None
-        if not defer_build:
+        if saver_def is not None:
+            self._from_saver_def(saver_def)
+        elif not defer_build:
             self.build()
 
     def build(self):
@@ -226,21 +250,88 @@ class Saver:
         if len(graphs) != 1:
             raise ValueError("The variables of one Saver must all be in one graph.")
         graph = graphs.pop()
-        entries = []
-        with graph.as_default(), graph.control_dependencies(None), \
-                graph.name_scope(self._name or "save"):
-            for name in sorted(names_to_vars):
-                var = names_to_vars[name]
-                tensor = var.op.outputs[0]
-                with state_ops.colocate(var.op):
-                    ph = constant_op.placeholder(tensor.dtype, shape=tensor.shape,
-                                                 name="restore_value")
-                entries.append((_Entry(name, var, ph), state_ops.assign(
-                    var, ph, validate_shape=tensor.shape.is_fully_defined())))
-            self._restore_op = constant_op.group(*[a for _, a in entries], name="restore_all")
-        self._entries = [e for e, _ in entries]
+        self._entries = [_Entry(name, names_to_vars[name]) for name in sorted(names_to_vars)]
+        self._build_ops(graph)
         self._is_empty = False
         self._is_built = True
+
+    def _build_ops(self, graph):
+        """TF's saver subgraph (names as TF gives them; see the module docstring)."""
+        entries = self._entries
+        names = [e.name for e in entries]
+        with graph.as_default(), graph.control_dependencies(None), \
+                graph.name_scope(self._name or "save") as scope, graph.device(None):
+            default = constant_op.constant(np.array(b"model", dtype=object),
+                                           dtype=dtypes.string, name="filename/input")
+            filename = constant_op.placeholder_with_default(default, [], name="filename")
+            filename = constant_op.placeholder_with_default(filename, [], name="Const")
+            save = checkpoint_ops.save_v2(
+                filename, _string_vector(names, "SaveV2/tensor_names"),
+                _string_vector([""] * len(names), "SaveV2/shape_and_slices"),
+                [e.tensor for e in entries], name="SaveV2")
+            with graph.control_dependencies([save]), state_ops.colocate(filename.op):
+                save_tensor = constant_op.identity(filename, name="control_dependency")
+            with graph.device("/device:CPU:0"):
+                restored = checkpoint_ops.restore_v2(
+                    filename, _string_vector(names, "RestoreV2/tensor_names"),
+                    _string_vector([""] * len(names), "RestoreV2/shape_and_slices"),
+                    [e.tensor.dtype.base_dtype for e in entries], name="RestoreV2")
+            assigns = []
+            for e, value in zip(entries, restored):
+                shape = e.tensor.shape
+                with state_ops.colocate(e.var.op):
+                    if self._reshape and shape.is_fully_defined():
+                        value = array_ops.reshape(value, shape.as_list())
+                    assigns.append(state_ops.assign(
+                        e.var, value, validate_shape=shape.is_fully_defined(), name="Assign"))
+            restore_op = constant_op.group(*assigns, name="restore_all")
+        self._ops = (filename, save_tensor, restore_op)
+        self._scope = scope.rstrip("/")
+
+    def _from_saver_def(self, saver_def):
+        """Uses the graph's saver ops that `saver_def` names (TF's Saver(saver_def=...))."""
+        graph = graph_mod.get_default_graph()
+        try:
+            self._ops = (graph.as_graph_element(saver_def.filename_tensor_name),
+                         graph.as_graph_element(saver_def.save_tensor_name),
+                         graph.as_graph_element(saver_def.restore_op_name))
+        except (KeyError, ValueError) as e:
+            raise ValueError(f"The graph has no ops of this SaverDef: {e}") from e
+        if saver_def.version != SaverDef.V2:
+            raise ValueError("A SaverDef of version V1 names TF's V1 save ops, which flowexec "
+                             "does not have; use a Saver over the variables instead.")
+        self._scope = saver_def.filename_tensor_name.split("/")[0]
+        self._next_checkpoint_time = time.time() + self._keep_checkpoint_every_n_hours * 3600
+        self._is_empty = False
+        self._is_built = True
+
+    @property
+    def saver_def(self):
+        """TF's SaverDef proto naming this Saver's ops and settings (written into `.meta`
+        files), or None when the Saver is empty or not built.
+
+        Example:
+            >>> sd = saver.saver_def
+            >>> sess.run(sd.restore_op_name, {sd.filename_tensor_name: "train/model.ckpt"})
+        """
+        if self._ops is None:
+            return None
+        from flowexec.graph_io import protos
+
+        filename, save_tensor, restore_op = self._ops
+        sd = protos.proto_class("SaverDef")()
+        sd.filename_tensor_name = filename.name
+        sd.save_tensor_name = save_tensor.name
+        sd.restore_op_name = restore_op.name
+        sd.max_to_keep = self._max_to_keep or 0
+        sd.sharded = self._sharded
+        sd.keep_checkpoint_every_n_hours = self._keep_checkpoint_every_n_hours
+        sd.version = self._write_version
+        return sd
+
+    def as_saver_def(self):
+        """The `saver_def` proto (TF 1.x's method)."""
+        return self.saver_def
 
     # ----- bookkeeping of recent checkpoints ----------------------------------------------
     @property
@@ -366,9 +457,12 @@ class Saver:
         save_dir = os.path.dirname(save_path)
         if not os.path.isdir(save_dir or "."):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
-        values = sess.run([e.var for e in self._entries])
         try:
-            self._write(checkpoint_file, values)
+            if self._entries:
+                self._write(checkpoint_file, sess.run([e.var for e in self._entries]))
+            else:  # a Saver of a SaverDef: its SaveV2 op writes the files
+                filename, save_tensor, _ = self._ops
+                sess.run(save_tensor, {filename: checkpoint_file})
             if write_meta_graph:
                 self._write_meta_graph(sess, checkpoint_file + "." + meta_graph_suffix)
             if write_state:
@@ -398,7 +492,7 @@ class Saver:
         from flowexec.graph_io import meta_graph
 
         try:
-            meta_graph.export_meta_graph(path, graph=sess.graph)
+            meta_graph.export_meta_graph(path, graph=sess.graph, saver_def=self.saver_def)
         except (ImportError, ValueError) as e:
             _log.warning("The meta graph %s is not written: %s", path, e)
 
@@ -440,46 +534,10 @@ class Saver:
                 None, None, "The passed save_path is not a valid checkpoint: " + prefix)
         _check_session(sess)
         _log.info("Restoring parameters from %s", prefix)
-        if bundle.is_bundle(prefix):  # TensorFlow's V2 format (the index is an sstable)
-            values = self._bundle_values(prefix)
-        else:
-            values = self._flowexec_values(prefix)
-        feed = {}
-        for e in self._entries:
-            value = values[e.name]
-            if e.tensor.shape.is_fully_defined() and \
-                    list(value.shape) != e.tensor.shape.as_list():
-                value = value.reshape(e.tensor.shape.as_list())  # allowed by _check_shape
-            feed[e.placeholder] = value
-        sess.run(self._restore_op, feed)
-
-    def _bundle_values(self, prefix):
-        for attempt in range(3):
-            reader = bundle.BundleReader(prefix)
-            records = {name: {"dtype": e["dtype"].name, "shape": list(e["shape"])}
-                       for name, e in reader.entries.items()}
-            self._check_entries(records, reader.index_path)
-            try:
-                return {e.name: reader.get(e.name) for e in self._entries}
-            except errors.NotFoundError:
-                # A data file is gone: if a concurrent save replaced the checkpoint (its
-                # index counts other shards now), read the new one.
-                if attempt == 2 or bundle_checkpoint.index_num_shards(prefix) == \
-                        reader.num_shards:
-                    raise
-        return None  # not reached: the last attempt returns or raises
-
-    def _flowexec_values(self, prefix):
-        for attempt in range(3):
-            index, records = checkpoint_format.read_index(prefix)
-            self._check_entries(records, prefix + checkpoint_format.INDEX_SUFFIX)
-            try:
-                return checkpoint_format.load_values(
-                    prefix, index, [records[e.name] for e in self._entries])
-            except checkpoint_format.DataFileReplacedError:
-                if attempt == 2:
-                    raise
-        return None  # not reached: the last attempt raises
+        if self._entries:  # check the index first, so that a failing restore assigns nothing
+            checkpoint_reader.read_tensors(prefix, [], self._check_entries)
+        filename, _, restore_op = self._ops
+        sess.run(restore_op, {filename: prefix})
 
     def _check_entries(self, records, index_path):
         """Every variable is in the index with the graph's dtype and a compatible shape."""

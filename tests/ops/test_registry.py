@@ -89,6 +89,8 @@ COVERED_ELSEWHERE = {
     "TFRecordDataset": "tests/data/test_readers.py",
     "FixedLengthRecordDatasetV2": "tests/data/test_readers.py",
     "MatchingFiles": "tests/data/test_readers.py",
+    "SaveV2": "tests/train/test_saver_bundle.py (files byte-identical to TF's)",
+    "RestoreV2": "tests/train/test_saver_bundle.py (TF's files, either format)",
     "DatasetCardinality": "tests/data/test_transformations.py",
     "OptionsDataset": "tests/data/test_options.py",
     "ReduceDataset": "tests/data/test_transformations.py",

@@ -83,8 +83,8 @@ def test_restore_ops_are_colocated_and_built_once(tmp_path):
     assert len(assigns) == len(tf.global_variables())
     w_assign = [op for op in assigns if op.get_attr("var_name") == "w"][0]
     assert w_assign.device == w.op.device and w.op.device.endswith("CPU:1")
-    assert w_assign.inputs[0].op.type == "Placeholder"
-    assert w_assign.inputs[0].op.device == w.op.device
+    restore = w_assign.inputs[0].op  # TF's saver subgraph: RestoreV2 on the host
+    assert restore.type == "RestoreV2" and restore.device.endswith("CPU:0")
     with tf.Session(config=TWO_CPUS) as sess:
         sess.run(tf.global_variables_initializer())
         n_ops = len(graph.get_operations())

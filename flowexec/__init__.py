@@ -90,6 +90,7 @@ from flowexec.ops.data_flow_ops import (  # noqa: F401
     QueueBase,
     RandomShuffleQueue,
 )
+from flowexec.ops.accumulator_ops import ConditionalAccumulator  # noqa: F401
 from flowexec.ops.image_ops import depth_to_space, space_to_depth  # noqa: F401
 from flowexec.ops.cond import case, cond  # noqa: F401
 from flowexec.ops.while_loop import while_loop  # noqa: F401
@@ -205,5 +206,9 @@ def __getattr__(name):
         return summary.protos.proto_class(name)
     raise AttributeError(f"module 'flowexec' has no attribute '{name}'")
 # --- end graph-io ---------------------------------------------------------------------------
+
+# --- distributed (issue 14): tf.contrib.training's device-setter strategies ----------------
+from flowexec import contrib  # noqa: F401,E402
+# --- end distributed ------------------------------------------------------------------------
 
 __version__ = "0.1.0"

@@ -138,6 +138,7 @@ class Master:
             if d.device_type == "CPU" and task not in self.hosts:
                 self.hosts[task] = d.full_name
         self._remotes = []
+        self._inflight = {}   # step id -> Remote, of the steps running now
         self._lock = threading.Lock()
         self._closed = False
 
@@ -219,6 +220,10 @@ class Master:
         deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
         step_id = random.getrandbits(62) + 1
         futures = {}
+        with self._lock:
+            if self._closed:
+                raise errors.CancelledError(None, None, "Session has been closed.")
+            self._inflight[step_id] = remote
         try:
             for task, handle in remote.handles.items():
                 feeds = [feed_values[i] for i in split.feed_routes[task]]
@@ -228,6 +233,9 @@ class Master:
         except BaseException as e:
             self._abort(remote, step_id, e)
             raise
+        finally:
+            with self._lock:
+                self._inflight.pop(step_id, None)
         fetched = [feed_values[i] if task == "" else results[task][j]
                    for task, j in split.fetch_sources]
         return [None if k is None else fetched[k] for k in remote.layout]
@@ -236,6 +244,8 @@ class Master:
         pending = {f: task for task, f in futures.items()}
         results = {}
         while pending:
+            if self._closed:
+                raise errors.CancelledError(None, None, "Run call was cancelled")
             wait_s = HEALTH_INTERVAL_S
             if deadline is not None:
                 left = deadline - time.monotonic()
@@ -255,9 +265,12 @@ class Master:
         return results
 
     def _abort(self, remote, step_id, cause):
-        detail = getattr(cause, "message", str(cause))
-        error = errors.AbortedError(
-            None, None, f"Step {step_id} was aborted: {type(cause).__name__}: {detail}")
+        if isinstance(cause, errors.CancelledError):
+            error = cause
+        else:
+            detail = getattr(cause, "message", str(cause))
+            error = errors.AbortedError(
+                None, None, f"Step {step_id} was aborted: {type(cause).__name__}: {detail}")
         for task in remote.handles:
             try:
                 self.servers[task].abort_step(step_id, error)
@@ -265,10 +278,15 @@ class Master:
                 pass
 
     def close(self):
-        """Forgets this session's parts on every task (the tasks' state stays)."""
+        """Cancels this session's running steps (CancelledError) and forgets its parts on
+        every task (the tasks' state stays)."""
         with self._lock:
             remotes, self._remotes = self._remotes, []
+            inflight, self._inflight = dict(self._inflight), {}
             self._closed = True
+        for step_id, remote in inflight.items():
+            self._abort(remote, step_id, errors.CancelledError(
+                None, None, "Run call was cancelled"))
         for remote in remotes:
             self._release(remote.handles)
 

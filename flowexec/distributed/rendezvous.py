@@ -150,6 +150,11 @@ class Rendezvous:
                 self._aborted.popitem(last=False)
             self._cond.notify_all()
 
+    def aborted(self, step_id):
+        """The error step `step_id` was aborted with, or None."""
+        with self._cond:
+            return self._aborted.get(step_id)
+
     def end_step(self, step_id):
         """Forgets step `step_id` (its task finished running it)."""
         with self._cond:

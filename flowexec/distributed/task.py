@@ -38,11 +38,14 @@ import random
 import threading
 import time
 
+import numpy as np
+
 from flowexec.framework import errors
 from flowexec.ops.sendrecv_ops import CHANNEL
 from flowexec.runtime import partition as partition_mod
 from flowexec.runtime.bind import bind
 from flowexec.runtime.cancellation import CancellationManager
+from flowexec.runtime.context import current_step
 from flowexec.runtime.execute import LaneTails, execute_parallel
 from flowexec.runtime.fetch import to_numpy
 from flowexec.runtime.schedule import schedule
@@ -170,6 +173,25 @@ class TaskChannel:
         self.rendezvous.end_step(step_id)
 
 
+class _TaskStep:
+    """One step running in a task: cancelled when the master aborts it or its deadline
+    passes (what `KernelContext.step_cancelled()` reads through `current_step.run`)."""
+
+    __slots__ = ("deadline", "cancellation")
+
+    def __init__(self, deadline):
+        self.deadline = deadline
+        self.cancellation = CancellationManager()
+
+    @property
+    def cancelled(self):
+        return self.cancellation.is_cancelled or (
+            self.deadline is not None and time.monotonic() > self.deadline)
+
+    def cancel(self):
+        self.cancellation.start_cancel()
+
+
 class _Registered:
     __slots__ = ("part", "plan", "feed_slots", "straight")
 
@@ -211,6 +233,7 @@ class TaskRuntime:
         self.lane_tails = LaneTails()
         self.session = session_factory(self)
         self._parts = {}
+        self._running = {}    # step id -> _TaskStep of the steps running here
         self._ids = itertools.count()
         self._lock = threading.Lock()
         self._spaces = {name: partition_mod.memory_space(rt)
@@ -256,10 +279,17 @@ class TaskRuntime:
         for slot, value in zip(slots[1:], feeds):
             vals[slot] = value
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        step = _TaskStep(deadline)
+        with self._lock:
+            self._running[step_id] = step
         self.channel.start_step(step_id, deadline)
+        outer = getattr(current_step, "run", None)
+        current_step.run = step   # blocking kernels (queues) poll `step.cancelled`
         try:
+            aborted = self.rendezvous.aborted(step_id)
+            if aborted is not None:
+                raise aborted
             if reg.straight is not None:
-                import numpy as np
                 try:
                     with np.errstate(all="ignore"):
                         results = reg.straight.fn(vals)
@@ -268,23 +298,34 @@ class TaskRuntime:
             else:
                 perf_deadline = None if timeout_s is None else time.perf_counter() + timeout_s
                 execute_parallel(plan, vals, 1, perf_deadline, False, self.lane_tails,
-                                 self.cancellation)
+                                 step.cancellation)
                 results = [None if s is None else vals[s] for s in plan.fetch_slots]
-        except errors.OpError:
+        except errors.OpError as e:
             self.rendezvous.abort(step_id, errors.AbortedError(
-                None, None, f"Step {step_id} failed on {self.task}"))
+                None, None, f"Step {step_id} failed on {self.task}: {type(e).__name__}"))
             raise
         finally:
+            current_step.run = outer
+            with self._lock:
+                self._running.pop(step_id, None)
             self.channel.end_step(step_id)
         self.check()
         return [to_numpy(v) for v in results]
 
     def abort_step(self, step_id, error):
         self.rendezvous.abort(step_id, error)
+        with self._lock:
+            step = self._running.get(step_id)
+        if step is not None:
+            step.cancel()
 
     def stop(self, error):
         """The task is gone: every waiting and later call raises `error`."""
         self.stopped = error
         self.rendezvous.close(error)
         self.cancellation.start_cancel()
+        with self._lock:
+            running = list(self._running.values())
+        for step in running:
+            step.cancel()
         self.state.clear()

@@ -441,9 +441,11 @@ def _normalize(dtypes_, shapes, names, need_shapes=False):
                              "provided.")
         shapes = [None] * len(dtypes_)
     else:
-        shapes = [as_shape(s) for s in (shapes if isinstance(shapes, (list, tuple)) and
-                                        (not shapes or not isinstance(shapes[0], int))
-                                        else [shapes])]
+        # TF's rule: a list of dimensions (ints or None; also `()`) is one shape.
+        if not isinstance(shapes, (list, tuple)) or all(
+                s is None or isinstance(s, int) for s in shapes):
+            shapes = [shapes]
+        shapes = [as_shape(s) for s in shapes]
         if len(shapes) != len(dtypes_):
             raise ValueError("Queue shapes must have the same length as dtypes")
     if names is not None:

@@ -79,6 +79,7 @@ from flowexec.train.basic_session_run_hooks import (
     SummarySaverHook,
 )
 from flowexec.train.coordinator import Coordinator, LooperThread
+from flowexec.train.device_setter import replica_device_setter
 from flowexec.train.input import (
     batch,
     input_producer,
@@ -98,6 +99,7 @@ from flowexec.train.monitored_session import (
     WorkerSessionCreator,
 )
 from flowexec.train.scaffold import Scaffold
+from flowexec.train.sync_replicas import SyncReplicasOptimizer
 from flowexec.train.session_manager import SessionManager
 from flowexec.train.session_run_hook import (
     SessionRunArgs,
@@ -117,6 +119,8 @@ __all__ = [
     "NewCheckpointReader",
     "ClusterDef",
     "ClusterSpec",
+    "SyncReplicasOptimizer",
+    "replica_device_setter",
     "JobDef",
     "Server",
     "ServerDef",

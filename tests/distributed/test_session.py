@@ -225,3 +225,47 @@ def test_many_threads_run_steps_on_one_cluster_at_once(cluster_servers):
         t.join()
     assert not errors
     assert results == {i: [(i * 10 + k) * 3.0 + 1 for k in range(10)] for i in range(4)}
+
+
+def test_closing_the_session_cancels_its_blocked_step_on_the_ps(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=1))
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            q = tf.FIFOQueue(1, tf.float32, shapes=())
+            item = q.dequeue()
+    sess = tf.Session(servers[("worker", 0)].target, graph=g)
+    caught = []
+
+    def blocked():
+        try:
+            sess.run(item)
+        except tf.errors.CancelledError as e:
+            caught.append(e)
+    t = threading.Thread(target=blocked)
+    t.start()
+    t.join(0.3)
+    assert t.is_alive()
+    sess.close()
+    t.join(5)
+    assert not t.is_alive() and len(caught) == 1
+    assert not servers[("ps", 0)].task.runtime._running   # the ps gave the step up
+
+
+def test_server_join_returns_when_the_server_stops():
+    cluster = make_cluster(ps=1)
+    ps = tf.train.Server(cluster, job_name="ps", task_index=0, start=False)
+    with pytest.raises(tf.errors.UnavailableError):
+        tf.Session(ps.target)             # not started yet
+    ps.start()
+    with pytest.raises(tf.errors.UnknownError, match="already in use"):
+        tf.train.Server(cluster, job_name="ps", task_index=0)
+    joined = threading.Thread(target=ps.join)
+    joined.start()
+    joined.join(0.1)
+    assert joined.is_alive()
+    ps.stop()
+    joined.join(5)
+    assert not joined.is_alive()
+    again = tf.train.Server(cluster, job_name="ps", task_index=0)   # the address is free
+    again.stop()

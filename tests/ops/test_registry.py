@@ -17,6 +17,10 @@ COVERED_ELSEWHERE = {
         "FIFOQueueV2", "RandomShuffleQueueV2", "PaddingFIFOQueueV2", "QueueEnqueueV2",
         "QueueEnqueueManyV2", "QueueDequeueV2", "QueueDequeueManyV2", "QueueDequeueUpToV2",
         "QueueCloseV2", "QueueSizeV2", "QueueIsClosedV2")},
+    **{t: "tests/train/test_accumulator.py (mean/sum, staleness, waiting)" for t in (
+        "ResourceConditionalAccumulator", "ResourceAccumulatorApplyGradient",
+        "ResourceAccumulatorTakeGradient", "ResourceAccumulatorNumAccumulated",
+        "ResourceAccumulatorSetGlobalStep")},
     "_Send": "tests/distributed/test_session.py (cross-task tensors, delivered once)",
     "_Recv": "tests/distributed/test_session.py (cross-task tensors, delivered once)",
     "Placeholder": "tests/runtime/test_session.py (feeds, unfed placeholder errors)",

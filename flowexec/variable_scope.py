@@ -531,7 +531,9 @@ class variable_scope:
         partitioner: must be None.
         reuse: True, AUTO_REUSE, or None/False to inherit the enclosing scope's reuse.
         use_resource: accepted for TF compatibility.
-        auxiliary_name_scope: open a name scope too (default True).
+        auxiliary_name_scope: open a name scope too (default True); False keeps the
+            current name scope (the root stays the root), so ops keep their names while
+            variables go under the scope.
 
     Raises:
         TypeError: neither `name_or_scope` nor `default_name`, or a bad `name_or_scope`.
@@ -595,11 +597,13 @@ class variable_scope:
     def _enter(self, stack):
         graph = self._graph()
         stack.enter_context(graph.as_default())
+        # Without an auxiliary name scope, the current name scope is re-entered as it is
+        # ("" at the root keeps the root), as TF does.
         if self._auxiliary_name_scope:
             current_name_scope = None
         else:
             ns = graph.get_name_scope()
-            current_name_scope = ns + "/" if ns else None
+            current_name_scope = ns + "/" if ns else ""
         common = {"reuse": self._reuse, "initializer": self._initializer,
                       "regularizer": self._regularizer, "caching_device": self._caching_device,
                       "partitioner": self._partitioner, "custom_getter": self._custom_getter,
@@ -610,9 +614,9 @@ class variable_scope:
                 name_scope = self._name_or_scope
             else:
                 name_scope = self._name_or_scope.name.split("/")[-1]
-            if name_scope or current_name_scope:
-                entered = stack.enter_context(
-                    graph.name_scope(current_name_scope or name_scope))
+            if name_scope or current_name_scope is not None:
+                entered = stack.enter_context(graph.name_scope(
+                    name_scope if current_name_scope is None else current_name_scope))
                 if isinstance(self._name_or_scope, str):
                     old_name_scope = entered
                 else:
@@ -622,8 +626,8 @@ class variable_scope:
             return stack.enter_context(_PureVariableScope(self._name_or_scope, **common))
         if self._reuse:
             raise ValueError("reuse=True cannot be used without a name_or_scope")
-        entered = stack.enter_context(
-            graph.name_scope(current_name_scope or self._default_name))
+        entered = stack.enter_context(graph.name_scope(
+            self._default_name if current_name_scope is None else current_name_scope))
         unique_default_name = _get_unique_variable_scope(self._default_name)
         return stack.enter_context(_PureVariableScope(
             unique_default_name, old_name_scope=entered, **common))

@@ -255,3 +255,26 @@ def test_values_pick_the_graph_and_stores_are_per_graph():
 def test_partitioner_is_refused():
     with pytest.raises(ValueError, match="Partitioned variables are not supported"):
         tf.get_variable("p", [4], partitioner=lambda shape, dtype: [2])
+
+
+def test_no_auxiliary_name_scope_keeps_the_current_name_scope():
+    # Names as TensorFlow 1.x gives them (checked against tf.compat.v1).
+    with tf.variable_scope("a", auxiliary_name_scope=False) as a:
+        assert tf.constant(1, name="c").name == "c:0"
+        assert tf.get_variable("v", [1]).name == "a/v:0"
+    assert a.original_name_scope == ""
+    with tf.variable_scope(a, auxiliary_name_scope=False) as again:
+        assert tf.constant(1, name="c").name == "c_1:0"
+        assert tf.get_variable("w", [1]).name == "a/w:0"
+    assert again.original_name_scope == ""
+    with tf.variable_scope(None, default_name="d", auxiliary_name_scope=False) as d:
+        assert tf.constant(1, name="c").name == "c_2:0"
+        assert tf.get_variable("w", [1]).name == "d/w:0"
+    assert d.original_name_scope == ""
+    with tf.name_scope("outer"):
+        with tf.variable_scope("b", auxiliary_name_scope=False) as b:
+            assert tf.constant(1, name="c").name == "outer/c:0"
+            assert tf.get_variable("w", [1]).name == "b/w:0"
+    assert b.original_name_scope == "outer/"
+    with tf.variable_scope(a):  # with its name scope: a fresh one of the scope's name
+        assert tf.constant(1, name="c").name == "a/c:0"

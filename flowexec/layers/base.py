@@ -238,10 +238,10 @@ class Layer:
             self._dtype = inputs.dtype
         self._set_scope()
         reuse = True if self.built else self._reuse
-        # The name scope is entered first: variable_scope(auxiliary_name_scope=False) at the
-        # root would otherwise claim a fresh name scope of the layer's name.
-        with graph_mod.name_scope(self._scope.original_name_scope), \
-                vs.variable_scope(self._scope, reuse=reuse, auxiliary_name_scope=False):
+        # As TF's layers: the variable scope without a name scope of its own, then the name
+        # scope the layer's first call opened (so every call's ops share it).
+        with vs.variable_scope(self._scope, reuse=reuse, auxiliary_name_scope=False), \
+                graph_mod.name_scope(self._scope.original_name_scope):
             self._assert_input_compatibility(inputs)
             if not self.built:
                 self.build(inputs.shape)

@@ -6,7 +6,9 @@ conv3d_transpose, atrous_conv2d, depthwise_conv2d, separable_conv2d).
 Kernels (see flowexec/ops/window.py): a convolution is one im2col copy through a strided
 view of the padded input and one GEMM with the filter reshaped to (prod(ksize) * C, OC); the
 input gradient is one GEMM followed by col2im (a strided accumulation per kernel offset);
-the filter gradient is the im2col matrix's transpose times the output gradient. Depthwise
+the filter gradient is the im2col matrix's transpose times the output gradient. A grouped
+convolution (input depth = groups x filter input depth) runs the same GEMMs as one batched
+matmul over the groups. Depthwise
 convolutions (no reduction across channels, so no GEMM to win) accumulate one broadcast
 product per kernel offset. float16 is computed in float32 and rounded back, as TF does.
 
@@ -83,6 +85,10 @@ def _forward_shape(op, nd, x_dims, f_dims):
             raise shape_fns.shape_error(
                 op, f"Depth of input ({c}) is not a multiple of input depth of filter ({fc})")
         oc = f_dims[nd + 1]
+        if c is not None and fc and oc is not None and oc % (c // fc):
+            raise shape_fns.shape_error(
+                op, f"Depth of output ({oc}) is not a multiple of the number of groups "
+                    f"({c // fc})")
     outs = window.infer_geometry(op, window.spatial_dims(x_dims, df), f_dims[:nd], strides,
                                  dilations, op.attrs["padding"], explicit)
     return TensorShape(window.full_dims(n, outs, oc, df))
@@ -166,17 +172,61 @@ def _channels_last_shape(dims, data_format):
     return tuple(dims)
 
 
-def _check_depth(x_c, f_c, op_type):
-    if x_c != f_c:
-        if x_c % f_c:
-            raise errors.InvalidArgumentError(
-                None, None, f"input depth must be evenly divisible by filter depth: {x_c} vs "
-                            f"{f_c}")
-        raise errors.UnimplementedError(
-            None, None, f"The {op_type} op currently does not support grouped convolutions "
-                        f"on the CPU. A grouped convolution was attempted to be run because "
-                        f"the input depth of {x_c} does not match the filter input depth of "
+def _groups(x_c, f_c, oc):
+    """The number of groups of a convolution: input depth / filter input depth (TF's
+    grouped convolution; 1 for an ordinary one)."""
+    if f_c == 0 or x_c % f_c:
+        raise errors.InvalidArgumentError(
+            None, None, f"input depth must be evenly divisible by filter depth: {x_c} vs "
                         f"{f_c}")
+    groups = x_c // f_c
+    if oc % groups:
+        raise errors.InvalidArgumentError(
+            None, None, f"Depth of output ({oc}) is not a multiple of the number of groups "
+                        f"({groups})")
+    return groups
+
+
+def _grouped(a, groups, fc):
+    """(rows, K * groups * fc) patches -> (groups, rows, K * fc): each group's own patches."""
+    rows = a.shape[0]
+    return a.reshape(rows, -1, groups, fc).transpose(2, 0, 1, 3).reshape(groups, rows, -1)
+
+
+def _filter_groups(w2, groups, fc):
+    """(K * groups * fc, OC) filter -> (groups, K * fc, OC / groups)."""
+    oc = w2.shape[-1]
+    return (w2.reshape(-1, fc, groups, oc // groups).transpose(2, 0, 1, 3)
+            .reshape(groups, -1, oc // groups))
+
+
+def _patches_times_filter(xp, cols, w2, groups, fc):
+    """(rows, OC) = patches @ filter, group by group when `groups` > 1 (one batched GEMM)."""
+    if groups == 1:
+        return cols @ w2
+    y = xp.matmul(_grouped(cols, groups, fc), _filter_groups(w2, groups, fc))
+    return y.transpose(1, 0, 2).reshape(cols.shape[0], -1)
+
+
+def _filter_times_grad_t(xp, w2, dy2, groups, fc):
+    """(K * C, rows): each patch row's gradient, offset-major (col2im's input)."""
+    if groups == 1:
+        return w2 @ dy2.T
+    ocg = dy2.shape[-1] // groups
+    dyg = dy2.reshape(-1, groups, ocg).transpose(1, 2, 0)  # (groups, ocg, rows)
+    cols_t = xp.matmul(_filter_groups(w2, groups, fc), dyg)  # (groups, K * fc, rows)
+    rows = dy2.shape[0]
+    return cols_t.reshape(groups, -1, fc, rows).transpose(1, 0, 2, 3).reshape(-1, rows)
+
+
+def _patches_t_times_grad(xp, cols, dy2, groups, fc):
+    """(K * fc, OC): the filter gradient, patches^T @ output gradient per group."""
+    if groups == 1:
+        return cols.T @ dy2
+    ocg = dy2.shape[-1] // groups
+    dyg = dy2.reshape(-1, groups, ocg).transpose(1, 0, 2)  # (groups, rows, ocg)
+    dw = xp.matmul(_grouped(cols, groups, fc).transpose(0, 2, 1), dyg)  # (groups, K*fc, ocg)
+    return dw.reshape(groups, -1, fc, ocg).transpose(1, 2, 0, 3).reshape(-1, groups * ocg)
 
 
 def _check_out_backprop(op_type, dy_shape, outs, x_shape, ksize, strides, dilations):
@@ -193,12 +243,12 @@ def _conv_forward(xp, x, w, data_format, strides, dilations, padding, explicit_p
                   op_type):
     nd = w.ndim - 2
     xc = window.to_channels_last(xp, x, data_format)
-    _check_depth(xc.shape[-1], w.shape[nd], op_type)
+    oc, fc = w.shape[-1], w.shape[nd]
+    groups = _groups(xc.shape[-1], fc, oc)
     s, d, outs, pads = _geometry(xc.shape, w.shape[:nd], data_format, strides, dilations,
                                  padding, explicit_paddings)
-    oc = w.shape[-1]
     cols = window.im2col(xp, window.upcast_half(xp, xc), w.shape[:nd], s, d, pads, outs)
-    y = cols @ window.upcast_half(xp, w).reshape(-1, oc)
+    y = _patches_times_filter(xp, cols, window.upcast_half(xp, w).reshape(-1, oc), groups, fc)
     y = y.reshape((xc.shape[0],) + tuple(outs) + (oc,)).astype(x.dtype, copy=False)
     return window.from_channels_last(xp, y, data_format)
 
@@ -207,16 +257,16 @@ def _conv_backprop_input(xp, input_sizes, w, dy, data_format, strides, dilations
                          explicit_paddings, op_type):
     nd = w.ndim - 2
     x_shape = _channels_last_shape(input_sizes.tolist(), data_format)
-    _check_depth(x_shape[-1], w.shape[nd], op_type)
+    oc, fc = w.shape[-1], w.shape[nd]
+    groups = _groups(x_shape[-1], fc, oc)
     ksize = w.shape[:nd]
     s, d, outs, pads = _geometry(x_shape, ksize, data_format, strides, dilations, padding,
                                  explicit_paddings)
     dyc = window.to_channels_last(xp, dy, data_format)
     _check_out_backprop(op_type, dyc.shape, outs, x_shape, ksize, s, d)
-    oc = w.shape[-1]
     # (prod(ksize) * C, N * prod(outs)): offset-major rows, so col2im adds contiguous blocks.
-    cols_t = window.upcast_half(xp, w).reshape(-1, oc) @ \
-        window.upcast_half(xp, dyc).reshape(-1, oc).T
+    cols_t = _filter_times_grad_t(xp, window.upcast_half(xp, w).reshape(-1, oc),
+                                  window.upcast_half(xp, dyc).reshape(-1, oc), groups, fc)
     dx = window.col2im(xp, cols_t, x_shape, ksize, s, d, pads, outs).astype(dy.dtype)
     if window.channels_first(data_format):
         return xp.ascontiguousarray(xp.moveaxis(dx, -1, 1))
@@ -228,13 +278,15 @@ def _conv_backprop_filter(xp, x, filter_sizes, dy, data_format, strides, dilatio
     f_shape = tuple(int(v) for v in filter_sizes.tolist())
     nd = len(f_shape) - 2
     xc = window.to_channels_last(xp, x, data_format)
-    _check_depth(xc.shape[-1], f_shape[nd], op_type)
+    fc = f_shape[nd]
+    groups = _groups(xc.shape[-1], fc, f_shape[-1])
     s, d, outs, pads = _geometry(xc.shape, f_shape[:nd], data_format, strides, dilations,
                                  padding, explicit_paddings)
     dyc = window.to_channels_last(xp, dy, data_format)
     _check_out_backprop(op_type, dyc.shape, outs, xc.shape, f_shape[:nd], s, d)
     cols = window.im2col(xp, window.upcast_half(xp, xc), f_shape[:nd], s, d, pads, outs)
-    dw = cols.T @ window.upcast_half(xp, dyc).reshape(-1, f_shape[-1])
+    dw = _patches_t_times_grad(xp, cols, window.upcast_half(xp, dyc).reshape(-1, f_shape[-1]),
+                               groups, fc)
     return dw.reshape(f_shape).astype(x.dtype, copy=False)
 
 
@@ -468,7 +520,11 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True
     Args:
         input: `[batch, in_height, in_width, in_channels]` ("NHWC") or `[batch, in_channels,
             in_height, in_width]` ("NCHW"); half, float32 or float64.
-        filter: `[filter_height, filter_width, in_channels, out_channels]`, same type.
+        filter: `[filter_height, filter_width, in_channels, out_channels]`, same type. When
+            the input depth is a multiple `g` of the filter's `in_channels`, the convolution
+            is grouped (as TF's): input channels `[i * in_channels, (i + 1) * in_channels)`
+            feed only output channels `[i * out_channels / g, (i + 1) * out_channels / g)`;
+            `out_channels` must then be a multiple of `g`. Gradients work for groups too.
         strides: an int or a list of 1, 2 or 4 ints: the window's step per dimension.
         padding: "SAME", "VALID", or a list of 4 `[before, after]` pairs (explicit padding,
             zero in the batch and channel dimensions).

@@ -90,6 +90,18 @@ def np_conv_filter_grad(x, w_shape, dy, strides, padding, dilations=None, fmt="N
     return dw.astype(x.dtype)
 
 
+def np_grouped_conv(x, w, strides, padding, fmt="NHWC"):
+    """A grouped convolution from its definition: group g convolves input channels
+    [g * fc, (g + 1) * fc) with output channels [g * ocg, (g + 1) * ocg)."""
+    xc = _cl(x, fmt)
+    fc, oc = w.shape[-2], w.shape[-1]
+    groups = xc.shape[-1] // fc
+    ocg = oc // groups
+    ys = [np_conv(xc[..., g * fc:(g + 1) * fc], w[..., g * ocg:(g + 1) * ocg], strides,
+                  padding) for g in range(groups)]
+    return _from_cl(np.concatenate(ys, axis=-1), fmt)
+
+
 def np_depthwise(x, w, strides, padding, dilations=(1, 1), fmt="NHWC"):
     x = _cl(x, fmt)
     outs, pads = _prep(x.shape, w.shape[:2], strides, dilations, padding, None)
@@ -204,6 +216,23 @@ def _grad_rows():
             x, [3, 3, 2, 2], dy, [1, 2, 2, 1], "SAME"),
         lambda x, dy: np_depthwise_filter_grad(x, (3, 3, 2, 2), dy, [2, 2], "SAME"),
         inputs(normal(1, 4, 4, 2), normal(1, 2, 2, 4))))
+    # Grouped convolution's gradient ops (groups = 6 / 2 = 3), against the grouped forward's
+    # adjoints: <dy, conv(x, w)> is linear in x and in w.
+    gx_shape, gw_shape = (2, 5, 4, 6), (3, 3, 2, 3)
+    rows.append(OpCase(
+        "conv2d_backprop_input_grouped",
+        lambda w, dy: tf.nn.conv2d_backprop_input(list(gx_shape), w, dy, [1, 2, 1, 1], "SAME"),
+        lambda w, dy: np.concatenate(
+            [np_conv_input_grad(gx_shape[:3] + (2,), w[..., g:g + 1], dy[..., g:g + 1],
+                                [2, 1], "SAME") for g in range(3)], axis=-1),
+        inputs(normal(*gw_shape), normal(2, 3, 4, 3))))
+    rows.append(OpCase(
+        "conv2d_backprop_filter_grouped",
+        lambda x, dy: tf.nn.conv2d_backprop_filter(x, list(gw_shape), dy, [1, 2, 1, 1], "SAME"),
+        lambda x, dy: np.concatenate(
+            [np_conv_filter_grad(x[..., 2 * g:2 * g + 2], (3, 3, 2, 1), dy[..., g:g + 1],
+                                 [2, 1], "SAME") for g in range(3)], axis=-1),
+        inputs(normal(*gx_shape), normal(2, 3, 4, 3))))
     return rows
 
 
@@ -228,6 +257,18 @@ CASES = [
               grad=False, atol=1e-5, rtol=1e-5),
     _conv_row("conv2d_f16", (1, 5, 5, 2), (3, 3, 2, 2), [1, 1], "SAME", dtype=np.float16,
               grad=False, atol=2e-2, rtol=2e-2),
+    OpCase("conv2d_grouped_stride2",
+           lambda x, w: tf.nn.conv2d(x, w, [1, 2, 2, 1], "SAME"),
+           lambda x, w: np_grouped_conv(x, w, [2, 2], "SAME"),
+           inputs(normal(2, 5, 5, 4), normal(3, 3, 2, 6))),
+    OpCase("conv2d_grouped_nchw",
+           lambda x, w: tf.nn.conv2d(x, w, 1, "VALID", data_format="NCHW"),
+           lambda x, w: np_grouped_conv(x, w, [1, 1], "VALID", "NCHW"),
+           inputs(normal(1, 6, 4, 4), normal(2, 2, 2, 3))),
+    OpCase("conv2d_depthwise_as_groups",
+           lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"),
+           lambda x, w: np_grouped_conv(x, w, [1, 1], "SAME"),
+           inputs(normal(1, 4, 4, 3), normal(2, 2, 1, 3))),
     _conv_row("conv3d_same", (1, 3, 4, 4, 2), (2, 3, 2, 2, 2), [1, 2, 1], "SAME"),
     _conv_row("conv3d_ncdhw_valid", (1, 2, 3, 4, 3), (2, 2, 2, 2, 2), [1, 1, 2], "VALID",
               fmt="NCDHW"),
@@ -309,6 +350,8 @@ def test_shapes_are_inferred_at_build_time():
     (lambda x: tf.nn.conv2d(x, tf.zeros([3, 3, 4, 8]), [1, 1, 1, 1], "SAME"), ValueError,
      (r"Depth of input \(3\) is not a multiple of input depth of filter \(4\) for 'Conv2D' "
       r"\(op: 'Conv2D'\) with input shapes: \[2,5,5,3\], \[3,3,4,8\]")),
+    (lambda x: tf.nn.conv2d(x, tf.zeros([3, 3, 1, 5]), 1, "SAME"), ValueError,
+     r"Depth of output \(5\) is not a multiple of the number of groups \(3\) for 'Conv2D'"),
     (lambda x: tf.nn.conv2d(x, tf.zeros([3, 3, 3]), [1, 1, 1, 1], "SAME"), ValueError,
      "Shape must be rank 4 but is rank 3"),
     (lambda x: tf.nn.conv2d(x, tf.zeros([3, 3, 3, 8]), [1, 1, 1], "SAME"), ValueError,
@@ -365,6 +408,11 @@ def test_run_time_errors_for_shapes_known_only_when_fed():
         with pytest.raises(tf.errors.InvalidArgumentError,
                            match="input depth must be evenly divisible by filter depth: 3 vs 4"):
             _run(z, {x: np.zeros([1, 5, 5, 3], np.float32)})
+        u = tf.nn.conv2d(x, tf.zeros([3, 3, 1, 4]), [1, 1, 1, 1], "VALID")
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"Depth of output \(4\) is not a multiple of the number of "
+                                 r"groups \(3\)"):
+            _run(u, {x: np.zeros([1, 5, 5, 3], np.float32)})
         dy = tf.placeholder(tf.float32, [None, None, None, None])
         dx = tf.nn.conv2d_backprop_input([2, 5, 5, 3], tf.zeros([3, 3, 3, 4]), dy,
                                          [1, 2, 2, 1], "SAME")

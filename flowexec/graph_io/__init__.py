@@ -8,6 +8,7 @@ Modules, by responsibility:
     export        Graph -> GraphDef (`Graph.as_graph_def`, `write_graph`)
     lowering      flowexec-only ops written as TF subgraphs
     importer      GraphDef -> Graph (`import_graph_def`)
+    functionalize TF 1.x (v1) control flow in a GraphDef -> If/While while importing
     meta_graph    MetaGraphDef (`export_meta_graph`, `import_meta_graph`)
     freeze        frozen graphs (`tf.graph_util`)
     crc32c        CRC-32C and its masked form

@@ -1,17 +1,20 @@
 """TensorFlow GraphDefs into a flowexec Graph: `tf.import_graph_def`.
 
-Import checks the whole GraphDef before it adds an op: every node's op type is a TensorFlow op flowexec
-has, every input names a node of the GraphDef (`x`, `x:1`, `^ctrl`, in any order: forward
+Import checks the whole GraphDef before it adds an op: every node's op type is a TensorFlow
+op flowexec has, every input names a node of the GraphDef (`x`, `x:1`, `^ctrl`, in any order: forward
 references are fine), the graph is acyclic, every `input_map` key exists. Then it adds the
 nodes in topological order through the ops' own definitions, so shape and dtype inference
 run as for ops built in Python. Attributes missing from a NodeDef take TF's defaults. An
 error while adding (a dtype mismatch, an inference error) removes the ops added so far, so a
 failed import leaves the graph as it was.
 
+v1 control flow (Switch, Merge, Enter, Exit, NextIteration, LoopCond), which TF 1.x's
+tf.cond and tf.while_loop write, is converted to flowexec's functional If/While
+(`functionalize`); what does not follow those patterns is refused, naming the ops.
+
 Safety: importing runs no code from the file. A node that would call a Python function
-(PyFunc), an op type flowexec does not know, or v1 control flow (Switch, Merge, Enter,
-Exit, NextIteration: flowexec runs functional If/While) is an error naming the node and its
-type; nothing is imported then.
+(PyFunc), an op type flowexec does not know, or v1 control flow that cannot be converted is
+an error naming the node and its type; nothing is imported then.
 """
 
 import collections
@@ -24,7 +27,7 @@ from flowexec.framework.tensor import Tensor
 from flowexec.graph_io import protos, schema
 from flowexec.graph_io.attr_value import from_attr_value
 
-__all__ = ["V1_CONTROL_FLOW", "import_graph_def"]
+__all__ = ["V1_CONTROL_FLOW", "import_graph_def", "import_nodes"]
 
 V1_CONTROL_FLOW = frozenset([
     "Switch", "RefSwitch", "Merge", "RefMerge", "Enter", "RefEnter", "Exit", "RefExit",
@@ -69,8 +72,9 @@ def _check_args(graph_def, input_map, return_elements):
     return normalized
 
 
-def _refuse(nodes):
+def _refuse(nodes, builders=()):
     """Raises for node types import must not or cannot build; names every such node."""
+    nodes = [n for n in nodes if n.name not in builders]
     flow = [n for n in nodes if n.op in V1_CONTROL_FLOW]
     if flow:
         listed = ", ".join(f"'{n.name}' ({n.op})" for n in flow[:10])
@@ -92,7 +96,7 @@ def _refuse(nodes):
                              f"{od.node_def_form.reason}")
 
 
-def _topological(nodes, by_name):
+def _topological(nodes, by_name, external=()):
     """The nodes in an order where every input comes first (Kahn's algorithm, the earliest
     ready node in file order first: a file already in order keeps it).
 
@@ -106,6 +110,8 @@ def _topological(nodes, by_name):
         for s in n.input:
             src, _ = _parse_input(s)
             if src not in by_name:
+                if src in external:
+                    continue
                 raise ValueError(f"Node '{n.name}': Unknown input node '{s}'")
             deps.add(src)
         pending[n.name] = len(deps)
@@ -127,10 +133,20 @@ def _topological(nodes, by_name):
     return order
 
 
+class _Outputs:
+    """What a converted control flow construct gave the importer: its output tensors."""
+
+    def __init__(self, outputs):
+        self.outputs = list(outputs)
+        self.name = self.outputs[0].op.name if self.outputs else ""
+
+
 class _Importer:
-    def __init__(self, graph, graph_def, input_map, scope):
+    def __init__(self, graph, nodes, input_map, scope, builders=None, external=None):
         self.graph = graph
-        self.nodes = list(graph_def.node)
+        self.nodes = list(nodes)
+        self.builders = builders or {}
+        self.external = external or {}  # keys of tensors outside the nodes -> Tensors
         self.by_name = {}
         for n in self.nodes:
             if n.name in self.by_name:
@@ -158,9 +174,11 @@ class _Importer:
         if key in self.input_map:
             self.used_keys.add(key)
             return self.input_map[key]
+        if src not in self.ops and src not in self.by_name:
+            return self.external[key]  # a function's input or outer tensor (import_nodes)
         op = self.ops[src]
         if idx < 0:
-            return op
+            return op.outputs[0].op if isinstance(op, _Outputs) else op
         if idx >= len(op.outputs):
             raise ValueError(f"Node '{node.name}': Connecting to invalid output {idx} of source "
                              f"node {src} which has {len(op.outputs)} outputs.")
@@ -239,6 +257,12 @@ class _Importer:
 
         graph = self.graph
         for node in order:
+            if node.name in self.builders:  # converted v1 control flow
+                data = [self.resolve(node, s) for s in node.input if not s.startswith("^")]
+                controls = [self.resolve(node, s) for s in node.input if s.startswith("^")]
+                with graph.control_dependencies(controls):
+                    self.ops[node.name] = _Outputs(self.builders[node.name](data))
+                continue
             sch = schema.schema_for(node.op)
             od = registry.get_op_def(node.op)
             new_name = graph.unique_name(node.name)
@@ -262,7 +286,7 @@ class _Importer:
                 op._set_device(DeviceSpec.from_string(node.device).to_string())
             self.ops[node.name] = op
         for node in order:
-            if "_class" in node.attr:
+            if "_class" in node.attr and node.name not in self.builders:
                 names = []
                 for s in node.attr["_class"].list.s:
                     s = s.decode("utf-8", "replace")
@@ -275,15 +299,18 @@ class _Importer:
         for r in return_elements:
             name, idx = _parse_input(r)
             if ":" not in r:
-                if name not in self.ops:
+                if name not in self.ops or isinstance(self.ops[name], _Outputs):
                     raise ValueError(f"Requested return node '{r}' not found in graph def")
                 out.append(self.ops[name])
                 continue
-            if name not in self.ops:
+            if name not in self.ops and _key(name, idx) not in self.external:
                 raise ValueError(f"Requested return tensor '{r}' not found in graph def")
             key = _key(name, idx)
             if key in self.input_map:
                 out.append(self.input_map[key])
+                continue
+            if name not in self.ops and key in self.external:
+                out.append(self.external[key])
                 continue
             op = self.ops[name]
             if idx >= len(op.outputs):
@@ -328,7 +355,9 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         ValueError: TF's messages: "Node 'B': Unknown input node 'A:0'", "Attempted to map
             inputs that were not found in graph_def: [...]", "Input 0 of node import/B was
             passed int32 from import/A:0 incompatible with expected float.", v1 control
-            flow, a PyFunc node, cycles, duplicate nodes, missing attributes.
+            flow that is not a tf.cond / tf.while_loop pattern ("Cannot convert TF 1.x (v1)
+            control flow to If/While: ..."; tf.cond and tf.while_loop graphs import as
+            If/While), a PyFunc node, cycles, duplicate nodes, missing attributes.
         flowexec.errors.NotFoundError: an op type flowexec does not have.
 
     Example:
@@ -338,14 +367,15 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     del op_dict, producer_op_list
     input_map = _check_args(graph_def, input_map, return_elements)
     graph = graph_mod.get_default_graph()
-    imp = _Importer(graph, graph_def, input_map, name)
+    nodes, builders, renamed = _functionalized(graph_def.node)
+    imp = _Importer(graph, nodes, input_map, name, builders)
     imp.check_input_map()
-    _refuse(imp.nodes)
+    _refuse(imp.nodes, builders)
     order = _topological(imp.nodes, imp.by_name)
     if return_elements is not None:
         for r in return_elements:
-            src, _ = _parse_input(r)
-            if src not in imp.by_name:
+            src, idx = _parse_input(r)
+            if src not in imp.by_name and _key(src, idx) not in renamed:
                 what = "tensor" if ":" in r else "node"
                 raise ValueError(f"Requested return {what} '{r}' not found in graph def")
     prefix = "import" if name is None else name
@@ -353,7 +383,47 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     try:
         with graph.name_scope(prefix or None):
             imp.build(order)
-        return None if return_elements is None else imp.returned(return_elements)
+        if return_elements is None:
+            return None
+        return imp.returned([renamed.get(_key(*_parse_input(r)), r) if ":" in r else r
+                             for r in return_elements])
     except BaseException:
         _roll_back(graph, mark)
         raise
+
+
+def _functionalized(nodes):
+    """The nodes with v1 control flow converted (see `functionalize`), and the builders."""
+    nodes = list(nodes)
+    if not any(n.op in V1_CONTROL_FLOW for n in nodes):
+        return nodes, {}, {}
+    from flowexec.graph_io.functionalize import functionalize
+
+    return functionalize(nodes)
+
+
+def import_nodes(nodes, external, return_keys):
+    """Imports NodeDefs into the default graph (a function graph, for converted control
+    flow) with their original names; inputs from outside `nodes` come from `external`
+    ({"name:i": Tensor}); control inputs to nodes outside are dropped (the caller made the
+    whole construct depend on them). Returns the tensors of `return_keys` ("name:i")."""
+    nodes, builders, renamed = _functionalized(nodes)
+    graph = graph_mod.get_default_graph()
+    imp = _Importer(graph, nodes, {}, "", builders,
+                    {_key(*_parse_input(k)): v for k, v in external.items()})
+    names = {_parse_input(k)[0] for k in imp.external}
+    for i, n in enumerate(imp.nodes):
+        kept = [s for s in n.input
+                if not (s.startswith("^") and s[1:] not in imp.by_name)]
+        if len(kept) != len(n.input):  # a copy: the caller's NodeDefs stay as they are
+            m = type(n)()
+            m.CopyFrom(n)
+            del m.input[:]
+            m.input.extend(kept)
+            imp.nodes[i] = imp.by_name[n.name] = m
+    _refuse(imp.nodes, builders)
+    order = _topological(imp.nodes, imp.by_name, names)
+    with graph.name_scope(None):
+        imp.build(order)
+    keys = [_key(*_parse_input(k)) for k in return_keys]
+    return imp.returned([renamed.get(k, k) for k in keys])

@@ -209,6 +209,7 @@ def __getattr__(name):
 
 # --- distributed (issue 14): tf.contrib.training's device-setter strategies ----------------
 from flowexec import contrib  # noqa: F401,E402
+from devices.spec import DeviceSpec  # noqa: F401,E402
 # --- end distributed ------------------------------------------------------------------------
 
 __version__ = "0.1.0"

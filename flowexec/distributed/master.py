@@ -24,6 +24,7 @@ Thread-safety: `run` may be called from many threads; each step has its own id.
 
 import concurrent.futures
 import dataclasses
+import functools
 import random
 import sys
 import threading
@@ -32,7 +33,9 @@ from typing import Any, Mapping, Tuple
 
 from devices.spec import DeviceSpec, is_compatible
 from flowexec.framework import errors
+from flowexec.framework.operation import NodeDef
 from flowexec.runtime import ir, pipeline
+from flowexec.runtime.partition import PartitionGraph
 from flowexec.runtime.place import Placement, place
 from flowexec.runtime.prune import Pruned, prune
 from flowexec.runtime.session import _timeout_ms
@@ -82,6 +85,20 @@ class DistributedStages:
     @property
     def source(self):
         return None
+
+    @functools.cached_property
+    def partition_graphs(self):
+        """Per device of every task, its nodes (with the `_Send`/`_Recv` of the crossing
+        edges), sorted by device: what `RunOptions(output_partition_graphs=True)`
+        returns for a run on a cluster."""
+        by_device = {}
+        for part in self.split.parts.values():
+            for node in part.graph.nodes:
+                device = part.placement[node.name]
+                nd = node.node_def
+                by_device.setdefault(device, []).append(
+                    NodeDef(nd.name, nd.op, nd.input, device, nd.attr))
+        return tuple(PartitionGraph(d, tuple(nodes)) for d, nodes in sorted(by_device.items()))
 
     def __str__(self):
         placed = "\n".join(f"{n}: {d}" for n, d in self.placement.items())
@@ -200,6 +217,13 @@ class Master:
             self._remotes.append(remote)
         return remote
 
+    def release(self, remote):
+        """Forgets one plan's parts on the tasks (the session's plan cache dropped it)."""
+        with self._lock:
+            if remote in self._remotes:
+                self._remotes.remove(remote)
+        self._release(remote.handles)
+
     def _release(self, handles):
         for task, handle in handles.items():
             try:
@@ -236,6 +260,9 @@ class Master:
         finally:
             with self._lock:
                 self._inflight.pop(step_id, None)
+        if options is not None and options.output_partition_graphs and \
+                run_metadata is not None:
+            run_metadata.partition_graphs = list(remote.stages.partition_graphs)
         fetched = [feed_values[i] if task == "" else results[task][j]
                    for task, j in split.fetch_sources]
         return [None if k is None else fetched[k] for k in remote.layout]

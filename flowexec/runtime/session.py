@@ -331,7 +331,9 @@ class BaseSession:
             if len(self._cache) > MAX_CACHED_PLANS:
                 # A program that fetches freshly built tensors every step would otherwise
                 # grow without bound; the oldest plan goes first.
-                self._cache.pop(next(iter(self._cache)))
+                old = self._cache.pop(next(iter(self._cache)))
+                if old.remote is not None:
+                    self._master.release(old.remote)   # its parts on the tasks go too
         return entry, feed_values
 
     def _resolve_feed(self, key):

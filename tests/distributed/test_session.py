@@ -269,3 +269,37 @@ def test_server_join_returns_when_the_server_stops():
     assert not joined.is_alive()
     again = tf.train.Server(cluster, job_name="ps", task_index=0)   # the address is free
     again.stop()
+
+
+def test_partition_graphs_of_a_cluster_run_name_every_device_and_edge(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=2))
+    g, v, y, z = _ps_worker_graph()
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        sess.run(v.initializer)
+        meta = tf.RunMetadata()
+        sess.run(z, options=tf.RunOptions(output_partition_graphs=True), run_metadata=meta)
+    parts = {p.device: [n.op for n in p.node] for p in meta.partition_graphs}
+    assert parts == {
+        "/job:ps/replica:0/task:0/device:CPU:0": ["VariableV2", "Identity", "_Send"],
+        "/job:worker/replica:0/task:0/device:CPU:0": ["Const", "_Recv", "Add"],
+        "/job:worker/replica:0/task:1/device:CPU:0": ["Const", "_Recv", "Mul", "_Send"]}
+    send = meta.partition_graphs[0].node[2]
+    assert send.attr["recv_device"] == "/job:worker/replica:0/task:1/device:CPU:0"
+    assert send.attr["tensor_name"] == "edge_0_v/read"
+
+
+def test_plans_dropped_from_the_cache_are_deregistered_on_the_tasks(cluster_servers,
+                                                                    monkeypatch):
+    from flowexec.runtime import session as session_mod
+    monkeypatch.setattr(session_mod, "MAX_CACHED_PLANS", 2)
+    servers = cluster_servers(make_cluster(ps=1, worker=1))
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [])
+        with tf.Session(servers[("worker", 0)].target) as sess:
+            for i in range(5):
+                with tf.device("/job:ps/task:0"):
+                    y = x * float(i) + 1.0
+                assert sess.run(y, {x: 2.0}) == 2.0 * i + 1
+            ps = servers[("ps", 0)].task.runtime
+            assert len(ps._parts) == 2
+        assert len(ps._parts) == 0     # closing the session releases the rest

@@ -303,3 +303,27 @@ def test_plans_dropped_from_the_cache_are_deregistered_on_the_tasks(cluster_serv
             ps = servers[("ps", 0)].task.runtime
             assert len(ps._parts) == 2
         assert len(ps._parts) == 0     # closing the session releases the rest
+
+
+def test_a_task_with_a_stream_device_runs_its_part_on_the_interpreted_executor(
+        cluster_servers):
+    from tests.runtime.test_multidevice import stream_device
+
+    with stream_device(delay=0.001, jitter=True, seed=5) as (rt, config):
+        servers = cluster_servers(make_cluster(ps=1, worker=1), config=config)
+        g = tf.Graph()
+        with g.as_default():
+            with tf.device("/job:ps/task:0/cpu:0"):
+                v = tf.Variable(np.eye(3), name="v")
+            with tf.device("/job:worker/task:0/cpu:1"):     # the stream device
+                y = tf.matmul(v, v) * 2.0 + 1.0
+            with tf.device("/job:ps/task:0/cpu:0"):
+                update = v.assign(y)
+        with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+            sess.run(v.initializer)
+            expect = np.eye(3)
+            for _ in range(3):
+                expect = expect @ expect * 2.0 + 1.0
+                np.testing.assert_allclose(sess.run(update), expect)
+            worker = servers[("worker", 0)].task.runtime
+            assert any(r.plan.straight is None for r in worker._parts.values())

@@ -166,6 +166,7 @@ from flowexec.ops.sort_ops import argsort, sort  # noqa: F401,E402
 from flowexec.ops.linalg_extra_ops import (  # noqa: F401,E402
     matrix_solve_ls, matrix_square_root, qr, self_adjoint_eig, self_adjoint_eigvals, svd)
 from flowexec.ops.random_extra_ops import random_gamma, random_poisson  # noqa: F401,E402
+from flowexec.ops.string_ops import *  # noqa: F401,F403,E402
 from flowexec import resource_loader, strings, version  # noqa: F401,E402
 from flowexec.compat_api import *  # noqa: F401,F403,E402
 from flowexec.gradient_tools import *  # noqa: F401,F403,E402

@@ -27,12 +27,16 @@ from flowexec.framework.dtypes import (
     uint32,
     uint64,
 )
+from flowexec.ops.complex_ops import complex
 from flowexec.ops.composite_math_ops import saturate_cast
+from flowexec.ops.string_ops import as_string
 from flowexec.ops.math_ops import cast
 
 __all__ = [
     "DType",
     "as_dtype",
+    "as_string",
+    "complex",
     "bool",
     "cast",
     "complex64",

@@ -2,9 +2,24 @@
 
 Example:
     >>> import flowexec as tf
-    >>> tf.strings.format("x = {}", [tf.constant([1, 2])])  # b"x = [1 2]"
+    >>> tf.strings.join(["a", "b"], separator="-")  # b"a-b"
 """
 
 from flowexec.ops.print_ops import string_format as format  # noqa: F401
+from flowexec.ops.string_ops import (  # noqa: F401
+    as_string,
+    lower,
+    reduce_join,
+    regex_full_match,
+    regex_replace,
+    substr,
+    unsorted_segment_join,
+    upper,
+)
+from flowexec.ops.string_ops import string_join as join  # noqa: F401
+from flowexec.ops.string_ops import string_length as length  # noqa: F401
+from flowexec.ops.string_ops import string_strip as strip  # noqa: F401
+from flowexec.ops.string_ops import string_to_number as to_number  # noqa: F401
 
-__all__ = ["format"]
+__all__ = ["as_string", "format", "join", "length", "lower", "reduce_join", "regex_full_match",
+           "regex_replace", "strip", "substr", "to_number", "unsorted_segment_join", "upper"]

@@ -94,6 +94,8 @@ from flowexec.ops.accumulator_ops import ConditionalAccumulator  # noqa: F401
 from flowexec.ops.image_ops import depth_to_space, space_to_depth  # noqa: F401
 from flowexec.ops.cond import case, cond  # noqa: F401
 from flowexec.ops.while_loop import while_loop  # noqa: F401
+from flowexec.ops.tensor_array_ops import TensorArray  # noqa: F401
+from flowexec.ops.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
 from flowexec.ops.io_ops import *
 from flowexec.ops.linalg_ops import *
 from flowexec.ops.logging_ops import *

@@ -7,6 +7,7 @@ None; integer tensors carry no gradient; `StopGradient` and ops declared not
 differentiable stop the flow; an op with no gradient decision is a LookupError.
 """
 
+from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import NOT_DIFFERENTIABLE, get_op_def
@@ -21,6 +22,12 @@ def _flatten(x):
 
 def _is_differentiable_dtype(dtype):
     return dtype.is_floating or dtype.is_complex
+
+
+def _carries_gradient(dtype):
+    """Gradients flow into floats, complex numbers and variants (lists: their gradient is a
+    list, as TF's)."""
+    return dtype.is_floating or dtype.is_complex or dtype is dtypes.variant
 
 
 def _ops_between(ys, xs, stop_ops):
@@ -153,7 +160,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                 # Only the gradients that flow on (towards some x) are kept; the others are
                 # never run, and gating must not make them run.
                 used = [i for i, (t, g) in enumerate(zip(op.inputs, in_grads))
-                        if g is not None and _is_differentiable_dtype(t.dtype)
+                        if g is not None and _carries_gradient(t.dtype)
                         and t.op in between]
                 if gate_gradients and len(used) > 1:
                     with graph.name_scope(op.name + "_grad"), graph.device(None):

@@ -40,6 +40,7 @@ from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor import Tensor, register_operator
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import constant_op, shape_fns
+from flowexec.ops.tensor_list_value import TensorListValue
 
 # The public `range` and `slice` below shadow the builtins inside this module.
 _pyrange = builtins.range
@@ -2301,6 +2302,8 @@ def fill(dims, value, name=None):
 
 @defop("ZerosLike", infer=shape_fns.unchanged, cost=CHEAP)
 def _zeros_like(xp, x):
+    if isinstance(x, TensorListValue):  # TF's variant ZerosLike: a list of zeros
+        return x.zeros_like()
     return xp.zeros_like(x)
 
 

@@ -32,6 +32,7 @@ from flowexec.framework.tensor import Tensor, register_operator
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import shape_fns
 from flowexec.ops.constant_op import constant, stop_gradient
+from flowexec.ops.tensor_list_value import TensorListValue, add_lists
 
 _FLOATS = shape_fns.FLOATS
 _COMPLEX = (dtypes.complex64, dtypes.complex128)
@@ -734,7 +735,7 @@ def _add_n_infer(op):
         types = ", ".join(t.dtype.name for t in ins)
         raise TypeError(f"Tensors in list passed to 'inputs' of 'AddN' Op have types "
                         f"[{types}] that don't all match.")
-    if dt not in _NUMERIC:
+    if dt not in _NUMERIC and dt is not dtypes.variant:  # variant: lists (list_ops.py)
         shape_fns.check_dtype_in(op, _NUMERIC)
     shape = ins[0].shape
     for i, t in enumerate(ins[1:], 1):
@@ -745,6 +746,8 @@ def _add_n_infer(op):
 @defop("AddN", infer=_add_n_infer)
 def _add_n(xp, *inputs):
     first = inputs[0]
+    if isinstance(first, TensorListValue):  # TF's variant AddN: lists add elementwise
+        return add_lists(xp, inputs)
     if len(inputs) > 2 and isinstance(first, np.generic) and \
             len(set(map(type, inputs))) == 1:
         # numpy scalars of one type (so one dtype, all 0-d): summed in one pass in C, as

@@ -13,7 +13,8 @@ from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
-from flowexec.ops import control_flow_ops
+from flowexec.ops import control_flow_ops, tensor_array_ops
+from flowexec.ops.tensor_array_ops import TensorArray
 
 
 def _check_entry(tensor, invariant):
@@ -58,7 +59,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         cond: a callable taking the loop variables, returning a scalar bool tensor.
         body: a callable taking the loop variables, returning their next values (the same
             structure, dtypes, and shapes compatible with the invariants).
-        loop_vars: a tensor, or a (nested) tuple/list/dict/namedtuple of tensors.
+        loop_vars: a tensor, or a (nested) tuple/list/dict/namedtuple of tensors and
+            TensorArrays (a TensorArray travels as its flow; cond and body get TensorArrays).
         shape_invariants: the shapes the loop variables keep (same structure); default
             their entry shapes.
         parallel_iterations, swap_memory: accepted (iterations run one after another).
@@ -90,6 +92,9 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         raise ValueError("No loop variables provided")
     single_input = not isinstance(loop_vars, (list, tuple))
     top = [loop_vars] if single_input else list(loop_vars)
+    # TensorArrays travel as their flows (list tensors) and are rebuilt around them.
+    arrays = [v if isinstance(v, TensorArray) else None for v in nest.flatten(top)]
+    top = tensor_array_ops.to_flows(top)
     with name_scope(name, "while", [t for t in nest.flatten(top) if isinstance(t, Tensor)]):
         top = nest.map_structure(
             lambda v: v if isinstance(v, Tensor) else convert_to_tensor(v), top)
@@ -99,7 +104,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         else:
             inv_top = [shape_invariants] if single_input else list(shape_invariants)
             nest.assert_same_structure(top, inv_top, check_types=False)
-            flat_inv = [tensor_shape.as_shape(s) for s in nest.flatten(inv_top)]
+            flat_inv = [t.shape if ta is not None else tensor_shape.as_shape(s)
+                        for s, t, ta in zip(nest.flatten(inv_top), flat_vars, arrays)]
         for t, inv in zip(flat_vars, flat_inv):
             _check_entry(t, inv)
 
@@ -116,8 +122,13 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         specs = [function_mod.TensorSpec(inv, t.dtype) for t, inv in zip(entries, invs)]
         skip = 1 if counter is not None else 0
 
+        out_arrays = list(arrays)
+
+        def rebuild(flat, like):
+            return [t if ta is None else ta._with_flow(t) for t, ta in zip(flat, like)]
+
         def user_vars(flat):
-            return nest.pack_sequence_as(top, list(flat[skip:]))
+            return nest.pack_sequence_as(top, rebuild(flat[skip:], arrays))
 
         def cond_fn(*flat):
             c = cond(*user_vars(flat))
@@ -137,8 +148,12 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                     and not nest._is_namedtuple(top[0]))):
                 res = [res]
             nest.assert_same_structure(top, list(res), check_types=False)
+            flat_res = nest.flatten(list(res))
+            for k, v in enumerate(flat_res):
+                if isinstance(v, TensorArray) and arrays[k] is not None:
+                    out_arrays[k] = v  # its element shape, as the body left it
             out = [v if isinstance(v, Tensor) else convert_to_tensor(v)
-                   for v in nest.flatten(list(res))]
+                   for v in nest.flatten(tensor_array_ops.to_flows(list(res)))]
             return ([flat[0] + 1] if counter is not None else []) + out
 
         cond_fg = function_mod.trace(cond_fn, specs, "cond")
@@ -155,7 +170,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                         n_vars=len(entries), n_cond=len(cond_fg.captures),
                         T=[t.dtype for t in entries], output_shapes=invs)
         outs = [outs] if isinstance(outs, Tensor) else list(outs)
-        packed = nest.pack_sequence_as(top, outs[skip:])
+        packed = nest.pack_sequence_as(top, rebuild(outs[skip:], out_arrays))
         if len(top) == 1 and not return_same_structure:
             return packed[0]
         if single_input:

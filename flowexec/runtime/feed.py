@@ -23,7 +23,7 @@ class FeedSpec:
         is_int: whether its dtype is an integer type.
     """
 
-    __slots__ = ("tensor", "slot", "np_dtype", "dims", "is_int", "scalar")
+    __slots__ = ("tensor", "slot", "np_dtype", "dims", "is_int", "scalar", "host_object")
 
     def __init__(self, tensor, slot):
         self.tensor = tensor
@@ -32,6 +32,8 @@ class FeedSpec:
         shape = tensor.shape
         self.dims = None if shape.ndims is None else tuple(shape.as_list())
         self.is_int = tensor.dtype.is_integer
+        # resource and variant values are host objects (a list, a dataset): fed as they are
+        self.host_object = not tensor.dtype.is_numpy_compatible
         # A Python float or int fed to a floating scalar becomes the numpy scalar directly.
         self.scalar = self.np_dtype.type if self.dims == () and \
             self.np_dtype.kind in "fc" else None
@@ -47,6 +49,8 @@ def convert_feed(spec, value):
         TypeError: a Tensor as value, an int out of range, a non-string for a string.
         ValueError: a value that does not convert, or a shape that does not match.
     """
+    if spec.host_object:
+        return value
     if spec.scalar is not None and type(value) in _PY_NUMBERS:
         try:
             return spec.scalar(value)

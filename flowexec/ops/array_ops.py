@@ -2365,7 +2365,8 @@ def _filled_like(tensor, dtype, name, optimize, value, op_type):
     with name_scope(name, values=_leaves([tensor])) as scope:
         tensor = convert_to_tensor(tensor, name="tensor")
         dtype = tensor.dtype if dtype is None else dtypes.as_dtype(dtype)
-        static = optimize and tensor.shape.is_fully_defined()
+        # a variant (a list) has no constant form: its ZerosLike is a list of zeros
+        static = optimize and tensor.shape.is_fully_defined() and dtype.is_numpy_compatible
         if not static and dtype is not tensor.dtype:
             shape_t = apply_op("Shape", tensor, name="Shape", out_type=dtypes.int32)
         if static:

@@ -237,7 +237,7 @@ def _reserve(xp, element_shape, num_elements, *, element_dtype):
 
 def _push_back(xp, input_handle, tensor, *, element_dtype):
     _check_shape(input_handle, input_handle.size, tensor)
-    return input_handle.replace(input_handle.items + (tensor,))
+    return input_handle.written(input_handle.items + (tensor,), tensor)
 
 
 def _pop_back(xp, input_handle, element_shape, *, element_dtype):
@@ -272,7 +272,7 @@ def _get_item(xp, input_handle, index, element_shape, *, element_dtype):
 def _set_item(xp, input_handle, index, item, *, element_dtype):
     items = list(input_handle.items)
     _write(input_handle, items, int(index), item)
-    return input_handle.replace(items)
+    return input_handle.written(items, item)
 
 
 def _gather(xp, input_handle, indices, element_shape, *, element_dtype):
@@ -619,9 +619,11 @@ def _set_item_grad(op, dlist):
 
 @_gather_op.gradient
 def _gather_grad(op, dvalues):
-    dtype = op.attrs["element_dtype"]
-    zeros = _zeros_list_like(op.inputs[0], dtype)
-    return tensor_list_scatter(dvalues, op.inputs[1], input_handle=zeros), None, None
+    # A repeated index sums its rows' gradients (TF's scatter would keep one of them).
+    from flowexec.ops import segment_ops
+    rows = segment_ops.unsorted_segment_sum(dvalues, op.inputs[1],
+                                            tensor_list_length(op.inputs[0]))
+    return tensor_list_from_tensor(rows, tensor_list_element_shape(op.inputs[0])), None, None
 
 
 @_scatter_op.gradient

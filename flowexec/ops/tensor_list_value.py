@@ -66,10 +66,34 @@ def fully_defined(shape):
     return shape is not None and None not in shape
 
 
+_UNSEEN = "unseen"  # no element written yet
+
+
+def _agree(seen, dims):
+    """The dimensions two written shapes agree on (None where they differ); _MIXED ranks."""
+    if seen is _UNSEEN:
+        return dims
+    if seen is _MIXED or len(seen) != len(dims):
+        return _MIXED
+    return tuple(a if a == b else None for a, b in zip(seen, dims))
+
+
+_MIXED = "mixed ranks"
+
+
+def _complete(shape, seen):
+    if seen is _UNSEEN or seen is _MIXED:
+        return shape
+    try:
+        return merge_shapes(shape, seen)
+    except ValueError:
+        return shape
+
+
 class TensorListValue:
     """An immutable list of arrays of one dtype (see the module docstring)."""
 
-    __slots__ = ("items", "element_dtype", "element_shape", "ta", "cleared")
+    __slots__ = ("items", "element_dtype", "element_shape", "ta", "cleared", "_seen")
 
     def __init__(self, items, element_dtype, element_shape, ta=None, cleared=None):
         self.items = tuple(items)
@@ -77,6 +101,7 @@ class TensorListValue:
         self.element_shape = element_shape
         self.ta = ta
         self.cleared = set(cleared) if cleared else set()
+        self._seen = None  # the written elements' agreed shape, computed on first use
 
     def replace(self, items=None, element_shape=None):
         """A new value with other items (and a more specific element shape)."""
@@ -89,17 +114,22 @@ class TensorListValue:
         return len(self.items)
 
     def known_shape(self):
-        """The element shape, completed by the shape of a written element where unknown."""
-        shape = self.element_shape
-        for item in self.items:
-            if item is not None:
-                try:
-                    shape = merge_shapes(shape, tuple(item.shape))
-                except ValueError:
-                    continue
-                if fully_defined(shape):
-                    break
-        return shape
+        """The element shape, completed where every written element agrees on a dimension."""
+        if self._seen is None:
+            seen = _UNSEEN
+            for item in self.items:
+                if item is not None:
+                    seen = _agree(seen, tuple(item.shape))
+            self._seen = seen
+        return _complete(self.element_shape, self._seen)
+
+    def written(self, items, item):
+        """A new value with `items`, where `item` was just written (the shape kept up to
+        date in O(1), so that a loop of writes stays linear)."""
+        value = self.replace(items)
+        self.known_shape()
+        value._seen = _agree(self._seen, tuple(item.shape))
+        return value
 
     def zeros(self, xp):
         shape = self.known_shape()

@@ -7,12 +7,14 @@ op or TF's default), the requested device, `_class` colocation, and any other `_
 the op carries. Ops no TF op matches (flowexec-only) are refused with the reason, as are
 attributes outside TF's schema, so a written file is one TensorFlow reads as written. A few
 flowexec-only gradient helpers are written as the TF subgraph that computes the same value
-(graph_io/lowering.py).
+(graph_io/lowering.py). If/While ops are written as TF 2.x writes functional control flow:
+their branch, condition and body graphs become FunctionDefs of the GraphDef's `library`
+(graph_io/functions.py).
 """
 
 import os
 
-from flowexec.graph_io import lowering, protos, schema
+from flowexec.graph_io import functions, lowering, protos, schema
 from flowexec.graph_io.attr_value import to_attr_value
 from flowexec.graph_io.tensor_proto import shape_proto
 
@@ -91,18 +93,27 @@ def build_node(name, op_type, inputs, input_dtypes, output_dtypes, attrs, device
     return node
 
 
-def node_defs(op, add_shapes=False):
+def node_defs(op, add_shapes=False, library=None):
     """TF's NodeDef(s) of one flowexec Operation: one, or the TF subgraph a flowexec-only op
     is lowered to (its last node has the op's name, so consumers read it unchanged).
 
+    Args:
+        op: the Operation.
+        add_shapes: give the last node an `_output_shapes` attribute.
+        library: a `functions.Library` collecting the FunctionDefs of If/While ops.
+
     Raises:
-        ValueError: the op is flowexec-only without a lowering, or has an attribute TF's op
-            lacks.
+        ValueError: the op is flowexec-only without a lowering, has an attribute TF's op
+            lacks, or is an If/While without a `library` to write its functions to.
     """
     form = op.op_def.node_def_form
     where = f"Cannot export op '{op.name}' of type '{op.type}'"
     controls = ["^" + c.name for c in op.control_inputs]
-    if form.flowexec_only:
+    if op.type in functions.FUNCTIONAL:
+        if library is None:
+            raise ExportError(f"{where}: its functions need a GraphDef's function library")
+        nodes = functions.functional_node_defs(op, library)
+    elif form.flowexec_only:
         lower = lowering.LOWERINGS.get(op.type)
         if lower is None:
             raise ExportError(f"{where}: no TensorFlow op has its semantics ({form.reason})")
@@ -123,8 +134,11 @@ def node_defs(op, add_shapes=False):
         if op._colocation:
             node.attr["_class"].list.s.extend(f"loc:@{n}".encode() for n in op._colocation)
     if add_shapes and op.outputs:
+        shapes = [t.shape for t in op.outputs]
+        if op.type in functions.FUNCTIONAL:  # a While has an output per input
+            shapes = list(nodes[-1].attr["output_shapes"].list.shape)
         nodes[-1].attr["_output_shapes"].list.shape.extend(
-            shape_proto(t.shape) for t in op.outputs)
+            s if hasattr(s, "dim") else shape_proto(s) for s in shapes)
     return nodes
 
 
@@ -138,7 +152,8 @@ def as_graph_def(graph, from_version=None, add_shapes=False):
 
     Returns:
         A `GraphDef` proto (TF's class, from the tensorboard package), nodes in creation
-        order, `versions.producer` = GRAPH_DEF_VERSION.
+        order, `versions.producer` = GRAPH_DEF_VERSION; the functions of If/While ops in
+        its `library`.
 
     Raises:
         ValueError: an op has no TensorFlow form (a flowexec-only op; the message names it).
@@ -154,8 +169,10 @@ def as_graph_def(graph, from_version=None, add_shapes=False):
     ops = graph.get_operations()
     if from_version is not None:
         ops = [op for op in ops if op._id >= from_version]
+    library = functions.Library()
     for op in ops:
-        gd.node.extend(node_defs(op, add_shapes))
+        gd.node.extend(node_defs(op, add_shapes, library))
+    gd.library.function.extend(library.functions.values())
     gd.versions.producer = GRAPH_DEF_VERSION
     return gd
 

@@ -322,7 +322,7 @@ def _sub_nodes(g, names):
     return [g.by_name[n] for n in g.nodes_order if n in names]
 
 
-def _make_cond_builder(g, c):
+def _make_cond_builder(g, c, library):
     from flowexec.graph_io.importer import import_nodes
     from flowexec.ops.cond import cond
 
@@ -339,17 +339,18 @@ def _make_cond_builder(g, c):
                     src, idx = _key(sw.input[0])
                     external[f"{sw.name}:{port}"] = inputs[f"{src}:{idx}"]
                 ends = [[s for s in m.input if not s.startswith("^")][port] for m in ms]
-                return import_nodes(_sub_nodes(g, parts["branches"][port]), external, ends)
+                return import_nodes(_sub_nodes(g, parts["branches"][port]), external, ends,
+                                    library)
             return fn
 
-        out = cond(pred, branch(1), branch(0), strict=True, name=c.scope.rpartition("/")[2]
-                   or "cond")
+        out = cond(pred, branch(1), branch(0), strict=True,
+                   name=c.scope.rpartition("/")[2] or "cond")
         return list(out)
 
     return build
 
 
-def _make_loop_builder(g, c):
+def _make_loop_builder(g, c, library):
     from flowexec.graph_io.importer import import_nodes
     from flowexec.ops.while_loop import while_loop
 
@@ -363,13 +364,14 @@ def _make_loop_builder(g, c):
             external = dict(inputs, **invariants)
             external.update({f"{m}:0": a for m, a in zip(parts["merges"], args)})
             pred_key = g.by_name[parts["loop_cond"]].input[0]
-            return import_nodes(_sub_nodes(g, parts["cond_nodes"]), external, [pred_key])[0]
+            return import_nodes(_sub_nodes(g, parts["cond_nodes"]), external, [pred_key],
+                                library)[0]
 
         def body_fn(*args):
             external = dict(inputs, **invariants)
             external.update({f"{sw}:1": a for sw, a in zip(parts["switches"], args)})
             ends = [g.by_name[n].input[0] for n in parts["nexts"]]
-            return import_nodes(_sub_nodes(g, parts["body_nodes"]), external, ends)
+            return import_nodes(_sub_nodes(g, parts["body_nodes"]), external, ends, library)
 
         out = while_loop(cond_fn, body_fn, init, return_same_structure=True,
                          name=c.scope.rpartition("/")[2] or "while")
@@ -383,8 +385,9 @@ def _norm(s):
     return f"{name}:{idx}"
 
 
-def functionalize(nodes):
-    """The NodeDefs with each outermost v1 cond and loop replaced by one placeholder node,
+def functionalize(nodes, library=None):
+    """The NodeDefs with each outermost v1 cond and loop replaced by one placeholder node
+    (functional If/While nodes inside them call the functions of `library`),
     {placeholder name: build(tensors by input key) -> [output tensors]}, and {"name:i" of a
     result (a Merge's or Exit's output): "placeholder:k"}.
 
@@ -433,7 +436,8 @@ def functionalize(nodes):
             rename[r] = f"{name}:{k}"
         for m in c.members:
             control_rename[m] = f"^{name}"
-        build = _make_cond_builder(g, c) if c.kind == "cond" else _make_loop_builder(g, c)
+        build = (_make_cond_builder(g, c, library) if c.kind == "cond"
+                 else _make_loop_builder(g, c, library))
         builders[name] = _with_keys(build, data)
     out = []
     position = {name: i for i, name in enumerate(g.nodes_order)}

@@ -10,7 +10,9 @@ failed import leaves the graph as it was.
 
 v1 control flow (Switch, Merge, Enter, Exit, NextIteration, LoopCond), which TF 1.x's
 tf.cond and tf.while_loop write, is converted to flowexec's functional If/While
-(`functionalize`); what does not follow those patterns is refused, naming the ops.
+(`functionalize`); what does not follow those patterns is refused, naming the ops. TF 2.x's
+functional If/StatelessIf/While/StatelessWhile nodes over the GraphDef's function `library`
+import as flowexec If/While too (`functions`).
 
 Safety: importing runs no code from the file. A node that would call a Python function
 (PyFunc), an op type flowexec does not know, or v1 control flow that cannot be converted is
@@ -257,10 +259,13 @@ class _Importer:
 
         graph = self.graph
         for node in order:
-            if node.name in self.builders:  # converted v1 control flow
+            if node.name in self.builders:  # control flow built by tf.cond / tf.while_loop
                 data = [self.resolve(node, s) for s in node.input if not s.startswith("^")]
                 controls = [self.resolve(node, s) for s in node.input if s.startswith("^")]
-                with graph.control_dependencies(controls):
+                parent = "/".join(x for x in (graph.get_name_scope(),
+                                              _construct_parent(node.name)) if x)
+                with graph.control_dependencies(controls), \
+                        graph.name_scope(parent + "/" if parent else None):
                     self.ops[node.name] = _Outputs(self.builders[node.name](data))
                 continue
             sch = schema.schema_for(node.op)
@@ -367,7 +372,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     del op_dict, producer_op_list
     input_map = _check_args(graph_def, input_map, return_elements)
     graph = graph_mod.get_default_graph()
-    nodes, builders, renamed = _functionalized(graph_def.node)
+    nodes, builders, renamed = _functionalized(
+        graph_def.node, graph_def.library if graph_def.HasField("library") else None)
     imp = _Importer(graph, nodes, input_map, name, builders)
     imp.check_input_map()
     _refuse(imp.nodes, builders)
@@ -392,22 +398,51 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
         raise
 
 
-def _functionalized(nodes):
-    """The nodes with v1 control flow converted (see `functionalize`), and the builders."""
+def construct_name(node_name):
+    """The name scope a control flow construct standing for node `node_name` is built in
+    (tf.cond/tf.while_loop's `name`): "cond" for TF's node "cond" and for flowexec's
+    "cond/If", so that flowexec's graphs import under their own names."""
+    from flowexec.graph_io import functions, functionalize
+
+    scope, _, last = node_name.rpartition("/")
+    if (last in functions.FUNCTIONAL or last.startswith(functionalize.CLUSTER_OP)) and scope:
+        return scope.rpartition("/")[2]
+    return last
+
+
+def _construct_parent(node_name):
+    from flowexec.graph_io import functions, functionalize
+
+    scope, _, last = node_name.rpartition("/")
+    if (last in functions.FUNCTIONAL or last.startswith(functionalize.CLUSTER_OP)) and scope:
+        return scope.rpartition("/")[0]
+    return scope
+
+
+def _functionalized(nodes, library):
+    """The nodes with v1 control flow converted (see `functionalize`), the builders of
+    converted constructs and of functional nodes (If/While over `library`, see
+    `functions`), and the renamed results."""
+    from flowexec.graph_io import functions
+
     nodes = list(nodes)
+    builders = functions.functional_builders(nodes, library)
     if not any(n.op in V1_CONTROL_FLOW for n in nodes):
-        return nodes, {}, {}
+        return nodes, builders, {}
     from flowexec.graph_io.functionalize import functionalize
 
-    return functionalize(nodes)
+    nodes, more, renamed = functionalize(nodes, library)
+    builders.update(more)
+    return nodes, builders, renamed
 
 
-def import_nodes(nodes, external, return_keys):
+def import_nodes(nodes, external, return_keys, library=None):
     """Imports NodeDefs into the default graph (a function graph, for converted control
     flow) with their original names; inputs from outside `nodes` come from `external`
     ({"name:i": Tensor}); control inputs to nodes outside are dropped (the caller made the
-    whole construct depend on them). Returns the tensors of `return_keys` ("name:i")."""
-    nodes, builders, renamed = _functionalized(nodes)
+    whole construct depend on them); If/While nodes call the functions of `library`.
+    Returns the tensors of `return_keys` ("name:i")."""
+    nodes, builders, renamed = _functionalized(nodes, library)
     graph = graph_mod.get_default_graph()
     imp = _Importer(graph, nodes, {}, "", builders,
                     {_key(*_parse_input(k)): v for k, v in external.items()})

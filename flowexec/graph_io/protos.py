@@ -13,9 +13,9 @@ import threading
 INSTALL_HINT = ("GraphDef export and import need the 'tensorboard' package (TensorFlow's "
                 "protocol buffers): pip install flowexec[graph] (or pip install tensorboard)")
 
-_MODULES = ("attr_value_pb2", "graph_pb2", "meta_graph_pb2", "node_def_pb2", "op_def_pb2",
-            "saver_pb2",
-            "tensor_pb2", "tensor_shape_pb2", "types_pb2", "variable_pb2", "versions_pb2")
+_MODULES = ("attr_value_pb2", "function_pb2", "graph_pb2", "meta_graph_pb2", "node_def_pb2",
+            "op_def_pb2", "saver_pb2", "tensor_pb2", "tensor_shape_pb2", "types_pb2",
+            "variable_pb2", "versions_pb2")
 _lock = threading.Lock()
 _loaded = {}
 

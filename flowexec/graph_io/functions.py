@@ -57,10 +57,13 @@ class Library:
 
 
 # ----- export --------------------------------------------------------------------------------
-def _output_arg_position(node, flat):
-    """(output arg name, index in it) of output `flat` of a NodeDef, by TF's OpDef."""
+def _output_args(node):
+    """[(output arg name, first flat index, size)] of a NodeDef, by TF's OpDef."""
     sch = schema.schema_for(node.op)
-    start = 0
+    if sch is None:
+        raise ValueError(f"node '{node.name}' has op type '{node.op}', which flowexec does not "
+                         "have")
+    out, start = [], 0
     for arg in sch.outputs:
         if arg.number_attr:
             size = node.attr[arg.number_attr].i
@@ -68,9 +71,16 @@ def _output_arg_position(node, flat):
             size = len(node.attr[arg.type_list_attr].list.type)
         else:
             size = 1
-        if flat < start + size:
-            return arg.name, flat - start
+        out.append((arg.name, start, size))
         start += size
+    return out
+
+
+def _output_arg_position(node, flat):
+    """(output arg name, index in it) of output `flat` of a NodeDef."""
+    for name, start, size in _output_args(node):
+        if flat < start + size:
+            return name, flat - start
     raise ValueError(f"node '{node.name}' ({node.op}) has no output {flat}")
 
 
@@ -228,20 +238,9 @@ def _flat_input(s, by_name):
     n = by_name.get(node)
     if n is None:
         raise ValueError(f"input '{s}' names no node of the function")
-    sch = schema.schema_for(n.op)
-    if sch is None:
-        raise ValueError(f"node '{node}' has op type '{n.op}', which flowexec does not have")
-    start = 0
-    for a in sch.outputs:
-        if a.number_attr:
-            size = n.attr[a.number_attr].i
-        elif a.type_list_attr:
-            size = len(n.attr[a.type_list_attr].list.type)
-        else:
-            size = 1
-        if a.name == arg:
+    for name, start, _ in _output_args(n):
+        if name == arg:
             return f"{node}:{start + idx}"
-        start += size
     raise ValueError(f"input '{s}': op {n.op} has no output '{arg}'")
 
 

@@ -24,11 +24,13 @@ Import (`functional_builders`): each functional node of a GraphDef with a librar
 flowexec `tf.cond` / `tf.while_loop` whose branch, condition and body import the named
 FunctionDef's nodes with its arguments bound to the inputs (functions nested in functions
 too). Refused with a ValueError naming the node: a missing function, an argument count that
-does not match, attribute placeholders (polymorphic functions).
+does not match, attribute placeholders (polymorphic functions), a function that calls
+itself.
 """
 
 import collections
 import re
+import threading
 
 from flowexec.graph_io import protos, schema
 
@@ -269,6 +271,9 @@ def _body(fdef, where):
     return nodes, rets
 
 
+_calling = threading.local()  # the functions being imported on this thread
+
+
 def _call(fdef, args, library, where):
     from flowexec.graph_io.importer import import_nodes
 
@@ -276,9 +281,18 @@ def _call(fdef, args, library, where):
     if len(sig.input_arg) != len(args):
         raise ValueError(f"{where}: function '{sig.name}' takes {len(sig.input_arg)} "
                          f"arguments, the node gives {len(args)}")
+    stack = _calling.__dict__.setdefault("names", [])
+    if sig.name in stack:
+        raise ValueError(f"{where}: function '{sig.name}' calls itself (through "
+                         f"{' -> '.join(stack + [sig.name])}); recursive functions are not "
+                         "imported")
     nodes, rets = _body(fdef, where)
     external = {f"{_ARG}{a.name}:0": t for a, t in zip(sig.input_arg, args)}
-    return import_nodes(nodes, external, rets, library)
+    stack.append(sig.name)
+    try:
+        return import_nodes(nodes, external, rets, library)
+    finally:
+        stack.pop()
 
 
 def functional_builders(nodes, library):

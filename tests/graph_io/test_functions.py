@@ -125,3 +125,20 @@ def test_meta_graph_lists_the_ops_inside_functions():
         meta = tf.train.export_meta_graph(graph=g)
     ops = [o.name for o in meta.meta_info_def.stripped_op_list.op]
     assert "Sqrt" in ops and ("If" in ops or "StatelessIf" in ops)
+
+
+def test_recursive_function_is_refused_not_a_recursion_error():
+    gd = tf.GraphDef.FromString(open(os.path.join(FN, "cond_captures.pb"), "rb").read())
+    node, = [n for n in gd.node if n.op.endswith("If")]
+    then_f, = [f for f in gd.library.function
+               if f.signature.name == node.attr["then_branch"].func.name]
+    true = then_f.node_def.add(name="true", op="Const")  # the function calls its own If
+    true.attr["dtype"].type = tf.bool.as_datatype_enum
+    true.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(True))
+    inner = then_f.node_def.add()
+    inner.CopyFrom(node)
+    inner.name = "again"
+    del inner.input[:]
+    inner.input.extend(["true:output:0"] + [a.name for a in then_f.signature.input_arg])
+    with tf.Graph().as_default(), pytest.raises(ValueError, match="calls itself"):
+        tf.import_graph_def(gd, name="")

@@ -1,8 +1,8 @@
 """TensorFlow GraphDefs into a flowexec Graph: `tf.import_graph_def`.
 
 Import checks the whole GraphDef before it adds an op: every node's op type is a TensorFlow
-op flowexec has, every input names a node of the GraphDef (`x`, `x:1`, `^ctrl`, in any order: forward
-references are fine), the graph is acyclic, every `input_map` key exists. Then it adds the
+op flowexec has, every input names a node of the GraphDef (`x`, `x:1`, `^ctrl`, in any
+order: forward references are fine), the graph is acyclic, every `input_map` key exists. Then it adds the
 nodes in topological order through the ops' own definitions, so shape and dtype inference
 run as for ops built in Python. Attributes missing from a NodeDef take TF's defaults. An
 error while adding (a dtype mismatch, an inference error) removes the ops added so far, so a

@@ -32,7 +32,7 @@ _PADDINGS = ("SAME", "VALID", "EXPLICIT")
 
 # ----- build-time inference ------------------------------------------------------------------
 def _nd(op):
-    return 3 if op.type.startswith("Conv3D") else 2
+    return 3 if op.attrs.get("forward_type", op.type).startswith("Conv3D") else 2
 
 
 def _check_attrs(op, nd):
@@ -102,7 +102,8 @@ def _conv_infer(op):
     return [(dt, _forward_shape(op, nd, x_dims, f_dims))]
 
 
-def _sizes_shape(op, index, nd):
+def sizes_shape(op, index, nd):
+    """The TensorShape that the 1-D sizes input `index` holds (rank nd + 2)."""
     s = shape_fns.constant_shape(op.inputs[index])
     if s.ndims is not None and s.ndims != nd + 2:
         raise shape_fns.shape_error(
@@ -123,7 +124,7 @@ def _backprop_input_infer(op):
     else:
         oc = f_dims[nd + 1]
     _merge_dim(op, window.batch_and_channel(dy_dims, df)[1], oc)
-    shape = _sizes_shape(op, 0, nd).as_list()
+    shape = sizes_shape(op, 0, nd).as_list()
     if _depthwise(op):
         _merge_dim(op, window.batch_and_channel(shape, df)[1], f_dims[nd])
     return [(dt, TensorShape(shape))]
@@ -136,7 +137,7 @@ def _backprop_filter_infer(op):
     _check_attrs(op, nd)
     window.check_rank(op, 0, nd + 2)
     window.check_rank(op, 2, nd + 2)
-    return [(dt, _sizes_shape(op, 1, nd))]
+    return [(dt, sizes_shape(op, 1, nd))]
 
 
 def _conv_cost(op):
@@ -222,7 +223,7 @@ def _filter_times_grad_t(xp, w2, dy2, groups, fc):
 def _patches_t_times_grad(xp, cols, dy2, groups, fc):
     """(K * fc, OC): the filter gradient, patches^T @ output gradient per group."""
     if groups == 1:
-        return cols.T @ dy2
+        return (dy2.T @ cols).T  # BLAS is faster with the long axis as the reduction's
     ocg = dy2.shape[-1] // groups
     dyg = dy2.reshape(-1, groups, ocg).transpose(1, 0, 2)  # (groups, rows, ocg)
     dw = xp.matmul(_grouped(cols, groups, fc).transpose(0, 2, 1), dyg)  # (groups, K*fc, ocg)
@@ -239,8 +240,10 @@ def _check_out_backprop(op_type, dy_shape, outs, x_shape, ksize, strides, dilati
                             f"{strides[i]} dilation: {dilations[i]}")
 
 
-def _conv_forward(xp, x, w, data_format, strides, dilations, padding, explicit_paddings,
-                  op_type):
+def conv_forward_and_patches(xp, x, w, data_format, strides, dilations, padding,
+                             explicit_paddings, op_type):
+    """(output, patch matrix) of a Conv2D/Conv3D: the patches are what the filter gradient
+    multiplies by the output gradient (`filter_gradient_from_patches`)."""
     nd = w.ndim - 2
     xc = window.to_channels_last(xp, x, data_format)
     oc, fc = w.shape[-1], w.shape[nd]
@@ -250,7 +253,13 @@ def _conv_forward(xp, x, w, data_format, strides, dilations, padding, explicit_p
     cols = window.im2col(xp, window.upcast_half(xp, xc), w.shape[:nd], s, d, pads, outs)
     y = _patches_times_filter(xp, cols, window.upcast_half(xp, w).reshape(-1, oc), groups, fc)
     y = y.reshape((xc.shape[0],) + tuple(outs) + (oc,)).astype(x.dtype, copy=False)
-    return window.from_channels_last(xp, y, data_format)
+    return window.from_channels_last(xp, y, data_format), cols
+
+
+def _conv_forward(xp, x, w, data_format, strides, dilations, padding, explicit_paddings,
+                  op_type):
+    return conv_forward_and_patches(xp, x, w, data_format, strides, dilations, padding,
+                                    explicit_paddings, op_type)[0]
 
 
 def _conv_backprop_input(xp, input_sizes, w, dy, data_format, strides, dilations, padding,
@@ -264,13 +273,14 @@ def _conv_backprop_input(xp, input_sizes, w, dy, data_format, strides, dilations
                                  explicit_paddings)
     dyc = window.to_channels_last(xp, dy, data_format)
     _check_out_backprop(op_type, dyc.shape, outs, x_shape, ksize, s, d)
-    # (prod(ksize) * C, N * prod(outs)): offset-major rows, so col2im adds contiguous blocks.
+    # (prod(ksize) * C, prod(outs) * N): offset-major rows and batch-innermost columns, so
+    # col2im adds long contiguous runs.
     cols_t = _filter_times_grad_t(xp, window.upcast_half(xp, w).reshape(-1, oc),
-                                  window.upcast_half(xp, dyc).reshape(-1, oc), groups, fc)
-    dx = window.col2im(xp, cols_t, x_shape, ksize, s, d, pads, outs).astype(dy.dtype)
-    if window.channels_first(data_format):
-        return xp.ascontiguousarray(xp.moveaxis(dx, -1, 1))
-    return xp.ascontiguousarray(dx)
+                                  window.batch_last_rows(xp, window.upcast_half(xp, dyc)),
+                                  groups, fc)
+    dx = window.col2im(xp, cols_t, x_shape, ksize, s, d, pads, outs).astype(dy.dtype,
+                                                                            copy=False)
+    return window.from_channels_last(xp, dx, data_format)
 
 
 def _conv_backprop_filter(xp, x, filter_sizes, dy, data_format, strides, dilations, padding,
@@ -278,16 +288,32 @@ def _conv_backprop_filter(xp, x, filter_sizes, dy, data_format, strides, dilatio
     f_shape = tuple(int(v) for v in filter_sizes.tolist())
     nd = len(f_shape) - 2
     xc = window.to_channels_last(xp, x, data_format)
-    fc = f_shape[nd]
-    groups = _groups(xc.shape[-1], fc, f_shape[-1])
+    _groups(xc.shape[-1], f_shape[nd], f_shape[-1])
     s, d, outs, pads = _geometry(xc.shape, f_shape[:nd], data_format, strides, dilations,
                                  padding, explicit_paddings)
     dyc = window.to_channels_last(xp, dy, data_format)
     _check_out_backprop(op_type, dyc.shape, outs, xc.shape, f_shape[:nd], s, d)
     cols = window.im2col(xp, window.upcast_half(xp, xc), f_shape[:nd], s, d, pads, outs)
-    dw = _patches_t_times_grad(xp, cols, window.upcast_half(xp, dyc).reshape(-1, f_shape[-1]),
+    return filter_gradient_from_patches(xp, cols, filter_sizes, dy, data_format, op_type)
+
+
+def filter_gradient_from_patches(xp, cols, filter_sizes, dy, data_format, op_type):
+    """The filter gradient `patches^T @ dy` (group by group), shaped as `filter_sizes`."""
+    f_shape = tuple(int(v) for v in filter_sizes.tolist())
+    nd = len(f_shape) - 2
+    dyc = window.to_channels_last(xp, dy, data_format)
+    k = math.prod(f_shape[:nd])
+    rows = math.prod(dyc.shape[:-1])
+    if cols.shape[0] != rows or cols.shape[1] % k or dyc.shape[-1] != f_shape[-1]:
+        raise errors.InvalidArgumentError(
+            None, None, f"{op_type}: patches of shape {list(cols.shape)} do not match "
+                        f"filter_sizes {list(f_shape)} and out_backprop "
+                        f"{list(dy.shape)}")
+    fc = f_shape[nd]
+    groups = _groups(cols.shape[1] // k, fc, f_shape[-1])
+    dw = _patches_t_times_grad(xp, cols, window.upcast_half(xp, dyc).reshape(rows, -1),
                                groups, fc)
-    return dw.reshape(f_shape).astype(x.dtype, copy=False)
+    return dw.reshape(f_shape).astype(dy.dtype, copy=False)
 
 
 # ----- Conv2D --------------------------------------------------------------------------------

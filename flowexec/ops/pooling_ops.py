@@ -144,12 +144,15 @@ def _first_max_hits(xp, x, y, k, s, outs, pads):
     """(padded input, [(slices, mask)]): per window offset, where it holds the window's first
     maximum in scan order."""
     xpad = window.pad_spatial(xp, x, pads, _lowest(xp, x.dtype))
-    taken = xp.zeros(y.shape, dtype=bool)
     hits = []
+    taken = None
     for _, sl in _offsets(k, outs, s):
         hit = xpad[sl] == y
-        hit &= ~taken
-        taken |= hit
+        if taken is None:
+            taken = hit.copy()
+        else:
+            hit &= ~taken
+            taken |= hit
         hits.append((sl, hit))
     return xpad, hits
 
@@ -157,8 +160,13 @@ def _first_max_hits(xp, x, y, k, s, outs, pads):
 def _max_pool_grad_cl(xp, x, y, dy, k, s, outs, pads):
     xpad, hits = _first_max_hits(xp, x, y, k, s, outs, pads)
     acc = xp.zeros(xpad.shape, dtype=dy.dtype)
+    # Windows that do not overlap (stride >= ksize, the usual 2x2/2) write their cells once.
+    disjoint = all(st >= kk for st, kk in zip(s, k))
     for sl, hit in hits:
-        acc[sl] += dy * hit
+        if disjoint:
+            xp.multiply(dy, hit, out=acc[sl])
+        else:
+            acc[sl] += dy * hit
     return window.crop_spatial(acc, pads, x.shape[1:-1])
 
 

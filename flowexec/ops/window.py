@@ -260,21 +260,31 @@ def im2col(xp, x, ksize, strides, dilations, pads, outs):
     return view.reshape(n * math.prod(outs), math.prod(ksize) * c)
 
 
+def batch_last_rows(xp, y):
+    """(prod(spatial) * N, C) rows of a channels-last (N, *spatial, C) array, ordered
+    spatial-major with the batch innermost (the column order `col2im` reads)."""
+    nd = y.ndim - 2
+    return y.transpose(tuple(range(1, nd + 1)) + (0, nd + 1)).reshape(-1, y.shape[-1])
+
+
 def col2im(xp, cols_t, in_shape, ksize, strides, dilations, pads, outs):
     """Adjoint of `im2col`, from the transposed patch matrix `cols_t` (prod(ksize) * C,
-    N * prod(outs)) (rows ordered by kernel offset, then channel): sums every offset's
-    patches back into a (N, *in_spatial, C) array, one strided accumulation per offset.
+    prod(outs) * N) (rows ordered by kernel offset, then channel; columns by output position,
+    then batch, as `batch_last_rows` orders them): sums every offset's patches back into a
+    contiguous (N, *in_spatial, C) array, one strided accumulation per offset.
 
-    The sum runs in a channels-first buffer, so each offset adds a contiguous block."""
+    The sum runs in a (C, *padded, N) buffer, so each offset adds runs of `out_width * N`
+    contiguous values rather than rows of `out_width`."""
     n, c = in_shape[0], in_shape[-1]
+    nd = len(outs)
     padded = tuple(s + b + a for s, (b, a) in zip(in_shape[1:-1], pads))
-    blocks = cols_t.reshape((math.prod(ksize), c, n) + tuple(outs))
-    acc = xp.zeros((c, n) + padded, dtype=cols_t.dtype)
+    blocks = cols_t.reshape((math.prod(ksize), c) + tuple(outs) + (n,))
+    acc = xp.zeros((c,) + padded + (n,), dtype=cols_t.dtype)
     for k, (_, sl) in enumerate(offsets(ksize, outs, strides, dilations)):
-        acc[(slice(None),) + sl] += blocks[k]
-    inner = (slice(None), slice(None)) + tuple(slice(b, b + m)
-                                               for (b, _), m in zip(pads, in_shape[1:-1]))
-    return xp.moveaxis(acc[inner], 0, -1)
+        acc[sl] += blocks[k]  # sl = (all channels, *spatial slices); the batch axis follows
+    inner = acc[(slice(None),) + tuple(slice(b, b + m)
+                                       for (b, _), m in zip(pads, in_shape[1:-1]))]
+    return xp.ascontiguousarray(inner.transpose((nd + 1,) + tuple(range(1, nd + 1)) + (0,)))
 
 
 def upcast_half(xp, x):

@@ -9,7 +9,8 @@
                                   AddN, involutions, redundant casts/reshapes, x*x, MatMul
                                   transposes)
     remap                         MatMul+BiasAdd(+Relu) -> _FusedMatMul; elementwise groups
-                                  -> _FusedElementwise
+                                  -> _FusedElementwise; a convolution and its filter
+                                  gradient share one im2col patch matrix (_ConvWithPatches)
     dependency                    Identity/NoOp removal, redundant control edges
 
 in this order (TF's meta optimizer's, for the passes flowexec has), twice by default
@@ -40,6 +41,7 @@ from flowexec.runtime.optimize.config import (
     ScopedAllocatorOptions,
 )
 from flowexec.runtime.optimize.constant_folding import fold_constants
+from flowexec.runtime.optimize.conv_patches import share_conv_patches
 from flowexec.runtime.optimize.dependency import optimize_dependencies
 from flowexec.runtime.optimize.fusion import fuse_elementwise
 from flowexec.runtime.optimize.remapper import fuse_matmul_bias
@@ -60,7 +62,8 @@ ORDER = ("common_subgraph_elimination", "constfold", "arithmetic", "remap", "dep
 def _remap(graph, max_bytes):
     graph, matmul = fuse_matmul_bias(graph)
     graph, elementwise = fuse_elementwise(graph)
-    return graph, "; ".join(d for d in (matmul, elementwise) if d) or None
+    graph, patches = share_conv_patches(graph)
+    return graph, "; ".join(d for d in (matmul, elementwise, patches) if d) or None
 
 
 _PASSES = {

@@ -14,11 +14,14 @@ from flowexec.ops.image_ops import (
     random_crop,
     random_flip_left_right,
     random_flip_up_down,
+    resize_area,
+    resize_bicubic,
     resize_bilinear,
     resize_images,
     resize_nearest_neighbor,
 )
 
 __all__ = ["ResizeMethod", "flip_left_right", "flip_up_down", "per_image_standardization",
-           "random_crop", "random_flip_left_right", "random_flip_up_down", "resize_bilinear",
+           "random_crop", "random_flip_left_right", "random_flip_up_down", "resize_area",
+           "resize_bicubic", "resize_bilinear",
            "resize_images", "resize_nearest_neighbor"]

@@ -1,14 +1,24 @@
-"""Image ops: DepthToSpace/SpaceToDepth, ResizeBilinear/ResizeNearestNeighbor (+ their Grad
-ops), and the `tf.image` composites CNN input code uses (resize_images, flips, random flips,
+"""Image ops: DepthToSpace/SpaceToDepth, ResizeBilinear/ResizeNearestNeighbor/ResizeBicubic
+(+ their Grad ops), ResizeArea, and the `tf.image` composites CNN input code uses (resize_images, flips, random flips,
 per_image_standardization, random_crop). `flowexec.image` is the public namespace.
 
 Resizing follows TF1's kernels: with `align_corners` the corner pixels of input and output
 line up and the scale is `(in - 1) / (out - 1)`, else it is `in / out`; the legacy sampling
 point of output `o` is `o * scale` (`(o + 0.5) * scale - 0.5` with `half_pixel_centers`).
-Both resizes are separable, so the kernels apply one small interpolation matrix per spatial
+Every resize is separable, so the kernels apply one small interpolation matrix per spatial
 axis (`out x in`, built on the device with `xp`), and the gradients apply the transposes.
 Nearest-neighbour forward is a gather, exact for every dtype.
+
+Bicubic follows TF's kernel: the cubic convolution kernel with a = -0.75 (legacy) or Keys'
+a = -0.5 (`half_pixel_centers`), evaluated at the fractional offset rounded to 1/1024 (TF reads
+a 1024-entry table); legacy sampling clamps the four taps to the image, while with
+`half_pixel_centers` taps outside the image get weight 0 and the rest are renormalized.
+Area averages each output cell's footprint `[o * scale, (o + 1) * scale)`, the input cells
+weighted by their overlap (cells past the edge clamped to it, as TF); like TF, ResizeArea has
+no gradient.
 """
+
+import math
 
 from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
@@ -154,6 +164,57 @@ def _bilinear_matrix(xp, in_size, out_size, align_corners, half_pixel_centers):
     return m
 
 
+_CUBIC_TABLE_SIZE = 1024
+
+
+def _cubic_weights(xp, t, a):
+    """The cubic convolution kernel at distances `t` (|t| < 2)."""
+    t = xp.abs(t)
+    near = ((a + 2) * t - (a + 3)) * t * t + 1
+    far = ((a * t - 5 * a) * t + 8 * a) * t - 4 * a
+    return xp.where(t <= 1, near, xp.where(t < 2, far, 0.0))
+
+
+def _bicubic_matrix(xp, in_size, out_size, align_corners, half_pixel_centers):
+    """(out, in) weights of TF's ResizeBicubic along one axis."""
+    scale = _scale(in_size, out_size, align_corners)
+    o = xp.arange(out_size, dtype=xp.float64)
+    src = (o + 0.5) * scale - 0.5 if half_pixel_centers else o * scale
+    low = xp.floor(src)
+    # TF looks the weights up in a table of 1024 offsets: the offset is rounded to 1/1024.
+    delta = xp.rint((src - low) * _CUBIC_TABLE_SIZE) / _CUBIC_TABLE_SIZE
+    a = -0.5 if half_pixel_centers else -0.75
+    taps = xp.arange(-1, 3)
+    w = _cubic_weights(xp, delta[:, None] - taps[None, :], a)  # (out, 4)
+    idx = low.astype(xp.int64)[:, None] + taps[None, :]
+    if half_pixel_centers:
+        w = xp.where((idx >= 0) & (idx < in_size), w, 0.0)
+        total = w.sum(axis=1, keepdims=True)
+        w = xp.where(xp.abs(total) >= 1000 * 1.1754944e-38, w / total, w)
+    idx = xp.clip(idx, 0, in_size - 1)
+    m = xp.zeros((out_size, in_size), dtype=xp.float64)
+    rows = xp.broadcast_to(xp.arange(out_size)[:, None], idx.shape)
+    xp.add.at(m, (rows.ravel(), idx.ravel()), w.ravel())
+    return m
+
+
+def _area_matrix(xp, in_size, out_size, align_corners):
+    """(out, in) weights of TF's ResizeArea along one axis: overlaps / scale."""
+    scale = _scale(in_size, out_size, align_corners)
+    o = xp.arange(out_size, dtype=xp.float64)
+    start, end = o * scale, (o + 1) * scale
+    first = xp.floor(start)
+    span = int(math.ceil(scale)) + 1  # cells a footprint can touch
+    cells = first[:, None] + xp.arange(span)[None, :]
+    overlap = xp.minimum(cells + 1, end[:, None]) - xp.maximum(cells, start[:, None])
+    overlap = xp.where(cells < xp.ceil(end)[:, None], xp.maximum(overlap, 0.0), 0.0)
+    idx = xp.clip(cells, 0, in_size - 1).astype(xp.int64)
+    m = xp.zeros((out_size, in_size), dtype=xp.float64)
+    rows = xp.broadcast_to(xp.arange(out_size)[:, None], idx.shape)
+    xp.add.at(m, (rows.ravel(), idx.ravel()), (overlap / scale).ravel())
+    return m
+
+
 def _nearest_index(xp, in_size, out_size, align_corners, half_pixel_centers):
     scale = _scale(in_size, out_size, align_corners)
     o = xp.arange(out_size, dtype=xp.float64)
@@ -248,6 +309,48 @@ def _resize_bilinear_grad(xp, grads, original_image, *, align_corners=False,
         original_image.dtype)
 
 
+@defop("ResizeBicubic", infer=_resize_bilinear_infer, cost=_resize_cost)
+def _resize_bicubic(xp, images, size, *, align_corners=False, half_pixel_centers=False):
+    oh, ow = _out_size(size)
+    _, h, w, _ = images.shape
+    my = _bicubic_matrix(xp, h, oh, align_corners, half_pixel_centers)
+    mx = _bicubic_matrix(xp, w, ow, align_corners, half_pixel_centers)
+    x = images.astype(xp.float64 if images.dtype == xp.float64 else xp.float32)
+    return _apply_separable(xp, x, my, mx).astype(xp.float32)
+
+
+@defop("ResizeBicubicGrad", infer=_resize_grad_infer, cost=_resize_cost)
+def _resize_bicubic_grad(xp, grads, original_image, *, align_corners=False,
+                         half_pixel_centers=False):
+    _, oh, ow, _ = grads.shape
+    _, h, w, _ = original_image.shape
+    my = _bicubic_matrix(xp, h, oh, align_corners, half_pixel_centers)
+    mx = _bicubic_matrix(xp, w, ow, align_corners, half_pixel_centers)
+    return _apply_separable(xp, grads.astype(xp.float64), my.T, mx.T).astype(
+        original_image.dtype)
+
+
+def _resize_area_infer(op):
+    shape_fns.check_dtype_in(op, _RESIZE_TYPES)
+    shape_fns.check_dtype_in(op, (dtypes.int32,), 1)
+    return _size_infer(op, dtypes.float32)
+
+
+@defop("ResizeArea", infer=_resize_area_infer, cost=_resize_cost)
+def _resize_area(xp, images, size, *, align_corners=False):
+    oh, ow = _out_size(size)
+    _, h, w, _ = images.shape
+    my = _area_matrix(xp, h, oh, align_corners)
+    mx = _area_matrix(xp, w, ow, align_corners)
+    x = images.astype(xp.float64 if images.dtype == xp.float64 else xp.float32)
+    return _apply_separable(xp, x, my, mx).astype(xp.float32)
+
+
+@_resize_area.gradient
+def _resize_area_grad_fn(op, dy):
+    raise LookupError(f"No gradient defined for operation '{op.name}' (op type: ResizeArea)")
+
+
 @defop("ResizeNearestNeighbor", infer=_resize_nearest_infer, cost=_resize_cost)
 def _resize_nearest(xp, images, size, *, align_corners=False, half_pixel_centers=False):
     oh, ow = _out_size(size)
@@ -293,6 +396,19 @@ def _resize_bilinear_grad_grad_fn(op, g):
     # ResizeBilinearGrad is linear in `grads`; its adjoint is the forward resize.
     y = apply_op("ResizeBilinear", g, _spatial_size(op.inputs[0]), **_attrs(op))
     return [y, None]
+
+
+@_resize_bicubic.gradient
+def _resize_bicubic_grad_fn(op, dy):
+    images = op.inputs[0]
+    if not images.dtype.is_floating:
+        return [None, None]
+    return [apply_op("ResizeBicubicGrad", dy, images, **_attrs(op)), None]
+
+
+@_resize_bicubic_grad.gradient
+def _resize_bicubic_grad_grad_fn(op, g):
+    return [apply_op("ResizeBicubic", g, _spatial_size(op.inputs[0]), **_attrs(op)), None]
 
 
 @_resize_nearest.gradient
@@ -362,6 +478,32 @@ def resize_nearest_neighbor(images, size, align_corners=False, name=None,
                    name, "ResizeNearestNeighbor")
 
 
+def resize_bicubic(images, size, align_corners=False, name=None, half_pixel_centers=False):
+    """Resizes `images` to `size` by bicubic interpolation (op ResizeBicubic, float32 out), with
+    TF's kernel (a = -0.75, or Keys' a = -0.5 with `half_pixel_centers`).
+
+    Example:
+        >>> big = resize_bicubic(images, [56, 56], half_pixel_centers=True)
+    """
+    return _resize("ResizeBicubic", images, size, align_corners, half_pixel_centers, name,
+                   "ResizeBicubic")
+
+
+def resize_area(images, size, align_corners=False, name=None):
+    """Resizes `images` to `size` by area averaging (op ResizeArea, float32 out): each output
+    pixel is the overlap-weighted mean of the input pixels under its footprint. Not
+    differentiable (as in TF).
+
+    Example:
+        >>> thumb = resize_area(images, [7, 7])
+    """
+    with name_scope(name, "ResizeArea", [images, size]) as scope:
+        images, added = _batched(images)
+        size = convert_to_tensor(size, dtype=dtypes.int32, name="size")
+        out = apply_op("ResizeArea", images, size, align_corners=bool(align_corners))
+        return array_ops.squeeze(out, [0], name=scope) if added else identity(out, name=scope)
+
+
 def _aspect_preserving_size(images, size):
     shape = math_ops.cast(array_ops.shape(images)[1:3], dtypes.float32)
     target = math_ops.cast(size, dtypes.float32)
@@ -377,8 +519,9 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
     Args:
         images: `[batch, height, width, channels]` or `[height, width, channels]`.
         size: 1-D int32 Tensor of 2 elements.
-        method: `ResizeMethod.BILINEAR` (0, float32 output) or `NEAREST_NEIGHBOR` (1, keeps
-            the dtype); "bilinear" / "nearest" are accepted too.
+        method: `ResizeMethod.BILINEAR` (0), `NEAREST_NEIGHBOR` (1, keeps the dtype),
+            `BICUBIC` (2) or `AREA` (3) (float32 output but for nearest); "bilinear",
+            "nearest", "bicubic", "area" are accepted too.
         align_corners: align the corner pixels of input and output.
         preserve_aspect_ratio: scale so the image fits in `size` without distortion.
 
@@ -386,8 +529,8 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
         The resized images, of the rank of `images`.
 
     Raises:
-        ValueError: a rank other than 3 or 4, or a `size` that is not 2 ints.
-        NotImplementedError: BICUBIC and AREA, which flowexec does not have.
+        ValueError: a rank other than 3 or 4, a `size` that is not 2 ints, or an unknown
+            method.
 
     Example:
         >>> small = resize_images(images, [14, 14], method=ResizeMethod.NEAREST_NEIGHBOR)
@@ -410,9 +553,11 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
         elif method == ResizeMethod.NEAREST_NEIGHBOR:
             out = apply_op("ResizeNearestNeighbor", images, size,
                            align_corners=bool(align_corners), half_pixel_centers=False)
-        elif method in (ResizeMethod.BICUBIC, ResizeMethod.AREA):
-            raise NotImplementedError(f"resize method {method} (bicubic/area) is not "
-                                      "available in flowexec; use BILINEAR or NEAREST_NEIGHBOR")
+        elif method == ResizeMethod.BICUBIC:
+            out = apply_op("ResizeBicubic", images, size, align_corners=bool(align_corners),
+                           half_pixel_centers=False)
+        elif method == ResizeMethod.AREA:
+            out = apply_op("ResizeArea", images, size, align_corners=bool(align_corners))
         else:
             raise ValueError(f"Resize method is not implemented: {method}")
         return array_ops.squeeze(out, [0]) if added else out
@@ -558,6 +703,8 @@ __all__ = [
     "random_crop",
     "random_flip_left_right",
     "random_flip_up_down",
+    "resize_area",
+    "resize_bicubic",
     "resize_bilinear",
     "resize_images",
     "resize_nearest_neighbor",

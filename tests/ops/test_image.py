@@ -55,6 +55,66 @@ def np_nearest(x, size, align=False, half=False):
     return y
 
 
+def _cubic(t, a):
+    t = abs(t)
+    if t <= 1:
+        return ((a + 2) * t - (a + 3)) * t * t + 1
+    return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a if t < 2 else 0.0
+
+
+def _bicubic_taps(o, scale, limit, half):
+    """[(input index, weight)] of output `o`, from TF's resize_bicubic kernel."""
+    src = (o + 0.5) * scale - 0.5 if half else o * scale
+    low = math.floor(src)
+    delta = round((src - low) * 1024) / 1024  # TF's 1024-entry weight table
+    a = -0.5 if half else -0.75
+    taps = [(low + k, _cubic(delta - k, a)) for k in (-1, 0, 1, 2)]
+    if half:  # outside taps dropped, the others renormalized
+        taps = [(i, w if 0 <= i < limit else 0.0) for i, w in taps]
+        total = sum(w for _, w in taps)
+        taps = [(i, w / total) for i, w in taps]
+    return [(min(max(i, 0), limit - 1), w) for i, w in taps]
+
+
+def np_bicubic(x, size, align=False, half=False):
+    n, h, w, c = x.shape
+    oh, ow = size
+    sy, sx = _scale(h, oh, align), _scale(w, ow, align)
+    y = np.zeros((n, oh, ow, c))
+    for i in range(oh):
+        for j in range(ow):
+            for yi, wy in _bicubic_taps(i, sy, h, half):
+                for xi, wx in _bicubic_taps(j, sx, w, half):
+                    y[:, i, j] += wy * wx * x[:, yi, xi]
+    return y.astype(np.float32)
+
+
+def _area_cells(o, scale, limit):
+    """[(input index, overlap)] of output cell `o`: TF's resize_area footprint."""
+    start, end = o * scale, (o + 1) * scale
+    cells = []
+    for i in range(math.floor(start), math.ceil(end)):
+        if i < start:
+            part = scale if i + 1 > end else i + 1 - start
+        else:
+            part = end - i if i + 1 > end else 1.0
+        cells.append((min(max(i, 0), limit - 1), part))
+    return cells
+
+
+def np_area(x, size, align=False):
+    n, h, w, c = x.shape
+    oh, ow = size
+    sy, sx = _scale(h, oh, align), _scale(w, ow, align)
+    y = np.zeros((n, oh, ow, c))
+    for i in range(oh):
+        for j in range(ow):
+            for yi, py in _area_cells(i, sy, h):
+                for xi, px in _area_cells(j, sx, w):
+                    y[:, i, j] += py * px * x[:, yi, xi]
+    return (y / (sy * sx)).astype(np.float32)
+
+
 def np_depth_to_space(x, bs):
     n, h, w, c = x.shape
     co = c // (bs * bs)
@@ -122,6 +182,36 @@ CASES = [
            lambda rng: [rng.standard_normal((1, 5, 4, 2)).astype(np.float32),
                         rng.standard_normal((1, 3, 3, 2))], grad=False, rtol=1e-5,
            atol=1e-5),
+    OpCase("resize_bicubic_up", lambda x: tf.image.resize_bicubic(x, [7, 9]),
+           lambda x: np_bicubic(x, (7, 9)), inputs(normal(2, 4, 5, 2)), rtol=1e-5,
+           atol=1e-5, grad=False),
+    OpCase("resize_bicubic_down_align", lambda x: tf.image.resize_bicubic(
+        x, [3, 4], align_corners=True), lambda x: np_bicubic(x, (3, 4), True),
+        inputs(normal(1, 7, 6, 2)), rtol=1e-5, atol=1e-5, grad=False),
+    OpCase("resize_bicubic_half_pixel", lambda x: tf.image.resize_bicubic(
+        x, [8, 3], half_pixel_centers=True), lambda x: np_bicubic(x, (8, 3), half=True),
+        inputs(normal(1, 3, 5, 1)), rtol=1e-5, atol=1e-5, grad=False),
+    OpCase("resize_images_bicubic_int", lambda x: tf.image.resize_images(
+        x, [5, 4], method=tf.image.ResizeMethod.BICUBIC),
+        lambda x: np_bicubic(x.astype(np.float64), (5, 4)),
+        [np.arange(24, dtype=np.int32).reshape(1, 4, 3, 2)], rtol=1e-5, atol=1e-4),
+    OpCase("resize_area_down", lambda x: tf.image.resize_area(x, [3, 2]),
+           lambda x: np_area(x, (3, 2)), inputs(normal(2, 7, 5, 2)), rtol=1e-5, atol=1e-5,
+           grad=False),
+    OpCase("resize_area_up", lambda x: tf.image.resize_area(x, [5, 7]),
+           lambda x: np_area(x, (5, 7)), inputs(normal(1, 3, 4, 1)), rtol=1e-5, atol=1e-5,
+           grad=False),
+    OpCase("resize_images_area_align", lambda x: tf.image.resize_images(
+        x, [3, 4], method="area", align_corners=True),
+        lambda x: np_area(x[None], (3, 4), True)[0], inputs(normal(6, 7, 2)), rtol=1e-5,
+        atol=1e-5, grad=False),
+    OpCase("resize_bicubic_grad_op",
+           lambda g, x: apply_op("ResizeBicubicGrad", g, x, align_corners=False,
+                                 half_pixel_centers=True),
+           lambda g, x: _adjoint(np_bicubic, g, x.shape, half=True),
+           lambda rng: [rng.standard_normal((1, 5, 4, 2)).astype(np.float32),
+                        rng.standard_normal((1, 3, 3, 2))], grad=False, rtol=1e-5,
+           atol=1e-5),
     OpCase("depth_to_space", lambda x: tf.nn.depth_to_space(x, 2),
            lambda x: np_depth_to_space(x, 2), inputs(normal(2, 2, 3, 8))),
     OpCase("depth_to_space_nchw", lambda x: tf.depth_to_space(x, 2, data_format="NCHW"),
@@ -140,6 +230,17 @@ CASES = [
     OpCase("per_image_standardization_constant_image", tf.image.per_image_standardization,
            np_standardize, [np.full((3, 3, 1), 7, np.uint8)], atol=1e-6),
 ]
+
+
+def _adjoint(resize, g, x_shape, **kw):
+    """The transpose of a resize, from its definition: d(sum(g * resize(x)))/dx."""
+    x = np.zeros(x_shape)
+    out = np.zeros(x_shape)
+    for idx in np.ndindex(*x_shape):
+        x[idx] = 1
+        out[idx] = (resize(x, g.shape[1:3], **kw).astype(np.float64) * g).sum()
+        x[idx] = 0
+    return out
 
 
 def _bilinear_adjoint(g, x_shape, half=False):
@@ -163,6 +264,12 @@ def _float64_resizes():
                                      align_corners=True, half_pixel_centers=False),
                lambda g, x: _bilinear_adjoint_align(g, x.shape),
                inputs(normal(1, 4, 3, 1), normal(1, 3, 2, 1)), grad=False, atol=1e-5,
+               rtol=1e-5),
+        OpCase("grad_resize_bicubic_grad_op",
+               lambda g, x: apply_op("ResizeBicubicGrad", tf.cast(g, tf.float32), x,
+                                     align_corners=True, half_pixel_centers=False),
+               lambda g, x: _adjoint(np_bicubic, g, x.shape, align=True),
+               inputs(normal(1, 4, 5, 1), normal(1, 3, 2, 1)), grad=False, atol=1e-5,
                rtol=1e-5),
         OpCase("grad_resize_nearest_grad_op",
                lambda g: apply_op("ResizeNearestNeighborGrad", g, tf.constant([3, 2]),
@@ -226,6 +333,32 @@ def test_resize_bilinear_gradient_is_the_exact_adjoint(half):
                                atol=1e-5)
     np.testing.assert_allclose(got_ddx, np_bilinear(h, (5, 3), half=half), rtol=1e-5,
                                atol=1e-5)
+
+
+@pytest.mark.parametrize("half", [False, True])
+def test_resize_bicubic_gradient_is_the_exact_adjoint(half):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, 4, 3, 2))
+    g = rng.standard_normal((1, 6, 5, 2)).astype(np.float32)
+    xt, gt = tf.constant(x), tf.constant(g)
+    y = tf.image.resize_bicubic(xt, [6, 5], half_pixel_centers=half)
+    dx = tf.gradients(tf.reduce_sum(y * gt), xt)[0]
+    assert dx.op.type == "ResizeBicubicGrad" and dx.dtype == tf.float64
+    h = rng.standard_normal(x.shape)
+    ddx = tf.gradients(tf.reduce_sum(dx * h), gt)[0]
+    with tf.Session() as sess:
+        got_dx, got_ddx = sess.run([dx, ddx])
+    np.testing.assert_allclose(got_dx, _adjoint(np_bicubic, g, x.shape, half=half),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got_ddx, np_bicubic(h, (6, 5), half=half), rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_resize_area_has_no_gradient_as_in_tf():
+    x = tf.zeros([1, 4, 4, 1])
+    y = tf.image.resize_area(x, [2, 2])
+    with pytest.raises(LookupError, match=r"No gradient defined for operation .*ResizeArea"):
+        tf.gradients(tf.reduce_sum(y), x)
 
 
 def test_resize_images_same_size_is_the_input():

@@ -29,6 +29,7 @@ def make_inputs(seed=0):
         "run_mean": rng.standard_normal((3,)).astype(f),
         "run_var": rng.uniform(0.5, 2, (3,)).astype(f),
         "deep": rng.standard_normal((2, 3, 2, 8)).astype(f),
+        "wg": rng.standard_normal((3, 3, 1, 6)).astype(f),
     }
 
 
@@ -118,6 +119,20 @@ def _normalization_and_image_cases(tf, c):
         y = tf.image.resize_nearest_neighbor(img, [8, 3], **kw)
         out[f"nearest_{tag}"] = y
         out[f"nearest_{tag}_dx"], = _grads(tf, y, [img])
+    for tag, kw in (("legacy", {}), ("align", {"align_corners": True}),
+                    ("half", {"half_pixel_centers": True})):
+        y = tf.image.resize_bicubic(img, [7, 6], **kw)
+        out[f"bicubic_{tag}"] = y
+        out[f"bicubic_{tag}_dx"], = _grads(tf, y, [img])
+        out[f"bicubic_{tag}_down"] = tf.image.resize_bicubic(img, [3, 3], **kw)
+    for tag, size, kw in (("down", [3, 2], {}), ("up", [7, 6], {}),
+                          ("odd", [2, 3], {}), ("align", [3, 3], {"align_corners": True})):
+        out[f"area_{tag}"] = tf.image.resize_area(img, size, **kw)
+    out["resize_images_bicubic"] = tf.image.resize_images(
+        img, [6, 5], method=tf.image.ResizeMethod.BICUBIC)
+    out["resize_images_area"] = tf.image.resize_images(
+        img, [3, 3], method=tf.image.ResizeMethod.AREA, align_corners=True)
+    out["conv2d_grouped"] = nn.conv2d(c["x"], c["wg"], [1, 1, 1, 1], "SAME")
     out["resize_images_nearest_down"] = tf.image.resize_images(
         img, [3, 2], method=tf.image.ResizeMethod.NEAREST_NEIGHBOR)
     out["per_image_standardization"] = tf.image.per_image_standardization(img)

@@ -120,17 +120,23 @@ def numpy_step(p, x, y):
     return float(loss)
 
 
+# The clock `time_steps` reads: wall time by default; `--cpu-time` (scripts/bench.py,
+# scripts/bench_tf_reference.py) switches to the process's CPU time, which a loaded machine
+# disturbs far less (BLAS runs on one thread, so both agree on an idle machine).
+CLOCK = time.perf_counter
+
+
 def time_steps(fns, repeats, number=3):
-    """{name: (median seconds per step, IQR / median)}, timing `fns` round-robin."""
+    """{name: (median seconds per step, IQR / median)}, timing `fns` round-robin on CLOCK."""
     for fn in fns.values():
         fn()
     times = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            t0 = CLOCK()
             for _ in range(number):
                 fn()
-            times[name].append((time.perf_counter() - t0) / number)
+            times[name].append((CLOCK() - t0) / number)
     out = {}
     for name, ts in times.items():
         ts.sort()

@@ -4,7 +4,7 @@ the numpy floor in the same process.
 
 TensorFlow is never a flowexec dependency: run this with a scratch virtualenv's Python,
 
-    /work/tfvenv/bin/python scripts/bench_tf_reference.py [--repeats 11] [--json]
+    /work/tfvenv/bin/python scripts/bench_tf_reference.py [--repeats 11] [--json] [--cpu-time]
 
 and compare its ms/step with `python scripts/bench.py W8` on the same machine.
 """
@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
@@ -20,6 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np
+
+import bench_cnn
 from bench_cnn import build_lenet, make_data, numpy_step, time_steps
 
 
@@ -27,7 +30,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time the process's CPU time instead of wall time")
     args = parser.parse_args(argv)
+    if args.cpu_time:
+        bench_cnn.CLOCK = time.process_time
     import tensorflow.compat.v1 as tf
 
     tf.disable_eager_execution()

@@ -1,5 +1,7 @@
 """`tf.nn`: activations, softmax, losses, dropout (flowexec/ops/nn_ops.py), convolutions
-(conv_ops.py), pooling (pooling_ops.py), LRN and fused batch norm (normalization_ops.py).
+(conv_ops.py), pooling (pooling_ops.py), LRN and fused batch norm (normalization_ops.py),
+recurrent cells (`tf.nn.rnn_cell`, rnn_cell_impl.py) and the loops running them
+(`static_rnn`, `dynamic_rnn`, ..., rnn.py).
 
 `sigmoid` and `tanh` live in math_ops (they are also `tf.sigmoid`, `tf.tanh`); they are
 forwarded on first access, so this module imports even before math_ops defines them.
@@ -9,6 +11,7 @@ Example:
     >>> h = tf.nn.relu(tf.constant([-1.0, 2.0]))
 """
 
+from flowexec import rnn_cell  # noqa: F401
 from flowexec.ops.candidate_sampling_ops import *
 from flowexec.ops.candidate_sampling_ops import __all__ as _SAMPLING_OPS_ALL
 from flowexec.ops.conv_ops import *
@@ -25,6 +28,8 @@ from flowexec.ops.normalization_ops import *
 from flowexec.ops.normalization_ops import __all__ as _NORMALIZATION_OPS_ALL
 from flowexec.ops.pooling_ops import *
 from flowexec.ops.pooling_ops import __all__ as _POOLING_OPS_ALL
+from flowexec.ops.rnn import *
+from flowexec.ops.rnn import __all__ as _RNN_ALL
 from flowexec.ops.sampled_loss_ops import *
 from flowexec.ops.sampled_loss_ops import __all__ as _SAMPLED_LOSS_OPS_ALL
 from flowexec.ops.sort_ops import *
@@ -45,4 +50,4 @@ __all__ = (list(_NN_OPS_ALL) + list(_EMBEDDING_OPS_ALL) + list(_SORT_OPS_ALL)
            + list(_CONV_OPS_ALL) + list(_POOLING_OPS_ALL) + list(_NORMALIZATION_OPS_ALL)
            + ["depth_to_space", "space_to_depth"] + list(_FROM_MATH_OPS)
            + list(_SAMPLING_OPS_ALL) + list(_SAMPLED_LOSS_OPS_ALL))
-__all__ += list(_NN_EXTRA_OPS_ALL) + ["space_to_batch"]
+__all__ += list(_NN_EXTRA_OPS_ALL) + ["space_to_batch", "rnn_cell"] + list(_RNN_ALL)

@@ -274,9 +274,14 @@ class VariableScope:
         if reuse is None:
             reuse = self._reuse
         full_name = self._name + "/" + name if self._name else name
-        graph = graph_mod.get_default_graph()
-        # Variable names depend only on the variable scope: create at the root name scope.
-        with graph.name_scope(None):
+        inner = graph_mod.get_default_graph()
+        graph = _outermost_graph(inner)
+        # Variable names depend only on the variable scope: create at the root name scope;
+        # inside a cond/while body, in the outer graph (the body reads it as a capture).
+        lift = graph.as_default() if graph is not inner else contextlib.nullcontext()
+        deps = graph.control_dependencies(None) if graph is not inner \
+            else contextlib.nullcontext()
+        with lift, deps, graph.name_scope(None):
             if dtype is not None and initializer is not None and not callable(initializer):
                 init_dtype = convert_to_tensor(initializer).dtype.base_dtype
                 if init_dtype != dtypes.as_dtype(dtype):
@@ -325,8 +330,18 @@ class _VariableScopeStore:
         return self.variable_scopes_count.get(scope_name, 0)
 
 
+def _outermost_graph(graph):
+    """The graph a function graph (cond/while body) is traced in, outermost: variable
+    stores and scopes are shared with it and new variables are created there (TF's
+    init_scope lifting)."""
+    while getattr(graph, "building_function", False) and \
+            getattr(graph, "outer_graph", None) is not None:
+        graph = graph.outer_graph
+    return graph
+
+
 def _singleton(graph, key, factory):
-    ref = graph.get_collection_ref(key)
+    ref = _outermost_graph(graph).get_collection_ref(key)
     if not ref:
         ref.append(factory())
     return ref[0]

@@ -1,0 +1,425 @@
+"""Running an RNN cell over a sequence: `tf.nn.static_rnn`, `static_bidirectional_rnn`
+(one cell call per time step, unrolled in the graph), `tf.nn.dynamic_rnn` and
+`bidirectional_dynamic_rnn` (one `tf.while_loop` over time; the graph holds one step).
+
+Semantics are TF 1.x's:
+
+- Variables live under the `scope` argument, default "rnn" ("bidirectional_rnn/fw",
+  ".../bw" for the bidirectional forms), e.g. `rnn/basic_lstm_cell/kernel`.
+- With `sequence_length` (an int vector [batch]), an example's outputs past its length are
+  zeros and its state is copied through unchanged, so the final state is the state at each
+  example's last valid step. dynamic_rnn stops iterating at `max(sequence_length)` (at least
+  one step), leaving later outputs zero.
+- `initial_state` or `dtype` must be given (the zero state is `cell.zero_state`).
+- dynamic_rnn takes batch-major inputs [batch, time, depth] (or `time_major=True`:
+  [time, batch, depth]) and returns outputs in the same layout; inputs and outputs may be
+  nested structures. `parallel_iterations` and `swap_memory` are accepted (iterations run in
+  order; nothing is swapped).
+
+Example:
+    >>> cell = tf.nn.rnn_cell.BasicLSTMCell(128)
+    >>> outputs, state = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths,
+    ...                                    dtype=tf.float32)   # x: [batch, time, depth]
+"""
+
+from flowexec import variable_scope as vs
+from flowexec.framework import dtypes, nest, tensor_shape
+from flowexec.framework import graph as graph_mod
+from flowexec.framework.convert import convert_to_tensor
+from flowexec.ops import array_ops, constant_op, logging_ops, manip_ops, math_ops, scatter_ops
+from flowexec.ops import while_loop as while_loop_mod
+from flowexec.ops.rnn_cell_impl import _concat, assert_like_rnncell
+
+
+def _infer_state_dtype(explicit_dtype, state):
+    if explicit_dtype is not None:
+        return dtypes.as_dtype(explicit_dtype)
+    if nest.is_nested(state):
+        inferred = [s.dtype for s in nest.flatten(state)]
+        if not inferred:
+            raise ValueError("Unable to infer dtype from empty state.")
+        if not all(d == inferred[0] for d in inferred):
+            raise ValueError("State has tensors of different inferred_dtypes. Unable to infer "
+                             "a single representative dtype.")
+        return inferred[0]
+    return state.dtype
+
+
+def _initial_state(cell, initial_state, dtype, batch_size, message):
+    if initial_state is not None:
+        return initial_state
+    if not dtype:
+        raise ValueError(message)
+    return cell.get_initial_state(inputs=None, batch_size=batch_size, dtype=dtype) \
+        if hasattr(cell, "get_initial_state") else cell.zero_state(batch_size, dtype)
+
+
+def _rnn_step(time, sequence_length, zero_output, state, call_cell):
+    """One step with `sequence_length`: where `time >= sequence_length` the output is zero
+    and the state is copied through (TF's _rnn_step with skip_conditionals)."""
+    flat_state = nest.flatten(state)
+    flat_zero_output = nest.flatten(zero_output)
+    copy_cond = math_ops.greater_equal(time, sequence_length)
+    new_output, new_state = call_cell()
+    nest.assert_same_structure(zero_output, new_output)
+    nest.assert_same_structure(state, new_state)
+
+    def copy_one_through(old, new):
+        if old.shape.ndims == 0:
+            return new
+        out = math_ops.where(copy_cond, old, new)
+        out.set_shape(new.shape)
+        return out
+    flat_out = [copy_one_through(z, n) for z, n in zip(flat_zero_output,
+                                                         nest.flatten(new_output))]
+    flat_st = [copy_one_through(s, n) for s, n in zip(flat_state, nest.flatten(new_state))]
+    return (nest.pack_sequence_as(zero_output, flat_out),
+            nest.pack_sequence_as(state, flat_st))
+
+
+def _zero_output(cell, batch_size, static_batch, dtype):
+    def make(size):
+        out = array_ops.zeros(_concat(batch_size, size), dtype=dtype)
+        out.set_shape(_concat(static_batch, size, static=True))
+        return out
+    return nest.map_structure(make, cell.output_size)
+
+
+def _seq_length(sequence_length, message):
+    if sequence_length is None:
+        return None
+    sequence_length = convert_to_tensor(sequence_length, name="sequence_length")
+    if sequence_length.shape.ndims not in (None, 1):
+        raise ValueError(message.format(shape=sequence_length.shape))
+    return math_ops.cast(sequence_length, dtypes.int32)
+
+
+def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=None,
+               scope=None):
+    """Runs `cell` over a Python list of time steps, unrolled (one call per step).
+
+    Args:
+        cell: an RNNCell.
+        inputs: a list of T tensors [batch, depth] (or of nests of them).
+        initial_state: the starting state (default `cell.zero_state(batch, dtype)`).
+        dtype: the state's dtype when initial_state is not given.
+        sequence_length: an int vector [batch]; outputs past it are zeros and the state is
+            copied through.
+        scope: variable scope (default "rnn").
+
+    Returns:
+        (outputs, state): a list of T outputs, and the final state.
+
+    Raises:
+        TypeError: `cell` is not an RNNCell or `inputs` is not a sequence.
+        ValueError: empty inputs, no initial_state and no dtype, an unknown input depth, a
+            sequence_length that is not a vector.
+    """
+    assert_like_rnncell("cell", cell)
+    if not nest.is_nested(inputs):
+        raise TypeError("inputs must be a sequence")
+    if not inputs:
+        raise ValueError("inputs must not be empty")
+    outputs = []
+    with vs.variable_scope(scope or "rnn") as varscope:
+        first_input = inputs
+        while nest.is_nested(first_input):
+            first_input = first_input[0]
+        first_input = convert_to_tensor(first_input)
+        if first_input.shape.ndims != 1:
+            static_batch = first_input.shape.with_rank_at_least(2).as_list()[0]
+            for flat_input in nest.flatten(inputs):
+                shape = convert_to_tensor(flat_input).shape.with_rank_at_least(2).as_list()
+                if None not in (static_batch, shape[0]) and static_batch != shape[0]:
+                    raise ValueError(f"Dimensions {static_batch} and {shape[0]} are not "
+                                     f"compatible")
+                static_batch = static_batch if static_batch is not None else shape[0]
+                for i, size in enumerate(shape[1:]):
+                    if size is None:
+                        raise ValueError(f"Input size (dimension {i} of inputs) must be "
+                                         f"accessible via shape inference, but saw value "
+                                         f"None.")
+        else:
+            static_batch = first_input.shape.with_rank_at_least(1).as_list()[0]
+        batch_size = static_batch if static_batch else array_ops.shape(first_input)[0]
+        state = _initial_state(cell, initial_state, dtype, batch_size,
+                               "If no initial_state is provided, dtype must be specified")
+        sequence_length = _seq_length(sequence_length,
+                                      "sequence_length must be a vector of length batch_size")
+        if sequence_length is not None:
+            zero_output = _zero_output(cell, batch_size, static_batch,
+                                       _infer_state_dtype(dtype, state))
+        for time, input_ in enumerate(inputs):
+            if time > 0:
+                varscope.reuse_variables()
+            step_input, step_state = input_, state
+
+            def call_cell():
+                return cell(step_input, step_state)
+            if sequence_length is not None:
+                output, state = _rnn_step(time, sequence_length, zero_output, state,
+                                          call_cell)
+            else:
+                output, state = call_cell()
+            outputs.append(output)
+        return outputs, state
+
+
+def _reverse_seq(input_seq, lengths):
+    """The list of steps reversed; with `lengths`, each example's first lengths[b] steps."""
+    if lengths is None:
+        return list(reversed(input_seq))
+    flat_seqs = [nest.flatten(x) for x in input_seq]
+    flat_results = [[] for _ in input_seq]
+    for sequence in zip(*flat_seqs):
+        shape = tensor_shape.unknown_shape()
+        for x in sequence:
+            shape = shape.merge_with(x.shape)
+        joined = array_ops.stack(list(sequence))
+        reversed_ = manip_ops.reverse_sequence(joined, lengths, seq_axis=0, batch_axis=1)
+        for r, flat_result in zip(array_ops.unstack(reversed_), flat_results):
+            r.set_shape(shape)
+            flat_result.append(r)
+    return [nest.pack_sequence_as(x, r) for x, r in zip(input_seq, flat_results)]
+
+
+def _check_bidirectional(cell_fw, cell_bw):
+    assert_like_rnncell("cell_fw", cell_fw)
+    assert_like_rnncell("cell_bw", cell_bw)
+
+
+def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None,
+                             initial_state_bw=None, dtype=None, sequence_length=None,
+                             scope=None):
+    """A forward and a backward static_rnn over `inputs`, outputs concatenated per step.
+
+    The backward cell sees each example's first `sequence_length` steps reversed; its
+    outputs are reversed back. Variables go under `<scope>/fw` and `<scope>/bw` (default
+    scope "bidirectional_rnn").
+
+    Returns:
+        (outputs, output_state_fw, output_state_bw): outputs is a list of T tensors
+        [batch, fw_size + bw_size].
+    """
+    _check_bidirectional(cell_fw, cell_bw)
+    if not nest.is_nested(inputs):
+        raise TypeError("inputs must be a sequence")
+    if not inputs:
+        raise ValueError("inputs must not be empty")
+    with vs.variable_scope(scope or "bidirectional_rnn"):
+        with vs.variable_scope("fw") as fw_scope:
+            output_fw, state_fw = static_rnn(cell_fw, inputs, initial_state_fw, dtype,
+                                             sequence_length, scope=fw_scope)
+        with vs.variable_scope("bw") as bw_scope:
+            reversed_inputs = _reverse_seq(inputs, sequence_length)
+            tmp, state_bw = static_rnn(cell_bw, reversed_inputs, initial_state_bw, dtype,
+                                       sequence_length, scope=bw_scope)
+    output_bw = _reverse_seq(tmp, sequence_length)
+    flat = tuple(array_ops.concat([fw, bw], 1)
+                 for fw, bw in zip(nest.flatten(output_fw), nest.flatten(output_bw)))
+    return nest.pack_sequence_as(output_fw, flat), state_fw, state_bw
+
+
+def _transpose_batch_time(x):
+    """Swaps axes 0 and 1 (batch-major <-> time-major); rank < 2 is returned as is."""
+    shape = x.shape
+    if shape.ndims is not None and shape.ndims < 2:
+        return x
+    if shape.ndims is None:
+        rank = array_ops.rank(x)
+        perm = array_ops.concat(([1, 0], array_ops.range(2, rank)), axis=0)
+    else:
+        perm = [1, 0] + list(range(2, shape.ndims))
+    out = array_ops.transpose(x, perm)
+    if shape.ndims is not None:
+        dims = shape.as_list()
+        out.set_shape([dims[1], dims[0]] + dims[2:])
+    return out
+
+
+def _best_effort_input_batch_size(flat_input):
+    for x in flat_input:
+        shape = x.shape
+        if shape.ndims is None:
+            continue
+        if shape.ndims < 2:
+            raise ValueError(f"Expected input tensor {x} to have rank at least 2")
+        if shape.as_list()[1] is not None:
+            return shape.as_list()[1]
+    return array_ops.shape(flat_input[0])[1]
+
+
+def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=None,
+                parallel_iterations=None, swap_memory=False, time_major=False, scope=None):
+    """Runs `cell` over the time axis of `inputs` in a `tf.while_loop`.
+
+    Args:
+        cell: an RNNCell.
+        inputs: [batch, time, ...] (or [time, batch, ...] with time_major), or a nest of
+            such tensors with the same batch and time sizes.
+        sequence_length: an int vector [batch]; outputs past each length are zeros and the
+            state is copied through (the final state is each example's last valid one).
+        initial_state: the starting state (default `cell.zero_state(batch, dtype)`).
+        dtype: the state's dtype when initial_state is not given.
+        parallel_iterations, swap_memory: accepted for TF compatibility.
+        time_major: inputs and outputs are [time, batch, ...].
+        scope: variable scope (default "rnn").
+
+    Returns:
+        (outputs, state): outputs [batch, time, output_size] (time-major if asked; nested as
+        `cell.output_size`), and the final state (nested as `cell.state_size`).
+
+    Raises:
+        TypeError: `cell` is not an RNNCell.
+        ValueError: no initial_state and no dtype; an input depth that shape inference
+            cannot see; inputs disagreeing on time or batch size; a sequence_length that is
+            not a vector.
+        InvalidArgumentError (at run time): sequence_length's size is not the batch size.
+    """
+    assert_like_rnncell("cell", cell)
+    with vs.variable_scope(scope or "rnn"):
+        flat_input = [convert_to_tensor(x) for x in nest.flatten(inputs)]
+        if not time_major:
+            flat_input = [_transpose_batch_time(x) for x in flat_input]
+        sequence_length = _seq_length(
+            sequence_length, "sequence_length must be a vector of length batch_size, but saw "
+            "shape: {shape}")
+        if sequence_length is not None:
+            sequence_length = constant_op.identity(sequence_length, name="sequence_length")
+        batch_size = _best_effort_input_batch_size(flat_input)
+        state = _initial_state(cell, initial_state, dtype, batch_size,
+                               "If there is no initial_state, you must give a dtype.")
+        if sequence_length is not None:
+            x_shape = array_ops.shape(sequence_length)
+            packed = array_ops.stack([batch_size])
+            check = logging_ops.Assert(
+                math_ops.reduce_all(math_ops.equal(x_shape, packed)),
+                [f"Expected shape for Tensor {sequence_length.name} is ", packed,
+                 " but saw shape: ", x_shape])
+            with graph_mod.control_dependencies([check]):
+                sequence_length = constant_op.identity(sequence_length, name="CheckSeqLen")
+        inputs = nest.pack_sequence_as(inputs, flat_input)
+        outputs, final_state = _dynamic_rnn_loop(cell, inputs, state, sequence_length,
+                                                 dtype, parallel_iterations or 32,
+                                                 swap_memory)
+        if not time_major:
+            outputs = nest.map_structure(_transpose_batch_time, outputs)
+        return outputs, final_state
+
+
+def _dynamic_rnn_loop(cell, inputs, initial_state, sequence_length, dtype,
+                      parallel_iterations, swap_memory):
+    flat_input = nest.flatten(inputs)
+    flat_output_size = nest.flatten(cell.output_size)
+    time_steps = array_ops.shape(flat_input[0])[0]
+    batch_size = _best_effort_input_batch_size(flat_input)
+    got_shapes = [x.shape.with_rank_at_least(3) for x in flat_input]
+    const_time, const_batch = got_shapes[0].as_list()[:2]
+    for shape in got_shapes:
+        if not shape[2:].is_fully_defined():
+            raise ValueError("Input size (depth of inputs) must be accessible via shape "
+                             "inference, but saw value None.")
+        if shape.as_list()[0] != const_time:
+            raise ValueError("Time steps is not the same for all the elements in the input "
+                             "in a batch.")
+        if shape.as_list()[1] != const_batch:
+            raise ValueError("Batch_size is not the same for all the elements in the input.")
+    out_dtype = _infer_state_dtype(dtype, initial_state)
+    zero_output = _zero_output(cell, batch_size, const_batch, out_dtype)
+    if sequence_length is not None:
+        loop_bound = math_ops.minimum(time_steps,
+                                      math_ops.maximum(1, math_ops.reduce_max(sequence_length)))
+    else:
+        loop_bound = time_steps
+    with graph_mod.name_scope("dynamic_rnn"):
+        time = convert_to_tensor(0, dtype=dtypes.int32, name="time")
+        # Per output: a [time, batch, size...] accumulator of zeros, written row by row.
+        accumulators = tuple(
+            array_ops.zeros(array_ops.concat(
+                [array_ops.expand_dims(time_steps, 0), _concat(batch_size, size)], 0),
+                dtype=out_dtype)
+            for size in flat_output_size)
+
+    def time_step(time, acc, state):
+        input_t = [array_ops.gather(x, time) for x in flat_input]
+        for x, shape in zip(input_t, got_shapes):
+            x.set_shape(shape[1:])
+        input_t = nest.pack_sequence_as(inputs, input_t)
+
+        def call_cell():
+            return cell(input_t, state)
+        if sequence_length is not None:
+            output, new_state = _rnn_step(time, sequence_length, zero_output, state,
+                                          call_cell)
+        else:
+            output, new_state = call_cell()
+        row = array_ops.reshape(time, [1, 1])
+        acc = tuple(scatter_ops.tensor_scatter_nd_update(a, row,
+                                                         array_ops.expand_dims(out, 0))
+                    for a, out in zip(acc, nest.flatten(output)))
+        new_state = nest.map_structure(
+            lambda new, old: _keep_static_shape(new, old), new_state, state)
+        return time + 1, acc, new_state
+
+    _, final_acc, final_state = while_loop_mod.while_loop(
+        lambda time, *_: time < loop_bound, time_step, (time, accumulators, initial_state),
+        shape_invariants=(tensor_shape.TensorShape([]),
+                          tuple(tensor_shape.TensorShape(
+                              [const_time] + _concat(const_batch, size, static=True))
+                              for size in flat_output_size),
+                          nest.map_structure(lambda s: s.shape, initial_state)),
+        parallel_iterations=parallel_iterations, swap_memory=swap_memory,
+        maximum_iterations=time_steps)
+    for out, size in zip(final_acc, flat_output_size):
+        out.set_shape([const_time] + _concat(const_batch, size, static=True))
+    return nest.pack_sequence_as(cell.output_size, list(final_acc)), final_state
+
+
+def _keep_static_shape(new, old):
+    new.set_shape(new.shape.merge_with(old.shape))
+    return new
+
+
+def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None,
+                              initial_state_fw=None, initial_state_bw=None, dtype=None,
+                              parallel_iterations=None, swap_memory=False, time_major=False,
+                              scope=None):
+    """A forward and a backward dynamic_rnn over `inputs` (TF 1.x's signature).
+
+    The backward cell reads each example's first `sequence_length` steps reversed
+    (`tf.reverse_sequence`; the whole time axis without lengths) and its outputs are
+    reversed back. Variables go under `<scope>/fw` and `<scope>/bw` (default scope
+    "bidirectional_rnn").
+
+    Returns:
+        ((output_fw, output_bw), (output_state_fw, output_state_bw)); the outputs are not
+        concatenated (`tf.concat(outputs, 2)` does that).
+    """
+    _check_bidirectional(cell_fw, cell_bw)
+    time_axis, batch_axis = (0, 1) if time_major else (1, 0)
+
+    def reverse(x):
+        if sequence_length is not None:
+            return manip_ops.reverse_sequence(x, sequence_length, seq_axis=time_axis,
+                                              batch_axis=batch_axis)
+        return array_ops.reverse(x, axis=[time_axis])
+    with vs.variable_scope(scope or "bidirectional_rnn"):
+        with vs.variable_scope("fw") as fw_scope:
+            output_fw, state_fw = dynamic_rnn(
+                cell_fw, inputs, sequence_length=sequence_length,
+                initial_state=initial_state_fw, dtype=dtype,
+                parallel_iterations=parallel_iterations, swap_memory=swap_memory,
+                time_major=time_major, scope=fw_scope)
+        with vs.variable_scope("bw") as bw_scope:
+            inputs_reverse = nest.map_structure(reverse, inputs)
+            tmp, state_bw = dynamic_rnn(
+                cell_bw, inputs_reverse, sequence_length=sequence_length,
+                initial_state=initial_state_bw, dtype=dtype,
+                parallel_iterations=parallel_iterations, swap_memory=swap_memory,
+                time_major=time_major, scope=bw_scope)
+    output_bw = nest.map_structure(reverse, tmp)
+    return (output_fw, output_bw), (state_fw, state_bw)
+
+
+__all__ = ["static_rnn", "static_bidirectional_rnn", "dynamic_rnn",
+           "bidirectional_dynamic_rnn"]

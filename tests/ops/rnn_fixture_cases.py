@@ -1,0 +1,123 @@
+"""RNN graphs built identically with TensorFlow 1.x (`tensorflow.compat.v1`) and flowexec;
+scripts/make_rnn_fixtures.py stores TF's results in tests/ops/fixtures/rnn_tf.npz.
+
+Imports neither library: `build_cases(tf, data)` receives the module to build with. Every
+variable is then set from `variable_values(names)` (seeded by the variable's name), so both
+libraries run the same weights, and the stored variable names check TF's naming too.
+`gradient_cases` lists results that need gradients through tf.while_loop (dynamic_rnn).
+"""
+
+import zlib
+
+import numpy as np
+
+BATCH, TIME, DEPTH = 3, 5, 4
+
+
+def make_inputs(seed=0):
+    """The inputs the fixtures were computed from (stored beside the results)."""
+    rng = np.random.default_rng(seed)
+    f = np.float32
+    return {
+        "x": rng.standard_normal((BATCH, TIME, DEPTH)).astype(f),
+        "x6": rng.standard_normal((BATCH, TIME, 6)).astype(f),
+        "c0": rng.standard_normal((BATCH, 6)).astype(f),
+        "h0": rng.standard_normal((BATCH, 6)).astype(f),
+        "lengths": np.array([5, 2, 0], np.int32),
+    }
+
+
+def variable_values(names_and_shapes):
+    """{name: value}: a value per variable, seeded by its name (biases included)."""
+    out = {}
+    for name, shape in names_and_shapes:
+        rng = np.random.default_rng(zlib.crc32(name.encode()))
+        out[name] = (0.5 * rng.standard_normal(shape)).astype(np.float32)
+    return out
+
+
+def _weighted_sum(tf, ys):
+    total = 0.0
+    for y in ys:
+        shape = y.shape.as_list()
+        w = np.linspace(-1, 1, int(np.prod(shape))).reshape(shape).astype(np.float32)
+        total = total + tf.reduce_sum(y * tf.constant(w))
+    return total
+
+
+def build_cases(tf, data, dynamic_grads=True):
+    """({name: tensor} of the forward results, {name: tensor} of gradients through
+    static_rnn, {name: tensor} of gradients through dynamic_rnn (empty unless
+    `dynamic_grads`)), built with `tf`."""
+    rc = tf.nn.rnn_cell
+    x = tf.constant(data["x"])
+    x6 = tf.constant(data["x6"])
+    lengths = tf.constant(data["lengths"])
+    steps = tf.unstack(x, axis=1)
+    out, static_grads, dyn = {}, {}, {}
+
+    o, s = tf.nn.static_rnn(rc.BasicRNNCell(6), steps, dtype=tf.float32,
+                            sequence_length=lengths)
+    out["static_basic_rnn"], out["static_basic_rnn_state"] = tf.stack(o, 1), s
+    loss = _weighted_sum(tf, o + [s])
+    static_grads["static_basic_rnn_dx"] = tf.gradients(loss, x)[0]
+
+    with tf.variable_scope("st_lstm"):
+        o, s = tf.nn.static_rnn(rc.BasicLSTMCell(6, forget_bias=0.5), steps, dtype=tf.float32)
+    out["static_lstm"], out["static_lstm_c"], out["static_lstm_h"] = tf.stack(o, 1), s.c, s.h
+    loss = _weighted_sum(tf, o + [s.c])
+    static_grads["static_lstm_dx"] = tf.gradients(loss, x)[0]
+    kernel = [v for v in tf.global_variables() if v.op.name == "st_lstm/rnn/basic_lstm_cell/kernel"]
+    static_grads["static_lstm_dkernel"] = tf.gradients(loss, kernel)[0]
+
+    o, s = tf.nn.dynamic_rnn(rc.BasicLSTMCell(6), x, sequence_length=lengths,
+                             dtype=tf.float32, scope="dyn_lstm")
+    out["dyn_lstm"], out["dyn_lstm_c"], out["dyn_lstm_h"] = o, s.c, s.h
+    if dynamic_grads:
+        dyn["dyn_lstm_dx"] = tf.gradients(_weighted_sum(tf, [o, s.c]), x)[0]
+
+    o, s = tf.nn.dynamic_rnn(rc.BasicLSTMCell(6, state_is_tuple=False), x, dtype=tf.float32,
+                             scope="dyn_lstm_concat")
+    out["dyn_lstm_concat"], out["dyn_lstm_concat_state"] = o, s
+
+    cell = rc.LSTMCell(6, use_peepholes=True, cell_clip=0.4, num_proj=3, proj_clip=0.3)
+    o, s = tf.nn.dynamic_rnn(cell, tf.transpose(x, [1, 0, 2]), time_major=True,
+                             dtype=tf.float32, scope="dyn_peep")
+    out["dyn_peep_proj"], out["dyn_peep_proj_c"], out["dyn_peep_proj_h"] = o, s.c, s.h
+
+    o, s = tf.nn.dynamic_rnn(rc.GRUCell(6), x, sequence_length=lengths, dtype=tf.float32,
+                             scope="dyn_gru")
+    out["dyn_gru"], out["dyn_gru_state"] = o, s
+    if dynamic_grads:
+        dyn["dyn_gru_dx"] = tf.gradients(_weighted_sum(tf, [o, s]), x)[0]
+
+    multi = rc.MultiRNNCell([rc.BasicLSTMCell(6), rc.GRUCell(5)])
+    o, s = tf.nn.dynamic_rnn(multi, x, dtype=tf.float32, scope="dyn_multi")
+    out["dyn_multi"], out["dyn_multi_c0"], out["dyn_multi_s1"] = o, s[0].c, s[1]
+
+    init = rc.LSTMStateTuple(tf.constant(data["c0"]), tf.constant(data["h0"]))
+    o, s = tf.nn.dynamic_rnn(rc.LSTMCell(6), x, initial_state=init, scope="dyn_init")
+    out["dyn_init"], out["dyn_init_h"] = o, s.h
+
+    o, s = tf.nn.dynamic_rnn(rc.ResidualWrapper(rc.GRUCell(6)), x6, dtype=tf.float32,
+                             scope="dyn_residual")
+    out["dyn_residual"] = o
+
+    (of, ob), (sf, sb) = tf.nn.bidirectional_dynamic_rnn(
+        rc.GRUCell(4), rc.BasicLSTMCell(3), x, sequence_length=lengths, dtype=tf.float32)
+    out["bidi_fw"], out["bidi_bw"], out["bidi_sf"], out["bidi_sb_h"] = of, ob, sf, sb.h
+
+    o, sf, sb = tf.nn.static_bidirectional_rnn(rc.BasicRNNCell(3), rc.GRUCell(2), steps,
+                                               dtype=tf.float32, sequence_length=lengths,
+                                               scope="static_bidi")
+    out["static_bidi"], out["static_bidi_sf"], out["static_bidi_sb"] = tf.stack(o, 1), sf, sb
+    static_grads["static_bidi_dx"] = tf.gradients(_weighted_sum(tf, o + [sb]), x)[0]
+    return out, static_grads, dyn
+
+
+def set_variables(tf, sess):
+    """Assigns every global variable its `variable_values` value; returns them by name."""
+    variables = sorted(tf.global_variables(), key=lambda v: v.op.name)
+    values = variable_values([(v.op.name, v.shape.as_list()) for v in variables])
+    sess.run([v.assign(values[v.op.name]) for v in variables])
+    return values

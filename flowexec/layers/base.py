@@ -23,6 +23,7 @@ import weakref
 from flowexec import variable_scope as vs
 from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
+from flowexec.framework import nest
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import GraphKeys
 from flowexec.init_ops import ones_initializer, zeros_initializer
@@ -227,24 +228,27 @@ class Layer:
         """Builds the layer on first call (in its variable scope), then applies `call`.
 
         Args:
-            inputs: a Tensor (or value convertible to one).
+            inputs: a Tensor (or value convertible to one), or a nest of them (`build`
+                then gets the nest of their shapes).
             *args, **kwargs: passed to `call` (e.g. `training=`).
 
         Returns:
             The output Tensor(s).
         """
-        inputs = convert_to_tensor(inputs, name="inputs")
-        if self._dtype is None and inputs.dtype.is_floating:
-            self._dtype = inputs.dtype
+        inputs = nest.map_structure(lambda t: convert_to_tensor(t, name="inputs"), inputs)
+        first = nest.flatten(inputs)[0]
+        if self._dtype is None and first.dtype.is_floating:
+            self._dtype = first.dtype
         self._set_scope()
         reuse = True if self.built else self._reuse
         # As TF's layers: the variable scope without a name scope of its own, then the name
         # scope the layer's first call opened (so every call's ops share it).
         with vs.variable_scope(self._scope, reuse=reuse, auxiliary_name_scope=False), \
                 graph_mod.name_scope(self._scope.original_name_scope):
-            self._assert_input_compatibility(inputs)
+            if not nest.is_nested(inputs):
+                self._assert_input_compatibility(inputs)
             if not self.built:
-                self.build(inputs.shape)
+                self.build(nest.map_structure(lambda t: t.shape, inputs))
                 self.built = True
             outputs = self.call(inputs, *args, **kwargs)
             if self.activity_regularizer is not None:

@@ -139,8 +139,9 @@ class RNNCell(base_layer.Layer):
         return self._layer_call(inputs, state)
 
     def _layer_call(self, inputs, state):
-        if self._dtype is None and isinstance(inputs, Tensor):
-            self._dtype = inputs.dtype.base_dtype  # any dtype: build rejects non-floats
+        first = nest.flatten(inputs)[0] if nest.flatten(inputs) else None
+        if self._dtype is None and isinstance(first, Tensor):
+            self._dtype = first.dtype.base_dtype  # any dtype: build rejects non-floats
         return base_layer.Layer.__call__(self, inputs, state)
 
     @property

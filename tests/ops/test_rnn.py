@@ -1,0 +1,248 @@
+"""tf.nn.static_rnn / dynamic_rnn / bidirectional forms: TensorFlow's results and variable
+names (tests/ops/rnn_fixture_cases.py, stored by scripts/make_rnn_fixtures.py), a numpy
+oracle for sequence_length, TF's errors, finite-difference gradients, and a small LSTM that
+learns."""
+
+import os
+
+import numpy as np
+import pytest
+
+import flowexec as tf
+from tests.ops.rnn_fixture_cases import build_cases, set_variables
+
+rc = tf.nn.rnn_cell
+_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "rnn_tf.npz")
+
+
+def _while_has_gradient():
+    with tf.Graph().as_default():
+        x = tf.constant(1.0)
+        y = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, v * x), (0, x))[1]
+        try:
+            tf.gradients(y, x)
+        except LookupError:
+            return False
+    return True
+
+
+def test_matches_tensorflow_fixtures_and_variable_names():
+    data = np.load(_FIXTURES)
+    dynamic_grads = _while_has_gradient()
+    with tf.Graph().as_default():
+        out, static_grads, dyn = build_cases(tf, data, dynamic_grads=dynamic_grads)
+        results = {**out, **static_grads, **dyn}
+        names = sorted(results)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            set_variables(tf, sess)
+            got = sess.run([results[n] for n in names])
+        assert sorted(v.op.name for v in tf.global_variables()) == \
+            list(data["variable_names"])
+    assert len(names) >= 30
+    for name, value in zip(names, got):
+        want = data[f"out/{name}"]
+        assert value.shape == want.shape, name
+        np.testing.assert_allclose(value, want, rtol=1e-5, atol=2e-6, err_msg=name)
+
+
+def _np_rnn(x, w, b, lengths):
+    """Numpy BasicRNNCell over [batch, time, depth] with TF's sequence_length rules."""
+    batch, steps, _ = x.shape
+    h = np.zeros((batch, b.size), np.float64)
+    outs = np.zeros((batch, steps, b.size))
+    for t in range(steps):
+        new = np.tanh(np.concatenate([x[:, t], h], 1) @ w + b)
+        live = (t < lengths)[:, None]
+        outs[:, t] = np.where(live, new, 0)
+        h = np.where(live, new, h)
+    return outs, h
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+def test_dynamic_rnn_sequence_length_zeros_outputs_and_copies_state(time_major):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 6, 3))
+    lengths = np.array([6, 3, 1, 0])
+    with tf.Graph().as_default():
+        ph = tf.placeholder(tf.float64, [None, None, 3])
+        seq = tf.placeholder(tf.int64, [None])
+        inp = tf.transpose(ph, [1, 0, 2]) if time_major else ph
+        out, state = tf.nn.dynamic_rnn(rc.BasicRNNCell(5), inp, sequence_length=seq,
+                                       dtype=tf.float64, time_major=time_major)
+        assert out.shape.as_list() == [None, None, 5]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            w, b = sess.run(tf.trainable_variables())
+            o, s = sess.run([out, state], {ph: x, seq: lengths})
+    want_o, want_s = _np_rnn(x, w, b, lengths)
+    if time_major:
+        o = o.transpose(1, 0, 2)
+    np.testing.assert_allclose(o, want_o, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(s, want_s, rtol=1e-10, atol=1e-12)
+
+
+def test_dynamic_rnn_stops_at_the_longest_sequence_and_pads_with_zeros():
+    with tf.Graph().as_default():
+        x = tf.ones([2, 7, 2])
+        out, _ = tf.nn.dynamic_rnn(rc.GRUCell(3), x, sequence_length=[2, 3],
+                                   dtype=tf.float32)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            o = sess.run(out)
+    assert o.shape == (2, 7, 3)
+    assert not o[:, 3:].any() and not o[0, 2:].any() and o[1, 2].any()
+
+
+def test_dynamic_rnn_checks_sequence_length_against_the_batch_at_run_time():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 4, 2])
+        out, _ = tf.nn.dynamic_rnn(rc.BasicRNNCell(2), x, sequence_length=[1, 2, 3],
+                                   dtype=tf.float32)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match="Expected shape for Tensor"):
+                sess.run(out, {x: np.zeros((2, 4, 2))})
+            assert sess.run(out, {x: np.zeros((3, 4, 2))}).shape == (3, 4, 2)
+
+
+def test_dynamic_rnn_nested_inputs_and_outputs():
+    class Pair(rc.RNNCell):
+        """A cell over (a, b) inputs returning (a + h, b) outputs."""
+
+        @property
+        def state_size(self):
+            return 2
+
+        @property
+        def output_size(self):
+            return (2, 3)
+
+        def call(self, inputs, state):
+            a, b = inputs
+            return (a + state, b), state + a
+
+    with tf.Graph().as_default():
+        a = tf.ones([4, 5, 2])
+        b = tf.reshape(tf.range(60, dtype=tf.float32), [4, 5, 3])
+        (oa, ob), s = tf.nn.dynamic_rnn(Pair(), (a, b), dtype=tf.float32)
+        with tf.Session() as sess:
+            va, vb, vs = sess.run([oa, ob, s])
+    np.testing.assert_allclose(va[0, :, 0], [1, 2, 3, 4, 5])
+    np.testing.assert_allclose(vb, np.arange(60).reshape(4, 5, 3))
+    np.testing.assert_allclose(vs, 5 * np.ones((4, 2)))
+
+
+def test_rnn_errors_are_tf_s():
+    with tf.Graph().as_default():
+        x = tf.zeros([2, 3, 4])
+        with pytest.raises(ValueError, match="If there is no initial_state, you must give a "
+                                             "dtype."):
+            tf.nn.dynamic_rnn(rc.GRUCell(2), x)
+        with pytest.raises(ValueError, match="If no initial_state is provided, dtype must be "
+                                             "specified"):
+            tf.nn.static_rnn(rc.GRUCell(2), tf.unstack(x, axis=1))
+        with pytest.raises(TypeError, match="inputs must be a sequence"):
+            tf.nn.static_rnn(rc.GRUCell(2), x, dtype=tf.float32)
+        with pytest.raises(ValueError, match="inputs must not be empty"):
+            tf.nn.static_rnn(rc.GRUCell(2), [], dtype=tf.float32)
+        with pytest.raises(TypeError, match="The argument 'cell' .* is not an RNNCell"):
+            tf.nn.dynamic_rnn(lambda x, s: (x, s), x, dtype=tf.float32)
+        with pytest.raises(ValueError, match="Input size \\(depth of inputs\\) must be "
+                                             "accessible via shape inference"):
+            tf.nn.dynamic_rnn(rc.GRUCell(2), tf.placeholder(tf.float32, [2, 3, None]),
+                              dtype=tf.float32)
+        with pytest.raises(ValueError, match="sequence_length must be a vector of length "
+                                             "batch_size, but saw shape"):
+            tf.nn.dynamic_rnn(rc.GRUCell(2), x, sequence_length=[[1, 2]], dtype=tf.float32)
+        with pytest.raises(ValueError, match="Time steps is not the same"):
+            tf.nn.dynamic_rnn(rc.GRUCell(2), (x, tf.zeros([2, 4, 1])), dtype=tf.float32)
+
+
+def test_static_rnn_names_and_reuse_across_steps():
+    with tf.Graph().as_default():
+        steps = [tf.zeros([2, 3]) for _ in range(4)]
+        outs, _ = tf.nn.static_rnn(rc.BasicLSTMCell(5), steps, dtype=tf.float32)
+        assert len(outs) == 4
+        assert sorted(v.op.name for v in tf.global_variables()) == [
+            "rnn/basic_lstm_cell/bias", "rnn/basic_lstm_cell/kernel"]
+        (fw, bw), _ = tf.nn.bidirectional_dynamic_rnn(
+            rc.GRUCell(2), rc.GRUCell(2), tf.zeros([2, 4, 3]), dtype=tf.float32)
+        assert {v.op.name.split("/")[1] for v in tf.global_variables()
+                if v.op.name.startswith("bidirectional_rnn/")} == {"fw", "bw"}
+
+
+def _finite_difference_check(loss, variables, sess, feed=None, eps=1e-6, tol=1e-6):
+    grads = tf.gradients(loss, variables)
+    analytic = sess.run(grads, feed)
+    for v, g in zip(variables, analytic):
+        base = sess.run(v)
+        num = np.zeros_like(base)
+        for j in range(base.size):
+            for sign in (1, -1):
+                pert = base.copy()
+                pert.reshape(-1)[j] += sign * eps
+                v.load(pert, sess)
+                num.reshape(-1)[j] += sign * sess.run(loss, feed) / (2 * eps)
+            v.load(base, sess)
+        np.testing.assert_allclose(g, num, rtol=tol, atol=tol, err_msg=v.op.name)
+
+
+@pytest.mark.parametrize("make_cell", [
+    lambda: rc.BasicLSTMCell(3),
+    lambda: rc.LSTMCell(3, use_peepholes=True, num_proj=2),
+    lambda: rc.GRUCell(3),
+    lambda: rc.MultiRNNCell([rc.BasicRNNCell(2), rc.BasicLSTMCell(2)]),
+], ids=["basic_lstm", "lstm_peephole_proj", "gru", "multi"])
+def test_static_rnn_gradients_match_finite_differences(make_cell):
+    rng = np.random.default_rng(1)
+    with tf.Graph().as_default():
+        x = tf.Variable(rng.standard_normal((2, 4, 2)), name="x")
+        outs, state = tf.nn.static_rnn(make_cell(), tf.unstack(x, axis=1), dtype=tf.float64,
+                                       sequence_length=[4, 2])
+        w = rng.standard_normal((2, 4, outs[0].shape.as_list()[1]))
+        loss = tf.reduce_sum(tf.stack(outs, 1) * w) + tf.add_n(
+            [tf.reduce_sum(s * s) for s in tf.nest.flatten(state)])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            _finite_difference_check(loss, tf.global_variables(), sess)
+
+
+@pytest.mark.skipif(not _while_has_gradient(), reason="gradients through tf.while_loop are "
+                    "not on this branch yet")
+def test_dynamic_rnn_gradients_match_finite_differences():
+    rng = np.random.default_rng(2)
+    with tf.Graph().as_default():
+        x = tf.Variable(rng.standard_normal((2, 4, 2)), name="x")
+        out, state = tf.nn.dynamic_rnn(rc.BasicLSTMCell(3), x, sequence_length=[4, 2],
+                                       dtype=tf.float64)
+        loss = tf.reduce_sum(out * rng.standard_normal((2, 4, 3))) + \
+            tf.reduce_sum(state.c * state.c)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            _finite_difference_check(loss, tf.global_variables(), sess)
+
+
+def test_lstm_learns_to_sum_a_sequence():
+    """A 16-unit LSTM (static_rnn, 6 steps) learns y = sum(x): the loss falls tenfold."""
+    rng = np.random.default_rng(0)
+    with tf.Graph().as_default():
+        tf.set_random_seed(0)
+        x = tf.placeholder(tf.float32, [None, 6, 1])
+        y = tf.placeholder(tf.float32, [None, 1])
+        outs, _ = tf.nn.static_rnn(rc.BasicLSTMCell(16), tf.unstack(x, axis=1),
+                                   dtype=tf.float32)
+        pred = tf.layers.dense(outs[-1], 1)
+        loss = tf.reduce_mean(tf.square(pred - y))
+        train = tf.train.AdamOptimizer(0.02).minimize(loss)
+        xs = rng.uniform(-0.5, 0.5, (256, 6, 1)).astype(np.float32)
+        ys = xs.sum(axis=1)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            first = sess.run(loss, {x: xs, y: ys})
+            for step in range(150):
+                batch = slice((step * 32) % 256, (step * 32) % 256 + 32)
+                sess.run(train, {x: xs[batch], y: ys[batch]})
+            last = sess.run(loss, {x: xs, y: ys})
+    assert last < first / 10, (first, last)

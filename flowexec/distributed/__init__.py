@@ -7,6 +7,7 @@
     local.py        the in-process backend (threads; always available)
     rendezvous.py   TF-keyed, exactly-once delivery of cross-task tensors within a step
     split.py        partition a placed plan by task (`_Send`/`_Recv` pairs)
+    wire.py         a task part as plain data, for a task in another process
     master.py       what `tf.Session("grpc://host:port")` does: place over the cluster,
                     register parts, one call per task per step, failures and deadlines
     session.py      TaskSession: the session a task's kernels see

@@ -112,6 +112,7 @@ class Remote:
     stages: DistributedStages
     handles: Mapping[str, str]
     layout: Tuple[Any, ...]
+    graph: Any = None
 
 
 class Master:
@@ -212,7 +213,7 @@ class Master:
         layout = tuple(position[ir.ref_of(e)] if hasattr(e, "value_index") else None
                        for e in fetch_elements)
         stages = DistributedStages(pruned, graph_ir, optimized, placement, parts, handles)
-        remote = Remote(stages, handles, layout)
+        remote = Remote(stages, handles, layout, graph)
         with self._lock:
             self._remotes.append(remote)
         return remote
@@ -254,6 +255,9 @@ class Master:
                 left = None if deadline is None else max(deadline - time.monotonic(), 0)
                 futures[task] = self.servers[task].start_run(handle, step_id, feeds, left)
             results = self._wait(futures, deadline, step_id)
+        except errors.OpError as e:
+            self._abort(remote, step_id, e)
+            raise _with_user_op(e, remote.graph)
         except BaseException as e:
             self._abort(remote, step_id, e)
             raise
@@ -316,6 +320,20 @@ class Master:
                 None, None, "Run call was cancelled"))
         for remote in remotes:
             self._release(remote.handles)
+
+
+def _with_user_op(error, graph):
+    """A task's error that crossed a process boundary lost its Operation (errors pickle
+    without it): the client's Operation of the node it names is put back."""
+    if error.op is not None or error.node_def is None or graph is None:
+        return error
+    try:
+        op = graph.get_operation_by_name(error.node_def.name)
+    except (KeyError, ValueError):
+        return error
+    restored = type(error)(error.node_def, op, error.message)
+    restored.__cause__ = error
+    return restored
 
 
 def _task_matches(spec, job, index):

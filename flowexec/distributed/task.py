@@ -25,10 +25,10 @@ calls and values. Protocol per session and plan (see master.py):
     health()                        raises UnavailableError when the task is gone
     deregister(handle)              the session closed
 
-A part object in another process: a `TaskPart` holds IR nodes whose `origin` are the
-client's Operations (for error messages and KernelContexts); a backend that ships parts to
-another process must send what `TaskRuntime.register` reads (node types, attributes,
-inputs, devices) and rebuild the nodes there.
+A part in another process: a `TaskPart` holds IR nodes whose `origin` are the client's
+Operations; a backend sends `wire.part_to_wire(part)` (plain, picklable data) and the task
+registers `wire.part_from_wire(data)`. Errors cross back without their Operation; the
+master restores it.
 """
 
 import abc

@@ -327,3 +327,27 @@ def test_a_task_with_a_stream_device_runs_its_part_on_the_interpreted_executor(
                 np.testing.assert_allclose(sess.run(update), expect)
             worker = servers[("worker", 0)].task.runtime
             assert any(r.plan.straight is None for r in worker._parts.values())
+
+
+def test_create_session_waits_for_tasks_that_have_not_started(cluster_servers):
+    cluster = make_cluster(ps=1, worker=1)
+    servers = cluster_servers(cluster, only={("worker", 0)})
+    t0 = time.monotonic()
+    with pytest.raises(tf.errors.DeadlineExceededError, match="ps/replica:0/task:0"):
+        tf.Session(servers[("worker", 0)].target,
+                   config=tf.ConfigProto(operation_timeout_in_ms=200))
+    assert time.monotonic() - t0 < 2.0
+    started = []
+    timer = threading.Timer(0.2, lambda: started.append(
+        tf.train.Server(cluster, job_name="ps", task_index=0)))
+    timer.start()
+    try:
+        with tf.Graph().as_default():
+            with tf.device("/job:ps/task:0"):
+                c = tf.constant(2.0) * 3.0
+            with tf.Session(servers[("worker", 0)].target) as sess:   # waits for the ps
+                assert sess.run(c) == 6.0
+    finally:
+        timer.join()
+        for s in started:
+            s.stop()

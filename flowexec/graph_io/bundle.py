@@ -32,7 +32,8 @@ from flowexec.framework import dtypes, errors
 from flowexec.graph_io import sstable
 from flowexec.graph_io.crc32c import crc32c, mask, unmask
 
-__all__ = ["BundleReader", "data_filename", "encode_bundle", "is_bundle", "write_bundle"]
+__all__ = ["BundleReader", "data_filename", "encode_bundle", "encode_bundle_chunks", "is_bundle",
+           "write_bundle"]
 
 _SHARD = "{}.data-{:05d}-of-{:05d}"
 DATA_FILE = re.compile(r"(.+)\.data-(\d{5})-of-(\d{5})")  # a data file's name: base, id, count
@@ -178,22 +179,30 @@ def encode_bundle(shards, num_shards=None):
     Raises:
         ValueError: a name is in two shards.
     """
+    index, chunks = encode_bundle_chunks(shards, num_shards)
+    return index, [b"".join(c) for c in chunks]
+
+
+def encode_bundle_chunks(shards, num_shards=None):
+    """As `encode_bundle`, each data file as its list of byte chunks (one per tensor), which a
+    writer writes one after another without joining them."""
     num_shards = len(shards) if num_shards is None else num_shards
     if num_shards < max(len(shards), 1):
         raise ValueError(f"num_shards={num_shards} is less than the {len(shards)} shards")
-    datas = [bytearray() for _ in range(num_shards)]
+    chunks = [[] for _ in range(num_shards)]
     entries = {}
     for shard_id, tensors in enumerate(shards):
-        data = datas[shard_id]
+        offset = 0
         for name in sorted(tensors):
             if name in entries:
                 raise ValueError(f"Tensor '{name}' is in two shards of one checkpoint")
             dt, shape, raw, crc = _encode(name, tensors[name])
-            entries[name] = _entry_bytes(dt, shape, shard_id, len(data), len(raw), mask(crc))
-            data += raw
+            entries[name] = _entry_bytes(dt, shape, shard_id, offset, len(raw), mask(crc))
+            chunks[shard_id].append(raw)
+            offset += len(raw)
     table = [(b"", _header_bytes(num_shards))]
     table += [(name.encode("utf-8"), entries[name]) for name in sorted(entries)]
-    return sstable.write_table(table), [bytes(d) for d in datas]
+    return sstable.write_table(table), chunks
 
 
 def write_bundle(prefix, tensors, write_file):

@@ -114,12 +114,12 @@ def write_bundle_checkpoint(prefix, shards):
     wanted = max(len(shards), 1)
     old = index_num_shards(prefix)
     num_shards = wanted + 1 if old == wanted else wanted
-    index, datas = bundle.encode_bundle(list(shards), num_shards)
+    index, datas = bundle.encode_bundle_chunks(list(shards), num_shards)
     held = []
     try:
-        for i, data in enumerate(datas):
+        for i, chunks in enumerate(datas):
             held.append(atomic_write_held(bundle.data_filename(prefix, i, num_shards),
-                                          lambda f, data=data: f.write(data)))
+                                          lambda f, chunks=chunks: f.writelines(chunks)))
         atomic_write(prefix + ".index", lambda f: f.write(index))
     except BaseException:
         for h in held:

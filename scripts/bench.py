@@ -33,6 +33,8 @@ of machine in brackets):
   W9         tf.while_loop of 100,000 iterations with two scalar loop variables
              (acc = acc * 0.5 + i), iterations/s, against the same plain Python loop on
              numpy scalars                                  target >= 1,000,000 [~256,000]
+  W10        tf.map_fn over 1,000 rows of 8 float32 (tanh(r) * 2 + 1), time / the same Python
+             loop over numpy rows + np.stack                                        (reported)
 
 BLAS is pinned to one thread (before numpy is imported), so W2's speedup comes from
 flowexec running independent ops concurrently, not from BLAS threads. Every number is the
@@ -549,11 +551,35 @@ def w9(repeats):
             "noise": noise, "numpy_noise": bnoise, "target": ">= 1e6", "ok": rate >= 1e6}
 
 
+# ----- W10 (issue 12): tf.map_fn's per-element cost --------------------------------------------
+def w10(repeats):
+    """tf.map_fn over 1,000 rows of 8 float32 (`tanh(r) * 2 + 1` per row) against the same
+    Python loop over numpy rows followed by np.stack."""
+    x = np.random.default_rng(10).standard_normal((1000, 8)).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        out = tf.map_fn(lambda r: tf.tanh(r) * 2.0 + 1.0, tf.constant(x))
+        sess = tf.Session(graph=g)
+    run = sess.make_callable(out)
+
+    def floor():
+        return np.stack([np.tanh(r) * np.float32(2.0) + np.float32(1.0) for r in x])
+    np.testing.assert_allclose(run(), floor(), rtol=1e-6)
+    r = _compare({"ours": run, "numpy": floor}, max(3, repeats // 2))
+    (ours, noise), (base, bnoise) = r["ours"], r["numpy"]
+    sess.close()
+    ratio = ours / base
+    return {"name": "W10", "unit": "x numpy time", "value": ratio, "ours_ms": ours * 1e3,
+            "numpy": base * 1e3, "noise": noise, "numpy_noise": bnoise, "target": "report",
+            "ok": True}
+
+
 # Name -> workload functions (each takes `repeats`, returns a result dict); a new workload
 # adds an entry here (and a line in the module docstring).
 WORKLOADS = {"W1": [w1_chain, w1_wide, w1_build], "W2": [w2], "W2AUTO": [w2_auto],
              "W3": [w3], "W4": [w4], "W5": [w5], "W6": [w6], "PLAN": [plan_build],
-             "W7": [w7], "W8": [lambda repeats: bench_cnn.w8(repeats, tf)], "W9": [w9]}
+             "W7": [w7], "W8": [lambda repeats: bench_cnn.w8(repeats, tf)], "W9": [w9],
+             "W10": [w10]}
 
 
 def main(argv=None):

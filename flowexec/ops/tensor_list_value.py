@@ -35,15 +35,25 @@ def shape_str(shape):
     return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
 
 
+_DECODED = {}
+
+
 def decode_shape(value):
     """An element_shape input (-1 scalar: unknown rank; -1 in a vector: unknown dimension)."""
     if value is None:
         return None
-    dims = [int(d) for d in getattr(value, "tolist", lambda: value)()] \
-        if getattr(value, "ndim", 1) else int(value)
-    if isinstance(dims, int):
-        return None
-    return tuple(None if d < 0 else d for d in dims)
+    ndim = getattr(value, "ndim", 1)
+    key = (ndim, value.dtype.str, value.tobytes()) if hasattr(value, "tobytes") else None
+    if key is not None and key in _DECODED:
+        return _DECODED[key]
+    if not ndim:
+        shape = None
+    else:
+        dims = value.tolist() if hasattr(value, "tolist") else list(value)
+        shape = tuple(None if int(d) < 0 else int(d) for d in dims)
+    if key is not None and len(_DECODED) < 4096:  # a few shapes per program: small
+        _DECODED[key] = shape
+    return shape
 
 
 def merge_shapes(a, b):

@@ -34,7 +34,8 @@ of machine in brackets):
              (acc = acc * 0.5 + i), iterations/s, against the same plain Python loop on
              numpy scalars                                  target >= 1,000,000 [~256,000]
   W10        tf.map_fn over 1,000 rows of 8 float32 (tanh(r) * 2 + 1), time / the same Python
-             loop over numpy rows + np.stack                                        (reported)
+             loop over numpy rows + np.stack; and forward+backward against the numpy loop
+             computing both (when gradients through While are available)           (reported)
 
 BLAS is pinned to one thread (before numpy is imported), so W2's speedup comes from
 flowexec running independent ops concurrently, not from BLAS threads. Every number is the
@@ -554,24 +555,49 @@ def w9(repeats):
 # ----- W10 (issue 12): tf.map_fn's per-element cost --------------------------------------------
 def w10(repeats):
     """tf.map_fn over 1,000 rows of 8 float32 (`tanh(r) * 2 + 1` per row) against the same
-    Python loop over numpy rows followed by np.stack."""
+    Python loop over numpy rows followed by np.stack; then forward + backward (the gradient
+    of the sum w.r.t. the rows) against the numpy loop doing both."""
     x = np.random.default_rng(10).standard_normal((1000, 8)).astype(np.float32)
     g = tf.Graph()
     with g.as_default():
-        out = tf.map_fn(lambda r: tf.tanh(r) * 2.0 + 1.0, tf.constant(x))
+        xt = tf.constant(x)
+        out = tf.map_fn(lambda r: tf.tanh(r) * 2.0 + 1.0, xt)
+        try:
+            dx = tf.gradients(tf.reduce_sum(out), [xt])[0]
+        except LookupError:  # no gradient through While on this build
+            dx = None
         sess = tf.Session(graph=g)
     run = sess.make_callable(out)
+    two, one = np.float32(2.0), np.float32(1.0)
 
     def floor():
-        return np.stack([np.tanh(r) * np.float32(2.0) + np.float32(1.0) for r in x])
+        return np.stack([np.tanh(r) * two + one for r in x])
+
+    def floor_grad():
+        ys, ds = [], []
+        for r in x:
+            t = np.tanh(r)
+            ys.append(t * two + one)
+            ds.append(two * (one - t * t))
+        return np.stack(ys), np.stack(ds)
     np.testing.assert_allclose(run(), floor(), rtol=1e-6)
-    r = _compare({"ours": run, "numpy": floor}, max(3, repeats // 2))
+    fns = {"ours": run, "numpy": floor}
+    if dx is not None:
+        both = sess.make_callable([out, dx])
+        np.testing.assert_allclose(both()[1], floor_grad()[1], rtol=1e-5, atol=1e-6)
+        fns.update(ours_grad=both, numpy_grad=floor_grad)
+    r = _compare(fns, max(3, repeats // 2))
     (ours, noise), (base, bnoise) = r["ours"], r["numpy"]
     sess.close()
     ratio = ours / base
-    return {"name": "W10", "unit": "x numpy time", "value": ratio, "ours_ms": ours * 1e3,
-            "numpy": base * 1e3, "noise": noise, "numpy_noise": bnoise, "target": "report",
-            "ok": True}
+    res = {"name": "W10", "unit": "x numpy time", "value": ratio, "ours_ms": ours * 1e3,
+           "numpy": base * 1e3, "noise": noise, "numpy_noise": bnoise, "target": "report",
+           "ok": True}
+    if dx is not None:
+        res["grad_ms"] = r["ours_grad"][0] * 1e3
+        res["grad_noise"] = r["ours_grad"][1]
+        res["numpy_grad_ms"] = r["numpy_grad"][0] * 1e3
+    return res
 
 
 # Name -> workload functions (each takes `repeats`, returns a result dict); a new workload
@@ -627,6 +653,9 @@ def main(argv=None):
                      f"{r['numpy']:.2f} ms)")
         if "numexpr_ms" in r:
             extra += f" numexpr (1 thread): {r['numexpr_ms']:.2f} ms"
+        if "grad_ms" in r:
+            extra += (f"  forward+backward: ours {r['grad_ms']:.2f} ms (noise "
+                      f"{r['grad_noise']:.1%}), numpy {r['numpy_grad_ms']:.2f} ms")
         if "skipped" in r:
             print(f"{r['name']:<10} skipped: {r['skipped']}")
             continue

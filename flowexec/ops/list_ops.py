@@ -232,12 +232,12 @@ def _reserve(xp, element_shape, num_elements, *, element_dtype):
     if n < 0:
         raise _invalid(f"The num_elements to reserve must be a non negative number, but got "
                        f"{n}")
-    return _new(xp, [None] * n, element_dtype, element_shape)
+    return TensorListValue.unset(n, element_dtype.np, decode_shape(element_shape))
 
 
 def _push_back(xp, input_handle, tensor, *, element_dtype):
     _check_shape(input_handle, input_handle.size, tensor)
-    return input_handle.written(input_handle.items + (tensor,), tensor)
+    return input_handle.written(input_handle.items + (tensor,), tensor, input_handle.size)
 
 
 def _pop_back(xp, input_handle, element_shape, *, element_dtype):
@@ -245,7 +245,7 @@ def _pop_back(xp, input_handle, element_shape, *, element_dtype):
         raise _invalid("Trying to pop from an empty list.")
     item = _read(xp, input_handle.replace(), input_handle.size - 1,
                  decode_shape(element_shape))
-    return input_handle.replace(input_handle.items[:-1]), item
+    return input_handle.replace(input_handle.items[:-1], seen=input_handle.seen()), item
 
 
 def _stack(xp, input_handle, element_shape, *, element_dtype, num_elements=-1):
@@ -262,7 +262,9 @@ def _from_tensor(xp, tensor, element_shape, *, element_dtype):
     except ValueError:
         raise _invalid(f"Specified a list with shape {shape_str(shape)} from a tensor with "
                        f"shape {shape_str(tensor.shape)}") from None
-    return TensorListValue([tensor[k] for k in range(tensor.shape[0])], element_dtype.np, shape)
+    rows = [tensor[k] for k in range(tensor.shape[0])]
+    return TensorListValue(rows, element_dtype.np, shape,
+                           seen=tuple(tensor.shape[1:]) if rows else None)
 
 
 def _get_item(xp, input_handle, index, element_shape, *, element_dtype):
@@ -271,8 +273,9 @@ def _get_item(xp, input_handle, index, element_shape, *, element_dtype):
 
 def _set_item(xp, input_handle, index, item, *, element_dtype):
     items = list(input_handle.items)
-    _write(input_handle, items, int(index), item)
-    return input_handle.written(items, item)
+    index = int(index)
+    _write(input_handle, items, index, item)
+    return input_handle.written(items, item, index)
 
 
 def _gather(xp, input_handle, indices, element_shape, *, element_dtype):
@@ -298,17 +301,21 @@ def _scatter_items(lst, items, tensor, indices):
         _write(lst, items, i, tensor[k])
 
 
+def _row_shapes(tensor):
+    return [tensor.shape[1:]] if tensor.shape[0] else []
+
+
 def _scatter_v2(xp, tensor, indices, element_shape, num_elements, *, element_dtype):
     lst = _new(xp, [None] * max(int(num_elements), 0), element_dtype, element_shape)
     items = list(lst.items)
     _scatter_items(lst, items, tensor, indices)
-    return lst.replace(items)
+    return lst.replace(items, seen=lst.seen(*_row_shapes(tensor)))
 
 
 def _scatter_existing(xp, input_handle, tensor, indices, *, element_dtype):
     items = list(input_handle.items)
     _scatter_items(input_handle, items, tensor, indices)
-    return input_handle.replace(items)
+    return input_handle.replace(items, seen=input_handle.seen(*_row_shapes(tensor)))
 
 
 def _concat(xp, input_handle, element_shape, leading_dims, *, element_dtype):
@@ -374,7 +381,7 @@ def _resize(xp, input_handle, size):
     if n < 0:
         raise _invalid(f"TensorListSlice expects size to be non-negative. Got: {n}")
     items = input_handle.items[:n] + (None,) * max(0, n - input_handle.size)
-    return input_handle.replace(items)
+    return input_handle.replace(items, seen=input_handle.seen())
 
 
 def _tensor_array_list(xp, input_handle, *, tensor_array_name, dynamic_size, clear_after_read,

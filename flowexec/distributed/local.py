@@ -22,7 +22,9 @@ _lock = threading.Lock()
 _servers = {}         # normalized address -> LocalTask
 _HOST_ALIASES = {"127.0.0.1": "localhost", "0.0.0.0": "localhost", "[::1]": "localhost",
                  "::1": "localhost"}
-_MAX_CONCURRENT_STEPS = 32   # per task: the steps of every session connected to it
+# Per task: threads are made only when none is idle, so this bounds nothing in practice; a
+# small bound could deadlock steps whose parts wait for each other across tasks.
+_MAX_CONCURRENT_STEPS = 1024
 
 
 def normalize_address(address):

@@ -21,8 +21,8 @@ it. A step ends with `end_step`; a step that was aborted (a task failed, the dea
 passed) wakes its waiting receivers with the error, and values that still arrive for it
 are dropped.
 
-State (guarded by one Condition): {step id: _Step(values, received keys, error)}, the ids
-of recently aborted steps, and a Counter of deliveries per key. Thread-safe.
+State (guarded by one Condition): {step id: _Step(values, received keys)}, the errors of
+recently aborted steps, and a Counter of deliveries per key. Thread-safe.
 """
 
 import collections
@@ -55,12 +55,11 @@ def parse_key(key):
 
 
 class _Step:
-    __slots__ = ("values", "received", "error")
+    __slots__ = ("values", "received")
 
     def __init__(self):
         self.values = {}
         self.received = set()
-        self.error = None
 
 
 class Rendezvous:
@@ -118,8 +117,6 @@ class Rendezvous:
                     if step_id in self._aborted:
                         raise self._aborted[step_id]
                     step = self._steps[step_id] = _Step()
-                if step.error is not None:
-                    raise step.error
                 if key in step.values:
                     step.received.add(key)
                     return step.values.pop(key)
@@ -139,13 +136,9 @@ class Rendezvous:
         """Fails step `step_id`: its waiting receivers raise `error`; late values are
         dropped."""
         with self._cond:
-            step = self._steps.get(step_id)
-            if step is None:
-                step = self._steps[step_id] = _Step()
-            if step.error is None:
-                step.error = error
-            step.values.clear()
-            self._aborted[step_id] = step.error
+            # Waiting receivers find the step gone and raise its error from `_aborted`.
+            self._steps.pop(step_id, None)
+            self._aborted.setdefault(step_id, error)
             if len(self._aborted) > _ABORTED_MEMORY:
                 self._aborted.popitem(last=False)
             self._cond.notify_all()

@@ -351,3 +351,21 @@ def test_create_session_waits_for_tasks_that_have_not_started(cluster_servers):
         timer.join()
         for s in started:
             s.stop()
+
+
+def test_an_aborted_step_wakes_its_receivers_and_drops_late_values():
+    rz = rendezvous.Rendezvous("t")
+    got = []
+    t = threading.Thread(target=lambda: got.append(pytest.raises(
+        tf.errors.AbortedError, rz.recv, 7, "k")))
+    t.start()
+    time.sleep(0.05)
+    rz.abort(7, tf.errors.AbortedError(None, None, "gone"))
+    t.join(2)
+    assert not t.is_alive() and got
+    rz.deliver(7, "k", 1.0)                  # late: dropped, nothing kept
+    assert rz.pending() == {}
+    with pytest.raises(tf.errors.AbortedError, match="gone"):
+        rz.recv(7, "k")
+    rz.end_step(7)
+    assert rz.pending() == {} and rz.aborted(7) is not None

@@ -29,6 +29,7 @@ import numpy as np
 from flowexec.framework import function as function_mod
 from flowexec.framework.registry import defop
 from flowexec.framework.tensor import Tensor
+from flowexec.runtime import functions
 
 
 # Stateful by definition but without effects inside a function: its argument and capture
@@ -75,9 +76,13 @@ def _while_kernel(ctx, xp, *input, cond, body, n_vars, n_cond):
     if not _host_bool(cond_fn.call(values, cond_captured)[0]):
         return values[0] if n_vars == 1 else tuple(values)
     values = body_fn.call(values, body_captured)
-    run_cond, run_body = cond_fn.trusted_call(), body_fn.trusted_call()
-    while _host_bool(run_cond(values, cond_captured)[0]):
-        values = run_body(values, body_captured)
+    loop = functions.fused_while(ctx, cond_fn, body_fn, _host_bool)
+    if loop is not None:  # one generated Python `while`, both plans inlined
+        values = loop(values, cond_captured, body_captured)
+    else:
+        run_cond, run_body = cond_fn.trusted_call(), body_fn.trusted_call()
+        while _host_bool(run_cond(values, cond_captured)[0]):
+            values = run_body(values, body_captured)
     return values[0] if n_vars == 1 else tuple(values)
 
 

@@ -15,9 +15,14 @@ each object once (2,000 Adds share one kernel name). Buffers whose size is not k
 small are deleted right after their last consumer.
 A kernel error is traced back to its step through the line number of the generated code
 (`step_at_line`).
+
+`FusedWhile` generates a while loop the same way: one Python `while` whose body is the
+loop condition's plan, then the loop body's plan, the loop variables carried in locals.
 """
 
 import itertools
+
+import numpy as np
 
 from flowexec.runtime.cost import numel
 
@@ -28,6 +33,71 @@ _counter = itertools.count()
 def _is_small(ref):
     n = numel(ref.shape)
     return n is not None and n <= _SMALL_BUFFER
+
+
+class _Namespace:
+    """The globals of one generated program: each object once under one name (2,000 Adds
+    share one kernel name)."""
+
+    def __init__(self):
+        self.values = {}
+        self._names = {}  # id(value) -> its name
+
+    def name(self, prefix, value):
+        name = self._names.get(id(value))
+        if name is None:
+            name = self._names[id(value)] = f"{prefix}{len(self._names)}"
+            self.values[name] = value
+        return name
+
+
+def _emit_steps(plan, ns, prefix, indent, keep=frozenset()):
+    """The lines running `plan`'s steps, with its values in locals `{prefix}v{slot}`.
+
+    Returns (lines, value_of): lines as (text, index of the step it runs or None), and
+    {slot: expression} for slots that are constants (globals `{prefix}c{index}`). Large
+    buffers are deleted after their last reader unless fetched or in `keep`.
+    """
+    last_use = {}  # last reader of each slot, to free large buffers early
+    for step in plan.steps:
+        for s in step.ins:
+            last_use[s] = step.index
+    value_of = {}
+    for step in plan.steps:
+        if step.binding.const is not None:
+            value_of[step.outs[0]] = f"{prefix}c{step.index}"
+            ns.values[f"{prefix}c{step.index}"] = step.binding.const[0]
+    frees = {}
+    for s, i in last_use.items():
+        if s not in plan.keep and s not in keep and s not in value_of and \
+                not _is_small(plan.slot_refs[s]):
+            frees.setdefault(i, []).append(s)
+    lines = []
+    for step in plan.steps:
+        b = step.binding
+        i = step.index
+        if b.const is not None:
+            continue  # read as its global by the steps that use it
+        args = [ns.name("p", p) for p in b.prefix]
+        ins = [value_of.get(s) or f"{prefix}v{s}" for s in step.ins]
+        for pos, reader in step.refs:
+            ns.values[f"{prefix}r{i}_{pos}"] = reader
+            ins[pos] = f"{prefix}r{i}_{pos}()"
+        args += ins
+        for name, value in b.kwargs.items():
+            args.append(f"{name}={ns.name('a', value)}")
+        call = f"{ns.name('k', b.kernel)}({', '.join(args)})"
+        if not step.outs:
+            code = call
+        elif len(step.outs) == 1:
+            code = f"{prefix}v{step.outs[0]} = {call}"
+        else:
+            code = ", ".join(f"{prefix}v{s}" for s in step.outs) + f", = {call}"
+        lines.append((indent + code, i))
+        if i in frees:
+            lines.append((indent + "del " + ", ".join(f"{prefix}v{s}" for s in frees[i]),
+                          None))
+    return lines, value_of
 
 
 class StraightLine:
@@ -46,59 +116,18 @@ class StraightLine:
         line_to_step = {}
         for slot in plan.feed_slots:
             lines.append(f"    v{slot} = vals[{slot}]")
-        # last reader of each slot, to free large buffers early
-        last_use = {}
-        for step in plan.steps:
-            for s in step.ins:
-                last_use[s] = step.index
-        namespace = {}
-        names = {}  # id(value) -> its name in the namespace: shared kernels/xp appear once
-        value_of = {}  # slot -> the expression reading it (a constant: its global name)
-
-        def global_name(prefix, value):
-            name = names.get(id(value))
-            if name is None:
-                name = names[id(value)] = f"{prefix}{len(names)}"
-                namespace[name] = value
-            return name
-
-        for step in plan.steps:
-            if step.binding.const is not None:
-                value_of[step.outs[0]] = f"c{step.index}"
-                namespace[f"c{step.index}"] = step.binding.const[0]
-        frees = {}
-        for s, i in last_use.items():
-            if s not in plan.keep and s not in value_of and not _is_small(plan.slot_refs[s]):
-                frees.setdefault(i, []).append(s)
-        for step in plan.steps:
-            b = step.binding
-            i = step.index
-            if b.const is not None:
-                continue  # read as its global by the steps that use it
-            args = [global_name("p", p) for p in b.prefix]
-            ins = [value_of.get(s) or f"v{s}" for s in step.ins]
-            for pos, reader in step.refs:
-                namespace[f"r{i}_{pos}"] = reader
-                ins[pos] = f"r{i}_{pos}()"
-            args += ins
-            for name, value in b.kwargs.items():
-                args.append(f"{name}={global_name('a', value)}")
-            call = f"{global_name('k', b.kernel)}({', '.join(args)})"
-            if not step.outs:
-                code = call
-            elif len(step.outs) == 1:
-                code = f"v{step.outs[0]} = {call}"
-            else:
-                code = ", ".join(f"v{s}" for s in step.outs) + f", = {call}"
-            lines.append("    " + code)
-            line_to_step[len(lines)] = i
-            if i in frees:
-                lines.append("    del " + ", ".join(f"v{s}" for s in frees[i]))
+        ns = _Namespace()
+        steps, value_of = _emit_steps(plan, ns, "", "    ")
+        for text, i in steps:
+            lines.append(text)
+            if i is not None:
+                line_to_step[len(lines)] = i
         ret = ", ".join("None" if s is None else value_of.get(s) or f"v{s}"
                         for s in plan.fetch_slots)
         lines.append(f"    return ({ret}{',' if plan.fetch_slots else ''})")
         source = "\n".join(lines) + "\n"
         self.filename = f"<flowexec-plan-{next(_counter)}>"
+        namespace = ns.values
         exec(compile(source, self.filename, "exec"), namespace)  # noqa: S102 - our own code
         self.fn = namespace["run"]
         self.source = source
@@ -111,3 +140,113 @@ class StraightLine:
                 return self._line_to_step.get(tb.tb_lineno)
             tb = tb.tb_next
         return None
+
+
+# Kernels never write into their inputs or results (state_ops.py, fused_ops.py), so a host
+# loop carries a body's results as they are; a 0-d array becomes a numpy scalar (numpy's
+# cheap scalar math) and, off the host, every value comes to the host as a fetch does.
+_SCALAR_TYPES = frozenset(t for t in set(np.sctypeDict.values()) if issubclass(t, np.generic))
+CHECK_EVERY = 1024  # iterations between two checks for cancellation (a power of two)
+
+
+class _PlanLines:
+    """The lines of one plan inside a FusedWhile: `step_at` as StraightLine's."""
+
+    def __init__(self, filename):
+        self.filename = filename
+        self._line_to_step = {}
+
+    step_at = StraightLine.step_at
+
+
+class FusedWhile:
+    """A while loop as one generated Python `while`: the condition's and the body's
+    straight-line code inlined, the loop variables in locals.
+
+        def loop(values, cond_captured, body_captured, check):
+            cv3, = cond_captured          # captured values: bound once
+            x0, x1, = values
+            n = 0
+            while True:
+                cv0 = x0; cv1 = x1        # the condition's steps on the loop variables
+                cv5 = k0(p1, cv0, cc2)
+                if not cv5: break
+                bv0 = x0; bv1 = x1        # the body's steps
+                ...
+                x0, x1, = bv7, bv9 if bv9.__class__ in _scalars else _tn(bv9),
+                n += 1
+                if not n & 1023: check()  # cancellation, cheaply
+            return [x0, x1]
+
+    An iteration costs what its kernels cost: no call, feed list or conversion per
+    iteration. Args: the two plans, the feed slots of each (arguments then captures, in
+    FuncGraph input order), per body output its slot, and `host_bool(value)` (the
+    predicate as a Python bool; used where a plan runs off the host). A kernel error is
+    traced back to its plan and step with `locate`.
+    """
+
+    def __init__(self, cond_plan, cond_slots, body_plan, body_slots, out_slots, host_bool):
+        from flowexec.runtime.fetch import to_numpy
+
+        n_vars = len(out_slots)
+        on_host = all(r.device_type == "CPU" for r in (*cond_plan.runtimes,
+                                                       *body_plan.runtimes))
+        ns = _Namespace()
+        ns.values.update(_tn=to_numpy, _hb=host_bool, _scalars=_SCALAR_TYPES)
+        self.filename = f"<flowexec-while-{next(_counter)}>"
+        self.cond, self.body = _PlanLines(self.filename), _PlanLines(self.filename)
+        self._plans = ((self.cond, cond_plan), (self.body, body_plan))
+        lines = ["def loop(values, cond_captured, body_captured, check):"]
+
+        def unpack(names, what):
+            if names:
+                lines.append(f"    {', '.join(names)}, = {what}")
+
+        unpack([f"cv{s}" for s in cond_slots[n_vars:]], "cond_captured")
+        unpack([f"bv{s}" for s in body_slots[n_vars:]], "body_captured")
+        carried = [f"x{k}" for k in range(n_vars)]
+        unpack(carried, "values")
+        lines += ["    n = 0", "    while True:"]
+
+        def emit(plan, slots, prefix, where):
+            for s, x in zip(slots, carried):
+                lines.append(f"        {prefix}v{s} = {x}")
+            steps, value_of = _emit_steps(plan, ns, prefix, "        ",
+                                          keep=frozenset(slots[n_vars:]))
+            for text, i in steps:
+                lines.append(text)
+                if i is not None:
+                    where._line_to_step[len(lines)] = i
+            return value_of
+
+        value_of = emit(cond_plan, cond_slots, "c", self.cond)
+        s = cond_plan.fetch_slots[0]
+        pred = value_of.get(s) or f"cv{s}"
+        lines.append(f"        if not {pred if on_host else f'_hb({pred})'}:")
+        lines.append("            break")
+        value_of = emit(body_plan, body_slots, "b", self.body)
+        outs = []
+        for s in out_slots:
+            o = value_of.get(s) or f"bv{s}"
+            if not on_host:
+                o = f"_tn({o})"  # to the host, as trusted_call's values are
+            elif body_plan.slot_refs[s].shape.ndims == 0:
+                o = f"{o} if {o}.__class__ in _scalars else _tn({o})"
+            outs.append(o)
+        lines.append(f"        {', '.join(carried)}, = {', '.join(outs)},")
+        lines.append("        n += 1")
+        lines.append(f"        if not n & {CHECK_EVERY - 1}:")
+        lines.append("            check()")
+        lines.append(f"    return [{', '.join(carried)}]")
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, self.filename, "exec"), ns.values)  # noqa: S102 - our own code
+        self.fn = ns.values["loop"]
+        self.source = source
+
+    def locate(self, tb):
+        """(plan, step index) of the kernel that raised, from a traceback; (None, None)."""
+        for lines, plan in self._plans:
+            i = lines.step_at(tb)
+            if i is not None:
+                return plan, i
+        return None, None

@@ -86,6 +86,77 @@ class FunctionCall:
         return run
 
 
+def _plan_of(fc):
+    """The cache entry of `fc`'s plan (outputs from all inputs), looked up as `call` does."""
+    fg = fc.func_graph
+    return fc._session._lookup(list(fg.outputs), dict.fromkeys(fg.inputs))[0]
+
+
+def fused_while(ctx, cond_fc, body_fc, host_bool):
+    """A faster rest of a while loop: `loop(values, cond_captured, body_captured)` runs
+    `while cond(*values): values = body(*values)` as one generated Python `while` with both
+    plans inlined (`codegen.FusedWhile`), and returns the last values; None where a plan is
+    not straight-line code (the caller then loops over `trusted_call`s).
+
+    `values` must be what `trusted_call` accepts (the body's outputs after a first checked
+    iteration). Every `codegen.CHECK_EVERY` iterations and at the end, the loop gives up with
+    CancelledError when the session was closed or the step running it was cancelled (another
+    op failed, its deadline passed). A kernel error is the OpError naming its op. Compiled
+    once per (session, condition, body) and cached in the session state.
+    """
+    from flowexec.runtime.codegen import FusedWhile
+    from flowexec.runtime.execute import op_error
+
+    cond_s, body_s = cond_fc._session, body_fc._session
+    if cond_s._no_straight or body_s._no_straight:
+        return None
+    cond_entry, body_entry = _plan_of(cond_fc), _plan_of(body_fc)
+    key = ("while", cond_fc.func_graph, body_fc.func_graph)
+    cached = cond_s._state.get(key)
+    if cached is not None and cached[0] is cond_entry and cached[1] is body_entry:
+        return cached[2]
+    if cond_entry.straight is None or body_entry.straight is None:
+        loop = None
+    else:
+        loop = _fused_loop(ctx, cond_fc, cond_entry, body_fc, body_entry, host_bool,
+                           FusedWhile, op_error)
+    cond_s._state[key] = (cond_entry, body_entry, loop)
+    return loop
+
+
+def _fused_loop(ctx, cond_fc, cond_entry, body_fc, body_entry, host_bool, FusedWhile,
+                op_error):
+    outputs = list(body_fc.func_graph.outputs)
+    distinct = list(dict.fromkeys(outputs))  # the plan computes a repeated fetch once
+    body_plan = body_entry.plan
+    out_slots = [body_plan.fetch_slots[distinct.index(t)] for t in outputs]
+    program = FusedWhile(cond_entry.plan, [spec.slot for spec in cond_entry.feed_specs],
+                         body_plan, [spec.slot for spec in body_entry.feed_specs], out_slots,
+                         host_bool)
+    fn, root = program.fn, cond_fc._root
+
+    def loop(values, cond_captured, body_captured):
+        def check():
+            if root._closed:
+                raise errors.CancelledError(None, None, "Session has been closed.")
+            if ctx.step_cancelled():
+                raise errors.CancelledError(
+                    None, None, f"While loop '{ctx.op.name}' was cancelled")
+        try:
+            values = fn(values, cond_captured, body_captured, check)
+        except Exception as e:
+            if root._closed:
+                raise errors.CancelledError(None, None, "Session has been closed.") from e
+            plan, i = program.locate(e.__traceback__)
+            if plan is None:
+                raise
+            raise op_error(plan.steps[i], e) from None
+        check()
+        return values
+    loop.program = program  # its source, for tests and debugging
+    return loop
+
+
 def instantiate(session, func_graph):
     """The session's FunctionCall for `func_graph` (created on first use)."""
     key = ("function", func_graph)

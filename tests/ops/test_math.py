@@ -461,6 +461,44 @@ def test_cast_constant_value_is_folded():
     np.testing.assert_array_equal(shape_fns.constant_value(c), [1, 2])
 
 
+_CAST_TYPES = [tf.bool, tf.int8, tf.int16, tf.int32, tf.int64, tf.uint8, tf.uint16, tf.uint32,
+               tf.uint64, tf.float16, tf.float32, tf.float64]
+_CAST_VALUES = [0, 1, -1, 0.5, 1.5, 2.5, -2.5, 127, 128, 255, 256, -129, 300, 65504, 65536,
+                70000, 2**31 - 1, 2**31, -2**31, 2**32, 2**53 + 1, 2**63 - 1, 1e-8, 1e20,
+                -1e20, np.inf, -np.inf, np.nan]
+
+
+def test_cast_of_numpy_scalars_equals_astype_for_every_real_pair():
+    """A while loop's values are numpy scalars; Cast converts them without astype."""
+    from flowexec.ops.math_ops import _cast
+
+    with np.errstate(all="ignore"):
+        for src in _CAST_TYPES:
+            for v in _CAST_VALUES:
+                try:
+                    x = src.np.type(v)
+                except (OverflowError, ValueError):
+                    continue
+                for dst in _CAST_TYPES:
+                    got, expect = _cast.kernel(np, x, DstT=dst), x.astype(dst.np)
+                    assert type(got) is type(expect), (src, v, dst)
+                    assert got == expect or (got != got and expect != expect), (src, v, dst)
+
+
+def test_cast_in_a_loop_matches_numpy():
+    _, y = tf.while_loop(lambda i, y: i < 40,
+                         lambda i, y: (i + 1, y + tf.cast(tf.cast(i * 1000, tf.int8),
+                                                          tf.float16)),
+                         (tf.constant(0), tf.constant(0.0, tf.float16)))
+    expect = np.float16(0)
+    with np.errstate(all="ignore"):
+        for i in range(40):
+            expect = expect + np.float16(np.int8(np.int32(i * 1000)))
+    with tf.Session() as sess:
+        got = sess.run(y)
+    assert got.dtype == np.float16 and got == expect
+
+
 def test_piecewise_constant_ops_pass_no_gradient():
     x = tf.placeholder(tf.float32, [2])
     for fn in (tf.floor, tf.ceil, tf.round):

@@ -5,6 +5,8 @@
     task.py         the TaskServer interface every backend implements, and TaskRuntime,
                     the work inside a task (register a plan part once, run it per step)
     local.py        the in-process backend (threads; always available)
+    ray_backend.py  the Ray backend (`flowexec[ray]`): one Ray actor per task, named after
+                    its address; parts, devices and errors cross processes as plain data
     rendezvous.py   TF-keyed, exactly-once delivery of cross-task tensors within a step
     split.py        partition a placed plan by task (`_Send`/`_Recv` pairs)
     wire.py         a task part as plain data, for a task in another process

@@ -5,10 +5,13 @@ its `config` shapes them, named /job:<job>/replica:0/task:<i>/device:...) and it
 the variables, queues and RNG states that every session connected to the cluster reads and
 writes on this task. `server.target` ("grpc://localhost:2222") is what `tf.Session` takes.
 
-This module runs tasks with the in-process backend (`local.py`): the servers of a cluster
-are Server objects of one process, e.g. one per thread in a test, and sessions find them by
-address. A backend that runs each task in its own process (Ray) registers a resolver with
-`master.register_resolver` and makes its own TaskServers; sessions do not change.
+Backends (the `backend` argument): in-process (`local.py`, the default without Ray): the
+servers of a cluster are Server objects of one process, e.g. one per thread in a test, and
+sessions find them by address. Ray (`ray_backend.py`, `pip install flowexec[ray]`): each
+task is a Ray actor named after its address, so each task may be its own process
+(`python trainer.py --job_name=ps --task_index=0` ... `server.join()`) and
+`tf.Session("grpc://host:port")` finds it from any process of the Ray cluster. Both register
+a resolver with `master.register_resolver`; sessions do not change.
 
 Example:
     >>> cluster = tf.train.ClusterSpec({"ps": ["localhost:2222"],
@@ -28,10 +31,28 @@ from flowexec.runtime import config as config_mod
 from flowexec.runtime.threads import inter_op_threads
 from flowexec.distributed import local
 from flowexec.distributed import master
+from flowexec.distributed import ray_backend
 from flowexec.distributed import task as task_mod
 from flowexec.distributed.cluster import ClusterSpec, make_server_def
 
 master.register_resolver(local.lookup)
+master.register_resolver(ray_backend.resolve)
+
+
+def make_task_runtime(task, address, config, peer):
+    """The TaskRuntime of task `task` on this process's devices (as `config.device_count`
+    shapes them), whatever backend carries its calls."""
+    from flowexec.distributed.session import TaskSession
+
+    threads = inter_op_threads(config)
+    physical = local_devices(dict(config.device_count or {}) or None)
+    devices = [task_mod.TaskDevice(f"{task}/device:{d.device_type}:{d.index}",
+                                   d.device_type, d.memory_limit,
+                                   task_mod.new_incarnation(), d) for d in physical]
+    runtimes = {td.full_name: runtime_for(td.physical, num_threads=threads)
+                for td in devices}
+    return task_mod.TaskRuntime(task, address, devices, runtimes, peer, TaskSession, config,
+                                task_mod.new_incarnation())
 
 
 class Server:
@@ -46,6 +67,14 @@ class Server:
         config: the ConfigProto of the task's devices (`device_count`, threads) and the
             default of the sessions it serves.
         start: start serving now (else `start()`).
+        backend: (flowexec) "local" (in-process: the servers of a cluster are objects of
+            one process), "ray" (the task is a Ray actor; `pip install flowexec[ray]`), or
+            None, the default: Ray when it is importable and a Ray cluster is given
+            (`RAY_ADDRESS`, `ray_address`), asked for (`FLOWEXEC_BACKEND=ray`) or already
+            connected (`ray.init()` was called); else in-process.
+        ray_address: (flowexec) the Ray cluster to join (implies backend "ray"). Without
+            one (and no `RAY_ADDRESS`, no `ray.init()`), a Ray server starts one on
+            127.0.0.1 that stops when this process's last Ray server stops.
 
     Raises:
         TypeError, ValueError: as `tf.train.Server` (see `cluster.make_server_def`).
@@ -53,7 +82,7 @@ class Server:
     """
 
     def __init__(self, server_or_cluster_def, job_name=None, task_index=None, protocol=None,
-                 config=None, start=True):
+                 config=None, start=True, *, backend=None, ray_address=None):
         self._server_def = make_server_def(server_or_cluster_def, job_name, task_index,
                                            protocol, config)
         sd = self._server_def
@@ -71,25 +100,18 @@ class Server:
         self._config = sd.default_session_config or config_mod.ConfigProto()
         self._cluster = cluster
         self._stopped = threading.Event()
-        self._task = local.LocalTask(cluster, sd.job_name, sd.task_index, address,
-                                     self._make_runtime)
+        if ray_backend.wanted(backend if ray_address is None else backend or "ray"):
+            self._task = ray_backend.RayServerTask(cluster, sd.job_name, sd.task_index,
+                                                   address, self._config, ray_address)
+        else:
+            self._task = local.LocalTask(cluster, sd.job_name, sd.task_index, address,
+                                         self._make_runtime)
         if start:
             self.start()
 
     def _make_runtime(self, local_task):
-        from flowexec.distributed.session import TaskSession
-
-        config = self._config
-        threads = inter_op_threads(config)
-        physical = local_devices(dict(config.device_count or {}) or None)
-        devices = [task_mod.TaskDevice(f"{local_task.task}/device:{d.device_type}:{d.index}",
-                                       d.device_type, d.memory_limit,
-                                       task_mod.new_incarnation(), d) for d in physical]
-        runtimes = {td.full_name: runtime_for(td.physical, num_threads=threads)
-                    for td in devices}
-        return task_mod.TaskRuntime(local_task.task, local_task.address, devices, runtimes,
-                                    local_task.peer, TaskSession, config,
-                                    task_mod.new_incarnation())
+        return make_task_runtime(local_task.task, local_task.address, self._config,
+                                 local_task.peer)
 
     def start(self):
         """Starts serving (idempotent)."""

@@ -1,0 +1,162 @@
+"""The processes of the Ray tests (test_ray.py runs `driver` inside a loopback-only
+network namespace; the driver starts the others as TF 1.x users start their tasks).
+
+    driver        starts Ray on 127.0.0.1, starts `ps 0` and `worker 0`, `worker 1` as their
+                  own processes (between-graph training), then checks the trained variables,
+                  per-step deliveries and a killed ps; prints one JSON line of findings
+    ps 0          tf.train.Server(cluster, "ps", 0).join()
+    worker <i>    its own graph (replica_device_setter), a Session on its own server; the
+                  chief initializes, the other waits for it; prints one JSON line
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+CLUSTER = {"ps": ["localhost:2222"], "worker": ["localhost:2223", "localhost:2224"]}
+RNG = np.random.RandomState(7)
+X = RNG.randn(64, 3).astype(np.float32)
+W_TRUE = np.array([[1.5], [-2.0], [0.5]], np.float32)
+Y = X @ W_TRUE + 0.25
+STEPS = 60
+DEADLINE_MS = 5000
+
+
+def numpy_loss(w, b):
+    return float(np.mean((X @ w + b - Y) ** 2))
+
+
+def _variables(tf):
+    w = tf.Variable(tf.zeros([3, 1]), name="w")
+    b = tf.Variable(0.0, name="b")
+    return w, b
+
+
+def ps(index):
+    import flowexec as tf
+    server = tf.train.Server(tf.train.ClusterSpec(CLUSTER), job_name="ps", task_index=index)
+    print(json.dumps({"backend": type(server.task).__name__}), flush=True)
+    server.join()
+
+
+def worker(index):
+    import flowexec as tf
+    cluster = tf.train.ClusterSpec(CLUSTER)
+    server = tf.train.Server(cluster, job_name="worker", task_index=index)
+    with tf.device(tf.train.replica_device_setter(
+            cluster=cluster, worker_device=f"/job:worker/task:{index}")):
+        w, b = _variables(tf)
+        half = slice(index * 32, index * 32 + 32)   # each worker its own shard
+        loss = tf.reduce_mean(tf.square(tf.matmul(tf.constant(X[half]), w) + b
+                                        - tf.constant(Y[half])))
+        train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    config = tf.ConfigProto(operation_timeout_in_ms=60000, device_filters=[
+        "/job:ps", f"/job:worker/task:{index}"])
+    with tf.Session(server.target, config=config) as sess:
+        if index == 0:
+            sess.run(tf.global_variables_initializer())
+        else:
+            uninitialized = tf.report_uninitialized_variables()
+            while sess.run(uninitialized).size:
+                time.sleep(0.05)
+        first = sess.run(loss)
+        for _ in range(STEPS):
+            sess.run(train_op)
+        last = sess.run(loss)
+    print(json.dumps({"worker": index, "first": float(first), "last": float(last),
+                      "backend": type(server.task).__name__}), flush=True)
+    server.stop()
+
+
+def _start(*args):
+    return subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE,
+                            text=True)
+
+
+def driver():
+    import ray
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
+             object_store_memory=80 * 1024 * 1024, namespace="flowexec",
+             log_to_driver=False)
+    os.environ["RAY_ADDRESS"] = ray.get_runtime_context().gcs_address
+    import flowexec as tf
+    from flowexec.distributed import ray_backend
+
+    found = {}
+    ps_proc = _start("ps", "0")
+    try:
+        found["ps"] = json.loads(ps_proc.stdout.readline())
+        workers = [_start("worker", str(i)) for i in range(2)]
+        found["workers"] = [json.loads(p.communicate(timeout=90)[0].strip().splitlines()[-1])
+                            for p in workers]
+        found["worker_exit"] = [p.returncode for p in workers]
+
+        # the trained variables, read by a new client of the ps
+        g = tf.Graph()
+        with g.as_default():
+            with tf.device("/job:ps/task:0"):
+                w, b = _variables(tf)
+            with tf.Session("grpc://localhost:2222", config=tf.ConfigProto(
+                    device_filters=["/job:ps"], operation_timeout_in_ms=30000)) as sess:
+                wv, bv = sess.run([w, b])
+        found["w"], found["b"] = wv.ravel().tolist(), float(bv)
+        found["final_loss"] = numpy_loss(wv, bv)
+
+        # deliveries per step: one tensor each way between a new worker task and the ps
+        # (the worker processes have exited: their addresses are free again)
+        server = tf.train.Server(tf.train.ClusterSpec(CLUSTER), job_name="worker",
+                                 task_index=0)
+        ps_task = ray_backend.resolve("localhost:2222")
+        g = tf.Graph()
+        with g.as_default():
+            with tf.device("/job:worker/task:0"):
+                x = tf.Variable([1.0, 2.0], name="x")
+            with tf.device("/job:ps/task:0"):
+                z = x * 3.0 + 1.0
+            with tf.device("/job:worker/task:0"):
+                out = z * 2.0
+            sess = tf.Session(server.target,
+                              config=tf.ConfigProto(
+                                  operation_timeout_in_ms=DEADLINE_MS,
+                                  device_filters=["/job:ps", "/job:worker/task:0"]))
+            sess.run(x.initializer)
+            sess.run(out)
+            before = [ps_task.delivery_counts(), server.task.proxy.delivery_counts()]
+            values = [sess.run(out).tolist() for _ in range(5)]
+            after = [ps_task.delivery_counts(), server.task.proxy.delivery_counts()]
+            found["values"] = values
+            found["delivery_deltas"] = [
+                {k: a[k] - bef.get(k, 0) for k in a if a[k] != bef.get(k, 0)}
+                for bef, a in zip(before, after)]
+
+            # the ps process's actor is killed: the step fails, typed, within the deadline
+            ray.kill(ray.get_actor(ray_backend.actor_name("localhost:2222"),
+                                   namespace="flowexec"), no_restart=True)
+            start = time.monotonic()
+            try:
+                sess.run(out)
+                found["after_kill"] = None
+            except Exception as e:   # noqa: BLE001 - reported to the test
+                found["after_kill"] = [type(e).__name__, str(e)]
+            found["after_kill_s"] = time.monotonic() - start
+            sess.close()
+        server.stop()
+    finally:
+        ps_proc.kill()
+        ps_proc.wait()
+    print("RESULT " + json.dumps(found), flush=True)
+    ray.shutdown()
+
+
+if __name__ == "__main__":
+    role = sys.argv[1]
+    if role == "driver":
+        driver()
+    elif role == "ps":
+        ps(int(sys.argv[2]))
+    else:
+        worker(int(sys.argv[2]))

@@ -1,0 +1,85 @@
+"""The Ray backend, honestly on one machine: every test here runs Ray inside a network
+namespace that has only loopback (`unshare --net`), with usage statistics off, no
+dashboard, the node on 127.0.0.1, an 80 MB object store, 2 CPUs and a time limit. One
+driver (ray_processes.py) starts the ps and the two workers as their own processes, as
+TF 1.x users start their tasks, and reports what it found; the tests check its findings.
+Skipped with a reason when Ray is not installed (`pip install flowexec[ray]`) or a network
+namespace cannot be made here."""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.distributed import ray_processes
+
+pytestmark = pytest.mark.ray
+TIME_LIMIT_S = 150
+
+
+def _skip_reason():
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return "Ray is not installed (pip install 'flowexec[ray]')"
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "unshare/ip are not available: cannot isolate Ray in a network namespace"
+    probe = subprocess.run(["unshare", "--net", "sh", "-c", "ip link set lo up"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        return ("cannot make a network namespace here (unshare --net: "
+                f"{probe.stderr.decode(errors='replace').strip()[:120]})")
+    return None
+
+
+@pytest.fixture(scope="module")
+def found():
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0",
+               PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+    env.pop("RAY_ADDRESS", None)
+    script = pathlib.Path(ray_processes.__file__)
+    command = f"ip link set lo up && exec {sys.executable} {script} driver"
+    done = subprocess.run(["unshare", "--net", "sh", "-c", command], env=env, cwd=root,
+                          capture_output=True, text=True, timeout=TIME_LIMIT_S)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def test_every_task_is_a_ray_actor(found):
+    assert found["ps"]["backend"] == "RayServerTask"
+    assert [w["backend"] for w in found["workers"]] == ["RayServerTask"] * 2
+    assert found["worker_exit"] == [0, 0]
+
+
+def test_between_graph_training_with_one_ps_and_two_worker_processes_converges(found):
+    for w in found["workers"]:
+        assert w["last"] < 1e-3 < w["first"]
+    np.testing.assert_allclose(found["w"], ray_processes.W_TRUE.ravel(), atol=1e-3)
+    assert abs(found["b"] - 0.25) < 1e-3
+    assert found["final_loss"] < 1e-5
+
+
+def test_each_cross_task_tensor_is_delivered_once_per_step(found):
+    assert found["values"] == [[8.0, 14.0]] * 5      # (x * 3 + 1) * 2, x = [1, 2]
+    to_ps, to_worker = found["delivery_deltas"]
+    for deltas, sender in ((to_ps, "/job:worker/"), (to_worker, "/job:ps/")):
+        assert len(deltas) == 1, deltas
+        (key, count), = deltas.items()
+        assert key.startswith(sender) and count == 5
+
+
+def test_a_killed_ps_fails_the_step_with_unavailable_within_the_deadline(found):
+    name, message = found["after_kill"]
+    assert name == "UnavailableError"
+    assert "/job:ps/replica:0/task:0" in message and "localhost:2222" in message
+    assert found["after_kill_s"] < ray_processes.DEADLINE_MS / 1000

@@ -10,9 +10,15 @@ Rows (each the median of --repeats timings of --steps steps, with the interquart
 With --tf it runs the same rows on TensorFlow's own runtime (tensorflow.compat.v1 from a
 scratch virtualenv; its servers listen on 127.0.0.1 ports, gRPC on loopback), for the
 side-by-side number: `/work/tfvenv/bin/python scripts/bench_distributed.py --tf`.
-flowexec's cluster here is the in-process backend (threads, no sockets).
+flowexec's cluster is the in-process backend (threads, no sockets), or with --backend ray
+each task a Ray actor (its own process; a Ray cluster on 127.0.0.1 that the script starts
+and stops). Run Ray and TF's gRPC inside a loopback-only network namespace:
 
-Usage: PYTHONPATH=$PWD python scripts/bench_distributed.py [--steps 2000] [--repeats 7] [--tf]
+    unshare --net sh -c 'ip link set lo up; RAY_USAGE_STATS_ENABLED=0 PYTHONPATH=$PWD \
+        python scripts/bench_distributed.py --backend ray --steps 300'
+
+Usage: PYTHONPATH=$PWD python scripts/bench_distributed.py [--steps 2000] [--repeats 7]
+       [--tf | --backend {local,ray}]
 """
 
 import argparse
@@ -51,13 +57,17 @@ def main():
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--tf", action="store_true", help="run on TensorFlow instead")
+    parser.add_argument("--backend", choices=("local", "ray"), default="local",
+                        help="flowexec's task backend")
     args = parser.parse_args()
     tf = _import(args.tf)
+    kwargs = {} if args.tf else {"backend": args.backend}
     value = np.arange(4, dtype=np.float32)
 
     cluster = tf.train.ClusterSpec({"ps": [f"localhost:{_free_port()}"],
                                     "worker": [f"localhost:{_free_port()}"]})
-    servers = [tf.train.Server(cluster, job_name=j, task_index=0) for j in ("ps", "worker")]
+    servers = [tf.train.Server(cluster, job_name=j, task_index=0, **kwargs)
+               for j in ("ps", "worker")]
     # Two graphs: TF's DirectSession places the whole graph, ps ops included.
     g_local, g_remote = tf.Graph(), tf.Graph()
     with g_local.as_default():
@@ -75,7 +85,7 @@ def main():
         "remote": lambda: remote.run(y_remote, {x: value}),
     }
     np.testing.assert_array_equal(rows["remote"](), value * 2 + 1)
-    print(f"{'TensorFlow' if args.tf else 'flowexec'}: us per step, median and IQR of "
+    print(f"{'TensorFlow' if args.tf else 'flowexec ' + args.backend}: us per step, median and IQR of "
           f"{args.repeats} x {args.steps} steps")
     for name, run in rows.items():
         times = [_time(run, args.steps) for _ in range(args.repeats)]

@@ -164,15 +164,24 @@ from flowexec.ops.manip_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.scatter_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.search_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.shape_util_ops import *  # noqa: F401,F403,E402
-from flowexec.ops.sort_ops import argsort, sort  # noqa: F401,E402
+from flowexec.ops.sort_ops import approx_top_k, argsort, sort  # noqa: F401,E402
 from flowexec.ops.linalg_extra_ops import (  # noqa: F401,E402
     matrix_solve_ls, matrix_square_root, qr, self_adjoint_eig, self_adjoint_eigvals, svd)
 from flowexec.ops.random_extra_ops import random_gamma, random_poisson  # noqa: F401,E402
 from flowexec.ops.string_ops import *  # noqa: F401,F403,E402
+from flowexec import config, quantization  # noqa: F401,E402
+from flowexec.framework.dtypes import (  # noqa: F401,E402
+    QUANTIZED_DTYPES, qint8, qint16, qint32, quint8, quint16)
+from flowexec.init_ops_extra import (  # noqa: F401,E402
+    orthogonal_initializer, uniform_unit_scaling_initializer)
+from flowexec.ops.fake_quant_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.priority_queue_ops import PriorityQueue  # noqa: F401,E402
+from flowexec.ops.reader_ops import *  # noqa: F401,F403,E402
 from flowexec import resource_loader, strings, version  # noqa: F401,E402
 from flowexec.compat_api import *  # noqa: F401,F403,E402
 from flowexec.gradient_tools import *  # noqa: F401,F403,E402
-from flowexec.ops.print_ops import print  # noqa: F401,E402
+from flowexec.ops.print_ops import print, timestamp  # noqa: F401,E402
+from flowexec.ops.tensor_proto_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.script_ops import numpy_function  # noqa: F401,E402
 from flowexec.framework.errors import OpError  # noqa: F401,E402
 from flowexec.platform.tf_logging import get_logger  # noqa: F401,E402

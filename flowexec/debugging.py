@@ -32,6 +32,7 @@ from flowexec.ops.composite_math_ops import is_non_decreasing, is_strictly_incre
 from flowexec.ops.logging_ops import Assert
 from flowexec.ops.math_ops import is_finite, is_inf, is_nan
 from flowexec.ops.numerics_ops import check_numerics
+from flowexec.ops.shape_assert_ops import assert_shapes
 from flowexec.ops.numerics_ops import verify_tensor_all_finite as assert_all_finite
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "assert_proper_iterable", "assert_rank", "assert_rank_at_least", "assert_rank_in",
     "assert_same_float_dtype", "assert_scalar", "assert_type", "check_numerics", "is_finite",
     "is_inf", "is_nan", "is_non_decreasing", "is_numeric_tensor", "is_strictly_increasing",
+    "assert_shapes",
 ]

@@ -38,6 +38,8 @@ from flowexec.ops.linalg_extra_ops import (
     tridiagonal_matmul,
     tridiagonal_solve,
 )
+from flowexec.linear_operator import *  # noqa: F401,F403
+from flowexec.linear_operator import __all__ as _LINEAR_OPERATORS
 from flowexec.ops.linalg_ops import einsum
 from flowexec.ops.math_ops import matmul, tensordot
 from flowexec.ops.matrix_ops import (
@@ -64,3 +66,4 @@ __all__ = ["adjoint", "band_part", "cholesky", "cholesky_solve", "cross", "det",
            "triangular_solve", "eigh", "eigvalsh", "expm", "logm", "lstsq", "lu",
            "lu_matrix_inverse", "lu_reconstruct", "lu_solve", "matrix_rank", "normalize", "pinv",
            "qr", "sqrtm", "svd", "tridiagonal_matmul", "tridiagonal_solve"]
+__all__ += list(_LINEAR_OPERATORS)

@@ -109,7 +109,8 @@ from flowexec.ops.segment_ops import (
 )
 from flowexec.ops.complex_ops import angle, imag, real
 from flowexec.ops.search_ops import bincount
-from flowexec.ops.sort_ops import top_k
+from flowexec.ops.composite_math_ops import cumulative_logsumexp
+from flowexec.ops.sort_ops import approx_max_k, approx_min_k, top_k
 from flowexec.ops.special_ops import (
     bessel_i0,
     bessel_i0e,
@@ -165,4 +166,5 @@ __all__ = ["abs", "accumulate_n", "acos", "acosh", "add", "add_n", "argmax", "ar
     "xlogy", "zero_fraction"]
 __all__ += ["angle", "bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "betainc", "digamma",
             "erf", "erfc", "erfcinv", "erfinv", "igamma", "igammac", "imag", "lbeta", "lgamma",
-            "ndtri", "nextafter", "polygamma", "real", "special", "zeta", "bincount"]
+            "ndtri", "nextafter", "polygamma", "real", "special", "zeta", "bincount", "approx_max_k", "approx_min_k",
+            "cumulative_logsumexp"]

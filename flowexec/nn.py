@@ -19,7 +19,9 @@ from flowexec.ops.conv_ops import __all__ as _CONV_OPS_ALL
 from flowexec.ops.embedding_ops import *
 from flowexec.ops.embedding_ops import __all__ as _EMBEDDING_OPS_ALL
 from flowexec.ops.image_ops import depth_to_space, space_to_depth
+from flowexec.ops.candidate_sampling_extra import *  # noqa: F401,F403
 from flowexec.ops.manip_ops import space_to_batch
+from flowexec.ops.sort_ops import approx_max_k, approx_min_k
 from flowexec.ops.nn_extra_ops import *
 from flowexec.ops.nn_extra_ops import __all__ as _NN_EXTRA_OPS_ALL
 from flowexec.ops.nn_ops import *
@@ -51,3 +53,5 @@ __all__ = (list(_NN_OPS_ALL) + list(_EMBEDDING_OPS_ALL) + list(_SORT_OPS_ALL)
            + ["depth_to_space", "space_to_depth"] + list(_FROM_MATH_OPS)
            + list(_SAMPLING_OPS_ALL) + list(_SAMPLED_LOSS_OPS_ALL))
 __all__ += list(_NN_EXTRA_OPS_ALL) + ["space_to_batch", "rnn_cell"] + list(_RNN_ALL)
+__all__ += ["all_candidate_sampler", "fixed_unigram_candidate_sampler",
+            "learned_unigram_candidate_sampler", "approx_max_k", "approx_min_k"]

@@ -17,6 +17,19 @@ from flowexec.ops.random_ops import (
     set_random_seed,
     truncated_normal,
 )
+from flowexec.ops.candidate_sampling_extra import (
+    all_candidate_sampler,
+    fixed_unigram_candidate_sampler,
+    learned_unigram_candidate_sampler,
+)
+from flowexec.ops.random_extra_ops import fold_in, split
+from flowexec.random_generator import (
+    Algorithm,
+    Generator,
+    create_rng_state,
+    get_global_generator,
+    set_global_generator,
+)
 from flowexec.ops.random_extra_ops import (
     random_gamma as gamma,
     random_poisson as poisson,
@@ -39,4 +52,7 @@ __all__ = ["categorical", "get_seed", "log_uniform_candidate_sampler", "multinom
            "uniform_candidate_sampler", "gamma", "poisson", "stateless_binomial",
            "stateless_categorical", "stateless_gamma", "stateless_multinomial",
            "stateless_normal", "stateless_parameterized_truncated_normal", "stateless_poisson",
-           "stateless_truncated_normal", "stateless_uniform"]
+           "stateless_truncated_normal", "stateless_uniform", "all_candidate_sampler",
+           "fixed_unigram_candidate_sampler", "learned_unigram_candidate_sampler", "fold_in",
+           "split", "Algorithm", "Generator", "create_rng_state", "get_global_generator",
+           "set_global_generator"]

@@ -194,3 +194,35 @@ def as_dtype(type_value):
 def from_numpy(np_dtype):
     """The DType of a numpy dtype (fast path for kernels' outputs)."""
     return _BY_NP.get(np_dtype) or as_dtype(np_dtype)
+
+
+# ----- quantized types (TF's qint8 ... qint32: numpy structured types wrapping the ints) -------
+class _QuantizedDType(DType):
+    """A TF quantized type: its values are integers that stand for quantized floats."""
+
+    __slots__ = ()
+
+    @property
+    def is_quantized(self):
+        return True
+
+    @property
+    def min(self):
+        return int(np.iinfo(self.np[0]).min)
+
+    @property
+    def max(self):
+        return int(np.iinfo(self.np[0]).max)
+
+
+qint8 = _QuantizedDType("qint8", "qint8", np.dtype([("qint8", np.int8)]), 11)
+quint8 = _QuantizedDType("quint8", "quint8", np.dtype([("quint8", np.uint8)]), 12)
+qint32 = _QuantizedDType("qint32", "qint32", np.dtype([("qint32", np.int32)]), 13)
+qint16 = _QuantizedDType("qint16", "qint16", np.dtype([("qint16", np.int16)]), 15)
+quint16 = _QuantizedDType("quint16", "quint16", np.dtype([("quint16", np.uint16)]), 16)
+QUANTIZED_DTYPES = frozenset((qint8, quint8, qint16, quint16, qint32))
+for _q in QUANTIZED_DTYPES:
+    _BY_NAME[_q.name] = _q
+    _BY_NP[_q.np] = _q
+    _BY_ENUM[_q.as_datatype_enum] = _q
+del _q

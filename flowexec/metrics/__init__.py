@@ -12,6 +12,8 @@ Example:
     >>> sess.run(acc)
 """
 
+from flowexec.metrics.average_precision import *  # noqa: F401,F403
+from flowexec.metrics.class_metrics import mean_per_class_accuracy  # noqa: F401
 from flowexec.metrics.confusion_metrics import (
     auc,
     false_negatives,
@@ -48,7 +50,8 @@ from flowexec.metrics.top_k_metrics import (
     recall_at_top_k,
 )
 
-__all__ = ["accuracy", "auc", "false_negatives", "false_negatives_at_thresholds",
+__all__ = ["average_precision_at_k", "mean_per_class_accuracy", "sparse_average_precision_at_k",
+           "sparse_precision_at_k", "accuracy", "auc", "false_negatives", "false_negatives_at_thresholds",
            "false_positives", "false_positives_at_thresholds", "mean", "mean_absolute_error",
            "mean_cosine_distance", "mean_iou", "mean_relative_error", "mean_squared_error",
            "mean_tensor", "percentage_below", "precision", "precision_at_k",

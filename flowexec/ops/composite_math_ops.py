@@ -177,6 +177,25 @@ def saturate_cast(value, dtype, name=None):
         return math_ops.cast(value, dtype, name=scope)
 
 
+def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):
+    """log(cumsum(exp(x))) along `axis`, computed stably: the running maximum of each slice
+    is factored out (TF's CumulativeLogsumexp semantics; -inf where an exclusive sum is
+    empty).
+
+    Example:
+        >>> cumulative_logsumexp([0.0, 0.0])  # [0, log 2]
+    """
+    from flowexec.ops import array_ops, constant_op
+
+    with name_scope(name, "CumulativeLogsumexp", [x]):
+        x = convert_to_tensor(x, name="x")
+        m = constant_op.stop_gradient(math_ops.reduce_max(x, axis=axis, keepdims=True))
+        m = math_ops.where(math_ops.is_finite(m), m, array_ops.zeros_like(m))
+        total = math_ops.cumsum(math_ops.exp(x - m), axis=axis, exclusive=exclusive,
+                                reverse=reverse)
+        return math_ops.log(total) + m
+
+
 __all__ = ["accumulate_n", "arg_max", "arg_min", "is_non_decreasing",
            "is_strictly_increasing", "log_sigmoid", "polyval", "reduce_euclidean_norm",
            "reduce_std", "reduce_variance", "saturate_cast"]

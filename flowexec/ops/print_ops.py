@@ -175,3 +175,23 @@ def print(*inputs, **kwargs):
 
 
 __all__ = ["print", "string_format"]
+
+
+@defop("Timestamp", infer=lambda op: [(dtypes.float64, TensorShape([]))], stateful=True,
+       device_types=("CPU",))
+def _timestamp(xp):
+    import time
+
+    return xp.float64(time.time())
+
+
+_timestamp.not_differentiable()
+
+
+def timestamp(name=None):
+    """The time (seconds since the epoch, float64) when the op runs (op type Timestamp).
+
+    Example:
+        >>> t0 = tf.timestamp()  # evaluated anew in every run
+    """
+    return apply_op("Timestamp", name=name or "Timestamp")

@@ -454,3 +454,33 @@ __all__ = ["random_gamma", "random_poisson", "stateless_categorical", "stateless
            "stateless_parameterized_truncated_normal", "stateless_random_binomial",
            "stateless_random_gamma", "stateless_random_normal", "stateless_random_poisson",
            "stateless_random_uniform", "stateless_truncated_normal"]
+
+
+_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+def split(seed, num=2, alg="auto_select"):
+    """`num` new stateless seeds ([num, 2] int64) derived deterministically from `seed`
+    (TF's tf.random.split; the values are flowexec's, not TF's Philox stream).
+
+    Example:
+        >>> s1, s2 = tf.unstack(tf.random.split([1, 2]))
+    """
+    del alg
+    return stateless_random_uniform([int(num), 2], seed, minval=_INT64_MIN, maxval=_INT64_MAX,
+                                    dtype=dtypes.int64, name="split")
+
+
+def fold_in(seed, data, alg="auto_select"):
+    """A new stateless seed ([2] int64) derived deterministically from `seed` and the
+    integer `data` (TF's tf.random.fold_in), e.g. one seed per step or replica."""
+    del alg
+    from flowexec.ops.bitwise_ops import bitwise_xor
+
+    with name_scope(None, "fold_in", [seed, data]):
+        s = _m.cast(convert_to_tensor(seed, name="seed", preferred_dtype=dtypes.int64),
+                    dtypes.int64)
+        d = _m.cast(convert_to_tensor(data, name="data"), dtypes.int64)
+        mixed = bitwise_xor(s, _a.stack([_a.zeros_like(d), d]))
+        return stateless_random_uniform([2], mixed, minval=_INT64_MIN, maxval=_INT64_MAX,
+                                        dtype=dtypes.int64, name="fold_in")

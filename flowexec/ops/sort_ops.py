@@ -170,3 +170,58 @@ def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
 
 
 __all__ = ["top_k"]  # tf.nn imports these; sort and argsort are top-level names (tf.sort)
+
+
+def _approx_k(operand, k, reduction_dimension, is_max, name, default):
+    with name_scope(name, default, [operand]):
+        x = convert_to_tensor(operand, name="operand")
+        rank = x.shape.ndims
+        if rank is None:
+            raise ValueError(f"{default} needs the rank of operand")
+        axis = reduction_dimension % rank
+        perm = None
+        if axis != rank - 1:
+            perm = list(range(rank))
+            perm[axis], perm[-1] = rank - 1, axis
+            x = array_ops.transpose(x, perm)
+        if is_max:
+            values, indices = top_k(x, k)
+        else:
+            from flowexec.ops import bitwise_ops
+
+            flip = bitwise_ops.invert if x.dtype.is_integer else math_ops.negative
+            values, indices = top_k(flip(x), k)
+            values = flip(values)
+        if perm is not None:
+            values = array_ops.transpose(values, perm)
+            indices = array_ops.transpose(indices, perm)
+        return values, indices
+
+
+def approx_max_k(operand, k, reduction_dimension=-1, recall_target=0.95,
+                 reduction_input_size_override=-1, aggregate_to_topk=True, name=None):
+    """The `k` largest values along `reduction_dimension` and their int32 indices.
+
+    TF computes an approximation on TPUs; on CPUs and GPUs (and here) the result is exact,
+    which meets every `recall_target`.
+
+    Example:
+        >>> values, idx = approx_max_k([[1.0, 5.0, 3.0]], 2)  # [[5, 3]], [[1, 2]]
+    """
+    del recall_target, reduction_input_size_override, aggregate_to_topk
+    return _approx_k(operand, k, reduction_dimension, True, name, "approx_max_k")
+
+
+def approx_min_k(operand, k, reduction_dimension=-1, recall_target=0.95,
+                 reduction_input_size_override=-1, aggregate_to_topk=True, name=None):
+    """The `k` smallest values along `reduction_dimension` and their int32 indices (exact,
+    as TF on CPU and GPU)."""
+    del recall_target, reduction_input_size_override, aggregate_to_topk
+    return _approx_k(operand, k, reduction_dimension, False, name, "approx_min_k")
+
+
+def approx_top_k(input, k, reduction_dimension=-1, recall_target=0.95, is_max_k=True,
+                 reduction_input_size_override=-1, aggregate_to_topk=True, name=None):
+    """TF's ApproxTopK: `approx_max_k` (or `approx_min_k` with is_max_k=False)."""
+    del recall_target, reduction_input_size_override, aggregate_to_topk
+    return _approx_k(input, k, reduction_dimension, bool(is_max_k), name, "ApproxTopK")

@@ -40,12 +40,21 @@ from flowexec.summary.summary_ops import (
     merge_all,
     scalar,
 )
+from flowexec.summary.summary_extra import (  # noqa: F401
+    all_v2_summary_ops,
+    audio,
+    image,
+    initialize,
+    tensor_summary,
+    text,
+)
 from flowexec.summary.writer import FileWriter, FileWriterCache
 
 # Also (loaded on first access): Summary, SummaryDescription, HistogramProto, Event,
 # SessionLog, TaggedRunMetadata, the tensorboard protocol buffer classes.
 __all__ = ["FileWriter", "FileWriterCache", "graph_def_proto", "histogram", "histogram_proto",
-           "merge", "merge_all", "scalar"]
+           "merge", "merge_all", "scalar", "all_v2_summary_ops", "audio", "image", "initialize",
+           "tensor_summary", "text"]
 
 
 def __getattr__(name):

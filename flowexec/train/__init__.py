@@ -62,6 +62,7 @@ from flowexec.train.replicate import (
     replicate_model,
 )
 from flowexec.train.rmsprop import RMSPropOptimizer
+from flowexec.train.training_extras import *  # noqa: F401,F403
 from flowexec.train.saver import Saver, SaverDef
 from flowexec.train.basic_session_run_hooks import (
     CheckpointSaverHook,

@@ -180,6 +180,7 @@ from flowexec.ops.reader_ops import *  # noqa: F401,F403,E402
 from flowexec import resource_loader, strings, version  # noqa: F401,E402
 from flowexec.compat_api import *  # noqa: F401,F403,E402
 from flowexec.gradient_tools import *  # noqa: F401,F403,E402
+from flowexec.ops.patch_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.print_ops import print, timestamp  # noqa: F401,E402
 from flowexec.ops.tensor_proto_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.script_ops import numpy_function  # noqa: F401,E402
@@ -194,6 +195,7 @@ _SUMMARY_PROTO_NAMES = ("Event", "HistogramProto", "LogMessage", "SessionLog", "
 from flowexec.ops.special_ops import (  # noqa: F401,E402
     betainc, digamma, erf, erfc, igamma, igammac, lbeta, lgamma, polygamma, zeta)
 from flowexec.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401,E402
+from flowexec.ops.spectral_ops import fftnd, ifftnd, irfftnd, rfftnd  # noqa: F401,E402
 # --- end apinames ---------------------------------------------------------------------------
 
 # --- graph-io (issue 13): GraphDef/MetaGraphDef export and import, TF checkpoints ------------

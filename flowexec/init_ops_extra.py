@@ -91,3 +91,13 @@ orthogonal_initializer = Orthogonal
 uniform_unit_scaling_initializer = UniformUnitScaling
 initializers.orthogonal = Orthogonal
 initializers.uniform_unit_scaling = UniformUnitScaling
+
+
+def _tables_initializer(name="init_all_tables"):
+    from flowexec.compat_api import tables_initializer
+
+    return tables_initializer(name)
+
+
+_tables_initializer.__doc__ = "`tf.tables_initializer` (the graph's table initializers, grouped)."
+initializers.tables_initializer = _tables_initializer

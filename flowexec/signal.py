@@ -8,4 +8,7 @@ Example:
 """
 
 from flowexec.spectral import *  # noqa: F401,F403
-from flowexec.spectral import __all__  # noqa: F401
+from flowexec.spectral import __all__ as _SPECTRAL
+from flowexec.ops.spectral_ops import fftnd, ifftnd, irfftnd, rfftnd  # noqa: F401,E402
+
+__all__ = list(_SPECTRAL) + ["fftnd", "ifftnd", "irfftnd", "rfftnd"]

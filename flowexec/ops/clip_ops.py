@@ -292,4 +292,19 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims
         return result
 
 
-__all__ = ["clip_by_global_norm", "clip_by_norm", "clip_by_value", "global_norm", "norm"]
+def clip_by_average_norm(t, clip_norm, name=None):
+    """`t` scaled so that its average L2 norm, ||t|| / size, is at most `clip_norm` (TF 1.x's
+    deprecated clip_by_average_norm: t * clip_norm * min(size / ||t||, 1 / clip_norm)).
+
+    Example:
+        >>> clip_by_average_norm([3.0, 4.0], 1.0)  # [1.2, 1.6]: ||t|| / 2 = 2.5 > 1
+    """
+    with name_scope(name, "clip_by_average_norm", [t, clip_norm]) as scope:
+        t = convert_to_tensor(t, name="t")
+        n_element = math_ops.cast(array_ops.size(t), t.dtype)
+        l2norm_inv = math_ops.rsqrt(math_ops.reduce_sum(t * t))
+        return identity(t * clip_norm * math_ops.minimum(l2norm_inv * n_element,
+                                                         1.0 / clip_norm), name=scope)
+
+
+__all__ = ["clip_by_average_norm", "clip_by_global_norm", "clip_by_norm", "clip_by_value", "global_norm", "norm"]

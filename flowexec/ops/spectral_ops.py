@@ -248,5 +248,150 @@ rfft3d.__name__ = "rfft3d"
 irfft3d = _real_fn(3, True, "IRFFT3D")
 irfft3d.__name__ = "irfft3d"
 
-__all__ = ["fft", "fft2d", "fft3d", "ifft", "ifft2d", "ifft3d", "irfft", "irfft2d", "irfft3d",
-           "rfft", "rfft2d", "rfft3d"]
+__all__ = ["fft", "fft2d", "fft3d", "fftnd", "ifft", "ifft2d", "ifft3d", "ifftnd", "irfft",
+           "irfft2d", "irfft3d", "irfftnd", "rfft", "rfft2d", "rfft3d", "rfftnd"]
+
+
+# ----- N-D transforms over any axes (TF's fftnd family), composed of 1-D transforms ----------
+def _move_last(x, axis):
+    rank = x.shape.ndims
+    perm = list(range(rank))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    return _a.transpose(x, perm), perm
+
+
+def _along(x, axis, fn):
+    """fn applied to `x` with `axis` moved last (and moved back)."""
+    rank = x.shape.ndims
+    axis %= rank
+    if axis == rank - 1:
+        return fn(x)
+    moved, perm = _move_last(x, axis)
+    return _a.transpose(fn(moved), perm)
+
+
+def _resize_axis(x, axis, n):
+    """`x` cropped or zero-padded to length n along `axis` (n a static int)."""
+    def resize(t):
+        return _fit_inner(t, convert_to_tensor([n], dtype=dtypes.int32), 1)
+    return _along(x, axis, resize)
+
+
+def _nd_args(x, fft_length, axes, inverse_real=False):
+    rank = x.shape.ndims
+    if rank is None:
+        raise ValueError("fftnd needs the rank of its input")
+    if axes is None:
+        k = len(fft_length) if fft_length is not None else rank
+        axes = list(range(rank - k, rank))
+    axes = [int(a) % rank for a in axes]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axes must be unique, got {axes}")
+    if fft_length is None:
+        dims = x.shape.as_list()
+        lengths = [dims[a] for a in axes]
+        if None in lengths:
+            raise ValueError("fftnd needs fft_length or static sizes on the transformed axes")
+        if inverse_real:
+            lengths[-1] = 2 * (lengths[-1] - 1)
+    else:
+        lengths = [int(n) for n in fft_length]
+        if len(lengths) != len(axes):
+            raise ValueError(f"fft_length {lengths} and axes {axes} differ in length")
+    return axes, lengths
+
+
+def _norm_scale(norm, lengths, forward):
+    n = 1
+    for v in lengths:
+        n *= v
+    if norm in (None, "backward"):
+        return None if forward else 1.0 / n
+    if norm == "ortho":
+        return 1.0 / n ** 0.5
+    if norm == "forward":
+        return 1.0 / n if forward else None
+    raise ValueError(f"norm must be 'backward', 'ortho' or 'forward', got {norm!r}")
+
+
+def _scaled(x, scale):
+    if scale is None:
+        return x
+    real_dt = _REAL_FOR.get(x.dtype, x.dtype)
+    s = convert_to_tensor(scale, dtype=real_dt)
+    if x.dtype.is_complex:
+        s = _c.complex(s, _m.cast(0, real_dt))
+    return x * s
+
+
+def _complex_nd(x, axes, lengths, inverse):
+    for axis, n in zip(axes, lengths):
+        x = _resize_axis(x, axis, n)
+        x = _along(x, axis, lambda t: _transform(t, 1, inverse))
+    return x
+
+
+def fftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """The N-dimensional discrete Fourier transform over `axes` (default: the last
+    len(fft_length) axes, or all), each cropped or zero-padded to `fft_length`; `norm`
+    "backward" (default), "ortho" or "forward" as in TF 2.
+
+    Example:
+        >>> fftnd(x, axes=[0, 2])  # numpy.fft.fftn(x, axes=(0, 2))
+    """
+    with name_scope(name, "FFTND", [input_tensor]):
+        x = convert_to_tensor(input_tensor, name="input_tensor")
+        if not x.dtype.is_complex:
+            raise TypeError(f"fftnd needs a complex input, got {x.dtype.name}")
+        axes, lengths = _nd_args(x, fft_length, axes)
+        # the inverse 1-D transforms undo TF's 1/n scaling: ifft(x) * n == unnormalized
+        out = _complex_nd(x, axes, lengths, False)
+        return _scaled(out, _norm_scale(norm, lengths, True))
+
+
+def ifftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """The inverse of `fftnd` (1/n scaling with the default norm)."""
+    with name_scope(name, "IFFTND", [input_tensor]):
+        x = convert_to_tensor(input_tensor, name="input_tensor")
+        if not x.dtype.is_complex:
+            raise TypeError(f"ifftnd needs a complex input, got {x.dtype.name}")
+        axes, lengths = _nd_args(x, fft_length, axes)
+        out = _complex_nd(x, axes, lengths, True)  # each 1-D ifft divides by its length
+        n = 1
+        for v in lengths:
+            n *= v
+        scale = _norm_scale(norm, lengths, False)
+        return _scaled(out, None if scale is None else scale * n)
+
+
+def rfftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """The N-D transform of a real tensor: the half spectrum along the last of `axes`
+    (fft_length[-1] // 2 + 1 values), full along the others."""
+    with name_scope(name, "RFFTND", [input_tensor]):
+        x = convert_to_tensor(input_tensor, name="input_tensor")
+        if x.dtype not in _COMPLEX_FOR:
+            x = _m.cast(x, dtypes.float32)
+        axes, lengths = _nd_args(x, fft_length, axes)
+        last = axes[-1]
+        x = _along(x, last, lambda t: _real_transform(
+            t, convert_to_tensor([lengths[-1]], dtype=dtypes.int32), 1, False))
+        out = _complex_nd(x, axes[:-1], lengths[:-1], False)
+        return _scaled(out, _norm_scale(norm, lengths, True))
+
+
+def irfftnd(input_tensor, fft_length=None, axes=None, norm=None, name=None):
+    """The real signal whose `rfftnd` is `input_tensor` (fft_length default: the input's
+    sizes, 2 * (n - 1) along the last axis)."""
+    with name_scope(name, "IRFFTND", [input_tensor]):
+        x = convert_to_tensor(input_tensor, name="input_tensor")
+        if not x.dtype.is_complex:
+            raise TypeError(f"irfftnd needs a complex input, got {x.dtype.name}")
+        axes, lengths = _nd_args(x, fft_length, axes, inverse_real=True)
+        x = _complex_nd(x, axes[:-1], lengths[:-1], True)
+        out = _along(x, axes[-1], lambda t: _real_transform(
+            t, convert_to_tensor([lengths[-1]], dtype=dtypes.int32), 1, True))
+        n = 1
+        for v in lengths:
+            n *= v
+        scale = _norm_scale(norm, lengths, False)
+        return _scaled(out, None if scale is None else scale * n)

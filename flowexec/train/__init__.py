@@ -12,6 +12,7 @@ from flowexec.graph_io.export import write_graph
 from flowexec.graph_io.meta_graph import export_meta_graph, import_meta_graph
 from flowexec.train.adadelta import AdadeltaOptimizer
 from flowexec.train.adagrad import AdagradOptimizer
+from flowexec.train.adagrad_da import AdagradDAOptimizer
 from flowexec.train.adam import AdamOptimizer
 from flowexec.train.checkpoint_management import (
     CheckpointState,
@@ -62,6 +63,7 @@ from flowexec.train.replicate import (
     replicate_model,
 )
 from flowexec.train.rmsprop import RMSPropOptimizer
+from flowexec.train.supervisor import Supervisor, basic_train_loop
 from flowexec.train.training_extras import *  # noqa: F401,F403
 from flowexec.train.saver import Saver, SaverDef
 from flowexec.train.basic_session_run_hooks import (
@@ -117,6 +119,9 @@ from flowexec.train.training_util import (
 )
 
 __all__ = [
+    "AdagradDAOptimizer",
+    "Supervisor",
+    "basic_train_loop",
     "NewCheckpointReader",
     "ClusterDef",
     "ClusterSpec",

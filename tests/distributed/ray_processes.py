@@ -1,9 +1,11 @@
 """The processes of the Ray tests (test_ray.py runs `driver` inside a loopback-only
 network namespace; the driver starts the others as TF 1.x users start their tasks).
 
-    driver        starts Ray on 127.0.0.1, starts `ps 0` and `worker 0`, `worker 1` as their
-                  own processes (between-graph training), then checks the trained variables,
-                  per-step deliveries and a killed ps; prints one JSON line of findings
+    driver        no Ray cluster given: flowexec starts one (127.0.0.1); starts `ps 0` and
+                  `worker 0`, `worker 1` as their own processes (they join it through
+                  RAY_ADDRESS; between-graph training), then checks the trained variables,
+                  per-step deliveries, a killed ps, and that stopping its last server stops
+                  Ray with nothing left running; prints one JSON line of findings
     ps 0          tf.train.Server(cluster, "ps", 0).join()
     worker <i>    its own graph (replica_device_setter), a Session on its own server; the
                   chief initializes, the other waits for it; prints one JSON line
@@ -78,15 +80,12 @@ def _start(*args):
 
 
 def driver():
-    import ray
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
-             object_store_memory=80 * 1024 * 1024, namespace="flowexec",
-             log_to_driver=False)
-    os.environ["RAY_ADDRESS"] = ray.get_runtime_context().gcs_address
+    os.environ.pop("RAY_ADDRESS", None)
     import flowexec as tf
     from flowexec.distributed import ray_backend
 
-    found = {}
+    ray = ray_backend.connect()     # what the first Ray server of a process does
+    found = {"ray_address": os.environ["RAY_ADDRESS"].split(":")[0]}
     ps_proc = _start("ps", "0")
     try:
         found["ps"] = json.loads(ps_proc.stdout.readline())
@@ -144,18 +143,49 @@ def driver():
                 found["after_kill"] = [type(e).__name__, str(e)]
             found["after_kill_s"] = time.monotonic() - start
             sess.close()
-        server.stop()
+        ps_proc.kill()
+        ps_proc.wait()
+        server.stop()   # this process's last Ray server: the Ray it started stops too
+        found["ray_after_last_stop"] = ray.is_initialized()
+        deadline = time.monotonic() + 15
+        while _descendants(os.getpid()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        found["left_running"] = _descendants(os.getpid())
     finally:
         ps_proc.kill()
         ps_proc.wait()
     print("RESULT " + json.dumps(found), flush=True)
-    ray.shutdown()
+
+
+def _descendants(pid):
+    """The command lines of the running descendants of process `pid` (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if fields[0] != "Z":
+                    children.setdefault(int(fields[1]), []).append(int(entry))
+            except OSError:
+                pass
+    out, todo = [], list(children.get(pid, ()))
+    while todo:
+        child = todo.pop()
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as f:
+                out.append(f.read().replace(b"\0", b" ").decode(errors="replace")[:80])
+        except OSError:
+            continue
+        todo.extend(children.get(child, ()))
+    return out
 
 
 if __name__ == "__main__":
     role = sys.argv[1]
     if role == "driver":
         driver()
+
     elif role == "ps":
         ps(int(sys.argv[2]))
     else:

@@ -1,6 +1,7 @@
 """The Ray backend, honestly on one machine: every test here runs Ray inside a network
 namespace that has only loopback (`unshare --net`), with usage statistics off, no
-dashboard, the node on 127.0.0.1, an 80 MB object store, 2 CPUs and a time limit. One
+dashboard, the node on 127.0.0.1, an 80 MB object store (the Ray flowexec starts when none
+is given) and a time limit. One
 driver (ray_processes.py) starts the ps and the two workers as their own processes, as
 TF 1.x users start their tasks, and reports what it found; the tests check its findings.
 Skipped with a reason when Ray is not installed (`pip install flowexec[ray]`) or a network
@@ -83,3 +84,9 @@ def test_a_killed_ps_fails_the_step_with_unavailable_within_the_deadline(found):
     assert name == "UnavailableError"
     assert "/job:ps/replica:0/task:0" in message and "localhost:2222" in message
     assert found["after_kill_s"] < ray_processes.DEADLINE_MS / 1000
+
+
+def test_the_ray_flowexec_started_stops_with_its_last_server_leaving_nothing(found):
+    assert found["ray_address"] == "127.0.0.1"
+    assert found["ray_after_last_stop"] is False
+    assert found["left_running"] == []

@@ -2,7 +2,10 @@
 
 `gradients(ys, xs)` walks the ops between `xs` and `ys` backwards, calling each op type's
 registered gradient function (built from graph ops, so gradients are placed and scheduled
-like any other op). Fan-out is summed with AddN; an `x` that `ys` do not depend on gets
+like any other op). Inside a gradient function (a FuncGraph whose `forward_graph` is the
+graph of `ys`: the backward of a cond branch or a while body) the gradient ops are built in
+that function, and the forward tensors they use are resolved there
+(framework/function.py). Fan-out is summed with AddN; an `x` that `ys` do not depend on gets
 None; integer tensors carry no gradient; `StopGradient` and ops declared not
 differentiable stop the flow; an op with no gradient decision is a LookupError.
 """
@@ -116,6 +119,9 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
         raise ValueError(f"Passed {len(grad_ys)} grad_ys for {len(ys)} ys")
     stop_ops = {t.op for t in _flatten(stop_gradients)}
     graph = ys[0].graph if ys else graph_mod.get_default_graph()
+    default = graph_mod.get_default_graph()
+    if getattr(default, "forward_graph", None) is graph:
+        graph = default  # a gradient function: its ops go there
 
     from flowexec.ops import array_ops, constant_op
 
@@ -245,8 +251,11 @@ def _op_grads(graph, op, out_grads, colocate):
     if fn is None:
         raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type})")
     if any(g is None for g in out_grads):
-        out_grads = [g if g is not None else array_ops.zeros_like(t)
-                     for g, t in zip(out_grads, op.outputs)]
+        # A gradient function that takes None for "no gradient" (a While's: its accumulator
+        # outputs have no zeros) gets it; others get zeros.
+        if not getattr(fn, "takes_none", False):
+            out_grads = [g if g is not None else array_ops.zeros_like(t)
+                         for g, t in zip(out_grads, op.outputs)]
     with graph.name_scope(op.name + "_grad"):
         ctx = graph.colocate_with(op) if colocate else _null()
         with ctx, graph.control_dependencies(None):

@@ -27,6 +27,16 @@ FuncGraph), so reads and updates inside the function see and change the session'
 value, as TF's captured resource variables do. Control dependencies on outer ops are kept
 in `control_captures` for the caller to order itself after.
 
+Gradient functions. The backward function of an `If` branch or a `While` body is a FuncGraph
+whose `forward_graph` is the branch or body it differentiates: gradient ops built in it refer
+to the forward graph's tensors, and such a foreign tensor is *resolved* (`resolve_foreign`)
+into what stands for it in the backward function: the forward op's captured input for a
+capture placeholder, the live variable for a mirrored one, and otherwise a value the forward
+op outputs for it (an `If`'s extra output, a `While`'s per-iteration accumulator read at the
+backward iteration's index; see ops/control_flow_grad.py). A foreign tensor that a
+FuncGraph cannot resolve itself is asked of the graphs enclosing it, so nested backward
+functions reach the intermediates of every forward function around them.
+
 Naming. A FuncGraph reserves its name in the outer graph's namespace and opens it as its
 root name scope, so the names of its ops ("Dataset_map_fn/add") are unique in the whole
 session: per-op kernel state (random generators, Print counters) never collides with an
@@ -115,10 +125,13 @@ class FuncGraph(graph_mod.Graph):
         captures: [(outer tensor, inner placeholder)].
         control_captures: outer Operations that ops inside asked to run after.
         variables: the outer VariableV2 ops the function mirrors.
+        forward_graph: for a gradient function, the FuncGraph it differentiates (else None).
     """
 
-    def __init__(self, name, outer_graph=None):
+    def __init__(self, name, outer_graph=None, forward_graph=None, resolve_foreign=None):
         super().__init__()
+        self.forward_graph = forward_graph
+        self._resolve_foreign = resolve_foreign
         self.outer_graph = outer_graph if outer_graph is not None else \
             graph_mod.get_default_graph()
         self.name = self.outer_graph.unique_name(name)
@@ -133,7 +146,7 @@ class FuncGraph(graph_mod.Graph):
         self.control_captures = []
         self.variables = []
         self._captured = {}
-        self._capture_lock = threading.Lock()
+        self._capture_lock = threading.RLock()  # resolving a foreign tensor captures more
 
     def _next_op_seed(self):
         return self.outer_graph._next_op_seed()
@@ -176,19 +189,23 @@ class FuncGraph(graph_mod.Graph):
                 inner = self._captured[key] = self._new_capture(tensor, by_value=True)
         return inner
 
-    def _encloses(self, graph):
-        g = self.outer_graph
-        while True:
-            if g is graph:
+    def _can_reach(self, graph):
+        g = self
+        while isinstance(g, FuncGraph):
+            if g.forward_graph is graph or g.outer_graph is graph:
                 return True
-            if not isinstance(g, FuncGraph):
-                return False
             g = g.outer_graph
+        return False
 
     def _new_capture(self, tensor, by_value=False):
-        if not self._encloses(tensor.graph):
+        if not self._can_reach(tensor.graph):
             raise ValueError(f"Tensor {tensor} is not an element of this graph, nor of a "
                              f"graph enclosing function '{self.name}'.")
+        with self.as_default(), self.colocate_with(None, ignore_existing=True), \
+                self.control_dependencies(None), self.name_scope(self.name + "/"):
+            if tensor.graph is self.forward_graph:
+                # Resolved into ops of this graph: not a capture of its own.
+                return self._resolve_foreign(self, tensor)
         var_op = None if by_value else _variable_behind(tensor)
         with self.as_default(), self.colocate_with(None, ignore_existing=True), \
                 self.control_dependencies(None), self.name_scope(self.name + "/"):
@@ -248,7 +265,8 @@ def _default_convert(value):
     return convert_to_tensor(value)
 
 
-def trace(func, arg_specs, name, outer_graph=None, convert=_default_convert):
+def trace(func, arg_specs, name, outer_graph=None, convert=_default_convert,
+          forward_graph=None, resolve_foreign=None):
     """Traces `func(*args)` into a new, finalized FuncGraph.
 
     Args:
@@ -259,6 +277,9 @@ def trace(func, arg_specs, name, outer_graph=None, convert=_default_convert):
         outer_graph: the graph captures come from (default: the current default graph).
         convert: turns each leaf of the returned structure into a Tensor (default
             `convert_to_tensor`; tf.data also accepts a Dataset there).
+        forward_graph, resolve_foreign: for a gradient function, the FuncGraph it
+            differentiates and `resolve_foreign(func_graph, tensor)`, which returns the
+            tensor of `func_graph` standing for a tensor of `forward_graph`.
 
     Returns:
         The FuncGraph, with `inputs`, `outputs`, `structured_outputs` and `captures` set.
@@ -273,7 +294,7 @@ def trace(func, arg_specs, name, outer_graph=None, convert=_default_convert):
         >>> [outer.op.name for outer, _ in fg.captures]
         ['Const']
     """
-    fg = FuncGraph(name, outer_graph)
+    fg = FuncGraph(name, outer_graph, forward_graph, resolve_foreign)
     with fg.as_default():
         args = [_placeholders(spec, f"arg{i}") for i, spec in enumerate(arg_specs)]
         fg.inputs = [t for a in args for t in nest.flatten(a)]

@@ -1,8 +1,10 @@
 """Operation: a node of the graph, with its inputs, outputs, attributes and origin.
 
 Operations are immutable after construction except for control inputs added by
-`_add_control_input` (used by `group` and optimizers before a graph runs), which bumps the
-graph's `_control_version` so that cached run plans notice.
+`_add_control_input` (used by `group` and optimizers before a graph runs) and outputs added
+by `_add_output` (a control-flow op's gradient makes the forward op output what the backward
+pass needs, as TF's control flow v2 does); both bump the graph's `_control_version` so that
+cached run plans notice.
 
 Each op records the Python call stack that created it (`traceback`, as in TF1: a list of
 `(filename, lineno, function, line)` from the outermost frame in); `source_line()` is the
@@ -325,6 +327,15 @@ class Operation:
         if op not in self._control_inputs:
             self._control_inputs.append(op)
             self._graph._control_version += 1
+
+    def _add_output(self, dtype, shape):
+        """Appends an output Tensor (bumps the graph's control version); returns it."""
+        from flowexec.framework.tensor import Tensor
+
+        t = Tensor(self, len(self._outputs), dtype, shape)
+        self._outputs = self._outputs + (t,)
+        self._graph._control_version += 1
+        return t
 
     def _add_control_inputs(self, ops):
         for op in ops:

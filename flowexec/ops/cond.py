@@ -11,7 +11,7 @@ from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
-from flowexec.ops import control_flow_ops
+from flowexec.ops import control_flow_grad, control_flow_ops  # noqa: F401 (gradients)
 
 
 def if_op(pred, then_fg, else_fg, name=None):

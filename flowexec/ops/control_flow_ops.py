@@ -17,18 +17,22 @@ body ops still run where they are placed; the predicate costs one copy per call/
 `If`/`While` are stateful (never merged or pruned as constants) when a branch or body has a
 stateful op; `StatelessIf`/`StatelessWhile` otherwise, as TF names them.
 
-Gradients: `If`'s gradient is an `If` over the branches' gradient functions; each gradient
-function recomputes its branch's forward ops (copied from the branch) and differentiates
-them, so a branch with stateful ops (random, assignments) has no gradient here (a
-LookupError naming the op, never a wrong value). `While` has no gradient yet: `gradients`
-through one raises LookupError naming the op.
+Gradients (ops/control_flow_grad.py): the forward op outputs what its gradient needs, as
+TF's control flow v2 does. A gradient adds outputs to the `If`/`While` it differentiates:
+an `If` then also outputs the taken branch's intermediates (`extra_names`/`extra_branch`:
+None for the other branch's); a `While` (`accumulate`) also outputs its iteration count and,
+per accumulated body tensor, a variant `LoopAccumulator` of its value in every iteration
+(one append per tensor per iteration; a loop nobody differentiates accumulates nothing).
+`LoopAccumulatorGet` reads one iteration's value in the backward loop. So gradients use the
+forward run's values: branches and bodies with random ops, dropout or assignments have
+gradients, never a recompute.
 """
 
 import numpy as np
 
-from flowexec.framework import function as function_mod
-from flowexec.framework.registry import defop
-from flowexec.framework.tensor import Tensor
+from flowexec.framework import dtypes, tensor_shape
+from flowexec.framework.node_def_form import NodeDefForm
+from flowexec.framework.registry import apply_op, defop
 from flowexec.runtime import functions
 
 
@@ -50,27 +54,66 @@ def has_side_effects(func_graph):
                for op in func_graph.get_operations())
 
 
+class LoopAccumulator:
+    """The value of a `While` accumulator output: `values[j]` is what one tensor of the body
+    held in iteration j (kept as one object, so that fetch conversion leaves it whole)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values):
+        self.values = values
+
+    def __repr__(self):
+        return f"<LoopAccumulator of {len(self.values)} iterations>"
+
+
+def _extra_specs(op):
+    """(dtype, shape) of the outputs a gradient added: an If's intermediates; a While's
+    iteration count and accumulators."""
+    if op.type in ("If", "StatelessIf"):
+        return list(zip(op.attrs.get("extra_dtypes", ()), op.attrs.get("extra_shapes", ())))
+    names = op.attrs.get("accumulate")
+    if names is None:
+        return []
+    return [(dtypes.int32, tensor_shape.TensorShape([]))] + \
+        [(dtypes.variant, tensor_shape.TensorShape([]))] * len(names)
+
+
 def _outputs_infer(op):
-    return list(zip(op.attrs["Tout"], op.attrs["output_shapes"]))
+    return list(zip(op.attrs["Tout"], op.attrs["output_shapes"])) + _extra_specs(op)
 
 
 def _loop_infer(op):
-    return list(zip(op.attrs["T"], op.attrs["output_shapes"]))
+    return list(zip(op.attrs["T"], op.attrs["output_shapes"])) + _extra_specs(op)
 
 
-def _if_kernel(ctx, xp, cond, *input, then_branch, else_branch, n_then, n_else):
-    if _host_bool(cond):
-        out = ctx.function(then_branch).call((), input[:n_then])
+def _if_kernel(ctx, xp, cond, *input, then_branch, else_branch, n_then, n_else,
+               extra_branch=(), extra_names=()):
+    taken = 0 if _host_bool(cond) else 1
+    branch = then_branch if taken == 0 else else_branch
+    args = input[:n_then] if taken == 0 else input[n_then:n_then + n_else]
+    if not extra_names:
+        out = ctx.function(branch).call((), args)
     else:
-        out = ctx.function(else_branch).call((), input[n_then:n_then + n_else])
+        # The intermediates the gradient needs: the taken branch's values; None for the
+        # other branch's (its gradient branch does not run).
+        own = tuple(name for b, name in zip(extra_branch, extra_names) if b == taken)
+        out = ctx.function(branch, own).call((), args)
+        n_out = len(branch.outputs)
+        values = iter(out[n_out:])
+        out = list(out[:n_out]) + [next(values) if b == taken else None for b in extra_branch]
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _while_kernel(ctx, xp, *input, cond, body, n_vars, n_cond):
-    cond_fn, body_fn = ctx.function(cond), ctx.function(body)
+def _while_kernel(ctx, xp, *input, cond, body, n_vars, n_cond, accumulate=None):
+    cond_fn = ctx.function(cond)
     values = list(input[:n_vars])
     cond_captured = input[n_vars:n_vars + n_cond]
-    body_captured = input[n_vars + n_cond:]
+    body_captured = input[n_vars + n_cond:n_vars + n_cond + len(body.captures)]
+    if accumulate is not None:
+        return _accumulating_loop(ctx, values, cond_fn, cond_captured, body, body_captured,
+                                  accumulate)
+    body_fn = ctx.function(body)
     # The first iteration checks the entry values against the invariants (as feeds); later
     # ones feed the body's own outputs back without conversion.
     if not _host_bool(cond_fn.call(values, cond_captured)[0]):
@@ -86,6 +129,31 @@ def _while_kernel(ctx, xp, *input, cond, body, n_vars, n_cond):
     return values[0] if n_vars == 1 else tuple(values)
 
 
+def _accumulating_loop(ctx, values, cond_fn, cond_captured, body, body_captured, accumulate):
+    """The loop of a While whose gradient was taken: it also outputs the iteration count
+    and, per accumulated body tensor, its value in every iteration (one append each)."""
+    n_vars = len(values)
+    args = {t.name: i for i, t in enumerate(body.inputs[:n_vars])}
+    fetched = tuple(name for name in accumulate if name not in args)
+    body_fn = ctx.function(body, fetched)
+    lists = {name: [] for name in accumulate}
+    arg_appends = [(lists[name].append, args[name]) for name in accumulate if name in args]
+    out_appends = [lists[name].append for name in fetched]
+    count = 0
+    run_cond, run_body = cond_fn.call, body_fn.call
+    while _host_bool(run_cond(values, cond_captured)[0]):
+        for append, i in arg_appends:
+            append(values[i])
+        res = run_body(values, body_captured)
+        values = res[:n_vars]
+        for append, v in zip(out_appends, res[n_vars:]):
+            append(v)
+        count += 1
+        if count == 1:  # as the plain loop: only the entry values are checked
+            run_cond, run_body = cond_fn.trusted_call(), body_fn.trusted_call()
+    return (*values, np.int32(count), *[LoopAccumulator(lists[name]) for name in accumulate])
+
+
 def _register(type_name, kernel, infer, stateful):
     return defop(type_name, infer=infer, stateful=stateful, needs_ctx=True,
                  device_types=("CPU",))(kernel)
@@ -97,106 +165,28 @@ _while = _register("While", _while_kernel, _loop_infer, True)
 _stateless_while = _register("StatelessWhile", _while_kernel, _loop_infer, False)
 
 
-# ----- gradients -----------------------------------------------------------------------------
-def _copy_branch(fg, outer_inputs, variable_values):
-    """Copies `fg`'s ops into the default (function) graph; returns {old tensor: new}.
-
-    `outer_inputs` are the tensors standing for `fg`'s captures, in capture order;
-    `variable_values` ({variable name: tensor}) stand for its mirrored variables; every
-    other op is recreated with its attributes.
-    """
-    from flowexec.framework.registry import apply_op
-
-    mapping = dict(zip(fg.internal_captures, outer_inputs))
-    graph = function_mod.graph_mod.get_default_graph()
-    op_map = {}
-    for op in fg.get_operations():
-        if op.outputs and all(t in mapping for t in op.outputs):
-            continue
-        if op.type == "VariableV2" and op.name in variable_values:
-            mapping[op.outputs[0]] = variable_values[op.name]
-            continue
-        if op.op_def.stateful and op.type not in _NO_EFFECT:
-            raise LookupError(
-                f"No gradient defined for operation '{op.name}' (op type: {op.type}) inside "
-                f"the branch '{fg.name}' of a cond: gradients recompute a branch, which "
-                f"would repeat its side effects")
-        controls = [op_map[c] for c in op.control_inputs if c in op_map]
-        new = apply_op(op.type, *[mapping[t] for t in op.inputs],
-                       name=op.name.rsplit("/", 1)[-1], control_inputs=controls,
-                       **dict(op.attrs))
-        new_outputs = (new,) if isinstance(new, Tensor) else tuple(new or ())
-        new_op = new_outputs[0].op if new_outputs else graph.get_operations()[-1]
-        op_map[op] = new_op
-        mapping.update(zip(op.outputs, new_op.outputs))
-    return mapping
+def _accumulator_get_infer(op):
+    return [(op.attrs["element_dtype"], op.attrs["element_shape"])]
 
 
-def _branch_grad(fg, op, lo, hi, dys, differentiable):
-    """The gradient function of one branch: gradients for every differentiable If input.
-
-    `lo:hi` are the positions (among the If's inputs after the predicate) of the branch's
-    captures; the variables it reads are found among the trailing variable inputs.
-    """
-    from flowexec.gradients import gradients
-    from flowexec.ops import array_ops
-
-    n_captures = op.attrs["n_then"] + op.attrs["n_else"]
-    var_pos = {t.op.name: n_captures + j
-               for j, t in enumerate(op.inputs[1 + n_captures:])}
-
-    def grad_fn():
-        graph = function_mod.graph_mod.get_default_graph()
-        own = [graph.capture(t) for t in op.inputs[1 + lo:1 + hi]]
-        values = {v.name: graph.capture_value(op.inputs[1 + var_pos[v.name]])
-                  for v in fg.variables}
-        mapping = _copy_branch(fg, own, values)
-        xs = own + list(values.values())
-        positions = list(range(lo, hi)) + [var_pos[name] for name in values]
-        ys = [mapping[t] for t in fg.outputs]
-        pairs = [(y, graph.capture(dy)) for y, dy in zip(ys, dys) if dy is not None]
-        grads = gradients([y for y, _ in pairs], xs, grad_ys=[d for _, d in pairs]) \
-            if pairs else [None] * len(xs)
-        by_position = {}
-        for k, g in zip(positions, grads):
-            if g is not None:
-                by_position[k] = g if k not in by_position else by_position[k] + g
-        return [by_position[k] if k in by_position else array_ops.zeros_like(op.inputs[1 + k])
-                for k in differentiable]
-    return function_mod.trace(grad_fn, [], fg.name + "_grad")
+@defop("LoopAccumulatorGet", infer=_accumulator_get_infer, device_types=("CPU",),
+       node_def=NodeDefForm(flowexec_only=True,
+                            reason="a while-loop gradient's read of a forward accumulator"))
+def _loop_accumulator_get(xp, handle, index):
+    """Element `index` of a While accumulator (the backward loop's read of iteration j)."""
+    return handle.values[int(index)]
 
 
-def _if_grad(op, *dys):
-    from flowexec.ops import cond as cond_mod
-
-    n_then, n_else = op.attrs["n_then"], op.attrs["n_else"]
-    inputs = op.inputs[1:]
-    differentiable = [k for k, t in enumerate(inputs)
-                      if t.dtype.is_floating or t.dtype.is_complex]
-    if not differentiable:
-        return [None] * len(op.inputs)
-    dys = [dy if dy is not None and (dy.dtype.is_floating or dy.dtype.is_complex) else None
-           for dy in dys]
-    then_g = _branch_grad(op.attrs["then_branch"], op, 0, n_then, dys, differentiable)
-    else_g = _branch_grad(op.attrs["else_branch"], op, n_then, n_then + n_else, dys,
-                          differentiable)
-    grads = cond_mod.if_op(op.inputs[0], then_g, else_g)
-    result = [None] * len(op.inputs)
-    for k, g in zip(differentiable, grads):
-        result[1 + k] = g
-    return result
-
-
-_if.gradient(_if_grad)
-_stateless_if.gradient(_if_grad)
-
-
-def _while_grad(op, *dys):
+@_loop_accumulator_get.gradient
+def _loop_accumulator_get_grad(op, dy):
     raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type}): "
-                      f"gradients through tf.while_loop are not supported yet")
+                      f"second-order gradients through tf.while_loop are not supported")
 
 
-_while.gradient(_while_grad)
-_stateless_while.gradient(_while_grad)
+def loop_accumulator_get(handle, index, dtype, shape, name=None):
+    """The value a While accumulator `handle` recorded in iteration `index`."""
+    return apply_op("LoopAccumulatorGet", handle, index, name=name or "LoopAccumulatorGet",
+                    element_dtype=dtype, element_shape=tensor_shape.as_shape(shape))
+
 
 __all__ = []

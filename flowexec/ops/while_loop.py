@@ -5,6 +5,9 @@ flattened into the op's inputs; `cond` and `body` are traced once with one argum
 top-level loop variable, shaped by the shape invariants (default: the entry shapes), and
 the body's results are checked against them at build time with TF's messages.
 `maximum_iterations` adds an iteration counter as the first loop variable, as TF does.
+
+Gradients (ops/control_flow_grad.py): the forward loop accumulates, per iteration, the
+values the backward pass needs; the backward is a While running the iterations in reverse.
 """
 
 from flowexec.framework import dtypes, nest, tensor_shape
@@ -13,7 +16,8 @@ from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
-from flowexec.ops import control_flow_ops, tensor_array_ops
+from flowexec.ops import control_flow_grad, control_flow_ops  # noqa: F401 (gradients)
+from flowexec.ops import tensor_array_ops
 from flowexec.ops.tensor_array_ops import TensorArray
 
 
@@ -50,6 +54,27 @@ def _less_specific(shape, invariant):
                for d, i in zip(shape.as_list(), invariant.as_list()))
 
 
+def while_op(entries, invariants, cond_fg, body_fg, back_prop=True, name="While"):
+    """Adds a While op over traced condition and body; returns its flat outputs.
+
+    The inputs are the loop variables' entry values, the condition's captures, the body's,
+    then the variables the body reads (not used by the kernel, which reads them live: they
+    are there for gradients).
+    """
+    stateful = (control_flow_ops.has_side_effects(cond_fg)
+                or control_flow_ops.has_side_effects(body_fg))
+    controls = list(cond_fg.control_captures)
+    controls += [c for c in body_fg.control_captures if c not in controls]
+    attrs = {} if back_prop else {"_back_prop": False}
+    outs = apply_op("While" if stateful else "StatelessWhile", *entries,
+                    *cond_fg.external_captures, *body_fg.external_captures,
+                    *[v.outputs[0] for v in body_fg.variables],
+                    name=name, control_inputs=controls, cond=cond_fg, body=body_fg,
+                    n_vars=len(entries), n_cond=len(cond_fg.captures),
+                    T=[t.dtype for t in entries], output_shapes=list(invariants), **attrs)
+    return [outs] if isinstance(outs, Tensor) else list(outs)
+
+
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10,
                back_prop=True, swap_memory=False, name=None, maximum_iterations=None,
                return_same_structure=False):
@@ -64,7 +89,9 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         shape_invariants: the shapes the loop variables keep (same structure); default
             their entry shapes.
         parallel_iterations, swap_memory: accepted (iterations run one after another).
-        back_prop: accepted; gradients through a while loop are not available yet.
+        back_prop: False: no gradient flows through the loop (`tf.gradients` gives None
+            for what is reached only through it, as TF), and the loop never keeps the
+            values a backward pass would need.
         name: name scope (default "while").
         maximum_iterations: an optional int scalar bounding the number of iterations.
         return_same_structure: return a single loop variable as a one-element list too.
@@ -83,7 +110,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         >>> i, acc = while_loop(lambda i, a: i < 10, lambda i, a: (i + 1, a * 2.0),
         ...                     (tf.constant(0), tf.constant(1.0)))
     """
-    del parallel_iterations, swap_memory, back_prop
+    del parallel_iterations, swap_memory
     if not callable(cond):
         raise TypeError("cond must be callable.")
     if not callable(body):
@@ -160,16 +187,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         body_fg = function_mod.trace(body_fn, specs, "body")
         for entry, out, inv in zip(entries, body_fg.outputs, invs):
             _check_body_output(entry, out, inv)
-        stateful = (control_flow_ops.has_side_effects(cond_fg)
-                    or control_flow_ops.has_side_effects(body_fg))
-        controls = list(cond_fg.control_captures)
-        controls += [c for c in body_fg.control_captures if c not in controls]
-        outs = apply_op("While" if stateful else "StatelessWhile", *entries,
-                        *cond_fg.external_captures, *body_fg.external_captures,
-                        name="While", control_inputs=controls, cond=cond_fg, body=body_fg,
-                        n_vars=len(entries), n_cond=len(cond_fg.captures),
-                        T=[t.dtype for t in entries], output_shapes=invs)
-        outs = [outs] if isinstance(outs, Tensor) else list(outs)
+        outs = while_op(entries, invs, cond_fg, body_fg, back_prop=back_prop)
         packed = nest.pack_sequence_as(top, rebuild(outs[skip:], out_arrays))
         if len(top) == 1 and not return_same_structure:
             return packed[0]

@@ -39,6 +39,8 @@ class KernelContext:
             return True
         return self.session._cancellation.is_cancelled
 
-    def function(self, func_graph):
-        """The session's planned callable for a FuncGraph (`runtime/functions.py`)."""
-        return functions.instantiate(self.session, func_graph)
+    def function(self, func_graph, extra=()):
+        """The session's planned callable for a FuncGraph (`runtime/functions.py`); with
+        `extra` (names of tensors of the FuncGraph), its calls return those tensors' values
+        after the outputs."""
+        return functions.instantiate(self.session, func_graph, extra)

@@ -8,8 +8,12 @@ built once on the first call and cached; every later call only executes. Because
 is shared, a mirrored variable inside the function reads (and updates) the session's
 current value.
 
-State: one `FunctionCall` per (session, FuncGraph), kept in the session state under
-`("function", func_graph)`; created race-free with `dict.setdefault`. Calls are
+A caller may also fetch tensors of the function besides its outputs (`extra`: a control-flow
+op whose gradient needs the intermediates of its branch or body, ops/control_flow_grad.py):
+that is a FunctionCall of its own, with its own plans.
+
+State: one `FunctionCall` per (session, FuncGraph, extra fetches), kept in the session state
+under `("function", func_graph, extra)`; created race-free with `dict.setdefault`. Calls are
 thread-safe (Session.run is): parallel `map` calls one FunctionCall from many threads.
 """
 
@@ -34,15 +38,17 @@ class FunctionCall:
     """A FuncGraph bound to one session: `call(args, captured)` -> list of output values.
 
     Args to `call`: the flat argument values (one per argument placeholder) and the values
-    of the captured outer tensors (in `func_graph.captures` order).
+    of the captured outer tensors (in `func_graph.captures` order). The values returned are
+    the outputs', then those of the `extra` tensors (names of tensors of the FuncGraph).
     """
 
-    def __init__(self, session, func_graph):
+    def __init__(self, session, func_graph, extra=()):
         self.func_graph = func_graph
+        self._fetches = list(func_graph.outputs) + [
+            func_graph.get_tensor_by_name(name) for name in extra]
         self._session = _function_session(session, func_graph)
         self._root = self._session._function_root
-        self._run = self._session.make_callable(list(func_graph.outputs),
-                                                list(func_graph.inputs))
+        self._run = self._session.make_callable(self._fetches, list(func_graph.inputs))
         self._nargs = len(func_graph.inputs) - len(func_graph.captures)
 
     def call(self, args, captured=()):
@@ -65,7 +71,7 @@ class FunctionCall:
         """
         session = self._session
         feeds = dict.fromkeys(self.func_graph.inputs)
-        entry = session._lookup(list(self.func_graph.outputs), feeds)[0]
+        entry = session._lookup(self._fetches, feeds)[0]
         straight = entry.straight
         if straight is None or session._no_straight:
             return self.call
@@ -157,10 +163,11 @@ def _fused_loop(ctx, cond_fc, cond_entry, body_fc, body_entry, host_bool, FusedW
     return loop
 
 
-def instantiate(session, func_graph):
-    """The session's FunctionCall for `func_graph` (created on first use)."""
-    key = ("function", func_graph)
+def instantiate(session, func_graph, extra=()):
+    """The session's FunctionCall for `func_graph` (created on first use), returning the
+    values of the tensors named in `extra` after the outputs."""
+    key = ("function", func_graph, tuple(extra))
     fc = session._state.get(key)
     if fc is None:
-        fc = session._state.setdefault(key, FunctionCall(session, func_graph))
+        fc = session._state.setdefault(key, FunctionCall(session, func_graph, extra))
     return fc

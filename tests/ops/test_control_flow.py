@@ -237,13 +237,6 @@ def test_while_loop_errors():
         tf.while_loop(lambda x: True, lambda x: tf.cast(x, tf.float32), [tf.constant(1)])
 
 
-def test_while_loop_gradient_is_a_clear_error():
-    x = tf.constant(1.0)
-    y = tf.while_loop(lambda v: v < 10.0, lambda v: v * 2.0, [x])
-    with pytest.raises(LookupError, match="while/While.*op type: StatelessWhile"):
-        tf.gradients(y, x)
-
-
 # ----- gradients of cond ---------------------------------------------------------------------
 def _finite_difference(sess, y, x, feed, x_value, eps=1e-3):
     x_value = np.asarray(x_value, np.float64)
@@ -284,13 +277,6 @@ def test_nested_cond_gradient():
     g = tf.gradients(y, x)[0]
     with tf.Session() as sess:
         assert [sess.run(g, {x: v}) for v in (2.0, 0.5, -1.0)] == [12.0, 1.0, -1.0]
-
-
-def test_cond_gradient_through_a_stateful_branch_is_a_clear_error():
-    x = tf.placeholder(tf.float32, [3])
-    y = tf.cond(tf.constant(True), lambda: x * tf.random_uniform([3]), lambda: x)
-    with pytest.raises(LookupError, match="RandomUniform"):
-        tf.gradients(y, x)
 
 
 def test_error_in_a_later_iteration_names_the_body_op():

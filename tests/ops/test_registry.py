@@ -54,10 +54,11 @@ COVERED_ELSEWHERE = {
     **{t: "tests/ops/test_scatter.py (variable updates against numpy)" for t in (
         "ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterMax",
         "ScatterMin", "ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub")},
-    "If": "tests/ops/test_control_flow.py (tf.cond against Python branches, gradients)",
+    "If": "tests/ops/test_control_flow.py, test_cond_grad.py (stateful branches, gradients)",
     "StatelessIf": "tests/ops/test_control_flow.py (tf.cond, finite-difference gradients)",
     "While": "tests/ops/test_control_flow.py (tf.while_loop with side effects)",
     "StatelessWhile": "tests/ops/test_control_flow.py (tf.while_loop against a Python loop)",
+    "LoopAccumulatorGet": "tests/ops/test_while_loop_grad.py (every while-loop gradient)",
     "NoOp": "tests/runtime/test_session.py and variables tests (group, initializers)",
     "VariableV2": "tests/test_variables.py",
     "Assign": "tests/test_variables.py",

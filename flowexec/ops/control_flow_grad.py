@@ -229,10 +229,12 @@ def _while_grad(op, *dys):
         return math_ops.less(k, count)
 
     def body_fn(k, *rest):
+        from flowexec.ops import math_ops
         dx, sums = rest[:nd], rest[nd:]
         grads = gradients(ys, xs, grad_ys=list(dx))[:n_xs]
         new_dx = [g if g is not None else _zeros_like(d) for g, d in zip(grads[:nd], dx)]
-        new_sums = [s if g is None else s + g for s, g in zip(sums, grads[nd:])]
+        # AddN: it also sums variants (the gradient of a captured TensorArray is a list).
+        new_sums = [s if g is None else math_ops.add_n([s, g]) for s, g in zip(sums, grads[nd:])]
         return [k + 1] + new_dx + new_sums
 
     cond_fg = function_mod.trace(cond_fn, specs, "cond")

@@ -77,6 +77,12 @@ class FunctionCall:
             return self.call
         slots = [spec.slot for spec in entry.feed_specs]
         nslots, fn, plan, root = entry.plan.nslots, straight.fn, entry.plan, self._root
+        # The plan computes each distinct fetch once (first-seen order); a tensor fetched
+        # twice (a body returning one tensor twice, an output also fetched as an extra)
+        # is given back at each of its places.
+        distinct = list(dict.fromkeys(self._fetches))
+        where = None if len(distinct) == len(self._fetches) else \
+            [distinct.index(t) for t in self._fetches]
 
         def run(args, captured=()):
             vals = [None] * nslots
@@ -88,6 +94,8 @@ class FunctionCall:
                 raise session._straight_error(straight, plan, e) from None
             if root._closed:
                 raise errors.CancelledError(None, None, "Session has been closed.")
+            if where is not None:
+                results = [results[i] for i in where]
             return [to_numpy(v) for v in results]
         return run
 

@@ -326,3 +326,12 @@ def test_gradient_descent_trains_a_variable_used_in_a_cond():
         assert sess.run(w) == 3.0
         sess.run(step, {p: True})
         assert sess.run(w) == 1.5
+
+
+def test_while_body_returning_one_tensor_for_two_loop_variables():
+    def body(a, b):
+        c = a * 2.0
+        return c, c
+    y = tf.while_loop(lambda a, b: a < 10.0, body, (tf.constant(1.0), tf.constant(0.0)))
+    with tf.Session() as sess:
+        assert sess.run(y) == (16.0, 16.0)

@@ -201,3 +201,34 @@ def test_second_order_gradient_is_a_clear_error():
     g = tf.gradients(y, x)[0]
     with pytest.raises(LookupError, match="second-order gradients through tf.while_loop"):
         tf.gradients(g, x)
+
+
+def test_gradient_through_a_tensor_array_carried_by_a_while_loop():
+    x = tf.placeholder(tf.float64, [4, 3])
+    w = tf.placeholder(tf.float64, [3])
+    inputs = tf.TensorArray(tf.float64, size=4).unstack(x)
+
+    def body(i, h, out):
+        h = tf.tanh(inputs.read(i) * w + h)
+        return i + 1, h, out.write(i, h * h)
+    _, h, out = tf.while_loop(lambda i, h, out: i < 4, body,
+                              (0, tf.zeros([3], tf.float64), tf.TensorArray(tf.float64, 4)))
+    loss = tf.reduce_sum(out.stack()) + tf.reduce_sum(h)
+    gx, gw = tf.gradients(loss, [x, w])
+    rng = np.random.RandomState(3)
+    xv, wv = rng.randn(4, 3), rng.randn(3)
+    with tf.Session() as sess:
+        got_x, got_w = sess.run([gx, gw], {x: xv, w: wv})
+        _close(got_x, _fd(sess, loss, x, {w: wv}, xv))
+        _close(got_w, _fd(sess, loss, w, {x: xv}, wv))
+
+
+def test_map_fn_and_scan_gradients():
+    x = tf.placeholder(tf.float64, [5, 2])
+    m = tf.map_fn(lambda r: tf.sin(r) * r, x)
+    s = tf.scan(lambda a, r: a * 0.5 + tf.square(r), x)
+    gm, gs = tf.gradients(m, x)[0], tf.gradients(s, x)[0]
+    xv = np.random.RandomState(4).randn(5, 2)
+    with tf.Session() as sess:
+        _close(sess.run(gm, {x: xv}), np.cos(xv) * xv + np.sin(xv))
+        _close(sess.run(gs, {x: xv}), _fd(sess, s, x, {}, xv))

@@ -70,6 +70,11 @@ class OpError(Exception):
         return (type(self), (self._node_def, None, self._message))
 
 
+class InaccessibleTensorError(ValueError):
+    """A tensor or operation used outside the function graph that holds it (a tensor made
+    inside a `tf.cond` branch or a `tf.while_loop` body, fetched from the session)."""
+
+
 def _make(name, code, doc):
     def __init__(self, node_def, op, message, *args):
         OpError.__init__(self, node_def, op, message, code)

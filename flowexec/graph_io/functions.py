@@ -171,6 +171,10 @@ def functional_node_defs(op, library):
     inputs = list(op.inputs)
     node = p.node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device or "")
     a = op.attrs
+    if a.get("extra_names") or a.get("accumulate") is not None:
+        raise ValueError(f"{where}: it outputs the intermediates of a gradient taken through "
+                         f"it (tf.gradients of a tf.cond/tf.while_loop), which flowexec does "
+                         f"not write as TF functions yet")
     if op.type in ("If", "StatelessIf"):
         rest = inputs[1:]
         n_then, n_else = a["n_then"], a["n_else"]
@@ -198,6 +202,9 @@ def functional_node_defs(op, library):
         cond_fg, body_fg = a["cond"], a["body"]
         variables = list(cond_fg.variables) + [v for v in body_fg.variables
                                                 if v not in cond_fg.variables]
+        # flowexec's trailing inputs (the body's variables, for gradients) are written in
+        # TF's form here, with the condition's.
+        inputs = inputs[:n_vars + n_cond + len(body_fg.captures)]
         all_inputs = inputs + [v.outputs[0] for v in variables]
         var_pos = {v.name: len(inputs) + j for j, v in enumerate(variables)}
         names = []

@@ -9,6 +9,7 @@ from flowexec.framework import dtypes, nest
 from flowexec.framework import function as function_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
+from flowexec.framework.operation import Operation
 from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
 from flowexec.ops import control_flow_grad, control_flow_ops  # noqa: F401 (gradients)
@@ -43,9 +44,21 @@ def _unpack_if_singleton(res):
     return res
 
 
-def _convert_leaves(res):
-    return nest.map_structure(
-        lambda v: v if isinstance(v, Tensor) else convert_to_tensor(v), res)
+def _branch_result(fn, fn_name, pred):
+    """What a branch returns, as tensors; an Operation stands as `pred` (the branch's value
+    of it: True in the true branch) run after the operation, as TF 1.x's pivot does."""
+    from flowexec.ops import constant_op
+
+    res = fn()
+    if res is None:
+        raise ValueError(f"'{fn_name}' must have a return value.")
+
+    def convert(v):
+        if isinstance(v, Operation):
+            with function_mod.graph_mod.get_default_graph().control_dependencies([v]):
+                return constant_op.identity(pred)
+        return v if isinstance(v, Tensor) else convert_to_tensor(v)
+    return nest.map_structure(convert, res)
 
 
 def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, fn2=None):
@@ -54,6 +67,8 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     Args:
         pred: a scalar bool Tensor (a Python bool is a TypeError).
         true_fn, false_fn: callables returning the same structure of tensors (same dtypes).
+            A branch may return an Operation (`tf.no_op()`, `assign(...).op`): as in TF 1.x,
+            the result is then a bool tensor (the value of `pred`) that runs the operation.
         strict: keep singleton lists/tuples as they are (else they are unpacked).
         name: name scope of the op (default "cond").
         fn1, fn2: deprecated names of `true_fn`, `false_fn`.
@@ -63,7 +78,8 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
 
     Raises:
         TypeError: a Python bool `pred`, non-callable branches, or both `fn1` and `true_fn`.
-        ValueError: branches returning different structures or dtypes, or nothing.
+        ValueError: branches returning different structures or dtypes, or None
+            ("'true_fn' must have a return value.").
 
     Example:
         >>> y = cond(x > 0, lambda: x * 2.0, lambda: -x)
@@ -89,8 +105,10 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
         if pred.shape.ndims not in (None, 0):
             raise ValueError(f"Shape must be rank 0 but is rank {pred.shape.ndims} for "
                              f"'{scope}If' (op: 'If') with input shapes: {pred.shape}.")
-        then_fg = function_mod.trace(lambda: _convert_leaves(true_fn()), [], "true_branch")
-        else_fg = function_mod.trace(lambda: _convert_leaves(false_fn()), [], "false_branch")
+        then_fg = function_mod.trace(lambda: _branch_result(true_fn, "true_fn", pred), [],
+                                     "true_branch")
+        else_fg = function_mod.trace(lambda: _branch_result(false_fn, "false_fn", pred), [],
+                                     "false_branch")
         res_t, res_f = then_fg.structured_outputs, else_fg.structured_outputs
         if not strict:
             res_t, res_f = _unpack_if_singleton(res_t), _unpack_if_singleton(res_f)

@@ -11,10 +11,28 @@ import collections
 
 import numpy as np
 
+from flowexec.framework import errors
+
+
+def _check_fetchable(graph, fetch):
+    """TF's error for an element of a function graph nested in `graph` (a branch, a body)."""
+    op = getattr(fetch, "op", fetch)
+    g = getattr(op, "graph", None)
+    if g is graph or not hasattr(g, "outer_graph"):
+        return
+    while hasattr(g, "outer_graph"):
+        g = g.outer_graph
+        if g is graph:
+            raise errors.InaccessibleTensorError(
+                f"Operation {op.name} has been marked as not fetchable. Typically this happens "
+                f"when it is defined in another function or code block. Use return values, "
+                f"explicit Python locals or TensorFlow collections to access it.")
+
 
 def _leaf(graph, fetch):
     if fetch is None:
         raise TypeError(f"Fetch argument None has invalid type {type(None)}")
+    _check_fetchable(graph, fetch)
     try:
         if hasattr(fetch, "_as_graph_element") and not hasattr(fetch, "value_index"):
             el = fetch._as_graph_element()

@@ -1,19 +1,10 @@
 """Gradients through tf.map_fn, tf.scan, tf.foldl, tf.foldr and TensorArray loop variables,
-against central finite differences.
-
-They need gradients through `While`: until those land, `tf.gradients` raises LookupError
-naming the While op, which is the expected failure below (any other error fails the test).
-Remove the marker when While has a gradient.
+against central finite differences (gradients through `While`, ops/control_flow_grad.py).
 """
 
 import numpy as np
-import pytest
 
 import flowexec as tf
-
-pytestmark = pytest.mark.xfail(raises=LookupError, strict=False,
-                               reason="gradients through While are not there yet")
-
 
 def _check(build, x0, out_shape, eps=1e-6):
     g = tf.Graph()

@@ -63,8 +63,10 @@ def test_every_task_is_a_ray_actor(found):
 
 
 def test_between_graph_training_with_one_ps_and_two_worker_processes_converges(found):
-    for w in found["workers"]:
-        assert w["last"] < 1e-3 < w["first"]
+    # The workers share the ps's variables: a worker that starts late may find the model
+    # already trained, so only the first loss of some worker is required to be high.
+    assert all(w["last"] < 1e-3 for w in found["workers"])
+    assert max(w["first"] for w in found["workers"]) > 1e-3
     np.testing.assert_allclose(found["w"], ray_processes.W_TRUE.ravel(), atol=1e-3)
     assert abs(found["b"] - 0.25) < 1e-3
     assert found["final_loss"] < 1e-5

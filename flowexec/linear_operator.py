@@ -12,6 +12,8 @@ caller's promises, as in TF; operators that know a hint set it, and contradictin
 ValueError.
 """
 
+import abc
+
 from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
@@ -44,7 +46,7 @@ def _conj(x):
     return _m.conj(x)
 
 
-class LinearOperator:
+class LinearOperator(abc.ABC):
     """The base class: a [batch..., M, N] linear operator (see the module docstring).
 
     Subclasses define `_shape()` (a static TensorShape) and `_to_dense()`; they may override
@@ -160,8 +162,9 @@ class LinearOperator:
             with name_scope(name):
                 return self._to_dense()
 
+    @abc.abstractmethod
     def _to_dense(self):
-        raise NotImplementedError(f"{type(self).__name__} must define _to_dense")
+        """The dense [batch..., M, N] tensor (every operator defines it)."""
 
     def matmul(self, x, adjoint=False, adjoint_arg=False, name="matmul"):
         """op(A) @ op(x), op = adjoint where asked; a LinearOperator `x` gives their

@@ -161,3 +161,13 @@ def test_gradients_flow_through_operators():
                             d)
         with tf.Session() as sess:
             np.testing.assert_allclose(sess.run(g), 1 / D3 - 1 / D3 ** 2)
+
+
+def test_an_operator_without_to_dense_cannot_be_made():
+    """LinearOperator is abstract as TF's: a subclass must define _to_dense."""
+    class Partial(tf.linalg.LinearOperator):
+        def _shape(self):
+            return tf.TensorShape([2, 2])
+
+    with pytest.raises(TypeError, match="abstract"):
+        Partial(dtype=tf.float32)

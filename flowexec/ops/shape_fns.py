@@ -55,8 +55,12 @@ REAL = tuple(d for d in NUMERIC if not d.is_complex)
 INTEGERS = tuple(d for d in NUMERIC if d.is_integer)
 
 
-def broadcast_shapes(op, a, b):
-    """Static numpy broadcasting of two TensorShapes (unknown dims stay unknown)."""
+def broadcast_static(a, b, mismatch):
+    """Numpy broadcasting of two TensorShapes at build time (unknown dims stay unknown).
+
+    `mismatch(x, y)` builds the exception raised for two known, unequal dimensions neither of
+    which is 1 (each caller words it as TF does at its place).
+    """
     if a.ndims is None or b.ndims is None:
         return TensorShape(None)
     da, db = a.as_list()[::-1], b.as_list()[::-1]
@@ -73,8 +77,14 @@ def broadcast_shapes(op, a, b):
         elif x == y:
             out.append(x)
         else:
-            raise shape_error(op, f"Dimensions must be equal, but are {x} and {y}")
+            raise mismatch(x, y)
     return TensorShape(out[::-1])
+
+
+def broadcast_shapes(op, a, b):
+    """Static numpy broadcasting of two TensorShapes for `op`'s shape function."""
+    return broadcast_static(
+        a, b, lambda x, y: shape_error(op, f"Dimensions must be equal, but are {x} and {y}"))
 
 
 def unchanged(op):

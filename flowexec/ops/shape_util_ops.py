@@ -116,26 +116,9 @@ def broadcast_static_shape(shape_x, shape_y):
         >>> broadcast_static_shape(TensorShape([1, 2, 3]), TensorShape([5, 1, 3]))  # [5,2,3]
     """
     a, b = as_shape(shape_x), as_shape(shape_y)
-    if a.ndims is None or b.ndims is None:
-        return TensorShape(None)
-    da, db = a.as_list()[::-1], b.as_list()[::-1]
-    out = []
-    for i in range(max(len(da), len(db))):
-        x = da[i] if i < len(da) else 1
-        y = db[i] if i < len(db) else 1
-        if x == 1:
-            out.append(y)
-        elif y == 1:
-            out.append(x)
-        elif x is None or y is None:
-            out.append(x if y is None else y)
-        elif x == y:
-            out.append(x)
-        else:
-            raise ValueError(f"Incompatible shapes for broadcasting. Two shapes are compatible "
-                             f"if for each dimension pair they are either equal or one of them "
-                             f"is 1. Received: {a} and {b}.")
-    return TensorShape(out[::-1])
+    return shape_fns.broadcast_static(a, b, lambda x, y: ValueError(
+        f"Incompatible shapes for broadcasting. Two shapes are compatible if for each "
+        f"dimension pair they are either equal or one of them is 1. Received: {a} and {b}."))
 
 
 def shape_n(input, out_type=dtypes.int32, name=None):

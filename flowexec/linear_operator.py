@@ -735,27 +735,45 @@ def _static_dims(op):
     return dims
 
 
-class LinearOperatorBlockDiag(LinearOperator):
-    """The block-diagonal operator with the given square operators on its diagonal."""
+class _OperatorList(LinearOperator):
+    """An operator built from a non-empty list of operators (block diagonal, Kronecker): it
+    keeps the list and is non-singular (and, where `_JOIN_SELF_ADJOINT`, self-adjoint) when
+    every member is, unless told otherwise."""
+
+    _JOINER = "_"
+    _JOIN_SELF_ADJOINT = False
 
     def __init__(self, operators, is_non_singular=None, is_self_adjoint=None,
-                 is_positive_definite=None, is_square=True, name=None):
+                 is_positive_definite=None, is_square=None, name=None):
         operators = list(operators)
         if not operators:
             raise ValueError("Expected a non-empty list of operators.")
         self._operators = operators
         if all(op.is_non_singular for op in operators) and is_non_singular is None:
             is_non_singular = True
-        if all(op.is_self_adjoint for op in operators) and is_self_adjoint is None:
+        if (self._JOIN_SELF_ADJOINT and is_self_adjoint is None
+                and all(op.is_self_adjoint for op in operators)):
             is_self_adjoint = True
         super().__init__(operators[0].dtype, None, is_non_singular, is_self_adjoint,
                          is_positive_definite, is_square,
-                         name or "_ds_".join(op.name for op in operators),
+                         name or self._JOINER.join(op.name for op in operators),
                          {"operators": operators})
 
     @property
     def operators(self):
         return list(self._operators)
+
+
+class LinearOperatorBlockDiag(_OperatorList):
+    """The block-diagonal operator with the given square operators on its diagonal."""
+
+    _JOINER = "_ds_"
+    _JOIN_SELF_ADJOINT = True
+
+    def __init__(self, operators, is_non_singular=None, is_self_adjoint=None,
+                 is_positive_definite=None, is_square=True, name=None):
+        super().__init__(operators, is_non_singular, is_self_adjoint, is_positive_definite,
+                         is_square, name)
 
     def _shape(self):
         rows = sum(_static_dims(op)[0] for op in self._operators)
@@ -847,25 +865,10 @@ def _kron(a, b):
     return _a.reshape(prod, _a.concat([lead, [m * p, n * q]], 0))
 
 
-class LinearOperatorKronecker(LinearOperator):
+class LinearOperatorKronecker(_OperatorList):
     """The Kronecker product A1 (x) A2 (x) ... of operators."""
 
-    def __init__(self, operators, is_non_singular=None, is_self_adjoint=None,
-                 is_positive_definite=None, is_square=None, name=None):
-        operators = list(operators)
-        if not operators:
-            raise ValueError("Expected a non-empty list of operators.")
-        self._operators = operators
-        if all(op.is_non_singular for op in operators) and is_non_singular is None:
-            is_non_singular = True
-        super().__init__(operators[0].dtype, None, is_non_singular, is_self_adjoint,
-                         is_positive_definite, is_square,
-                         name or "_x_".join(op.name for op in operators),
-                         {"operators": operators})
-
-    @property
-    def operators(self):
-        return list(self._operators)
+    _JOINER = "_x_"
 
     def _shape(self):
         rows = cols = 1

@@ -171,3 +171,18 @@ def test_an_operator_without_to_dense_cannot_be_made():
 
     with pytest.raises(TypeError, match="abstract"):
         Partial(dtype=tf.float32)
+
+
+def test_operator_lists_take_names_and_hints_from_their_members():
+    a = tf.linalg.LinearOperatorFullMatrix(np.eye(2, dtype=np.float32), is_self_adjoint=True,
+                                           is_non_singular=True, name="a")
+    b = tf.linalg.LinearOperatorDiag(np.ones(3, np.float32), is_self_adjoint=True,
+                                     is_non_singular=True, name="b")
+    block = tf.linalg.LinearOperatorBlockDiag([a, b])
+    kron = tf.linalg.LinearOperatorKronecker([a, b])
+    assert (block.name, block.is_self_adjoint, block.is_non_singular) == ("a_ds_b", True, True)
+    assert (kron.name, kron.is_self_adjoint, kron.is_non_singular) == ("a_x_b", None, True)
+    assert block.shape.as_list() == [5, 5] and kron.shape.as_list() == [6, 6]
+    for cls in (tf.linalg.LinearOperatorBlockDiag, tf.linalg.LinearOperatorKronecker):
+        with pytest.raises(ValueError, match="non-empty list of operators"):
+            cls([])

@@ -641,17 +641,19 @@ def _tanh_grad(op, dy):
 
 
 def _sigmoid_in_place(xp, out, x):
-    out = xp.negative(x, out=out)
-    out = xp.logaddexp(0, out, out=out)
-    out = xp.negative(out, out=out)
-    return xp.exp(out, out=out)
+    # With e = exp(-|x|) in (0, 1] (never overflows): 1 / (1 + e) for x >= 0, e / (1 + e)
+    # below, each within 2 ulp of the exact value (no cancellation, tiny results keep their
+    # relative accuracy). `out` may be x's buffer: the sign is taken first.
+    nonneg = x >= 0
+    e = xp.exp(xp.negative(xp.abs(x, out=out), out=out), out=out)
+    denom = e + 1
+    return xp.divide(xp.where(nonneg, e.dtype.type(1), e), denom, out=out)
 
 
 @defop("Sigmoid", infer=_unary_infer(_FLOATS),
        elementwise=Elementwise(_sigmoid_in_place, "({T})1 / (({T})1 + exp(-{0}))"))
 def _sigmoid(xp, x):
-    # exp(-log(1 + exp(-x))): no overflow for large |x|, full relative accuracy near 0 and 1.
-    return xp.exp(-xp.logaddexp(0, -x))
+    return _sigmoid_in_place(xp, None, x)
 
 
 @_sigmoid.gradient

@@ -2,6 +2,11 @@
 (one cell call per time step, unrolled in the graph), `tf.nn.dynamic_rnn` and
 `bidirectional_dynamic_rnn` (one `tf.while_loop` over time; the graph holds one step).
 
+dynamic_rnn is built as TF builds it: the time-major input is unstacked into a TensorArray,
+the loop body (under "rnn/while") reads step `time`, calls the cell and writes the output
+TensorArray, which is stacked after the loop; gradients flow back through the While
+(ops/control_flow_grad.py), the TensorArrays and the sequence_length selects.
+
 Semantics are TF 1.x's:
 
 - Variables live under the `scope` argument, default "rnn" ("bidirectional_rnn/fw",
@@ -26,9 +31,10 @@ from flowexec import variable_scope as vs
 from flowexec.framework import dtypes, nest, tensor_shape
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
-from flowexec.ops import array_ops, constant_op, logging_ops, manip_ops, math_ops, scatter_ops
+from flowexec.ops import array_ops, constant_op, logging_ops, manip_ops, math_ops
 from flowexec.ops import while_loop as while_loop_mod
 from flowexec.ops.rnn_cell_impl import _concat, assert_like_rnncell
+from flowexec.ops.tensor_array_ops import TensorArray
 
 
 def _infer_state_dtype(explicit_dtype, state):
@@ -309,6 +315,9 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
 
 def _dynamic_rnn_loop(cell, inputs, initial_state, sequence_length, dtype,
                       parallel_iterations, swap_memory):
+    """TF's _dynamic_rnn_loop: the time-major inputs unstacked into TensorArrays, one
+    while_loop over time reading step `time`, calling the cell and writing its outputs into
+    output TensorArrays, which are stacked after the loop."""
     flat_input = nest.flatten(inputs)
     flat_output_size = nest.flatten(cell.output_size)
     time_steps = array_ops.shape(flat_input[0])[0]
@@ -327,21 +336,22 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, sequence_length, dtype,
     out_dtype = _infer_state_dtype(dtype, initial_state)
     zero_output = _zero_output(cell, batch_size, const_batch, out_dtype)
     if sequence_length is not None:
-        loop_bound = math_ops.minimum(time_steps,
-                                      math_ops.maximum(1, math_ops.reduce_max(sequence_length)))
-    else:
-        loop_bound = time_steps
-    with graph_mod.name_scope("dynamic_rnn"):
-        time = convert_to_tensor(0, dtype=dtypes.int32, name="time")
-        # Per output: a [time, batch, size...] accumulator of zeros, written row by row.
-        accumulators = tuple(
-            array_ops.zeros(array_ops.concat(
-                [array_ops.expand_dims(time_steps, 0), _concat(batch_size, size)], 0),
-                dtype=out_dtype)
-            for size in flat_output_size)
+        max_sequence_length = math_ops.reduce_max(sequence_length)
+    with graph_mod.name_scope("dynamic_rnn") as base_name:
+        time = constant_op.constant(0, dtype=dtypes.int32, name="time")
 
-    def time_step(time, acc, state):
-        input_t = [array_ops.gather(x, time) for x in flat_input]
+    def create_ta(name, element_shape, dtype_):
+        return TensorArray(dtype=dtype_, size=time_steps, element_shape=element_shape,
+                           tensor_array_name=base_name + name)
+    output_ta = tuple(
+        create_ta(f"output_{i}", tensor_shape.TensorShape([const_batch]).concatenate(
+            tensor_shape.as_shape(size)), out_dtype)
+        for i, size in enumerate(flat_output_size))
+    input_ta = tuple(create_ta(f"input_{i}", x.shape[1:], x.dtype).unstack(x)
+                     for i, x in enumerate(flat_input))
+
+    def time_step(time, output_ta_t, state):
+        input_t = tuple(ta.read(time) for ta in input_ta)
         for x, shape in zip(input_t, got_shapes):
             x.set_shape(shape[1:])
         input_t = nest.pack_sequence_as(inputs, input_t)
@@ -353,31 +363,22 @@ def _dynamic_rnn_loop(cell, inputs, initial_state, sequence_length, dtype,
                                           call_cell)
         else:
             output, new_state = call_cell()
-        row = array_ops.reshape(time, [1, 1])
-        acc = tuple(scatter_ops.tensor_scatter_nd_update(a, row,
-                                                         array_ops.expand_dims(out, 0))
-                    for a, out in zip(acc, nest.flatten(output)))
-        new_state = nest.map_structure(
-            lambda new, old: _keep_static_shape(new, old), new_state, state)
-        return time + 1, acc, new_state
+        output_ta_t = tuple(ta.write(time, out)
+                            for ta, out in zip(output_ta_t, nest.flatten(output)))
+        return time + 1, output_ta_t, new_state
 
-    _, final_acc, final_state = while_loop_mod.while_loop(
-        lambda time, *_: time < loop_bound, time_step, (time, accumulators, initial_state),
-        shape_invariants=(tensor_shape.TensorShape([]),
-                          tuple(tensor_shape.TensorShape(
-                              [const_time] + _concat(const_batch, size, static=True))
-                              for size in flat_output_size),
-                          nest.map_structure(lambda s: s.shape, initial_state)),
+    if sequence_length is not None:
+        loop_bound = math_ops.minimum(time_steps, math_ops.maximum(1, max_sequence_length))
+    else:
+        loop_bound = time_steps
+    _, output_final_ta, final_state = while_loop_mod.while_loop(
+        lambda time, *_: time < loop_bound, time_step, (time, output_ta, initial_state),
         parallel_iterations=parallel_iterations, swap_memory=swap_memory,
         maximum_iterations=time_steps)
-    for out, size in zip(final_acc, flat_output_size):
-        out.set_shape([const_time] + _concat(const_batch, size, static=True))
-    return nest.pack_sequence_as(cell.output_size, list(final_acc)), final_state
-
-
-def _keep_static_shape(new, old):
-    new.set_shape(new.shape.merge_with(old.shape))
-    return new
+    final_outputs = tuple(ta.stack() for ta in output_final_ta)
+    for out, size in zip(final_outputs, flat_output_size):
+        out.set_shape(_concat([const_time, const_batch], size, static=True))
+    return nest.pack_sequence_as(cell.output_size, list(final_outputs)), final_state
 
 
 def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None,

@@ -4,7 +4,7 @@ scripts/make_rnn_fixtures.py stores TF's results in tests/ops/fixtures/rnn_tf.np
 Imports neither library: `build_cases(tf, data)` receives the module to build with. Every
 variable is then set from `variable_values(names)` (seeded by the variable's name), so both
 libraries run the same weights, and the stored variable names check TF's naming too.
-`gradient_cases` lists results that need gradients through tf.while_loop (dynamic_rnn).
+Gradients through dynamic_rnn (a While over time) are among the results.
 """
 
 import zlib
@@ -45,10 +45,13 @@ def _weighted_sum(tf, ys):
     return total
 
 
-def build_cases(tf, data, dynamic_grads=True):
+def _variable(tf, name):
+    return [v for v in tf.global_variables() if v.op.name == name][0]
+
+
+def build_cases(tf, data):
     """({name: tensor} of the forward results, {name: tensor} of gradients through
-    static_rnn, {name: tensor} of gradients through dynamic_rnn (empty unless
-    `dynamic_grads`)), built with `tf`."""
+    static_rnn, {name: tensor} of gradients through dynamic_rnn), built with `tf`."""
     rc = tf.nn.rnn_cell
     x = tf.constant(data["x"])
     x6 = tf.constant(data["x6"])
@@ -73,8 +76,18 @@ def build_cases(tf, data, dynamic_grads=True):
     o, s = tf.nn.dynamic_rnn(rc.BasicLSTMCell(6), x, sequence_length=lengths,
                              dtype=tf.float32, scope="dyn_lstm")
     out["dyn_lstm"], out["dyn_lstm_c"], out["dyn_lstm_h"] = o, s.c, s.h
-    if dynamic_grads:
-        dyn["dyn_lstm_dx"] = tf.gradients(_weighted_sum(tf, [o, s.c]), x)[0]
+    loss = _weighted_sum(tf, [o, s.c])
+    dyn["dyn_lstm_dx"] = tf.gradients(loss, x)[0]
+    dyn["dyn_lstm_dkernel"], dyn["dyn_lstm_dbias"] = tf.gradients(
+        loss, [_variable(tf, "dyn_lstm/basic_lstm_cell/kernel"),
+               _variable(tf, "dyn_lstm/basic_lstm_cell/bias")])
+
+    o, s = tf.nn.dynamic_rnn(rc.BasicRNNCell(5), tf.transpose(x, [1, 0, 2]), time_major=True,
+                             sequence_length=lengths, dtype=tf.float32, scope="dyn_basic")
+    out["dyn_basic_rnn"], out["dyn_basic_rnn_state"] = o, s
+    loss = _weighted_sum(tf, [o, s])
+    dyn["dyn_basic_rnn_dx"], dyn["dyn_basic_rnn_dkernel"] = tf.gradients(
+        loss, [x, _variable(tf, "dyn_basic/basic_rnn_cell/kernel")])
 
     o, s = tf.nn.dynamic_rnn(rc.BasicLSTMCell(6, state_is_tuple=False), x, dtype=tf.float32,
                              scope="dyn_lstm_concat")
@@ -88,8 +101,9 @@ def build_cases(tf, data, dynamic_grads=True):
     o, s = tf.nn.dynamic_rnn(rc.GRUCell(6), x, sequence_length=lengths, dtype=tf.float32,
                              scope="dyn_gru")
     out["dyn_gru"], out["dyn_gru_state"] = o, s
-    if dynamic_grads:
-        dyn["dyn_gru_dx"] = tf.gradients(_weighted_sum(tf, [o, s]), x)[0]
+    loss = _weighted_sum(tf, [o, s])
+    dyn["dyn_gru_dx"], dyn["dyn_gru_dgates"] = tf.gradients(
+        loss, [x, _variable(tf, "dyn_gru/gru_cell/gates/kernel")])
 
     multi = rc.MultiRNNCell([rc.BasicLSTMCell(6), rc.GRUCell(5)])
     o, s = tf.nn.dynamic_rnn(multi, x, dtype=tf.float32, scope="dyn_multi")

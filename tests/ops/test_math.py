@@ -730,3 +730,24 @@ def test_add_n_of_many_scalars_one_pass_and_its_checks():
     np.testing.assert_allclose(got, vals.astype(np.float64).sum(), rtol=1e-5)
     assert type(got_int) is np.int32 and got_int == np.int32(3 * 2**30 + 5 - 2**32)
     assert type(got_mixed) is np.float32 and got_mixed == 7
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_sigmoid_is_within_two_ulp_over_the_whole_range_without_warnings(dtype):
+    """exp(-|x|) never overflows: huge |x| and +-inf give exact 0/1 silently, and tiny results
+    keep their relative accuracy (the oracle: 1 / (1 + exp(-x)) in numpy's longdouble)."""
+    fi = np.finfo(dtype)
+    x = np.concatenate([np.linspace(-float(fi.max) / 2, float(fi.max) / 2, 101), np.linspace(-60, 60, 2001),
+                        [np.inf, -np.inf, 0.0, -0.0, fi.tiny, -fi.tiny]]).astype(dtype)
+    with tf.Graph().as_default():
+        y = tf.sigmoid(tf.constant(x))
+        with tf.Session() as sess, np.errstate(all="raise"):
+            got = sess.run(y)
+    with np.errstate(over="ignore"):
+        want = 1 / (1 + np.exp(-x.astype(np.longdouble)))
+    assert got.dtype == dtype
+    normal = want >= fi.tiny
+    ulps = np.abs(got[normal] - want[normal]) / (want[normal] * fi.eps)
+    assert ulps.max() <= 2, ulps.max()
+    np.testing.assert_array_equal(got[np.isinf(x)], [1, 0])
+    assert got[~normal].max(initial=0) <= fi.tiny

@@ -227,3 +227,13 @@ from devices.spec import DeviceSpec  # noqa: F401,E402
 # --- end distributed ------------------------------------------------------------------------
 
 __version__ = "0.1.0"
+
+# --- apimisc (issue 15): partitioned variables, quantize ops, object checkpoints, ... -------
+from flowexec.partitioned_variables import (  # noqa: F401,E402
+    PartitionedVariable,
+    create_partitioned_variables,
+    fixed_size_partitioner,
+    min_max_variable_partitioner,
+    variable_axis_size_partitioner,
+)
+# --- end apimisc ----------------------------------------------------------------------------

@@ -48,27 +48,57 @@ class _VariableStore:
 
     def __init__(self):
         self._vars = {}
+        self._partitioned_vars = {}
 
     def get_variable(self, name, shape=None, dtype=dtypes.float32, initializer=None,
                      regularizer=None, reuse=None, trainable=None, collections=None,
-                     caching_device=None, validate_shape=True, constraint=None,
-                     custom_getter=None, **unused_kwargs):
+                     caching_device=None, partitioner=None, validate_shape=True,
+                     constraint=None, custom_getter=None, **unused_kwargs):
         dtype = dtypes.as_dtype(dtype)
         kwargs = {"shape": shape, "dtype": dtype, "initializer": initializer,
                       "regularizer": regularizer, "reuse": reuse, "trainable": trainable,
                       "collections": collections, "caching_device": caching_device,
-                      "validate_shape": validate_shape, "constraint": constraint}
+                      "partitioner": partitioner, "validate_shape": validate_shape,
+                      "constraint": constraint}
         if custom_getter is not None:
             if not callable(custom_getter):
                 raise ValueError(f"Passed a custom_getter which is not callable: "
                                  f"{custom_getter}")
-            return custom_getter(getter=self._get_single_variable, name=name, **kwargs)
-        return self._get_single_variable(name, **kwargs)
+            return custom_getter(getter=self._true_getter, name=name, **kwargs)
+        return self._true_getter(name, **kwargs)
+
+    def _true_getter(self, name, shape=None, dtype=dtypes.float32, initializer=None,
+                     regularizer=None, reuse=None, trainable=None, collections=None,
+                     caching_device=None, partitioner=None, **kwargs):
+        """A PartitionedVariable with a partitioner (or when reusing one), else a Variable."""
+        from flowexec import partitioned_variables
+
+        kwargs.update(regularizer=regularizer, trainable=trainable, collections=collections,
+                      caching_device=caching_device)
+        is_scalar = shape is not None and isinstance(shape, (list, tuple)) and not shape
+        if partitioner is not None and not is_scalar:
+            if not callable(partitioner):
+                raise ValueError(f"Partitioner must be callable, but received: {partitioner}")
+            with graph_mod.get_default_graph().name_scope(None):
+                return partitioned_variables.get_partitioned_variable(
+                    self, name, partitioner, shape=shape, dtype=dtype,
+                    initializer=initializer, reuse=reuse, **kwargs)
+        if reuse is True and partitioner is None and name in self._partitioned_vars:
+            return partitioned_variables.get_partitioned_variable(
+                self, name, None, shape=shape, dtype=dtype, initializer=initializer,
+                reuse=reuse, **kwargs)
+        if f"{name}/part_0" in self._vars:
+            raise ValueError(
+                "No partitioner was provided, but a partitioned version of the variable was "
+                f"found: {name}/part_0. Perhaps a variable of the same name was already "
+                "created with partitioning?")
+        return self._get_single_variable(name, shape=shape, dtype=dtype,
+                                         initializer=initializer, reuse=reuse, **kwargs)
 
     def _get_single_variable(self, name, shape=None, dtype=dtypes.float32, initializer=None,
                              regularizer=None, reuse=None, trainable=None, collections=None,
                              caching_device=None, validate_shape=True, constraint=None,
-                             **unused_kwargs):
+                             partition_info=None, **unused_kwargs):
         initializing_from_value = initializer is not None and not callable(initializer)
         if shape is not None and initializing_from_value:
             raise ValueError("If initializer is a constant, do not specify shape.")
@@ -107,7 +137,10 @@ class _VariableStore:
             if inspect.isclass(initializer):
                 initializer = initializer()
             if shape.is_fully_defined():
-                init_val = functools.partial(initializer, shape.as_list(), dtype=dtype)
+                extra = {"partition_info": partition_info} \
+                    if partition_info is not None and _accepts(initializer, "partition_info") \
+                    else {}
+                init_val = functools.partial(initializer, shape.as_list(), dtype=dtype, **extra)
                 variable_dtype = dtype
             elif _needs_no_arguments(initializer):
                 init_val = initializer
@@ -129,6 +162,14 @@ class _VariableStore:
             if loss is not None:
                 graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, loss)
         return v
+
+
+def _accepts(fn, arg):
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return arg in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
 
 def _needs_no_arguments(fn):
@@ -242,7 +283,6 @@ class VariableScope:
         self._use_resource = use_resource
 
     def set_partitioner(self, partitioner):
-        _check_partitioner(partitioner)
         self._partitioner = partitioner
 
     def get_collection(self, name):
@@ -264,7 +304,8 @@ class VariableScope:
                      caching_device=None, partitioner=None, validate_shape=True,
                      use_resource=None, custom_getter=None, constraint=None, **unused):
         """Gets or creates `<scope name>/<name>` in `var_store` with this scope's defaults."""
-        _check_partitioner(partitioner or self._partitioner)
+        if partitioner is None:
+            partitioner = self._partitioner
         if regularizer is None:
             regularizer = self._regularizer
         if caching_device is None:
@@ -297,17 +338,11 @@ class VariableScope:
                 full_name, shape=shape, dtype=dtype, initializer=initializer,
                 regularizer=regularizer, reuse=reuse, trainable=trainable,
                 collections=collections, caching_device=caching_device,
-                validate_shape=validate_shape, constraint=constraint,
-                custom_getter=custom_getter)
+                partitioner=partitioner, validate_shape=validate_shape,
+                constraint=constraint, custom_getter=custom_getter)
 
     def __repr__(self):
         return f"<VariableScope name={self._name!r} reuse={self._reuse!r}>"
-
-
-def _check_partitioner(partitioner):
-    if partitioner is not None:
-        raise ValueError("Partitioned variables are not supported by flowexec; pass "
-                         "partitioner=None.")
 
 
 class _VariableScopeStore:
@@ -396,14 +431,16 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
         trainable: add to TRAINABLE_VARIABLES (default True).
         collections: collections to add a new variable to (default GLOBAL_VARIABLES).
         caching_device: device of the read snapshot.
-        partitioner: must be None (partitioned variables are not supported).
+        partitioner: `fn(shape=TensorShape, dtype=DType) -> shards per axis` (e.g.
+            `tf.fixed_size_partitioner(3)`): the variable is then a PartitionedVariable of
+            shards "<name>/part_<i>" (see `flowexec.partitioned_variables`).
         validate_shape: as in `tf.Variable`.
         use_resource, synchronization, aggregation: accepted for TF compatibility.
         custom_getter: `fn(getter, name, *args, **kwargs)` wrapping the creation.
         constraint: stored on the variable.
 
     Returns:
-        The Variable.
+        The Variable (a PartitionedVariable with a partitioner).
 
     Raises:
         ValueError: creating an existing variable without reuse, reusing one that does not
@@ -543,7 +580,7 @@ class variable_scope:
         values: tensors whose graph becomes the default graph inside.
         initializer, regularizer, caching_device, custom_getter, dtype, constraint: defaults
             for `get_variable` inside.
-        partitioner: must be None.
+        partitioner: the default partitioner of `get_variable` inside.
         reuse: True, AUTO_REUSE, or None/False to inherit the enclosing scope's reuse.
         use_resource: accepted for TF compatibility.
         auxiliary_name_scope: open a name scope too (default True); False keeps the

@@ -26,6 +26,7 @@ from flowexec.framework.graph import GraphKeys
 from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import as_shape, unknown_shape
+from flowexec.framework.tensor_slice import SaveSliceInfo
 from flowexec.ops import constant_op, state_ops
 from flowexec.ops.state_ops import assign, assign_add, assign_sub, count_up_to
 
@@ -75,6 +76,9 @@ class Variable:
 
     # numpy defers to our reflected operators (np.float32(2) * v builds a Mul).
     __array_priority__ = 100
+
+    SaveSliceInfo = SaveSliceInfo
+    _save_slice_info = None  # set on the shards of a PartitionedVariable
 
     def __init__(self, initial_value=None, trainable=None, collections=None,
                  validate_shape=True, caching_device=None, name=None, variable_def=None,
@@ -152,6 +156,9 @@ class Variable:
         self._trainable = bool(variable_def.trainable)
         self._constraint = None
         self._caching_device = None
+        if variable_def.HasField("save_slice_info_def"):
+            self._save_slice_info = SaveSliceInfo(
+                save_slice_info_def=variable_def.save_slice_info_def, import_scope=import_scope)
 
     def to_proto(self, export_scope=None):
         """The variable as a `VariableDef` proto (names relative to `export_scope`), or None
@@ -171,7 +178,18 @@ class Variable:
             snapshot_name=strip(self._snapshot.name), trainable=self._trainable)
         if self._initial_value is not None:
             vd.initial_value_name = strip(self._initial_value.name)
+        if self._save_slice_info is not None:
+            slice_def = self._save_slice_info.to_proto(export_scope)
+            if slice_def is not None:
+                vd.save_slice_info_def.CopyFrom(slice_def)
         return vd
+
+    def _set_save_slice_info(self, save_slice_info):
+        """Makes the Saver save this variable as a slice (`SaveSliceInfo`) of a larger one."""
+        self._save_slice_info = save_slice_info
+
+    def _get_save_slice_info(self):
+        return self._save_slice_info
 
     @staticmethod
     def from_proto(variable_def, import_scope=None):

@@ -252,9 +252,13 @@ def test_values_pick_the_graph_and_stores_are_per_graph():
     assert w.graph is tf.get_default_graph() and w is not v
 
 
-def test_partitioner_is_refused():
-    with pytest.raises(ValueError, match="Partitioned variables are not supported"):
-        tf.get_variable("p", [4], partitioner=lambda shape, dtype: [2])
+def test_partitioner_makes_a_partitioned_variable():
+    # The rest is tests/test_partitioned_variables.py.
+    p = tf.get_variable("p", [4], partitioner=lambda shape, dtype: [2])
+    assert isinstance(p, tf.PartitionedVariable) and [v.name for v in p] == \
+        ["p/part_0:0", "p/part_1:0"]
+    with pytest.raises(ValueError, match="Partitioner must be callable"):
+        tf.get_variable("q", [4], partitioner=3)
 
 
 def test_no_auxiliary_name_scope_keeps_the_current_name_scope():

@@ -13,12 +13,17 @@ tensor_bundle.proto; the few fields used):
 
     BundleHeaderProto: 1 num_shards int32, 2 endianness enum (0 little), 3 version VersionDef
     BundleEntryProto:  1 dtype enum, 2 shape TensorShapeProto, 3 shard_id int32,
-                       4 offset int64, 5 size int64, 6 crc32c fixed32, 7 slices (refused)
+                       4 offset int64, 5 size int64, 6 crc32c fixed32,
+                       7 slices TensorSliceProto {1 extent {1 start int64, 2 length int64}}
     TensorShapeProto:  2 dim {1 size int64}, 3 unknown_rank bool
 
-Numeric, bool and string tensors and any number of shards are read and written; partitioned
-(sliced) entries, which flowexec has no variables for, are refused with a clear error. The
-files flowexec writes are byte-identical to TF's for the same tensors. Any damage (bad
+Numeric, bool and string tensors and any number of shards are read and written. A tensor
+saved as slices (a partitioned variable, `Slices`) is, as TF writes it, one entry under its
+name with its full dtype and shape and the list of its slices (no data), and one ordinary
+entry per slice under the slice's key: TF's `EncodeTensorNameSlice`, the name and the
+extents in OrderedCode (`slice_key`), which sorts before every plain name. Reading the name
+assembles the full tensor from its slices. The files flowexec writes are byte-identical to
+TF's for the same tensors. Any damage (bad
 table, entry, size, checksum) is `flowexec.errors.DataLossError` naming the file.
 """
 
@@ -32,8 +37,8 @@ from flowexec.framework import dtypes, errors
 from flowexec.graph_io import sstable
 from flowexec.graph_io.crc32c import crc32c, mask, unmask
 
-__all__ = ["BundleReader", "data_filename", "encode_bundle", "encode_bundle_chunks", "is_bundle",
-           "write_bundle"]
+__all__ = ["BundleReader", "Slices", "data_filename", "encode_bundle", "encode_bundle_chunks",
+           "is_bundle", "slice_key", "write_bundle"]
 
 _SHARD = "{}.data-{:05d}-of-{:05d}"
 DATA_FILE = re.compile(r"(.+)\.data-(\d{5})-of-(\d{5})")  # a data file's name: base, id, count
@@ -126,6 +131,82 @@ def _entry_bytes(dtype, shape, shard_id, offset, size, crc):
             + _varint((6 << 3) | 5) + struct.pack("<I", crc))
 
 
+# ----- slices (TF's tensor_slice / OrderedCode) ---------------------------------------------
+class Slices:
+    """A tensor stored as slices of a full tensor: its full shape and the slices, each
+    `(offsets, array)`; what `encode_bundle` writes as TF writes a partitioned variable.
+
+    Example:
+        >>> Slices([7, 3], [([0, 0], np.zeros((3, 3))), ([3, 0], np.ones((4, 3)))])
+    """
+
+    def __init__(self, full_shape, parts):
+        self.full_shape = [int(d) for d in full_shape]
+        self.parts = sorted(((list(map(int, o)), np.asarray(a)) for o, a in parts),
+                            key=lambda p: p[0])
+
+    def merged(self, other):
+        if other.full_shape != self.full_shape:
+            raise ValueError(f"Slices of one tensor have full shapes {self.full_shape} and "
+                             f"{other.full_shape}")
+        return Slices(self.full_shape, self.parts + other.parts)
+
+
+def _ordered_unsigned(n):
+    """OrderedCode::WriteNumIncreasing: a length byte, then big-endian bytes."""
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return bytes([len(raw)]) + raw
+
+
+_SIGNED_HEADER = [(0, 0), (0x80, 0), (0xC0, 0), (0xE0, 0), (0xF0, 0), (0xF8, 0), (0xFC, 0),
+                  (0xFE, 0), (0xFF, 0), (0xFF, 0x80), (0xFF, 0xC0)]
+
+
+def _ordered_signed(n):
+    """OrderedCode::WriteSignedNumIncreasing."""
+    x = ~n if n < 0 else n
+    if x < 64:
+        return bytes([(0x80 ^ n) & 0xFF])
+    length = min(x.bit_length() // 7 + 1, 10)
+    buf = bytearray((n & ((1 << 64) - 1)).to_bytes(8, "big"))
+    buf = bytearray(b"\xff\xff" if n < 0 else b"\x00\x00") + buf
+    out = buf[len(buf) - length:]
+    out[0] ^= _SIGNED_HEADER[length][0]
+    out[1] ^= _SIGNED_HEADER[length][1]
+    return bytes(out)
+
+
+def _ordered_string(text):
+    """OrderedCode::WriteString: 0x00 -> 00 ff, 0xff -> ff 00, then the terminator 00 01."""
+    escape = {0x00: b"\x00\xff", 0xFF: b"\xff\x00"}
+    return b"".join(escape.get(c, bytes([c])) for c in text) + b"\x00\x01"
+
+
+def slice_key(name, offsets, lengths):
+    """The bundle key of one slice of tensor `name` (TF's EncodeTensorNameSlice); a length
+    of None is a whole dimension (TF's length -1)."""
+    key = _ordered_unsigned(0) + _ordered_string(name.encode("utf-8"))
+    key += _ordered_unsigned(len(offsets))
+    for start, length in zip(offsets, lengths):
+        key += _ordered_signed(int(start)) + _ordered_signed(-1 if length is None
+                                                             else int(length))
+    return key
+
+
+def _slice_proto(offsets, lengths):
+    return b"".join(_field_bytes(1, _field_varint(1, o) + (
+        b"" if n is None else _varint(2 << 3) + _varint(n))) for o, n in zip(offsets, lengths))
+
+
+def _parse_slice_proto(buf):
+    offsets, lengths = [], []
+    for ext in _parse(buf).get(1, []):
+        msg = _parse(ext)
+        offsets.append(msg.get(1, [0])[0])
+        lengths.append(msg[2][0] if 2 in msg else None)
+    return offsets, lengths
+
+
 # ----- writing -------------------------------------------------------------------------------
 def _string_elements(name, arr):
     out = []
@@ -190,18 +271,42 @@ def encode_bundle_chunks(shards, num_shards=None):
     if num_shards < max(len(shards), 1):
         raise ValueError(f"num_shards={num_shards} is less than the {len(shards)} shards")
     chunks = [[] for _ in range(num_shards)]
-    entries = {}
+    entries, sliced = {}, {}  # key bytes -> entry bytes; name -> (DType, full shape, slices)
     for shard_id, tensors in enumerate(shards):
         offset = 0
         for name in sorted(tensors):
-            if name in entries:
-                raise ValueError(f"Tensor '{name}' is in two shards of one checkpoint")
-            dt, shape, raw, crc = _encode(name, tensors[name])
-            entries[name] = _entry_bytes(dt, shape, shard_id, offset, len(raw), mask(crc))
-            chunks[shard_id].append(raw)
-            offset += len(raw)
+            value = tensors[name]
+            if not isinstance(value, Slices):
+                key = name.encode("utf-8")
+                if key in entries or name in sliced:
+                    raise ValueError(f"Tensor '{name}' is in two shards of one checkpoint")
+                pieces = [(key, value)]
+            else:
+                if name.encode("utf-8") in entries:
+                    raise ValueError(f"Tensor '{name}' is saved whole and as slices")
+                pieces = []
+                for offsets, arr in value.parts:
+                    pieces.append((slice_key(name, offsets, arr.shape), arr))
+                    dt, full, specs = sliced.get(name, (None, value.full_shape, []))
+                    if full != value.full_shape:
+                        raise ValueError(f"Slices of tensor '{name}' have full shapes {full} "
+                                         f"and {value.full_shape}")
+                    specs.append((offsets, list(arr.shape)))
+                    sliced[name] = (_encode(name, arr[:0])[0] if dt is None else dt, full,
+                                    specs)
+            for key, arr in pieces:
+                if key in entries:
+                    raise ValueError(f"Tensor '{name}' has one slice twice")
+                dt, shape, raw, crc = _encode(name, arr)
+                entries[key] = _entry_bytes(dt, shape, shard_id, offset, len(raw), mask(crc))
+                chunks[shard_id].append(raw)
+                offset += len(raw)
+    for name, (dt, full, specs) in sliced.items():
+        entries[name.encode("utf-8")] = (
+            _field_varint(1, dt.as_datatype_enum) + _field_bytes(2, _shape_bytes(full))
+            + b"".join(_field_bytes(7, _slice_proto(o, n)) for o, n in sorted(specs)))
     table = [(b"", _header_bytes(num_shards))]
-    table += [(name.encode("utf-8"), entries[name]) for name in sorted(entries)]
+    table += [(key, entries[key]) for key in sorted(entries)]
     return sstable.write_table(table), chunks
 
 
@@ -228,8 +333,9 @@ def write_bundle(prefix, tensors, write_file):
 class BundleReader:
     """The tensors of a V2 checkpoint: names, dtypes, shapes, values (read on demand).
 
-    Reads any number of shards, numeric, bool and string tensors. Partitioned (sliced)
-    entries, which TF writes for partitioned variables, are refused: flowexec has none.
+    Reads any number of shards, numeric, bool and string tensors, and tensors saved as
+    slices (partitioned variables), which `get` assembles; `entries` lists the tensors by
+    name, never the slice keys.
 
     Raises (from the constructor):
         flowexec.errors.NotFoundError: no `prefix.index`.
@@ -247,6 +353,7 @@ class BundleReader:
                 None, None, f"Unsuccessful TensorSliceReader constructor: Failed to find any "
                 f"matching files for {prefix}") from None
         self.entries = {}
+        self._slice_entries = {}
         try:
             table = sstable.read_table(raw)
             if not table or table[0][0] != b"":
@@ -262,7 +369,10 @@ class BundleReader:
                 if entry["shard"] >= self.num_shards:
                     raise sstable.TableError(f"tensor {key!r} is in shard {entry['shard']} "
                                              f"of {self.num_shards}")
-                self.entries[key.decode("utf-8")] = entry
+                if key[:1] == b"\x00":  # a slice of a tensor saved as slices
+                    self._slice_entries[key] = entry
+                else:
+                    self.entries[key.decode("utf-8")] = entry
         except (sstable.TableError, UnicodeDecodeError, KeyError, ValueError, TypeError) as e:
             raise errors.DataLossError(
                 None, None, f"Unable to read the checkpoint index {self.index_path}: {e}") from e
@@ -270,13 +380,18 @@ class BundleReader:
     @staticmethod
     def _entry(key, value):
         msg = _parse(value)
-        if 7 in msg:
-            raise sstable.TableError(f"tensor {key!r} is partitioned (slices are not read)")
         dt = dtypes.as_dtype(msg.get(1, [0])[0])
         shape = _parse_shape(msg[2][0]) if 2 in msg else ()
+        slices = [_parse_slice_proto(b) for b in msg.get(7, [])]
+        for offsets, lengths in slices:
+            if len(offsets) != len(shape) or any(
+                    o < 0 or (n is not None and (n < 0 or o + n > d))
+                    for o, n, d in zip(offsets, lengths, shape)):
+                raise sstable.TableError(f"tensor {key!r} has a slice {offsets}/{lengths} "
+                                         f"outside its shape {list(shape)}")
         return {"dtype": dt, "shape": shape, "shard": msg.get(3, [0])[0],
                 "offset": msg.get(4, [0])[0], "size": msg.get(5, [0])[0],
-                "crc": msg.get(6, [None])[0]}
+                "crc": msg.get(6, [None])[0], "slices": slices}
 
     def dtype(self, name):
         return self.entries[name]["dtype"]
@@ -300,6 +415,22 @@ class BundleReader:
         if e is None:
             raise errors.NotFoundError(None, None,
                                        f"Key {name} not found in checkpoint {self.prefix}")
+        if not e["slices"]:
+            return self._value(name, e)
+        full = np.empty(e["shape"], dtype=object if e["dtype"] is dtypes.string
+                        else e["dtype"].np)
+        for offsets, lengths in e["slices"]:
+            se = self._slice_entries.get(slice_key(name, offsets, lengths))
+            want = [d if n is None else n for d, n in zip(e["shape"], lengths)]
+            if se is None or list(se["shape"]) != want or se["dtype"] != e["dtype"]:
+                raise errors.DataLossError(
+                    None, None, f"{self.index_path}: slice {offsets}/{want} of tensor "
+                    f"'{name}' is missing or does not match its entry")
+            full[tuple(slice(o, o + n) for o, n in zip(offsets, want))] = \
+                self._value(f"{name} (slice at {offsets})", se)
+        return full
+
+    def _value(self, name, e):
         dt = e["dtype"]
         if dt is not dtypes.string and not dt.is_numpy_compatible:
             raise errors.UnimplementedError(

@@ -64,6 +64,7 @@ _CLASSES = {
     "OpDef": ("op_def_pb2", "OpDef"),
     "OpList": ("op_def_pb2", "OpList"),
     "VariableDef": ("variable_pb2", "VariableDef"),
+    "SaveSliceInfoDef": ("variable_pb2", "SaveSliceInfoDef"),
     "VersionDef": ("versions_pb2", "VersionDef"),
 }
 

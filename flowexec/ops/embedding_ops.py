@@ -50,7 +50,8 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
     the others `total // n`.
 
     Args:
-        params: a Tensor, a Variable, or a list of them (same trailing dimensions).
+        params: a Tensor, a Variable, a list of them (same trailing dimensions), or a
+            PartitionedVariable (its shards).
         ids: an int32/int64 Tensor of any shape.
         partition_strategy: 'mod' or 'div' (only matters for a list of several tables).
         name: name scope (default "embedding_lookup").
@@ -68,6 +69,8 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
         >>> embedding_lookup(table, [2, 0])  # [[2.0, 2.1], [0.0, 0.1]]
     """
     del validate_indices
+    if hasattr(params, "_get_variable_list"):  # a PartitionedVariable: its shards
+        params = list(params)
     if params is None or (isinstance(params, (list, tuple)) and not params):
         raise ValueError("Need at least one param")
     if not isinstance(params, (list, tuple)):

@@ -37,7 +37,8 @@ from flowexec.framework import dtypes, errors
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.graph import GraphKeys
 from flowexec.framework.tensor_shape import TensorShape
-from flowexec.graph_io import checkpoint_reader
+from flowexec.framework import tensor_slice
+from flowexec.graph_io import bundle, checkpoint_reader
 from flowexec.ops import array_ops, checkpoint_ops, constant_op, state_ops
 from flowexec.train import (
     bundle_checkpoint,
@@ -57,6 +58,7 @@ from flowexec.train.checkpoint_management import (
     remove_checkpoint,
     update_checkpoint_state,
 )
+from flowexec.partitioned_variables import PartitionedVariable
 from flowexec.variables import Variable
 
 _log = logging.getLogger(__name__)
@@ -67,14 +69,33 @@ def _is_variable(var):
         "VariableV2"
 
 
+def _slice_info(var):
+    get = getattr(var, "_get_save_slice_info", None)
+    return get() if get is not None else None
+
+
 def _op_list_to_dict(var_list):
+    """{checkpoint name: variable, or the list of a partitioned variable's shards} (TF's
+    op_list_to_dict: a shard is saved under its full variable's name)."""
     if not isinstance(var_list, (list, tuple, set)):
         raise TypeError(f"Variables to save should be passed in a dict or a list: {var_list}")
-    for var in var_list:
-        if not _is_variable(var):
-            raise TypeError(f"Variable to save is not a Variable: {var}")
     names = {}
     for var in sorted(var_list, key=lambda v: v.name):
+        if isinstance(var, PartitionedVariable):
+            if var.name in names:
+                raise ValueError(f"At least two variables have the same name: {var.name}")
+            names[var.name] = list(var)
+            continue
+        if not _is_variable(var):
+            raise TypeError(f"Variable to save is not a Variable: {var}")
+        info = _slice_info(var)
+        if info is not None:
+            shards = names.setdefault(info.full_name, [])
+            if not isinstance(shards, list):
+                raise ValueError(f"Mixing slices and non-slices with the same name: "
+                                 f"{info.full_name}")
+            shards.append(var)
+            continue
         name = var.op.name
         if name in names:
             raise ValueError(f"At least two variables have the same name: {name}")
@@ -84,16 +105,22 @@ def _op_list_to_dict(var_list):
 
 def _checked_dict(names_to_vars):
     seen = {}
+    out = {}
     for name, var in names_to_vars.items():
         if not isinstance(name, str):
             raise TypeError(f"Names of variables to save must be strings, got {name!r}")
-        if not _is_variable(var):
-            raise TypeError("names_to_saveables must be a dict mapping string names to "
-                            f"Tensors/Variables. Not a variable: {var}")
-        if var.op in seen:
-            raise ValueError(f"The same saveable will be restored with two names: {var}")
-        seen[var.op] = name
-    return dict(names_to_vars)
+        shards = list(var) if isinstance(var, (PartitionedVariable, list, tuple)) else None
+        for v in shards if shards is not None else [var]:
+            if not _is_variable(v):
+                raise TypeError("names_to_saveables must be a dict mapping string names to "
+                                f"Tensors/Variables. Not a variable: {v}")
+            if shards is not None and _slice_info(v) is None:
+                raise ValueError(f"Slice variable without save_slice_info: {v.name}")
+            if v.op in seen:
+                raise ValueError(f"The same saveable will be restored with two names: {v}")
+            seen[v.op] = name
+        out[name] = shards if shards is not None else var
+    return out
 
 
 def _check_session(sess):
@@ -104,14 +131,17 @@ def _check_session(sess):
 
 
 class _Entry:
-    """One saved variable: its checkpoint name and the variable."""
+    """One saved variable: its checkpoint name, the variable, and its slice spec ("" for a
+    whole tensor; a shard's spec in its full tensor)."""
 
-    __slots__ = ("name", "tensor", "var")
+    __slots__ = ("info", "name", "spec", "tensor", "var")
 
-    def __init__(self, name, var):
+    def __init__(self, name, var, sliced=False):
         self.name = name
         self.var = var
         self.tensor = var.op.outputs[0]
+        self.info = _slice_info(var) if sliced else None
+        self.spec = self.info.spec if self.info is not None else ""
 
 
 def _string_vector(values, name):
@@ -246,11 +276,19 @@ class Saver:
             self._is_empty = True
             self._is_built = True
             return
-        graphs = {var.op.graph for var in names_to_vars.values()}
+        graphs = {v.op.graph for var in names_to_vars.values()
+                  for v in (var if isinstance(var, list) else [var])}
         if len(graphs) != 1:
             raise ValueError("The variables of one Saver must all be in one graph.")
         graph = graphs.pop()
-        self._entries = [_Entry(name, names_to_vars[name]) for name in sorted(names_to_vars)]
+        self._entries = []
+        for name in sorted(names_to_vars):
+            var = names_to_vars[name]
+            if isinstance(var, list):
+                shards = sorted(var, key=lambda v: _slice_info(v).var_offset)
+                self._entries += [_Entry(name, v, sliced=True) for v in shards]
+            else:
+                self._entries.append(_Entry(name, var))
         self._build_ops(graph)
         self._is_empty = False
         self._is_built = True
@@ -259,6 +297,7 @@ class Saver:
         """TF's saver subgraph (names as TF gives them; see the module docstring)."""
         entries = self._entries
         names = [e.name for e in entries]
+        specs = [e.spec for e in entries]
         with graph.as_default(), graph.control_dependencies(None), \
                 graph.name_scope(self._name or "save") as scope, graph.device(None):
             default = constant_op.constant(np.array(b"model", dtype=object),
@@ -267,14 +306,14 @@ class Saver:
             filename = constant_op.placeholder_with_default(filename, [], name="Const")
             save = checkpoint_ops.save_v2(
                 filename, _string_vector(names, "SaveV2/tensor_names"),
-                _string_vector([""] * len(names), "SaveV2/shape_and_slices"),
+                _string_vector(specs, "SaveV2/shape_and_slices"),
                 [e.tensor for e in entries], name="SaveV2")
             with graph.control_dependencies([save]), state_ops.colocate(filename.op):
                 save_tensor = constant_op.identity(filename, name="control_dependency")
             with graph.device("/device:CPU:0"):
                 restored = checkpoint_ops.restore_v2(
                     filename, _string_vector(names, "RestoreV2/tensor_names"),
-                    _string_vector([""] * len(names), "RestoreV2/shape_and_slices"),
+                    _string_vector(specs, "RestoreV2/shape_and_slices"),
                     [e.tensor.dtype.base_dtype for e in entries], name="RestoreV2")
             assigns = []
             for e, value in zip(entries, restored):
@@ -477,16 +516,33 @@ class Saver:
 
     def _write(self, checkpoint_file, values):
         if not self._bundle:
-            checkpoint_format.write_checkpoint(
-                checkpoint_file, [(e.name, e.tensor.dtype, v)
-                                  for e, v in zip(self._entries, values)])
+            checkpoint_format.write_checkpoint(checkpoint_file, self._whole_values(values))
             return
         shards = {}
         for e, v in zip(self._entries, values):
             device = e.var.op.device if self._sharded else ""
-            shards.setdefault(device, {})[e.name] = v
+            shard = shards.setdefault(device, {})
+            if e.info is None:
+                shard[e.name] = v
+                continue
+            piece = bundle.Slices(e.info.full_shape, [(e.info.var_offset, v)])
+            shard[e.name] = piece if e.name not in shard else shard[e.name].merged(piece)
         bundle_checkpoint.write_bundle_checkpoint(
             checkpoint_file, [shards[d] for d in sorted(shards)])
+
+    def _whole_values(self, values):
+        """[(name, DType, value)] with each partitioned variable's shards put together (the
+        format of `write_version=V1` stores whole tensors)."""
+        out, full = [], {}
+        for e, v in zip(self._entries, values):
+            if e.info is None:
+                out.append((e.name, e.tensor.dtype, v))
+                continue
+            if e.name not in full:
+                full[e.name] = np.zeros(e.info.full_shape, dtype=np.asarray(v).dtype)
+                out.append((e.name, e.tensor.dtype, full[e.name]))
+            tensor_slice.place(full[e.name], e.info.var_offset, np.asarray(v))
+        return out
 
     def _write_meta_graph(self, sess, path):
         from flowexec.graph_io import meta_graph
@@ -548,13 +604,20 @@ class Saver:
                     "a Variable name or other graph key that is missing from the checkpoint. "
                     f"Key {e.name} not found in checkpoint {index_path}")
             rec = records[e.name]
+            if e.info is not None and list(rec["shape"]) != list(e.info.full_shape):
+                raise errors.InvalidArgumentError(
+                    None, None, f"Restoring variable '{e.var.op.name}' (a slice of {e.name}) "
+                    f"from checkpoint {index_path} failed: {e.name} has shape "
+                    f"{list(e.info.full_shape)} in the graph but {list(rec['shape'])} in the "
+                    "checkpoint.")
             if rec["dtype"] != e.tensor.dtype.name:
                 raise errors.InvalidArgumentError(
                     None, None, "Expected to restore a tensor of type "
                     f"{e.tensor.dtype.proto_name}, got a tensor of type "
                     f"{dtypes.as_dtype(rec['dtype']).proto_name} instead: tensor_name = "
                     f"{e.name} (variable '{e.var.op.name}', checkpoint {index_path})")
-            self._check_shape(e, rec["shape"], index_path)
+            if e.info is None:
+                self._check_shape(e, rec["shape"], index_path)
 
     def _check_shape(self, entry, shape, index_path):
         var_shape = entry.tensor.shape

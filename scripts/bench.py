@@ -36,6 +36,9 @@ of machine in brackets):
   W10        tf.map_fn over 1,000 rows of 8 float32 (tanh(r) * 2 + 1), time / the same Python
              loop over numpy rows + np.stack; and forward+backward against the numpy loop
              computing both (when gradients through While are available)           (reported)
+  W11        tf.nn.dynamic_rnn over a BasicLSTMCell (batch 32, 50 steps, 128 inputs, 128 units,
+             float32), forward and forward+backward (d sum(outputs) / d kernel, bias), time /
+             the same math hand-written in numpy (scripts/bench_lstm.py)            (reported)
 
 BLAS is pinned to one thread (before numpy is imported), so W2's speedup comes from
 flowexec running independent ops concurrently, not from BLAS threads. Every number is the
@@ -61,6 +64,7 @@ import flowexec as tf  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_cnn  # noqa: E402  (W8, self-contained)
+import bench_lstm  # noqa: E402  (W11, self-contained)
 
 
 def _compare(fns, repeats, number=1):
@@ -605,7 +609,7 @@ def w10(repeats):
 WORKLOADS = {"W1": [w1_chain, w1_wide, w1_build], "W2": [w2], "W2AUTO": [w2_auto],
              "W3": [w3], "W4": [w4], "W5": [w5], "W6": [w6], "PLAN": [plan_build],
              "W7": [w7], "W8": [lambda repeats: bench_cnn.w8(repeats, tf)], "W9": [w9],
-             "W10": [w10]}
+             "W10": [w10], "W11": [lambda repeats: bench_lstm.w11(repeats, tf)]}
 
 
 def main(argv=None):

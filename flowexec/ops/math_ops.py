@@ -643,11 +643,17 @@ def _tanh_grad(op, dy):
 def _sigmoid_in_place(xp, out, x):
     # With e = exp(-|x|) in (0, 1] (never overflows): 1 / (1 + e) for x >= 0, e / (1 + e)
     # below, each within 2 ulp of the exact value (no cancellation, tiny results keep their
-    # relative accuracy). `out` may be x's buffer: the sign is taken first.
+    # relative accuracy). The numerator is max(e, x >= 0): 1 or e without a select (np.where
+    # costs more than the rest together). `out` may be x's buffer: the sign is taken first.
+    scalar = out is None and not getattr(x, "ndim", 0)
     nonneg = x >= 0
-    e = xp.exp(xp.negative(xp.abs(x, out=out), out=out), out=out)
-    denom = e + 1
-    return xp.divide(xp.where(nonneg, e.dtype.type(1), e), denom, out=out)
+    out = xp.abs(x, out=xp.empty_like(x) if out is None else out)
+    xp.negative(out, out=out)
+    xp.exp(out, out=out)
+    denom = out + 1
+    xp.maximum(out, nonneg, out=out)
+    xp.divide(out, denom, out=out)
+    return out[()] if scalar else out
 
 
 @defop("Sigmoid", infer=_unary_infer(_FLOATS),

@@ -1,15 +1,20 @@
 """`tf.contrib.rnn`: where TF 1.x programs import RNN cells from. The same classes as
-`tf.nn.rnn_cell` (flowexec/ops/rnn_cell_impl.py) plus `static_rnn` and
-`static_bidirectional_rnn`; contrib's extra cells (LayerNormBasicLSTMCell, LSTMBlockCell,
-AttentionCellWrapper, ...) and `stack_bidirectional_*` are not here.
+`tf.nn.rnn_cell` (flowexec/ops/rnn_cell_impl.py) plus `static_rnn`,
+`static_bidirectional_rnn` and `static_state_saving_rnn`; contrib's extra cells
+(LayerNormBasicLSTMCell, LSTMBlockCell, AttentionCellWrapper, ...) and
+`stack_bidirectional_*` are not here.
 
 Example:
     >>> cell = tf.contrib.rnn.LSTMCell(64, use_peepholes=True)
     >>> outputs, state = tf.contrib.rnn.static_rnn(cell, steps, dtype=tf.float32)
 """
 
-from flowexec.ops.rnn import static_bidirectional_rnn, static_rnn  # noqa: F401
+from flowexec.ops.rnn import (  # noqa: F401
+    static_bidirectional_rnn,
+    static_rnn,
+    static_state_saving_rnn,
+)
 from flowexec.rnn_cell import *  # noqa: F401,F403
 from flowexec.rnn_cell import __all__ as _CELLS
 
-__all__ = list(_CELLS) + ["static_rnn", "static_bidirectional_rnn"]
+__all__ = list(_CELLS) + ["static_rnn", "static_bidirectional_rnn", "static_state_saving_rnn"]

@@ -31,6 +31,7 @@ from flowexec import variable_scope as vs
 from flowexec.framework import dtypes, nest, tensor_shape
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
+from flowexec.framework.tensor import Tensor
 from flowexec.ops import array_ops, constant_op, logging_ops, manip_ops, math_ops
 from flowexec.ops import while_loop as while_loop_mod
 from flowexec.ops.rnn_cell_impl import _concat, assert_like_rnncell
@@ -422,5 +423,197 @@ def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None,
     return (output_fw, output_bw), (state_fw, state_bw)
 
 
+def raw_rnn(cell, loop_fn, parallel_iterations=None, swap_memory=False, scope=None):
+    """Runs `cell` in a while_loop whose inputs, state and outputs `loop_fn` decides.
+
+    `loop_fn(time, cell_output, cell_state, loop_state)` returns `(finished, next_input,
+    next_cell_state, emit_output, next_loop_state)`. It is called once before the loop with
+    `cell_output`, `cell_state` and `loop_state` None (then `next_cell_state` is the initial
+    state, `emit_output` the structure of what will be emitted, as tensors of its dtypes
+    shaped as one example's emit (no batch dimension), or None for `cell.output_size` in the
+    state's dtype, and `next_loop_state` the initial loop state or
+    None), then after each cell call with time + 1 and the cell's output and state. The loop
+    runs until every element of `finished` (a bool [batch] vector) is true; an element
+    finished at a step emits zeros and keeps its state from then on (TF's `_copy_some_through`).
+
+    Args:
+        cell: an RNNCell.
+        loop_fn: the callable above.
+        parallel_iterations, swap_memory: accepted for TF compatibility.
+        scope: variable scope (default "rnn").
+
+    Returns:
+        (emit_ta, final_state, final_loop_state): `emit_ta` a TensorArray per emitted tensor
+        (nested as the emit structure; `.stack()` gives [time, batch, ...]), the last cell
+        state, and the last loop state (None if loop_fn gave none).
+
+    Raises:
+        TypeError: `cell` is not an RNNCell or `loop_fn` is not callable.
+        ValueError: loop_fn's results change structure, or inputs disagree on batch size.
+
+    Example:
+        >>> inputs_ta = tf.TensorArray(tf.float32, size=max_time).unstack(x_time_major)
+        >>> def loop_fn(time, cell_output, cell_state, loop_state):
+        ...     emit = cell_output  # None at time 0
+        ...     state = cell.zero_state(batch, tf.float32) if cell_output is None \\
+        ...         else cell_state
+        ...     finished = time >= lengths
+        ...     next_input = tf.cond(tf.reduce_all(finished),
+        ...                          lambda: tf.zeros([batch, depth]),
+        ...                          lambda: inputs_ta.read(time))
+        ...     return finished, next_input, state, emit, None
+        >>> outputs_ta, final_state, _ = tf.nn.raw_rnn(cell, loop_fn)
+    """
+    assert_like_rnncell("cell", cell)
+    if not callable(loop_fn):
+        raise TypeError("loop_fn must be a callable")
+    parallel_iterations = parallel_iterations or 32
+    with vs.variable_scope(scope or "rnn"):
+        time = constant_op.constant(0, dtype=dtypes.int32)
+        (elements_finished, next_input, initial_state, emit_structure,
+         init_loop_state) = loop_fn(time, None, None, None)
+        flat_input = [convert_to_tensor(x) for x in nest.flatten(next_input)]
+        next_input = nest.pack_sequence_as(next_input, flat_input)
+        loop_state = init_loop_state if init_loop_state is not None else \
+            constant_op.constant(0, dtype=dtypes.int32)
+        static_batch = tensor_shape.Dimension(None)
+        for x in flat_input:
+            dims = x.shape.with_rank_at_least(1)
+            static_batch = static_batch.merge_with(dims[0])
+        const_batch = static_batch.value
+        batch_size = const_batch if const_batch is not None else \
+            array_ops.shape(flat_input[0])[0]
+        nest.assert_same_structure(initial_state, cell.state_size)
+        flat_state = [convert_to_tensor(x) for x in nest.flatten(initial_state)]
+        state = nest.pack_sequence_as(initial_state, flat_state)
+        if emit_structure is not None:
+            flat_emit = nest.flatten(emit_structure)
+            # each a tensor shaped as one example's emit (no batch dimension)
+            flat_emit_size = [e.shape if e.shape.is_fully_defined() else array_ops.shape(e)
+                              for e in flat_emit]
+            flat_emit_dtypes = [e.dtype for e in flat_emit]
+        else:
+            emit_structure = cell.output_size
+            flat_emit_size = nest.flatten(emit_structure)
+            flat_emit_dtypes = [flat_state[0].dtype] * len(flat_emit_size)
+
+        def static_size(size):  # a shape, or an int vector tensor of unknown values
+            if not isinstance(size, Tensor):
+                return tensor_shape.as_shape(size)
+            rank = size.shape.num_elements()
+            return tensor_shape.TensorShape(None if rank is None else [None] * rank)
+        flat_emit_ta = [
+            TensorArray(dtype=dtype_i, dynamic_size=True, size=0,
+                        element_shape=tensor_shape.TensorShape([const_batch]).concatenate(
+                            static_size(size_i)),
+                        name=f"rnn_output_{i}")
+            for i, (dtype_i, size_i) in enumerate(zip(flat_emit_dtypes, flat_emit_size))]
+        emit_ta = nest.pack_sequence_as(emit_structure, flat_emit_ta)
+        zero_emit = nest.pack_sequence_as(emit_structure, [
+            array_ops.zeros(_concat(batch_size, size_i), dtype_i)
+            for size_i, dtype_i in zip(flat_emit_size, flat_emit_dtypes)])
+
+        def condition(unused_time, elements_finished, *_):
+            return math_ops.logical_not(math_ops.reduce_all(elements_finished))
+
+        def body(time, elements_finished, current_input, emit_ta, state, loop_state):
+            next_output, cell_state = cell(current_input, state)
+            nest.assert_same_structure(state, cell_state)
+            nest.assert_same_structure(cell.output_size, next_output)
+            next_time = time + 1
+            (next_finished, next_input, next_state, emit_output,
+             next_loop_state) = loop_fn(next_time, next_output, cell_state, loop_state)
+            nest.assert_same_structure(state, next_state)
+            nest.assert_same_structure(current_input, next_input)
+            nest.assert_same_structure(emit_ta, emit_output)
+            loop_state = loop_state if next_loop_state is None else next_loop_state
+
+            def copy_some_through(current, candidate):
+                def copy_fn(cur_i, cand_i):
+                    if isinstance(cur_i, TensorArray) or cur_i.shape.ndims == 0:
+                        return cand_i
+                    out = math_ops.where(elements_finished, cur_i, cand_i)
+                    out.set_shape(cand_i.shape)
+                    return out
+                return nest.map_structure(copy_fn, current, candidate)
+            emit_output = copy_some_through(zero_emit, emit_output)
+            next_state = copy_some_through(state, next_state)
+            emit_ta = nest.map_structure(lambda ta, emit: ta.write(time, emit), emit_ta,
+                                         emit_output)
+            elements_finished = math_ops.logical_or(elements_finished, next_finished)
+            return (next_time, elements_finished, next_input, emit_ta, next_state, loop_state)
+
+        returned = while_loop_mod.while_loop(
+            condition, body,
+            loop_vars=[time, elements_finished, next_input, emit_ta, state, loop_state],
+            parallel_iterations=parallel_iterations, swap_memory=swap_memory)
+        emit_ta, final_state, final_loop_state = returned[-3:]
+        if init_loop_state is None:
+            final_loop_state = None
+        return emit_ta, final_state, final_loop_state
+
+
+def static_state_saving_rnn(cell, inputs, state_saver, state_name, sequence_length=None,
+                            scope=None):
+    """static_rnn whose initial state comes from, and final state goes to, `state_saver`.
+
+    The state saver is any object with `state(name)` (the tensor to start from) and
+    `save_state(name, value)` (an op saving it), as TF's SequenceQueueingStateSaver; with a
+    nested `cell.state_size`, `state_name` is a same-shaped nest of names, one per state
+    tensor. The last output and the returned state run after every save.
+
+    Args:
+        cell: an RNNCell.
+        inputs: a list of T tensors [batch, depth].
+        state_saver: the object above.
+        state_name: a name, or a nest of names matching `cell.state_size`.
+        sequence_length: as static_rnn's.
+        scope: variable scope (default "rnn").
+
+    Returns:
+        (outputs, state) as static_rnn's.
+
+    Raises:
+        ValueError: `state_name` is not nested like `cell.state_size`, or has another number
+            of names.
+
+    Example:
+        >>> outputs, state = tf.nn.static_state_saving_rnn(
+        ...     tf.nn.rnn_cell.BasicLSTMCell(8), steps, saver, ("c", "h"))
+    """
+    state_size = cell.state_size
+    state_is_tuple = nest.is_nested(state_size)
+    if state_is_tuple != nest.is_nested(state_name):
+        raise ValueError(f"state_name should be the same type as cell.state_size.  "
+                         f"state_name: {state_name}, cell.state_size: {state_size}")
+    if state_is_tuple:
+        state_name_flat = nest.flatten(state_name)
+        state_size_flat = nest.flatten(state_size)
+        if len(state_name_flat) != len(state_size_flat):
+            raise ValueError(f"#elems(state_name) != #elems(state_size): "
+                             f"{len(state_name_flat)} vs. {len(state_size_flat)}")
+        initial_state = nest.pack_sequence_as(
+            state_size, [state_saver.state(s) for s in state_name_flat])
+    else:
+        initial_state = state_saver.state(state_name)
+    outputs, state = static_rnn(cell, inputs, initial_state=initial_state,
+                                sequence_length=sequence_length, scope=scope)
+    if state_is_tuple:
+        flat_state = nest.flatten(state)
+        save_state = [state_saver.save_state(name, substate)
+                      for name, substate in zip(nest.flatten(state_name), flat_state)]
+    else:
+        save_state = [state_saver.save_state(state_name, state)]
+    with graph_mod.control_dependencies(save_state):
+        last_output = outputs[-1]
+        outputs[-1] = nest.pack_sequence_as(
+            last_output, [constant_op.identity(o) for o in nest.flatten(last_output)])
+        if state_is_tuple:
+            state = nest.pack_sequence_as(state, [constant_op.identity(s) for s in flat_state])
+        else:
+            state = constant_op.identity(state)
+    return outputs, state
+
+
 __all__ = ["static_rnn", "static_bidirectional_rnn", "dynamic_rnn",
-           "bidirectional_dynamic_rnn"]
+           "bidirectional_dynamic_rnn", "raw_rnn", "static_state_saving_rnn"]

@@ -126,7 +126,53 @@ def build_cases(tf, data):
                                                scope="static_bidi")
     out["static_bidi"], out["static_bidi_sf"], out["static_bidi_sb"] = tf.stack(o, 1), sf, sb
     static_grads["static_bidi_dx"] = tf.gradients(_weighted_sum(tf, o + [sb]), x)[0]
+
+    o, s, loop_state = _raw_rnn_case(tf, x, lengths)
+    out["raw_rnn"], out["raw_rnn_h"], out["raw_rnn_loop_state"] = o, s.h, loop_state
+    dyn["raw_rnn_dx"] = tf.gradients(_weighted_sum(tf, [o, s.c, loop_state]), x)[0]
+
+    saver = VariableStateSaver(tf, {"c": [BATCH, 4], "h": [BATCH, 4]})
+    o, s = tf.nn.static_state_saving_rnn(rc.BasicLSTMCell(4), steps, saver, ("c", "h"),
+                                         sequence_length=lengths, scope="state_saving")
+    out["state_saving"], out["state_saving_c"] = tf.stack(o, 1), s.c
     return out, static_grads, dyn
+
+
+def _raw_rnn_case(tf, x, lengths):
+    """raw_rnn with TF's documented loop_fn (inputs read from a TensorArray until each
+    example's length), emitting twice the cell output, and a loop state summing outputs."""
+    cell = tf.nn.rnn_cell.BasicLSTMCell(5)
+    inputs_ta = tf.TensorArray(tf.float32, size=TIME).unstack(tf.transpose(x, [1, 0, 2]))
+
+    def loop_fn(time, cell_output, cell_state, loop_state):
+        if cell_output is None:
+            state = cell.zero_state(BATCH, tf.float32)
+            emit, loop_state = tf.zeros([5]), tf.zeros([BATCH, 5])  # emit: one example's
+        else:
+            state, emit, loop_state = cell_state, 2.0 * cell_output, loop_state + cell_output
+        finished = time >= lengths
+        next_input = tf.cond(tf.reduce_all(finished), lambda: tf.zeros([BATCH, DEPTH]),
+                             lambda: inputs_ta.read(tf.minimum(time, TIME - 1)))
+        return finished, next_input, state, emit, loop_state
+    emit_ta, state, loop_state = tf.nn.raw_rnn(cell, loop_fn, scope="raw")
+    outputs = tf.transpose(emit_ta.stack(), [1, 0, 2])
+    outputs.set_shape([BATCH, TIME, 5])  # max(lengths) == TIME steps run
+    return outputs, state, loop_state
+
+
+class VariableStateSaver:
+    """A state saver (TF's protocol: state(name), save_state(name, value)) over variables."""
+
+    def __init__(self, tf, shapes):
+        self._tf = tf
+        self._vars = {name: tf.Variable(tf.zeros(shape), name=f"saved_{name}",
+                                        trainable=False) for name, shape in shapes.items()}
+
+    def state(self, name):
+        return self._tf.identity(self._vars[name])
+
+    def save_state(self, name, value):
+        return self._vars[name].assign(value)
 
 
 def set_variables(tf, sess):

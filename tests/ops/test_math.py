@@ -737,7 +737,8 @@ def test_sigmoid_is_within_two_ulp_over_the_whole_range_without_warnings(dtype):
     """exp(-|x|) never overflows: huge |x| and +-inf give exact 0/1 silently, and tiny results
     keep their relative accuracy (the oracle: 1 / (1 + exp(-x)) in numpy's longdouble)."""
     fi = np.finfo(dtype)
-    x = np.concatenate([np.linspace(-float(fi.max) / 2, float(fi.max) / 2, 101), np.linspace(-60, 60, 2001),
+    big = float(fi.max) / 2
+    x = np.concatenate([np.linspace(-big, big, 101), np.linspace(-60, 60, 2001),
                         [np.inf, -np.inf, 0.0, -0.0, fi.tiny, -fi.tiny]]).astype(dtype)
     with tf.Graph().as_default():
         y = tf.sigmoid(tf.constant(x))

@@ -268,3 +268,131 @@ def test_dynamic_rnn_is_a_while_over_tensor_arrays_named_as_tf():
         body = [op.type for op in loops[0].get_attr("body").get_operations()]
         assert body.count("TensorListGetItem") == 1 and body.count("TensorListSetItem") == 1
         assert body.count("MatMul") == 1
+
+
+def _raw_rnn_reading(cell, x, lengths, emit_structure=None, loop_state=None):
+    """raw_rnn over time-major `x` with TF's documented loop_fn: inputs until each length."""
+    steps, batch, depth = x.shape.as_list()
+    inputs_ta = tf.TensorArray(x.dtype, size=steps).unstack(x)
+
+    def loop_fn(time, cell_output, cell_state, state_in):
+        if cell_output is None:
+            state, emit, state_in = cell.zero_state(batch, x.dtype), emit_structure, loop_state
+        else:
+            state, emit = cell_state, cell_output
+            if loop_state is not None:  # (without one, raw_rnn passes a surrogate)
+                state_in = state_in.write(time - 1, tf.reduce_sum(cell_output[0]))
+        finished = time >= lengths
+        next_input = tf.cond(tf.reduce_all(finished), lambda: tf.zeros([batch, depth], x.dtype),
+                             lambda: inputs_ta.read(tf.minimum(time, steps - 1)))
+        return finished, next_input, state, emit, state_in
+    return tf.nn.raw_rnn(cell, loop_fn)
+
+
+def test_raw_rnn_emits_zeros_and_keeps_state_once_an_element_finishes():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 6, 3))
+    lengths = np.array([6, 3, 1, 4])
+    with tf.Graph().as_default():
+        emit_ta, state, loop_state = _raw_rnn_reading(
+            rc.BasicRNNCell(5), tf.constant(x.transpose(1, 0, 2)), tf.constant(lengths, tf.int32))
+        assert isinstance(emit_ta, tf.TensorArray) and loop_state is None
+        assert [v.op.name for v in tf.global_variables()] == [
+            "rnn/basic_rnn_cell/kernel", "rnn/basic_rnn_cell/bias"]
+        out = emit_ta.stack()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            w, b = sess.run(tf.trainable_variables())
+            o, s = sess.run([out, state])
+    want_o, want_s = _np_rnn(x, w, b, lengths)
+    np.testing.assert_allclose(o.transpose(1, 0, 2), want_o, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(s, want_s, rtol=1e-10, atol=1e-12)
+
+
+def test_raw_rnn_emit_structure_and_a_tensor_array_loop_state():
+    """The first call's emit_output gives each emit's per-example shape and dtype; a
+    TensorArray may travel in the loop state (here: each step's sum of example 0's output)
+    and comes back as the final loop state."""
+    with tf.Graph().as_default():
+        x = tf.ones([3, 2, 4], tf.float64)
+        cell = rc.GRUCell(2)
+        emit_ta, _, loop_state = _raw_rnn_reading(
+            cell, x, tf.constant([3, 1]), emit_structure=tf.zeros([2], tf.float64),
+            loop_state=tf.TensorArray(tf.float64, size=3))
+        assert emit_ta.dtype == tf.float64 and emit_ta.element_shape.as_list() == [2, 2]
+        sums, out = loop_state.stack(), emit_ta.stack()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            s, o = sess.run([sums, out])
+    np.testing.assert_allclose(s, o[:, 0].sum(axis=1), rtol=1e-12)
+    assert o.shape == (3, 2, 2) and not o[1:, 1].any() and o[:, 0].all()
+
+
+def test_raw_rnn_gradients_match_finite_differences():
+    rng = np.random.default_rng(4)
+    with tf.Graph().as_default():
+        x = tf.Variable(rng.standard_normal((4, 2, 3)), name="x")  # time-major
+        emit_ta, state, _ = _raw_rnn_reading(rc.BasicLSTMCell(2), x, tf.constant([4, 2]))
+        loss = tf.reduce_sum(emit_ta.stack() * rng.standard_normal((4, 2, 2))) + \
+            tf.reduce_sum(state.c * state.h)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            _finite_difference_check(loss, tf.global_variables(), sess)
+
+
+def test_raw_rnn_errors_are_tf_s():
+    with tf.Graph().as_default():
+        with pytest.raises(TypeError, match="loop_fn must be a callable"):
+            tf.nn.raw_rnn(rc.GRUCell(2), None)
+        with pytest.raises(TypeError, match="is not an RNNCell"):
+            tf.nn.raw_rnn(lambda x, s: (x, s), lambda *a: None)
+
+
+class _DictStateSaver:
+    """TF's state saver protocol over variables: state(name), save_state(name, value)."""
+
+    def __init__(self, shapes):
+        self.vars = {n: tf.Variable(np.zeros(s), name=f"saved_{n}", trainable=False)
+                     for n, s in shapes.items()}
+
+    def state(self, name):
+        return tf.identity(self.vars[name])
+
+    def save_state(self, name, value):
+        return self.vars[name].assign(value)
+
+
+def test_static_state_saving_rnn_continues_from_the_saved_state_across_runs():
+    """Two runs over halves of a sequence give what one static_rnn gives over all of it."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 6, 3))
+    with tf.Graph().as_default():
+        chunk = tf.placeholder(tf.float64, [2, 3, 3])
+        saver = _DictStateSaver({"h": (2, 4)})
+        outs, state = tf.nn.static_state_saving_rnn(rc.BasicRNNCell(4), tf.unstack(chunk, axis=1),
+                                                    saver, "h")
+        out = tf.stack(outs, 1)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            w, b = sess.run(tf.trainable_variables())
+            first, s1 = sess.run([out, state], {chunk: x[:, :3]})
+            np.testing.assert_array_equal(sess.run(saver.vars["h"]), s1)
+            second, s2 = sess.run([out, state], {chunk: x[:, 3:]})
+    want_o, want_s = _np_rnn(x, w, b, np.array([6, 6]))
+    np.testing.assert_allclose(np.concatenate([first, second], 1), want_o, rtol=1e-10)
+    np.testing.assert_allclose(s2, want_s, rtol=1e-10)
+
+
+def test_static_state_saving_rnn_state_names_must_match_the_state_size():
+    with tf.Graph().as_default():
+        steps = [tf.zeros([2, 3], tf.float64)]
+        saver = _DictStateSaver({"c": (2, 4), "h": (2, 4)})
+        with pytest.raises(ValueError, match="state_name should be the same type as "
+                                             "cell.state_size"):
+            tf.nn.static_state_saving_rnn(rc.BasicLSTMCell(4), steps, saver, "c")
+        with pytest.raises(ValueError, match=r"#elems\(state_name\) != #elems\(state_size\): "
+                                             "1 vs. 2"):
+            tf.nn.static_state_saving_rnn(rc.BasicLSTMCell(4), steps, saver, ("c",))
+        outs, state = tf.nn.static_state_saving_rnn(rc.BasicLSTMCell(4), steps, saver,
+                                                    ("c", "h"))
+        assert outs[-1].op.type == "Identity" and len(outs[-1].op.control_inputs) == 2

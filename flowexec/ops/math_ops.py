@@ -636,8 +636,62 @@ def _tanh(xp, x):
 
 @_tanh.gradient
 def _tanh_grad(op, dy):
-    y = op.outputs[0]
-    return dy * (1 - y * y)
+    return apply_op("TanhGrad", op.outputs[0], dy)
+
+
+def _y_dy_infer(op):
+    """(y, dy) of one dtype and shape -> one output like them (TF's *Grad(y, dy) ops)."""
+    dt = shape_fns.check_same_dtype(op)
+    shape_fns.check_dtype_in(op, _FC)
+    return [(dt, _merge_shapes(op, op.inputs[0].shape, op.inputs[1].shape))]
+
+
+def _y_dy_op(type_name, in_place, cuda):
+    """Defines TF's `type_name`(y, dy) op whose kernel is `in_place(xp, None, y, dy)`."""
+    def kernel(xp, y, dy):
+        return in_place(xp, None, y, dy)
+    kernel.__qualname__ = kernel.__name__ = f"_{type_name}_kernel"
+    return defop(type_name, infer=_y_dy_infer,
+                 elementwise=Elementwise(in_place, cuda))(kernel)
+
+
+# TF's TanhGrad / SigmoidGrad: one op (one buffer) per activation in a backward pass instead
+# of three, which is most of an LSTM step's backward elementwise work. Same arithmetic, in the
+# same order, as the three ops they replace. `out` may be y's buffer (fused steps).
+def _tanh_grad_in_place(xp, out, y, dy):
+    if out is None and not getattr(y, "ndim", 0):
+        return dy * (1 - y * y)  # numpy scalars: ufuncs' out= takes arrays only
+    out = xp.multiply(y, y, out=out)
+    xp.subtract(1, out, out=out)
+    return xp.multiply(dy, out, out=out)
+
+
+_tanh_grad_kernel = _y_dy_op("TanhGrad", _tanh_grad_in_place, "{1} * (({T})1 - {0} * {0})")
+
+
+@_tanh_grad_kernel.gradient
+def _tanh_grad_grad(op, grad):
+    y, dy = op.inputs
+    return grad * -2.0 * dy * y, apply_op("TanhGrad", y, grad)
+
+
+def _sigmoid_grad_in_place(xp, out, y, dy):
+    one_minus = xp.subtract(1, y)
+    if out is None and not getattr(y, "ndim", 0):
+        return dy * (one_minus * y)
+    out = xp.multiply(one_minus, y, out=out)
+    return xp.multiply(dy, out, out=out)
+
+
+_sigmoid_grad_kernel = _y_dy_op("SigmoidGrad", _sigmoid_grad_in_place,
+                                "{1} * ((({T})1 - {0}) * {0})")
+
+
+@_sigmoid_grad_kernel.gradient
+def _sigmoid_grad_grad(op, grad):
+    y, dy = op.inputs
+    gb = grad * dy
+    return gb - 2.0 * gb * y, apply_op("SigmoidGrad", y, grad)
 
 
 def _sigmoid_in_place(xp, out, x):
@@ -664,8 +718,7 @@ def _sigmoid(xp, x):
 
 @_sigmoid.gradient
 def _sigmoid_grad(op, dy):
-    y = op.outputs[0]
-    return dy * (y * (1 - y))
+    return apply_op("SigmoidGrad", op.outputs[0], dy)
 
 
 @defop("Conj", infer=_unary_infer(_COMPLEX))

@@ -159,6 +159,14 @@ CASES = [
            [np.array([-80, -20, -1, 0, 1, 20, 80], np.float32)], rtol=1e-5, atol=0),
     OpCase("sigmoid_f16", tf.sigmoid, _sigmoid, [np.array([-3, 0, 3], np.float16)],
            rtol=2e-3, grad=False),
+    # TF's TanhGrad(y, dy) / SigmoidGrad(y, dy) on their own: forward, and (finite
+    # differences) their own gradients, the second derivatives
+    OpCase("tanh_grad_op", lambda y, dy: apply_op("TanhGrad", y, dy),
+           lambda y, dy: dy * (1 - y * y), _f((2, 3), (2, 3), low=-0.9, high=0.9)),
+    OpCase("sigmoid_grad_op", lambda y, dy: apply_op("SigmoidGrad", y, dy),
+           lambda y, dy: dy * y * (1 - y), _f((2, 3), (2, 3), low=0.05, high=0.95)),
+    OpCase("sigmoid_grad_op_scalar", lambda y, dy: apply_op("SigmoidGrad", y, dy),
+           lambda y, dy: dy * y * (1 - y), [np.float64(0.3), np.float64(-2.0)]),
     OpCase("floor", tf.floor, np.floor, _f((2, 3)), grad=False),
     OpCase("ceil", tf.ceil, np.ceil, _f((4,), dtype=np.float32), grad=False),
     OpCase("round", tf.round, np.round, [np.array([0.5, 1.5, 2.5, -0.5, -1.7])], grad=False),

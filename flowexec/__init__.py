@@ -236,4 +236,10 @@ from flowexec.partitioned_variables import (  # noqa: F401,E402
     min_max_variable_partitioner,
     variable_axis_size_partitioner,
 )
+from flowexec.ops.quantize_ops import (  # noqa: F401,E402
+    dequantize,
+    quantize,
+    quantize_v2,
+    quantized_concat,
+)
 # --- end apimisc ----------------------------------------------------------------------------

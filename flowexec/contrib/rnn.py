@@ -1,8 +1,8 @@
 """`tf.contrib.rnn`: where TF 1.x programs import RNN cells from. The same classes as
 `tf.nn.rnn_cell` (flowexec/ops/rnn_cell_impl.py) plus `static_rnn`,
-`static_bidirectional_rnn` and `static_state_saving_rnn`; contrib's extra cells
-(LayerNormBasicLSTMCell, LSTMBlockCell, AttentionCellWrapper, ...) and
-`stack_bidirectional_*` are not here.
+`static_bidirectional_rnn`, `static_state_saving_rnn`, `stack_bidirectional_rnn` and
+`stack_bidirectional_dynamic_rnn`; contrib's extra cells (LayerNormBasicLSTMCell,
+LSTMBlockCell, AttentionCellWrapper, ...) are not here.
 
 Example:
     >>> cell = tf.contrib.rnn.LSTMCell(64, use_peepholes=True)
@@ -10,6 +10,8 @@ Example:
 """
 
 from flowexec.ops.rnn import (  # noqa: F401
+    stack_bidirectional_dynamic_rnn,
+    stack_bidirectional_rnn,
     static_bidirectional_rnn,
     static_rnn,
     static_state_saving_rnn,
@@ -17,4 +19,5 @@ from flowexec.ops.rnn import (  # noqa: F401
 from flowexec.rnn_cell import *  # noqa: F401,F403
 from flowexec.rnn_cell import __all__ as _CELLS
 
-__all__ = list(_CELLS) + ["static_rnn", "static_bidirectional_rnn", "static_state_saving_rnn"]
+__all__ = list(_CELLS) + ["static_rnn", "static_bidirectional_rnn", "static_state_saving_rnn",
+                          "stack_bidirectional_rnn", "stack_bidirectional_dynamic_rnn"]

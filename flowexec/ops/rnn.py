@@ -615,5 +615,104 @@ def static_state_saving_rnn(cell, inputs, state_saver, state_name, sequence_leng
     return outputs, state
 
 
+def _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw):
+    if not cells_fw:
+        raise ValueError("Must specify at least one fw cell for BidirectionalRNN.")
+    if not cells_bw:
+        raise ValueError("Must specify at least one bw cell for BidirectionalRNN.")
+    if not isinstance(cells_fw, list):
+        raise ValueError("cells_fw must be a list of RNNCells (one per layer).")
+    if not isinstance(cells_bw, list):
+        raise ValueError("cells_bw must be a list of RNNCells (one per layer).")
+    if len(cells_fw) != len(cells_bw):
+        raise ValueError("Forward and Backward cells must have the same depth.")
+    for name, states in (("fw", initial_states_fw), ("bw", initial_states_bw)):
+        if states is not None and (not isinstance(states, list) or
+                                   len(states) != len(cells_fw)):
+            raise ValueError(f"initial_states_{name} must be a list of state tensors (one "
+                             f"per layer).")
+
+
+def _stacked_bidirectional(cells_fw, cells_bw, inputs, initial_states_fw, initial_states_bw,
+                           scope, layer):
+    """Runs `layer(i, cell_fw, cell_bw, prev, init_fw, init_bw) -> (next, fw, bw)` per layer
+    under `<scope>/cell_<i>`; returns (last layer's output, fw states, bw states)."""
+    _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
+    states_fw, states_bw = [], []
+    prev_layer = inputs
+    with vs.variable_scope(scope or "stack_bidirectional_rnn"):
+        for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
+            init_fw = initial_states_fw[i] if initial_states_fw else None
+            init_bw = initial_states_bw[i] if initial_states_bw else None
+            with vs.variable_scope(f"cell_{i}") as cell_scope:
+                prev_layer, state_fw, state_bw = layer(cell_scope, cell_fw, cell_bw,
+                                                       prev_layer, init_fw, init_bw)
+            states_fw.append(state_fw)
+            states_bw.append(state_bw)
+    return prev_layer, tuple(states_fw), tuple(states_bw)
+
+
+def stack_bidirectional_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None,
+                            initial_states_bw=None, dtype=None, sequence_length=None,
+                            scope=None):
+    """`tf.contrib.rnn.stack_bidirectional_rnn`: layers of static_bidirectional_rnn, each
+    fed the previous layer's concatenated (fw, bw) outputs.
+
+    Variables go under `<scope>/cell_<i>/fw` and `.../bw` (default scope
+    "stack_bidirectional_rnn").
+
+    Args:
+        cells_fw, cells_bw: lists of RNNCells, one per layer (the same number).
+        inputs: a list of T tensors [batch, depth].
+        initial_states_fw, initial_states_bw: optional lists of states, one per layer.
+        dtype, sequence_length: as static_bidirectional_rnn's.
+        scope: variable scope.
+
+    Returns:
+        (outputs, output_states_fw, output_states_bw): the last layer's list of T outputs
+        [batch, fw_size + bw_size], and tuples of each layer's final states.
+
+    Raises:
+        ValueError: TF's messages for empty, non-list or unequal cell lists and initial
+            state lists of another length.
+    """
+    def layer(cell_scope, cell_fw, cell_bw, prev, init_fw, init_bw):
+        return static_bidirectional_rnn(cell_fw, cell_bw, prev, initial_state_fw=init_fw,
+                                        initial_state_bw=init_bw,
+                                        sequence_length=sequence_length, dtype=dtype,
+                                        scope=cell_scope)
+    return _stacked_bidirectional(cells_fw, cells_bw, inputs, initial_states_fw,
+                                  initial_states_bw, scope, layer)
+
+
+def stack_bidirectional_dynamic_rnn(cells_fw, cells_bw, inputs, initial_states_fw=None,
+                                    initial_states_bw=None, dtype=None, sequence_length=None,
+                                    parallel_iterations=None, time_major=False, scope=None,
+                                    swap_memory=False):
+    """`tf.contrib.rnn.stack_bidirectional_dynamic_rnn`: layers of bidirectional_dynamic_rnn,
+    each fed the previous layer's outputs concatenated on the depth axis.
+
+    Variables go under `<scope>/cell_<i>/bidirectional_rnn/fw` and `.../bw` (default scope
+    "stack_bidirectional_rnn").
+
+    Returns:
+        (outputs, output_states_fw, output_states_bw): the last layer's concatenated outputs
+        [batch, time, fw_size + bw_size] (time-major with `time_major`), and tuples of each
+        layer's final states.
+
+    Raises:
+        ValueError: as stack_bidirectional_rnn's.
+    """
+    def layer(cell_scope, cell_fw, cell_bw, prev, init_fw, init_bw):
+        del cell_scope
+        outputs, (state_fw, state_bw) = bidirectional_dynamic_rnn(
+            cell_fw, cell_bw, prev, initial_state_fw=init_fw, initial_state_bw=init_bw,
+            sequence_length=sequence_length, parallel_iterations=parallel_iterations,
+            dtype=dtype, swap_memory=swap_memory, time_major=time_major)
+        return array_ops.concat(outputs, 2), state_fw, state_bw
+    return _stacked_bidirectional(cells_fw, cells_bw, inputs, initial_states_fw,
+                                  initial_states_bw, scope, layer)
+
+
 __all__ = ["static_rnn", "static_bidirectional_rnn", "dynamic_rnn",
            "bidirectional_dynamic_rnn", "raw_rnn", "static_state_saving_rnn"]

@@ -396,3 +396,68 @@ def test_static_state_saving_rnn_state_names_must_match_the_state_size():
         outs, state = tf.nn.static_state_saving_rnn(rc.BasicLSTMCell(4), steps, saver,
                                                     ("c", "h"))
         assert outs[-1].op.type == "Identity" and len(outs[-1].op.control_inputs) == 2
+
+
+def _np_bidirectional(x, fw, bw, lengths):
+    """Numpy (fw outputs ++ bw outputs, fw state, bw state) of BasicRNNCells; the bw cell
+    reads each example's first lengths[b] steps reversed, its outputs reversed back."""
+    def rev(a):
+        out = np.zeros_like(a)
+        for i, n in enumerate(lengths):
+            out[i, :n] = a[i, :n][::-1]
+        return out
+    o_fw, s_fw = _np_rnn(x, *fw, lengths)
+    o_bw, s_bw = _np_rnn(rev(x), *bw, lengths)
+    return np.concatenate([o_fw, rev(o_bw)], 2), s_fw, s_bw
+
+
+@pytest.mark.parametrize("dynamic", [True, False])
+def test_stack_bidirectional_rnn_feeds_each_layer_the_last_ones_outputs(dynamic):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 5, 2))
+    lengths = np.array([5, 3, 1])
+    with tf.Graph().as_default():
+        cells_fw = [rc.BasicRNNCell(3), rc.BasicRNNCell(2)]
+        cells_bw = [rc.BasicRNNCell(4), rc.BasicRNNCell(2)]
+        if dynamic:
+            out, states_fw, states_bw = tf.contrib.rnn.stack_bidirectional_dynamic_rnn(
+                cells_fw, cells_bw, tf.constant(x), sequence_length=lengths,
+                dtype=tf.float64)
+        else:
+            outs, states_fw, states_bw = tf.contrib.rnn.stack_bidirectional_rnn(
+                cells_fw, cells_bw, tf.unstack(tf.constant(x), axis=1),
+                sequence_length=lengths, dtype=tf.float64)
+            out = tf.stack(outs, 1)
+        names = [v.op.name for v in tf.trainable_variables()]
+        middle = "/bidirectional_rnn" if dynamic else ""
+        assert names == [f"stack_bidirectional_rnn/cell_{i}{middle}/{d}/basic_rnn_cell/{w}"
+                         for i in (0, 1) for d in ("fw", "bw") for w in ("kernel", "bias")]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            weights = sess.run(tf.trainable_variables())
+            got = sess.run([out, states_fw, states_bw])
+    layer, want_fw, want_bw = x, [], []
+    for i in (0, 1):
+        layer, s_fw, s_bw = _np_bidirectional(layer, weights[4 * i:4 * i + 2],
+                                              weights[4 * i + 2:4 * i + 4], lengths)
+        want_fw.append(s_fw)
+        want_bw.append(s_bw)
+    for g, w in zip([got[0], *got[1], *got[2]], [layer, *want_fw, *want_bw]):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+def test_stack_bidirectional_rnn_errors_are_tf_s():
+    stack = tf.contrib.rnn.stack_bidirectional_dynamic_rnn
+    with tf.Graph().as_default():
+        x = tf.zeros([2, 3, 4])
+        with pytest.raises(ValueError, match="Must specify at least one fw cell"):
+            stack([], [rc.GRUCell(2)], x, dtype=tf.float32)
+        with pytest.raises(ValueError, match="cells_bw must be a list of RNNCells"):
+            stack([rc.GRUCell(2)], (rc.GRUCell(2),), x, dtype=tf.float32)
+        with pytest.raises(ValueError, match="Forward and Backward cells must have the same "
+                                             "depth."):
+            stack([rc.GRUCell(2)], [rc.GRUCell(2), rc.GRUCell(2)], x, dtype=tf.float32)
+        with pytest.raises(ValueError, match="initial_states_fw must be a list of state "
+                                             "tensors"):
+            stack([rc.GRUCell(2)], [rc.GRUCell(2)], x, initial_states_fw=[],
+                  dtype=tf.float32)

@@ -225,16 +225,22 @@ def test_dynamic_rnn_gradients_match_finite_differences(make_cell, time_major):
             _finite_difference_check(loss, tf.global_variables(), sess)
 
 
-def test_lstm_learns_to_sum_a_sequence():
-    """A 16-unit LSTM (static_rnn, 6 steps) learns y = sum(x): the loss falls tenfold."""
+@pytest.mark.parametrize("dynamic", [False, True], ids=["static_rnn", "dynamic_rnn"])
+def test_lstm_learns_to_sum_a_sequence(dynamic):
+    """A 16-unit LSTM (6 steps) learns y = sum(x): the loss falls tenfold."""
     rng = np.random.default_rng(0)
     with tf.Graph().as_default():
         tf.set_random_seed(0)
         x = tf.placeholder(tf.float32, [None, 6, 1])
         y = tf.placeholder(tf.float32, [None, 1])
-        outs, _ = tf.nn.static_rnn(rc.BasicLSTMCell(16), tf.unstack(x, axis=1),
-                                   dtype=tf.float32)
-        pred = tf.layers.dense(outs[-1], 1)
+        if dynamic:
+            _, state = tf.nn.dynamic_rnn(rc.BasicLSTMCell(16), x, dtype=tf.float32)
+            last = state.h
+        else:
+            outs, _ = tf.nn.static_rnn(rc.BasicLSTMCell(16), tf.unstack(x, axis=1),
+                                       dtype=tf.float32)
+            last = outs[-1]
+        pred = tf.layers.dense(last, 1)
         loss = tf.reduce_mean(tf.square(pred - y))
         train = tf.train.AdamOptimizer(0.02).minimize(loss)
         xs = rng.uniform(-0.5, 0.5, (256, 6, 1)).astype(np.float32)

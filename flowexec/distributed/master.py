@@ -6,6 +6,7 @@
                         waiting for tasks that have not started yet, as TF's CreateSession
     run, first time     prune -> optimize -> place over the cluster's devices (requests
                         without a job, and unconstrained ops, go to the local task) ->
+                        functions read other tasks' variables by value (remote_reads.py) ->
                         split by task (split.py) -> register each part on its task, once
     every run           one `start_run` per task with the same step id, all at once; wait
                         for all of them, checking the health of the tasks still running
@@ -39,6 +40,7 @@ from flowexec.runtime.partition import PartitionGraph
 from flowexec.runtime.place import Placement, place
 from flowexec.runtime.prune import Pruned, prune
 from flowexec.runtime.session import _timeout_ms
+from flowexec.distributed import remote_reads
 from flowexec.distributed import split as split_mod
 
 HEALTH_INTERVAL_S = 0.2     # how often a waiting master checks the tasks still running
@@ -197,6 +199,7 @@ class Master:
         g = optimized.graph
         placement = place(g.nodes, self.devices, self.config.allow_soft_placement, g.feeds,
                           local_task=self.local_task)
+        g = remote_reads.rewrite(g, placement)
         task_incarnations = {t: s.incarnation for t, s in self.servers.items()}
         parts = split_mod.split(g, placement, self.hosts, self.incarnations,
                                 task_incarnations)

@@ -4,7 +4,8 @@ network namespace; the driver starts the others as TF 1.x users start their task
     driver        no Ray cluster given: flowexec starts one (127.0.0.1); starts `ps 0` and
                   `worker 0`, `worker 1` as their own processes (they join it through
                   RAY_ADDRESS; between-graph training), then checks the trained variables,
-                  per-step deliveries, a killed ps, and that stopping its last server stops
+                  per-step deliveries, functions (a loop, a cond, a dataset) run in the ps
+                  process, a killed ps, and that stopping its last server stops
                   Ray with nothing left running; prints one JSON line of findings
     ps 0          tf.train.Server(cluster, "ps", 0).join()
     worker <i>    its own graph (replica_device_setter), a Session on its own server; the
@@ -131,6 +132,21 @@ def driver():
             found["delivery_deltas"] = [
                 {k: a[k] - bef.get(k, 0) for k in a if a[k] != bef.get(k, 0)}
                 for bef, a in zip(before, after)]
+
+            # functions shipped to the ps process with their part: a loop with a cond
+            # reading this worker's variable, its gradient, a dataset iterator
+            with tf.device("/job:ps/task:0"):
+                _, y = tf.while_loop(
+                    lambda i, y: i < 3,
+                    lambda i, y: (i + 1, tf.cond(i > 0, lambda: y * x, lambda: y + 1.0)),
+                    [tf.constant(0), tf.constant([1.0, 1.0])])
+                dy_dx, = tf.gradients(tf.reduce_sum(y), x)
+                it = tf.data.Dataset.range(6).map(lambda z: z * 3).filter(
+                    lambda z: z > 2).batch(2).make_initializable_iterator()
+                batch = it.get_next()
+            found["loop"] = [a.tolist() for a in sess.run([y, dy_dx])]
+            sess.run(it.initializer)
+            found["batches"] = [sess.run(batch).tolist() for _ in range(3)]
 
             # the ps process's actor is killed: the step fails, typed, within the deadline
             ray.kill(ray.get_actor(ray_backend.actor_name("localhost:2222"),

@@ -81,6 +81,12 @@ def test_each_cross_task_tensor_is_delivered_once_per_step(found):
         assert key.startswith(sender) and count == 5
 
 
+def test_functions_are_shipped_with_their_part_and_run_in_the_ps_process(found):
+    # y = 2 x^2 after (y + 1, y * x, y * x) from ones; x = [1, 2] lives on the worker
+    assert found["loop"] == [[2.0, 8.0], [4.0, 8.0]]
+    assert found["batches"] == [[3, 6], [9, 12], [15]]
+
+
 def test_a_killed_ps_fails_the_step_with_unavailable_within_the_deadline(found):
     name, message = found["after_kill"]
     assert name == "UnavailableError"

@@ -4,7 +4,6 @@ import io
 import pickle
 
 import numpy as np
-import pytest
 
 import flowexec as tf
 from flowexec.distributed.wire import WireOrigin, part_from_wire, part_to_wire
@@ -58,20 +57,6 @@ def test_rebuilt_parts_run_a_step_like_the_originals(cluster_servers):
     np.testing.assert_array_equal(results[task][j], [22.0, 66.0])
     with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
         np.testing.assert_array_equal(sess.run(v), [23.0, 68.0])
-
-
-def test_function_attributes_have_no_wire_form_yet(cluster_servers):
-    servers = cluster_servers(make_cluster(ps=1, worker=1))
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            r = tf.while_loop(lambda i: i < 3, lambda i: i + 1, [tf.constant(0)])
-    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
-        assert sess.run(r) == 3
-        split = sess.explain(r).split
-    ps_part = split.parts["/job:ps/replica:0/task:0"]
-    with pytest.raises(tf.errors.UnimplementedError, match="no wire form"):
-        part_to_wire(ps_part)
 
 
 def test_an_error_that_lost_its_op_gets_the_clients_back():

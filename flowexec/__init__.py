@@ -243,3 +243,11 @@ from flowexec.ops.quantize_ops import (  # noqa: F401,E402
     quantized_concat,
 )
 # --- end apimisc ----------------------------------------------------------------------------
+
+# --- sparse gradients (issue 15): IndexedSlices --------------------------------------------------
+from flowexec.framework.indexed_slices import (  # noqa: F401,E402
+    IndexedSlices,
+    IndexedSlicesSpec,
+    convert_to_tensor_or_indexed_slices,
+)
+from flowexec.ops import indexed_slices_ops as _indexed_slices_ops  # noqa: F401,E402

@@ -8,11 +8,19 @@ that function, and the forward tensors they use are resolved there
 (framework/function.py). Fan-out is summed with AddN; an `x` that `ys` do not depend on gets
 None; integer tensors carry no gradient; `StopGradient` and ops declared not
 differentiable stop the flow; an op with no gradient decision is a LookupError.
+
+Sparse gradients (TF 1.x): a gradient function may return an `IndexedSlices` (GatherV2's for
+its params at axis 0). Several IndexedSlices for one tensor are aggregated by concatenating
+their rows (a dense one among them makes the sum dense, ops/indexed_slices_ops.py); a
+gradient function gets them densified unless it is marked `takes_indexed_slices` (Identity's,
+which passes them on, so the gradient of a variable read by `gather` stays sparse). `xs` get
+whatever arrives: a Tensor or an IndexedSlices.
 """
 
 from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
+from flowexec.framework.indexed_slices import IndexedSlices
 from flowexec.framework.registry import NOT_DIFFERENTIABLE, get_op_def
 from flowexec.framework.tensor import Tensor
 
@@ -64,14 +72,33 @@ def _ops_between(ys, xs, stop_ops):
 
 
 def _sum_grads(grads, name_prefix):
-    from flowexec.ops import math_ops
+    from flowexec.ops import indexed_slices_ops, math_ops
 
     grads = [g for g in grads if g is not None]
     if not grads:
         return None
     if len(grads) == 1:
         return grads[0]
+    if any(isinstance(g, IndexedSlices) for g in grads):
+        return indexed_slices_ops.aggregate(grads)
     return math_ops.add_n(grads, name=f"{name_prefix}AddN" if name_prefix else None)
+
+
+def _gate(grads):
+    """`tf.tuple` over gradients, an IndexedSlices gated as its values and indices."""
+    from flowexec.ops import constant_op
+
+    flat = []
+    for g in grads:
+        flat.extend([g.values, g.indices] if isinstance(g, IndexedSlices) else [g])
+    gated = iter(constant_op.tuple_(flat))
+    out = []
+    for g in grads:
+        if isinstance(g, IndexedSlices):
+            out.append(IndexedSlices(next(gated), next(gated), g.dense_shape))
+        else:
+            out.append(next(gated))
+    return out
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
@@ -123,7 +150,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     if getattr(default, "forward_graph", None) is graph:
         graph = default  # a gradient function: its ops go there
 
-    from flowexec.ops import array_ops, constant_op
+    from flowexec.ops import array_ops, indexed_slices_ops  # noqa: F401 (densifies slices)
 
     with graph.as_default(), graph.name_scope(name):
         between = _ops_between(ys, xs, stop_ops)
@@ -170,7 +197,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
                         and t.op in between]
                 if gate_gradients and len(used) > 1:
                     with graph.name_scope(op.name + "_grad"), graph.device(None):
-                        gated = constant_op.tuple_([in_grads[i] for i in used])
+                        gated = _gate([in_grads[i] for i in used])
                     for i, g in zip(used, gated):
                         in_grads[i] = g
                 for i in used:
@@ -256,11 +283,16 @@ def _op_grads(graph, op, out_grads, colocate):
         if not getattr(fn, "takes_none", False):
             out_grads = [g if g is not None else array_ops.zeros_like(t)
                          for g, t in zip(out_grads, op.outputs)]
+    if not getattr(fn, "takes_indexed_slices", False) and any(
+            isinstance(g, IndexedSlices) for g in out_grads):
+        with graph.name_scope(op.name + "_grad"):
+            out_grads = [convert_to_tensor(g) if isinstance(g, IndexedSlices) else g
+                         for g in out_grads]
     with graph.name_scope(op.name + "_grad"):
         ctx = graph.colocate_with(op) if colocate else _null()
         with ctx, graph.control_dependencies(None):
             in_grads = fn(op, *out_grads)
-    if isinstance(in_grads, Tensor) or in_grads is None:
+    if isinstance(in_grads, (Tensor, IndexedSlices)) or in_grads is None:
         in_grads = [in_grads]
     in_grads = list(in_grads)
     if len(in_grads) != len(op.inputs):

@@ -332,6 +332,56 @@ class Variable:
         t = assign_sub(self._variable, delta, use_locking=use_locking, name=name)
         return t if read_value else t.op
 
+    def _scatter(self, kind, sparse_delta, use_locking, name):
+        from flowexec.framework.indexed_slices import IndexedSlices
+        from flowexec.ops import scatter_ops
+
+        if not isinstance(sparse_delta, IndexedSlices):
+            raise TypeError(f"sparse_delta is not IndexedSlices: {sparse_delta}")
+        fn = getattr(scatter_ops, "scatter_" + kind)
+        return fn(self._variable, sparse_delta.indices, sparse_delta.values,
+                  use_locking=use_locking, name=name)
+
+    def scatter_add(self, sparse_delta, use_locking=False, name=None):
+        """Adds the rows of the IndexedSlices `sparse_delta` (ScatterAdd); returns the new
+        value. Raises TypeError for anything but an IndexedSlices."""
+        return self._scatter("add", sparse_delta, use_locking, name)
+
+    def scatter_sub(self, sparse_delta, use_locking=False, name=None):
+        """Subtracts the rows of the IndexedSlices `sparse_delta` (ScatterSub).
+
+        Example:
+            >>> w.scatter_sub(tf.IndexedSlices(tf.ones([1, 3]), [2]))
+        """
+        return self._scatter("sub", sparse_delta, use_locking, name)
+
+    def scatter_update(self, sparse_delta, use_locking=False, name=None):
+        """Writes the rows of the IndexedSlices `sparse_delta` (ScatterUpdate)."""
+        return self._scatter("update", sparse_delta, use_locking, name)
+
+    def scatter_mul(self, sparse_delta, use_locking=False, name=None):
+        """Multiplies rows by those of the IndexedSlices `sparse_delta` (ScatterMul)."""
+        return self._scatter("mul", sparse_delta, use_locking, name)
+
+    def scatter_div(self, sparse_delta, use_locking=False, name=None):
+        """Divides rows by those of the IndexedSlices `sparse_delta` (ScatterDiv)."""
+        return self._scatter("div", sparse_delta, use_locking, name)
+
+    def scatter_max(self, sparse_delta, use_locking=False, name=None):
+        """Rows become max(row, the IndexedSlices `sparse_delta`'s) (ScatterMax)."""
+        return self._scatter("max", sparse_delta, use_locking, name)
+
+    def scatter_min(self, sparse_delta, use_locking=False, name=None):
+        """Rows become min(row, the IndexedSlices `sparse_delta`'s) (ScatterMin)."""
+        return self._scatter("min", sparse_delta, use_locking, name)
+
+    def sparse_read(self, indices, name=None):
+        """The rows `indices` of the variable (a gather; its gradient is IndexedSlices)."""
+        from flowexec.ops import array_ops
+
+        with self.graph.as_default():
+            return array_ops.gather(self._variable, indices, name=name)
+
     # ----- Python protocol -----------------------------------------------------------------
     def __repr__(self):
         return (f"<tf.Variable '{self.name}' shape={self.get_shape()} "

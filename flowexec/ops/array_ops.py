@@ -13,10 +13,10 @@ their value at build time (`fold_at_build`, `static_value`), so `reshape(x, tf.s
 `_shape_dims` goes one step further and reads partially known shape vectors, e.g.
 `tf.stack([tf.shape(x)[0], 3])` for an `x` of shape (?, 5) is `[?, 3]`.
 
-Differences from TensorFlow: the gradients of GatherV2 and GatherNd are dense tensors (made
-by the GatherV2Grad and ScatterNd scatter-add ops) where TF returns IndexedSlices; a dense
-gradient has the same value and every consumer here accepts it. GatherV2Grad, MirrorPadGrad
-and StridedSliceGrad are the gradient kernels (the last two exist in TF too).
+Gradients of gathers, as TF's: GatherV2's with respect to `params` is an `IndexedSlices` at
+axis 0 (so optimizers update only the gathered rows) and a dense scatter-add (GatherV2Grad)
+at other axes; GatherNd's is dense (ScatterNd). GatherV2Grad, MirrorPadGrad and
+StridedSliceGrad are the gradient kernels (the last two exist in TF too).
 
 Kernels receive shape-like inputs (Reshape's `shape`, Tile's `multiples`, ...) as arrays and
 read them with `.tolist()`, which works for numpy and cupy alike. Kernels may return views of
@@ -35,6 +35,7 @@ from flowexec.framework.convert import (
     register_tensor_conversion_function,
 )
 from flowexec.framework.graph import name_scope
+from flowexec.framework.indexed_slices import IndexedSlices
 from flowexec.framework.node_def_form import NodeDefForm
 from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor import Tensor, register_operator
@@ -1903,9 +1904,22 @@ def _gather_gpu(xp, params, indices, axis):
 
 @_gather.gradient
 def _gather_grad(op, dy):
+    """TF's: at axis 0 an IndexedSlices (the rows of `dy`, one per index); at another axis
+    a dense scatter-add (GatherV2Grad)."""
     params, indices, axis = op.inputs
-    g = apply_op("GatherV2Grad", _shape_tensor(params), indices, dy, axis,
-                 name="GatherV2Grad")
+    params_shape = _shape_tensor(params)
+    if _scalar_value(axis) == 0:
+        tail = params.shape[1:] if params.shape.ndims else TensorShape(None)
+        if indices.shape.is_fully_defined() and tail.is_fully_defined():
+            n = _prod(indices.shape.as_list())
+            values = reshape(dy, [n] + tail.as_list())
+            flat = reshape(indices, [n])
+        else:
+            n = expand_dims(size(indices), 0)
+            values = reshape(dy, concat([n, params_shape[1:]], 0))
+            flat = reshape(indices, n)
+        return [IndexedSlices(values, flat, params_shape), None, None]
+    g = apply_op("GatherV2Grad", params_shape, indices, dy, axis, name="GatherV2Grad")
     return [g, None, None]
 
 
@@ -1946,8 +1960,8 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
 
     The output shape is `params.shape[:axis] + indices.shape + params.shape[axis + 1:]`.
     An index outside `[0, params.shape[axis])` is an InvalidArgumentError on CPU and gives
-    zeros on GPU, as in TF. The gradient with respect to `params` is a dense tensor (TF
-    returns IndexedSlices with the same value).
+    zeros on GPU, as in TF. The gradient with respect to `params` is an `IndexedSlices` for
+    axis 0 (a dense tensor for other axes), as in TF.
 
     Args:
         params: the Tensor to gather from.

@@ -363,6 +363,9 @@ def _identity_grad(op, dy):
     return [dy]
 
 
+_identity_grad.takes_indexed_slices = True  # a variable's read passes a sparse gradient on
+
+
 def identity(input, name=None):
     """Returns a tensor with the same value as `input` (a new node in the graph).
 

@@ -130,7 +130,7 @@ def compute_gradient(x, x_shape, y, y_shape, x_init_value=None, delta=1e-3,
             unit[j] = 1
             base[dy] = unit.reshape(y_shape)
             g = grads[k]
-            theo[:, j] = 0 if g is None else np.asarray(sess.run(g, base)).reshape(-1)
+            theo[:, j] = 0 if g is None else _dense(sess.run(g, base), x0.shape).reshape(-1)
         num = np.zeros((x0.size, y_size))
         for i in range(x0.size):
             plus, minus = x0.copy().reshape(-1), x0.copy().reshape(-1)
@@ -144,6 +144,16 @@ def compute_gradient(x, x_shape, y, y_shape, x_init_value=None, delta=1e-3,
             num[i] = (yp - ym) / (2 * delta)
         pairs.append((theo, num))
     return pairs if isinstance(x, (list, tuple)) else pairs[0]
+
+
+def _dense(value, shape):
+    """A fetched gradient as an array: an IndexedSlicesValue's rows summed in (TF's checker
+    reads the slices the same way)."""
+    if hasattr(value, "indices") and hasattr(value, "values"):
+        out = np.zeros(shape, dtype=np.asarray(value.values).dtype)
+        np.add.at(out, np.asarray(value.indices), value.values)
+        return out
+    return np.asarray(value)
 
 
 def compute_gradient_error(x, x_shape, y, y_shape, x_init_value=None, delta=1e-3,

@@ -1,7 +1,9 @@
 """Fetch structures: flatten what `Session.run` was asked for, and rebuild the answer.
 
 TF's rules: fetches nest through lists, tuples, namedtuples, dicts and OrderedDicts; leaves
-are Tensors, Operations (fetched as None), tensor-likes with `_as_graph_element`, or names.
+are Tensors, Operations (fetched as None), tensor-likes with `_as_graph_element`, or names;
+a composite (an IndexedSlices) fetches its component tensors and is rebuilt from their values
+(`_fetch_components`, `_fetch_rebuild`: an IndexedSlicesValue).
 Each distinct graph element is fetched once however often it appears. Fetched values are
 returned as numpy (`to_numpy`): a copy of an array the plan may still hold, a scalar for a
 0-d value, device arrays copied to the host.
@@ -73,6 +75,10 @@ class FetchStructure:
         return i
 
     def _compile(self, graph, fetch):
+        if hasattr(fetch, "_fetch_components"):
+            # a composite (IndexedSlices): its tensors, rebuilt into its value type
+            parts = [self._compile(graph, t) for t in fetch._fetch_components()]
+            return lambda vals: fetch._fetch_rebuild([s(vals) for s in parts])
         if isinstance(fetch, (list, tuple)) and not _is_graph_element(fetch):
             subs = [self._compile(graph, f) for f in fetch]
             if isinstance(fetch, tuple) and hasattr(fetch, "_fields"):

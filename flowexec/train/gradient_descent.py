@@ -1,6 +1,9 @@
-"""`tf.train.GradientDescentOptimizer`: `var -= learning_rate * grad`."""
+"""`tf.train.GradientDescentOptimizer`: `var -= learning_rate * grad`; a sparse gradient
+(IndexedSlices) is one ScatterSub of `learning_rate * values` at its indices (repeated
+indices subtract each of their rows), as in TF 1.x."""
 
-from flowexec.ops import state_ops
+from flowexec.framework.indexed_slices import IndexedSlices
+from flowexec.ops import math_ops, state_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
 
@@ -28,6 +31,14 @@ class GradientDescentOptimizer(Optimizer):
         return state_ops.apply_gradient_descent(
             var, cast_to(self._learning_rate_tensor, var.dtype.base_dtype), grad,
             use_locking=self._use_locking).op
+
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        lr = cast_to(self._learning_rate_tensor, var.dtype.base_dtype)
+        delta = IndexedSlices(math_ops.multiply(grad.values, lr), grad.indices, grad.dense_shape)
+        return var.scatter_sub(delta, use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad, var):
+        return self._apply_sparse_duplicate_indices(grad, var)
 
 
 __all__ = ["GradientDescentOptimizer"]

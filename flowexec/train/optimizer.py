@@ -10,6 +10,13 @@ Per-variable state ("slots": momentum accumulators, Adam's m and v) and shared s
 beta powers) are ordinary non-trainable Variables named as in TF (`w/Momentum`, `w/Adam`,
 `w/Adam_1`, `beta1_power`), so `global_variables_initializer()` initializes them and each
 Session holds its own values.
+
+Sparse gradients (an `IndexedSlices`, the gradient of `tf.gather`/`embedding_lookup`) go to
+`_apply_sparse_duplicate_indices(grad, var)`, which by default sums the rows of repeated
+indices (Unique + UnsortedSegmentSum, TF's `_deduplicate_indexed_slices`) and calls
+`_apply_sparse(grad, var)`: each optimizer's SparseApply* op, which updates only those rows
+(GradientDescent overrides the first and scatter-subtracts the rows as they come; Adam, as
+TF 1.x's, decays all of m and v and updates the whole variable).
 """
 
 import abc
@@ -19,6 +26,7 @@ from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import GraphKeys
+from flowexec.framework.indexed_slices import IndexedSlices, convert_to_tensor_or_indexed_slices
 from flowexec.framework.tensor import Tensor
 from flowexec.ops import constant_op, state_ops
 from flowexec.variables import Variable, trainable_variables
@@ -48,6 +56,10 @@ class _RefVariableProcessor:
         return self._v._grad_target()
 
     def update_op(self, optimizer, g):
+        if isinstance(g, IndexedSlices):
+            if self._v.constraint is not None:
+                raise RuntimeError("Cannot use a constraint function on a sparse variable.")
+            return optimizer._apply_sparse_duplicate_indices(g, self._v)
         update_op = optimizer._apply_dense(g, self._v)
         if self._v.constraint is not None:
             with self._v.graph.control_dependencies([update_op]):
@@ -66,8 +78,9 @@ def _get_processor(v):
 class Optimizer(abc.ABC):
     """Base class for optimizers: compute gradients, then apply them.
 
-    Subclasses implement `_apply_dense(grad, var)` (returning the update op) and optionally
-    `_create_slots(var_list)`, `_prepare()` and `_finish(update_ops, name_scope)`.
+    Subclasses implement `_apply_dense(grad, var)` (returning the update op),
+    `_apply_sparse(grad, var)` for IndexedSlices gradients (rows without duplicates), and
+    optionally `_create_slots(var_list)`, `_prepare()` and `_finish(update_ops, name_scope)`.
 
     Args:
         use_locking: accepted for TF compatibility; updates are always atomic.
@@ -174,7 +187,7 @@ class Optimizer(abc.ABC):
             colocate_gradients_with_ops=colocate_gradients_with_ops)
         if gate_gradients == Optimizer.GATE_GRAPH:
             with loss.graph.as_default():
-                grads = constant_op.tuple_(grads)
+                grads = _gate(grads)
         grads_and_vars = list(zip(grads, var_list))
         self._assert_valid_dtypes([v for g, v in grads_and_vars if g is not None])
         return grads_and_vars
@@ -202,11 +215,11 @@ class Optimizer(abc.ABC):
         for g, v in grads_and_vars:
             if g is not None:
                 try:
-                    g = convert_to_tensor(g)
+                    g = convert_to_tensor_or_indexed_slices(g)
                 except TypeError:
                     raise TypeError("Gradient must be convertible to a Tensor or "
                                     f"IndexedSlices, or None: {g}") from None
-                if not isinstance(g, Tensor):
+                if not isinstance(g, (Tensor, IndexedSlices)):
                     raise TypeError(f"Gradient must be a Tensor, IndexedSlices, or None: {g}")
             converted.append((g, v, _get_processor(v)))
         var_list = [v for g, v, _ in converted if g is not None]
@@ -271,6 +284,19 @@ class Optimizer(abc.ABC):
     @abc.abstractmethod
     def _apply_dense(self, grad, var):
         """The op that applies `grad` to `var` (each optimizer's update rule)."""
+
+    def _apply_sparse_duplicate_indices(self, grad, var):
+        """Applies an IndexedSlices `grad` that may repeat indices: sums the rows of each
+        index, then `_apply_sparse` (TF's default; optimizers that can take repeats
+        override it)."""
+        from flowexec.ops import indexed_slices_ops
+
+        summed, unique = indexed_slices_ops.deduplicate(grad.values, grad.indices)
+        return self._apply_sparse(IndexedSlices(summed, unique, grad.dense_shape), var)
+
+    def _apply_sparse(self, grad, var):
+        """The op that applies an IndexedSlices `grad` without repeated indices to `var`."""
+        raise NotImplementedError()
 
     def _finish(self, update_ops, name_scope):
         """The op that groups the updates; `name_scope` ending in "/" names it exactly."""
@@ -369,6 +395,12 @@ class Optimizer(abc.ABC):
 
     def _non_slot_variables(self):
         return self._non_slot_dict.values()
+
+
+def _gate(grads):
+    from flowexec.gradients import _gate as gate
+
+    return gate(grads)
 
 
 def _create_slot_var(primary, val, op_name, dtype=None, validate_shape=True):

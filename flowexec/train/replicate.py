@@ -36,8 +36,10 @@ Typical use (four logical CPUs here; `"/gpu:0", "/gpu:1"` on a machine with two 
     ...     sess.run(tf.global_variables_initializer())
     ...     sess.run([train_op, loss], {x: features, y: labels})
 
-Differences from TensorFlow: flowexec's gradients are always dense Tensors (there is no
-`IndexedSlices`; gather's gradient is dense), so `average_gradients` averages Tensors only.
+Sparse gradients: when every tower's gradient of a variable is an `IndexedSlices` (an
+embedding table), the mean is one too: the towers' rows concatenated, scaled by 1/towers (as
+TF's replicate_model_fn sums them), so the update stays sparse; a dense one among them makes
+the mean dense.
 
 Graph construction is not thread-safe (as in TensorFlow): build towers from one thread.
 """
@@ -50,8 +52,9 @@ from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import GraphKeys
+from flowexec.framework.indexed_slices import IndexedSlices
 from flowexec.framework.tensor import Tensor
-from flowexec.ops import array_ops, constant_op, math_ops
+from flowexec.ops import array_ops, constant_op, indexed_slices_ops, math_ops
 from flowexec.train.optimizer import Optimizer
 from flowexec.variable_scope import get_variable_scope, variable_scope
 
@@ -75,7 +78,7 @@ def average_gradients(tower_grads_and_vars, name="average_gradients"):
 
     Raises:
         ValueError: no towers, or towers that list different variables.
-        TypeError: a gradient that is not a Tensor (flowexec has no IndexedSlices).
+        TypeError: a gradient that is neither a Tensor nor an IndexedSlices.
 
     Example:
         >>> tower_grads = []
@@ -97,10 +100,10 @@ def average_gradients(tower_grads_and_vars, name="average_gradients"):
                 "gradients for the same variables in the same order.")
     for tower in towers:
         for g, v in tower:
-            if g is not None and not isinstance(g, Tensor):
+            if g is not None and not isinstance(g, (Tensor, IndexedSlices)):
                 raise TypeError(
-                    f"average_gradients averages dense Tensors; got {type(g).__name__} for "
-                    f"variable {_var_name(v)} (flowexec has no IndexedSlices).")
+                    f"average_gradients averages Tensors and IndexedSlices; got "
+                    f"{type(g).__name__} for variable {_var_name(v)}.")
     num_towers = len(towers)
     if num_towers == 1:
         return first
@@ -117,10 +120,15 @@ def average_gradients(tower_grads_and_vars, name="average_gradients"):
                 averaged.append((None, var))
                 continue
             with graph.name_scope(_op_base(var)), graph.colocate_with(var):
-                total = grads[0] if len(grads) == 1 else math_ops.add_n(grads)
+                total = indexed_slices_ops.aggregate(grads)
                 scale = constant_op.constant(1.0 / num_towers, dtype=total.dtype.base_dtype,
                                              name="inv_num_towers")
-                averaged.append((math_ops.multiply(total, scale, name="mean"), var))
+                if isinstance(total, IndexedSlices):
+                    mean = IndexedSlices(math_ops.multiply(total.values, scale, name="mean"),
+                                         total.indices, total.dense_shape)
+                else:
+                    mean = math_ops.multiply(total, scale, name="mean")
+                averaged.append((mean, var))
     return averaged
 
 

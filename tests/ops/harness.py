@@ -12,6 +12,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 import flowexec as tf
+from flowexec.framework.indexed_slices import IndexedSlicesValue
 
 COVERED_OP_TYPES = set()
 
@@ -100,6 +101,15 @@ def _grad_indices(case, xs):
     return list(case.grad)
 
 
+def _dense(value, shape):
+    """A fetched gradient as an array (an IndexedSlicesValue's rows summed in)."""
+    if isinstance(value, IndexedSlicesValue):
+        out = np.zeros(shape, dtype=value.values.dtype)
+        np.add.at(out, value.indices, value.values)
+        return out
+    return value
+
+
 def check_gradient(case: OpCase, seed=0, eps=1e-6):
     """Compares tf.gradients with central differences of sum(w * out), in float64."""
     xs = [x.astype(np.float64) if x.dtype.kind == "f" else x for x in case.arrays(seed)]
@@ -120,7 +130,8 @@ def check_gradient(case: OpCase, seed=0, eps=1e-6):
             grads = tf.gradients(loss, [phs[i] for i in idx])
             _record(graph)
             feed = dict(zip(phs, xs))
-            analytic = sess.run([g for g in grads if g is not None], feed)
+            analytic = [_dense(v, xs[i].shape) for v, i in zip(
+                sess.run([g for g in grads if g is not None], feed), idx)]
             assert all(g is not None for g in grads), f"{case.name}: a gradient is None"
             for k, i in enumerate(idx):
                 x = xs[i]

@@ -470,7 +470,7 @@ def test_gradient_uses_ones_like_signature():
 
 def test_gather_gradient_accumulates_repeated_indices():
     p = tf.placeholder(tf.float32, [3, 2])
-    g = tf.gradients(tf.gather(p, [2, 2, 0, 2]), p)[0]
+    g = tf.convert_to_tensor(tf.gradients(tf.gather(p, [2, 2, 0, 2]), p)[0])
     with tf.Session() as sess:
         got = sess.run(g, {p: np.zeros((3, 2))})
     np.testing.assert_array_equal(got, [[1, 1], [0, 0], [3, 3]])
@@ -687,7 +687,7 @@ def _device_graph(x):
             tf.split(x, [1, 4], 1)[1], tf.unstack(x)[2], tf.shape(_hide(x)),
             tf.gather_nd(x, [[1, 2], [3, 4]]), tf.boolean_mask(x, x[:, :, 0] > 0),
             tf.gradients(tf.reduce_sum(tf.gather_nd(x, [[1, 2], [1, 2]])), x)[0],
-            tf.gradients(tf.reduce_sum(tf.gather(x, [1, 1, 0])), x)[0],
+            tf.convert_to_tensor(tf.gradients(tf.reduce_sum(tf.gather(x, [1, 1, 0])), x)[0]),
             tf.gradients(tf.reduce_sum(tf.pad(x, [[1, 2], [0, 0], [2, 2]], "REFLECT")), x)[0]]
 
 

@@ -163,7 +163,7 @@ def test_average_gradients_rejects_mismatched_towers_and_non_tensors():
         average_gradients([[(tf.constant(1.0), a)], [(tf.constant(1.0), b)]])
     with pytest.raises(ValueError, match="at least one tower"):
         average_gradients([])
-    with pytest.raises(TypeError, match="IndexedSlices"):
+    with pytest.raises(TypeError, match="Tensors and IndexedSlices; got float32"):
         average_gradients([[(np.float32(1.0), a)], [(tf.constant(1.0), a)]])
 
 

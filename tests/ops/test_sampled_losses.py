@@ -67,7 +67,7 @@ def test_gradients_vs_finite_differences():
     w = tf.placeholder(tf.float64, W.shape)
     loss = tf.reduce_sum(tf.nn.sampled_softmax_loss(w, tf.constant(B), LABELS, x, 4, 10,
                                                     num_true=2, sampled_values=SV))
-    gx, gw = tf.gradients(loss, [x, w])
+    gx, gw = [tf.convert_to_tensor(g) for g in tf.gradients(loss, [x, w])]
     eps = 1e-6
     with tf.Session() as sess:
         ax, aw = sess.run([gx, gw], {x: X, w: W})

@@ -242,6 +242,7 @@ from flowexec.ops.quantize_ops import (  # noqa: F401,E402
     quantize_v2,
     quantized_concat,
 )
+from flowexec.framework.dtypes import bfloat16  # noqa: F401,E402
 # --- end apimisc ----------------------------------------------------------------------------
 
 # --- sparse gradients (issue 15): IndexedSlices --------------------------------------------------

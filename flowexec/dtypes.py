@@ -7,6 +7,7 @@ Example:
 """
 
 from flowexec.framework.dtypes import (
+    bfloat16,
     DType,
     as_dtype,
     bool,
@@ -41,6 +42,7 @@ from flowexec.ops.string_ops import as_string
 from flowexec.ops.math_ops import cast
 
 __all__ = [
+    "bfloat16",
     "DType",
     "as_dtype",
     "as_string",

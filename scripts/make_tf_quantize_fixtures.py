@@ -6,7 +6,8 @@ TensorFlow is never a flowexec dependency; run this with a scratch virtualenv's 
     /work/tfvenv/bin/python scripts/make_tf_quantize_fixtures.py
 
 Every case is a row of `cases` (JSON: op, arguments); its results are `out<i>_0`, `out<i>_1`,
-... (quantized outputs as their integers), or `error<i>`, TF's error class and message (without the node trace).
+... (quantized outputs as their integers), or `error<i>`, TF's error class and message
+(without the node trace).
 """
 
 import json

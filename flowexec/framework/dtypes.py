@@ -226,3 +226,57 @@ for _q in QUANTIZED_DTYPES:
     _BY_NP[_q.np] = _q
     _BY_ENUM[_q.as_datatype_enum] = _q
 del _q
+
+
+# ----- bfloat16 (numpy's through the optional ml_dtypes package, as TF's own) ---------------
+try:
+    import ml_dtypes as _ml_dtypes
+except ImportError:  # pragma: no cover - ml_dtypes is in the test extras
+    _ml_dtypes = None
+
+HAS_BFLOAT16 = _ml_dtypes is not None
+
+
+class _BFloat16DType(DType):
+    """TF's bfloat16: float32's exponent with an 8-bit significand.
+
+    Its values are `ml_dtypes.bfloat16` numpy arrays (`pip install flowexec[bfloat16]`);
+    without ml_dtypes the type exists (names, protos, checkpoints' dtype enum) and creating
+    values of it raises UnimplementedError saying what to install.
+    """
+
+    __slots__ = ()
+
+    @property
+    def is_floating(self):
+        return True
+
+    @property
+    def is_numeric(self):
+        return True
+
+    @property
+    def min(self):
+        return _ml_dtypes.finfo(_ml_dtypes.bfloat16).min if HAS_BFLOAT16 else -3.38953139e38
+
+    @property
+    def max(self):
+        return _ml_dtypes.finfo(_ml_dtypes.bfloat16).max if HAS_BFLOAT16 else 3.38953139e38
+
+
+def require_bfloat16(what):
+    """Raises UnimplementedError when bfloat16 values cannot be made (no ml_dtypes)."""
+    if not HAS_BFLOAT16:
+        from flowexec.framework import errors
+
+        raise errors.UnimplementedError(
+            None, None, f"{what}: bfloat16 values need the ml_dtypes package "
+            "(pip install ml_dtypes, or flowexec[bfloat16])")
+
+
+bfloat16 = _BFloat16DType(
+    "bfloat16", "bfloat16",
+    _ml_dtypes.bfloat16 if HAS_BFLOAT16 else np.dtype([("bfloat16", np.uint16)]), 14)
+_BY_NAME[bfloat16.name] = bfloat16
+_BY_NP[bfloat16.np] = bfloat16
+_BY_ENUM[bfloat16.as_datatype_enum] = bfloat16

@@ -782,6 +782,8 @@ _REAL_SCALARS = frozenset(np.dtype(c).type for c in "?bhilqBHILQefd")
 
 @defop("Cast", infer=_cast_infer, fold_at_build=True)
 def _cast(xp, x, *, DstT):
+    if DstT is dtypes.bfloat16 or getattr(x, "dtype", None) == dtypes.bfloat16.np:
+        dtypes.require_bfloat16("Cast")
     t = DstT.np.type
     if x.__class__ in _REAL_SCALARS and t in _REAL_SCALARS:
         return t(x)
@@ -1978,6 +1980,15 @@ def to_float(x, name="ToFloat"):
     return cast(x, dtypes.float32, name=name)
 
 
+def to_bfloat16(x, name="ToBFloat16"):
+    """`cast(x, bfloat16)` (TF1): round to nearest even, as TF.
+
+    Example:
+        >>> to_bfloat16(constant([1.0 + 2 ** -8]))  # [1.], bfloat16
+    """
+    return cast(x, dtypes.bfloat16, name=name)
+
+
 def to_double(x, name="ToDouble"):
     """`cast(x, float64)` (TF1).
 
@@ -2456,5 +2467,5 @@ __all__ = [
     "realdiv", "reciprocal", "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max",
     "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "round", "rsqrt", "scalar_mul",
     "sigmoid", "sign", "sin", "sqrt", "square", "squared_difference", "subtract", "tanh",
-    "tensordot", "to_double", "to_float", "to_int32", "to_int64", "truediv", "where",
+    "tensordot", "to_bfloat16", "to_double", "to_float", "to_int32", "to_int64", "truediv", "where",
 ]

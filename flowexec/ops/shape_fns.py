@@ -47,7 +47,7 @@ def check_dtype_in(op, allowed, index=0):
     return t.dtype
 
 
-FLOATS = (dtypes.float16, dtypes.float32, dtypes.float64)
+FLOATS = (dtypes.bfloat16, dtypes.float16, dtypes.float32, dtypes.float64)  # TF lists bfloat16 first
 NUMERIC = FLOATS + (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8,
                     dtypes.uint16, dtypes.uint32, dtypes.uint64, dtypes.complex64,
                     dtypes.complex128)

@@ -634,7 +634,7 @@ def test_matmul_shape_errors_in_tf_words():
 
 def test_disallowed_dtypes_are_type_errors():
     with pytest.raises(TypeError, match=r"Value passed to parameter 'x' has DataType int32 not "
-                                        r"in list of allowed values: float16, float32"):
+                                        r"in list of allowed values: bfloat16, float16, float32"):
         tf.exp(tf.constant([1]))
     with pytest.raises(TypeError, match=r"DataType int32 not in list of allowed values: bool"):
         tf.logical_and(tf.constant([1]), tf.constant([0]))

@@ -61,7 +61,8 @@ def test_matches_tensorflow_bit_for_bit(i):
         want = FIX[f"out{i}_{j}"]
         have = _as_ints(value, case)
         assert have.dtype == want.dtype and have.shape == want.shape, (j, have, want)
-        np.testing.assert_array_equal(have.reshape(-1).view(np.uint8), want.reshape(-1).view(np.uint8),
+        np.testing.assert_array_equal(have.reshape(-1).view(np.uint8),
+                                      want.reshape(-1).view(np.uint8),
                                       err_msg=f"output {j}: {have} vs {want}")
 
 

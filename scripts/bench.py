@@ -39,6 +39,9 @@ of machine in brackets):
   W11        tf.nn.dynamic_rnn over a BasicLSTMCell (batch 32, 50 steps, 128 inputs, 128 units,
              float32), forward and forward+backward (d sum(outputs) / d kernel, bias), time /
              the same math hand-written in numpy (scripts/bench_lstm.py)            (reported)
+  W12        one SGD step of a 100,000 x 64 float32 embedding looked up by 256 ids: the sparse
+             (IndexedSlices -> ScatterSub) step, time / numpy's in-place sparse step; and the
+             same step with the gradient forced dense                              (reported)
 
 BLAS is pinned to one thread (before numpy is imported), so W2's speedup comes from
 flowexec running independent ops concurrently, not from BLAS threads. Every number is the
@@ -604,12 +607,64 @@ def w10(repeats):
     return res
 
 
+# ----- W12 (issue 15): sparse gradients of an embedding -------------------------------------
+def w12(repeats):
+    """One SGD step on a 100,000 x 64 float32 embedding table looked up by a batch of 256
+    ids (loss = sum(rows^2)): the IndexedSlices gradient applied by one ScatterSub, against
+    the same step with the gradient forced dense (convert_to_tensor: an UnsortedSegmentSum
+    of the whole table, then ApplyGradientDescent), against numpy doing the sparse step in
+    place (rows = table[ids]; np.subtract.at(table, ids, lr * 2 rows))."""
+    rows, dim, batch, lr = 100_000, 64, 256, 0.01
+    rng = np.random.default_rng(12)
+    table0 = rng.standard_normal((rows, dim)).astype(np.float32)
+    ids_v = rng.integers(0, rows, batch).astype(np.int32)
+    ids_v[:16] = ids_v[16:32]  # some repeats, as a real batch has
+    g = tf.Graph()
+    with g.as_default():
+        table = tf.Variable(table0, name="table")
+        ids = tf.placeholder(tf.int32, [batch])
+        loss = tf.reduce_sum(tf.square(tf.nn.embedding_lookup(table, ids)))
+        opt = tf.train.GradientDescentOptimizer(lr)
+        (grad, _), = opt.compute_gradients(loss, [table])
+        assert isinstance(grad, tf.IndexedSlices)
+        sparse = opt.apply_gradients([(grad, table)])
+        dense = opt.apply_gradients([(tf.convert_to_tensor(grad), table)])
+        sess = tf.Session(graph=g)
+        sess.run(table.initializer)
+    feed = {ids: ids_v}
+    ref = table0.copy()
+    lr32 = np.float32(lr)
+
+    def floor():
+        r = ref[ids_v]
+        np.subtract.at(ref, ids_v, lr32 * (r + r))
+
+    # correctness: one sparse step and one dense step each equal numpy's
+    floor()
+    sess.run(sparse, feed)
+    np.testing.assert_allclose(sess.run(table), ref, rtol=1e-6)
+    sess.run(table.initializer)
+    sess.run(dense, feed)
+    np.testing.assert_allclose(sess.run(table), ref, rtol=1e-6)
+    run_sparse = sess.make_callable(sparse, [ids])
+    run_dense = sess.make_callable(dense, [ids])
+    r = _compare({"ours": lambda: run_sparse(ids_v), "dense": lambda: run_dense(ids_v),
+                  "numpy": floor}, repeats, 5)
+    sess.close()
+    (ours, noise), (base, bnoise), (dense_t, dnoise) = r["ours"], r["numpy"], r["dense"]
+    ratio = ours / base
+    return {"name": "W12", "unit": "x numpy time", "value": ratio, "ours_ms": ours * 1e3,
+            "numpy": base * 1e3, "noise": noise, "numpy_noise": bnoise,
+            "dense_ms": dense_t * 1e3, "dense_noise": dnoise, "target": "report", "ok": True}
+
+
 # Name -> workload functions (each takes `repeats`, returns a result dict); a new workload
 # adds an entry here (and a line in the module docstring).
 WORKLOADS = {"W1": [w1_chain, w1_wide, w1_build], "W2": [w2], "W2AUTO": [w2_auto],
              "W3": [w3], "W4": [w4], "W5": [w5], "W6": [w6], "PLAN": [plan_build],
              "W7": [w7], "W8": [lambda repeats: bench_cnn.w8(repeats, tf)], "W9": [w9],
-             "W10": [w10], "W11": [lambda repeats: bench_lstm.w11(repeats, tf)]}
+             "W10": [w10], "W11": [lambda repeats: bench_lstm.w11(repeats, tf)],
+             "W12": [w12]}
 
 
 def main(argv=None):
@@ -660,6 +715,8 @@ def main(argv=None):
         if "grad_ms" in r:
             extra += (f"  forward+backward: ours {r['grad_ms']:.2f} ms (noise "
                       f"{r['grad_noise']:.1%}), numpy {r['numpy_grad_ms']:.2f} ms")
+        if "dense_ms" in r:
+            extra += f"  forced dense: {r['dense_ms']:.2f} ms (noise {r['dense_noise']:.1%})"
         if "skipped" in r:
             print(f"{r['name']:<10} skipped: {r['skipped']}")
             continue

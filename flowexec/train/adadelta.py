@@ -1,6 +1,6 @@
 """`tf.train.AdadeltaOptimizer` (Zeiler 2012), one fused ApplyAdadelta op per variable."""
 
-from flowexec.ops import training_ops
+from flowexec.ops import sparse_training_ops, training_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
 
@@ -42,6 +42,13 @@ class AdadeltaOptimizer(Optimizer):
             var, self.get_slot(var, "accum"), self.get_slot(var, "accum_update"),
             cast_to(self._lr_t, dt), cast_to(self._rho_t, dt), cast_to(self._epsilon_t, dt),
             grad, use_locking=self._use_locking).op
+
+    def _apply_sparse(self, grad, var):
+        dt = var.dtype.base_dtype
+        return sparse_training_ops.sparse_apply_adadelta(
+            var, self.get_slot(var, "accum"), self.get_slot(var, "accum_update"),
+            cast_to(self._lr_t, dt), cast_to(self._rho_t, dt), cast_to(self._epsilon_t, dt),
+            grad.values, grad.indices, use_locking=self._use_locking).op
 
 
 __all__ = ["AdadeltaOptimizer"]

@@ -1,7 +1,7 @@
 """`tf.train.AdagradOptimizer`: `accum += g^2; var -= lr * g / sqrt(accum)`."""
 
 from flowexec import init_ops
-from flowexec.ops import state_ops
+from flowexec.ops import sparse_training_ops, state_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
 
@@ -47,6 +47,12 @@ class AdagradOptimizer(Optimizer):
         return state_ops.apply_adagrad(
             var, acc, cast_to(self._learning_rate_tensor, var.dtype.base_dtype), grad,
             use_locking=self._use_locking).op
+
+    def _apply_sparse(self, grad, var):
+        return sparse_training_ops.sparse_apply_adagrad(
+            var, self.get_slot(var, "accumulator"),
+            cast_to(self._learning_rate_tensor, var.dtype.base_dtype), grad.values,
+            grad.indices, use_locking=self._use_locking).op
 
 
 __all__ = ["AdagradOptimizer"]

@@ -13,7 +13,8 @@ to
 """
 
 from flowexec import init_ops
-from flowexec.ops import array_ops, math_ops
+from flowexec.framework import dtypes
+from flowexec.ops import array_ops, math_ops, sparse_training_ops
 from flowexec.ops.constant_op import identity
 from flowexec.ops.state_ops import assign, assign_add
 from flowexec.train.optimizer import Optimizer, cast_to
@@ -83,3 +84,14 @@ class AdagradDAOptimizer(Optimizer):
         numerator = math_ops.where(use_l1, shrunk, g)
         new = -lr * numerator / (l2 * t * lr + math_ops.sqrt(gg))
         return assign(var, new).op
+
+    def _apply_sparse(self, grad, var):
+        dt = var.dtype.base_dtype
+        lr, l1, l2 = (cast_to(t, dt) for t in (self._lr_t, self._l1_t, self._l2_t))
+        step = identity(self._t)
+        if step.dtype is not dtypes.int64:
+            step = math_ops.cast(step, dtypes.int64)
+        return sparse_training_ops.sparse_apply_adagrad_da(
+            var, self.get_slot(var, "gradient_accumulator"),
+            self.get_slot(var, "gradient_squared_accumulator"), grad.values, grad.indices,
+            lr, l1, l2, step, use_locking=self._use_locking).op

@@ -6,9 +6,14 @@
 
 `beta1^t` and `beta2^t` are the shared variables `beta1_power`, `beta2_power`, multiplied by
 beta1/beta2 after every step.
+
+A sparse gradient (IndexedSlices) is applied as TF 1.x applies it: m and v decay whole
+(`m = beta1 m`, then the rows `(1 - beta1) g` scatter-added; v likewise with g^2) and the
+whole variable takes the step `lr_t m / (sqrt(v) + epsilon)`, so rows not looked up move
+too while their moments are not zero (TF's LazyAdam, not built here, updates only the rows).
 """
 
-from flowexec.ops import state_ops
+from flowexec.ops import math_ops, scatter_ops, state_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
 
@@ -67,6 +72,34 @@ class AdamOptimizer(Optimizer):
             cast_to(self._lr_t, dtype), cast_to(self._beta1_t, dtype),
             cast_to(self._beta2_t, dtype), cast_to(self._epsilon_t, dtype), grad,
             use_locking=self._use_locking).op
+
+    def _apply_sparse_shared(self, grad, var, indices, scatter_add):
+        beta1_power, beta2_power = self._get_beta_accumulators()
+        dtype = var.dtype.base_dtype
+        beta1_power, beta2_power = cast_to(beta1_power, dtype), cast_to(beta2_power, dtype)
+        lr_t, beta1_t = cast_to(self._lr_t, dtype), cast_to(self._beta1_t, dtype)
+        beta2_t, epsilon_t = cast_to(self._beta2_t, dtype), cast_to(self._epsilon_t, dtype)
+        lr = lr_t * math_ops.sqrt(1 - beta2_power) / (1 - beta1_power)
+        graph = var.graph
+        m = self.get_slot(var, "m")
+        m_scaled_g_values = grad * (1 - beta1_t)
+        m_t = state_ops.assign(m, m * beta1_t, use_locking=self._use_locking)
+        with graph.control_dependencies([m_t]):
+            m_t = scatter_add(m, indices, m_scaled_g_values)
+        v = self.get_slot(var, "v")
+        v_scaled_g_values = (grad * grad) * (1 - beta2_t)
+        v_t = state_ops.assign(v, v * beta2_t, use_locking=self._use_locking)
+        with graph.control_dependencies([v_t]):
+            v_t = scatter_add(v, indices, v_scaled_g_values)
+        v_sqrt = math_ops.sqrt(v_t)
+        var_update = state_ops.assign_sub(var, lr * m_t / (v_sqrt + epsilon_t),
+                                          use_locking=self._use_locking)
+        return self._group([var_update.op, m_t.op, v_t.op], None)
+
+    def _apply_sparse(self, grad, var):
+        return self._apply_sparse_shared(
+            grad.values, var, grad.indices,
+            lambda x, i, v: scatter_ops.scatter_add(x, i, v, use_locking=self._use_locking))
 
     def _finish(self, update_ops, name_scope):
         beta1_power, beta2_power = self._get_beta_accumulators()

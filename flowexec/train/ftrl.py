@@ -2,7 +2,7 @@
 variable (ApplyFtrlV2 when `l2_shrinkage_regularization_strength` > 0)."""
 
 from flowexec import init_ops
-from flowexec.ops import training_ops
+from flowexec.ops import sparse_training_ops, training_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
 
@@ -82,6 +82,15 @@ class FtrlOptimizer(Optimizer):
             var, self.get_slot(var, "accum"), self.get_slot(var, "linear"), grad, t["lr"],
             t["l1"], t["l2"], t["power"], use_locking=self._use_locking,
             l2_shrinkage=shrinkage).op
+
+    def _apply_sparse(self, grad, var):
+        dt = var.dtype.base_dtype
+        t = {k: cast_to(v, dt) for k, v in self._tensors.items()}
+        shrinkage = t["shrinkage"] if self._shrinkage > 0.0 else None
+        return sparse_training_ops.sparse_apply_ftrl(
+            var, self.get_slot(var, "accum"), self.get_slot(var, "linear"), grad.values,
+            grad.indices, t["lr"], t["l1"], t["l2"], t["power"],
+            use_locking=self._use_locking, l2_shrinkage=shrinkage).op
 
 
 __all__ = ["FtrlOptimizer"]

@@ -1,6 +1,6 @@
 """`tf.train.MomentumOptimizer`: `accum = momentum * accum + grad; var -= lr * accum`."""
 
-from flowexec.ops import state_ops
+from flowexec.ops import sparse_training_ops, state_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
 
@@ -43,6 +43,13 @@ class MomentumOptimizer(Optimizer):
             var, mom, cast_to(self._learning_rate_tensor, dtype), grad,
             cast_to(self._momentum_tensor, dtype), use_locking=self._use_locking,
             use_nesterov=self._use_nesterov).op
+
+    def _apply_sparse(self, grad, var):
+        dtype = var.dtype.base_dtype
+        return sparse_training_ops.sparse_apply_momentum(
+            var, self.get_slot(var, "momentum"), cast_to(self._learning_rate_tensor, dtype),
+            grad.values, grad.indices, cast_to(self._momentum_tensor, dtype),
+            use_locking=self._use_locking, use_nesterov=self._use_nesterov).op
 
 
 __all__ = ["MomentumOptimizer"]

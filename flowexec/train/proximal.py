@@ -2,7 +2,7 @@
 (or Adagrad) step followed by the proximal map of l1 * |w| + l2 / 2 * w^2 (FOBOS)."""
 
 from flowexec import init_ops
-from flowexec.ops import training_ops
+from flowexec.ops import sparse_training_ops, training_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
 
@@ -38,6 +38,12 @@ class ProximalGradientDescentOptimizer(Optimizer):
         return training_ops.apply_proximal_gradient_descent(
             var, cast_to(self._lr_t, dt), cast_to(self._l1_t, dt), cast_to(self._l2_t, dt),
             grad, use_locking=self._use_locking).op
+
+    def _apply_sparse(self, grad, var):
+        dt = var.dtype.base_dtype
+        return sparse_training_ops.sparse_apply_proximal_gradient_descent(
+            var, cast_to(self._lr_t, dt), cast_to(self._l1_t, dt), cast_to(self._l2_t, dt),
+            grad.values, grad.indices, use_locking=self._use_locking).op
 
 
 class ProximalAdagradOptimizer(Optimizer):
@@ -84,6 +90,13 @@ class ProximalAdagradOptimizer(Optimizer):
         return training_ops.apply_proximal_adagrad(
             var, self.get_slot(var, "accumulator"), cast_to(self._lr_t, dt),
             cast_to(self._l1_t, dt), cast_to(self._l2_t, dt), grad,
+            use_locking=self._use_locking).op
+
+    def _apply_sparse(self, grad, var):
+        dt = var.dtype.base_dtype
+        return sparse_training_ops.sparse_apply_proximal_adagrad(
+            var, self.get_slot(var, "accumulator"), cast_to(self._lr_t, dt),
+            cast_to(self._l1_t, dt), cast_to(self._l2_t, dt), grad.values, grad.indices,
             use_locking=self._use_locking).op
 
 

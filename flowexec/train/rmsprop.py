@@ -6,7 +6,7 @@
 """
 
 from flowexec import init_ops
-from flowexec.ops import state_ops
+from flowexec.ops import sparse_training_ops, state_ops
 from flowexec.train.optimizer import Optimizer, cast_to
 
 
@@ -67,6 +67,20 @@ class RMSPropOptimizer(Optimizer):
                 var, mg, rms, mom, *hyper, grad, use_locking=self._use_locking).op
         return state_ops.apply_rms_prop(var, rms, mom, *hyper, grad,
                                         use_locking=self._use_locking).op
+
+    def _apply_sparse(self, grad, var):
+        rms = self.get_slot(var, "rms")
+        mom = self.get_slot(var, "momentum")
+        dtype = var.dtype.base_dtype
+        hyper = [cast_to(t, dtype) for t in (self._learning_rate_tensor, self._decay_tensor,
+                                            self._momentum_tensor, self._epsilon_tensor)]
+        if self._centered:
+            return sparse_training_ops.sparse_apply_centered_rms_prop(
+                var, self.get_slot(var, "mg"), rms, mom, *hyper, grad.values, grad.indices,
+                use_locking=self._use_locking).op
+        return sparse_training_ops.sparse_apply_rms_prop(
+            var, rms, mom, *hyper, grad.values, grad.indices,
+            use_locking=self._use_locking).op
 
 
 __all__ = ["RMSPropOptimizer"]

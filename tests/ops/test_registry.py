@@ -56,6 +56,11 @@ COVERED_ELSEWHERE = {
     **{t: "tests/ops/test_scatter.py (variable updates against numpy)" for t in (
         "ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterMax",
         "ScatterMin", "ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub")},
+    **{t: "tests/train/test_sparse_optimizers.py (against TF's recorded optimizer steps)"
+       for t in ("SparseApplyMomentum", "SparseApplyAdagrad", "SparseApplyAdadelta",
+                 "SparseApplyRMSProp", "SparseApplyCenteredRMSProp", "SparseApplyFtrl",
+                 "SparseApplyFtrlV2", "SparseApplyProximalGradientDescent",
+                 "SparseApplyProximalAdagrad", "SparseApplyAdagradDA")},
     "If": "tests/ops/test_control_flow.py, test_cond_grad.py (stateful branches, gradients)",
     "StatelessIf": "tests/ops/test_control_flow.py (tf.cond, finite-difference gradients)",
     "While": "tests/ops/test_control_flow.py (tf.while_loop with side effects)",

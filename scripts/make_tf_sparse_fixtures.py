@@ -67,26 +67,35 @@ CASES = {
 }
 
 
+def build(tf, case):
+    """The case's model and train op in the default graph of `tf` (TensorFlow's compat.v1 or
+    flowexec, which tests/train/test_sparse_optimizers.py passes): (w, ids, grad, opt, train)."""
+    cls, kwargs = CASES[case]
+    w0, c, d = inputs()
+    w = tf.Variable(w0, name="w")
+    ids = tf.placeholder(tf.int32, [4], name="ids")
+    e = tf.nn.embedding_lookup(w, ids)
+    loss = tf.reduce_sum(c * tf.square(e)) + tf.reduce_sum(d * e)
+    step = tf.train.get_or_create_global_step()
+    kw = dict(kwargs)
+    if cls == "AdagradDAOptimizer":
+        kw["global_step"] = step
+    opt = getattr(tf.train, cls)(**kw)
+    (g, _), = opt.compute_gradients(loss, [w])
+    assert isinstance(g, tf.IndexedSlices), g
+    train = opt.apply_gradients([(g, w)], global_step=step)
+    return w, ids, g, opt, train
+
+
 def main():
     import tensorflow.compat.v1 as tf
 
     tf.disable_v2_behavior()
     w0, c, d = inputs()
     out = {"w0": w0, "c": c, "d": d, "ids": np.asarray(IDS, np.int32)}
-    for case, (cls, kwargs) in CASES.items():
+    for case in CASES:
         with tf.Graph().as_default():
-            w = tf.Variable(w0, name="w")
-            ids = tf.placeholder(tf.int32, [4], name="ids")
-            e = tf.nn.embedding_lookup(w, ids)
-            loss = tf.reduce_sum(c * tf.square(e)) + tf.reduce_sum(d * e)
-            step = tf.train.get_or_create_global_step()
-            kw = dict(kwargs)
-            if cls == "AdagradDAOptimizer":
-                kw["global_step"] = step
-            opt = getattr(tf.train, cls)(**kw)
-            (g, _), = opt.compute_gradients(loss, [w])
-            assert isinstance(g, tf.IndexedSlices), g
-            train = opt.apply_gradients([(g, w)], global_step=step)
+            w, ids, g, opt, train = build(tf, case)
             with tf.Session() as sess:
                 sess.run(tf.global_variables_initializer())
                 if case == "sgd":

@@ -55,12 +55,15 @@ class RMSPropOptimizer(Optimizer):
         self._momentum_tensor = self._hyper(self._momentum, "momentum")
         self._epsilon_tensor = self._hyper(self._epsilon, "epsilon")
 
+    def _hypers(self, var):
+        dtype = var.dtype.base_dtype
+        return [cast_to(t, dtype) for t in (self._learning_rate_tensor, self._decay_tensor,
+                                            self._momentum_tensor, self._epsilon_tensor)]
+
     def _apply_dense(self, grad, var):
         rms = self.get_slot(var, "rms")
         mom = self.get_slot(var, "momentum")
-        dtype = var.dtype.base_dtype
-        hyper = [cast_to(t, dtype) for t in (self._learning_rate_tensor, self._decay_tensor,
-                                            self._momentum_tensor, self._epsilon_tensor)]
+        hyper = self._hypers(var)
         if self._centered:
             mg = self.get_slot(var, "mg")
             return state_ops.apply_centered_rms_prop(
@@ -71,9 +74,7 @@ class RMSPropOptimizer(Optimizer):
     def _apply_sparse(self, grad, var):
         rms = self.get_slot(var, "rms")
         mom = self.get_slot(var, "momentum")
-        dtype = var.dtype.base_dtype
-        hyper = [cast_to(t, dtype) for t in (self._learning_rate_tensor, self._decay_tensor,
-                                            self._momentum_tensor, self._epsilon_tensor)]
+        hyper = self._hypers(var)
         if self._centered:
             return sparse_training_ops.sparse_apply_centered_rms_prop(
                 var, self.get_slot(var, "mg"), rms, mom, *hyper, grad.values, grad.indices,

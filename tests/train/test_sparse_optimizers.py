@@ -30,21 +30,7 @@ SPARSE_OP = {"GradientDescentOptimizer": "ScatterSub", "MomentumOptimizer": "Spa
 
 
 def _build(case):
-    cls, kwargs = fixtures.CASES[case]
-    w0, c, d = fixtures.inputs()
-    w = tf.Variable(w0, name="w")
-    ids = tf.placeholder(tf.int32, [4], name="ids")
-    e = tf.nn.embedding_lookup(w, ids)
-    loss = tf.reduce_sum(c * tf.square(e)) + tf.reduce_sum(d * e)
-    step = tf.train.get_or_create_global_step()
-    kw = dict(kwargs)
-    if cls == "AdagradDAOptimizer":
-        kw["global_step"] = step
-    opt = getattr(tf.train, cls)(**kw)
-    (g, _), = opt.compute_gradients(loss, [w])
-    assert isinstance(g, tf.IndexedSlices)
-    train = opt.apply_gradients([(g, w)], global_step=step)
-    return w, ids, g, opt, train
+    return fixtures.build(tf, case)  # the graph the fixtures were made from, in flowexec
 
 
 @pytest.mark.parametrize("case", sorted(fixtures.CASES))

@@ -190,3 +190,16 @@ def test_average_gradients_keeps_sparse_towers_sparse():
         got, m = sess.run([g, mixed])
     np.testing.assert_allclose(_dense(got, (4, 2)), [[.5, .5], [1, 1], [0, 0], [.5, .5]])
     np.testing.assert_allclose(m, [[1, 1], [1, 1], [.5, .5], [.5, .5]])
+
+
+def test_feeding_an_indexed_slices_feeds_its_parts():
+    values = tf.placeholder(tf.float32, [None, 2])
+    indices = tf.placeholder(tf.int32, [None])
+    s = tf.IndexedSlices(values, indices, tf.constant([3, 2]))
+    d = tf.convert_to_tensor(s)
+    with tf.Session() as sess:
+        got = sess.run(d, {s: IndexedSlicesValue(np.ones((2, 2)), np.array([2, 2]),
+                                                 np.array([3, 2]))})
+        np.testing.assert_array_equal(got, [[0, 0], [0, 0], [2, 2]])
+        with pytest.raises(ValueError, match="fed with its 3 parts"):
+            sess.run(d, {s: np.ones((2, 2))})

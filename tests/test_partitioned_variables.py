@@ -179,9 +179,10 @@ def test_embedding_lookup_gradient_reaches_the_shards():
     ids = np.array([0, 4, 4, 6])
     loss = tf.reduce_sum(tf.nn.embedding_lookup(emb, ids, partition_strategy="div"))
     grads = tf.gradients(loss, list(emb))
+    assert all(isinstance(g, tf.IndexedSlices) for g in grads)  # as TF's, one per shard
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        got = np.concatenate([np.asarray(g) for g in sess.run(grads)])
+        got = np.concatenate(sess.run([tf.convert_to_tensor(g) for g in grads]))
     want = np.zeros_like(table)
     np.add.at(want, ids, 1.0)
     np.testing.assert_array_equal(got, want)
@@ -306,3 +307,31 @@ def test_create_partitioned_variables():
         np.testing.assert_array_equal(np.concatenate(sess.run(named), axis=1), value)
     with pytest.raises(ValueError, match="must have the length"):
         tf.create_partitioned_variables([5, 2], [2], tf.ones_initializer())
+
+
+def test_partitioned_embedding_gradients_are_sparse_per_shard():
+    table = np.arange(14, dtype=np.float32).reshape(7, 2)
+    ids = [6, 1, 1, 3]
+    for strategy in ("mod", "div"):
+        with tf.Graph().as_default():
+            shards = [tf.Variable(table[i::3] if strategy == "mod" else part, name=f"s{i}")
+                      for i, part in enumerate(np.array_split(table, 3))]
+            loss = tf.reduce_sum(tf.square(tf.nn.embedding_lookup(
+                shards, ids, partition_strategy=strategy)))
+            grads = tf.gradients(loss, shards)
+            assert all(isinstance(g, tf.IndexedSlices) for g in grads)
+            dense = [tf.convert_to_tensor(g) for g in grads]
+            train = tf.train.AdagradOptimizer(0.1).minimize(loss)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                got = sess.run(dense)
+                before = sess.run(shards)
+                sess.run(train)
+                after = sess.run(shards)
+        want = np.zeros_like(table)
+        np.add.at(want, ids, 2 * table[ids])
+        for i, g in enumerate(got):
+            rows = np.arange(7)[i::3] if strategy == "mod" else np.array_split(np.arange(7), 3)[i]
+            np.testing.assert_allclose(g, want[rows])
+            untouched = ~np.isin(rows, ids)
+            np.testing.assert_array_equal(after[i][untouched], before[i][untouched])

@@ -639,6 +639,10 @@ def _concat_grad(op, dy):
         return [dy, None]
     a = _scalar_value(axis)
     rank = next((v.shape.ndims for v in values if v.shape.ndims is not None), None)
+    if isinstance(dy, IndexedSlices):
+        if a is not None and rank is not None and a % rank == 0:
+            return _concat_rows_grad(values, dy) + [None]
+        dy = convert_to_tensor(dy)
     if a is not None and rank is not None:
         a %= rank
         static = [v.shape[a] for v in values]
@@ -658,6 +662,32 @@ def _concat_grad(op, dy):
     grads = _as_list(apply_op("SplitV", dy, sizes, axis_t, name="split",
                               num_split=len(values)))
     return grads + [None]
+
+
+_concat_grad.takes_indexed_slices = True
+
+
+def _concat_rows_grad(values, dy):
+    """TF's gradient of a concatenation along axis 0 for an IndexedSlices `dy`: each input
+    gets the slices whose rows fall in its range, as an IndexedSlices (so the shards of a
+    partitioned embedding get sparse gradients)."""
+    math = _math()
+    idx = dy.indices
+    start = _const(0, idx.dtype)
+    out = []
+    for v in values:
+        if v.shape.ndims is None or v.shape[0] is None:
+            size = _dim_tensor(v, 0)
+        else:
+            size = _const(v.shape[0], dtypes.int32)
+        if size.dtype is not idx.dtype:
+            size = math.cast(size, idx.dtype)
+        end = start + size
+        inside = math.logical_and(idx >= start, idx < end)
+        rows = boolean_mask(idx, inside) - start
+        out.append(IndexedSlices(boolean_mask(dy.values, inside), rows, _shape_tensor(v)))
+        start = end
+    return out
 
 
 def _dim_tensor(x, a):
@@ -1932,8 +1962,9 @@ def _gather_grad_infer(op):
 
 
 @defop("GatherV2Grad", infer=_gather_grad_infer, cost=EXPENSIVE, node_def=NodeDefForm(
-    flowexec_only=True, reason="it is flowexec's gradient helper (TF's gradient is "
-    "IndexedSlices; export writes it as UnsortedSegmentSum, graph_io/lowering.py)"))
+    flowexec_only=True, reason="it is flowexec's gradient helper for gathers along axis != 0 "
+    "(TF's is a transposed UnsortedSegmentSum; export writes it as UnsortedSegmentSum, "
+    "graph_io/lowering.py)"))
 def _gather_grad_kernel(xp, params_shape, indices, grad, axis):
     """Scatter-adds `grad` (shaped like GatherV2's output) into zeros of `params_shape`."""
     shape = params_shape.tolist()

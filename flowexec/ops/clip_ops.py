@@ -5,7 +5,9 @@ ClipByValue is one op whose gradient is TF1's: `dy` flows to `t` where
 `clip_value_min <= t <= clip_value_max`, and to `clip_value_min` / `clip_value_max` where `t`
 was clipped to them (summed down to their shape, so a scalar bound gets the sum). The norm
 functions are composites of graph ops with TF1's names and numerics (the two-tap `where` in
-clip_by_norm keeps gradients finite at a zero norm).
+clip_by_norm keeps gradients finite at a zero norm). As in TF, clip_by_value, clip_by_norm,
+global_norm and clip_by_global_norm take IndexedSlices (sparse gradients) too: they work on
+the slices' values and return IndexedSlices with the same indices.
 
 Graph construction is not thread-safe (as in TensorFlow); kernels are pure and thread-safe.
 """
@@ -17,6 +19,7 @@ import numpy as np
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.errors import InvalidArgumentError
 from flowexec.framework.graph import colocate_with, name_scope
+from flowexec.framework.indexed_slices import IndexedSlices
 from flowexec.framework.registry import Elementwise, apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.ops import array_ops, math_ops, nn_ops, shape_fns
@@ -98,12 +101,25 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
         >>> clip_by_value(constant([-2.0, 0.5, 3.0]), -1.0, 1.0)  # [-1.0, 0.5, 1.0]
     """
     with name_scope(name, "clip_by_value", [t, clip_value_min, clip_value_max]) as scope:
-        t, lo, hi = math_ops._convert((t, clip_value_min, clip_value_max),
-                                      ("t", "clip_value_min", "clip_value_max"))
-        return apply_op("ClipByValue", t, lo, hi, name=scope)
+        values, lo, hi = math_ops._convert((_values(t), clip_value_min, clip_value_max),
+                                           ("t", "clip_value_min", "clip_value_max"))
+        return _like(t, apply_op("ClipByValue", values, lo, hi, name=scope))
 
 
 # ----- norm-based clipping --------------------------------------------------------------------
+def _values(t):
+    """What clipping works on: an IndexedSlices' values (TF clips the slices as they are, so
+    repeated rows count separately in a norm), else `t`."""
+    return t.values if isinstance(t, IndexedSlices) else t
+
+
+def _like(t, clipped):
+    """`clipped` values in the form `t` came in (an IndexedSlices keeps its indices)."""
+    if isinstance(t, IndexedSlices):
+        return IndexedSlices(clipped, t.indices, t.dense_shape)
+    return clipped
+
+
 def clip_by_norm(t, clip_norm, axes=None, name=None):
     """Rescales `t` so that its L2 norm (over `axes`) is at most `clip_norm`.
 
@@ -122,14 +138,15 @@ def clip_by_norm(t, clip_norm, axes=None, name=None):
         >>> clip_by_norm(constant([3.0, 4.0]), 1.0)  # [0.6, 0.8]
     """
     with name_scope(name, "clip_by_norm", [t, clip_norm]) as scope:
-        values = convert_to_tensor(t, name="t")
+        values = convert_to_tensor(_values(t), name="t")
         l2sum = math_ops.reduce_sum(values * values, axes, keepdims=True)
         pred = l2sum > 0
         l2sum_safe = math_ops.where(pred, l2sum, array_ops.ones_like(l2sum))
         l2norm = math_ops.where(pred, math_ops.sqrt(l2sum_safe), l2sum)
         intermediate = values * clip_norm
         values.shape.merge_with(intermediate.shape)
-        return identity(intermediate / math_ops.maximum(l2norm, clip_norm), name=scope)
+        return _like(t, identity(intermediate / math_ops.maximum(l2norm, clip_norm),
+                                 name=scope))
 
 
 def _as_list(t_list):
@@ -139,7 +156,7 @@ def _as_list(t_list):
 
 
 def _convert_list(t_list):
-    return [None if t is None else convert_to_tensor(t, name=f"t_{i}")
+    return [None if t is None else convert_to_tensor(_values(t), name=f"t_{i}")
             for i, t in enumerate(t_list)]
 
 
@@ -160,7 +177,8 @@ def global_norm(t_list, name=None):
         >>> global_norm([constant([3.0]), constant([4.0])])  # 5.0
     """
     t_list = _as_list(t_list)
-    with name_scope(name, "global_norm", [t for t in t_list if isinstance(t, Tensor)]):
+    with name_scope(name, "global_norm", [_values(t) for t in t_list
+                                          if isinstance(t, (Tensor, IndexedSlices))]):
         values = _convert_list(t_list)
         half_squared_norms = []
         for v in values:
@@ -196,7 +214,8 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     t_list = _as_list(t_list)
     if use_norm is None:
         use_norm = global_norm(t_list, name)
-    tensors = [t for t in t_list + [clip_norm] if isinstance(t, Tensor)]
+    tensors = [_values(t) for t in t_list + [clip_norm]
+               if isinstance(t, (Tensor, IndexedSlices))]
     with name_scope(name, "clip_by_global_norm", tensors) as scope:
         use_norm = convert_to_tensor(use_norm, name="use_norm")
         scale_for_finite = clip_norm * math_ops.minimum(
@@ -210,7 +229,7 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
                 continue
             with colocate_with(v.op):
                 clipped.append(identity(v * scale, name=f"{scope}_{i}"))
-    return clipped, use_norm
+    return [c if c is None else _like(t, c) for c, t in zip(clipped, t_list)], use_norm
 
 
 # ----- norm -----------------------------------------------------------------------------------

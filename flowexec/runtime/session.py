@@ -308,7 +308,15 @@ class BaseSession:
         feed_values = []
         if feed_dict:
             for k, v in feed_dict.items():
-                if isinstance(k, tuple) and not hasattr(k, "_as_graph_element"):
+                if hasattr(k, "_fetch_components"):
+                    # a composite (IndexedSlices): its tensors fed with the value's parts
+                    parts = k._fetch_components()
+                    if not isinstance(v, (tuple, list)) or len(v) != len(parts):
+                        raise ValueError(f"Feed key {k} is fed with its {len(parts)} parts: "
+                                         f"values, indices[, dense_shape], got {v!r}")
+                    feed_keys.extend(parts)
+                    feed_values.extend(v)
+                elif isinstance(k, tuple) and not hasattr(k, "_as_graph_element"):
                     if not isinstance(v, (tuple, list)) or len(v) != len(k):
                         raise ValueError(f"Feed key {k!r} is a tuple, so its value must be a "
                                          f"tuple or list of {len(k)} values, got {v!r}")

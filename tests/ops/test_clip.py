@@ -169,3 +169,32 @@ def test_sequence_and_norm_argument_errors():
         clip_ops.norm(x, axis=(0, 0))
     with pytest.raises(ValueError, match="spectral norm"):
         clip_ops.norm(x, ord=2, axis=(0, 1))
+
+
+# ----- sparse gradients (IndexedSlices) ---------------------------------------------------------
+def _slices():
+    values = np.array([[3.0, 4.0], [0.0, 12.0]], np.float32)
+    s = tf.IndexedSlices(tf.constant(values), tf.constant([2, 2]), tf.constant([4, 2]))
+    return s, values
+
+
+def test_clipping_takes_indexed_slices_and_keeps_them():
+    s, values = _slices()
+    by_norm = tf.clip_by_norm(s, 6.5)
+    by_value = tf.clip_by_value(s, -1.0, 3.5)
+    (clipped, dense), norm = tf.clip_by_global_norm([s, tf.constant([5.0])], 7.0)
+    gnorm = tf.global_norm([s, None])
+    for x in (by_norm, by_value, clipped):
+        assert isinstance(x, tf.IndexedSlices) and x.indices is s.indices
+    assert isinstance(dense, tf.Tensor)
+    with tf.Session() as sess:
+        bn, bv, c, d, n, gn = sess.run([by_norm, by_value, clipped, dense, norm, gnorm])
+    # the norm is the slices' (13: rows counted as they are, not summed by index)
+    np.testing.assert_allclose(bn.values, values * 6.5 / 13.0, rtol=1e-6)
+    np.testing.assert_array_equal(bn.indices, [2, 2])
+    np.testing.assert_allclose(bv.values, np.clip(values, -1.0, 3.5))
+    total = np.sqrt(13.0 ** 2 + 5.0 ** 2)
+    np.testing.assert_allclose(n, total, rtol=1e-6)
+    np.testing.assert_allclose(gn, 13.0, rtol=1e-6)
+    np.testing.assert_allclose(c.values, values * 7.0 / total, rtol=1e-6)
+    np.testing.assert_allclose(d, [5.0 * 7.0 / total], rtol=1e-6)

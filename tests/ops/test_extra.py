@@ -229,8 +229,9 @@ def test_embedding_lookup_gradient_reaches_each_partition():
     a, b = tf.constant(np.zeros((2, 2))), tf.constant(np.zeros((2, 2)))
     y = embedding_ops.embedding_lookup([a, b], [0, 1, 1, 2])
     ga, gb = tf.gradients(tf.reduce_sum(y), [a, b])
+    assert isinstance(ga, tf.IndexedSlices) and isinstance(gb, tf.IndexedSlices)
     with tf.Session() as sess:
-        ga, gb = sess.run([ga, gb])
+        ga, gb = sess.run([tf.convert_to_tensor(ga), tf.convert_to_tensor(gb)])
     np.testing.assert_array_equal(ga, [[1, 1], [1, 1]])  # ids 0 and 2
     np.testing.assert_array_equal(gb, [[2, 2], [0, 0]])  # id 1 twice
 

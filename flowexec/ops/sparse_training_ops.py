@@ -125,12 +125,11 @@ def _rounds(xp, indices):
         return [None]
     order = xp.argsort(indices, kind="stable")
     sorted_idx = indices[order]
-    starts = xp.concatenate([xp.ones(1, dtype=bool), sorted_idx[1:] != sorted_idx[:-1]])
-    if bool(starts.all()):
+    if bool((sorted_idx[1:] != sorted_idx[:-1]).all()):
         return [None]
-    group_start = xp.maximum.accumulate(xp.where(starts, xp.arange(n), 0))
+    # an occurrence's rank: its position in the sorted list minus its index's first position
     rank = xp.empty(n, dtype=xp.int64)
-    rank[order] = xp.arange(n) - group_start
+    rank[order] = xp.arange(n) - xp.searchsorted(sorted_idx, sorted_idx, side="left")
     return [xp.nonzero(rank == k)[0] for k in range(int(rank.max()) + 1)]
 
 

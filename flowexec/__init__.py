@@ -226,6 +226,12 @@ from flowexec import contrib  # noqa: F401,E402
 from devices.spec import DeviceSpec  # noqa: F401,E402
 # --- end distributed ------------------------------------------------------------------------
 
+# --- parsing (issue 15): hashing, partition/stitch, raw/CSV decoding, Example parsing -------
+from flowexec.ops.decode_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.hash_ops import *  # noqa: F401,F403,E402
+from flowexec.ops.partition_ops import dynamic_partition, dynamic_stitch  # noqa: F401,E402
+# --- end parsing ----------------------------------------------------------------------------
+
 __version__ = "0.1.0"
 
 # --- apimisc (issue 15): partitioned variables, quantize ops, object checkpoints, ... -------

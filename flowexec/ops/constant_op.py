@@ -119,6 +119,11 @@ def _to_bytes(value, values):
                     f"{values}. Consider casting elements to a supported type.")
 
 
+def _all_strings(values):
+    leaves = list(_flatten(values))
+    return bool(leaves) and all(isinstance(v, _STR_TYPES) for v in leaves)
+
+
 def _string_array(values, shape):
     flat = values.ravel() if isinstance(values, np.ndarray) else list(_flatten(values))
     out = np.empty(len(flat), dtype=object)
@@ -149,7 +154,8 @@ def _to_numpy(values, dtype, shape):
             if _regular_dims(values) != dense:
                 raise ValueError(f"Argument must be a dense tensor: {values} - got shape "
                                  f"{_regular_dims(values)}, but wanted {dense}.")
-            if dtype is dtypes.string:
+            if dtype is dtypes.string or (dtype is None and _all_strings(values)):
+                # not through numpy's "S"/"U" arrays: they drop trailing NUL bytes
                 nparray = _string_array(values, dense)
             else:
                 try:

@@ -61,6 +61,8 @@ def _to_bytes(item):
 
 def _as_result(value):
     """One returned value as TF converts it: (array, DType), never cast to `Tout`."""
+    if isinstance(value, (bytes, str)):  # np.asarray would drop trailing NUL bytes
+        value = np.array(value, dtype=object)
     arr = value if isinstance(value, np.ndarray) else np.asarray(value)
     if arr.dtype.kind in "SUO":  # strings: an object array of bytes, as string tensors are
         flat = [_to_bytes(x.item() if isinstance(x, np.generic) else x)

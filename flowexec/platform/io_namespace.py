@@ -3,3 +3,4 @@ graph import/export work."""
 
 from flowexec.platform import io_gfile as gfile  # noqa: F401
 from flowexec.graph_io.export import write_graph  # noqa: F401,E402
+from flowexec.ops.decode_ops import decode_csv, decode_raw  # noqa: F401,E402 (parsing)

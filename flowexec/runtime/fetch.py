@@ -116,8 +116,8 @@ def to_numpy(v):
     t = type(v)
     if t is np.ndarray:
         return v[()] if v.ndim == 0 else v.copy()
-    if isinstance(v, np.generic) or v is None:
-        return v
+    if isinstance(v, (np.generic, bytes)) or v is None:
+        return v  # bytes: never through numpy's "S" type, which drops trailing NUL bytes
     if hasattr(v, "get") and hasattr(v, "__cuda_array_interface__"):
         v = v.get()
         return v[()] if v.ndim == 0 else v

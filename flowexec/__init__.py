@@ -258,3 +258,20 @@ from flowexec.framework.indexed_slices import (  # noqa: F401,E402
     convert_to_tensor_or_indexed_slices,
 )
 from flowexec.ops import indexed_slices_ops as _indexed_slices_ops  # noqa: F401,E402
+
+# --- sparse (issue 15): SparseTensor and the sparse ops --------------------------------------
+from flowexec.framework.sparse_tensor import (  # noqa: F401,E402
+    SparseTensor,
+    SparseTensorSpec,
+    SparseTensorValue,
+    convert_to_tensor_or_sparse_tensor,
+)
+from flowexec.ops.sparse_ops import (  # noqa: F401,E402
+    sparse_merge,
+    sparse_placeholder,
+    sparse_reorder,
+    sparse_tensor_to_dense,
+    sparse_to_indicator,
+)
+from flowexec import sparse  # noqa: F401,E402
+# --- end sparse -----------------------------------------------------------------------------

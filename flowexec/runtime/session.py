@@ -309,11 +309,14 @@ class BaseSession:
         if feed_dict:
             for k, v in feed_dict.items():
                 if hasattr(k, "_fetch_components"):
-                    # a composite (IndexedSlices): its tensors fed with the value's parts
+                    # a composite (IndexedSlices, SparseTensor): its tensors fed with the
+                    # value's parts (an IndexedSlicesValue, a SparseTensorValue, a tuple)
                     parts = k._fetch_components()
                     if not isinstance(v, (tuple, list)) or len(v) != len(parts):
+                        names = getattr(k, "_feed_component_names",
+                                        "values, indices[, dense_shape]")
                         raise ValueError(f"Feed key {k} is fed with its {len(parts)} parts: "
-                                         f"values, indices[, dense_shape], got {v!r}")
+                                         f"{names}, got {v!r}")
                     feed_keys.extend(parts)
                     feed_values.extend(v)
                 elif isinstance(k, tuple) and not hasattr(k, "_as_graph_element"):

@@ -275,3 +275,7 @@ from flowexec.ops.sparse_ops import (  # noqa: F401,E402
 )
 from flowexec import sparse  # noqa: F401,E402
 # --- end sparse -----------------------------------------------------------------------------
+
+# --- nnconv (issue 15): generic Conv op, conv2d backprop v2 ops ------------------------------
+from flowexec.ops.conv_generic_ops import *  # noqa: F401,F403,E402
+# --- end nnconv -----------------------------------------------------------------------------

@@ -166,8 +166,13 @@ def _geometry(x_shape, ksize, data_format, strides, dilations, padding, explicit
     return s, d, outs, pads
 
 
+def sizes_list(sizes):
+    """A sizes input (1-D int array) or a static shape as a list of ints."""
+    return [int(v) for v in (sizes.tolist() if hasattr(sizes, "tolist") else sizes)]
+
+
 def _channels_last_shape(dims, data_format):
-    dims = [int(v) for v in dims]
+    dims = sizes_list(dims)
     if window.channels_first(data_format):
         return (dims[0],) + tuple(dims[2:]) + (dims[1],)
     return tuple(dims)
@@ -265,7 +270,7 @@ def _conv_forward(xp, x, w, data_format, strides, dilations, padding, explicit_p
 def _conv_backprop_input(xp, input_sizes, w, dy, data_format, strides, dilations, padding,
                          explicit_paddings, op_type):
     nd = w.ndim - 2
-    x_shape = _channels_last_shape(input_sizes.tolist(), data_format)
+    x_shape = _channels_last_shape(input_sizes, data_format)
     oc, fc = w.shape[-1], w.shape[nd]
     groups = _groups(x_shape[-1], fc, oc)
     ksize = w.shape[:nd]
@@ -285,7 +290,7 @@ def _conv_backprop_input(xp, input_sizes, w, dy, data_format, strides, dilations
 
 def _conv_backprop_filter(xp, x, filter_sizes, dy, data_format, strides, dilations, padding,
                           explicit_paddings, op_type):
-    f_shape = tuple(int(v) for v in filter_sizes.tolist())
+    f_shape = tuple(sizes_list(filter_sizes))
     nd = len(f_shape) - 2
     xc = window.to_channels_last(xp, x, data_format)
     _groups(xc.shape[-1], f_shape[nd], f_shape[-1])
@@ -299,7 +304,7 @@ def _conv_backprop_filter(xp, x, filter_sizes, dy, data_format, strides, dilatio
 
 def filter_gradient_from_patches(xp, cols, filter_sizes, dy, data_format, op_type):
     """The filter gradient `patches^T @ dy` (group by group), shaped as `filter_sizes`."""
-    f_shape = tuple(int(v) for v in filter_sizes.tolist())
+    f_shape = tuple(sizes_list(filter_sizes))
     nd = len(f_shape) - 2
     dyc = window.to_channels_last(xp, dy, data_format)
     k = math.prod(f_shape[:nd])
@@ -393,7 +398,7 @@ def _depthwise_conv2d_native(xp, input, filter, *, strides, padding, data_format
 @defop("DepthwiseConv2dNativeBackpropInput", infer=_backprop_input_infer, cost=_conv_cost)
 def _depthwise_backprop_input(xp, input_sizes, filter, out_backprop, *, strides, padding,
                               data_format, dilations, explicit_paddings=()):
-    x_shape = _channels_last_shape(input_sizes.tolist(), data_format)
+    x_shape = _channels_last_shape(input_sizes, data_format)
     s, d, outs, pads = _depthwise_setup(xp, x_shape, filter.shape, data_format, strides,
                                         dilations, padding, explicit_paddings)
     dyc = window.to_channels_last(xp, out_backprop, data_format)
@@ -413,7 +418,7 @@ def _depthwise_backprop_input(xp, input_sizes, filter, out_backprop, *, strides,
 @defop("DepthwiseConv2dNativeBackpropFilter", infer=_backprop_filter_infer, cost=_conv_cost)
 def _depthwise_backprop_filter(xp, input, filter_sizes, out_backprop, *, strides, padding,
                                data_format, dilations, explicit_paddings=()):
-    f_shape = tuple(int(v) for v in filter_sizes.tolist())
+    f_shape = tuple(sizes_list(filter_sizes))
     xc = window.upcast_half(xp, window.to_channels_last(xp, input, data_format))
     s, d, outs, pads = _depthwise_setup(xp, xc.shape, f_shape, data_format, strides,
                                         dilations, padding, explicit_paddings)
@@ -1011,6 +1016,12 @@ def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding
                            data_format, None, scope, 2)
 
 
+# TF 1.x's other names of the same functions (tf.nn.conv3d_backprop_filter is
+# conv3d_backprop_filter_v2 in TF's own tf.compat.v1, op Conv3DBackpropFilterV2).
+conv3d_backprop_filter = conv3d_backprop_filter_v2
+depthwise_conv2d_backprop_filter = depthwise_conv2d_native_backprop_filter
+depthwise_conv2d_backprop_input = depthwise_conv2d_native_backprop_input
+
 __all__ = [
     "atrous_conv2d",
     "conv1d",
@@ -1019,10 +1030,13 @@ __all__ = [
     "conv2d_backprop_input",
     "conv2d_transpose",
     "conv3d",
+    "conv3d_backprop_filter",
     "conv3d_backprop_filter_v2",
     "conv3d_transpose",
     "convolution",
     "depthwise_conv2d",
+    "depthwise_conv2d_backprop_filter",
+    "depthwise_conv2d_backprop_input",
     "depthwise_conv2d_native",
     "depthwise_conv2d_native_backprop_filter",
     "depthwise_conv2d_native_backprop_input",

@@ -273,6 +273,16 @@ from flowexec.ops.sparse_ops import (  # noqa: F401,E402
     sparse_tensor_to_dense,
     sparse_to_indicator,
 )
+from flowexec.ops.sparse_structure_ops import (  # noqa: F401,E402
+    sparse_concat,
+    sparse_fill_empty_rows,
+    sparse_reset_shape,
+    sparse_reshape,
+    sparse_retain,
+    sparse_slice,
+    sparse_split,
+    sparse_transpose,
+)
 from flowexec import sparse  # noqa: F401,E402
 # --- end sparse -----------------------------------------------------------------------------
 

@@ -1,0 +1,147 @@
+"""Writes tests/data/tf1/sparse/ops.npz: what TensorFlow's sparse ops return (values, index
+order, dense shapes) and the errors they raise, case by case.
+
+TensorFlow is never a dependency: run this by hand with a scratch virtualenv that has it,
+
+    /work/tfvenv/bin/python scripts/make_tf_sparse_ops_fixtures.py
+
+Each entry of CASES is `build(tf) -> {name: fetch}` written against the TF 1.x API, so that
+tests/ops/test_sparse_*.py build the very same graph with `import flowexec as tf`. For each
+case the file holds `<case>/<name>` (a Tensor's value) or `<case>/<name>/indices|values|
+dense_shape` (a SparseTensor's), or `<case>/error` = [error class name, message] when the
+run (or the build) raised.
+"""
+
+import os
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(os.path.dirname(HERE), "tests", "data", "tf1", "sparse", "ops.npz")
+
+# A 3 x 4 SparseTensor in row-major order, and an unordered one with an empty row.
+IDX = [[0, 1], [0, 3], [2, 0], [2, 2]]
+VALS = [1.0, 2.0, 3.0, 4.0]
+UIDX = [[2, 3], [0, 1], [2, 0], [0, 2]]
+
+
+def _st(tf, idx=IDX, vals=VALS, shape=(3, 4), dtype="float32"):
+    return tf.SparseTensor(idx, tf.constant(vals, dtype), list(shape))
+
+
+def _st3(tf):
+    idx = [[0, 0, 1], [0, 2, 0], [1, 1, 1], [1, 2, 3]]
+    return tf.SparseTensor(idx, tf.constant([1, 2, 3, 4], "int32"), [2, 3, 4])
+
+
+CASES = {
+    # ----- reshape ---------------------------------------------------------------------
+    "reshape": lambda tf: {"out": tf.sparse.reshape(_st(tf), [4, 3])},
+    "reshape_infer": lambda tf: {"out": tf.sparse_reshape(_st(tf), [2, -1, 2])},
+    "reshape_rank3": lambda tf: {"out": tf.sparse.reshape(_st3(tf), [-1, 4])},
+    "reshape_bad_size": lambda tf: {"out": tf.sparse.reshape(
+        _st(tf), tf.placeholder_with_default(tf.constant([5, 3], "int64"), [2]))},
+    "reshape_two_unknown": lambda tf: {"out": tf.sparse.reshape(
+        _st(tf), tf.placeholder_with_default(tf.constant([-1, -1], "int64"), [2]))},
+    "reshape_not_multiple": lambda tf: {"out": tf.sparse.reshape(
+        _st(tf), tf.placeholder_with_default(tf.constant([5, -1], "int64"), [2]))},
+    "reshape_static_bad_size": lambda tf: {"out": tf.sparse.reshape(_st(tf), [5, 3])},
+    # ----- slice / split ---------------------------------------------------------------
+    "slice": lambda tf: {"out": tf.sparse.slice(_st(tf), [0, 1], [3, 2])},
+    "slice_past_end": lambda tf: {"out": tf.sparse_slice(_st(tf), [1, 2], [5, 5])},
+    "slice_empty": lambda tf: {"out": tf.sparse.slice(_st(tf), [1, 0], [1, 4])},
+    "slice_start_beyond": lambda tf: {"out": tf.sparse.slice(_st(tf), [4, 0], [1, 4])},
+    "split_rows": lambda tf: dict(enumerate(tf.sparse.split(sp_input=_st(tf), num_split=2,
+                                                            axis=0))),
+    "split_cols_uneven": lambda tf: dict(enumerate(tf.sparse_split(
+        sp_input=_st(tf), num_split=3, axis=1))),
+    "split_negative_axis": lambda tf: dict(enumerate(tf.sparse.split(
+        sp_input=_st3(tf), num_split=2, axis=-1))),
+    "split_bad_axis": lambda tf: dict(enumerate(tf.sparse.split(
+        sp_input=_st(tf), num_split=2, axis=tf.placeholder_with_default(
+            tf.constant(2, "int64"), [])))),
+    "split_too_many": lambda tf: dict(enumerate(tf.sparse.split(
+        sp_input=_st(tf), num_split=5, axis=0))),
+    # ----- concat ----------------------------------------------------------------------
+    "concat_rows": lambda tf: {"out": tf.sparse.concat(0, [_st(tf), _st(tf, UIDX[:1], [9.0])])},
+    "concat_cols": lambda tf: {"out": tf.sparse_concat(
+        1, [_st(tf), _st(tf, [[1, 0]], [8.0], (3, 2)), _st(tf, [[0, 0], [2, 1]], [5.0, 6.0],
+                                                             (3, 3))])},
+    "concat_negative_axis": lambda tf: {"out": tf.sparse.concat(
+        -1, [_st(tf), _st(tf, [[1, 0]], [8.0], (3, 2))])},
+    "concat_expand": lambda tf: {"out": tf.sparse.concat(
+        1, [_st(tf), _st(tf, [[4, 0]], [8.0], (5, 2))], expand_nonconcat_dim=True)},
+    "concat_mismatch": lambda tf: {"out": tf.sparse.concat(
+        1, [_st(tf), tf.SparseTensor([[4, 0]], [8.0], tf.placeholder_with_default(
+            tf.constant([5, 2], "int64"), [2]))])},
+    # ----- transpose / reorder / fill_empty_rows ---------------------------------------
+    "transpose": lambda tf: {"out": tf.sparse.transpose(_st(tf))},
+    "transpose_perm": lambda tf: {"out": tf.sparse_transpose(_st3(tf), [1, 2, 0])},
+    "reorder": lambda tf: {"out": tf.sparse.reorder(_st(tf, UIDX))},
+    "fill_empty_rows": lambda tf: dict(zip(("out", "empty"), tf.sparse.fill_empty_rows(
+        _st(tf, [[0, 1], [0, 3], [2, 0], [2, 2]], VALS, (4, 4)), -1.0))),
+    "fill_empty_rows_unordered": lambda tf: dict(zip(("out", "empty"),
+                                                     tf.sparse_fill_empty_rows(
+        _st(tf, UIDX, VALS, (4, 4)), 7.0))),
+    "fill_empty_rows_all_empty": lambda tf: dict(zip(("out", "empty"),
+                                                     tf.sparse.fill_empty_rows(
+        tf.SparseTensor(tf.zeros([0, 2], "int64"), tf.zeros([0]), [2, 3]), 5.0))),
+    "fill_empty_rows_bad_row": lambda tf: dict(zip(("out", "empty"),
+                                                   tf.sparse.fill_empty_rows(
+        _st(tf, [[0, 1], [5, 0]], [1.0, 2.0], (4, 4)), 0.0))),
+    # ----- retain / reset_shape / expand_dims / eye -------------------------------------
+    "retain": lambda tf: {"out": tf.sparse.retain(_st(tf), [True, False, False, True])},
+    "reset_shape": lambda tf: {"out": tf.sparse.reset_shape(_st(tf, [[0, 1], [1, 2]],
+                                                                  [1.0, 2.0], (5, 6)))},
+    "reset_shape_new": lambda tf: {"out": tf.sparse_reset_shape(_st(tf), [4, 6])},
+    "expand_dims": lambda tf: {"out": tf.sparse.expand_dims(_st(tf), 1)},
+    "expand_dims_last": lambda tf: {"out": tf.sparse.expand_dims(_st(tf), -1)},
+    "eye": lambda tf: {"out": tf.sparse.eye(3, 4, dtype="int32")},
+}
+
+
+def _flatten(tf, case, value, out):
+    if isinstance(value, tf.compat.v1.SparseTensorValue):
+        out[f"{case}/indices"] = np.asarray(value.indices)
+        out[f"{case}/values"] = np.asarray(value.values)
+        out[f"{case}/dense_shape"] = np.asarray(value.dense_shape)
+    else:
+        out[case] = np.asarray(value)
+
+
+def _message(e):
+    """The error's own message (an OpError's without TF's "Graph execution error" frame)."""
+    text = getattr(e, "message", None) or str(e)
+    lines = [ln for ln in text.split("\n") if ln.strip() and not ln.startswith("\t")]
+    if text.startswith("Graph execution error"):
+        return lines[-1]
+    return lines[0]
+
+
+def main():
+    import tensorflow as tf2
+
+    tf = tf2.compat.v1
+    tf.disable_eager_execution()
+    out = {}
+    for case, build in CASES.items():
+        graph = tf.Graph()
+        with graph.as_default():
+            try:
+                fetches = build(tf)
+                with tf.Session() as sess:
+                    values = sess.run(fetches)
+            except Exception as e:  # the recorded error is the fixture
+                msg = _message(e)
+                out[f"{case}/error"] = np.array([type(e).__name__, msg])
+                print(f"{case}: {type(e).__name__}: {msg}")
+                continue
+        for name, value in values.items():
+            _flatten(tf, f"{case}/{name}", value, out)
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    np.savez(OUT, **out)
+    print(f"{len(CASES)} cases -> {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -34,6 +34,8 @@ what the kernel computes.
 
 `elementwise=Elementwise(numpy=..., cuda=...)` marks an op the graph optimizer may fuse with
 its elementwise neighbours into one `_FusedElementwise` step (see `flowexec/ops/fused_ops.py`).
+`scalar=ScalarCode("{0} + {1}")` gives the Python expression that computes the op on 0-d host
+values, which a generated while loop inlines instead of calling the kernel (codegen.py).
 """
 
 import dataclasses
@@ -88,6 +90,33 @@ class Elementwise:
         return cls(evaluate, cuda, accepts)
 
 
+@dataclasses.dataclass(frozen=True)
+class ScalarCode:
+    """How an op computes on 0-d host values, as Python code a generated program inlines.
+
+    Attributes:
+        expr: a Python expression over the inputs `{0}`, `{1}`, ... giving exactly what the
+            kernel returns (value bit for bit, and numpy scalar type) when every input is a
+            numpy scalar or a 0-d array of a real or bool dtype. It must not raise where the
+            kernel could raise a typed error: an op that checks its values (integer division
+            by zero) has no ScalarCode.
+        select: instead of `expr`, `fn(kernel_kwargs, input_dtypes) -> (expr, {name: value})`
+            for ops whose code depends on attributes and dtypes (Cast), the expression
+            reading the objects `{name}` (a destination type); or None: no inline form.
+        forwards: the expression is its input itself (Identity): a 0-d array stays one
+            (every other expression gives a numpy scalar).
+    """
+
+    expr: Optional[str] = None
+    select: Optional[Callable] = None
+    forwards: bool = False
+
+    def code(self, kwargs, in_dtypes):
+        """(expr, {name: value}) for a node with these kernel kwargs and input dtypes, or
+        None."""
+        return (self.expr, {}) if self.select is None else self.select(kwargs, in_dtypes)
+
+
 class OpDef:
     """Everything the system knows about one op type."""
 
@@ -104,6 +133,7 @@ class OpDef:
         self.ref_output = bool(flags.get("ref_output", False))
         self.forwards_ref = bool(flags.get("forwards_ref", False))
         self.elementwise = flags.get("elementwise")
+        self.scalar = flags.get("scalar")
         self.kernel = kernel
         self.infer = infer
         self.cost = cost
@@ -204,7 +234,7 @@ class OpDef:
 
 def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, device_types=None,
           must_be_fed=False, constant=None, static_value=None, fold_at_build=False,
-          ref_output=False, forwards_ref=False, elementwise=None, node_def=None):
+          ref_output=False, forwards_ref=False, elementwise=None, scalar=None, node_def=None):
     """Decorator registering a kernel as op type `type_name`; returns the `OpDef`.
 
     Args:
@@ -225,12 +255,14 @@ def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, devi
         forwards_ref: the output is the input; a reference input stays a reference.
         elementwise: an `Elementwise`: the graph optimizer may fuse the op with its
             elementwise neighbours into one `_FusedElementwise` step.
+        scalar: a `ScalarCode`: generated loops compute the op on 0-d host values with
+            this inline expression instead of a kernel call.
         node_def: a `NodeDefForm` saying how the op's TF NodeDef differs from it (ref
             inputs, fixed attributes, flowexec-only); None: it is TF's op of this type.
     """
     flags = {"must_be_fed": must_be_fed, "constant": constant, "static_value": static_value,
              "fold_at_build": fold_at_build, "ref_output": ref_output,
-             "forwards_ref": forwards_ref, "elementwise": elementwise}
+             "forwards_ref": forwards_ref, "elementwise": elementwise, "scalar": scalar}
 
     def register(kernel):
         code = kernel.__code__

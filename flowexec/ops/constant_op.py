@@ -19,7 +19,7 @@ from flowexec.framework.convert import (
     register_tensor_conversion_function,
 )
 from flowexec.framework.operation import Operation
-from flowexec.framework.registry import apply_op, defop
+from flowexec.framework.registry import ScalarCode, apply_op, defop
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import Dimension, TensorShape, as_shape
 from flowexec.ops import shape_fns
@@ -359,7 +359,8 @@ def placeholder_with_default(input, shape, name=None):
 
 
 # ----- Identity, NoOp, StopGradient ----------------------------------------------------------
-@defop("Identity", infer=shape_fns.unchanged, forwards_ref=True)
+@defop("Identity", infer=shape_fns.unchanged, forwards_ref=True,
+       scalar=ScalarCode("{0}", forwards=True))
 def _identity(xp, input):
     return input
 

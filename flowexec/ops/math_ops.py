@@ -27,7 +27,7 @@ from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.errors import InvalidArgumentError
 from flowexec.framework.graph import name_scope
 from flowexec.framework.node_def_form import NodeDefForm
-from flowexec.framework.registry import EXPENSIVE, Elementwise, apply_op, defop
+from flowexec.framework.registry import EXPENSIVE, Elementwise, ScalarCode, apply_op, defop
 from flowexec.framework.tensor import Tensor, register_operator
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import shape_fns
@@ -245,7 +245,8 @@ def _binary_grads(op, gx, gy):
 # ----- elementwise binary ops -----------------------------------------------------------------
 # Kernels use Python operators where one exists: for numpy scalars (what 0-d results are) they
 # skip the ufunc dispatch (~0.1 µs instead of ~1 µs), and for arrays they are the same ufunc.
-@defop("Add", infer=_binary_infer(_ADD_TYPES), elementwise=Elementwise.ufunc("add", "{0} + {1}"))
+@defop("Add", infer=_binary_infer(_ADD_TYPES), elementwise=Elementwise.ufunc("add", "{0} + {1}"),
+       scalar=ScalarCode("{0} + {1}"))
 def _add(xp, x, y):
     try:
         return x + y
@@ -259,7 +260,8 @@ def _add_grad(op, dy):
 
 
 # TF 2.x writes tf.add as AddV2 (numbers only) in the graphs it exports; same kernel.
-@defop("AddV2", infer=_binary_infer(_NUMERIC), elementwise=Elementwise.ufunc("add", "{0} + {1}"))
+@defop("AddV2", infer=_binary_infer(_NUMERIC), elementwise=Elementwise.ufunc("add", "{0} + {1}"),
+       scalar=ScalarCode("{0} + {1}"))
 def _add_v2(xp, x, y):
     return _add.kernel(xp, x, y)
 
@@ -269,7 +271,8 @@ def _add_v2_grad(op, dy):
     return _binary_grads(op, dy, dy)
 
 
-@defop("Sub", infer=_binary_infer(_NUMERIC), elementwise=Elementwise.ufunc("subtract", "{0} - {1}"))
+@defop("Sub", infer=_binary_infer(_NUMERIC),
+       elementwise=Elementwise.ufunc("subtract", "{0} - {1}"), scalar=ScalarCode("{0} - {1}"))
 def _sub(xp, x, y):
     try:
         return x - y
@@ -282,7 +285,8 @@ def _sub_grad(op, dy):
     return _binary_grads(op, dy, negative(dy))
 
 
-@defop("Mul", infer=_binary_infer(_NUMERIC), elementwise=Elementwise.ufunc("multiply", "{0} * {1}"))
+@defop("Mul", infer=_binary_infer(_NUMERIC),
+       elementwise=Elementwise.ufunc("multiply", "{0} * {1}"), scalar=ScalarCode("{0} * {1}"))
 def _mul(xp, x, y):
     try:
         return x * y
@@ -297,7 +301,7 @@ def _mul_grad(op, dy):
 
 
 @defop("RealDiv", infer=_binary_infer(_FC),
-       elementwise=Elementwise.ufunc("true_divide", "{0} / {1}"))
+       elementwise=Elementwise.ufunc("true_divide", "{0} / {1}"), scalar=ScalarCode("{0} / {1}"))
 def _real_div(xp, x, y):
     try:
         return x / y
@@ -423,7 +427,7 @@ def _squared_difference_grad(op, dy):
 
 
 # ----- comparisons and logic ------------------------------------------------------------------
-@defop("Equal", infer=_binary_infer(_EQ_TYPES, dtypes.bool))
+@defop("Equal", infer=_binary_infer(_EQ_TYPES, dtypes.bool), scalar=ScalarCode("{0} == {1}"))
 def _equal(xp, x, y):
     try:
         return xp.equal(x, y)
@@ -431,7 +435,7 @@ def _equal(xp, x, y):
         raise _incompatible(x, y) from None
 
 
-@defop("NotEqual", infer=_binary_infer(_EQ_TYPES, dtypes.bool))
+@defop("NotEqual", infer=_binary_infer(_EQ_TYPES, dtypes.bool), scalar=ScalarCode("{0} != {1}"))
 def _not_equal(xp, x, y):
     try:
         return xp.not_equal(x, y)
@@ -439,7 +443,7 @@ def _not_equal(xp, x, y):
         raise _incompatible(x, y) from None
 
 
-@defop("Less", infer=_binary_infer(_REAL, dtypes.bool))
+@defop("Less", infer=_binary_infer(_REAL, dtypes.bool), scalar=ScalarCode("{0} < {1}"))
 def _less(xp, x, y):
     try:
         return x < y
@@ -447,7 +451,7 @@ def _less(xp, x, y):
         raise _incompatible(x, y) from None
 
 
-@defop("LessEqual", infer=_binary_infer(_REAL, dtypes.bool))
+@defop("LessEqual", infer=_binary_infer(_REAL, dtypes.bool), scalar=ScalarCode("{0} <= {1}"))
 def _less_equal(xp, x, y):
     try:
         return x <= y
@@ -455,7 +459,7 @@ def _less_equal(xp, x, y):
         raise _incompatible(x, y) from None
 
 
-@defop("Greater", infer=_binary_infer(_REAL, dtypes.bool))
+@defop("Greater", infer=_binary_infer(_REAL, dtypes.bool), scalar=ScalarCode("{0} > {1}"))
 def _greater(xp, x, y):
     try:
         return x > y
@@ -463,7 +467,8 @@ def _greater(xp, x, y):
         raise _incompatible(x, y) from None
 
 
-@defop("GreaterEqual", infer=_binary_infer(_REAL, dtypes.bool))
+@defop("GreaterEqual", infer=_binary_infer(_REAL, dtypes.bool),
+       scalar=ScalarCode("{0} >= {1}"))
 def _greater_equal(xp, x, y):
     try:
         return x >= y
@@ -471,7 +476,7 @@ def _greater_equal(xp, x, y):
         raise _incompatible(x, y) from None
 
 
-@defop("LogicalAnd", infer=_binary_infer(_BOOL))
+@defop("LogicalAnd", infer=_binary_infer(_BOOL), scalar=ScalarCode("{0} & {1}"))
 def _logical_and(xp, x, y):
     try:
         return xp.logical_and(x, y)
@@ -479,7 +484,7 @@ def _logical_and(xp, x, y):
         raise _incompatible(x, y) from None
 
 
-@defop("LogicalOr", infer=_binary_infer(_BOOL))
+@defop("LogicalOr", infer=_binary_infer(_BOOL), scalar=ScalarCode("{0} | {1}"))
 def _logical_or(xp, x, y):
     try:
         return xp.logical_or(x, y)
@@ -498,7 +503,8 @@ for _od in (_equal, _not_equal, _less, _less_equal, _greater, _greater_equal, _l
 
 
 # ----- elementwise unary ops ------------------------------------------------------------------
-@defop("Neg", infer=_unary_infer(_NUMERIC), elementwise=Elementwise.ufunc("negative", "-{0}"))
+@defop("Neg", infer=_unary_infer(_NUMERIC), elementwise=Elementwise.ufunc("negative", "-{0}"),
+       scalar=ScalarCode("-{0}"))
 def _neg(xp, x):
     return -x
 
@@ -509,7 +515,8 @@ def _neg_grad(op, dy):
 
 
 @defop("Abs", infer=_unary_infer(_REAL),
-       elementwise=Elementwise.ufunc("absolute", "{0} < ({T})0 ? -{0} : {0}"))
+       elementwise=Elementwise.ufunc("absolute", "{0} < ({T})0 ? -{0} : {0}"),
+       scalar=ScalarCode("abs({0})"))
 def _abs(xp, x):
     return xp.absolute(x)
 
@@ -531,7 +538,8 @@ def _sign_grad(op, dy):
     return array_ops.zeros_like(op.inputs[0])
 
 
-@defop("Square", infer=_unary_infer(_NUMERIC), elementwise=Elementwise.ufunc("square", "{0} * {0}"))
+@defop("Square", infer=_unary_infer(_NUMERIC), elementwise=Elementwise.ufunc("square", "{0} * {0}"),
+       scalar=ScalarCode("{0} * {0}"))
 def _square(xp, x):
     return xp.square(x)
 
@@ -780,7 +788,31 @@ def _cast_infer(op):
 _REAL_SCALARS = frozenset(np.dtype(c).type for c in "?bhilqBHILQefd")
 
 
-@defop("Cast", infer=_cast_infer, fold_at_build=True)
+# A generated loop's inline 0-d Cast (ScalarCode). Where float(x) holds the source value
+# exactly and the destination rounds it once, `one * float(x)` (numpy's own scalar product
+# with a Python float, which takes the numpy operand's type) is astype's value bit for bit,
+# NaN payloads included, at a quarter of the constructor's cost; likewise `one * int(x)`
+# for a widening integer cast. Every other pair uses the kernel's constructor.
+# tests/ops/test_math.py checks every pair against the kernel.
+_EXACT_IN_FLOAT = frozenset(np.dtype(c).type for c in "?bhiBHI")
+_VIA_FLOAT = {np.float32: _EXACT_IN_FLOAT | {np.float64},
+              np.float64: _EXACT_IN_FLOAT | {np.float32, np.int64, np.uint64}}
+
+
+def _cast_scalar_code(kwargs, in_dtypes):
+    src, dst = in_dtypes[0].np.type, kwargs["DstT"].np.type
+    if src not in _REAL_SCALARS or dst not in _REAL_SCALARS:
+        return None  # the kernel's astype (bfloat16's check)
+    if src in _VIA_FLOAT.get(dst, ()):
+        return "{one} * float({0})", {"one": dst(1)}
+    if np.dtype(dst).kind in "iu" and np.dtype(src).kind in "biu" and src is not dst and \
+            np.can_cast(src, dst, "safe"):
+        return "{one} * int({0})", {"one": dst(1)}
+    return "{T}({0})", {"T": dst}
+
+
+@defop("Cast", infer=_cast_infer, fold_at_build=True,
+       scalar=ScalarCode(select=_cast_scalar_code))
 def _cast(xp, x, *, DstT):
     if DstT is dtypes.bfloat16 or getattr(x, "dtype", None) == dtypes.bfloat16.np:
         dtypes.require_bfloat16("Cast")

@@ -17,13 +17,16 @@ A kernel error is traced back to its step through the line number of the generat
 (`step_at_line`).
 
 `FusedWhile` generates a while loop the same way: one Python `while` whose body is the
-loop condition's plan, then the loop body's plan, the loop variables carried in locals.
+loop condition's plan, then the loop body's plan, the loop variables carried in locals. In a
+loop on the host, an op on 0-d values whose definition gives a `ScalarCode` (Add, Less, Cast,
+...) is its inline expression on numpy scalars (`bv7 = bv5 + bv6`) instead of a kernel call.
 """
 
 import itertools
 
 import numpy as np
 
+from flowexec.framework import dtypes
 from flowexec.runtime.cost import numel
 
 _SMALL_BUFFER = 4096  # elements; smaller buffers are not worth a `del`
@@ -51,18 +54,43 @@ class _Namespace:
         return name
 
 
-def _emit_steps(plan, ns, prefix, indent, keep=frozenset()):
+# Dtypes whose 0-d values a generated loop computes with an op's `ScalarCode` (numpy scalars:
+# numpy's own scalar math, the same ufunc loops as the kernels).
+_SCALAR_DTYPES = frozenset((dtypes.bool, dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64,
+                            dtypes.uint8, dtypes.uint16, dtypes.uint32, dtypes.uint64,
+                            dtypes.float16, dtypes.float32, dtypes.float64))
+
+
+def _scalar_code(plan, step):
+    """(expression template, {name: value}) computing `step` inline, or None: a host op with
+    a ScalarCode, its own kernel, one output, and only 0-d real or bool inputs and output."""
+    node = step.node
+    if node is None or step.refs or len(step.outs) != 1 or step.runtime.device_type != "CPU":
+        return None
+    od = node.op_def
+    if od.scalar is None or step.binding.kernel is not od.kernel:
+        return None
+    refs = [plan.slot_refs[s] for s in (*step.ins, *step.outs)]
+    if any(r.dtype not in _SCALAR_DTYPES or r.shape.ndims != 0 for r in refs):
+        return None
+    return od.scalar.code(step.binding.kwargs, [r.dtype for r in refs[:-1]])
+
+
+def _emit_steps(plan, ns, prefix, indent, keep=frozenset(), value_of=None, scalars=None):
     """The lines running `plan`'s steps, with its values in locals `{prefix}v{slot}`.
 
     Returns (lines, value_of): lines as (text, index of the step it runs or None), and
-    {slot: expression} for slots that are constants (globals `{prefix}c{index}`). Large
-    buffers are deleted after their last reader unless fetched or in `keep`.
+    {slot: expression} for slots that are constants (globals `{prefix}c{index}`) or given in
+    `value_of` (a loop's carried variables). Large buffers are deleted after their last reader
+    unless fetched or in `keep`. With a set `scalars`, steps with a ScalarCode are inlined
+    expressions; the slots then known to hold numpy scalars are added to `scalars` (the
+    constants and `value_of` slots must be numpy scalars where 0-d).
     """
     last_use = {}  # last reader of each slot, to free large buffers early
     for step in plan.steps:
         for s in step.ins:
             last_use[s] = step.index
-    value_of = {}
+    value_of = dict(value_of or {})
     for step in plan.steps:
         if step.binding.const is not None:
             value_of[step.outs[0]] = f"{prefix}c{step.index}"
@@ -78,26 +106,39 @@ def _emit_steps(plan, ns, prefix, indent, keep=frozenset()):
         i = step.index
         if b.const is not None:
             continue  # read as its global by the steps that use it
-        args = [ns.name("p", p) for p in b.prefix]
         ins = [value_of.get(s) or f"{prefix}v{s}" for s in step.ins]
-        for pos, reader in step.refs:
-            ns.values[f"{prefix}r{i}_{pos}"] = reader
-            ins[pos] = f"{prefix}r{i}_{pos}()"
-        args += ins
-        for name, value in b.kwargs.items():
-            args.append(f"{name}={ns.name('a', value)}")
-        call = f"{ns.name('k', b.kernel)}({', '.join(args)})"
-        if not step.outs:
-            code = call
-        elif len(step.outs) == 1:
-            code = f"{prefix}v{step.outs[0]} = {call}"
+        inline = None if scalars is None else _scalar_code(plan, step)
+        if inline is not None:
+            expr, names = inline
+            names = {k: ns.name("s", v) for k, v in names.items()}
+            code = f"{prefix}v{step.outs[0]} = {expr.format(*ins, **names)}"
+            if not step.node.op_def.scalar.forwards or step.ins[0] in scalars or \
+                    step.ins[0] in value_of:  # a carried variable or a constant: a scalar
+                scalars.add(step.outs[0])
         else:
-            code = ", ".join(f"{prefix}v{s}" for s in step.outs) + f", = {call}"
+            code = _kernel_call(ns, prefix, step, ins)
         lines.append((indent + code, i))
         if i in frees:
             lines.append((indent + "del " + ", ".join(f"{prefix}v{s}" for s in frees[i]),
                           None))
     return lines, value_of
+
+
+def _kernel_call(ns, prefix, step, ins):
+    b, i = step.binding, step.index
+    args = [ns.name("p", p) for p in b.prefix]
+    for pos, reader in step.refs:
+        ns.values[f"{prefix}r{i}_{pos}"] = reader
+        ins[pos] = f"{prefix}r{i}_{pos}()"
+    args += ins
+    for name, value in b.kwargs.items():
+        args.append(f"{name}={ns.name('a', value)}")
+    call = f"{ns.name('k', b.kernel)}({', '.join(args)})"
+    if not step.outs:
+        return call
+    if len(step.outs) == 1:
+        return f"{prefix}v{step.outs[0]} = {call}"
+    return ", ".join(f"{prefix}v{s}" for s in step.outs) + f", = {call}"
 
 
 class StraightLine:
@@ -166,23 +207,27 @@ class FusedWhile:
         def loop(values, cond_captured, body_captured, check):
             cv3, = cond_captured          # captured values: bound once
             x0, x1, = values
-            n = 0
             while True:
-                cv0 = x0; cv1 = x1        # the condition's steps on the loop variables
-                cv5 = k0(p1, cv0, cc2)
-                if not cv5: break
-                bv0 = x0; bv1 = x1        # the body's steps
-                ...
-                x0, x1, = bv7, bv9 if bv9.__class__ in _scalars else _tn(bv9),
-                n += 1
-                if not n & 1023: check()  # cancellation, cheaply
+                for _ in _chunk:          # CHECK_EVERY iterations between two checks
+                    cv5 = x0 < cc2        # the condition's steps on the loop variables
+                    if not cv5:
+                        break
+                    bv3 = x0 + bc0        # the body's steps: 0-d host ops inlined,
+                    bv7 = k4(p1, bv3, x1) # others their kernel calls
+                    x0, x1, = bv3, bv7 if bv7.__class__ in _scalars else _tn(bv7),
+                else:
+                    check()               # cancellation, once per chunk
+                    continue
+                break
             return [x0, x1]
 
-    An iteration costs what its kernels cost: no call, feed list or conversion per
-    iteration. Args: the two plans, the feed slots of each (arguments then captures, in
-    FuncGraph input order), per body output its slot, and `host_bool(value)` (the
-    predicate as a Python bool; used where a plan runs off the host). A kernel error is
-    traced back to its plan and step with `locate`.
+    An iteration costs what its ops cost: no call, feed list or conversion per iteration,
+    and none at all for a 0-d op on the host whose definition has a `ScalarCode` (numpy
+    scalar math, the same ufunc loop as its kernel: exactly the kernel's values and types).
+    Args: the two plans, the feed slots of each (arguments then captures, in FuncGraph input
+    order), per body output its slot, and `host_bool(value)` (the predicate as a Python
+    bool; used where a plan runs off the host). A kernel error is traced back to its plan and
+    step with `locate`.
     """
 
     def __init__(self, cond_plan, cond_slots, body_plan, body_slots, out_slots, host_bool):
@@ -192,7 +237,8 @@ class FusedWhile:
         on_host = all(r.device_type == "CPU" for r in (*cond_plan.runtimes,
                                                        *body_plan.runtimes))
         ns = _Namespace()
-        ns.values.update(_tn=to_numpy, _hb=host_bool, _scalars=_SCALAR_TYPES)
+        ns.values.update(_tn=to_numpy, _hb=host_bool, _scalars=_SCALAR_TYPES,
+                         _chunk=range(CHECK_EVERY))
         self.filename = f"<flowexec-while-{next(_counter)}>"
         self.cond, self.body = _PlanLines(self.filename), _PlanLines(self.filename)
         self._plans = ((self.cond, cond_plan), (self.body, body_plan))
@@ -206,13 +252,16 @@ class FusedWhile:
         unpack([f"bv{s}" for s in body_slots[n_vars:]], "body_captured")
         carried = [f"x{k}" for k in range(n_vars)]
         unpack(carried, "values")
-        lines += ["    n = 0", "    while True:"]
+        lines += ["    while True:", "        for _ in _chunk:"]
+        indent = " " * 12
+        scalars = set() if on_host else None
 
         def emit(plan, slots, prefix, where):
-            for s, x in zip(slots, carried):
-                lines.append(f"        {prefix}v{s} = {x}")
-            steps, value_of = _emit_steps(plan, ns, prefix, "        ",
-                                          keep=frozenset(slots[n_vars:]))
+            # the plan reads the loop variables' locals themselves (reassigned only at the
+            # end of the iteration)
+            steps, value_of = _emit_steps(plan, ns, prefix, indent,
+                                          keep=frozenset(slots[n_vars:]),
+                                          value_of=dict(zip(slots, carried)), scalars=scalars)
             for text, i in steps:
                 lines.append(text)
                 if i is not None:
@@ -222,21 +271,21 @@ class FusedWhile:
         value_of = emit(cond_plan, cond_slots, "c", self.cond)
         s = cond_plan.fetch_slots[0]
         pred = value_of.get(s) or f"cv{s}"
-        lines.append(f"        if not {pred if on_host else f'_hb({pred})'}:")
-        lines.append("            break")
+        lines.append(f"{indent}if not {pred if on_host else f'_hb({pred})'}:")
+        lines.append(f"{indent}    break")
         value_of = emit(body_plan, body_slots, "b", self.body)
         outs = []
         for s in out_slots:
             o = value_of.get(s) or f"bv{s}"
             if not on_host:
                 o = f"_tn({o})"  # to the host, as trusted_call's values are
+            elif s in scalars or o in carried:
+                pass  # a numpy scalar already; or a loop variable passed through
             elif body_plan.slot_refs[s].shape.ndims == 0:
                 o = f"{o} if {o}.__class__ in _scalars else _tn({o})"
             outs.append(o)
-        lines.append(f"        {', '.join(carried)}, = {', '.join(outs)},")
-        lines.append("        n += 1")
-        lines.append(f"        if not n & {CHECK_EVERY - 1}:")
-        lines.append("            check()")
+        lines.append(f"{indent}{', '.join(carried)}, = {', '.join(outs)},")
+        lines += ["        else:", "            check()", "            continue", "        break"]
         lines.append(f"    return [{', '.join(carried)}]")
         source = "\n".join(lines) + "\n"
         exec(compile(source, self.filename, "exec"), ns.values)  # noqa: S102 - our own code

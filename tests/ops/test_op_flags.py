@@ -1,6 +1,7 @@
 """What the runtime knows about an op comes from its defop flags; build-time constant values
 are computed by the op's own kernel (OpDef.evaluate)."""
 
+import itertools
 import pathlib
 import re
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 import flowexec as tf
+from flowexec.framework import registry
 from flowexec.framework.registry import get_op_def, registered_ops
 from flowexec.ops import shape_fns
 
@@ -80,3 +82,81 @@ def test_the_runtime_never_branches_on_an_op_type_name():
                  for i, line in enumerate(p.read_text().splitlines(), 1)
                  if pattern.search(line)]
     assert offenders == []
+
+
+# ----- ScalarCode: a generated loop's inline expression is the kernel, bit for bit ------------
+def _scalar_battery(dt, rng):
+    """Special and random 0-d values of numpy type `dt` (a few as 0-d arrays)."""
+    if dt is np.bool_:
+        vals = [np.True_, np.False_]
+    elif np.dtype(dt).kind == "f":
+        bits = np.dtype(f"u{np.dtype(dt).itemsize}")
+        randoms = rng.integers(0, np.iinfo(bits).max, 40, dtype=bits, endpoint=True).view(dt)
+        special = np.array([0.0, -0.0, 1.0, -1.5, 2.5, 0.1, np.inf, -np.inf, np.nan, -np.nan,
+                            1e300, -1e300, 3.4028235e38, 3.40282357e38, 1e-45, 7e-46, 1e-310,
+                            65504, 65520, 6e-8, 2**31, 2**53 + 2.0, 1e20], np.float64)
+        with np.errstate(all="ignore"):
+            vals = list(special.astype(dt)) + list(randoms)
+    else:
+        info = np.iinfo(dt)
+        randoms = rng.integers(info.min, info.max, 20, dtype=dt, endpoint=True)
+        edges = [info.min, info.max, 0, 1, 2, 7, info.max - 1, info.min + 1]
+        if info.bits == 64:  # rounds differently to float32 directly and through a double
+            edges.append(2**60 + 2**36 + 1)
+        vals = [dt(v) for v in edges] + list(randoms)
+    return vals + [np.array(vals[-1])]
+
+
+def _same(got, want):
+    return type(got) is type(want) and np.asarray(got).tobytes() == np.asarray(want).tobytes()
+
+
+def _accepts(name, n_in, dtype, kwargs):
+    """Whether op `name` takes `n_in` inputs of `dtype` (its inference says so)."""
+    with tf.Graph().as_default():
+        xs = [tf.placeholder(dtype, []) for _ in range(n_in)]
+        try:
+            registry.apply_op(name, *xs, **kwargs)
+        except (TypeError, ValueError):
+            return False
+    return True
+
+
+def test_each_scalar_code_is_its_kernel_on_0d_values_of_every_dtype():
+    from flowexec.runtime.codegen import _SCALAR_DTYPES
+
+    rng = np.random.default_rng(3)
+    types = sorted(_SCALAR_DTYPES, key=lambda d: d.name)
+    flagged = {n: od for n, od in registered_ops().items() if od.scalar is not None}
+    assert {"Add", "Mul", "Less", "Cast", "Identity"} <= set(flagged)
+    checked = set()
+    for name, od in sorted(flagged.items()):
+        n_in = len(od.input_names)
+        attrs = [{"DstT": d} for d in types] if "DstT" in od.kernel_attrs else [{}]
+        for dtype, kwargs in itertools.product(types, attrs):
+            if not _accepts(name, n_in, dtype, kwargs):
+                continue
+            code = od.scalar.code(kwargs, [dtype] * n_in)
+            if code is None:
+                continue
+            expr, names = code
+            source = expr.format(*(f"x[{k}]" for k in range(n_in)),
+                                 **{k: f"_n_{k}" for k in names})
+            fn = eval(f"lambda *x: {source}", {f"_n_{k}": v for k, v in names.items()})
+            vals = _scalar_battery(dtype.np.type, rng)
+            if n_in == 1:
+                cases = [(v,) for v in vals]
+            else:
+                small = vals[:12] + vals[-3:]
+                cases = [(a, b) for a in small for b in small]
+            for xs in cases:
+                with np.errstate(all="ignore"):
+                    want, got = od.kernel(np, *xs, **kwargs), fn(*xs)
+                if od.scalar.forwards:  # the input itself, a 0-d array staying one
+                    assert got is xs[0]
+                if isinstance(want, np.ndarray):  # 0-d
+                    want, got = want[()], np.asarray(got)[()]
+                assert _same(got, want), (name, kwargs, xs, got, want)
+            checked.add((name, dtype))
+    assert ("Cast", tf.int32) in checked and ("LogicalAnd", tf.bool) in checked
+    assert ("RealDiv", tf.float16) in checked and ("Sub", tf.bool) not in checked

@@ -2,6 +2,7 @@
 numpy loop, kernel errors naming the op, and close/deadline interrupting a long loop."""
 
 import threading
+import warnings
 import time
 
 import numpy as np
@@ -114,3 +115,144 @@ def test_operation_timeout_session_loops_without_generated_code():
     with tf.Session(config=tf.ConfigProto(operation_timeout_in_ms=60000)) as sess:
         assert sess.run(y) == 3000
         assert _programs(sess) == []
+
+
+# ----- 0-d host ops inlined as numpy scalar expressions (ScalarCode) ---------------------------
+def _unfused_session():
+    # operation_timeout_in_ms: no generated loop; each iteration calls the planned kernels
+    return tf.Session(config=tf.ConfigProto(operation_timeout_in_ms=60000))
+
+
+def _run_fused_and_unfused(out, feed=None):
+    with tf.Session() as sess:
+        fused = sess.run(out, feed)
+        (program,) = _programs(sess)
+    with _unfused_session() as sess:
+        unfused = sess.run(out, feed)
+        assert _programs(sess) == []
+    return fused, unfused, program
+
+
+def _assert_same_bits(a, b):
+    assert type(a) is type(b) and np.asarray(a).dtype == np.asarray(b).dtype
+    assert np.asarray(a).tobytes() == np.asarray(b).tobytes(), (a, b)
+
+
+def _kernel_calls(source):
+    return [line.strip() for line in source.splitlines() if " = k" in line]
+
+
+def test_w9_loop_runs_without_a_call_per_op_bit_for_bit_as_numpy():
+    n = 3000
+    out = tf.while_loop(lambda i, acc: i < n,
+                        lambda i, acc: (i + 1, acc * 0.5 + tf.cast(i, tf.float32)),
+                        (tf.constant(0), tf.constant(0.0)))
+    fused, unfused, program = _run_fused_and_unfused(out)
+    assert _kernel_calls(program.source) == []
+    assert "_tn" not in program.source.split("return")[0].split("for _ in")[1]
+    i, acc, half = np.int32(0), np.float32(0), np.float32(0.5)
+    while i < n:
+        i, acc = i + np.int32(1), acc * half + np.float32(i)
+    for f, u, e in zip(fused, unfused, (i, acc)):
+        _assert_same_bits(f, e)
+        _assert_same_bits(u, e)
+
+
+@pytest.mark.parametrize("dtype", [tf.float16, tf.float32, tf.float64, tf.int8, tf.int32,
+                                   tf.int64, tf.uint8])
+def test_inlined_scalar_ops_give_the_kernels_values_and_dtypes(dtype):
+    is_float = dtype.is_floating
+    c1, c2 = (0.7, 0.3) if is_float else (3, 5)  # ints: int8/uint8 wrap around, silently
+
+    def body(i, x, flag):
+        xi = tf.cast(i, dtype)
+        y = x * tf.constant(c1, dtype) + xi - tf.constant(c2, dtype)
+        if is_float:
+            sq = tf.square(-tf.abs(tf.cast(xi, tf.float32) * 1e-3))
+            y = y / tf.constant(1.1, dtype) + tf.cast(sq, dtype)
+        else:
+            y = y + tf.cast(tf.math.floormod(i, 7), dtype)  # a kernel call among inlined ops
+        flag = tf.logical_or(tf.logical_and(flag, y > x), tf.equal(xi, y))
+        flag = tf.logical_or(flag, tf.not_equal(y, y))
+        return tf.identity(i + 1), y, tf.logical_and(flag, x <= y)
+    out = tf.while_loop(lambda i, x, flag: tf.logical_and(i < 300, i >= 0), body,
+                        (tf.constant(0), tf.constant(1, dtype), tf.constant(True)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # overflow wraps as in TF: no numpy warning
+        fused, unfused, program = _run_fused_and_unfused(out)
+    called = {program.fn.__globals__[c.split(" = ")[1].split("(")[0]].__name__
+              for c in _kernel_calls(program.source)}
+    assert called == (set() if is_float else {"_floor_mod"})
+    for f, u in zip(fused, unfused):
+        _assert_same_bits(f, u)
+    assert fused[0] == 300 and type(fused[1]) is dtype.np.type
+
+
+def test_casts_of_special_values_inlined_as_the_kernel_casts():
+    x = tf.constant(np.array([np.nan, np.inf, -1e20, 3.7, -2.5], np.float32))
+
+    def body(i, a, b, c):
+        v = tf.gather(x, i)  # 0-d, from a kernel
+        return i + 1, a + tf.cast(v, tf.int32), b + tf.cast(v, tf.uint8), \
+            tf.logical_or(c, tf.cast(v, tf.bool))
+    out = tf.while_loop(lambda i, a, b, c: i < 5, body,
+                        (tf.constant(0), tf.constant(0), tf.constant(0, tf.uint8),
+                         tf.constant(False)))
+    fused, unfused, _ = _run_fused_and_unfused(out)
+    for f, u in zip(fused, unfused):
+        _assert_same_bits(f, u)
+
+
+@pytest.mark.parametrize("n", [0, 1, 1023, 1024, 1025, 2048, 2500])
+def test_maximum_iterations_across_cancellation_checks(n):
+    out = tf.while_loop(lambda i, acc: acc < 1e30, lambda i, acc: (i + 1, acc * 1.001 + 1.0),
+                        (tf.constant(0), tf.constant(0.0)), maximum_iterations=n)
+    with tf.Session() as sess:
+        fused = sess.run(out)
+        assert len(_programs(sess)) == (1 if n > 0 else 0)  # after a first checked iteration
+    with _unfused_session() as sess:
+        unfused = sess.run(out)
+    assert fused[0] == n
+    for f, u in zip(fused, unfused):
+        _assert_same_bits(f, u)
+
+
+def test_loop_variables_of_unknown_shape_call_their_kernels():
+    def body(i, acc, grow):
+        return i + 1, acc * 0.5 + tf.cast(i, tf.float32), tf.concat([grow, grow[-1:] + 1.0], 0)
+    out = tf.while_loop(lambda i, acc, grow: i < 1500, body,
+                        (tf.constant(0), tf.constant(0.0), tf.constant([0.0])),
+                        shape_invariants=(tf.TensorShape([]), tf.TensorShape(None),
+                                          tf.TensorShape([None])))
+    fused, unfused, program = _run_fused_and_unfused(out)
+    assert len(_kernel_calls(program.source)) >= 2  # acc's ops: shape unknown, kernels
+    assert any(line.strip().endswith("+ bc0") or "+ bc" in line
+               for line in program.source.splitlines())  # i + 1: inlined
+    for f, u in zip(fused, unfused):
+        _assert_same_bits(f, u)
+    np.testing.assert_array_equal(fused[2], np.arange(1501, dtype=np.float32))
+
+
+def test_fed_and_captured_scalars_in_an_inlined_loop():
+    start = tf.placeholder(tf.float64, [])
+    scale = tf.placeholder(tf.float64, [])
+    out = tf.while_loop(lambda i, x: i < 2000, lambda i, x: (i + 1, x * scale + 1.0),
+                        (tf.constant(0), start))
+    for feed in ({start: 0.25, scale: 0.999}, {start: np.array(0.25), scale: np.array(0.999)}):
+        fused, unfused, _ = _run_fused_and_unfused(out, feed)
+        x = np.float64(0.25)
+        for _ in range(2000):
+            x = x * np.float64(0.999) + np.float64(1.0)
+        _assert_same_bits(fused[1], x)
+        _assert_same_bits(unfused[1], x)
+
+
+def test_integer_division_by_zero_after_inlined_ops_names_the_op():
+    def body(i, s):
+        j = i * 2 - 3000
+        return i + 1, s + tf.math.floordiv(7, j, name="late_div")
+    out = tf.while_loop(lambda i, s: i < 5000, body, (tf.constant(0), tf.constant(0)))
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError) as info:
+            sess.run(out)
+        assert "late_div" in str(info.value) and "Integer division by zero" in str(info.value)

@@ -32,6 +32,8 @@ from flowexec.ops.normalization_ops import *
 from flowexec.ops.normalization_ops import __all__ as _NORMALIZATION_OPS_ALL
 from flowexec.ops.pooling_ops import *
 from flowexec.ops.pooling_ops import __all__ as _POOLING_OPS_ALL
+from flowexec.ops.pooling_nd import *
+from flowexec.ops.pooling_nd import __all__ as _POOLING_ND_ALL
 from flowexec.ops.rnn import *
 from flowexec.ops.rnn import __all__ as _RNN_ALL
 from flowexec.ops.sampled_loss_ops import *
@@ -54,7 +56,7 @@ __all__ = (list(_NN_OPS_ALL) + list(_EMBEDDING_OPS_ALL) + list(_SORT_OPS_ALL)
            + list(_CONV_OPS_ALL) + list(_POOLING_OPS_ALL) + list(_NORMALIZATION_OPS_ALL)
            + ["depth_to_space", "space_to_depth"] + list(_FROM_MATH_OPS)
            + list(_SAMPLING_OPS_ALL) + list(_SAMPLED_LOSS_OPS_ALL))
-__all__ += list(_CONV_TRANSPOSE_OPS_ALL)
+__all__ += list(_CONV_TRANSPOSE_OPS_ALL) + list(_POOLING_ND_ALL)
 __all__ += list(_NN_EXTRA_OPS_ALL) + ["space_to_batch", "rnn_cell"] + list(_RNN_ALL)
 __all__ += ["all_candidate_sampler", "fixed_unigram_candidate_sampler",
             "learned_unigram_candidate_sampler", "approx_max_k", "approx_min_k"]

@@ -457,7 +457,12 @@ def space_to_batch_nd(input, block_shape, paddings, name=None):
         out_shape = _a.concat([_a.reshape(shape[0] * _product(block), [1])]
                               + [_a.reshape(shape[1 + i] // b, [1]) for i, b in enumerate(block)]
                               + [shape[1 + m:]], 0)
-        return _a.reshape(y, out_shape)
+        out = _a.reshape(y, out_shape)
+        prod = _product(block)
+        out.set_shape([None if static[0] is None else static[0] * prod]
+                      + [None if static[1 + i] is None else static[1 + i] // b
+                         for i, b in enumerate(block)] + static[1 + m:])
+        return out
 
 
 def batch_to_space_nd(input, block_shape, crops, name=None):
@@ -503,7 +508,13 @@ def batch_to_space_nd(input, block_shape, crops, name=None):
         size = _a.concat([full[:1]]
                          + [_a.reshape(full[1 + i] - crop[2 * i] - crop[2 * i + 1], [1])
                             for i in range(m)] + [full[1 + m:]], 0)
-        return _a.slice(y, begin, size)
+        out = _a.slice(y, begin, size)
+        static = x.shape.as_list()  # TF's static shape: from the block and the crops
+        out.set_shape([None if b0 is None else b0 // prod]
+                      + [None if static[1 + i] is None
+                         else static[1 + i] * b - crop[2 * i] - crop[2 * i + 1]
+                         for i, b in enumerate(block)] + static[1 + m:])
+        return out
 
 
 def _product(values):

@@ -66,4 +66,26 @@ CONV = [
      [(2, 6, 5, 3), (2, 4, 3, 6)], True),
 ]
 
-CASES = CONV
+# ----- N-D pooling -----------------------------------------------------------------------
+POOL = [
+    ("pool_max_dilated", lambda tf, x: tf.nn.pool(x, [2, 3], "MAX", "VALID",
+                                                  dilation_rate=[2, 2]),
+     [(2, 7, 8, 3)], True),
+    ("pool_avg_dilated_1d", lambda tf, x: tf.nn.pool(x, [3], "AVG", "VALID",
+                                                     dilation_rate=[3]), [(2, 11, 2)], True),
+    ("pool_avg_same_strided", lambda tf, x: tf.nn.pool(x, [3, 2], "AVG", "SAME",
+                                                       strides=[2, 2]), [(2, 7, 6, 2)], True),
+    ("pool_max_3d_dilated", lambda tf, x: tf.nn.pool(x, [2, 2, 2], "MAX", "VALID",
+                                                     dilation_rate=[1, 2, 2]),
+     [(1, 4, 6, 5, 2)], True),
+    ("with_space_to_batch_same_conv", lambda tf, x, w: tf.nn.with_space_to_batch(
+        x, [2, 2], "SAME", lambda i, n, p: tf.nn.conv2d(i, w, [1, 1, 1, 1], p),
+        filter_shape=[3, 3]), [(1, 7, 6, 2), (3, 3, 2, 3)], True),
+    ("max_pool_v2_1d", lambda tf, x: tf.nn.max_pool_v2(x, 3, 2, "SAME"), [(2, 9, 3)], True),
+    ("max_pool_v2_3d", lambda tf, x: tf.nn.max_pool_v2(x, [2, 1, 2], 2, "VALID"),
+     [(1, 5, 4, 5, 2)], True),
+    ("avg_pool_v2_2d", lambda tf, x: tf.nn.avg_pool_v2(x, [3, 2], [2, 1], "SAME"),
+     [(2, 5, 6, 3)], True),
+]
+
+CASES = CONV + POOL

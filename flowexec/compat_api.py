@@ -363,6 +363,12 @@ class Module:
         """Every Module reachable from the module's attributes (not the module itself)."""
         return self._walk(lambda v, var_cls: isinstance(v, Module))
 
+    def _trackable_children(self):
+        """Its trackable attributes, in assignment order (TF's Module is an AutoTrackable)."""
+        from flowexec.train.trackable import attribute_children
+
+        return attribute_children(self)
+
     @classmethod
     def with_name_scope(cls, method):
         """Decorator running `method` inside the module's name scope."""

@@ -36,6 +36,10 @@ import numpy as np
 from flowexec.framework import dtypes, errors
 from flowexec.graph_io import sstable
 from flowexec.graph_io.crc32c import crc32c, mask, unmask
+from flowexec.graph_io.wire import field_bytes as _field_bytes
+from flowexec.graph_io.wire import field_varint as _field_varint
+from flowexec.graph_io.wire import parse_message as _parse
+from flowexec.graph_io.wire import varint as _varint
 
 __all__ = ["BundleReader", "Slices", "data_filename", "encode_bundle", "encode_bundle_chunks",
            "is_bundle", "slice_key", "write_bundle"]
@@ -61,53 +65,6 @@ def is_bundle(prefix):
             return struct.unpack("<Q", f.read(8))[0] == sstable.MAGIC
     except OSError:
         return False
-
-
-# ----- protobuf wire format ------------------------------------------------------------------
-def _varint(n):
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def _field_varint(field, n):
-    return _varint(field << 3) + _varint(n) if n else b""
-
-
-def _field_bytes(field, data):
-    return _varint((field << 3) | 2) + _varint(len(data)) + data
-
-
-def _parse(buf):
-    """{field: [values]} of a message (varints as int, length-delimited as bytes)."""
-    out = {}
-    pos, n = 0, len(buf)
-    while pos < n:
-        tag, pos = sstable._read_varint(buf, pos, n)
-        field, wire = tag >> 3, tag & 7
-        if wire == 0:
-            value, pos = sstable._read_varint(buf, pos, n)
-        elif wire == 2:
-            size, pos = sstable._read_varint(buf, pos, n)
-            if pos + size > n:
-                raise sstable.TableError("truncated field")
-            value, pos = buf[pos:pos + size], pos + size
-        elif wire == 5:
-            if pos + 4 > n:
-                raise sstable.TableError("truncated field")
-            (value,), pos = struct.unpack_from("<I", buf, pos), pos + 4
-        elif wire == 1:
-            if pos + 8 > n:
-                raise sstable.TableError("truncated field")
-            (value,), pos = struct.unpack_from("<Q", buf, pos), pos + 8
-        else:
-            raise sstable.TableError(f"bad wire type {wire}")
-        out.setdefault(field, []).append(value)
-    return out
 
 
 def _shape_bytes(shape):

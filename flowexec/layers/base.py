@@ -175,7 +175,21 @@ class Layer:
         target = self._trainable_weights if trainable else self._non_trainable_weights
         if not any(v is w for w in target):
             target.append(v)
+        tracked = self.__dict__.setdefault("_tracked_weights", {})
+        tracked.setdefault(name, v)
         return v
+
+    def _trackable_children(self):
+        """Dependencies in object-based checkpoints: the weights under their `add_weight`
+        names, in creation order, then the public trackable attributes not already named
+        (as TF's layers track them: a Dense has "kernel" and "bias")."""
+        from flowexec.train.trackable import attribute_children
+
+        deps = dict(self.__dict__.get("_tracked_weights", {}))
+        for k, v in attribute_children(self):
+            if not k.startswith("_") and k not in deps:
+                deps[k] = v
+        return list(deps.items())
 
     def add_update(self, updates, inputs=None):
         """Records update ops and adds them to GraphKeys.UPDATE_OPS (TF1 graph mode)."""

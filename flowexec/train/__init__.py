@@ -66,6 +66,8 @@ from flowexec.train.rmsprop import RMSPropOptimizer
 from flowexec.train.supervisor import Supervisor, basic_train_loop
 from flowexec.train.training_extras import *  # noqa: F401,F403
 from flowexec.train.saver import Saver, SaverDef
+from flowexec.train.checkpoint import Checkpoint, CheckpointOptions
+from flowexec.train.checkpoint_manager import CheckpointManager
 from flowexec.train.basic_session_run_hooks import (
     CheckpointSaverHook,
     CheckpointSaverListener,
@@ -119,6 +121,9 @@ from flowexec.train.training_util import (
 )
 
 __all__ = [
+    "Checkpoint",
+    "CheckpointManager",
+    "CheckpointOptions",
     "AdagradDAOptimizer",
     "Supervisor",
     "basic_train_loop",

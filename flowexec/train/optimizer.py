@@ -396,6 +396,15 @@ class Optimizer(abc.ABC):
     def _non_slot_variables(self):
         return self._non_slot_dict.values()
 
+    def _trackable_children(self):
+        """The optimizer's dependencies in object-based checkpoints: its non-slot variables
+        of the default graph, by name (TF's Optimizer; slot variables are saved through
+        `get_slot_names`/`get_slot`)."""
+        graph = graph_mod.get_default_graph()
+        return [(name, v) for (name, g), v in sorted(self._non_slot_dict.items(),
+                                                     key=lambda item: item[0][0])
+                if g is graph]
+
 
 def _gate(grads):
     from flowexec.gradients import _gate as gate

@@ -161,7 +161,8 @@ def init_from_checkpoint(ckpt_dir_or_scope, assignment_map):
 
     Args:
         ckpt_dir_or_scope: a checkpoint prefix or directory.
-        assignment_map: {checkpoint name: variable or variable name}, or
+        assignment_map: {checkpoint name: variable, variable name, a PartitionedVariable
+            or the list of its shards (each shard takes its slice)}, or
             {"scope/": "scope/"} to map every checkpoint tensor under a scope to the variable
             of the same name under the other scope.
 
@@ -169,7 +170,6 @@ def init_from_checkpoint(ckpt_dir_or_scope, assignment_map):
         ValueError: a checkpoint tensor or variable is missing, or the shapes differ.
     """
     from flowexec.framework import graph as graph_mod
-    from flowexec.ops import constant_op, state_ops
 
     reader = load_checkpoint(ckpt_dir_or_scope)
     graph = graph_mod.get_default_graph()
@@ -181,7 +181,7 @@ def init_from_checkpoint(ckpt_dir_or_scope, assignment_map):
                 if name.startswith(src) and dst + name[len(src):] in variables:
                     pairs.append((name, variables[dst + name[len(src):]]))
             continue
-        var = variables.get(dst) if isinstance(dst, str) else dst
+        var = variables.get(dst) if isinstance(dst, str) else dst  # or a list of shards
         if var is None:
             raise ValueError(f"Tensor {dst} is not found in the graph's variables")
         if not reader.has_tensor(src):
@@ -190,11 +190,35 @@ def init_from_checkpoint(ckpt_dir_or_scope, assignment_map):
         pairs.append((src, var))
     for name, var in pairs:
         value = reader.get_tensor(name)
+        if isinstance(var, (list, tuple)) or hasattr(var, "_get_variable_list"):
+            _init_shards(list(var), name, value, graph)
+            continue
         if not var.shape.is_compatible_with(value.shape if hasattr(value, "shape") else ()):
             raise ValueError(f"Shape of variable {var.op.name} ({var.shape}) doesn't match "
                              f"with shape of tensor {name} ({list(getattr(value, 'shape', ()))})"
                              " from checkpoint reader.")
-        with graph.as_default(), graph.name_scope(var.op.name + "/"):
-            init = constant_op.constant(value, dtype=var.dtype.base_dtype,
-                                        name="checkpoint_initializer")
-            var._initializer_op = state_ops.assign(var, init, name="Assign_ckpt").op
+        _set_initial_value(var, value, graph)
+
+
+def _set_initial_value(var, value, graph):
+    from flowexec.ops import constant_op, state_ops
+
+    with graph.as_default(), graph.name_scope(var.op.name + "/"):
+        init = constant_op.constant(value, dtype=var.dtype.base_dtype,
+                                    name="checkpoint_initializer")
+        var._initializer_op = state_ops.assign(var, init, name="Assign_ckpt").op
+
+
+def _init_shards(shards, name, value, graph):
+    """Each shard of a partitioned variable initializes from its slice of `value`."""
+    import numpy as np
+
+    value = np.asarray(value)
+    for shard in shards:
+        info = shard._get_save_slice_info()
+        if info is None or list(info.full_shape) != list(value.shape):
+            raise ValueError(f"Shape of variable {shard.op.name} (a slice of "
+                             f"{getattr(info, 'full_shape', None)}) doesn't match with shape "
+                             f"of tensor {name} ({list(value.shape)}) from checkpoint reader.")
+        piece = value[tuple(slice(o, o + n) for o, n in zip(info.var_offset, info.var_shape))]
+        _set_initial_value(shard, piece, graph)

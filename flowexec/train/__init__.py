@@ -68,6 +68,7 @@ from flowexec.train.training_extras import *  # noqa: F401,F403
 from flowexec.train.saver import Saver, SaverDef
 from flowexec.train.checkpoint import Checkpoint, CheckpointOptions
 from flowexec.train.checkpoint_manager import CheckpointManager
+from flowexec.train.warm_starting_util import VocabInfo, warm_start
 from flowexec.train.basic_session_run_hooks import (
     CheckpointSaverHook,
     CheckpointSaverListener,
@@ -124,6 +125,8 @@ __all__ = [
     "Checkpoint",
     "CheckpointManager",
     "CheckpointOptions",
+    "VocabInfo",
+    "warm_start",
     "AdagradDAOptimizer",
     "Supervisor",
     "basic_train_loop",

@@ -38,7 +38,7 @@ from flowexec.train import bundle_checkpoint, checkpoint_management, trackable
 from flowexec.train.object_graph import OBJECT_GRAPH_PROTO_KEY, TrackableObjectGraph
 
 __all__ = ["Checkpoint", "CheckpointLoadStatus", "CheckpointOptions",
-           "InitializationOnlyStatus", "NameBasedSaverStatus"]
+           "InitializationOnlyStatus", "NameBasedSaverStatus", "object_graph_key_mapping"]
 
 _log = logging.getLogger(__name__)
 _uids = itertools.count(1)  # TF's ops.uid(): orders restores
@@ -599,3 +599,19 @@ class Checkpoint:
         self._restorations.append(weakref.ref(restoration))
         restoration.match()
         return CheckpointLoadStatus(restoration)
+
+
+def object_graph_key_mapping(checkpoint_path):
+    """{variable name: checkpoint key} of an object-based checkpoint, from its object graph
+    (TF's saver.object_graph_key_mapping): "dense/kernel" ->
+    "model/kernel/.ATTRIBUTES/VARIABLE_VALUE".
+
+    Raises:
+        NotFoundError: no checkpoint, or a name-based one ("Key _CHECKPOINTABLE_OBJECT_GRAPH
+            not found in checkpoint").
+    """
+    from flowexec.graph_io.checkpoint_reader import CheckpointReader
+
+    data = CheckpointReader(checkpoint_path).get_tensor(OBJECT_GRAPH_PROTO_KEY)
+    proto = TrackableObjectGraph.parse(data, f"checkpoint {checkpoint_path}")
+    return {a.full_name: a.checkpoint_key for node in proto.nodes for a in node.attributes}

@@ -273,6 +273,19 @@ from flowexec.ops.sparse_ops import (  # noqa: F401,E402
     sparse_tensor_to_dense,
     sparse_to_indicator,
 )
+from flowexec.ops.sparse_math_ops import (  # noqa: F401,E402
+    sparse_add,
+    sparse_mask,
+    sparse_matmul,
+    sparse_maximum,
+    sparse_minimum,
+    sparse_reduce_max,
+    sparse_reduce_max_sparse,
+    sparse_reduce_sum,
+    sparse_reduce_sum_sparse,
+    sparse_softmax,
+    sparse_tensor_dense_matmul,
+)
 from flowexec.ops.sparse_structure_ops import (  # noqa: F401,E402
     sparse_concat,
     sparse_fill_empty_rows,

@@ -13,6 +13,19 @@ from flowexec.ops.sparse_ops import sparse_placeholder as placeholder  # noqa: F
 from flowexec.ops.sparse_ops import sparse_reorder as reorder  # noqa: F401
 from flowexec.ops.sparse_ops import sparse_tensor_to_dense as to_dense  # noqa: F401
 from flowexec.ops.sparse_ops import sparse_to_indicator as to_indicator  # noqa: F401
+from flowexec.ops.sparse_math_ops import sparse_add as add  # noqa: F401
+from flowexec.ops.sparse_math_ops import sparse_maximum as maximum  # noqa: F401
+from flowexec.ops.sparse_math_ops import sparse_minimum as minimum  # noqa: F401
+from flowexec.ops.sparse_math_ops import sparse_reduce_max as reduce_max  # noqa: F401
+from flowexec.ops.sparse_math_ops import (  # noqa: F401
+    sparse_reduce_max_sparse as reduce_max_sparse)
+from flowexec.ops.sparse_math_ops import sparse_reduce_sum as reduce_sum  # noqa: F401
+from flowexec.ops.sparse_math_ops import (  # noqa: F401
+    sparse_reduce_sum_sparse as reduce_sum_sparse)
+from flowexec.ops.sparse_math_ops import sparse_softmax as softmax  # noqa: F401
+from flowexec.ops.sparse_math_ops import sparse_tensor_dense_matmul as matmul  # noqa: F401
+from flowexec.ops.sparse_math_ops import (  # noqa: F401
+    sparse_tensor_dense_matmul as sparse_dense_matmul)
 from flowexec.ops.sparse_structure_ops import sparse_concat as concat  # noqa: F401
 from flowexec.ops.sparse_structure_ops import sparse_expand_dims as expand_dims  # noqa: F401
 from flowexec.ops.sparse_structure_ops import sparse_eye as eye  # noqa: F401
@@ -25,6 +38,8 @@ from flowexec.ops.sparse_structure_ops import sparse_slice as slice  # noqa: F40
 from flowexec.ops.sparse_structure_ops import sparse_split as split  # noqa: F401
 from flowexec.ops.sparse_structure_ops import sparse_transpose as transpose  # noqa: F401
 
-__all__ = ["SparseTensor", "concat", "expand_dims", "eye", "fill_empty_rows", "from_dense",
-           "merge", "placeholder", "reorder", "reset_shape", "reshape", "retain", "slice",
-           "split", "to_dense", "to_indicator", "transpose"]
+__all__ = ["SparseTensor", "add", "concat", "expand_dims", "eye", "fill_empty_rows",
+           "from_dense", "matmul", "maximum", "merge", "minimum", "placeholder", "reduce_max",
+           "reduce_max_sparse", "reduce_sum", "reduce_sum_sparse", "reorder", "reset_shape",
+           "reshape", "retain", "slice", "softmax", "sparse_dense_matmul", "split", "to_dense",
+           "to_indicator", "transpose"]

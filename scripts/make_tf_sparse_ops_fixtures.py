@@ -97,7 +97,77 @@ CASES = {
     "expand_dims": lambda tf: {"out": tf.sparse.expand_dims(_st(tf), 1)},
     "expand_dims_last": lambda tf: {"out": tf.sparse.expand_dims(_st(tf), -1)},
     "eye": lambda tf: {"out": tf.sparse.eye(3, 4, dtype="int32")},
+    # ----- sparse x dense matmul ----------------------------------------------------------
+    "matmul": lambda tf: {"out": tf.sparse_tensor_dense_matmul(_st(tf), _dense(tf, 4, 2))},
+    "matmul_adjoint_a": lambda tf: {"out": tf.sparse.matmul(_st(tf), _dense(tf, 3, 2),
+                                                            adjoint_a=True)},
+    "matmul_adjoint_b": lambda tf: {"out": tf.sparse.matmul(_st(tf), _dense(tf, 2, 4),
+                                                            adjoint_b=True)},
+    "matmul_adjoint_both": lambda tf: {"out": tf.sparse_tensor_dense_matmul(
+        _st(tf), _dense(tf, 2, 3), adjoint_a=True, adjoint_b=True)},
+    "matmul_dense_sparse": lambda tf: {"out": tf.sparse.matmul(_dense(tf, 2, 3), _st(tf))},
+    "matmul_repeated": lambda tf: {"out": tf.sparse.matmul(
+        _st(tf, [[0, 1], [0, 1], [2, 0]], [1.0, 2.0, 3.0]), _dense(tf, 4, 2))},
+    "matmul_inner_mismatch": lambda tf: {"out": tf.sparse.matmul(
+        tf.SparseTensor(IDX, VALS, tf.placeholder_with_default(
+            tf.constant([3, 4], "int64"), [2])), _dense(tf, 3, 2))},
+    "matmul_out_of_bounds": lambda tf: {"out": tf.sparse.matmul(
+        _st(tf, [[0, 1], [2, 5]], [1.0, 2.0]), _dense(tf, 4, 2))},
+    "matmul_row_out_of_bounds": lambda tf: {"out": tf.sparse.matmul(
+        _st(tf, [[0, 1], [3, 0]], [1.0, 2.0]), _dense(tf, 4, 2))},
+    # ----- add ----------------------------------------------------------------------------
+    "add": lambda tf: {"out": tf.sparse.add(_st(tf), _st(tf, [[0, 1], [1, 1], [2, 2]],
+                                                           [1.5, -2.0, -4.0]))},
+    "add_thresh": lambda tf: {"out": tf.sparse_add(_st(tf), _st(
+        tf, [[0, 0], [0, 1], [2, 2]], [0.1, -0.95, -3.5]), thresh=0.5)},
+    "add_dense": lambda tf: {"out": tf.sparse.add(_st(tf), _dense(tf, 3, 4))},
+    "add_dense_first": lambda tf: {"out": tf.sparse.add(_dense(tf, 3, 4), _st(tf))},
+    "add_shape_mismatch": lambda tf: {"out": tf.sparse.add(_st(tf), tf.SparseTensor(
+        IDX, VALS, tf.placeholder_with_default(tf.constant([3, 5], "int64"), [2])))},
+    "add_rank_mismatch": lambda tf: {"out": tf.sparse.add(_st(tf), tf.SparseTensor(
+        tf.zeros([0, 3], "int64"), tf.zeros([0]), tf.placeholder_with_default(
+            tf.constant([3, 4, 1], "int64"), [3])))},
+    "add_int": lambda tf: {"out": tf.sparse.add(_st3(tf), _st3(tf))},
+    # ----- sparse (op) dense elementwise ----------------------------------------------------
+    "cwise_mul": lambda tf: {"out": _st(tf) * _dense(tf, 3, 4)},
+    "cwise_mul_broadcast": lambda tf: {"out": _st(tf) * tf.constant([1.0, 2.0, 3.0, 4.0])},
+    "cwise_div": lambda tf: {"out": _st(tf) / _dense(tf, 3, 1)},
+    "cwise_truediv_int": lambda tf: {"out": _st3(tf) / tf.constant(2, "int32")},
+    "cwise_bad_broadcast": lambda tf: {"out": _st(tf) * _dense(tf, 2, 4)},
+    # ----- reductions ---------------------------------------------------------------------
+    "reduce_sum": lambda tf: {"all": tf.sparse.reduce_sum(_st(tf)),
+                              "rows": tf.sparse_reduce_sum(_st(tf), 1),
+                              "cols_keep": tf.sparse.reduce_sum(_st(tf), 0, keepdims=True),
+                              "neg": tf.sparse.reduce_sum(_st3(tf), -1),
+                              "two": tf.sparse.reduce_sum(_st3(tf), [0, 2])},
+    "reduce_max": lambda tf: {"all": tf.sparse.reduce_max(_st(tf, vals=[-1.0, -2.0, 3.0, -4.0])),
+                              "rows": tf.sparse_reduce_max(_st(tf, vals=[-1.0, -2.0, 3.0, -4.0]),
+                                                           1),
+                              "keep": tf.sparse.reduce_max(_st3(tf), [1], keepdims=True)},
+    "reduce_sum_sparse": lambda tf: {"rows": tf.sparse.reduce_sum_sparse(_st(tf), 1),
+                                     "keep": tf.sparse_reduce_sum_sparse(_st3(tf), 1,
+                                                                         keepdims=True)},
+    "reduce_max_sparse": lambda tf: {"cols": tf.sparse.reduce_max_sparse(
+        _st(tf, vals=[-1.0, -2.0, 3.0, -4.0]), 0), "keep": tf.sparse_reduce_max_sparse(
+        _st3(tf), [0, 2], keepdims=True)},
+    "reduce_bad_axis": lambda tf: {"out": tf.sparse.reduce_sum(_st(tf), 2)},
+    # ----- softmax / maximum / minimum -------------------------------------------------------
+    "softmax": lambda tf: {"out": tf.sparse.softmax(_st(tf))},
+    "softmax_rank3": lambda tf: {"out": tf.sparse_softmax(tf.SparseTensor(
+        [[0, 0, 1], [0, 0, 2], [0, 2, 0], [1, 1, 3]], [1.0, 2.0, 3.0, 4.0], [2, 3, 4]))},
+    "softmax_rank1": lambda tf: {"out": tf.sparse.softmax(tf.SparseTensor(
+        [[0], [2]], [1.0, 2.0], tf.placeholder_with_default(tf.constant([3], "int64"), [1])))},
+    "maximum": lambda tf: {"out": tf.sparse.maximum(_st(tf), _st(
+        tf, [[0, 1], [1, 1], [2, 2]], [1.5, -2.0, 5.0]))},
+    "minimum": lambda tf: {"out": tf.sparse_minimum(_st(tf), _st(
+        tf, [[0, 1], [1, 1], [2, 2]], [1.5, -2.0, 5.0]))},
+    "maximum_shape_mismatch": lambda tf: {"out": tf.sparse.maximum(_st(tf), tf.SparseTensor(
+        IDX, VALS, tf.placeholder_with_default(tf.constant([3, 5], "int64"), [2])))},
 }
+
+
+def _dense(tf, rows, cols):
+    return tf.constant(np.arange(1, rows * cols + 1, dtype=np.float32).reshape(rows, cols) / 4)
 
 
 def _flatten(tf, case, value, out):

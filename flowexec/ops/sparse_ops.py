@@ -329,6 +329,14 @@ def _reorder_infer(op):
     return [(dtypes.int64, indices.shape), (values.dtype, values.shape)]
 
 
+def row_major_strides(xp, shape):
+    """The int64 strides of a row-major array of `shape` (in elements)."""
+    out = [1] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        out[d] = out[d + 1] * int(shape[d + 1])
+    return xp.asarray(out, dtype="int64")
+
+
 def row_major_order(xp, indices):
     """The stable permutation that sorts [N, rank] indices in row-major order."""
     if indices.shape[0] == 0 or indices.shape[1] == 0:

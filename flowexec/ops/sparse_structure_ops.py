@@ -27,7 +27,8 @@ from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import TensorShape, dimension_value
 from flowexec.ops import array_ops, check_ops, constant_op, math_ops
 from flowexec.ops import shape_fns
-from flowexec.ops.sparse_ops import check_sparse_components, row_major_order, sparse_reorder
+from flowexec.ops.sparse_ops import check_sparse_components, row_major_order, row_major_strides
+from flowexec.ops.sparse_ops import sparse_reorder
 
 __all__ = ["sparse_concat", "sparse_expand_dims", "sparse_eye", "sparse_fill_empty_rows",
            "sparse_reset_shape", "sparse_reshape", "sparse_retain", "sparse_slice",
@@ -55,13 +56,6 @@ def _len(t):
 def _check_int64(op, *positions):
     for i in positions:
         shape_fns.check_dtype_in(op, (dtypes.int64,), i)
-
-
-def _strides(xp, shape):
-    out = [1] * len(shape)
-    for d in range(len(shape) - 2, -1, -1):
-        out[d] = out[d + 1] * int(shape[d + 1])
-    return xp.asarray(out, dtype=np.int64)
 
 
 # ----- SparseReshape ------------------------------------------------------------------------
@@ -118,10 +112,10 @@ def _sparse_reshape(xp, input_indices, input_shape, new_shape):
         raise _invalid(f"Input to reshape is a tensor with {dense_size} dense values, but the "
                        f"requested shape has {out_size}. input_shape={_dims(in_shape)} "
                        f"output_shape={_dims(out_shape)}")
-    flat = input_indices @ _strides(xp, in_shape) if in_shape else \
+    flat = input_indices @ row_major_strides(xp, in_shape) if in_shape else \
         xp.zeros(input_indices.shape[0], np.int64)
     out = xp.empty((input_indices.shape[0], len(out_shape)), dtype=np.int64)
-    for d, stride in enumerate(_strides(xp, out_shape).tolist()):
+    for d, stride in enumerate(row_major_strides(xp, out_shape).tolist()):
         out[:, d] = flat // stride
         flat = flat - out[:, d] * stride
     return out, xp.asarray(out_shape, dtype=np.int64)

@@ -230,6 +230,9 @@ from devices.spec import DeviceSpec  # noqa: F401,E402
 from flowexec.ops.decode_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.hash_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.partition_ops import dynamic_partition, dynamic_stitch  # noqa: F401,E402
+from flowexec.ops.parsing_config import *  # noqa: F401,F403,E402
+from flowexec.ops.example_parsing_ops import (  # noqa: F401,E402
+    decode_json_example, parse_example, parse_single_example, parse_single_sequence_example)
 # --- end parsing ----------------------------------------------------------------------------
 
 __version__ = "0.1.0"

@@ -379,32 +379,38 @@ class _WithSubmessages(_Message):
     _FIELDS = ()
 
     def __init__(self, **fields):
+        # protobuf's field presence: a submessage given (or parsed) is written even if empty
+        self._present = set()
         for name, cls in self._FIELDS:
             value = fields.pop(name, None)
             if value is not None and not isinstance(value, cls):
                 raise TypeError(f"expected {cls.__name__} for {name}, got "
                                 f"{type(value).__name__}")
+            if value is not None:
+                self._present.add(name)
             setattr(self, name, value if value is not None else cls())
         if fields:
             raise ValueError(f'Protocol message {type(self).__name__} has no '
                              f'"{next(iter(fields))}" field.')
 
     def HasField(self, name):
-        """Whether submessage `name` is non-empty."""
-        return bool(getattr(self, name)._encode())
+        """Whether submessage `name` is set (given, parsed, or non-empty)."""
+        return name in self._present or bool(getattr(self, name)._encode())
 
     def _encode(self):
         out = b""
         for i, (name, _) in enumerate(self._FIELDS, 1):
             payload = getattr(self, name)._encode()
-            if payload:
+            if payload or name in self._present:
                 out += _length_delimited(i, payload)
         return out
 
     def _merge(self, data):
         for number, wire, v in _fields(data):
             if 1 <= number <= len(self._FIELDS) and wire == 2:
-                getattr(self, self._FIELDS[number - 1][0])._merge(v)
+                name = self._FIELDS[number - 1][0]
+                self._present.add(name)
+                getattr(self, name)._merge(v)
 
     def __repr__(self):
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n, _ in self._FIELDS)
@@ -429,6 +435,417 @@ class SequenceExample(_WithSubmessages):
     """A sequence example: `context` Features and per-step `feature_lists`."""
 
     _FIELDS = (("context", Features), ("feature_lists", FeatureLists))
+
+
+# ----- TF's fast parsing reader ---------------------------------------------------------
+# TF's parsing kernels (tensorflow/core/util/example_proto_fast_parsing.cc) do not parse an
+# Example into messages: they walk its wire bytes with protobuf's CodedInputStream, and their
+# results and errors follow that walk (the last map entry of a key wins, a Feature's first
+# field decides its kind, one packed block is read, trailing bytes of a list are ignored).
+# `_Stream` is that stream; the functions below are the walks the kernels make.
+
+_KIND_TAGS = {0x0A: "bytes", 0x12: "float", 0x1A: "int64"}
+TAG_OF_KIND = {v: k for k, v in _KIND_TAGS.items()}
+
+
+class _Stream:
+    """protobuf's CodedInputStream over `buf`: reads stop at the innermost limit or at the
+    end of the data, whichever is first (and "at end" is true at either)."""
+
+    __slots__ = ("buf", "pos", "limit")
+
+    def __init__(self, buf):
+        self.buf, self.pos, self.limit = buf, 0, len(buf)
+
+    def _end(self):
+        return min(self.limit, len(self.buf))
+
+    def at_end(self):
+        return self.pos >= self._end()
+
+    def push_limit(self, n):
+        old = self.limit
+        self.limit = min(old, self.pos + n)
+        return old
+
+    def pop_limit(self, old):
+        self.limit = old
+
+    def until_limit(self):
+        return self.limit - self.pos
+
+    def peek(self):
+        return self.buf[self.pos] if self.pos < self._end() else 0
+
+    def expect_tag(self, tag):
+        if self.pos < self._end() and self.buf[self.pos] == tag:
+            self.pos += 1
+            return True
+        return False
+
+    def varint(self, bits=64):
+        """The next varint (None when malformed or cut off), truncated to `bits` bits."""
+        result = shift = 0
+        end = self._end()
+        pos = self.pos
+        for _ in range(10):
+            if pos >= end:
+                return None
+            b = self.buf[pos]
+            pos += 1
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                self.pos = pos
+                return result & ((1 << bits) - 1)
+            shift += 7
+        return None
+
+    def tag(self):
+        if self.at_end():
+            return 0
+        t = self.varint(32)
+        return 0 if t is None else t
+
+    def raw(self, n):
+        if self._end() - self.pos < n:
+            return None
+        out = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += n
+        return out
+
+    def skip(self, n):
+        if self._end() - self.pos < n:
+            self.pos = self._end()
+            return False
+        self.pos += n
+        return True
+
+    def string(self):
+        """A length-delimited payload (after its tag), or None."""
+        n = self.varint(32)
+        if n is None:
+            return None
+        return b"" if n == 0 else self.raw(n)
+
+    def skip_field(self):
+        """Skips a field of another number (protobuf's unknown field); False for groups."""
+        wire = self.tag() & 7
+        if wire == 0:
+            return self.varint(32) is not None
+        if wire == 1:
+            return self.raw(8) is not None
+        if wire == 2:
+            n = self.varint(32)
+            if n is None:
+                return False
+            self.skip(n)
+            return True
+        if wire == 5:
+            return self.raw(4) is not None
+        return False
+
+
+def example_entries(buf):
+    """The (key, Feature bytes) map entries of a serialized Example, in wire order, as TF's
+    fast parser reads them (several concatenated Examples merge); None if malformed."""
+    s = _Stream(buf)
+    entries = []
+    while not s.at_end():
+        if not s.expect_tag(0x0A):
+            if not s.skip_field():
+                return None
+            continue
+        n = s.varint(32)
+        if n is None:
+            return None
+        outer = s.push_limit(n)
+        while not s.at_end():
+            if not s.expect_tag(0x0A):
+                return None
+            m = s.varint(32)
+            if m is None:
+                return None
+            inner = s.push_limit(m)
+            key, value = b"", b""
+            for _ in range(2):  # key and value, in either order
+                t = s.tag()
+                field = s.string() if t in (0x0A, 0x12) else None
+                if field is None:
+                    return None
+                if t == 0x0A:
+                    key = field
+                else:
+                    value = field
+            if not s.at_end():
+                return None
+            s.pop_limit(inner)
+            entries.append((key, value))
+        s.pop_limit(outer)
+    return entries
+
+
+class UnsupportedKind(Exception):
+    """A Feature whose first field is none of the three lists."""
+
+
+def feature_kind(feature):
+    """"bytes", "float", "int64", or None for an empty Feature (which counts as missing).
+
+    Raises:
+        UnsupportedKind: the Feature's first byte is not a list's tag.
+    """
+    if not feature:
+        return None
+    kind = _KIND_TAGS.get(feature[0])
+    if kind is None:
+        raise UnsupportedKind()
+    return kind
+
+
+def read_list(kind, feature, capacity=None):
+    """The values of Feature `feature` of kind `kind`, as TF's Example parser reads them into
+    a buffer of `capacity` values (None: growing): (values, count), where `count` is how many
+    values the list claims (beyond `capacity` for a fixed buffer) — or None where TF's reader
+    fails (malformed, or more strings than `capacity`)."""
+    s = _Stream(memoryview(feature)[1:])
+    n = s.varint(32)
+    if n is None:
+        return None
+    s.push_limit(n)
+    values = []
+    if s.at_end():
+        return values, 0
+    if kind == "bytes":
+        while not s.at_end():
+            if not s.expect_tag(0x0A):
+                return None
+            m = s.varint(32)
+            if m is None or (capacity is not None and len(values) == capacity):
+                return None
+            v = s.raw(m)
+            if v is None:
+                return None
+            values.append(v)
+        return values, len(values)
+    first = s.peek()
+    if kind == "float":
+        if first == 0x0A:  # packed: one block; a partial float at its end is ignored
+            s.pos += 1
+            m = s.varint(32)
+            if m is None:
+                return None
+            count = m // 4
+            take = count if capacity is None else min(count, capacity)
+            data = s.raw(4 * take)
+            if data is None:
+                return None
+            return list(struct.unpack(f"<{take}f", data)), count
+        if first != 0x0D:
+            return None
+        count = s.until_limit() // 5
+        while not s.at_end():
+            if not s.expect_tag(0x0D):
+                return None
+            data = s.raw(4)
+            if data is None:
+                return None
+            values.append(struct.unpack("<f", data)[0])
+        return values[:capacity] if capacity is not None else values, count
+    if first == 0x0A:  # int64, packed
+        s.pos += 1
+        m = s.varint(32)
+        if m is None:
+            return None
+        s.push_limit(m)
+        while not s.at_end():
+            v = s.varint()
+            if v is None:
+                return None
+            values.append(_signed64(v))
+    elif first == 0x08:
+        while not s.at_end():
+            if not s.expect_tag(0x08):
+                return None
+            v = s.varint()
+            if v is None:
+                return None
+            values.append(_signed64(v))
+    else:
+        return None
+    return (values[:capacity] if capacity is not None else values), len(values)
+
+
+class SequenceProtoError(Exception):
+    """A SequenceExample whose framing TF's parser cannot read."""
+
+
+def sequence_example_parts(buf, context_keys, list_keys):
+    """{key: Feature bytes} of the requested context features and {key: FeatureList bytes} of
+    the requested feature lists of a serialized SequenceExample (the last entry of a key
+    wins), as TF's fast sequence parser extracts them.
+
+    Raises:
+        SequenceProtoError: the framing (fields, map entries) is malformed.
+    """
+    s = _Stream(buf)
+    context, lists = {}, {}
+    while not s.at_end():
+        if s.expect_tag(0x0A):
+            found, wanted = context, context_keys
+        elif s.expect_tag(0x12):
+            found, wanted = lists, list_keys
+        else:
+            if not s.skip_field():
+                raise SequenceProtoError()
+            continue
+        n = s.varint(32)
+        if n is None:
+            raise SequenceProtoError()
+        outer = s.push_limit(n)
+        while not s.at_end():
+            if not s.expect_tag(0x0A):
+                raise SequenceProtoError()
+            m = s.varint(32)
+            if m is None:
+                raise SequenceProtoError()
+            inner = s.push_limit(m)
+            key = s.string() if s.expect_tag(0x0A) else None
+            value = s.string() if key is not None and s.expect_tag(0x12) else None
+            if value is None or not s.at_end():
+                raise SequenceProtoError()
+            s.pop_limit(inner)
+            if key in wanted:
+                found[key] = value
+        s.pop_limit(outer)
+    return context, lists
+
+
+def read_sequence_feature(kind, stream, collect=True):
+    """TF's ParseBytes/Float/Int64Feature: the values of the Feature at `stream` (which must
+    start with `kind`'s list), or None where it is another kind or malformed."""
+    if not stream.expect_tag(TAG_OF_KIND[kind]):
+        return None
+    n = stream.varint(32)
+    if n is None:
+        return None
+    values = []
+    if n == 0:
+        return values
+    old = stream.push_limit(n)
+    if kind == "bytes":
+        while not stream.at_end():
+            if not stream.expect_tag(0x0A):
+                return None
+            m = stream.varint(32)
+            if m is None:
+                return None
+            if collect:
+                v = stream.raw(m)
+                if v is None:
+                    return None
+                values.append(v)
+            else:
+                stream.skip(m)
+                values.append(None)
+    elif kind == "float":
+        first = stream.peek()
+        if first == 0x0A:
+            stream.pos += 1
+            m = stream.varint(32)
+            if m is None:
+                return None
+            packed = stream.push_limit(m)
+            while not stream.at_end():
+                data = stream.raw(4)
+                if data is None:
+                    return None
+                values.append(struct.unpack("<f", data)[0])
+            stream.pop_limit(packed)
+        elif first == 0x0D:
+            while not stream.at_end():
+                data = stream.raw(4) if stream.expect_tag(0x0D) else None
+                if data is None:
+                    return None
+                values.append(struct.unpack("<f", data)[0])
+        else:
+            return None
+    else:
+        first = stream.peek()
+        if first == 0x0A:
+            stream.pos += 1
+            m = stream.varint(32)
+            if m is None:
+                return None
+            packed = stream.push_limit(m)
+            while not stream.at_end():
+                v = stream.varint()
+                if v is None:
+                    return None
+                values.append(_signed64(v))
+            stream.pop_limit(packed)
+        elif first == 0x08:
+            while not stream.at_end():
+                v = stream.varint() if stream.expect_tag(0x08) else None
+                if v is None:
+                    return None
+                values.append(_signed64(v))
+        else:
+            return None
+    stream.pop_limit(old)
+    return values
+
+
+def feature_list_rows(kind, feature_list):
+    """The rows of a FeatureList as TF's sequence parser walks them: yields ("values",
+    [values]) for a Feature longer than 2 bytes, ("empty", None) for a 2-byte one (which must
+    be an empty list of `kind`), ("none", None) for an empty Feature; ("error", "framing") or
+    ("error", "type") and stops where TF's parser fails."""
+    s = _Stream(feature_list)
+    while not s.at_end():
+        n = s.varint(32) if s.expect_tag(0x0A) else None
+        if n is None:
+            yield "error", "framing"
+            return
+        if n > 2:
+            old = s.push_limit(n)
+            values = read_sequence_feature(kind, s)
+            if values is None:
+                yield "error", "type"
+                return
+            s.pop_limit(old)
+            yield "values", values
+        elif n == 2:
+            if not (s.expect_tag(TAG_OF_KIND[kind]) and s.varint(32) == 0):
+                yield "error", "type"
+                return
+            yield "empty", None
+        elif n != 0:
+            yield "error", "framing"
+            return
+        else:
+            yield "none", None
+
+
+def encode_example_unpacked(entries):
+    """The wire bytes of an Example with features [(key, kind or None, values)] (None: no
+    `features` field), map entries in the given order, numbers unpacked: what protobuf's
+    JSON-to-binary conversion (TF's DecodeJSONExample) writes."""
+    if entries is None:
+        return b""
+    body = b""
+    for key, kind, values in entries:
+        feature = b""
+        if kind == "bytes":
+            feature = _length_delimited(1, b"".join(_length_delimited(1, v) for v in values))
+        elif kind == "float":
+            feature = _length_delimited(2, b"".join(_field(1, 5) + struct.pack("<f", v)
+                                                    for v in values))
+        elif kind == "int64":
+            feature = _length_delimited(3, b"".join(_field(1, 0) + _varint(v)
+                                                    for v in values))
+        body += _length_delimited(1, _length_delimited(1, key.encode("utf-8"))
+                                  + _length_delimited(2, feature))
+    return _length_delimited(1, body)
 
 
 __all__ = ["BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features",

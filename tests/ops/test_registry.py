@@ -52,6 +52,8 @@ COVERED_ELSEWHERE = {
         "AllCandidateSampler", "FixedUnigramCandidateSampler", "LearnedUnigramCandidateSampler")},
     **{t: "tests/ops/test_tensor_proto_ops.py (round trips, TF's proto)" for t in (
         "SerializeTensor", "ParseTensor", "DecodeCompressed", "Timestamp")},
+    **{t: "tests/ops/test_parse_example.py (against TF's recorded outputs and messages)"
+       for t in ("ParseExampleV2", "ParseSequenceExampleV2", "DecodeJSONExample")},
     "RngReadAndSkip": "tests/test_random_generator.py (sequences, concurrent draws)",
     "StringFormat": "tests/test_framework_api.py (tf.strings.format against TF's output)",
     "PrintV2": "tests/test_framework_api.py (tf.print against TF's output)",

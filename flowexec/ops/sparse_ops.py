@@ -349,8 +349,8 @@ def _sparse_reorder(xp, input_indices, input_values, input_shape):
     check_sparse_arrays(input_indices, input_values, input_shape)
     if input_indices.shape[0] != input_values.shape[0]:
         raise errors.InvalidArgumentError(
-            None, None, f"Expected {input_indices.shape[0]} non-empty input values, got "
-                        f"{input_values.shape[0]}")
+            None, None, f"Number of elements in indices ({input_indices.shape[0]}) and values "
+                        f"({input_values.shape[0]}) do not match")  # TF 2.21's words
     order = row_major_order(xp, input_indices)
     return input_indices[order], input_values[order]
 

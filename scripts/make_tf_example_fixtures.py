@@ -17,7 +17,6 @@ arrays as bytes + lengths (see make_tf_parsing_fixtures.py).
 """
 
 import importlib.util
-import json
 import os
 
 import numpy as np
@@ -305,7 +304,8 @@ CASES = [
               '{"features": {"feature": {"b": {"floatList": {"value": [1.5, -2, "NaN"]}}, '
               '"c": {"bytesList": {"value": ["aGVsbG8=", ""]}}, "d": {}}}}',
               '{}', '{"features": {}}',
-              '{"features": {"feature": {"i": {"int64_list": {"value": [5, -9223372036854775808]}}}}}']},
+              '{"features": {"feature": {"i": {"int64_list": '
+              '{"value": [5, -9223372036854775808]}}}}}']},
     {"name": "json_matrix", "fn": "decode_json_example",
      "json": [['{"features": {"feature": {"z": {"int64List": {"value": []}}}}}', '{}']]},
     {"name": "json_invalid", "fn": "decode_json_example", "json": ['{"features": 3}']},

@@ -771,7 +771,7 @@ def _assert_scalar(value, name):
                                    [f"Input {name} must be a scalar"],
                                    name=f"{name.capitalize()}IsScalar")
         with control_dependencies([check]):
-            result = array_ops.identity(value, name=f"{name}Dependencies")
+            result = constant_op.identity(value, name=f"{name}Dependencies")
         result.set_shape([])
         return result
     if rank == 0:

@@ -640,39 +640,51 @@ def read_list(kind, feature, capacity=None):
             if data is None:
                 return None
             return list(struct.unpack(f"<{take}f", data)), count
-        if first != 0x0D:
-            return None
         count = s.until_limit() // 5
-        while not s.at_end():
-            if not s.expect_tag(0x0D):
-                return None
-            data = s.raw(4)
-            if data is None:
-                return None
-            values.append(struct.unpack("<f", data)[0])
-        return values[:capacity] if capacity is not None else values, count
-    if first == 0x0A:  # int64, packed
-        s.pos += 1
-        m = s.varint(32)
-        if m is None:
+        if not _read_numbers(s, kind, values):
             return None
-        s.push_limit(m)
-        while not s.at_end():
-            v = s.varint()
-            if v is None:
-                return None
-            values.append(_signed64(v))
-    elif first == 0x08:
-        while not s.at_end():
-            if not s.expect_tag(0x08):
-                return None
-            v = s.varint()
-            if v is None:
-                return None
-            values.append(_signed64(v))
-    else:
+        return values[:capacity] if capacity is not None else values, count
+    if not _read_numbers(s, kind, values):
         return None
     return (values[:capacity] if capacity is not None else values), len(values)
+
+
+_UNPACKED_TAG = {"float": 0x0D, "int64": 0x08}
+
+
+def _read_number(stream, kind):
+    if kind == "float":
+        data = stream.raw(4)
+        return None if data is None else struct.unpack("<f", data)[0]
+    v = stream.varint()
+    return None if v is None else _signed64(v)
+
+
+def _read_numbers(stream, kind, values):
+    """Appends a float/int64 list's values (one packed block, or unpacked fields) to
+    `values`; False where TF's reader fails."""
+    if stream.peek() == 0x0A:
+        stream.pos += 1
+        m = stream.varint(32)
+        if m is None:
+            return False
+        packed = stream.push_limit(m)
+        while not stream.at_end():
+            v = _read_number(stream, kind)
+            if v is None:
+                return False
+            values.append(v)
+        stream.pop_limit(packed)
+        return True
+    tag = _UNPACKED_TAG[kind]
+    if stream.peek() != tag:
+        return False
+    while not stream.at_end():
+        v = _read_number(stream, kind) if stream.expect_tag(tag) else None
+        if v is None:
+            return False
+        values.append(v)
+    return True
 
 
 class SequenceProtoError(Exception):
@@ -747,50 +759,8 @@ def read_sequence_feature(kind, stream, collect=True):
             else:
                 stream.skip(m)
                 values.append(None)
-    elif kind == "float":
-        first = stream.peek()
-        if first == 0x0A:
-            stream.pos += 1
-            m = stream.varint(32)
-            if m is None:
-                return None
-            packed = stream.push_limit(m)
-            while not stream.at_end():
-                data = stream.raw(4)
-                if data is None:
-                    return None
-                values.append(struct.unpack("<f", data)[0])
-            stream.pop_limit(packed)
-        elif first == 0x0D:
-            while not stream.at_end():
-                data = stream.raw(4) if stream.expect_tag(0x0D) else None
-                if data is None:
-                    return None
-                values.append(struct.unpack("<f", data)[0])
-        else:
-            return None
-    else:
-        first = stream.peek()
-        if first == 0x0A:
-            stream.pos += 1
-            m = stream.varint(32)
-            if m is None:
-                return None
-            packed = stream.push_limit(m)
-            while not stream.at_end():
-                v = stream.varint()
-                if v is None:
-                    return None
-                values.append(_signed64(v))
-            stream.pop_limit(packed)
-        elif first == 0x08:
-            while not stream.at_end():
-                v = stream.varint() if stream.expect_tag(0x08) else None
-                if v is None:
-                    return None
-                values.append(_signed64(v))
-        else:
-            return None
+    elif not _read_numbers(stream, kind, values):
+        return None
     stream.pop_limit(old)
     return values
 

@@ -193,3 +193,36 @@ def test_feature_configs_are_tfs_namedtuples():
     assert tf.FixedLenFeature([], tf.float32)._replace(default_value=1.0).default_value == 1.0
     assert re.match(r"FixedLenFeature\(shape=\[\], dtype=", repr(tf.FixedLenFeature([],
                                                                                tf.float32)))
+
+
+def test_single_example_of_unknown_rank_checks_scalar_at_run_time():
+    data = _example(a=("f", [2.5]))
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.string, shape=None)
+        out = tf.parse_single_example(x, {"a": tf.FixedLenFeature([], tf.float32)})
+        assert out["a"].shape.as_list() == []
+        with tf.Session() as sess:
+            assert sess.run(out["a"], {x: data}) == np.float32(2.5)
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match="Input serialized must be a scalar"):
+                sess.run(out["a"], {x: [data]})
+
+
+def test_parse_sequence_example_batch():
+    seqs = [tf.train.SequenceExample(
+        context=tf.train.Features(feature={"c": tf.train.Feature(
+            int64_list=tf.train.Int64List(value=[i]))}),
+        feature_lists=tf.train.FeatureLists(feature_list={"x": tf.train.FeatureList(feature=[
+            tf.train.Feature(float_list=tf.train.FloatList(value=[float(t)]))
+            for t in range(i)])})).SerializeToString() for i in (1, 3)]
+    with tf.Graph().as_default():
+        ctx, lists, lengths = tf.io.parse_sequence_example(
+            seqs, {"c": tf.FixedLenFeature([], tf.int64)},
+            {"x": tf.FixedLenSequenceFeature([], tf.float32),
+             "v": tf.VarLenFeature(tf.float32)})
+        with tf.Session() as sess:
+            c, x, n, v = sess.run([ctx["c"], lists["x"], lengths["x"], lists["v"]])
+    assert_same(c, np.array([1, 3], np.int64), "context")
+    assert_same(x, np.array([[0, 0, 0], [0, 1, 2]], np.float32), "padded lists")
+    assert_same(n, np.array([1, 3], np.int64), "lengths")
+    assert v.indices.shape == (0, 3) and v.dense_shape.tolist() == [2, 0, 0]

@@ -189,11 +189,12 @@ class Master:
             time.sleep(0.05)
 
     # ----- plans -----------------------------------------------------------------------------
-    def build(self, graph, fetch_elements, feeds):
-        """Plans one run signature on the cluster and registers its parts; a `Remote`."""
+    def build(self, graph, fetch_elements, feeds, done=frozenset()):
+        """Plans one run signature on the cluster and registers its parts; a `Remote`.
+        `done`: the ops an earlier call of a partial run executed (see runtime/prune.py)."""
         fetch_tensors = [e for e in fetch_elements if hasattr(e, "value_index")]
         targets = [e for e in fetch_elements if not hasattr(e, "value_index")]
-        pruned = prune(graph, fetch_tensors, feeds, targets)
+        pruned = prune(graph, fetch_tensors, feeds, targets, done)
         graph_ir = ir.from_pruned(pruned)
         optimized = pipeline.optimize(graph_ir, self.config.graph_options)
         g = optimized.graph

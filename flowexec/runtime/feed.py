@@ -107,3 +107,32 @@ def _as_bytes_array(value):
             raise TypeError(f"Expected bytes or str for a string feed, got {v!r}")
     return arr
 
+
+def flatten_feed_dict(feed_dict):
+    """The keys and values of a feed_dict, with composite keys (an IndexedSlices) and tuple
+    keys expanded into their tensors and the parts of their values."""
+    feed_keys = []
+    feed_values = []
+    if feed_dict:
+        for k, v in feed_dict.items():
+            if hasattr(k, "_fetch_components"):
+                # a composite (IndexedSlices, SparseTensor): its tensors fed with the
+                # value's parts (an IndexedSlicesValue, a SparseTensorValue, a tuple)
+                parts = k._fetch_components()
+                if not isinstance(v, (tuple, list)) or len(v) != len(parts):
+                    names = getattr(k, "_feed_component_names",
+                                    "values, indices[, dense_shape]")
+                    raise ValueError(f"Feed key {k} is fed with its {len(parts)} parts: "
+                                     f"{names}, got {v!r}")
+                feed_keys.extend(parts)
+                feed_values.extend(v)
+            elif isinstance(k, tuple) and not hasattr(k, "_as_graph_element"):
+                if not isinstance(v, (tuple, list)) or len(v) != len(k):
+                    raise ValueError(f"Feed key {k!r} is a tuple, so its value must be a "
+                                     f"tuple or list of {len(k)} values, got {v!r}")
+                feed_keys.extend(k)
+                feed_values.extend(v)
+            else:
+                feed_keys.append(k)
+                feed_values.append(v)
+    return feed_keys, feed_values

@@ -351,17 +351,18 @@ def consumer_map(nodes, is_fed):
     return out
 
 
-def node_of(op, fed=frozenset()):
-    """The Node of a user Operation (origin: the op itself)."""
+def node_of(op, fed=frozenset(), done=frozenset()):
+    """The Node of a user Operation (origin: the op itself); control inputs on ops in `done`
+    (already executed by an earlier call of a partial run) are satisfied and left out."""
     return Node(op.name, op.type, op.op_def, op.attrs, tuple(ref_of(t) for t in op.inputs),
-                tuple(c.name for c in op.control_inputs),
+                tuple(c.name for c in op.control_inputs if c not in done),
                 tuple(t.dtype for t in op.outputs), tuple(t.shape for t in op.outputs),
                 op.device, tuple(op._colocation), (op,))
 
 
 def from_pruned(pruned):
     """The GraphIR of a `prune.Pruned` (same order, names, feeds, fetches and targets)."""
-    return GraphIR(tuple(node_of(op) for op in pruned.ops),
+    return GraphIR(tuple(node_of(op, done=pruned.done) for op in pruned.ops),
                    tuple(ref_of(t) for t in pruned.feeds),
                    tuple(ref_of(t) for t in pruned.fetches),
                    tuple(op.name for op in pruned.targets))

@@ -105,7 +105,7 @@ def optimize(graph, graph_options):
     return passes.optimize(graph, graph_options)
 
 
-def build(graph, fetch_elements, feeds, machine):
+def build(graph, fetch_elements, feeds, machine, done=frozenset()):
     """Runs every stage for one run signature.
 
     Args:
@@ -113,6 +113,7 @@ def build(graph, fetch_elements, feeds, machine):
         fetch_elements: the fetch structure's distinct elements (Tensors and Operations).
         feeds: the fed Tensors.
         machine: the Machine to build for.
+        done: Operations an earlier call of a partial run executed (see prune.py).
 
     Returns:
         The Stages (`stages.plan` is what `execute` runs).
@@ -126,16 +127,16 @@ def build(graph, fetch_elements, feeds, machine):
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(graph, fetch_elements, feeds, machine)
+        return _build(graph, fetch_elements, feeds, machine, done)
     finally:
         if collecting:
             gc.enable()
 
 
-def _build(graph, fetch_elements, feeds, machine):
+def _build(graph, fetch_elements, feeds, machine, done):
     fetch_tensors = [e for e in fetch_elements if hasattr(e, "value_index")]
     targets = [e for e in fetch_elements if not hasattr(e, "value_index")]
-    pruned = prune(graph, fetch_tensors, feeds, targets)
+    pruned = prune(graph, fetch_tensors, feeds, targets, done)
     graph_ir = ir.from_pruned(pruned)
     config = machine.config
     optimized = optimize(graph_ir, config.graph_options)

@@ -3,11 +3,15 @@
 Walks backwards from the fetched tensors and target ops through data and control edges; a fed
 tensor cuts its edge (its producer runs only if something else needs it). The order is Kahn's
 algorithm with creation order breaking ties, so it does not depend on names or hashing.
+
+A partial run (partial_run.py) plans each of its calls with `done`: the ops an earlier call
+of the same partial run executed. They are never run again, their control edges count as
+satisfied, and the outputs of theirs that the call reads are among its feeds.
 """
 
 import dataclasses
 import heapq
-from typing import Tuple
+from typing import FrozenSet, Tuple
 
 from flowexec.framework import errors
 
@@ -21,22 +25,26 @@ class Pruned:
         fetches: fetched Tensors.
         feeds: fed Tensors.
         targets: Operations run for their effects.
+        done: Operations already executed (by an earlier call of a partial run): not run,
+            and a control edge from one of them is satisfied.
     """
 
     ops: Tuple
     fetches: Tuple
     feeds: Tuple
     targets: Tuple
+    done: FrozenSet = frozenset()
 
 
 def _node_info(op):
     return f"\n\t [[node {op.name} (defined at {op.source_line()}) ]]"
 
 
-def upstream(roots, fed=frozenset()):
+def upstream(roots, fed=frozenset(), done=frozenset()):
     """The ops that running `roots` (Operations) runs: the roots and everything they reach
-    backwards through data inputs (except fed tensors) and control inputs."""
-    needed = set()
+    backwards through data inputs (except fed tensors) and control inputs, short of the
+    ops in `done`."""
+    needed = set(done)
     stack = list(roots)
     while stack:
         op = stack.pop()
@@ -49,13 +57,17 @@ def upstream(roots, fed=frozenset()):
         for c in op._control_inputs:
             if c not in needed:
                 stack.append(c)
-    return needed
+    return needed.difference(done) if done else needed
 
 
-def prune(graph, fetches, feeds, targets):
-    """Returns the `Pruned` subgraph; raises InvalidArgumentError for an unfed placeholder."""
+def prune(graph, fetches, feeds, targets, done=frozenset()):
+    """Returns the `Pruned` subgraph; raises InvalidArgumentError for an unfed placeholder.
+
+    `done`: ops already executed (see the module docstring); an input of a needed op that
+    one of them produced must be in `feeds`."""
     fed = set(feeds)
-    needed = upstream([t.op for t in fetches if t not in fed] + list(targets), fed)
+    done = frozenset(done)
+    needed = upstream([t.op for t in fetches if t not in fed] + list(targets), fed, done)
     for op in needed:
         if op.op_def.must_be_fed:
             t = op.outputs[0]
@@ -66,7 +78,7 @@ def prune(graph, fetches, feeds, targets):
                 f"You must feed a value for placeholder tensor '{op.name}' with dtype "
                 f"{t.dtype.proto_name}{shape_s}{_node_info(op)}")
     return Pruned(tuple(topological_order(needed, fed)), tuple(fetches), tuple(feeds),
-                  tuple(targets))
+                  tuple(targets), done)
 
 
 def topological_order(ops, fed=frozenset()):

@@ -12,6 +12,7 @@ overlapping runs as generated straight-line Python on the caller's thread; one w
 independent expensive work runs through `execute_parallel`. Tracing and timeouts always use
 the latter. `Session.explain` returns every stage's output for a run signature;
 `make_callable` precomputes its plan and skips the per-call analysis of `run`.
+`partial_run_setup` / `partial_run` live in partial_run.py; the session keeps their handles.
 
 Session.run is safe to call from many threads at once: the cache is built under a lock and
 each run keeps its values in its own list. Variable values and RNG states live in the
@@ -31,10 +32,11 @@ from flowexec.framework import graph as graph_mod
 from flowexec.framework.default_session import SessionContext, get_default_session
 from flowexec.framework.tensor import Tensor
 from flowexec.runtime import config as config_mod
+from flowexec.runtime import partial_run as prun
 from flowexec.runtime import pipeline
 from flowexec.runtime.cancellation import CancellationManager, cancelled_error
 from flowexec.runtime.execute import LaneTails, execute_parallel, op_error
-from flowexec.runtime.feed import FeedSpec, convert_feed
+from flowexec.runtime.feed import FeedSpec, convert_feed, flatten_feed_dict
 from flowexec.runtime.fetch import FetchStructure, to_numpy
 from flowexec.runtime.stats import step_stats
 from flowexec.runtime.threads import inter_op_threads, limit_intra_op_threads
@@ -128,6 +130,7 @@ class BaseSession:
         # A deadline for every step sends every plan through the parallel executor.
         timeout = self._config.operation_timeout_in_ms
         self._no_straight = bool(timeout and timeout > 0)
+        self._partial_runs = prun.PartialRuns()  # live handles, their plans
         self._machine = pipeline.Machine(tuple(self._devices), self._runtimes, self._state,
                                          self, self._config, self._num_threads)
 
@@ -161,6 +164,7 @@ class BaseSession:
         self._closed = True
         self._cancellation.start_cancel()
         self._state.clear()
+        self._partial_runs.clear()
         if self._master is not None:
             self._master.close()
         self._cache.clear()
@@ -218,11 +222,7 @@ class BaseSession:
         Example:
             >>> sess.run([a, {"c": c}], feed_dict={x: 3.0})
         """
-        if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
-        if self._graph.version == 0:
-            raise RuntimeError("The Session graph is empty. Add operations to the graph "
-                               "before calling run().")
+        self._check_runnable()
         entry, feed_values = self._lookup(fetches, feed_dict)
         return self._run_entry(entry, feed_values, options, run_metadata)
 
@@ -249,26 +249,30 @@ class BaseSession:
                 self._state.clear()  # closed while this step ran: what it wrote goes too
                 raise cancelled_error()
             return entry.build([to_numpy(v) for v in results])
-        try:
-            trace = options is not None and options.trace_level and run_metadata is not None
-            timeout_ms = _timeout_ms(options, self._config)
-            if entry.straight is not None and not trace and not timeout_ms:
-                results = self._run_straight(entry.straight, plan, vals)
-            else:
-                deadline = time.perf_counter() + timeout_ms / 1000.0 if timeout_ms else None
-                threads = self._num_threads if plan.parallel else 1
-                wall0, perf0 = time.time(), time.perf_counter()
-                record = execute_parallel(plan, vals, threads, deadline, bool(trace),
-                                          self._lane_tails, self._cancellation)
-                if trace:
-                    run_metadata.step_stats = step_stats(plan, record, wall0, perf0)
-                results = [None if s is None else vals[s] for s in plan.fetch_slots]
-        finally:
-            if self._closed:  # closed while this step ran: what it wrote is freed too
-                self._state.clear()
+        results = self._execute_plan(plan, vals, options, run_metadata)
         if options is not None and options.output_partition_graphs and run_metadata is not None:
             run_metadata.partition_graphs = list(entry.stages.partitioned.graphs)
         return entry.build([to_numpy(v) for v in results])
+
+    def _execute_plan(self, plan, vals, options=None, run_metadata=None):
+        """Runs a bound plan whose feeds are in their slots of `vals`; the fetched values
+        as the plan holds them (not yet converted for the client), None for targets."""
+        try:
+            trace = options is not None and options.trace_level and run_metadata is not None
+            timeout_ms = _timeout_ms(options, self._config)
+            if plan.straight is not None and not trace and not timeout_ms:
+                return self._run_straight(plan.straight, plan, vals)
+            deadline = time.perf_counter() + timeout_ms / 1000.0 if timeout_ms else None
+            threads = self._num_threads if plan.parallel else 1
+            wall0, perf0 = time.time(), time.perf_counter()
+            record = execute_parallel(plan, vals, threads, deadline, bool(trace),
+                                      self._lane_tails, self._cancellation)
+            if trace:
+                run_metadata.step_stats = step_stats(plan, record, wall0, perf0)
+            return [None if s is None else vals[s] for s in plan.fetch_slots]
+        finally:
+            if self._closed:  # closed while this step ran: what it wrote is freed too
+                self._state.clear()
 
     def _run_straight(self, straight, plan, vals):
         """Runs a straight-line plan on this thread; CancelledError if closed meanwhile.
@@ -304,30 +308,7 @@ class BaseSession:
         """The cache entry for (fetches, feed keys), built on a miss; and the feed values."""
         leaves = []
         fsig = _flatten_key(fetches, leaves)
-        feed_keys = []
-        feed_values = []
-        if feed_dict:
-            for k, v in feed_dict.items():
-                if hasattr(k, "_fetch_components"):
-                    # a composite (IndexedSlices, SparseTensor): its tensors fed with the
-                    # value's parts (an IndexedSlicesValue, a SparseTensorValue, a tuple)
-                    parts = k._fetch_components()
-                    if not isinstance(v, (tuple, list)) or len(v) != len(parts):
-                        names = getattr(k, "_feed_component_names",
-                                        "values, indices[, dense_shape]")
-                        raise ValueError(f"Feed key {k} is fed with its {len(parts)} parts: "
-                                         f"{names}, got {v!r}")
-                    feed_keys.extend(parts)
-                    feed_values.extend(v)
-                elif isinstance(k, tuple) and not hasattr(k, "_as_graph_element"):
-                    if not isinstance(v, (tuple, list)) or len(v) != len(k):
-                        raise ValueError(f"Feed key {k!r} is a tuple, so its value must be a "
-                                         f"tuple or list of {len(k)} values, got {v!r}")
-                    feed_keys.extend(k)
-                    feed_values.extend(v)
-                else:
-                    feed_keys.append(k)
-                    feed_values.append(v)
+        feed_keys, feed_values = flatten_feed_dict(feed_dict)
         key = (fsig, tuple(map(id, leaves)),
                tuple([k if type(k) is str else id(k) for k in feed_keys]),
                self._graph._control_version)
@@ -473,8 +454,86 @@ class BaseSession:
                                    kwargs.get("run_metadata"))
         return call
 
+    # ----- partial runs (partial_run.py) ---------------------------------------------------
     def partial_run_setup(self, fetches, feeds=None):
-        raise errors.UnimplementedError(None, None, "partial_run is not supported")
+        """Sets up a partial run of `fetches` that will feed `feeds`; returns its handle.
+
+        Ops that need none of `feeds` start now; each later `partial_run(handle, ...)` call
+        feeds some of `feeds`, fetches some of `fetches`, and runs what those feeds allow.
+        Every op of the partial run runs once, however many calls share it.
+
+        Args:
+            fetches: as for `run` (Tensors and Operations, nested); Operations run as soon
+                as what they need is fed, and cannot be fetched by `partial_run`.
+            feeds: a Tensor (or name), or a list or tuple of them: every tensor the partial
+                run's calls will feed.
+
+        Returns:
+            The handle, a string (TF's form, e.g. `'a:0,b:0->r:0//1/;0'`).
+
+        Raises:
+            RuntimeError: the session is closed, or its graph is empty.
+            InvalidArgumentError: nothing to fetch or run, a tensor fed twice, or a tensor
+                both fed and fetched.
+            TypeError, ValueError: a feed or fetch that is not a graph element.
+
+        Example:
+            >>> h = sess.partial_run_setup([r1, r2], [a, b, c])
+            >>> sess.partial_run(h, r1, feed_dict={a: 1, b: 2})
+            3.0
+            >>> sess.partial_run(h, r2, feed_dict={c: 17})
+            51.0
+        """
+        return prun.setup(self, fetches, feeds)
+
+    def partial_run(self, handle, fetches, feed_dict=None):
+        """Continues the partial run `handle`: feeds `feed_dict`, returns `fetches`.
+
+        Args:
+            handle: what `partial_run_setup` returned.
+            fetches: Tensors declared in the setup (nested as for `run`), not yet fetched.
+            feed_dict: values for tensors declared in the setup, not yet fed.
+
+        Returns:
+            `fetches` with each element replaced by its value. A value computed by an
+            earlier call of the partial run is the one it computed.
+
+        Raises:
+            RuntimeError: the session is closed, or `fetches` holds an Operation.
+            InvalidArgumentError: an unknown or finished handle ("Must run 'setup' before
+                performing partial runs!"), a feed or fetch not declared in the setup, fed
+                or fetched already, or a fetch that needs a feed not yet given. These leave
+                the partial run as it was.
+            flowexec.errors.OpError: an op failed (in this call or, started at setup,
+                before it); the partial run is over.
+        """
+        return prun.run(self, handle, fetches, feed_dict)
+
+    def _check_runnable(self):
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if self._graph.version == 0:
+            raise RuntimeError("The Session graph is empty. Add operations to the graph "
+                               "before calling run().")
+
+    def _partial_plan(self, elements, feeds, done):
+        """A plan for one call of a partial run (`done`: the ops earlier calls ran)."""
+        if self._master is not None:
+            return self._master.build(self._graph, elements, feeds, done)
+        return pipeline.build(self._graph, elements, feeds, self._machine, done).plan
+
+    def _run_partial_plan(self, plan, feed_values):
+        """Runs a `_partial_plan` on values already converted; one raw value per element."""
+        if self._master is not None:
+            return self._master.run(plan, list(feed_values))
+        vals = [None] * plan.nslots
+        for slot, value in zip(plan.feed_slots, feed_values):
+            vals[slot] = value
+        return self._execute_plan(plan, vals)
+
+    def _release_partial_plan(self, plan):
+        if self._master is not None:
+            self._master.release(plan)
 
 
 _TARGET_HANDLERS = {}   # target scheme ("grpc://") -> connect(target, config) -> master

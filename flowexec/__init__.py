@@ -124,6 +124,11 @@ from flowexec.ops.composite_math_ops import (  # noqa: F401,E402
     saturate_cast,
 )
 from flowexec.ops.division_ops import div_no_nan, truncatediv, truncatemod  # noqa: F401,E402
+from flowexec.ops.session_ops import (  # noqa: F401,E402
+    delete_session_tensor,
+    get_session_handle,
+    get_session_tensor,
+)
 from flowexec.ops.linalg_decomp_ops import (  # noqa: F401,E402
     cholesky,
     cholesky_solve,

@@ -26,7 +26,8 @@ type name: `must_be_fed` (Placeholder: a run that needs it unfed fails at plan t
 of the inputs determine it, else None), `fold_at_build` (shape arithmetic: inference may
 compute the value by running the kernel on constant inputs), `ref_output` (VariableV2: the
 output stands for the variable, read when a consumer runs), `forwards_ref` (Identity: a
-reference input stays a reference), `stateful` and `device_types` (host-only ops).
+reference input stays a reference), `stateful` and `device_types` (host-only ops), and
+`fetch_as` (GetSessionHandle: a run returns a TensorHandle for the fetched value).
 
 `OpDef.evaluate(op, inputs)` runs an op's own kernel on numpy values: constant folding, at
 build time (`shape_fns.constant_value`) and in the optimizer, uses it, so a folded value is
@@ -134,6 +135,7 @@ class OpDef:
         self.forwards_ref = bool(flags.get("forwards_ref", False))
         self.elementwise = flags.get("elementwise")
         self.scalar = flags.get("scalar")
+        self.fetch_as = flags.get("fetch_as")
         self.kernel = kernel
         self.infer = infer
         self.cost = cost
@@ -234,7 +236,8 @@ class OpDef:
 
 def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, device_types=None,
           must_be_fed=False, constant=None, static_value=None, fold_at_build=False,
-          ref_output=False, forwards_ref=False, elementwise=None, scalar=None, node_def=None):
+          ref_output=False, forwards_ref=False, elementwise=None, scalar=None, node_def=None,
+          fetch_as=None):
     """Decorator registering a kernel as op type `type_name`; returns the `OpDef`.
 
     Args:
@@ -259,10 +262,13 @@ def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, devi
             this inline expression instead of a kernel call.
         node_def: a `NodeDefForm` saying how the op's TF NodeDef differs from it (ref
             inputs, fixed attributes, flowexec-only); None: it is TF's op of this type.
+        fetch_as: `fetch_as(op, value, session) -> object`: what `Session.run` returns for
+            the op's output 0 instead of its value (GetSessionHandle: a TensorHandle).
     """
     flags = {"must_be_fed": must_be_fed, "constant": constant, "static_value": static_value,
              "fold_at_build": fold_at_build, "ref_output": ref_output,
-             "forwards_ref": forwards_ref, "elementwise": elementwise, "scalar": scalar}
+             "forwards_ref": forwards_ref, "elementwise": elementwise, "scalar": scalar,
+             "fetch_as": fetch_as}
 
     def register(kernel):
         code = kernel.__code__

@@ -3,7 +3,8 @@
 Each fed tensor of a plan has a `FeedSpec`, precomputed when the plan is built, so that
 `Session.run` only checks and converts: TF's dtype rules (a Python int that does not fit the
 tensor's integer type is a TypeError; strings become object arrays of UTF-8 bytes), its
-shape check (every known dimension must match), and no Tensor as a value. A 0-d value
+shape check (every known dimension must match), and no Tensor as a value. A TensorHandle
+(`tf.get_session_handle`) as a value feeds the tensor its session keeps, as in TF. A 0-d value
 becomes a numpy scalar, which takes numpy's fast scalar path with the same semantics.
 """
 
@@ -56,6 +57,9 @@ def convert_feed(spec, value):
             return spec.scalar(value)
         except OverflowError:
             pass  # an int too large for a float: the general path says so
+    kept = hasattr(value, "_feed_value")
+    if kept:  # a TensorHandle: the value its session keeps, whatever the tensor's shape
+        value = value._feed_value()
     if type(value) is np.ndarray and value.dtype is spec.np_dtype:
         arr = value
     else:
@@ -82,7 +86,7 @@ def convert_feed(spec, value):
                 f"Cannot feed value {value!r} for Tensor '{spec.tensor.name}' of dtype "
                 f"{spec.tensor.dtype.name}: {e}") from e
     dims = spec.dims
-    if dims is not None:
+    if dims is not None and not kept:
         shape = arr.shape
         if len(shape) != len(dims) or any(d is not None and d != s
                                           for d, s in zip(dims, shape)):

@@ -4,7 +4,8 @@ TF's rules: fetches nest through lists, tuples, namedtuples, dicts and OrderedDi
 are Tensors, Operations (fetched as None), tensor-likes with `_as_graph_element`, or names;
 a composite (an IndexedSlices) fetches its component tensors and is rebuilt from their values
 (`_fetch_components`, `_fetch_rebuild`: an IndexedSlicesValue).
-Each distinct graph element is fetched once however often it appears. Fetched values are
+Each distinct graph element is fetched once however often it appears; an op whose definition
+has `fetch_as` (GetSessionHandle) returns `fetch_as(op, value, session)` instead of the value. Fetched values are
 returned as numpy (`to_numpy`): a copy of an array the plan may still hold, a scalar for a
 0-d value, device arrays copied to the host.
 """
@@ -62,9 +63,10 @@ class FetchStructure:
             (Operations get None).
     """
 
-    def __init__(self, graph, fetches):
+    def __init__(self, graph, fetches, session=None):
         self.elements = []
         self._index = {}
+        self._session = session   # what an op's `fetch_as` wraps a fetched value with
         self.build = self._compile(graph, fetches)
 
     def _slot(self, el):
@@ -103,6 +105,10 @@ class FetchStructure:
         el = _leaf(graph, fetch)
         i = self._slot(el)
         if hasattr(el, "value_index"):
+            wrap = el.op.op_def.fetch_as if el.value_index == 0 else None
+            if wrap is not None:  # a GetSessionHandle: a TensorHandle of this session
+                op, session = el.op, self._session
+                return lambda vals: wrap(op, vals[i], session)
             return lambda vals: vals[i]
         return lambda vals: None
 

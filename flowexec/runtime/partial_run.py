@@ -341,7 +341,7 @@ def run(session, handle, fetches, feed_dict=None):
         if t in feeds:
             raise ValueError(f"Tensor {t.name} is fed more than once.")
         feeds[t] = convert_feed(FeedSpec(t, None), v)
-    structure = FetchStructure(graph, fetches)
+    structure = FetchStructure(graph, fetches, session)
     fetch_list = [e for e in structure.elements if hasattr(e, "value_index")]
     targets = [e for e in structure.elements if not hasattr(e, "value_index")]
     if not fetch_list and not targets and not feeds:

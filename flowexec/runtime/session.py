@@ -340,7 +340,7 @@ class BaseSession:
     def _build(self, fetches, leaves, feed_keys):
         graph = self._graph
         version = graph._control_version
-        structure = FetchStructure(graph, fetches)
+        structure = FetchStructure(graph, fetches, self)
         feeds = []
         seen = set()
         for k in feed_keys:

@@ -28,6 +28,8 @@ COVERED_ELSEWHERE = {
     "_Send": "tests/distributed/test_session.py (cross-task tensors, delivered once)",
     "_Recv": "tests/distributed/test_session.py (cross-task tensors, delivered once)",
     "Placeholder": "tests/runtime/test_session.py (feeds, unfed placeholder errors)",
+    **{t: "tests/runtime/test_session_handles.py (kept across runs, deleted, TF's errors)"
+       for t in ("GetSessionHandle", "GetSessionTensor", "DeleteSessionTensor")},
     **{t: "tests/ops/test_random_extra.py (statistics, seeds, gamma gradient vs inverse CDF)"
        for t in ("RandomGamma", "RandomGammaGrad", "RandomPoissonV2", "StatelessMultinomial",
                  "StatelessParameterizedTruncatedNormal", "StatelessRandomBinomial",

@@ -136,22 +136,35 @@ def _accumulating_loop(ctx, values, cond_fn, cond_captured, body, body_captured,
     args = {t.name: i for i, t in enumerate(body.inputs[:n_vars])}
     fetched = tuple(name for name in accumulate if name not in args)
     body_fn = ctx.function(body, fetched)
-    lists = {name: [] for name in accumulate}
-    arg_appends = [(lists[name].append, args[name]) for name in accumulate if name in args]
-    out_appends = [lists[name].append for name in fetched]
+    lists = [[] for _ in accumulate]
+    # where each accumulated value comes from: a loop variable, or the body's extra fetch j
+    sources = tuple(("var", args[name]) if name in args else
+                    ("fetch", n_vars + fetched.index(name)) for name in accumulate)
+
+    def record(res):
+        for values_of, (kind, k) in zip(lists, sources):
+            values_of.append(values[k] if kind == "var" else res[k])
+
     count = 0
-    run_cond, run_body = cond_fn.call, body_fn.call
-    while _host_bool(run_cond(values, cond_captured)[0]):
-        for append, i in arg_appends:
-            append(values[i])
-        res = run_body(values, body_captured)
+    # The first iteration checks the entry values (as feeds); later ones go unchecked.
+    if _host_bool(cond_fn.call(values, cond_captured)[0]):
+        res = body_fn.call(values, body_captured)
+        record(res)
         values = res[:n_vars]
-        for append, v in zip(out_appends, res[n_vars:]):
-            append(v)
-        count += 1
-        if count == 1:  # as the plain loop: only the entry values are checked
+        count = 1
+        loop = functions.fused_while(ctx, cond_fn, body_fn, _host_bool, sources)
+        if loop is not None:  # one generated Python `while`, both plans inlined
+            values, more = loop(values, cond_captured, body_captured,
+                                [values_of.append for values_of in lists])
+            count += more
+        else:
             run_cond, run_body = cond_fn.trusted_call(), body_fn.trusted_call()
-    return (*values, np.int32(count), *[LoopAccumulator(lists[name]) for name in accumulate])
+            while _host_bool(run_cond(values, cond_captured)[0]):
+                res = run_body(values, body_captured)
+                record(res)
+                values = res[:n_vars]
+                count += 1
+    return (*values, np.int32(count), *[LoopAccumulator(values_of) for values_of in lists])
 
 
 def _register(type_name, kernel, infer, stateful):

@@ -228,9 +228,15 @@ class FusedWhile:
     order), per body output its slot, and `host_bool(value)` (the predicate as a Python
     bool; used where a plan runs off the host). A kernel error is traced back to its plan and
     step with `locate`.
+
+    With `accumulate` (a loop whose gradient is taken), a list of `("var", k)` (loop variable
+    k as the iteration starts) and `("slot", s)` (the body plan's value in slot s, one it
+    fetches), the function takes `appends` (one callable per entry, called once per
+    iteration with that value) and returns `(values, iteration count)`.
     """
 
-    def __init__(self, cond_plan, cond_slots, body_plan, body_slots, out_slots, host_bool):
+    def __init__(self, cond_plan, cond_slots, body_plan, body_slots, out_slots, host_bool,
+                 accumulate=None):
         from flowexec.runtime.fetch import to_numpy
 
         n_vars = len(out_slots)
@@ -242,7 +248,9 @@ class FusedWhile:
         self.filename = f"<flowexec-while-{next(_counter)}>"
         self.cond, self.body = _PlanLines(self.filename), _PlanLines(self.filename)
         self._plans = ((self.cond, cond_plan), (self.body, body_plan))
-        lines = ["def loop(values, cond_captured, body_captured, check):"]
+        counting = accumulate is not None
+        lines = [f"def loop(values, cond_captured, body_captured, check"
+                 f"{', appends' if counting else ''}):"]
 
         def unpack(names, what):
             if names:
@@ -252,7 +260,10 @@ class FusedWhile:
         unpack([f"bv{s}" for s in body_slots[n_vars:]], "body_captured")
         carried = [f"x{k}" for k in range(n_vars)]
         unpack(carried, "values")
-        lines += ["    while True:", "        for _ in _chunk:"]
+        if counting:
+            unpack([f"push{j}" for j in range(len(accumulate))], "appends")
+            lines.append("    done = 0")
+        lines += ["    while True:", f"        for {'n' if counting else '_'} in _chunk:"]
         indent = " " * 12
         scalars = set() if on_host else None
 
@@ -273,7 +284,14 @@ class FusedWhile:
         pred = value_of.get(s) or f"cv{s}"
         lines.append(f"{indent}if not {pred if on_host else f'_hb({pred})'}:")
         lines.append(f"{indent}    break")
+        for j, (kind, k) in enumerate(accumulate or ()):
+            if kind == "var":
+                lines.append(f"{indent}push{j}({carried[k]})")
         value_of = emit(body_plan, body_slots, "b", self.body)
+        for j, (kind, s) in enumerate(accumulate or ()):
+            if kind == "slot":
+                o = value_of.get(s) or f"bv{s}"
+                lines.append(f"{indent}push{j}({o if on_host else f'_tn({o})'})")
         outs = []
         for s in out_slots:
             o = value_of.get(s) or f"bv{s}"
@@ -285,8 +303,11 @@ class FusedWhile:
                 o = f"{o} if {o}.__class__ in _scalars else _tn({o})"
             outs.append(o)
         lines.append(f"{indent}{', '.join(carried)}, = {', '.join(outs)},")
-        lines += ["        else:", "            check()", "            continue", "        break"]
-        lines.append(f"    return [{', '.join(carried)}]")
+        lines.append("        else:")
+        if counting:
+            lines.append(f"            done += {CHECK_EVERY}")
+        lines += ["            check()", "            continue", "        break"]
+        lines.append(f"    return [{', '.join(carried)}]{', done + n' if counting else ''}")
         source = "\n".join(lines) + "\n"
         exec(compile(source, self.filename, "exec"), ns.values)  # noqa: S102 - our own code
         self.fn = ns.values["loop"]

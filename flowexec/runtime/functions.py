@@ -101,12 +101,12 @@ class FunctionCall:
 
 
 def _plan_of(fc):
-    """The cache entry of `fc`'s plan (outputs from all inputs), looked up as `call` does."""
-    fg = fc.func_graph
-    return fc._session._lookup(list(fg.outputs), dict.fromkeys(fg.inputs))[0]
+    """The cache entry of `fc`'s plan (outputs and extras from all inputs), looked up as
+    `call` does."""
+    return fc._session._lookup(fc._fetches, dict.fromkeys(fc.func_graph.inputs))[0]
 
 
-def fused_while(ctx, cond_fc, body_fc, host_bool):
+def fused_while(ctx, cond_fc, body_fc, host_bool, accumulate=None):
     """A faster rest of a while loop: `loop(values, cond_captured, body_captured)` runs
     `while cond(*values): values = body(*values)` as one generated Python `while` with both
     plans inlined (`codegen.FusedWhile`), and returns the last values; None where a plan is
@@ -116,7 +116,13 @@ def fused_while(ctx, cond_fc, body_fc, host_bool):
     iteration). Every `codegen.CHECK_EVERY` iterations and at the end, the loop gives up with
     CancelledError when the session was closed or the step running it was cancelled (another
     op failed, its deadline passed). A kernel error is the OpError naming its op. Compiled
-    once per (session, condition, body) and cached in the session state.
+    once per (session, condition, body, accumulate) and cached in the session state.
+
+    With `accumulate` (a tuple of `("var", k)`: loop variable k as an iteration starts, and
+    `("fetch", j)`: the body's value of `body_fc`'s fetch j, an extra), `loop` takes a 4th
+    argument, one `append` per entry called once per iteration, and returns
+    `(values, iterations)`. Values are appended as the kernels made them (on the host; off
+    it, brought to the host as `trusted_call` does).
     """
     from flowexec.runtime.codegen import FusedWhile
     from flowexec.runtime.execute import op_error
@@ -125,7 +131,8 @@ def fused_while(ctx, cond_fc, body_fc, host_bool):
     if cond_s._no_straight or body_s._no_straight:
         return None
     cond_entry, body_entry = _plan_of(cond_fc), _plan_of(body_fc)
-    key = ("while", cond_fc.func_graph, body_fc.func_graph)
+    key = ("while", cond_fc.func_graph, body_fc.func_graph, tuple(body_fc._fetches),
+           accumulate)
     cached = cond_s._state.get(key)
     if cached is not None and cached[0] is cond_entry and cached[1] is body_entry:
         return cached[2]
@@ -133,23 +140,27 @@ def fused_while(ctx, cond_fc, body_fc, host_bool):
         loop = None
     else:
         loop = _fused_loop(ctx, cond_fc, cond_entry, body_fc, body_entry, host_bool,
-                           FusedWhile, op_error)
+                           FusedWhile, op_error, accumulate)
     cond_s._state[key] = (cond_entry, body_entry, loop)
     return loop
 
 
 def _fused_loop(ctx, cond_fc, cond_entry, body_fc, body_entry, host_bool, FusedWhile,
-                op_error):
-    outputs = list(body_fc.func_graph.outputs)
-    distinct = list(dict.fromkeys(outputs))  # the plan computes a repeated fetch once
+                op_error, accumulate):
+    fetches = body_fc._fetches
+    distinct = list(dict.fromkeys(fetches))  # the plan computes a repeated fetch once
     body_plan = body_entry.plan
-    out_slots = [body_plan.fetch_slots[distinct.index(t)] for t in outputs]
+    slot_of = [body_plan.fetch_slots[distinct.index(t)] for t in fetches]
+    out_slots = slot_of[:len(body_fc.func_graph.outputs)]
+    if accumulate is not None:  # as FusedWhile takes it: fetches by their slots
+        accumulate = [("var", k) if kind == "var" else ("slot", slot_of[k])
+                      for kind, k in accumulate]
     program = FusedWhile(cond_entry.plan, [spec.slot for spec in cond_entry.feed_specs],
                          body_plan, [spec.slot for spec in body_entry.feed_specs], out_slots,
-                         host_bool)
+                         host_bool, accumulate)
     fn, root = program.fn, cond_fc._root
 
-    def loop(values, cond_captured, body_captured):
+    def loop(values, cond_captured, body_captured, *appends):
         def check():
             if root._closed:
                 raise errors.CancelledError(None, None, "Session has been closed.")
@@ -157,7 +168,7 @@ def _fused_loop(ctx, cond_fc, cond_entry, body_fc, body_entry, host_bool, FusedW
                 raise errors.CancelledError(
                     None, None, f"While loop '{ctx.op.name}' was cancelled")
         try:
-            values = fn(values, cond_captured, body_captured, check)
+            result = fn(values, cond_captured, body_captured, check, *appends)
         except Exception as e:
             if root._closed:
                 raise errors.CancelledError(None, None, "Session has been closed.") from e
@@ -166,7 +177,7 @@ def _fused_loop(ctx, cond_fc, cond_entry, body_fc, body_entry, host_bool, FusedW
                 raise
             raise op_error(plan.steps[i], e) from None
         check()
-        return values
+        return result
     loop.program = program  # its source, for tests and debugging
     return loop
 

@@ -256,3 +256,59 @@ def test_integer_division_by_zero_after_inlined_ops_names_the_op():
         with pytest.raises(tf.errors.InvalidArgumentError) as info:
             sess.run(out)
         assert "late_div" in str(info.value) and "Integer division by zero" in str(info.value)
+
+
+# ----- loops whose gradient is taken: accumulation inside the generated loop ------------------
+def _accumulating_programs(sess):
+    return [p for p in _programs(sess) if "push0(" in p.source]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 1023, 1024, 1025, 2500])
+def test_accumulating_loop_is_generated_and_matches_the_unfused_gradient(n):
+    x = tf.placeholder(tf.float64, [3])
+    w = tf.constant([0.5, -0.25, 0.125], tf.float64)
+    steps = tf.placeholder(tf.int32, [])
+    _, y, s = tf.while_loop(
+        lambda i, v, s: i < steps,
+        lambda i, v, s: (i + 1, tf.sin(v * w) * 0.999 + v * 0.5, s + tf.cast(i, tf.float64)),
+        (tf.constant(0), x, tf.constant(0.0, tf.float64)))
+    loss = tf.reduce_sum(y * y) + s
+    gx = tf.gradients(loss, x)[0]
+    feed = {x: np.array([0.3, -1.2, 2.0]), steps: n}
+    with tf.Session() as sess:
+        fused = sess.run([y, s, gx], feed)
+        assert len(_accumulating_programs(sess)) == (1 if n > 0 else 0)
+    with _unfused_session() as sess:
+        unfused = sess.run([y, s, gx], feed)
+        assert _programs(sess) == []
+    for f, u in zip(fused, unfused):
+        assert f.dtype == u.dtype and f.tobytes() == u.tobytes()
+    assert fused[1] == sum(range(n))
+
+
+def test_accumulating_loop_reports_its_iteration_count_to_the_backward_loop():
+    # the backward loop runs once per forward iteration: the gradient of i * c summed over a
+    # loop of k iterations is k(k-1)/2 for c
+    c = tf.placeholder(tf.float32, [])
+    _, total = tf.while_loop(lambda i, t: i < 3000,
+                             lambda i, t: (i + 1, t + tf.cast(i, tf.float32) * c),
+                             (tf.constant(0), tf.constant(0.0)))
+    gc = tf.gradients(total, c)[0]
+    with tf.Session() as sess:
+        assert sess.run(gc, {c: 2.0}) == np.float32(3000 * 2999 / 2)
+        (program,) = _accumulating_programs(sess)
+        assert "done + n" in program.source
+
+
+def test_error_inside_an_accumulating_loop_is_typed_and_names_the_op():
+    params = tf.constant(np.arange(10.0, dtype=np.float32))
+    p = tf.placeholder(tf.float32, [])
+
+    def body(i, s):
+        return i + 1, s + tf.gather(params, i // 300, name="late_gather") * p
+    _, s = tf.while_loop(lambda i, s: i < 5000, body, (tf.constant(0), tf.constant(0.0)))
+    g = tf.gradients(s, p)[0]
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError) as info:
+            sess.run(g, {p: 1.0})
+        assert "late_gather" in str(info.value)

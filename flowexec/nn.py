@@ -18,6 +18,10 @@ from flowexec.ops.conv_ops import *
 from flowexec.ops.conv_ops import __all__ as _CONV_OPS_ALL
 from flowexec.ops.conv_transpose_ops import *
 from flowexec.ops.conv_transpose_ops import __all__ as _CONV_TRANSPOSE_OPS_ALL
+from flowexec.ops.ctc_decoders import *
+from flowexec.ops.ctc_decoders import __all__ as _CTC_DECODERS_ALL
+from flowexec.ops.ctc_ops import *
+from flowexec.ops.ctc_ops import __all__ as _CTC_OPS_ALL
 from flowexec.ops.embedding_ops import *
 from flowexec.ops.embedding_ops import __all__ as _EMBEDDING_OPS_ALL
 from flowexec.ops.image_ops import depth_to_space, space_to_depth
@@ -57,6 +61,7 @@ __all__ = (list(_NN_OPS_ALL) + list(_EMBEDDING_OPS_ALL) + list(_SORT_OPS_ALL)
            + ["depth_to_space", "space_to_depth"] + list(_FROM_MATH_OPS)
            + list(_SAMPLING_OPS_ALL) + list(_SAMPLED_LOSS_OPS_ALL))
 __all__ += list(_CONV_TRANSPOSE_OPS_ALL) + list(_POOLING_ND_ALL)
+__all__ += list(_CTC_OPS_ALL) + list(_CTC_DECODERS_ALL)
 __all__ += list(_NN_EXTRA_OPS_ALL) + ["space_to_batch", "rnn_cell"] + list(_RNN_ALL)
 __all__ += ["all_candidate_sampler", "fixed_unigram_candidate_sampler",
             "learned_unigram_candidate_sampler", "approx_max_k", "approx_min_k"]

@@ -404,6 +404,27 @@ def stop_gradient(input, name=None):
     return apply_op("StopGradient", input, name=name or "StopGradient")
 
 
+@defop("PreventGradient", infer=shape_fns.unchanged)
+def _prevent_gradient(xp, input, *, message=""):
+    return input
+
+
+@_prevent_gradient.gradient
+def _prevent_gradient_grad(op, _):
+    raise LookupError(f"Gradient explicitly disabled. Reason: {op.attrs.get('message', '')}")
+
+
+def prevent_gradient(input, message="", name=None):
+    """Identity in the forward pass; asking gradients() through it raises LookupError
+    ("Gradient explicitly disabled. Reason: <message>"), as TF's array_ops.prevent_gradient.
+
+    Example:
+        >>> y = prevent_gradient(constant(2.0), message="no second derivative")
+    """
+    input = convert_to_tensor(input)
+    return apply_op("PreventGradient", input, name=name or "PreventGradient", message=message)
+
+
 @defop("NoOp", infer=lambda op: [])
 def _no_op(xp):
     return ()

@@ -71,7 +71,8 @@ def _scalar_code(plan, step):
     if od.scalar is None or step.binding.kernel is not od.kernel:
         return None
     refs = [plan.slot_refs[s] for s in (*step.ins, *step.outs)]
-    if any(r.dtype not in _SCALAR_DTYPES or r.shape.ndims != 0 for r in refs):
+    if any(r.dtype not in _SCALAR_DTYPES or r.shape is None or r.shape.ndims != 0
+           for r in refs):
         return None
     return od.scalar.code(step.binding.kwargs, [r.dtype for r in refs[:-1]])
 

@@ -14,6 +14,7 @@ from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import GraphKeys, get_default_graph, name_scope
 from flowexec.framework.registry import apply_op
+from flowexec.framework.sparse_tensor import SparseTensor
 from flowexec.framework.tensor import Tensor
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import lookup_ops
@@ -31,8 +32,8 @@ class TextFileIndex:
 
 def _sparse_parts(keys):
     """(values, rebuild) for a SparseTensor of keys; (keys, None) for a Tensor."""
-    if hasattr(keys, "indices") and hasattr(keys, "dense_shape") and hasattr(keys, "values"):
-        return keys.values, lambda values: type(keys)(keys.indices, values, keys.dense_shape)
+    if isinstance(keys, SparseTensor):
+        return keys.values, lambda values: SparseTensor(keys.indices, values, keys.dense_shape)
     return keys, None
 
 

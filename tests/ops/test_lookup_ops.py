@@ -232,3 +232,19 @@ def test_tables_survive_graph_def_export_and_import(vocab_dir):
     with tf.Session() as sess:
         sess.run(tf.tables_initializer())
         np.testing.assert_array_equal(sess.run("ids:0"), direct)
+
+
+def test_sparse_keys_give_sparse_ids():
+    table = tf.lookup.StaticVocabularyTable(
+        tf.lookup.KeyValueTensorInitializer(["a", "b"], tf.constant([0, 1], tf.int64)), 2)
+    keys = tf.SparseTensor([[0, 0], [1, 2]], tf.constant(["b", "a"]), [2, 3])
+    ids = table.lookup(keys)
+    static = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(["a"], tf.constant([7], tf.int64)), -1)
+    found = static.lookup(keys)
+    assert isinstance(ids, tf.SparseTensor) and isinstance(found, tf.SparseTensor)
+    with tf.Session() as sess:
+        sess.run(tf.tables_initializer())
+        got, hit = sess.run([ids, found])
+    assert got.values.tolist() == [1, 0] and got.indices.tolist() == [[0, 0], [1, 2]]
+    assert hit.values.tolist() == [-1, 7] and hit.dense_shape.tolist() == [2, 3]

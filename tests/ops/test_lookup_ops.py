@@ -248,3 +248,39 @@ def test_sparse_keys_give_sparse_ids():
         got, hit = sess.run([ids, found])
     assert got.values.tolist() == [1, 0] and got.indices.tolist() == [[0, 0], [1, 2]]
     assert hit.values.tolist() == [-1, 7] and hit.dense_shape.tolist() == [2, 3]
+
+
+def test_initialize_table_v2_as_tf_1x_graphs_use_it():
+    """InitializeTableV2 (what TF 1.x's KeyValueTensorInitializer built), messages as TF's."""
+    from flowexec.framework.registry import apply_op
+
+    def table():
+        return apply_op("HashTableV2", key_dtype=tf.string, value_dtype=tf.int64,
+                        shared_name="", container="", use_node_name_sharing=False)
+
+    def init(handle, keys, values):
+        return apply_op("InitializeTableV2", handle, tf.constant(keys),
+                        tf.placeholder_with_default(tf.constant(values, tf.int64), [None]),
+                        Tkey=tf.string, Tval=tf.int64)
+
+    h, dup, short = table(), table(), table()
+    find = apply_op("LookupTableFindV2", h, tf.constant(["a", "b", "c"]),
+                    tf.constant(-1, tf.int64), Tin=tf.string, Tout=tf.int64)
+    with tf.Session() as sess:
+        sess.run(init(h, ["a", "b"], [1, 2]))
+        assert sess.run(find).tolist() == [1, 2, -1]
+        sess.run(init(h, ["a", "c"], [1, 3]))  # as many entries: accepted, nothing changes
+        assert sess.run(find).tolist() == [1, 2, -1]
+        with pytest.raises(errors.FailedPreconditionError,
+                           match="^Table was already initialized with different data."):
+            sess.run(init(h, ["a", "b", "a"], [1, 2, 5]))
+        with pytest.raises(errors.FailedPreconditionError,
+                           match="HashTable has different value for same key. Key a has 1 "
+                                 "and trying to add value 5"):
+            sess.run(init(dup, ["a", "b", "a"], [1, 2, 5]))
+        with pytest.raises(errors.InvalidArgumentError,
+                           match="Keys and values must have the same size 2 vs 1"):
+            sess.run(init(short, ["a", "b"], [1]))
+    with pytest.raises(ValueError, match="Shape must be rank 1 but is rank 2"):
+        apply_op("InitializeTableV2", table(), tf.constant([["a"]]),
+                 tf.constant([[1]], tf.int64), Tkey=tf.string, Tval=tf.int64)

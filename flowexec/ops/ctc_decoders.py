@@ -17,6 +17,7 @@ merges repeated labels of a path when it is read back (v2 never does). Like TF's
 (CPU only) these run on the host: they are sequential searches, not array programs.
 """
 
+import heapq
 import math
 
 from flowexec.framework import dtypes, errors
@@ -162,22 +163,47 @@ def _log_sum_exp(a, b):
     return a + math.log1p(math.exp(b - a)) if a > b else b + math.log1p(math.exp(a - b))
 
 
-def _ranked(entries):
-    """gtl::TopN's Extract: best first (ties keep their order)."""
-    return sorted(entries, key=lambda e: -e.new_total)
+class _Leaves:
+    """The beam (TF's gtl::TopN of beam entries): insertion-ordered, with a heap that finds
+    the weakest entry (the earliest inserted of equals) in O(log n)."""
+
+    def __init__(self, entries=()):
+        self.entries, self.heap, self.count = {}, [], 0
+        for e in entries:
+            self.push(e)
+
+    def __len__(self):
+        return len(self.entries)
+
+    def push(self, e):
+        self.entries[id(e)] = e
+        heapq.heappush(self.heap, (e.new_total, self.count, e))
+        self.count += 1
+
+    def bottom_total(self):
+        return self.heap[0][0]
+
+    def pop_bottom(self):
+        e = heapq.heappop(self.heap)[2]
+        del self.entries[id(e)]
+        return e
+
+    def ranked(self):
+        """gtl::TopN's Extract: best first (ties keep their order)."""
+        return sorted(self.entries.values(), key=lambda e: -e.new_total)
 
 
 def _beam_search(frames, beam_width, blank):
-    """TF's CTCBeamSearchDecoder over `frames` (rows of log-softmax probabilities, lists of
-    floats); returns the leaves (beam entries) after the last frame."""
+    """TF's CTCBeamSearchDecoder over `frames` (log-softmax rows, float64 arrays); returns
+    the beam after the last frame."""
     root = _Entry(None, -1)
     root.new_total = root.new_blank = 0.0
-    leaves = [root]
-    for lp in frames:
-        branches = _ranked(leaves)
+    leaves = _Leaves([root])
+    for row in frames:
+        lp = row.tolist()
+        branches = leaves.ranked()
         for b in branches:
             b.old_total, b.old_blank, b.old_label = b.new_total, b.new_blank, b.new_label
-        leaves = []
         for b in branches:
             if b.parent is not None:
                 if b.parent.active():
@@ -186,14 +212,36 @@ def _beam_search(frames, beam_width, blank):
                 b.new_label += lp[b.label]
             b.new_blank = b.old_total + lp[blank]
             b.new_total = _log_sum_exp(b.new_blank, b.new_label)
-            leaves.append(b)
+        leaves = _Leaves(branches)
+
+        def is_candidate(total):
+            return total > _NEG_INF and (len(leaves) < beam_width
+                                         or total > leaves.bottom_total())
+
         for b in branches:
-            if not _is_candidate(b.old_total, leaves, beam_width):
+            if not is_candidate(b.old_total):
                 continue
-            for label in range(len(lp)):
+            # a child's total is lp[label] + P(b) (+ P(b ending in blank) for b's own label);
+            # those that cannot beat the weakest beam now never will in this frame: skip them
+            totals = row + b.old_total
+            if 0 <= b.label != blank:
+                totals[b.label] = lp[b.label] + b.old_blank
+            full = len(leaves) == beam_width
+            if full:
+                chosen = set((totals > leaves.bottom_total()).nonzero()[0].tolist())
+                labels = sorted(chosen.union(b.children))
+            else:
+                labels = range(len(lp))
+            for label in labels:
                 if label == blank:
                     continue
                 c = b.children.get(label)
+                if full and label not in chosen:
+                    # TF would try and reject this child: an inactive one (a beam dropped in
+                    # this frame) then grows no children of its own
+                    if not c.active():
+                        c.old_total = c.old_blank = c.old_label = _NEG_INF
+                    continue
                 if c is None:
                     c = b.children[label] = _Entry(b, label)
                 if c.active():
@@ -202,29 +250,14 @@ def _beam_search(frames, beam_width, blank):
                 prev = b.old_blank if c.label == b.label else b.old_total
                 c.new_label = lp[label] + prev
                 c.new_total = c.new_label
-                if _is_candidate(c.new_total, leaves, beam_width):
+                if is_candidate(c.new_total):
                     if len(leaves) == beam_width:
-                        bottom = _bottom(leaves)
-                        bottom.reset_new()
-                        leaves.remove(bottom)
-                    leaves.append(c)
+                        leaves.pop_bottom().reset_new()
+                    leaves.push(c)
                 else:
                     c.old_total = c.old_blank = c.old_label = _NEG_INF
                     c.reset_new()
     return leaves
-
-
-def _bottom(leaves):
-    worst = leaves[0]
-    for e in leaves[1:]:
-        if e.new_total < worst.new_total:
-            worst = e
-    return worst
-
-
-def _is_candidate(total, leaves, beam_width):
-    return total > _NEG_INF and (len(leaves) < beam_width
-                                 or total > _bottom(leaves).new_total)
 
 
 def _beam_infer(op):
@@ -241,13 +274,13 @@ def _beam(xp, inputs, sequence_length, *, beam_width, top_paths, merge_repeated=
     log_prob = xp.zeros((batch, top_paths), dtype=inputs.dtype)
     paths = []
     for b in range(batch):
-        frames = log_softmax[:int(sequence_length[b]), b].tolist()
+        frames = log_softmax[:int(sequence_length[b]), b].astype("float64")
         leaves = _beam_search(frames, beam_width, blank)
         if top_paths > beam_width:
             raise _invalid("requested more paths than the beam width.")
         if top_paths > len(leaves):
             raise _invalid("Less leaves in the beam search than requested.")
-        best = _ranked(leaves)[:top_paths]
+        best = leaves.ranked()[:top_paths]
         paths.append([e.labels(merge_repeated) for e in best])
         log_prob[b] = xp.asarray([e.new_total for e in best], dtype=inputs.dtype)
     return _store_sequences(xp, paths, top_paths) + (log_prob,)

@@ -48,8 +48,8 @@ def _infer(op):
     if h is None or t is None:
         return [(dtypes.float32, TensorShape(None))]
     if h.size != t.size:
-        raise ValueError(f"Num elements of hypothesis_shape does not match truth_shape: "
-                         f"{h.size} vs. {t.size}")
+        raise shape_fns.shape_error(op, "Num elements of hypothesis_shape does not match "
+                                    f"truth_shape: {h.size} vs. {t.size}")
     return [(dtypes.float32, TensorShape([max(int(a), int(b)) for a, b in
                                           zip(h.reshape(-1)[:-1], t.reshape(-1)[:-1])]))]
 

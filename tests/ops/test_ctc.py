@@ -292,3 +292,91 @@ def test_collapse_repeated_and_unique_labels():
     np.testing.assert_array_equal(got[2], [[3, 4, 0, 0], [5, 6, 0, 0]])
     np.testing.assert_array_equal(got[3], [[0, 1, 1, 0], [0, 0, 1, 2]])
     assert got[2].dtype == np.int64 and got[3].dtype == np.int32
+
+
+def _plain_tf_beam_search(frames, beam_width, blank):
+    """TF's CTCBeamSearchDecoder::Step transcribed as written (a list for the beam, linear
+    scans for its weakest entry, every child tried): the kernel's pruned, heap-based search
+    must make exactly the same decisions. Returns [(labels, log probability)], best first."""
+    class Entry:
+        def __init__(self, parent, label):
+            self.parent, self.label, self.children = parent, label, {}
+            self.new = [-np.inf] * 3   # total, blank, label
+            self.old = [-np.inf] * 3
+
+    def lse(a, b):
+        return b if a == -np.inf else a if b == -np.inf else np.logaddexp(a, b)
+
+    def bottom(leaves):
+        worst = leaves[0]
+        for e in leaves[1:]:
+            if e.new[0] < worst.new[0]:
+                worst = e
+        return worst
+
+    def candidate(total, leaves):
+        return total > -np.inf and (len(leaves) < beam_width or total > bottom(leaves).new[0])
+
+    root = Entry(None, -1)
+    root.new = [0.0, 0.0, -np.inf]
+    leaves = [root]
+    for lp in frames:
+        branches = sorted(leaves, key=lambda e: -e.new[0])
+        for b in branches:
+            b.old = list(b.new)
+        leaves = []
+        for b in branches:
+            if b.parent is not None:
+                if b.parent.new[0] != -np.inf:
+                    prev = b.parent.old[1] if b.label == b.parent.label else b.parent.old[0]
+                    b.new[2] = lse(b.new[2], prev)
+                b.new[2] += lp[b.label]
+            b.new[1] = b.old[0] + lp[blank]
+            b.new[0] = lse(b.new[1], b.new[2])
+            leaves.append(b)
+        for b in branches:
+            if not candidate(b.old[0], leaves):
+                continue
+            for label in range(len(lp)):
+                if label == blank:
+                    continue
+                c = b.children.setdefault(label, Entry(b, label))
+                if c.new[0] != -np.inf:
+                    continue
+                prev = b.old[1] if label == b.label else b.old[0]
+                c.new = [lp[label] + prev, -np.inf, lp[label] + prev]
+                if candidate(c.new[0], leaves):
+                    if len(leaves) == beam_width:
+                        worst = bottom(leaves)
+                        worst.new = [-np.inf] * 3
+                        leaves.remove(worst)
+                    leaves.append(c)
+                else:
+                    c.old = [-np.inf] * 3
+                    c.new = [-np.inf] * 3
+
+    def labels(e):
+        out = []
+        while e.parent is not None:
+            out.append(e.label)
+            e = e.parent
+        return out[::-1]
+    return [(labels(e), e.new[0]) for e in sorted(leaves, key=lambda e: -e.new[0])]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_beam_search_makes_tf_algorithms_decisions(seed):
+    rng = np.random.default_rng(seed)
+    t, c = int(rng.integers(5, 25)), int(rng.integers(3, 9))
+    width = int(rng.integers(1, 12))
+    x = rng.normal(size=(t, 1, c)) * rng.uniform(0.5, 4.0)
+    with tf.Graph().as_default():
+        decoded, log_probs = tf.nn.ctc_beam_search_decoder_v2(x, [t], beam_width=width,
+                                                              top_paths=width)
+        with tf.Session() as sess:
+            paths, got = sess.run([[d.values for d in decoded], log_probs])
+    lp = _log_softmax(x[:, 0])
+    want = _plain_tf_beam_search(lp.tolist(), width, c - 1)
+    assert len(want) == width
+    assert [list(p) for p in paths] == [w[0] for w in want]
+    np.testing.assert_allclose(got[0], [w[1] for w in want], rtol=1e-12)

@@ -139,9 +139,9 @@ class LocalTask(task_mod.TaskServer):
             self.health()
             raise
 
-    def deliver(self, step_id, key, value):
+    def deliver(self, step_id, items):
         self.health()
-        self.runtime.rendezvous.deliver(step_id, key, value)
+        self.runtime.rendezvous.deliver_all(step_id, items)
 
     def abort_step(self, step_id, error):
         if not self.stopped:

@@ -11,8 +11,10 @@ as the in-process backend's; this module only moves calls and values:
     tf.Session("grpc://localhost:2222")  -- resolve: ray.get_actor(name) --> RayTask proxy
     register(part)        --- wire.part_to_wire (plain data, no code) -->   rebuild, register
     start_run             --- .remote() -> ObjectRef.future()        --->   TaskRuntime.run
-    _Send on task A       --- B.deliver.remote(step, key, value)     --->   B's Rendezvous
-                              (fire-and-forget; the value is a Ray object)
+    _Sends of a step on A --- B.deliver.remote(step, [(key, value)]) --->   B's Rendezvous
+                              (fire-and-forget, one call per step and pair of tasks in
+                              the common case; numpy values travel out of band, through
+                              the object store when large)
     health(), abort_step  --- .remote()
 
 Faults: a call to a dead actor (killed, its process or node lost) raises `RayActorError`,
@@ -24,8 +26,8 @@ created its Server: when that process exits (or calls `server.stop()`), the task
 Which Ray cluster (`connect`): the one this process is connected to (`ray.init()`), else the
 one at `address` / `RAY_ADDRESS` (`ray start --head` prints it); else flowexec starts one
 in this process (127.0.0.1 only, no dashboard, usage statistics off, an 80 MB object store:
-`FLOWEXEC_RAY_OBJECT_STORE_BYTES`), sets `RAY_ADDRESS` so the processes it starts join
-it, and stops it when this process's last Ray server stops (or the process exits, which
+`FLOWEXEC_RAY_OBJECT_STORE_BYTES`, values up to 1 MB inside the calls: `INLINE_BYTES`),
+sets `RAY_ADDRESS` so the processes it starts join it, and stops it when this process's last Ray server stops (or the process exits, which
 ends the tasks of the other processes on it too).
 
 Thread-safety: the module's tables are guarded by a lock; RayTask proxies are thread-safe.
@@ -46,6 +48,11 @@ NAMESPACE = "flowexec"
 HEALTH_TIMEOUT_S = 10.0    # a task that does not answer health() this long is unavailable
 CALL_TIMEOUT_S = 60.0      # register/devices calls (plan time)
 MAX_CONCURRENCY = 32       # per task actor: steps of every session, and deliveries
+# Values up to this size travel inside the call (Ray's default is 100 KB): a step's
+# medium tensors (a 256x128 float32 kernel and its gradient) then cost no object-store
+# round through the raylet (4 ms of raylet CPU per step of the CNN benchmark, gone);
+# larger ones still go through the object store, zero-copy on one node.
+INLINE_BYTES = 1 << 20
 _lock = threading.Lock()
 _state = {"started": False, "servers": 0}
 _proxies = {}              # actor name -> RayTask
@@ -95,7 +102,8 @@ def connect(address=None):
             return ray
         ray.init(include_dashboard=False, _node_ip_address="127.0.0.1",
                  object_store_memory=int(os.environ.get(
-                     "FLOWEXEC_RAY_OBJECT_STORE_BYTES", 80 * 1024 * 1024)), **common)
+                     "FLOWEXEC_RAY_OBJECT_STORE_BYTES", 80 * 1024 * 1024)),
+                 _system_config={"max_direct_call_object_size": INLINE_BYTES}, **common)
         _state["started"] = True
         # processes this one starts (a trainer's tasks) join this cluster
         os.environ["RAY_ADDRESS"] = ray.get_runtime_context().gcs_address
@@ -198,8 +206,8 @@ class _TaskActor:
         except errors.OpError as e:
             return False, error_data(e)
 
-    def deliver(self, step_id, key, value):
-        self.runtime.rendezvous.deliver(step_id, key, value)
+    def deliver(self, step_id, items):
+        self.runtime.rendezvous.deliver_all(step_id, items)
 
     def abort_step(self, step_id, name, message):
         self.runtime.abort_step(step_id, rebuild_error(name, message))
@@ -219,8 +227,8 @@ class _Peer:
     def __init__(self, handle):
         self._handle = handle
 
-    def deliver(self, step_id, key, value):
-        self._handle.deliver.remote(step_id, key, value)
+    def deliver(self, step_id, items):
+        self._handle.deliver.remote(step_id, items)
 
 
 _actor_cls = []
@@ -299,8 +307,8 @@ class RayTask(task_mod.TaskServer):
         ray_future.add_done_callback(done)
         return out
 
-    def deliver(self, step_id, key, value):
-        self._handle.deliver.remote(step_id, key, value)
+    def deliver(self, step_id, items):
+        self._handle.deliver.remote(step_id, items)
 
     def abort_step(self, step_id, error):
         self._handle.abort_step.remote(step_id, *error_data(error))

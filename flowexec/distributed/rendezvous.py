@@ -14,8 +14,8 @@ plan registered before the restart cannot mix with its values). Keys are per ste
 table is indexed by (step id, key), as TF keeps one rendezvous per step.
 
 Delivery is a push: the sender's task hands the value to the receiver's task
-(`TaskServer.deliver`), which puts it into its `Rendezvous`. A value may arrive before the
-receiving task started the step. Each key is delivered exactly once per step: a second
+(`TaskServer.deliver`, several keys of one step in one call), which puts it into its
+`Rendezvous`. A value may arrive before the receiving task started the step. Each key is delivered exactly once per step: a second
 delivery is an InternalError ("Duplicated send"), and `delivery_counts()` lets tests check
 it. A step ends with `end_step`; a step that was aborted (a task failed, the deadline
 passed) wakes its waiting receivers with the error, and values that still arrive for it
@@ -80,6 +80,11 @@ class Rendezvous:
             InternalError: `key` was already delivered in this step.
             UnavailableError: this task has stopped (`close`).
         """
+        self.deliver_all(step_id, ((key, value),))
+
+    def deliver_all(self, step_id, items):
+        """Puts the values of several keys of step `step_id` at once: `items` is a
+        sequence of (key, value), as `deliver` each (one lock, one wake-up)."""
         with self._cond:
             if self._closed is not None:
                 raise self._closed
@@ -88,10 +93,11 @@ class Rendezvous:
             step = self._steps.get(step_id)
             if step is None:
                 step = self._steps[step_id] = _Step()
-            if key in step.values or key in step.received:
-                raise errors.InternalError(None, None, f"Duplicated send: {key}")
-            step.values[key] = value
-            self._counts[key] += 1
+            for key, value in items:
+                if key in step.values or key in step.received:
+                    raise errors.InternalError(None, None, f"Duplicated send: {key}")
+                step.values[key] = value
+                self._counts[key] += 1
             self._cond.notify_all()
 
     def recv(self, step_id, key, deadline=None, cancelled=None):

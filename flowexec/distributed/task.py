@@ -19,8 +19,10 @@ calls and values. Protocol per session and plan (see master.py):
     register(part) -> handle        once per plan and task (a `split.TaskPart`)
     start_run(handle, step_id, feeds, timeout_s) -> Future of [fetched numpy values]
                                     once per step and task; all tasks of a step at once
-    deliver(step_id, key, value)    called by the *sending* task's `_Send` (push); exactly
-                                    once per key and step (rendezvous.py)
+    deliver(step_id, items)         called by the *sending* task (push) with the
+                                    [(key, value)] its `_Send`s of the step made for
+                                    that task since it last delivered; exactly once per
+                                    key and step (rendezvous.py)
     abort_step(step_id, error)      the master failed the step: wake waiting `_Recv`s
     health()                        raises UnavailableError when the task is gone
     deregister(handle)              the session closed
@@ -135,8 +137,8 @@ class TaskServer(abc.ABC):
         OpError). `timeout_s`: the time left to the step (None: no deadline)."""
 
     @abc.abstractmethod
-    def deliver(self, step_id, key, value):
-        """Receives a tensor another task sent in step `step_id`."""
+    def deliver(self, step_id, items):
+        """Receives tensors another task sent in step `step_id`: [(key, value)]."""
 
     @abc.abstractmethod
     def abort_step(self, step_id, error):
@@ -150,18 +152,39 @@ class TaskServer(abc.ABC):
 class TaskChannel:
     """What a task's `_Send`/`_Recv` kernels call (`ctx.state[CHANNEL]`).
 
-    `send` pushes the value to the receiving task through `peer(task)`, a TaskServer;
+    `send` keeps the value for its receiving task; the values a step sent to one task go
+    to it in one `deliver` call (through `peer(task)`, a TaskServer) when the step is
+    about to wait (`recv`, or a blocking kernel polling for cancellation: `flush`) and
+    when the task's part of the step ends: one call per step and pair of tasks in the
+    common case (the ps's variable reads, the worker's gradients), where one call per
+    tensor cost a transport round each. Since a part only waits in those places, a value
+    is always on its way before its sender waits, so batching adds no deadlock.
     `recv` waits in this task's Rendezvous until the step's deadline."""
 
     def __init__(self, rendezvous, peer):
         self.rendezvous = rendezvous
         self._peer = peer
         self._deadlines = {}
+        self._outbox = {}     # step id -> {receiving task: [(key, value)]}
+        self._lock = threading.Lock()
 
     def send(self, step_id, key, recv_task, value):
-        self._peer(recv_task).deliver(step_id, key, to_numpy(value))
+        value = to_numpy(value)
+        with self._lock:
+            self._outbox.setdefault(step_id, {}).setdefault(recv_task, []).append(
+                (key, value))
+
+    def flush(self, step_id):
+        """Delivers what step `step_id` sent and has not delivered yet."""
+        if step_id not in self._outbox:
+            return
+        with self._lock:
+            out = self._outbox.pop(step_id, None)
+        for recv_task, items in (out or {}).items():
+            self._peer(recv_task).deliver(step_id, items)
 
     def recv(self, step_id, key, cancelled=None):
+        self.flush(step_id)
         return self.rendezvous.recv(step_id, key, self._deadlines.get(step_id), cancelled)
 
     def start_step(self, step_id, deadline):
@@ -170,6 +193,8 @@ class TaskChannel:
 
     def end_step(self, step_id):
         self._deadlines.pop(step_id, None)
+        with self._lock:
+            self._outbox.pop(step_id, None)
         self.rendezvous.end_step(step_id)
 
 
@@ -283,8 +308,9 @@ class TaskRuntime:
         with self._lock:
             self._running[step_id] = step
         self.channel.start_step(step_id, deadline)
-        outer = getattr(current_step, "run", None)
+        outer = getattr(current_step, "run", None), getattr(current_step, "before_wait", None)
         current_step.run = step   # blocking kernels (queues) poll `step.cancelled`
+        current_step.before_wait = lambda: self.channel.flush(step_id)
         try:
             aborted = self.rendezvous.aborted(step_id)
             if aborted is not None:
@@ -300,12 +326,13 @@ class TaskRuntime:
                 execute_parallel(plan, vals, 1, perf_deadline, False, self.lane_tails,
                                  step.cancellation)
                 results = [None if s is None else vals[s] for s in plan.fetch_slots]
+            self.channel.flush(step_id)
         except errors.OpError as e:
             self.rendezvous.abort(step_id, errors.AbortedError(
                 None, None, f"Step {step_id} failed on {self.task}: {type(e).__name__}"))
             raise
         finally:
-            current_step.run = outer
+            current_step.run, current_step.before_wait = outer
             with self._lock:
                 self._running.pop(step_id, None)
             self.channel.end_step(step_id)

@@ -4,7 +4,9 @@ import threading
 
 from flowexec.runtime import functions
 
-current_step = threading.local()  # .run: the executor's step this thread runs ops for
+# .run: the executor's step this thread runs ops for; .before_wait: None, or what to call
+# before a kernel waits (a task server delivers the values its step sent, task.py)
+current_step = threading.local()
 
 
 class KernelContext:
@@ -34,6 +36,9 @@ class KernelContext:
         """Whether the step the calling thread runs this op for was cancelled (another
         op failed, its deadline passed, or the session was closed): a kernel that blocks
         (a queue's dequeue) polls this and gives up."""
+        before_wait = getattr(current_step, "before_wait", None)
+        if before_wait is not None:
+            before_wait()
         run = getattr(current_step, "run", None)
         if run is not None and run.cancelled:
             return True

@@ -101,6 +101,70 @@ def test_every_cross_task_tensor_is_delivered_once_per_step(cluster_servers):
         assert server.task.runtime.rendezvous.pending() == {}
 
 
+def test_the_tensors_a_step_sends_to_one_task_go_in_one_delivery(cluster_servers,
+                                                                 monkeypatch):
+    servers = cluster_servers(make_cluster(ps=1, worker=1))
+    worker = servers[("worker", 0)].task
+    calls = []
+    deliver = type(worker).deliver
+
+    def counted(self, step_id, items):
+        calls.append((self.task, [key.split(";")[3] for key, _ in items]))
+        return deliver(self, step_id, items)
+    monkeypatch.setattr(type(worker), "deliver", counted)
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            vs = [tf.Variable(float(i), name=f"v{i}") for i in range(4)]
+        with tf.device("/job:worker/task:0"):
+            grads = [v * v for v in vs]
+        with tf.device("/job:ps/task:0"):
+            train = tf.group(*[v.assign_sub(0.25 * d) for v, d in zip(vs, grads)])
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        sess.run([v.initializer for v in vs])
+        calls.clear()
+        sess.run(train)
+        np.testing.assert_allclose(sess.run(vs), [i - 0.25 * i * i for i in range(4)])
+    # the 4 reads in one call to the worker, the 4 gradients in one call back
+    assert [(task, len(keys)) for task, keys in calls[:2]] == [
+        ("/job:worker/replica:0/task:0", 4), ("/job:ps/replica:0/task:0", 4)]
+    assert sorted(calls[0][1]) == [f"edge_{i}_v{i}/read" for i in range(4)]
+
+
+def test_a_sent_value_is_delivered_before_its_task_blocks_in_a_kernel(cluster_servers):
+    # the ps sends x, then its dequeue blocks until another step enqueues: x must reach
+    # the worker while the ps waits (the worker's part of the step runs to the end)
+    servers = cluster_servers(make_cluster(ps=1, worker=1))
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            q = tf.FIFOQueue(1, tf.float32, shapes=())
+            x0 = tf.placeholder(tf.float32, [])
+            x = x0 * 2.0
+        with tf.device("/job:worker/task:0"):
+            seen = tf.Variable(0.0, name="seen")
+            record = seen.assign(x + 1.0)
+        with tf.device("/job:ps/task:0"):
+            fed = tf.placeholder(tf.float32, [])
+            enq = q.enqueue(fed)
+            with tf.control_dependencies([x.op]):
+                item = q.dequeue()
+    config = tf.ConfigProto(operation_timeout_in_ms=10000)
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=config) as sess:
+        sess.run(seen.initializer)
+        result = []
+        t = threading.Thread(target=lambda: result.append(sess.run([item, record],
+                                                                    {x0: 1.5})))
+        t.start()
+        deadline = time.monotonic() + 5
+        while sess.run(seen) != 4.0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sess.run(seen) == 4.0 and t.is_alive()   # the ps still waits
+        sess.run(enq, {fed: 9.0})
+        t.join(5)
+    assert result == [[9.0, 4.0]]
+
+
 def test_duplicated_send_is_an_internal_error():
     rz = rendezvous.Rendezvous("t")
     rz.deliver(1, "k", 1.0)

@@ -28,7 +28,10 @@ Layout of the trace (as TensorFlow's, with lanes that the executor really used):
 Inputs are read from each op's `timeline_label` ("name = OpType(input, ...)", producers by op
 name; "producer:N" is also understood). An input whose producer is not in the stats (fed, or
 not traced) gets no arrow. A tensor that crosses devices is received by a "_Recv" op on the
-consumer's device, so its arrows go producer -> _Recv -> consumer.
+consumer's device, so its arrows go producer -> _Recv -> consumer. In a step on a cluster,
+a `_Recv`'s label names the other task's `_Send` (flowexec.distributed.tracing), so the
+arrow crosses tasks; a `_Recv` that started waiting before its sender ended gets the arrow
+at its last microsecond, when the value arrived.
 
 Output is deterministic: the same StepStats give the same string. A Timeline holds no state
 between calls; it is safe to share between threads as long as the StepStats is not mutated.
@@ -91,7 +94,12 @@ class _Op:
     def flow_out_ts(self):
         return self.start + max(self.dur - 1, 0)
 
-    def flow_in_ts(self):
+    def flow_in_ts(self, src=None):
+        """Where an arrow from `src` ends: one µs into this op; a `_Recv` that started
+        waiting before `src` ended (a tensor from another task) at its last µs, when
+        the value arrived."""
+        if src is not None and self.type == "_Recv" and self.start < src.start + src.dur:
+            return self.flow_out_ts()
         return self.start + (1 if self.dur >= 2 else 0)
 
 
@@ -198,5 +206,5 @@ def _flows(ops):
             events.append({"ph": "s", "cat": "DataFlow", "name": src.name, "pid": src.pid,
                            "tid": src.tid, "ts": src.flow_out_ts(), "id": flow_id})
             events.append({"ph": "t", "cat": "DataFlow", "name": src.name, "pid": op.pid,
-                           "tid": op.tid, "ts": op.flow_in_ts(), "id": flow_id})
+                           "tid": op.tid, "ts": op.flow_in_ts(src), "id": flow_id})
     return events

@@ -103,6 +103,18 @@ def test_flow_pairs_only_cross_lanes_and_devices_and_skip_unknown_inputs():
     # a -> c, c -> d, e -> f stay inside one lane: no arrows; x (fed) has no producer
 
 
+def test_an_arrow_into_a_recv_that_waited_for_it_ends_when_the_value_arrived():
+    ps = "/job:ps/replica:0/task:0/device:CPU:0"
+    worker = "/job:worker/replica:0/task:0/device:CPU:0"
+    stats = StepStats([
+        DeviceStepStats(ps, [_ns("v/_send = _Send(v)", 130, 4, 0)]),
+        # waited from 100 for the value sent at 130-134
+        DeviceStepStats(worker, [_ns("v/_recv = _Recv(v/_send)", 100, 40, 0),
+                                 _ns("y = Neg(v/_recv)", 150, 5, 0)])])
+    flows = [(e["ph"], e["pid"], e["ts"]) for e in _trace(stats) if e["ph"] in "st"]
+    assert flows == [("s", 0, 133), ("t", 1, 139)]   # not back in time to 101
+
+
 def test_show_dataflow_false_has_no_flows_and_show_memory_adds_nothing():
     plain = _trace(_two_device_stats(), show_dataflow=False)
     assert [e for e in plain if e["ph"] not in "MX"] == []

@@ -131,10 +131,11 @@ class LocalTask(task_mod.TaskServer):
     def deregister(self, handle):
         self.runtime.deregister(handle)
 
-    def start_run(self, handle, step_id, feeds, timeout_s=None):
+    def start_run(self, handle, step_id, feeds, timeout_s=None, trace=False):
         self.health()
         try:
-            return self._pool.submit(self.runtime.run, handle, step_id, feeds, timeout_s)
+            return self._pool.submit(self.runtime.run, handle, step_id, feeds, timeout_s,
+                                     trace)
         except RuntimeError:   # the pool was shut down: stopped meanwhile
             self.health()
             raise

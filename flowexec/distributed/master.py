@@ -9,7 +9,9 @@
                         functions read other tasks' variables by value (remote_reads.py) ->
                         split by task (split.py) -> register each part on its task, once
     every run           one `start_run` per task with the same step id, all at once; wait
-                        for all of them, checking the health of the tasks still running
+                        for all of them, checking the health of the tasks still running;
+                        traced (`RunOptions.trace_level`), every task's step stats in
+                        `RunMetadata.step_stats`, on this clock (tracing.py)
 
 Failure: the first error of any task fails the step: the other tasks' steps are aborted
 (their waiting `_Recv`s raise AbortedError) and the error is raised to the client without
@@ -41,6 +43,7 @@ from flowexec.runtime.place import Placement, place
 from flowexec.runtime.prune import Pruned, prune
 from flowexec.runtime.session import _timeout_ms
 from flowexec.distributed import remote_reads
+from flowexec.distributed import tracing
 from flowexec.distributed import split as split_mod
 
 HEALTH_INTERVAL_S = 0.2     # how often a waiting master checks the tasks still running
@@ -253,11 +256,20 @@ class Master:
             if self._closed:
                 raise errors.CancelledError(None, None, "Session has been closed.")
             self._inflight[step_id] = remote
+        trace = bool(options is not None and options.trace_level and
+                     run_metadata is not None)
+        times = {}    # task -> [sent, received] on this clock (traced steps)
         try:
             for task, handle in remote.handles.items():
                 feeds = [feed_values[i] for i in split.feed_routes[task]]
                 left = None if deadline is None else max(deadline - time.monotonic(), 0)
-                futures[task] = self.servers[task].start_run(handle, step_id, feeds, left)
+                if trace:
+                    times[task] = [time.time()]
+                futures[task] = self.servers[task].start_run(handle, step_id, feeds, left,
+                                                             trace)
+                if trace:
+                    futures[task].add_done_callback(
+                        lambda f, at=times[task]: at.append(time.time()))
             results = self._wait(futures, deadline, step_id)
         except errors.OpError as e:
             self._abort(remote, step_id, e)
@@ -268,6 +280,14 @@ class Master:
         finally:
             with self._lock:
                 self._inflight.pop(step_id, None)
+        if trace:
+            traces = []
+            for task, (values, task_trace) in results.items():
+                results[task] = values
+                # a done callback may run just after the wait saw the future done
+                sent, received = times[task][0], (times[task][1:] or [time.time()])[0]
+                traces.append((task_trace, tracing.shift_of(sent, task_trace, received)))
+            run_metadata.step_stats = tracing.merge(traces, split.edges)
         if options is not None and options.output_partition_graphs and \
                 run_metadata is not None:
             run_metadata.partition_graphs = list(remote.stages.partition_graphs)

@@ -200,9 +200,9 @@ class _TaskActor:
     def deregister(self, handle):
         self.runtime.deregister(handle)
 
-    def run(self, handle, step_id, feeds, timeout_s):
+    def run(self, handle, step_id, feeds, timeout_s, trace=False):
         try:
-            return True, self.runtime.run(handle, step_id, feeds, timeout_s)
+            return True, self.runtime.run(handle, step_id, feeds, timeout_s, trace)
         except errors.OpError as e:
             return False, error_data(e)
 
@@ -284,10 +284,11 @@ class RayTask(task_mod.TaskServer):
         except Exception:   # noqa: BLE001 - the task is gone: nothing left to forget
             pass
 
-    def start_run(self, handle, step_id, feeds, timeout_s=None):
+    def start_run(self, handle, step_id, feeds, timeout_s=None, trace=False):
         import ray
         out = concurrent.futures.Future()
-        ray_future = self._handle.run.remote(handle, step_id, list(feeds), timeout_s).future()
+        ray_future = self._handle.run.remote(handle, step_id, list(feeds), timeout_s,
+                                             trace).future()
 
         def done(f):
             try:
@@ -300,7 +301,7 @@ class RayTask(task_mod.TaskServer):
                     None, None, f"Step {step_id} on {self.task}: {type(e).__name__}: {e}"))
                 return
             if ok:
-                out.set_result(value)
+                out.set_result(tuple(value) if trace else value)
             else:
                 out.set_exception(rebuild_error(*value))
 

@@ -17,8 +17,9 @@ calls and values. Protocol per session and plan (see master.py):
 
     devices()                       once, when a session is created
     register(part) -> handle        once per plan and task (a `split.TaskPart`)
-    start_run(handle, step_id, feeds, timeout_s) -> Future of [fetched numpy values]
-                                    once per step and task; all tasks of a step at once
+    start_run(handle, step_id, feeds, timeout_s, trace) -> Future of [fetched numpy
+                                    values] (traced: and the part's step stats, as plain
+                                    data); once per step and task; all at once
     deliver(step_id, items)         called by the *sending* task (push) with the
                                     [(key, value)] its `_Send`s of the step made for
                                     that task since it last delivered; exactly once per
@@ -48,9 +49,11 @@ from flowexec.runtime import partition as partition_mod
 from flowexec.runtime.bind import bind
 from flowexec.runtime.cancellation import CancellationManager
 from flowexec.runtime.context import current_step
-from flowexec.runtime.execute import LaneTails, execute_parallel
+from flowexec.runtime.execute import LaneTails, execute_in_order, execute_parallel
 from flowexec.runtime.fetch import to_numpy
 from flowexec.runtime.schedule import schedule
+from flowexec.runtime.stats import step_stats
+from flowexec.distributed import tracing
 from flowexec.distributed.rendezvous import Rendezvous
 
 
@@ -131,10 +134,11 @@ class TaskServer(abc.ABC):
         """Forgets a registered part."""
 
     @abc.abstractmethod
-    def start_run(self, handle, step_id, feeds, timeout_s=None):
+    def start_run(self, handle, step_id, feeds, timeout_s=None, trace=False):
         """Starts step `step_id` of a registered part with the client feeds' values;
         returns a `concurrent.futures.Future` of the fetched numpy values (or the step's
-        OpError). `timeout_s`: the time left to the step (None: no deadline)."""
+        OpError). `timeout_s`: the time left to the step (None: no deadline). With
+        `trace`, the future's value is (values, TaskTrace) (`tracing.py`)."""
 
     @abc.abstractmethod
     def deliver(self, step_id, items):
@@ -289,8 +293,10 @@ class TaskRuntime:
         with self._lock:
             self._parts.pop(handle, None)
 
-    def run(self, handle, step_id, feeds, timeout_s=None):
-        """Runs one step of a registered part; returns the fetched values (numpy)."""
+    def run(self, handle, step_id, feeds, timeout_s=None, trace=False):
+        """Runs one step of a registered part; returns the fetched values (numpy), or
+        with `trace` (values, TaskTrace): the part's step stats (tracing.py)."""
+        started = time.time()
         self.check()
         reg = self._parts.get(handle)
         if reg is None:
@@ -315,7 +321,7 @@ class TaskRuntime:
             aborted = self.rendezvous.aborted(step_id)
             if aborted is not None:
                 raise aborted
-            if reg.straight is not None:
+            if reg.straight is not None and not trace:
                 try:
                     with np.errstate(all="ignore"):
                         results = reg.straight.fn(vals)
@@ -323,8 +329,12 @@ class TaskRuntime:
                     raise self.session._straight_error(reg.straight, plan, e) from None
             else:
                 perf_deadline = None if timeout_s is None else time.perf_counter() + timeout_s
-                execute_parallel(plan, vals, 1, perf_deadline, False, self.lane_tails,
-                                 step.cancellation)
+                wall0, perf0 = time.time(), time.perf_counter()
+                if reg.straight is not None:   # traced: the same order, timed per step
+                    record = execute_in_order(plan, vals, trace)
+                else:
+                    record = execute_parallel(plan, vals, 1, perf_deadline, trace,
+                                              self.lane_tails, step.cancellation)
                 results = [None if s is None else vals[s] for s in plan.fetch_slots]
             self.channel.flush(step_id)
         except errors.OpError as e:
@@ -337,7 +347,11 @@ class TaskRuntime:
                 self._running.pop(step_id, None)
             self.channel.end_step(step_id)
         self.check()
-        return [to_numpy(v) for v in results]
+        values = [to_numpy(v) for v in results]
+        if not trace:
+            return values
+        stats = tracing.encode(step_stats(plan, record, wall0, perf0))
+        return values, (started, time.time(), stats)
 
     def abort_step(self, step_id, error):
         self.rendezvous.abort(step_id, error)

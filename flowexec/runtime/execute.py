@@ -451,6 +451,33 @@ def execute_parallel(plan, vals, num_threads, deadline=None, trace=False, lane_t
     return None
 
 
+def execute_in_order(plan, vals, trace=False):
+    """Runs a plan without stream steps on the caller's thread, its steps in the order of
+    `plan.steps` (the order of its straight-line code), with the interpreted executor's
+    error naming and tracing: for a part of a cluster step, whose order is what keeps the
+    tasks of a step free of deadlocks (distributed/split.py), traced.
+
+    Returns:
+        The trace list as `execute_parallel`'s when `trace`, else None.
+
+    Raises:
+        OpError: the first step failure, named after its op.
+    """
+    if plan.stream_lanes:
+        raise ValueError("execute_in_order runs plans without stream steps")
+    run = _Run(plan, vals, 0, trace)
+    for step in plan.steps:
+        try:
+            _run_step(run, step)
+        except BaseException as e:  # noqa: BLE001 - reported as the step's error
+            run.fail(_failure(step, e))
+            break
+    _release_all(run)
+    if run.error is not None:
+        raise run.error
+    return _resolve_trace(run) if trace else None
+
+
 def _run_steps(run, drive_here, deadline, lane_tails):
     """The caller's part of a run: steps (when `drive_here`), waits, the stream drain."""
     plan = run.plan

@@ -4,9 +4,10 @@ network namespace; the driver starts the others as TF 1.x users start their task
     driver        no Ray cluster given: flowexec starts one (127.0.0.1); starts `ps 0` and
                   `worker 0`, `worker 1` as their own processes (they join it through
                   RAY_ADDRESS; between-graph training), then checks the trained variables,
-                  per-step deliveries, functions (a loop, a cond, a dataset) run in the ps
-                  process, a killed ps, and that stopping its last server stops
-                  Ray with nothing left running; prints one JSON line of findings
+                  per-step deliveries, a traced step, functions (a loop, a cond, a
+                  dataset) run in the ps process, a killed ps, and that stopping its
+                  last server stops Ray with nothing left running; prints one JSON line
+                  of findings
     ps 0          tf.train.Server(cluster, "ps", 0).join()
     worker <i>    its own graph (replica_device_setter), a Session on its own server; the
                   chief initializes, the other waits for it; prints one JSON line
@@ -132,6 +133,17 @@ def driver():
             found["delivery_deltas"] = [
                 {k: a[k] - bef.get(k, 0) for k in a if a[k] != bef.get(k, 0)}
                 for bef, a in zip(before, after)]
+
+            # a traced step: the stats of both processes' tasks, one timeline
+            meta = tf.RunMetadata()
+            sess.run(out, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE),
+                     run_metadata=meta)
+            found["traced"] = {ds.device: sorted(ns.timeline_label for ns in ds.node_stats)
+                               for ds in meta.step_stats.dev_stats}
+            from flowexec.timeline import Timeline
+            events = json.loads(Timeline(meta.step_stats).generate_chrome_trace_format())
+            found["trace_rows"] = sorted(e["args"]["name"] for e in events["traceEvents"]
+                                         if e["name"] == "process_name")
 
             # functions shipped to the ps process with their part: a loop with a cond
             # reading this worker's variable, its gradient, a dataset iterator

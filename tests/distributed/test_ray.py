@@ -81,6 +81,19 @@ def test_each_cross_task_tensor_is_delivered_once_per_step(found):
         assert key.startswith(sender) and count == 5
 
 
+def test_a_traced_step_has_the_stats_of_the_ps_and_worker_processes(found):
+    ps, worker = ("/job:ps/replica:0/task:0/device:CPU:0",
+                  "/job:worker/replica:0/task:0/device:CPU:0")
+    assert sorted(found["traced"]) == [ps, worker]
+    assert found["trace_rows"] == [ps + " Compute", worker + " Compute"]
+    labels = {d: [lb.split(" = ")[1] for lb in labels]
+              for d, labels in found["traced"].items()}
+    assert any(lb.startswith("Mul(") for lb in labels[ps])     # z = x * 3 + 1 on the ps
+    # each _Recv names the _Send of the other process
+    recvs = [lb for lbs in labels.values() for lb in lbs if lb.startswith("_Recv(")]
+    assert len(recvs) == 2 and all("/_send_edge_" in lb for lb in recvs)
+
+
 def test_functions_are_shipped_with_their_part_and_run_in_the_ps_process(found):
     # y = 2 x^2 after (y + 1, y * x, y * x) from ones; x = [1, 2] lives on the worker
     assert found["loop"] == [[2.0, 8.0], [4.0, 8.0]]

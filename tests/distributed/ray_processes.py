@@ -5,9 +5,10 @@ network namespace; the driver starts the others as TF 1.x users start their task
                   `worker 0`, `worker 1` as their own processes (they join it through
                   RAY_ADDRESS; between-graph training), then checks the trained variables,
                   per-step deliveries, a traced step, functions (a loop, a cond, a
-                  dataset) run in the ps process, a killed ps, and that stopping its
-                  last server stops Ray with nothing left running; prints one JSON line
-                  of findings
+                  dataset) run in the ps process, a killed ps, MonitoredTrainingSession
+                  recovering from a killed ps process through its checkpoint, and that
+                  stopping its last server stops Ray with nothing left running; prints
+                  one JSON line of findings
     ps 0          tf.train.Server(cluster, "ps", 0).join()
     worker <i>    its own graph (replica_device_setter), a Session on its own server; the
                   chief initializes, the other waits for it; prints one JSON line
@@ -173,6 +174,11 @@ def driver():
             sess.close()
         ps_proc.kill()
         ps_proc.wait()
+        ps_proc = _start("ps", "0")
+        json.loads(ps_proc.stdout.readline())
+        found["recovery"], ps_proc = _recover_from_a_killed_ps(tf, server, ps_proc)
+        ps_proc.kill()
+        ps_proc.wait()
         server.stop()   # this process's last Ray server: the Ray it started stops too
         found["ray_after_last_stop"] = ray.is_initialized()
         deadline = time.monotonic() + 15
@@ -183,6 +189,50 @@ def driver():
         ps_proc.kill()
         ps_proc.wait()
     print("RESULT " + json.dumps(found), flush=True)
+
+
+def _recover_from_a_killed_ps(tf, server, ps_proc):
+    """MonitoredTrainingSession on `server` (worker 0) with checkpoints every 10 steps;
+    at step 25 the ps process is killed and a new one started: the chief's session is
+    recreated and restores the step-20 checkpoint. Returns (findings, the ps process)."""
+    import shutil
+    import tempfile
+
+    checkpoint_dir = tempfile.mkdtemp(prefix="flowexec-ray-ckpt-")
+    cluster = tf.train.ClusterSpec(CLUSTER)
+    steps_seen, killed_at = [], None
+    try:
+        g = tf.Graph()
+        with g.as_default():
+            with tf.device(tf.train.replica_device_setter(
+                    cluster=cluster, worker_device="/job:worker/task:0")):
+                w, b = _variables(tf)
+                global_step = tf.train.get_or_create_global_step()
+                loss = tf.reduce_mean(tf.square(tf.matmul(tf.constant(X), w) + b
+                                                - tf.constant(Y)))
+                train_op = tf.train.GradientDescentOptimizer(0.1).minimize(
+                    loss, global_step=global_step)
+            config = tf.ConfigProto(operation_timeout_in_ms=30000, device_filters=[
+                "/job:ps", "/job:worker/task:0"])
+            with tf.train.MonitoredTrainingSession(
+                    master=server.target, is_chief=True, checkpoint_dir=checkpoint_dir,
+                    save_checkpoint_steps=10, save_summaries_steps=None,
+                    log_step_count_steps=None, config=config,
+                    hooks=[tf.train.StopAtStepHook(last_step=40)]) as sess:
+                while not sess.should_stop():
+                    _, step = sess.run([train_op, global_step])
+                    steps_seen.append(int(step))
+                    if step == 25 and killed_at is None:
+                        ps_proc.kill()          # the ps process and its variables go
+                        ps_proc.wait()
+                        killed_at = time.monotonic()
+                        ps_proc = _start("ps", "0")
+            with tf.Session(server.target, config=config) as check:
+                final_step, final_loss = check.run([global_step, loss])
+        return {"steps": steps_seen, "final_step": int(final_step),
+                "final_loss": float(final_loss)}, ps_proc
+    finally:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
 
 def _descendants(pid):

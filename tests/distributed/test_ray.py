@@ -107,6 +107,16 @@ def test_a_killed_ps_fails_the_step_with_unavailable_within_the_deadline(found):
     assert found["after_kill_s"] < ray_processes.DEADLINE_MS / 1000
 
 
+def test_monitored_training_session_recovers_from_a_killed_ps_process(found):
+    steps = found["recovery"]["steps"]
+    i = steps.index(25)
+    # the session was recreated and restored the step-20 checkpoint: not 26
+    assert 19 <= steps[i + 1] <= 22, steps
+    assert steps[-1] in (39, 40)
+    assert found["recovery"]["final_step"] == 40
+    assert found["recovery"]["final_loss"] < 0.05
+
+
 def test_the_ray_flowexec_started_stops_with_its_last_server_leaving_nothing(found):
     assert found["ray_address"] == "127.0.0.1"
     assert found["ray_after_last_stop"] is False

@@ -295,6 +295,17 @@ from flowexec.ops.sparse_math_ops import (  # noqa: F401,E402
     sparse_softmax,
     sparse_tensor_dense_matmul,
 )
+from flowexec.ops.sparse_segment_ops import (  # noqa: F401,E402
+    sparse_segment_mean,
+    sparse_segment_sqrt_n,
+    sparse_segment_sum,
+)
+from flowexec.ops.sparse_serialize_ops import (  # noqa: F401,E402
+    deserialize_many_sparse,
+    serialize_many_sparse,
+    serialize_sparse,
+)
+from flowexec.ops.string_split_ops import string_split  # noqa: F401,E402
 from flowexec.ops.sparse_structure_ops import (  # noqa: F401,E402
     sparse_concat,
     sparse_fill_empty_rows,

@@ -26,6 +26,10 @@ from flowexec.ops.sparse_math_ops import sparse_softmax as softmax  # noqa: F401
 from flowexec.ops.sparse_math_ops import sparse_tensor_dense_matmul as matmul  # noqa: F401
 from flowexec.ops.sparse_math_ops import (  # noqa: F401
     sparse_tensor_dense_matmul as sparse_dense_matmul)
+from flowexec.ops.sparse_segment_ops import sparse_segment_mean as segment_mean  # noqa: F401
+from flowexec.ops.sparse_segment_ops import (  # noqa: F401
+    sparse_segment_sqrt_n as segment_sqrt_n)
+from flowexec.ops.sparse_segment_ops import sparse_segment_sum as segment_sum  # noqa: F401
 from flowexec.ops.sparse_structure_ops import sparse_concat as concat  # noqa: F401
 from flowexec.ops.sparse_structure_ops import sparse_expand_dims as expand_dims  # noqa: F401
 from flowexec.ops.sparse_structure_ops import sparse_eye as eye  # noqa: F401
@@ -41,5 +45,5 @@ from flowexec.ops.sparse_structure_ops import sparse_transpose as transpose  # n
 __all__ = ["SparseTensor", "add", "concat", "expand_dims", "eye", "fill_empty_rows",
            "from_dense", "matmul", "maximum", "merge", "minimum", "placeholder", "reduce_max",
            "reduce_max_sparse", "reduce_sum", "reduce_sum_sparse", "reorder", "reset_shape",
-           "reshape", "retain", "slice", "softmax", "sparse_dense_matmul", "split", "to_dense",
+           "reshape", "retain", "segment_mean", "segment_sqrt_n", "segment_sum", "slice", "softmax", "sparse_dense_matmul", "split", "to_dense",
            "to_indicator", "transpose"]

@@ -163,7 +163,96 @@ CASES = {
         tf, [[0, 1], [1, 1], [2, 2]], [1.5, -2.0, 5.0]))},
     "maximum_shape_mismatch": lambda tf: {"out": tf.sparse.maximum(_st(tf), tf.SparseTensor(
         IDX, VALS, tf.placeholder_with_default(tf.constant([3, 5], "int64"), [2])))},
+    # ----- sparse segment reductions --------------------------------------------------------
+    "segment_sum": lambda tf: {"out": tf.sparse.segment_sum(_rows(tf), [0, 2, 2, 1],
+                                                            [0, 0, 2, 2])},
+    "segment_mean": lambda tf: {"out": tf.sparse_segment_mean(_rows(tf), [0, 2, 2, 1],
+                                                              [0, 0, 2, 2])},
+    "segment_sqrt_n": lambda tf: {"out": tf.sparse.segment_sqrt_n(
+        _rows(tf), tf.constant([0, 2, 1], "int64"), [0, 1, 1])},
+    "segment_sum_num_segments": lambda tf: {"out": tf.sparse_segment_sum(
+        _rows(tf), [0, 1], [1, 1], num_segments=4)},
+    "segment_mean_num_segments": lambda tf: {"out": tf.sparse.segment_mean(
+        _rows(tf), [0, 1, 2], [0, 0, 3], num_segments=5)},
+    "segment_unsorted": lambda tf: {"out": tf.sparse.segment_sum(_rows(tf), [0, 1], [1, 0])},
+    "segment_bad_index": lambda tf: {"out": tf.sparse.segment_sum(_rows(tf), [0, 3], [0, 1])},
+    "segment_negative_id": lambda tf: {"out": tf.sparse.segment_mean(_rows(tf), [0, 1],
+                                                                     [-1, 0])},
+    "segment_too_many_ids": lambda tf: {"out": tf.sparse.segment_sum(
+        _rows(tf), [0, 1], [0, 3], num_segments=2)},
+    # ----- string_split / strings.split -----------------------------------------------------
+    "string_split": lambda tf: {"out": tf.string_split(["a b  c", "", "de f"])},
+    "string_split_keep_empty": lambda tf: {"out": tf.string_split(["a b  c", "", "de f"],
+                                                                  skip_empty=False)},
+    "string_split_chars": lambda tf: {"out": tf.string_split(["a,b;c", ";;d"], ",;")},
+    "string_split_empty_delimiter": lambda tf: {"out": tf.string_split(["abc", "de"], "")},
+    "strings_split_sep": lambda tf: {"out": tf.strings.split(["a<>b<><>c", "", "x"], sep="<>")},
+    "strings_split_whitespace": lambda tf: {"out": tf.strings.split(
+        [" a  b\tc\n", "", "  "])},
+    "strings_split_maxsplit": lambda tf: {"out": tf.strings.split(["a,b,c,d", "e"], sep=",",
+                                                                  maxsplit=2)},
+    "strings_split_whitespace_maxsplit": lambda tf: {"out": tf.strings.split(
+        [" a  b c  ", "d", "  e\t f"], maxsplit=1)},
+    "string_split_not_vector": lambda tf: {"out": tf.string_split([["a b"]])},
+    # ----- serialization (TF's bytes) --------------------------------------------------------
+    "serialize_sparse": lambda tf: {"out": tf.serialize_sparse(_st(tf))},
+    "serialize_sparse_int": lambda tf: {"out": tf.serialize_sparse(_st3(tf))},
+    "serialize_sparse_string": lambda tf: {"out": tf.serialize_sparse(tf.SparseTensor(
+        [[0], [3]], ["ab", ""], [5]))},
+    "serialize_many_sparse": lambda tf: {"out": tf.serialize_many_sparse(_st3(tf))},
+    "serialize_many_sparse_empty_row": lambda tf: {"out": tf.serialize_many_sparse(_st(tf))},
+    "serialize_many_sparse_rank1": lambda tf: {"out": tf.serialize_many_sparse(
+        tf.SparseTensor([[1]], [1.0], [2]))},
+    "deserialize_many_sparse": lambda tf: {"out": tf.deserialize_many_sparse(
+        tf.serialize_many_sparse(_st3(tf)), "int32")},
+    "deserialize_many_sparse_stacked": lambda tf: {"out": tf.deserialize_many_sparse(
+        tf.stack([tf.serialize_sparse(_st(tf)), tf.serialize_sparse(
+            _st(tf, [[1, 5]], [7.0], (2, 6)))]), "float32")},
+    "deserialize_many_sparse_wrong_dtype": lambda tf: {"out": tf.deserialize_many_sparse(
+        tf.serialize_many_sparse(_st3(tf)), "float32")},
+    "deserialize_many_sparse_rank_mismatch": lambda tf: {"out": tf.deserialize_many_sparse(
+        tf.stack([tf.serialize_sparse(_st(tf)), tf.serialize_sparse(
+            tf.SparseTensor([[1]], [7.0], [2]))]), "float32")},
+    # ----- embedding_lookup_sparse / safe_embedding_lookup_sparse -----------------------------
+    **{f"embedding_{combiner}{'_weighted' if weighted else ''}": (
+        lambda tf, c=combiner, w=weighted: {"out": tf.nn.embedding_lookup_sparse(
+            _table(tf), _ids(tf), _weights(tf) if w else None, combiner=c)})
+       for combiner in ("sum", "mean", "sqrtn") for weighted in (False, True)},
+    "embedding_partitioned_div": lambda tf: {"out": tf.nn.embedding_lookup_sparse(
+        tf.split(_table(tf), 3), _ids(tf), _weights(tf), partition_strategy="div",
+        combiner="sum")},
+    "embedding_max_norm": lambda tf: {"out": tf.nn.embedding_lookup_sparse(
+        _table(tf), _ids(tf), None, combiner="mean", max_norm=1.0)},
+    "safe_embedding": lambda tf: {"out": tf.nn.safe_embedding_lookup_sparse(
+        _table(tf), _ids(tf, [3, -1, 0, 5, 2], (4, 3)))},
+    "safe_embedding_weighted": lambda tf: {"out": tf.nn.safe_embedding_lookup_sparse(
+        _table(tf), _ids(tf, [3, 1, 0, 5, 2], (4, 3)),
+        _weights(tf, [1.0, -2.0, 0.5, 0.0, 3.0], (4, 3)), combiner="sqrtn")},
+    "safe_embedding_default_id": lambda tf: {"out": tf.nn.safe_embedding_lookup_sparse(
+        _table(tf), _ids(tf, [3, -1, 0, 5, 2], (4, 3)), default_id=4, combiner="sum")},
+    "safe_embedding_rank3": lambda tf: {"out": tf.nn.safe_embedding_lookup_sparse(
+        _table(tf), tf.SparseTensor([[0, 0, 0], [0, 1, 0], [0, 1, 1], [1, 0, 1]],
+                                    tf.constant([1, 2, 3, 4], "int64"), [2, 2, 2]))},
 }
+
+
+def _table(tf):
+    return tf.constant(np.linspace(-1.0, 2.0, 12, dtype=np.float32).reshape(6, 2))
+
+
+_EMB_IDX = [[0, 0], [0, 1], [1, 0], [3, 0], [3, 2]]
+
+
+def _ids(tf, ids=(1, 3, 0, 5, 1), shape=(4, 3)):
+    return tf.SparseTensor(_EMB_IDX, tf.constant(list(ids), "int64"), list(shape))
+
+
+def _weights(tf, w=(2.0, 0.5, 1.0, -1.0, 3.0), shape=(4, 3)):
+    return tf.SparseTensor(_EMB_IDX, tf.constant(list(w), "float32"), list(shape))
+
+
+def _rows(tf):
+    return tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
 
 
 def _dense(tf, rows, cols):
@@ -173,8 +262,10 @@ def _dense(tf, rows, cols):
 def _flatten(tf, case, value, out):
     if isinstance(value, tf.compat.v1.SparseTensorValue):
         out[f"{case}/indices"] = np.asarray(value.indices)
-        out[f"{case}/values"] = np.asarray(value.values)
+        _flatten(tf, f"{case}/values", np.asarray(value.values), out)
         out[f"{case}/dense_shape"] = np.asarray(value.dense_shape)
+    elif isinstance(value, np.ndarray) and value.dtype == object:
+        out[f"{case}/hex"] = np.array([v.hex() for v in value.reshape(-1)]).reshape(value.shape)
     else:
         out[case] = np.asarray(value)
 

@@ -9,3 +9,8 @@ from flowexec.ops.parsing_config import (  # noqa: F401,E402
 from flowexec.ops.example_parsing_ops import (  # noqa: F401,E402
     decode_json_example, parse_example, parse_sequence_example, parse_single_example,
     parse_single_sequence_example)
+from flowexec.ops.sparse_serialize_ops import (  # noqa: F401,E402 (sparse)
+    deserialize_many_sparse,
+    serialize_many_sparse,
+    serialize_sparse,
+)

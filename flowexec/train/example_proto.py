@@ -24,68 +24,13 @@ Int64List are packed (unpacked input is accepted too), map entries are written s
 import struct
 
 from flowexec.framework.errors import DataLossError
+from flowexec.framework.wire_format import fields as _fields
+from flowexec.framework.wire_format import key as _field
+from flowexec.framework.wire_format import length_delimited as _length_delimited
+from flowexec.framework.wire_format import read_varint as _read_varint
+from flowexec.framework.wire_format import varint as _varint
 
 _I64_MIN, _I64_MAX = -(2 ** 63), 2 ** 63 - 1
-
-
-# ----- wire format -----------------------------------------------------------------------
-def _varint(n):
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _read_varint(buf, pos):
-    result = shift = 0
-    while True:
-        if pos >= len(buf):
-            raise DataLossError(None, None, "Error parsing message: truncated varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-        if shift >= 70:
-            raise DataLossError(None, None, "Error parsing message: varint too long")
-
-
-def _field(number, wire_type):
-    return _varint((number << 3) | wire_type)
-
-
-def _length_delimited(number, payload):
-    return _field(number, 2) + _varint(len(payload)) + payload
-
-
-def _fields(buf):
-    """Yields (field number, wire type, value) of a serialized message."""
-    buf = memoryview(bytes(buf))
-    pos = 0
-    while pos < len(buf):
-        key, pos = _read_varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _read_varint(buf, pos)
-        elif wire == 1:
-            value, pos = bytes(buf[pos:pos + 8]), pos + 8
-        elif wire == 2:
-            n, pos = _read_varint(buf, pos)
-            value, pos = bytes(buf[pos:pos + n]), pos + n
-        elif wire == 5:
-            value, pos = bytes(buf[pos:pos + 4]), pos + 4
-        else:
-            raise DataLossError(None, None, f"Error parsing message: wire type {wire}")
-        if pos > len(buf):
-            raise DataLossError(None, None, "Error parsing message: truncated field")
-        yield number, wire, value
 
 
 def _signed64(n):

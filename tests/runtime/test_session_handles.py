@@ -213,3 +213,22 @@ def test_a_handle_names_the_device_that_keeps_the_value_and_its_reader_goes_ther
         f, x = tf.get_session_tensor(h.handle, tf.float32)
         assert x.op.device == "/job:localhost/replica:0/task:0/device:CPU:1"
         np.testing.assert_array_equal(sess.run(x, {f: h.handle}), [3.0, 6.0])
+
+
+def test_handle_ops_export_as_tfs_nodes_and_import_back(product):
+    a, b, c = product
+    tf.get_session_handle(c, name="h")
+    tf.get_session_tensor(f"h;0;{CPU0}", tf.int32, name="t")
+    tf.delete_session_tensor(f"h;0;{CPU0}", name="d")
+    graph_def = tf.get_default_graph().as_graph_def()
+    nodes = {n.name: n for n in graph_def.node}
+    assert (nodes["h"].op, nodes["t"].op, nodes["d"].op) == (
+        "GetSessionHandle", "GetSessionTensor", "DeleteSessionTensor")
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(graph_def, name="")
+    with tf.Session(graph=g) as sess:
+        h = sess.run(g.get_tensor_by_name("h:0"))
+        assert isinstance(h, session_ops.TensorHandle) and h.handle == f"h;0;{CPU0}"
+        holder = g.get_operation_by_name("t").inputs[0]
+        assert sess.run(g.get_tensor_by_name("t:0"), {holder: h.handle}) == 50

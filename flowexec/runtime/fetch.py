@@ -113,6 +113,21 @@ class FetchStructure:
         return lambda vals: None
 
 
+def flatten_key(obj, leaves):
+    """A hashable signature of a fetch/feed structure; its leaves are appended to `leaves`
+    (a plan cache keys on the signature and the leaves' ids)."""
+    t = type(obj)
+    if t is list or t is tuple or (isinstance(obj, (list, tuple)) and
+                                   not hasattr(obj, "_as_graph_element")):
+        return (t, tuple(flatten_key(x, leaves) for x in obj))
+    if isinstance(obj, dict):
+        return (t, tuple((k, flatten_key(v, leaves)) for k, v in obj.items()))
+    if t is str:
+        return obj
+    leaves.append(obj)
+    return None
+
+
 def _is_graph_element(x):
     return hasattr(x, "_as_graph_element") and not isinstance(x, (list, tuple))
 

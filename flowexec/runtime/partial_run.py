@@ -46,26 +46,41 @@ import threading
 
 from flowexec.framework import errors
 from flowexec.runtime.feed import FeedSpec, convert_feed, flatten_feed_dict
-from flowexec.runtime.fetch import FetchStructure, to_numpy
+from flowexec.runtime.fetch import FetchStructure, flatten_key, to_numpy
 from flowexec.runtime.prune import topological_order, upstream
 
 MAX_CACHED_SPECS = 256   # per Session
 MAX_CACHED_STEPS = 4096  # per declaration
+MAX_CACHED_CALLS = 4096  # per Session: resolved fetch structures and feed keys
 
 
 class PartialRuns:
-    """A session's partial runs: live handles, the handle counter and declaration cache."""
+    """A session's partial runs: live handles, the handle counter, the declarations, and
+    the resolved arguments of setups and calls (keyed as `Session.run`'s plan cache: the
+    structure's signature and the ids of its leaves, which the entry holds)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._runs = {}
         self._specs = {}
+        self._calls = {}
         self._counter = itertools.count()
 
     def clear(self):
         with self._lock:
             self._runs.clear()
             self._specs.clear()
+            self._calls.clear()
+
+    def _cached(self, key, make):
+        found = self._calls.get(key)
+        if found is None:
+            found = make()
+            with self._lock:
+                self._calls[key] = found
+                if len(self._calls) > MAX_CACHED_CALLS:
+                    self._calls.pop(next(iter(self._calls)))
+        return found
 
     def _spec(self, graph, feeds, fetches, targets):
         key = (graph._control_version, tuple(feeds), tuple(fetches), tuple(targets))
@@ -78,11 +93,8 @@ class PartialRuns:
             return spec
 
     def _add(self, state, spec):
-        names = (",".join(sorted(t.name for t in spec.feeds)) + "->"
-                 + ",".join(sorted(t.name for t in spec.fetches)) + "/"
-                 + ",".join(sorted(op.name for op in spec.targets)))
         with self._lock:
-            handle = f"{names}/1/;{next(self._counter)}"  # TF's DirectSession handle form
+            handle = f"{spec.handle_prefix};{next(self._counter)}"
             self._runs[handle] = state
         return handle
 
@@ -123,8 +135,13 @@ class _Spec:
                                  op.inputs[0].op in rerun):
                 rerun.add(op)
         self.rerun = frozenset(rerun)
+        # TF's DirectSession handle form, before ";<counter>"
+        self.handle_prefix = (",".join(sorted(t.name for t in self.feeds)) + "->"
+                              + ",".join(sorted(t.name for t in self.fetches)) + "/"
+                              + ",".join(sorted(op.name for op in self.targets)) + "/1/")
         self.lock = threading.Lock()
         self._blocked = {}
+        self._computable = {}
         self.steps = {}
 
     def blocked(self, fed):
@@ -149,6 +166,16 @@ class _Spec:
     def check_fetch(self, fetch, fed):
         """TF's CheckFetch: InvalidArgumentError naming the first unfed declared feed that
         `fetch` needs."""
+        key = (fetch, fed)
+        missing = self._computable.get(key, False)
+        if missing is False:
+            missing = self._computable[key] = self._missing_feed(fetch, fed)
+        if missing is not None:
+            raise errors.InvalidArgumentError(
+                None, None, f"Fetch {missing.name} can't be computed from the feeds that "
+                "have been fed so far.")
+
+    def _missing_feed(self, fetch, fed):
         pending = self.feed_set - fed
         stack = [fetch.op]
         seen = {fetch.op}
@@ -156,9 +183,7 @@ class _Spec:
             op = stack.pop()
             for t in op.inputs:
                 if t in pending:
-                    raise errors.InvalidArgumentError(
-                        None, None, f"Fetch {t.name} can't be computed from the feeds that "
-                        "have been fed so far.")
+                    return t
                 if t not in self.feed_set and t.op not in seen:
                     seen.add(t.op)
                     stack.append(t.op)
@@ -166,6 +191,7 @@ class _Spec:
                 if c not in seen:
                     seen.add(c)
                     stack.append(c)
+        return None
 
     def step(self, session, fed_before, fed_now, fetched_before, fetch_now):
         """The `_Step` of one call, built on the first call of its kind."""
@@ -304,9 +330,8 @@ def _feed_list(graph, feeds):
     return out
 
 
-def setup(session, fetches, feeds=None):
-    """`Session.partial_run_setup`: see `BaseSession.partial_run_setup`."""
-    session._check_runnable()
+def _declaration(session, fetches, feeds):
+    """The `_Spec` of a setup's arguments (checked as TF checks them)."""
     graph = session.graph
     feed_list = _feed_list(graph, feeds)
     structure = FetchStructure(graph, fetches)
@@ -319,8 +344,25 @@ def setup(session, fetches, feeds=None):
     for t in fetch_list:
         if t in fed:
             raise errors.InvalidArgumentError(None, None, f"{t.name} is both fed and fetched.")
+    return session._partial_runs._spec(graph, feed_list, fetch_list, targets)
+
+
+def _key(graph, fetches, feed_keys):
+    leaves = []
+    sig = flatten_key(fetches, leaves)
+    return (sig, tuple(map(id, leaves)), tuple([k if type(k) is str else id(k)
+                                                for k in feed_keys]),
+            graph._control_version), (leaves, feed_keys)
+
+
+def setup(session, fetches, feeds=None):
+    """`Session.partial_run_setup`: see `BaseSession.partial_run_setup`."""
+    session._check_runnable()
     runs = session._partial_runs
-    spec = runs._spec(graph, feed_list, fetch_list, targets)
+    feed_keys = list(feeds) if isinstance(feeds, (list, tuple)) else [feeds]
+    key, held = _key(session.graph, fetches, feed_keys)
+    spec, _ = runs._cached(("setup",) + key,
+                           lambda: (_declaration(session, fetches, feeds), held))
     state = _PartialRun(spec)
     try:
         state.advance(session, {}, ())
@@ -330,20 +372,33 @@ def setup(session, fetches, feeds=None):
     return runs._add(state, spec)
 
 
+class _Call:
+    """The resolved arguments of a `partial_run` call: the fetch structure and its
+    tensors and ops, and a FeedSpec per fed tensor."""
+
+    def __init__(self, session, fetches, feed_keys, held):
+        self.held = held   # the leaves and keys whose ids key this entry
+        specs = {}
+        for k in feed_keys:
+            t = session._resolve_feed(k)
+            if t in specs:
+                raise ValueError(f"Tensor {t.name} is fed more than once.")
+            specs[t] = FeedSpec(t, None)
+        self.feed_specs = tuple(specs.values())
+        self.structure = FetchStructure(session.graph, fetches, session)
+        elements = self.structure.elements
+        self.fetch_list = [e for e in elements if hasattr(e, "value_index")]
+        self.targets = [e for e in elements if not hasattr(e, "value_index")]
+
+
 def run(session, handle, fetches, feed_dict=None):
     """`Session.partial_run`: see `BaseSession.partial_run`."""
     session._check_runnable()
-    graph = session.graph
     keys, values = flatten_feed_dict(feed_dict)
-    feeds = {}
-    for k, v in zip(keys, values):
-        t = session._resolve_feed(k)
-        if t in feeds:
-            raise ValueError(f"Tensor {t.name} is fed more than once.")
-        feeds[t] = convert_feed(FeedSpec(t, None), v)
-    structure = FetchStructure(graph, fetches, session)
-    fetch_list = [e for e in structure.elements if hasattr(e, "value_index")]
-    targets = [e for e in structure.elements if not hasattr(e, "value_index")]
+    key, held = _key(session.graph, fetches, keys)
+    call = session._partial_runs._cached(key, lambda: _Call(session, fetches, keys, held))
+    feeds = {spec.tensor: convert_feed(spec, v) for spec, v in zip(call.feed_specs, values)}
+    structure, fetch_list, targets = call.structure, call.fetch_list, call.targets
     if not fetch_list and not targets and not feeds:
         return structure.build([])  # TF runs nothing for a call with nothing to do
     if targets:

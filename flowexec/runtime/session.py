@@ -37,7 +37,7 @@ from flowexec.runtime import pipeline
 from flowexec.runtime.cancellation import CancellationManager, cancelled_error
 from flowexec.runtime.execute import LaneTails, execute_parallel, op_error
 from flowexec.runtime.feed import FeedSpec, convert_feed, flatten_feed_dict
-from flowexec.runtime.fetch import FetchStructure, to_numpy
+from flowexec.runtime.fetch import FetchStructure, flatten_key, to_numpy
 from flowexec.runtime.stats import step_stats
 from flowexec.runtime.threads import inter_op_threads, limit_intra_op_threads
 
@@ -60,20 +60,6 @@ class _DeviceAttributes:
     def __repr__(self):
         return (f"_DeviceAttributes({self.name}, {self.device_type}, "
                 f"{self.memory_limit_bytes}, {self.incarnation})")
-
-
-def _flatten_key(obj, leaves):
-    """A hashable signature of a fetch/feed structure; its leaves are appended to `leaves`."""
-    t = type(obj)
-    if t is list or t is tuple or (isinstance(obj, (list, tuple)) and
-                                   not hasattr(obj, "_as_graph_element")):
-        return (t, tuple(_flatten_key(x, leaves) for x in obj))
-    if isinstance(obj, dict):
-        return (t, tuple((k, _flatten_key(v, leaves)) for k, v in obj.items()))
-    if t is str:
-        return obj
-    leaves.append(obj)
-    return None
 
 
 class _Entry:
@@ -307,7 +293,7 @@ class BaseSession:
     def _lookup(self, fetches, feed_dict):
         """The cache entry for (fetches, feed keys), built on a miss; and the feed values."""
         leaves = []
-        fsig = _flatten_key(fetches, leaves)
+        fsig = flatten_key(fetches, leaves)
         feed_keys, feed_values = flatten_feed_dict(feed_dict)
         key = (fsig, tuple(map(id, leaves)),
                tuple([k if type(k) is str else id(k) for k in feed_keys]),

@@ -324,6 +324,6 @@ from flowexec.ops.conv_generic_ops import *  # noqa: F401,F403,E402
 # --- end nnconv -----------------------------------------------------------------------------
 
 # --- lookup tables and the tf.queue namespace (issue 15) -----------------------------------
-from flowexec import lookup, queue  # noqa: F401,E402
+from flowexec import lookup, queue, sets  # noqa: F401,E402
 from flowexec.ops import lookup_ops as _lookup_ops  # noqa: F401,E402  (registers the ops)
 # --- end lookup -----------------------------------------------------------------------------

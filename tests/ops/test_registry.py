@@ -57,6 +57,9 @@ COVERED_ELSEWHERE = {
     **{t: "tests/ops/test_parse_example.py (against TF's recorded outputs and messages)"
        for t in ("ParseExampleV2", "ParseSequenceExampleV2", "DecodeJSONExample")},
     "RngReadAndSkip": "tests/test_random_generator.py (sequences, concurrent draws)",
+    **{t: "tests/ops/test_set_ops.py (TF's recorded results, Python sets)" for t in (
+        "DenseToDenseSetOperation", "DenseToSparseSetOperation", "SparseToSparseSetOperation",
+        "SetSize")},
     **{t: "tests/ops/test_lookup_ops.py (TF's recorded lookups, errors, sessions)" for t in (
         "HashTableV2", "MutableHashTableV2", "MutableHashTableOfTensorsV2",
         "MutableDenseHashTableV2", "InitializeTableV2", "InitializeTableFromTextFileV2",

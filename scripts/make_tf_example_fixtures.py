@@ -425,6 +425,79 @@ def _static_shapes(built):
     return shapes
 
 
+# TF 1.x's graphs hold the V1 ops (ParseExample, ParseSingleExample, ParseSingleSequenceExample):
+# built here with tf.raw_ops, their GraphDefs are recorded to be imported and run by flowexec.
+def _v1_graphs(tf):
+    """{name: (build, fetch names)}; build() adds the op to the default graph."""
+    raw = tf.raw_ops
+    ex = [serialize(tf, _ex(a=F(1.5, 2.5), v=I(3, 4, 5), s=B("x"))),
+          serialize(tf, _ex(v=I(6), s=B("y", "z")))]
+    seq = serialize(tf, {"context": {"c": I(7), "t": B("u", "w")},
+                         "feature_lists": {"x": [F(1, 2), F(3, 4)], "y": [I(1), I(), I(2, 3)]}})
+
+    def parse_example(serialized=ex, names=(), dense_a_default=(0.0, 0.0)):
+        def build():
+            raw.ParseExample(
+                serialized=tf.constant(serialized, tf.string),
+                names=tf.constant(list(names), tf.string, shape=[len(names)]),
+                sparse_keys=[tf.constant("s"), tf.constant("v")],
+                dense_keys=[tf.constant("a")],
+                dense_defaults=[tf.constant(list(dense_a_default), tf.float32,
+                                            shape=[len(dense_a_default)])],
+                sparse_types=[tf.string, tf.int64], dense_shapes=[[2]], name="pe")
+        return build, ["pe:0", "pe:1", "pe:2", "pe:3", "pe:4", "pe:5", "pe:6"]
+
+    def parse_single():
+        raw.ParseSingleExample(
+            serialized=tf.constant(ex[0]), dense_defaults=[tf.constant([], tf.float32),
+                                                           tf.constant(9, tf.int64)],
+            num_sparse=1, sparse_keys=["s"], dense_keys=["a", "d"], sparse_types=[tf.string],
+            dense_shapes=[[2], []], name="ps")
+
+    def parse_sequence(missing_ok=("m",)):
+        def build():
+            raw.ParseSingleSequenceExample(
+                serialized=tf.constant(seq),
+                feature_list_dense_missing_assumed_empty=tf.constant(list(missing_ok),
+                                                                     tf.string,
+                                                                     shape=[len(missing_ok)]),
+                context_sparse_keys=[tf.constant("t")], context_dense_keys=[tf.constant("c")],
+                feature_list_sparse_keys=[tf.constant("y")],
+                feature_list_dense_keys=[tf.constant("m"), tf.constant("x")],
+                context_dense_defaults=[tf.constant([], tf.int64)],
+                debug_name=tf.constant("seq0"), context_sparse_types=[tf.string],
+                feature_list_dense_types=[tf.float32, tf.float32], context_dense_shapes=[[]],
+                feature_list_sparse_types=[tf.int64], feature_list_dense_shapes=[[3], [2]],
+                name="pss")
+        return build, [f"pss:{i}" for i in range(9)]
+
+    return {
+        "v1_parse_example": parse_example(),
+        "v1_parse_example_missing": parse_example(dense_a_default=(), names=("e0", "e1")),
+        "v1_parse_single_example": (parse_single, [f"ps:{i}" for i in range(5)]),
+        "v1_parse_single_sequence_example": parse_sequence(),
+        "v1_parse_single_sequence_example_missing": parse_sequence(missing_ok=()),
+    }
+
+
+def v1_fixtures(tf, h, arrays, meta):
+    for name, (build, fetches) in _v1_graphs(tf).items():
+        g = tf.Graph()
+        with g.as_default():
+            build()
+        gd = g.as_graph_def().SerializeToString()
+        arrays[name + "__graph_def"] = np.frombuffer(gd, np.uint8)
+        entry = {"name": name, "fetches": fetches, "error": None}
+        try:
+            with tf.Session(graph=g) as sess:
+                for i, v in enumerate(sess.run(fetches)):
+                    h._put(arrays, f"{name}__{i}", v)
+        except tf.errors.OpError as e:
+            entry["error"] = [type(e).__name__, h._message(e)]
+        print(name, entry["error"] or "ok")
+        meta["v1_graphs"].append(entry)
+
+
 def _helpers():
     spec = importlib.util.spec_from_file_location(
         "make_tf_parsing_fixtures", os.path.join(HERE, "make_tf_parsing_fixtures.py"))
@@ -439,7 +512,7 @@ def main():
     tf = tf2.compat.v1
     tf.disable_eager_execution()
     h = _helpers()
-    arrays, meta = {}, {"cases": []}
+    arrays, meta = {}, {"cases": [], "v1_graphs": []}
     for case in CASES:
         data = inputs(tf, case)
         h._put(arrays, case["name"] + "__input", data)
@@ -463,6 +536,8 @@ def main():
                     entry["error"] = [type(e).__name__, h._message(e)]
         print(case["name"], entry["error"] or entry.get("outputs"))
         meta["cases"].append(entry)
+    tf.raw_ops = tf2.raw_ops
+    v1_fixtures(tf, h, arrays, meta)
     h._save("example", meta, arrays)
     print("wrote", os.path.join(OUT, "example.npz"), len(CASES), "cases")
 

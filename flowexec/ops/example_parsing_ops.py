@@ -66,6 +66,9 @@ def _strings(xp, x):
 
 
 def _keys(xp, keys):
+    """Key names of a string vector, or of a list of scalars (TF 1.x's ops) or strings."""
+    if isinstance(keys, (list, tuple)):
+        return [_text(k) if isinstance(k, (str, bytes)) else _keys(xp, k)[0] for k in keys]
     return [_text(k) for k in _strings(xp, keys)[1]]
 
 
@@ -328,42 +331,40 @@ def _unsupported_ragged(op, *attrs):
                                   "supported by flowexec")
 
 
-def _example_infer(op):
+def _example_specs(op, n_string_inputs, n_sparse, sparse_types, dense_types, dense_shapes,
+                   max_rank=1, min_rank=0):
+    """Output (dtype, shape)s of a ParseExample-family op over `op.inputs[0]`."""
     serialized = op.inputs[0]
-    for i in range(5):
+    for i in range(n_string_inputs):
         if op.inputs[i].dtype is not dtypes.string:
             shape_fns.check_dtype_in(op, (dtypes.string,), i)
     _check_types(op, "Tdense")
     _check_types(op, "sparse_types")
-    _unsupported_ragged(op, "ragged_value_types")
     rank = serialized.shape.ndims
-    if rank is not None and rank > 1:
-        raise shape_fns.shape_error(op, f"Shape must be at most rank 1 but is rank {rank}")
+    if rank is not None and not min_rank <= rank <= max_rank:
+        words = "rank" if min_rank == max_rank else "at most rank"
+        raise shape_fns.shape_error(op, f"Shape must be {words} {max_rank} but is rank {rank}")
     batch = [] if rank == 0 else [serialized.shape.as_list()[0] if rank else None]
-    n = op.attrs["num_sparse"]
-    sparse_types = op.attrs["sparse_types"]
     cols = None if rank is None else rank + 1
-    outs = [(dtypes.int64, TensorShape([None, cols]))] * n
+    outs = [(dtypes.int64, TensorShape([None, cols]))] * n_sparse
     outs += [(t, TensorShape([None])) for t in sparse_types]
-    outs += [(dtypes.int64, TensorShape([cols]))] * n
-    for t, s in zip(op.attrs["Tdense"], op.attrs["dense_shapes"]):
-        dims = s.as_list()
-        if rank is None:
-            outs.append((t, TensorShape(None)))
-        else:
-            outs.append((t, TensorShape(batch + dims)))
+    outs += [(dtypes.int64, TensorShape([cols]))] * n_sparse
+    for t, s in zip(dense_types, dense_shapes):
+        outs.append((t, TensorShape(None if rank is None else batch + s.as_list())))
     return outs
 
 
-@defop("ParseExampleV2", infer=_example_infer, device_types=_HOST)
-def _parse_example_v2(xp, serialized, names, sparse_keys, dense_keys, ragged_keys,
-                      *dense_defaults, Tdense, num_sparse, sparse_types, dense_shapes,
-                      ragged_value_types=(), ragged_split_types=()):
+def _example_infer(op):
+    _unsupported_ragged(op, "ragged_value_types")
+    a = op.attrs
+    return _example_specs(op, 5, a["num_sparse"], a["sparse_types"], a["Tdense"],
+                          a["dense_shapes"])
+
+
+def _parse_examples(xp, serialized, names, dense, sparse, index):
+    """The ParseExample ops' outputs: sparse indices, values, shapes, then dense values, of
+    a vector of Examples (or of one, for a scalar `serialized`)."""
     ep = _proto_module()
-    if _strings(xp, ragged_keys)[1]:
-        raise _invalid("ParseExampleV2: ragged features are not supported by flowexec")
-    dense, sparse, index = _config(xp, sparse_keys, sparse_types, dense_keys, Tdense,
-                                   dense_shapes, dense_defaults)
     a, data = _strings(xp, serialized)
     if a.ndim > 1:
         raise _invalid(f"Expected serialized to be a scalar or vector, got shape: "
@@ -395,7 +396,56 @@ def _parse_example_v2(xp, serialized, names, sparse_keys, dense_keys, ragged_key
                     + tuple(s[2] for s in out_sparse) + tuple(out_dense))
 
 
+@defop("ParseExampleV2", infer=_example_infer, device_types=_HOST)
+def _parse_example_v2(xp, serialized, names, sparse_keys, dense_keys, ragged_keys,
+                      *dense_defaults, Tdense, num_sparse, sparse_types, dense_shapes,
+                      ragged_value_types=(), ragged_split_types=()):
+    if _strings(xp, ragged_keys)[1]:
+        raise _invalid("ParseExampleV2: ragged features are not supported by flowexec")
+    config = _config(xp, sparse_keys, sparse_types, dense_keys, Tdense, dense_shapes,
+                     dense_defaults)
+    return _parse_examples(xp, serialized, names, *config)
+
+
 _parse_example_v2.not_differentiable()
+
+
+# TF 1.x's graphs hold the V1 ops (keys as scalar inputs or attributes): imported GraphDefs
+# run them with the same kernels.
+def _example_v1_infer(op):
+    a = op.attrs
+    return _example_specs(op, 2 + a["Nsparse"] + a["Ndense"], a["Nsparse"], a["sparse_types"],
+                          a["Tdense"], a["dense_shapes"], min_rank=1)
+
+
+@defop("ParseExample", infer=_example_v1_infer, device_types=_HOST)
+def _parse_example_v1(xp, serialized, names, *keys_and_defaults, Nsparse, Ndense, sparse_types,
+                      Tdense, dense_shapes):
+    sparse_keys = list(keys_and_defaults[:Nsparse])
+    dense_keys = list(keys_and_defaults[Nsparse:Nsparse + Ndense])
+    config = _config(xp, sparse_keys, sparse_types, dense_keys, Tdense, dense_shapes,
+                     keys_and_defaults[Nsparse + Ndense:])
+    return _parse_examples(xp, serialized, names, *config)
+
+
+_parse_example_v1.not_differentiable()
+
+
+def _single_example_infer(op):
+    a = op.attrs
+    return _example_specs(op, 1, a["num_sparse"], a["sparse_types"], a["Tdense"],
+                          a["dense_shapes"], max_rank=0)
+
+
+@defop("ParseSingleExample", infer=_single_example_infer, device_types=_HOST)
+def _parse_single_example(xp, serialized, *dense_defaults, num_sparse, sparse_keys, dense_keys,
+                          sparse_types, Tdense, dense_shapes):
+    config = _config(xp, list(sparse_keys), sparse_types, list(dense_keys), Tdense,
+                     dense_shapes, dense_defaults)
+    return _parse_examples(xp, serialized, (), *config)
+
+
+_parse_single_example.not_differentiable()
 
 
 # ----- ParseSequenceExampleV2 ------------------------------------------------------------
@@ -477,9 +527,73 @@ def _parse_sequence_example_v2(
         Nfeature_list_sparse=0, Nfeature_list_dense=0, feature_list_dense_types=(),
         feature_list_sparse_types=(), feature_list_ragged_value_types=(),
         feature_list_ragged_split_types=(), feature_list_dense_shapes=()):
-    ep = _proto_module()
     if _strings(xp, context_ragged_keys)[1] or _strings(xp, feature_list_ragged_keys)[1]:
         raise _invalid("ParseSequenceExampleV2: ragged features are not supported by flowexec")
+    assumed_empty = xp.asarray(feature_list_dense_missing_assumed_empty).reshape(-1).tolist()
+    return _parse_sequences(
+        xp, serialized, debug_name, context_sparse_keys, context_sparse_types,
+        context_dense_keys, Tcontext_dense, context_dense_shapes, context_dense_defaults,
+        feature_list_sparse_keys, feature_list_sparse_types, feature_list_dense_keys,
+        feature_list_dense_types, feature_list_dense_shapes, assumed_empty, True)
+
+
+_parse_sequence_example_v2.not_differentiable()
+
+
+def _single_sequence_infer(op):
+    a = op.attrs
+    n = 2 + a["Ncontext_sparse"] + a["Ncontext_dense"] + a["Nfeature_list_sparse"] + \
+        a["Nfeature_list_dense"]
+    for i in list(range(n)) + [len(op.inputs) - 1]:
+        if op.inputs[i].dtype is not dtypes.string:
+            shape_fns.check_dtype_in(op, (dtypes.string,), i)
+    rank = op.inputs[0].shape.ndims
+    if rank not in (None, 0):
+        raise shape_fns.shape_error(op, f"Shape must be rank 0 but is rank {rank}")
+    outs = []
+    for extra, sparse_types, dense_types, dense_shapes, lead in (
+            (1, a["context_sparse_types"], a["Tcontext_dense"], a["context_dense_shapes"], []),
+            (2, a["feature_list_sparse_types"], a["feature_list_dense_types"],
+             a["feature_list_dense_shapes"], [None])):
+        outs += [(dtypes.int64, TensorShape([None, extra]))] * len(sparse_types)
+        outs += [(t, TensorShape([None])) for t in sparse_types]
+        outs += [(dtypes.int64, TensorShape([extra]))] * len(sparse_types)
+        outs += [(t, TensorShape(lead + s.as_list())) for t, s in zip(dense_types, dense_shapes)]
+    return outs
+
+
+@defop("ParseSingleSequenceExample", infer=_single_sequence_infer, device_types=_HOST)
+def _parse_single_sequence_example(
+        xp, serialized, feature_list_dense_missing_assumed_empty, *rest, Ncontext_sparse=0,
+        Ncontext_dense=0, Nfeature_list_sparse=0, Nfeature_list_dense=0,
+        context_sparse_types=(), Tcontext_dense=(), feature_list_dense_types=(),
+        context_dense_shapes=(), feature_list_sparse_types=(), feature_list_dense_shapes=()):
+    ends = [Ncontext_sparse, Ncontext_dense, Nfeature_list_sparse, Nfeature_list_dense]
+    groups, pos = [], 0
+    for n in ends:
+        groups.append(list(rest[pos:pos + n]))
+        pos += n
+    defaults, debug_name = rest[pos:-1], rest[-1]
+    missing = set(_keys(xp, feature_list_dense_missing_assumed_empty))
+    assumed_empty = [k in missing for k in _keys(xp, groups[3])]
+    return _parse_sequences(
+        xp, serialized, debug_name, groups[0], context_sparse_types, groups[1], Tcontext_dense,
+        context_dense_shapes, defaults, groups[2], feature_list_sparse_types, groups[3],
+        feature_list_dense_types, feature_list_dense_shapes, assumed_empty, False)
+
+
+_parse_single_sequence_example.not_differentiable()
+
+
+def _parse_sequences(xp, serialized, debug_name, context_sparse_keys, context_sparse_types,
+                     context_dense_keys, Tcontext_dense, context_dense_shapes,
+                     context_dense_defaults, feature_list_sparse_keys,
+                     feature_list_sparse_types, feature_list_dense_keys,
+                     feature_list_dense_types, feature_list_dense_shapes, assumed_empty,
+                     with_lengths):
+    """FastParseSequenceExample: the sequence ops' outputs (context sparse indices, values,
+    shapes, dense; the same of the feature lists, then their lengths if `with_lengths`)."""
+    ep = _proto_module()
     a, data = _strings(xp, serialized)
     batch = a.ndim == 1
     _, name_list = _strings(xp, debug_name)
@@ -495,7 +609,6 @@ def _parse_sequence_example_v2(
     ctx_sparse = [_SequenceFeature(k, _KIND[t])
                   for k, t in zip(_keys(xp, context_sparse_keys), context_sparse_types)]
     ctx_dense_f = [_SequenceFeature(c.key, c.kind, c) for c in ctx_dense]
-    assumed_empty = xp.asarray(feature_list_dense_missing_assumed_empty).reshape(-1).tolist()
     fl_dense = []
     for k, t, s, empty in zip(_keys(xp, feature_list_dense_keys), feature_list_dense_types,
                               feature_list_dense_shapes, assumed_empty):
@@ -614,10 +727,7 @@ def _parse_sequence_example_v2(
                     + tuple(s[2] for s in ctx_sparse_out) + tuple(ctx_dense_out)
                     + tuple(s[0] for s in fl_sparse_out) + tuple(s[1] for s in fl_sparse_out)
                     + tuple(s[2] for s in fl_sparse_out) + tuple(fl_dense_out)
-                    + tuple(fl_lengths))
-
-
-_parse_sequence_example_v2.not_differentiable()
+                    + (tuple(fl_lengths) if with_lengths else ()))
 
 
 # ----- DecodeJSONExample -----------------------------------------------------------------

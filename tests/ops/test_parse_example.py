@@ -226,3 +226,25 @@ def test_parse_sequence_example_batch():
     assert_same(x, np.array([[0, 0, 0], [0, 1, 2]], np.float32), "padded lists")
     assert_same(n, np.array([1, 3], np.int64), "lengths")
     assert v.indices.shape == (0, 3) and v.dense_shape.tolist() == [2, 0, 0]
+
+
+V1_GRAPHS = EX.meta["v1_graphs"]
+
+
+@pytest.mark.parametrize("case", V1_GRAPHS, ids=[c["name"] for c in V1_GRAPHS])
+def test_tf1_graph_defs_import_and_run_as_tf(case):
+    """GraphDefs TF wrote with TF 1.x's ops (ParseExample, ParseSingleExample,
+    ParseSingleSequenceExample) import and give TF's outputs and errors."""
+    graph_def = tf.GraphDef.FromString(EX.get(case["name"] + "__graph_def").tobytes())
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            if case["error"] is not None:
+                kind, message = case["error"]
+                with pytest.raises(getattr(tf.errors, kind)) as info:
+                    sess.run(case["fetches"])
+                assert _first_line(info.value.message) == message
+                return
+            got = sess.run(case["fetches"])
+    for i, value in enumerate(got):
+        assert_same(value, EX.get(f"{case['name']}__{i}"), f"{case['name']} output {i}")

@@ -55,7 +55,8 @@ COVERED_ELSEWHERE = {
     **{t: "tests/ops/test_tensor_proto_ops.py (round trips, TF's proto)" for t in (
         "SerializeTensor", "ParseTensor", "DecodeCompressed", "Timestamp")},
     **{t: "tests/ops/test_parse_example.py (against TF's recorded outputs and messages)"
-       for t in ("ParseExampleV2", "ParseSequenceExampleV2", "DecodeJSONExample")},
+       for t in ("ParseExampleV2", "ParseSequenceExampleV2", "DecodeJSONExample", "ParseExample",
+                 "ParseSingleExample", "ParseSingleSequenceExample")},
     "RngReadAndSkip": "tests/test_random_generator.py (sequences, concurrent draws)",
     **{t: "tests/ops/test_set_ops.py (TF's recorded results, Python sets)" for t in (
         "DenseToDenseSetOperation", "DenseToSparseSetOperation", "SparseToSparseSetOperation",

@@ -88,4 +88,20 @@ POOL = [
      [(2, 5, 6, 3)], True),
 ]
 
-CASES = CONV + POOL
+# ----- morphology ------------------------------------------------------------------------
+MORPHOLOGY = [
+    ("dilation2d_same", lambda tf, x, f: tf.nn.dilation2d(x, f, [1, 1, 1, 1], [1, 1, 1, 1],
+                                                          "SAME"),
+     [(2, 6, 5, 3), (3, 2, 3)], True),
+    ("dilation2d_valid_strided_rates", lambda tf, x, f: tf.nn.dilation2d(
+        x, f, [1, 2, 1, 1], [1, 1, 2, 1], "VALID"), [(1, 7, 8, 2), (2, 3, 2)], True),
+    ("dilation2d_same_rates", lambda tf, x, f: tf.nn.dilation2d(
+        x, f, [1, 1, 2, 1], [1, 2, 2, 1], "SAME"), [(2, 6, 7, 1), (2, 2, 1)], True),
+    ("erosion2d_same", lambda tf, x, k: tf.nn.erosion2d(x, k, [1, 1, 1, 1], [1, 1, 1, 1],
+                                                        "SAME"),
+     [(2, 5, 6, 2), (3, 2, 2)], True),
+    ("erosion2d_valid_strided", lambda tf, x, k: tf.nn.erosion2d(
+        x, k, [1, 2, 2, 1], [1, 2, 1, 1], "VALID"), [(1, 8, 7, 2), (2, 2, 2)], True),
+]
+
+CASES = CONV + POOL + MORPHOLOGY

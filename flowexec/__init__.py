@@ -327,3 +327,7 @@ from flowexec.ops.conv_generic_ops import *  # noqa: F401,F403,E402
 from flowexec import lookup, queue, sets  # noqa: F401,E402
 from flowexec.ops import lookup_ops as _lookup_ops  # noqa: F401,E402  (registers the ops)
 # --- end lookup -----------------------------------------------------------------------------
+
+# --- saved_model (issue 15): TF 1.x SavedModels (builder, loader, signatures) ---------------
+from flowexec import saved_model  # noqa: F401,E402
+# --- end saved_model ------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 A MetaGraphDef holds the GraphDef (with `_output_shapes`), TF's meta info, an optional
 SaverDef, and the graph's collections, encoded as TF does: variables as serialized
 `VariableDef`s (bytes_list), Tensors and Operations by name (node_list), Python ints,
-floats and strings as int64/float/bytes lists; other values are left out, as TF does.
+floats and strings as int64/float/bytes lists, `Any` protos (a SavedModel's asset records) as
+an any_list; other values are left out, as TF does. `strip_default_attrs` drops every attribute
+whose value is its OpDef's default (importers put the defaults back), as TF's does.
 
 A meta graph lists TF's OpDefs of the op types it uses (`meta_info_def.stripped_op_list`).
 `Saver.save` writes the Saver's SaverDef, which names TF's saver ops that the Saver builds
@@ -11,8 +13,9 @@ A meta graph lists TF's OpDefs of the op types it uses (`meta_info_def.stripped_
 flowexec ops too), so TF's `import_meta_graph` restores through them. Importing a meta graph
 with a SaverDef keeps its saver ops and returns a Saver that runs them, as TF does; a saver
 subgraph flowexec cannot run (TF's sharded form: StringJoin, ShardedFilename,
-MergeV2Checkpoints) is dropped instead, and the returned Saver is a new one over the imported
-variables, which reads and writes the same checkpoint keys.
+MergeV2Checkpoints) is dropped instead, as is every other saver scope of that form in the
+graph, and the returned Saver is a new one over the imported variables, which reads and
+writes the same checkpoint keys.
 """
 
 import logging
@@ -29,6 +32,7 @@ from flowexec.graph_io.importer import import_graph_def
 __all__ = ["export_meta_graph", "import_meta_graph", "stripped_op_list_for_graph"]
 
 _log = logging.getLogger("flowexec")
+
 _VARIABLE_COLLECTIONS = (GraphKeys.GLOBAL_VARIABLES, GraphKeys.TRAINABLE_VARIABLES,
                          "local_variables", "model_variables", "moving_average_variables",
                          "global_step")
@@ -47,12 +51,37 @@ def _collection_def(p, key, values, export_scope):
         cd.int64_list.value.extend(values)
     elif values and all(isinstance(v, float) for v in values):
         cd.float_list.value.extend(values)
+    elif values and all(_is_any(v) for v in values):
+        cd.any_list.value.extend(values)
     elif values and all(isinstance(v, (str, bytes)) for v in values):
         cd.bytes_list.value.extend(v.encode() if isinstance(v, str) else v for v in values)
     else:
         _log.warning("Collection %s is not exported: its values have no CollectionDef form", key)
         return None
     return cd
+
+
+def _is_any(value):
+    desc = getattr(value, "DESCRIPTOR", None)
+    return getattr(desc, "full_name", None) == "google.protobuf.Any"
+
+
+def _strip_defaults(graph_def):
+    """Removes, in place, each node's attributes that equal their OpDef's default (nodes of
+    the function library too), as TF's `strip_default_attrs=True` exports do."""
+    from flowexec.graph_io import schema
+
+    av = protos.proto_class("AttrValue")
+    nodes = list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
+    for node in nodes:
+        sch = schema.schema_for(node.op)
+        if sch is None:
+            continue
+        for name in list(node.attr):
+            if name in sch.attrs:
+                default = sch.default_attr_value(name, av)
+                if default is not None and default == node.attr[name]:
+                    del node.attr[name]
 
 
 def _scoped(gd, scope):
@@ -113,8 +142,9 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
         graph: the Graph (default: the default graph).
         export_scope: export only names under this scope, relative to it.
         clear_devices: drop every node's device.
-        clear_extraneous_savers, strip_default_attrs, save_debug_info: accepted for TF's
-            signature.
+        strip_default_attrs: leave out attributes that have their OpDef's default value
+            (`meta_info_def.stripped_default_attrs` says so).
+        clear_extraneous_savers, save_debug_info: accepted for TF's signature.
 
     Returns:
         A `MetaGraphDef` proto.
@@ -122,7 +152,7 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     Raises:
         ValueError: an op has no TensorFlow form (named).
     """
-    del clear_extraneous_savers, strip_default_attrs, save_debug_info, kwargs
+    del clear_extraneous_savers, save_debug_info, kwargs
     p = protos.get()
     graph = graph or graph_mod.get_default_graph()
     meta = p.meta_graph_pb2.MetaGraphDef()
@@ -137,6 +167,9 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     if export_scope:
         gd = _scoped(gd, export_scope)
     meta.graph_def.CopyFrom(gd)
+    if strip_default_attrs:
+        _strip_defaults(meta.graph_def)
+        meta.meta_info_def.stripped_default_attrs = True
     if clear_devices:
         for n in meta.graph_def.node:
             n.device = ""
@@ -181,28 +214,28 @@ def _saver_scope(meta):
     return meta.saver_def.filename_tensor_name.split("/")[0]
 
 
-def _saver_ops_runnable(meta):
-    """Whether flowexec has every op type of the SaverDef's subgraph."""
+def _unrunnable_saver_scopes(graph_def):
+    """The top-level name scopes holding a saver subgraph (a SaveV2 or RestoreV2 node) with
+    an op type flowexec lacks (TF's sharded saver: StringJoin, ShardedFilename, ...). A graph
+    can hold several (a SavedModel's second meta graph has `save` and `save_1`)."""
     from flowexec.framework import registry
     from flowexec.graph_io import schema
 
-    scope = _saver_scope(meta)
-    types = {n.op for n in meta.graph_def.node if n.name.startswith(scope + "/")}
+    types = {}
+    for n in graph_def.node:
+        types.setdefault(n.name.split("/")[0], set()).add(n.op)
     registered = registry.registered_ops()
-    return bool(scope) and all(t in registered and schema.schema_for(t) is not None
-                               for t in types)
+    return {scope for scope, ts in types.items() if ts & {"SaveV2", "RestoreV2"}
+            and not all(t in registered and schema.schema_for(t) is not None for t in ts)}
 
 
-def _drop_saver_ops(meta):
-    """The GraphDef without the SaverDef's own ops (TF's SaveV2/RestoreV2 subgraph)."""
-    scope = _saver_scope(meta)
-    if not scope:
-        return meta.graph_def
+def _drop_scopes(graph_def, scopes):
+    """The GraphDef without the nodes under `scopes`."""
     p = protos.get()
     gd = p.graph_pb2.GraphDef()
-    gd.versions.CopyFrom(meta.graph_def.versions)
-    gd.node.extend(n for n in meta.graph_def.node
-                   if n.name != scope and not n.name.startswith(scope + "/"))
+    gd.versions.CopyFrom(graph_def.versions)
+    gd.library.CopyFrom(graph_def.library)
+    gd.node.extend(n for n in graph_def.node if n.name.split("/")[0] not in scopes)
     return gd
 
 
@@ -236,8 +269,11 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
         meta = meta_graph_or_file
     saver_def = meta.saver_def if meta.HasField("saver_def") else None
     gd = meta.graph_def
-    if saver_def is not None and not _saver_ops_runnable(meta):
-        gd, saver_def = _drop_saver_ops(meta), None
+    dropped = _unrunnable_saver_scopes(gd)
+    if dropped:
+        gd = _drop_scopes(gd, dropped)
+        if saver_def is not None and _saver_scope(meta) in dropped:
+            saver_def = None
     if clear_devices:
         gd = type(gd).FromString(gd.SerializeToString())
         for n in gd.node:
@@ -267,6 +303,8 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
             graph.get_collection_ref(key).extend(int(v) for v in cd.int64_list.value)
         elif kind == "float_list":
             graph.get_collection_ref(key).extend(float(v) for v in cd.float_list.value)
+        elif kind == "any_list":
+            graph.get_collection_ref(key).extend(cd.any_list.value)
     from flowexec.train.saver import Saver
 
     if saver_def is not None:

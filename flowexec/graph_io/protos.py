@@ -2,7 +2,10 @@
 
 flowexec defines no .proto files of its own: `tensorboard.compat.proto` carries TF's own
 generated modules (GraphDef, NodeDef, AttrValue, TensorProto, MetaGraphDef, SaverDef,
-VariableDef), so what flowexec writes parses in TensorFlow and the other way round. The
+VariableDef), so what flowexec writes parses in TensorFlow and the other way round. The one
+message of TF's that the package lacks, `SavedModel` (saved_model.proto: a schema version and
+the MetaGraphDefs), is declared here on top of the package's MetaGraphDef: its bytes and text
+are TF's (message names outside `Any` appear in neither). The
 package is the optional extra `flowexec[graph]` (the same package as `flowexec[tensorboard]`);
 building graphs never needs it, exporting and importing do.
 """
@@ -60,6 +63,8 @@ _CLASSES = {
     "MetaGraphDef": ("meta_graph_pb2", "MetaGraphDef"),
     "CollectionDef": ("meta_graph_pb2", "CollectionDef"),
     "TensorInfo": ("meta_graph_pb2", "TensorInfo"),
+    "SignatureDef": ("meta_graph_pb2", "SignatureDef"),
+    "AssetFileDef": ("meta_graph_pb2", "AssetFileDef"),
     "SaverDef": ("saver_pb2", "SaverDef"),
     "OpDef": ("op_def_pb2", "OpDef"),
     "OpList": ("op_def_pb2", "OpList"),
@@ -70,6 +75,34 @@ _CLASSES = {
 
 
 def proto_class(name):
-    """TF's generated class `name` ("GraphDef", "NodeDef", "SaverDef", ...)."""
+    """TF's generated class `name` ("GraphDef", "NodeDef", "SaverDef", "SavedModel", ...)."""
+    if name == "SavedModel":
+        return _saved_model_class()
     module, cls = _CLASSES[name]
     return getattr(getattr(get(), module), cls)
+
+
+def _saved_model_class():
+    """TF's `message SavedModel { int64 saved_model_schema_version = 1; repeated MetaGraphDef
+    meta_graphs = 2; }`, declared once in protobuf's default pool (package "flowexec")."""
+    if "SavedModel" not in _loaded:
+        get()
+        with _lock:
+            if "SavedModel" not in _loaded:
+                from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+                pool = descriptor_pool.Default()
+                try:
+                    desc = pool.FindMessageTypeByName("flowexec.SavedModel")
+                except KeyError:
+                    f = descriptor_pb2.FileDescriptorProto(
+                        name="flowexec/saved_model.proto", package="flowexec", syntax="proto3")
+                    f.dependency.append(_loaded["meta_graph_pb2"].DESCRIPTOR.name)
+                    m = f.message_type.add(name="SavedModel")
+                    m.field.add(name="saved_model_schema_version", number=1, type=3, label=1)
+                    m.field.add(name="meta_graphs", number=2, type=11, label=3,
+                                type_name=".tensorboard.MetaGraphDef")
+                    pool.AddSerializedFile(f.SerializeToString())
+                    desc = pool.FindMessageTypeByName("flowexec.SavedModel")
+                _loaded["SavedModel"] = message_factory.GetMessageClass(desc)
+    return _loaded["SavedModel"]

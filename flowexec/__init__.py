@@ -190,6 +190,7 @@ from flowexec.ops.patch_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.print_ops import print, timestamp  # noqa: F401,E402
 from flowexec.ops.tensor_proto_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.script_ops import numpy_function  # noqa: F401,E402
+from flowexec.py_function import py_function  # noqa: F401,E402
 from flowexec.framework.errors import OpError  # noqa: F401,E402
 from flowexec.platform.tf_logging import get_logger  # noqa: F401,E402
 from flowexec.version import (  # noqa: F401,E402

@@ -46,6 +46,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from flowexec.framework import eager
 from flowexec.framework import graph as graph_mod
 from flowexec.framework import node_def_form, tensor_shape
 from flowexec.framework.operation import Operation
@@ -371,6 +372,9 @@ def apply_op(op_type, *inputs, name=None, control_inputs=(), **attrs):
     graph._record_op_seen_by_control_dependencies(op)
     graph._apply_device_functions(op)
     graph._apply_colocation(op)
+    evaluate = eager.evaluator_for(graph)
+    if evaluate is not None:  # inside tf.py_function's function: run the op now
+        evaluate(op)
     outs = op._outputs
     if len(outs) == 1:
         return outs[0]

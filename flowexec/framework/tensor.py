@@ -5,7 +5,7 @@ them through `register_operator` (the framework layer cannot import the op layer
 `Tensor` created before the ops are imported still gets every overload.
 """
 
-from flowexec.framework import tensor_shape
+from flowexec.framework import eager, tensor_shape
 from flowexec.framework.default_session import run_using_default_session
 
 _OPERATORS = {}
@@ -107,6 +107,9 @@ class Tensor:
         return f'Tensor("{self._name}"{shape}, dtype={self._dtype.name}{device})'
 
     def __repr__(self):
+        value = eager.value_of(self)
+        if value is not None:  # TF's eager repr
+            return f"<tf.Tensor: shape={self._shape}, dtype={self._dtype.name}, numpy={value!r}>"
         return f"<tf.Tensor '{self._name}' shape={self._shape} dtype={self._dtype.name}>"
 
     def __hash__(self):
@@ -118,7 +121,35 @@ class Tensor:
     def __ne__(self, other):
         return self is not other
 
+    def numpy(self):
+        """The tensor's value, inside `tf.py_function`'s function (where ops run eagerly).
+
+        Raises:
+            NotImplementedError: a graph tensor (TF's message).
+        """
+        value = eager.value_of(self)
+        if value is None:
+            raise NotImplementedError("numpy() is only available when eager execution is "
+                                      "enabled.")
+        return value
+
+    def _eager_scalar(self, kind):
+        value = eager.value_of(self)
+        if value is None:  # a TypeError, as Python's for objects without a number
+            raise TypeError(f"A symbolic Tensor ({self._name}) cannot be used as a Python "
+                            f"{kind}: it has no value until a Session runs it.")
+        return value
+
+    def __float__(self):
+        return float(self._eager_scalar("float"))
+
+    def __int__(self):
+        return int(self._eager_scalar("int"))
+
     def __bool__(self):
+        value = eager.value_of(self)
+        if value is not None:
+            return bool(value)
         raise TypeError(
             "Using a `tf.Tensor` as a Python `bool` is not allowed. Use `if t is not None:` "
             "instead of `if t:` to test if a tensor is defined, and use TensorFlow ops such "
@@ -126,16 +157,26 @@ class Tensor:
 
     def __iter__(self):
         # Defining __iter__ stops Python from iterating through __getitem__ forever.
+        if eager.value_of(self) is not None:
+            return (self[i] for i in range(len(self)))
         raise TypeError(
             "Tensor objects are only iterable when eager execution is enabled. To iterate "
             "over this tensor use tf.map_fn.")
 
     def __len__(self):
+        value = eager.value_of(self)
+        if value is not None:
+            return len(value)
         raise TypeError(
             f"len is not well defined for symbolic Tensors. ({self._name}) Please call "
             "`x.shape` rather than `len(x)` for shape information.")
 
     def __array__(self, dtype=None, copy=None):
+        value = eager.value_of(self)
+        if value is not None:
+            import numpy as np
+
+            return np.asarray(value, dtype=dtype)
         # TF1's error class and text: a graph tensor has no value until a Session runs it.
         raise NotImplementedError(
             f"Cannot convert a symbolic Tensor ({self._name}) to a numpy array.")

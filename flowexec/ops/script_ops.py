@@ -130,6 +130,57 @@ _py_func.not_differentiable()
 _py_func_stateless.not_differentiable()
 
 
+@defop("EagerPyFunc", infer=_py_func_infer, stateful=True, device_types=("CPU",),
+       node_def=_PY_FUNC_FORM)
+def _eager_py_func(xp, *input, func, Tin, Tout, token, is_async=False):
+    """`func` (flowexec.py_function's wrapper) gets host arrays and returns one array per
+    `Tout` entry, already converted and checked."""
+    try:
+        arrays = func(*[_to_host(x) for x in input])
+    except errors.OpError:
+        raise
+    except Exception as e:  # every failure is reported as TF's error
+        cls = next((c for types, c in _ERRORS if isinstance(e, types)), errors.UnknownError)
+        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+        raise cls(None, None, f"{type(e).__name__}: {e}\n{tb}") from e
+    arrays = [a if a.dtype == object or xp is np else xp.asarray(a) for a in arrays]
+    if not arrays:
+        return ()
+    return arrays[0] if len(arrays) == 1 else tuple(arrays)
+
+
+@_eager_py_func.gradient
+def _eager_py_func_grad(op, *dys):
+    """TF's _EagerPyFuncGrad: another EagerPyFunc, run after the forward one, differentiates
+    what the function computed (the forward call keeps its ops for it, under `token`)."""
+    from flowexec.ops import array_ops
+
+    grad_func = op.attrs["func"].gradient_function()
+    dys = [array_ops.zeros_like(out) if dy is None else dy for out, dy in zip(op.outputs, dys)]
+    tout = [t.dtype.base_dtype for t in op.inputs]
+    with op.graph.control_dependencies(list(op.outputs)):
+        grads = apply_op("EagerPyFunc", *dys, name="EagerPyFunc",
+                         func=grad_func, Tin=[d.dtype.base_dtype for d in dys], Tout=tout,
+                         token=grad_func.token, is_async=False)
+    grads = [grads] if isinstance(grads, Tensor) else list(grads) if tout else []
+    return grads
+
+
+def eager_py_func(func, inp, Tout, name=None):
+    """The EagerPyFunc op of `flowexec.py_function`: `func` is its host-side wrapper (it has a
+    `token` and a `gradient_function()`), `Tout` a list of DTypes."""
+    with name_scope(name, "EagerPyFunc", [t for t in inp if isinstance(t, Tensor)]) as scope:
+        tensors = [convert_to_tensor(x, name="input") for x in inp]
+        return apply_op("EagerPyFunc", *tensors, name=scope, func=func,
+                        Tin=[t.dtype.base_dtype for t in tensors], Tout=list(Tout),
+                        token=func.token, is_async=False)
+
+
+def next_token():
+    """The next "pyfunc_<n>" token (py_func and py_function number them together, as TF)."""
+    return f"pyfunc_{next(_TOKENS)}"
+
+
 def py_func(func, inp, Tout, stateful=True, name=None):
     """Wraps a Python function as a graph op: `func(*numpy inputs)` runs when the op runs.
 

@@ -23,6 +23,7 @@ COVERED_ELSEWHERE = {
         "ResourceConditionalAccumulator", "ResourceAccumulatorApplyGradient",
         "ResourceAccumulatorTakeGradient", "ResourceAccumulatorNumAccumulated",
         "ResourceAccumulatorSetGlobalStep")},
+    "EagerPyFunc": "tests/ops/test_py_function.py (values, errors, finite-difference grads)",
     **{t: "tests/ops/test_checkpoint_remap_ops.py (against TF's recorded outputs)" for t in (
         "GenerateVocabRemapping", "LoadAndRemapMatrix")},
     "_Send": "tests/distributed/test_session.py (cross-task tensors, delivered once)",

@@ -58,6 +58,7 @@ from flowexec.framework.graph import (  # noqa: F401
     add_to_collection,
     add_to_collections,
     colocate_with,
+    container,
     control_dependencies,
     device,
     get_collection,
@@ -90,9 +91,14 @@ from flowexec.ops.data_flow_ops import (  # noqa: F401
     QueueBase,
     RandomShuffleQueue,
 )
-from flowexec.ops.accumulator_ops import ConditionalAccumulator  # noqa: F401
+from flowexec.ops.accumulator_ops import (  # noqa: F401
+    ConditionalAccumulator,
+    ConditionalAccumulatorBase,
+    SparseConditionalAccumulator,
+)
 from flowexec.ops.image_ops import depth_to_space, space_to_depth  # noqa: F401
 from flowexec.ops.cond import case, cond  # noqa: F401
+from flowexec.ops.critical_section_ops import CriticalSection  # noqa: F401
 from flowexec.ops.while_loop import while_loop  # noqa: F401
 from flowexec.ops.tensor_array_ops import TensorArray  # noqa: F401
 from flowexec.ops.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401

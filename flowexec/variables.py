@@ -15,6 +15,12 @@ Variables join the GLOBAL_VARIABLES collection (and TRAINABLE_VARIABLES when tra
 Graph construction is not thread-safe (as in TensorFlow).
 """
 
+import contextlib
+import functools
+import inspect
+import threading
+import weakref
+
 from flowexec.framework import dtypes
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import (
@@ -36,7 +42,75 @@ def _graph_of(value):
     return g if g is not None else graph_mod.get_default_graph()
 
 
-class Variable:
+_CREATOR_KEYS = ("initial_value", "trainable", "collections", "validate_shape",
+                 "caching_device", "name", "variable_def", "dtype", "expected_shape",
+                 "import_scope", "constraint", "use_resource", "synchronization",
+                 "aggregation", "shape")
+_creators = threading.local()  # .stacks: {Graph: [creator, ...]}, outermost first
+
+
+def _creator_stack(graph):
+    stacks = getattr(_creators, "stacks", None)
+    if stacks is None:
+        stacks = _creators.stacks = weakref.WeakKeyDictionary()
+    return stacks.setdefault(graph, [])
+
+
+@contextlib.contextmanager
+def variable_creator_scope(variable_creator):
+    """Scope in which `variable_creator(next_creator, **kwargs)` creates every `tf.Variable`
+    (and so every `get_variable`) of the default graph on this thread (TF 1.x's
+    `tf.variable_creator_scope`).
+
+    The innermost scope's creator is called first; `next_creator(**kwargs)` calls the next
+    one out, the last creates the Variable. kwargs are TF's: initial_value, trainable,
+    collections, validate_shape, caching_device, name, variable_def, dtype,
+    expected_shape, import_scope, constraint, use_resource, synchronization, aggregation,
+    shape (and experimental_enable_variable_lifting); a creator may change them, or return
+    something else entirely.
+
+    Example:
+        >>> def frozen(next_creator, **kwargs):
+        ...     kwargs["trainable"] = False
+        ...     return next_creator(**kwargs)
+        >>> with tf.variable_creator_scope(frozen):
+        ...     v = tf.Variable(1.0)       # not in TRAINABLE_VARIABLES
+    """
+    stack = _creator_stack(graph_mod.get_default_graph())
+    stack.append(variable_creator)
+    try:
+        yield
+    finally:
+        stack.remove(variable_creator)
+
+
+class _VariableMetaclass(type):
+    """Routes `Variable(...)` through the creators of `variable_creator_scope` (TF's
+    VariableMetaclass)."""
+
+    def __call__(cls, *args, **kwargs):
+        stack = _creator_stack(graph_mod.get_default_graph()) if cls is Variable else ()
+        if not stack:
+            return super().__call__(*args, **kwargs)
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+        bound.apply_defaults()
+        call = dict(list(bound.arguments.items())[1:])
+        call["experimental_enable_variable_lifting"] = True
+
+        def default(**kw):
+            return type.__call__(cls, **{k: kw[k] for k in _CREATOR_KEYS if k in kw})
+
+        getter = default
+        for creator in list(stack):
+            getter = functools.partial(_call_creator, creator, getter)
+        return getter(**call)
+
+
+def _call_creator(creator, next_creator, **kwargs):
+    return creator(next_creator, **kwargs)
+
+
+class Variable(metaclass=_VariableMetaclass):
     """A tensor whose value persists across `Session.run` calls (TF1's RefVariable).
 
     Args:
@@ -596,5 +670,6 @@ __all__ = [
     "moving_average_variables",
     "report_uninitialized_variables",
     "trainable_variables",
+    "variable_creator_scope",
     "variables_initializer",
 ]

@@ -138,6 +138,10 @@ class OpDef:
         self.scalar = flags.get("scalar")
         self.fetch_as = flags.get("fetch_as")
         self.kernel = kernel
+        try:  # TF's op has a "container" attr (set by tf.container) where the kernel takes one
+            self.has_container_attr = "container" in inspect.signature(kernel).parameters
+        except (TypeError, ValueError):
+            self.has_container_attr = False
         self.infer = infer
         self.cost = cost
         self.stateful = stateful
@@ -357,6 +361,9 @@ def apply_op(op_type, *inputs, name=None, control_inputs=(), **attrs):
     op_name = name[:-1] if name[-1] == "/" else graph.unique_name(name)
     if op_type in graph._gradient_override_map:
         attrs["_gradient_op_type"] = graph._gradient_override_map[op_type]
+    if graph._container and op_def.stateful and not attrs.get("container") and \
+            ("container" in attrs or op_def.has_container_attr):
+        attrs["container"] = graph._container  # tf.container: TF's Graph sets it so
     input_ops = [t.op for t in inputs]
     controls = graph._control_dependencies_for_inputs(input_ops)
     for c in control_inputs:

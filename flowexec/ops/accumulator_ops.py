@@ -1,4 +1,5 @@
-"""ConditionalAccumulator: averages gradients from many replicas, dropping stale ones.
+"""ConditionalAccumulator and SparseConditionalAccumulator: average gradients from many
+replicas, dropping stale ones.
 
 State lives in the session (on a cluster: on the task that holds the accumulator), like a
 queue's: `ResourceConditionalAccumulator` creates it in `ctx.state` on its first run and
@@ -11,6 +12,11 @@ outputs the resource handle the other ops take.
   their mean (`reduction_type="MEAN"`) or sum (`"SUM"`), resets the sum and increments the
   accumulator's global step by one. A waiting take gives up when its step is cancelled.
 * `set_global_step(step)` moves the global step forward (a smaller step is ignored).
+
+`SparseConditionalAccumulator` does the same for sparse gradients (indices, rows, dense
+shape; IndexedSlices): rows are summed by index, and `take_grad` gives each index once, in
+order of first appearance, with the mean over the gradients that had it (or the sum), with
+TF's shape checks and messages.
 
 Every op here is stateful, host-only and not differentiable.
 """
@@ -59,12 +65,16 @@ def _resource_infer(op):
 @defop("ResourceConditionalAccumulator", infer=_resource_infer, stateful=True,
        needs_ctx=True, device_types=("CPU",))
 def _create(ctx, xp, *, dtype, shape, shared_name="", container="", reduction_type="MEAN"):
+    return _create_in_state(ctx, _Accumulator, dtype, shape, shared_name, reduction_type)
+
+
+def _create_in_state(ctx, cls, dtype, shape, shared_name, reduction_type):
     name = shared_name or ctx.op.name
     key = ("accumulator", name)
     if key not in ctx.state:
         with _CREATE_LOCK:
             if key not in ctx.state:
-                ctx.state[key] = _Accumulator(name, dtype, shape, reduction_type)
+                ctx.state[key] = cls(name, dtype, shape, reduction_type)
     return name
 
 
@@ -104,19 +114,23 @@ def _take_infer(op):
     return [(op.attrs["dtype"], shape if shape is not None else unknown_shape())]
 
 
+def _wait_for(ctx, acc, n):
+    """Waits (holding `acc.cond`) until `n` gradients are accumulated."""
+    if n < 1:
+        raise errors.InvalidArgumentError(
+            None, ctx.op, f"Argument num_required must be positive, but was {n}")
+    while acc.count < n:
+        if ctx.step_cancelled():
+            raise errors.CancelledError(None, None, "TakeGrad operation was cancelled")
+        acc.cond.wait(_POLL)
+
+
 @defop("ResourceAccumulatorTakeGradient", infer=_take_infer, stateful=True, needs_ctx=True,
        device_types=("CPU",))
 def _take_grad(ctx, xp, handle, num_required, *, dtype):
     acc = _get(ctx, handle)
-    n = int(num_required)
-    if n < 1:
-        raise errors.InvalidArgumentError(
-            None, ctx.op, f"Argument num_required must be positive, but was {n}")
     with acc.cond:
-        while acc.count < n:
-            if ctx.step_cancelled():
-                raise errors.CancelledError(None, None, "TakeGrad operation was cancelled")
-            acc.cond.wait(_POLL)
+        _wait_for(ctx, acc, int(num_required))
         total, count = acc.sum, acc.count
         acc.sum, acc.count = None, 0
         acc.global_step += 1
@@ -160,7 +174,165 @@ def _set_global_step(ctx, xp, handle, new_global_step):
 _set_global_step.not_differentiable()
 
 
-class ConditionalAccumulator:
+# ----- the sparse accumulator (IndexedSlices gradients) ----------------------------------------
+class _SparseAccumulator(_Accumulator):
+    """Rows by index in order of first appearance: {index: [sum row, count]}."""
+
+    def __init__(self, name, dtype, shape, reduction_type):
+        super().__init__(name, dtype, shape, reduction_type)
+        self.rows = {}
+        self.row_shape = None  # the shape of one row, fixed by the first gradient
+
+
+def _mismatch(ctx, text):
+    return errors.InvalidArgumentError(None, ctx.op, f"Shape mismatch: {text}")
+
+
+@defop("SparseConditionalAccumulator", infer=_resource_infer, stateful=True, needs_ctx=True,
+       device_types=("CPU",))
+def _create_sparse(ctx, xp, *, dtype, shape, shared_name="", container="",
+                   reduction_type="MEAN"):
+    return _create_in_state(ctx, _SparseAccumulator, dtype, shape, shared_name, reduction_type)
+
+
+_create_sparse.not_differentiable()
+
+
+def _check_sparse(ctx, acc, indices, values, shape, has_known_shape):
+    """TF's checks of one sparse gradient against the accumulator's shape (messages too)."""
+    known = acc.shape.as_list() if acc.shape.ndims is not None else None
+    if has_known_shape:
+        if known is not None:
+            if len(shape) != len(known):
+                raise _mismatch(ctx, f"expected shape rank {len(known)}, got {len(shape)}")
+            for i, (want, got) in enumerate(zip(known, shape)):
+                if want is not None and want != got:
+                    raise _mismatch(ctx, f"expected shape dim {i} to be {want}, got {got}")
+        known = list(shape)
+    if known is not None:
+        if values.ndim != len(known):
+            raise _mismatch(ctx, f"expected values rank {len(known)}, got {values.ndim}")
+        for i in range(1, values.ndim):
+            if known[i] is not None and known[i] >= 0 and values.shape[i] != known[i]:
+                raise _mismatch(ctx, f"expected values dim {i} to be {known[i]}, got "
+                                     f"{values.shape[i]}")
+        if known[0] is not None and known[0] >= 0:
+            for i, index in enumerate(indices.tolist()):
+                if not 0 <= index < known[0]:
+                    raise _mismatch(ctx, f"index of slice {i} exceeded limits of shape; index "
+                                         f"is {index} exceeded {known[0]}")
+    if acc.row_shape is not None and tuple(values.shape[1:]) != acc.row_shape:
+        for i, (want, got) in enumerate(zip(acc.row_shape, values.shape[1:]), 1):
+            if want != got:
+                raise _mismatch(ctx, f"expected values dim {i} to be {want}, got {got}")
+        raise _mismatch(ctx, f"expected values rank {len(acc.row_shape) + 1}, got "
+                             f"{values.ndim}")
+    if indices.shape[0] != values.shape[0]:
+        raise errors.InvalidArgumentError(
+            None, ctx.op, f"Shape mismatch: expected {indices.shape[0]} slices of values, got "
+                          f"{values.shape[0]}")
+
+
+@defop("SparseAccumulatorApplyGradient", infer=_no_outputs, stateful=True, needs_ctx=True,
+       device_types=("CPU",))
+def _apply_sparse(ctx, xp, handle, local_step, gradient_indices, gradient_values,
+                  gradient_shape, *, dtype, has_known_shape):
+    acc = _get(ctx, handle)
+    indices = np.asarray(gradient_indices, dtype=np.int64).reshape(-1)
+    values = np.asarray(gradient_values, dtype=acc.dtype.np)
+    shape = [int(d) for d in np.asarray(gradient_shape).reshape(-1)]
+    with acc.cond:
+        if int(local_step) < acc.global_step:
+            logging.info("Dropping stale gradient: local step %d < global step %d of "
+                         "accumulator %s", int(local_step), acc.global_step, acc.name)
+            return ()
+        _check_sparse(ctx, acc, indices, values, shape, has_known_shape)
+        acc.row_shape = tuple(values.shape[1:])
+        for index, row in zip(indices.tolist(), values):
+            entry = acc.rows.get(index)
+            if entry is None:
+                acc.rows[index] = [row.copy(), 1]
+            else:
+                entry[0] = entry[0] + row
+                entry[1] += 1
+        acc.count += 1
+        acc.cond.notify_all()
+    return ()
+
+
+_apply_sparse.not_differentiable()
+
+
+def _take_sparse_infer(op):
+    return [(dtypes.int64, TensorShape([None])), (op.attrs["dtype"], unknown_shape()),
+            (dtypes.int64, TensorShape([None]))]
+
+
+@defop("SparseAccumulatorTakeGradient", infer=_take_sparse_infer, stateful=True,
+       needs_ctx=True, device_types=("CPU",))
+def _take_sparse(ctx, xp, handle, num_required, *, dtype):
+    acc = _get(ctx, handle)
+    with acc.cond:
+        _wait_for(ctx, acc, int(num_required))
+        rows, row_shape = acc.rows, acc.row_shape
+        acc.rows, acc.count = {}, 0
+        acc.global_step += 1
+    indices = np.array(list(rows), dtype=np.int64)
+    if rows:
+        values = np.stack([s / c if acc.reduction_type == "MEAN" else s
+                           for s, c in rows.values()]).astype(dtype.np)
+    else:
+        values = np.zeros((0,) + (row_shape or ()), dtype=dtype.np)
+    known = acc.shape.as_list() if acc.shape.ndims is not None else \
+        [None] + list(row_shape or ())
+    shape = np.array([-1 if d is None else d for d in known], dtype=np.int64)
+    return indices, values, shape
+
+
+_take_sparse.not_differentiable()
+
+
+class ConditionalAccumulatorBase:
+    """What the dense and the sparse accumulators share (TF's
+    `tf.ConditionalAccumulatorBase`): the resource, its name and dtype, `num_accumulated`
+    and `set_global_step`.
+
+    Args:
+        dtype: the gradients' type.
+        shape: their shape (a TensorShape; unknown allowed).
+        accumulator_ref: the accumulator's handle Tensor.
+    """
+
+    def __init__(self, dtype, shape, accumulator_ref):
+        self._dtype = dtypes.as_dtype(dtype)
+        self._shape = as_shape(shape) if shape is not None else unknown_shape()
+        self._accumulator_ref = accumulator_ref
+
+    @property
+    def accumulator_ref(self):
+        return self._accumulator_ref
+
+    @property
+    def name(self):
+        return self._accumulator_ref.op.name
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    def num_accumulated(self, name=None):
+        """How many gradients are accumulated now (int32)."""
+        return apply_op("ResourceAccumulatorNumAccumulated", self._accumulator_ref,
+                        name=name or "AccumulatorNumAccumulated")
+
+    def set_global_step(self, new_global_step, name=None):
+        """An op moving the accumulator's global step to `new_global_step`."""
+        step = convert_to_tensor(new_global_step, dtype=dtypes.int64, name="new_global_step")
+        return apply_op("ResourceAccumulatorSetGlobalStep", self._accumulator_ref, step,
+                        name=name or "AccumulatorSetGlobalStep")
+
+
+class ConditionalAccumulator(ConditionalAccumulatorBase):
     """`tf.ConditionalAccumulator(dtype, shape=None, shared_name=None,
     name="conditional_accumulator", reduction_type="MEAN")`: see the module docstring.
 
@@ -175,23 +347,10 @@ class ConditionalAccumulator:
         if reduction_type not in ("MEAN", "SUM"):
             raise ValueError(f"reduction_type must be 'MEAN' or 'SUM', got "
                              f"{reduction_type!r}")
-        self._dtype = dtypes.as_dtype(dtype)
-        self._shape = as_shape(shape) if shape is not None else unknown_shape()
-        self._accumulator_ref = apply_op(
-            "ResourceConditionalAccumulator", name=name, dtype=self._dtype,
-            shape=self._shape, shared_name=shared_name or "", reduction_type=reduction_type)
-
-    @property
-    def accumulator_ref(self):
-        return self._accumulator_ref
-
-    @property
-    def name(self):
-        return self._accumulator_ref.op.name
-
-    @property
-    def dtype(self):
-        return self._dtype
+        shape = as_shape(shape) if shape is not None else unknown_shape()
+        ref = apply_op("ResourceConditionalAccumulator", name=name, dtype=dtypes.as_dtype(dtype),
+                       shape=shape, shared_name=shared_name or "", reduction_type=reduction_type)
+        super().__init__(dtype, shape, ref)
 
     def apply_grad(self, grad, local_step=0, name=None):
         """An op adding `grad` (dropped when `local_step` is stale).
@@ -214,13 +373,58 @@ class ConditionalAccumulator:
                         num_required, dtype=self._dtype, _shape=self._shape,
                         name=name or "AccumulatorTakeGradient")
 
-    def num_accumulated(self, name=None):
-        """How many gradients are accumulated now (int32)."""
-        return apply_op("ResourceAccumulatorNumAccumulated", self._accumulator_ref,
-                        name=name or "AccumulatorNumAccumulated")
 
-    def set_global_step(self, new_global_step, name=None):
-        """An op moving the accumulator's global step to `new_global_step`."""
-        step = convert_to_tensor(new_global_step, dtype=dtypes.int64, name="new_global_step")
-        return apply_op("ResourceAccumulatorSetGlobalStep", self._accumulator_ref, step,
-                        name=name or "AccumulatorSetGlobalStep")
+class SparseConditionalAccumulator(ConditionalAccumulatorBase):
+    """Accumulates sparse gradients (IndexedSlices) from many replicas, dropping stale ones
+    (TF's `tf.SparseConditionalAccumulator`).
+
+    Rows are summed by index; `take_grad` returns each index once (in order of first
+    appearance) with the mean of the rows given for it (`reduction_type="MEAN"`: divided by
+    how many gradients had that index) or their sum ("SUM"), and the dense shape.
+
+    Example:
+        >>> acc = tf.SparseConditionalAccumulator(tf.float32, shape=[4, 2])
+        >>> apply = acc.apply_indexed_slices_grad(grad_slices, local_step=0)
+        >>> avg = acc.take_indexed_slices_grad(2)   # an IndexedSlices
+    """
+
+    def __init__(self, dtype, shape=None, shared_name=None,
+                 name="sparse_conditional_accumulator", reduction_type="MEAN"):
+        if reduction_type not in ("MEAN", "SUM"):
+            raise ValueError(f"reduction_type must be 'MEAN' or 'SUM', got "
+                             f"{reduction_type!r}")
+        shape = as_shape(shape) if shape is not None else unknown_shape()
+        ref = apply_op("SparseConditionalAccumulator", name=name, dtype=dtypes.as_dtype(dtype),
+                       shape=shape, shared_name=shared_name or "",
+                       reduction_type=reduction_type)
+        super().__init__(dtype, shape, ref)
+
+    def apply_indexed_slices_grad(self, grad, local_step=0, name=None):
+        """An op adding the IndexedSlices `grad` (dropped when `local_step` is stale)."""
+        return self.apply_grad(grad.indices, grad.values, grad.dense_shape, local_step, name)
+
+    def apply_grad(self, grad_indices, grad_values, grad_shape=None, local_step=0, name=None):
+        """An op adding the rows `grad_values` at `grad_indices` (of a tensor of shape
+        `grad_shape`, when given: it is checked against the accumulator's)."""
+        indices = convert_to_tensor(grad_indices, dtype=dtypes.int64, name="grad_indices")
+        values = convert_to_tensor(grad_values, dtype=self._dtype, name="grad_values")
+        known = grad_shape is not None
+        shape = convert_to_tensor(grad_shape if known else [], dtype=dtypes.int64,
+                                  name="grad_shape")
+        local_step = convert_to_tensor(local_step, dtype=dtypes.int64, name="local_step")
+        return apply_op("SparseAccumulatorApplyGradient", self._accumulator_ref, local_step,
+                        indices, values, shape, dtype=self._dtype, has_known_shape=known,
+                        name=name or "SparseAccumulatorApplyGradient")
+
+    def take_grad(self, num_required, name=None):
+        """(indices, values, shape) of the average of at least `num_required` gradients."""
+        num_required = convert_to_tensor(num_required, dtype=dtypes.int32, name="num_required")
+        return apply_op("SparseAccumulatorTakeGradient", self._accumulator_ref, num_required,
+                        dtype=self._dtype, name=name or "SparseAccumulatorTakeGradient")
+
+    def take_indexed_slices_grad(self, num_required, name=None):
+        """The average of at least `num_required` gradients, as an IndexedSlices."""
+        from flowexec.framework.indexed_slices import IndexedSlices
+
+        indices, values, shape = self.take_grad(num_required, name=name)
+        return IndexedSlices(values, indices, shape)

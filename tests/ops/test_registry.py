@@ -24,6 +24,10 @@ COVERED_ELSEWHERE = {
         "ResourceAccumulatorTakeGradient", "ResourceAccumulatorNumAccumulated",
         "ResourceAccumulatorSetGlobalStep")},
     "EagerPyFunc": "tests/ops/test_py_function.py (values, errors, finite-difference grads)",
+    "CriticalSectionExecute": "tests/ops/test_critical_section.py (concurrent runs)",
+    **{t: "tests/train/test_sparse_accumulator.py (means by index, TF's messages)" for t in (
+        "SparseConditionalAccumulator", "SparseAccumulatorApplyGradient",
+        "SparseAccumulatorTakeGradient")},
     **{t: "tests/ops/test_checkpoint_remap_ops.py (against TF's recorded outputs)" for t in (
         "GenerateVocabRemapping", "LoadAndRemapMatrix")},
     "_Send": "tests/distributed/test_session.py (cross-task tensors, delivered once)",

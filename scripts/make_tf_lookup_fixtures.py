@@ -252,13 +252,86 @@ def dense(tf, files):
             d.lookup(tf.constant([3, 4], tf.int64)), tf.shape(k)]
 
 
+def _contrib(tf):
+    """TF 1.x's contrib.lookup functions: flowexec's tf.contrib.lookup, or where TF 2 keeps
+    them (tensorflow.python.ops.lookup_ops)."""
+    if hasattr(tf, "contrib"):
+        return tf.contrib.lookup
+    from tensorflow.python.ops import lookup_ops
+
+    return lookup_ops
+
+
+def contrib_index_from_file(tf, files):
+    lk = _contrib(tf)
+    plain = lk.index_table_from_file(files["vocab"])
+    oov = lk.index_table_from_file(files["vocab"], num_oov_buckets=2)
+    short = lk.index_table_from_file(files["vocab"], vocab_size=2, default_value=-5)
+    numbers = lk.index_table_from_file(files["numbers"], key_dtype=tf.int64,
+                                       num_oov_buckets=3)
+    strong = lk.index_table_from_file(files["vocab"], num_oov_buckets=4,
+                                      hasher_spec=lk.StrongHashSpec([1, 2]))
+    columns = lk.index_table_from_file(files["columns"], key_column_index=0,
+                                       value_column_index=1, delimiter=" ")
+    words = tf.constant(WORDS)
+    return [plain.lookup(words), oov.lookup(words), short.lookup(words),
+            numbers.lookup(tf.constant([13, 7, 8, 11, -1], tf.int64)), strong.lookup(words),
+            columns.lookup(tf.constant(["salad", "brain", "x"])), oov.size()]
+
+
+def contrib_index_from_tensor(tf, files):
+    lk = _contrib(tf)
+    strings = lk.index_table_from_tensor(["emerson", "lake", "palmer"], num_oov_buckets=3)
+    ints = lk.index_table_from_tensor(tf.constant([10, 20, 30], tf.int64), dtype=tf.int64,
+                                      default_value=-7)
+    int32 = lk.index_table_from_tensor(tf.constant([10, 20], tf.int32), dtype=tf.int32,
+                                       num_oov_buckets=2)
+    legacy = lk.index_table_from_tensor(["a"], num_oov_buckets=5,
+                                        hasher_spec=lk.HasherSpec("legacy", None))
+    return [strings.lookup(tf.constant(WORDS)), ints.lookup(tf.constant([20, 5], tf.int64)),
+            int32.lookup(tf.constant([20, 5, 10], tf.int32)),
+            legacy.lookup(tf.constant(WORDS)), strings.size()]
+
+
+def contrib_index_to_string(tf, files):
+    lk = _contrib(tf)
+    from_file = lk.index_to_string_table_from_file(files["vocab"])
+    from_list = lk.index_to_string_table_from_tensor(["a", "b"], default_value="?")
+    ids = tf.constant([2, 0, 5, -1], tf.int64)
+    return [from_file.lookup(ids), from_list.lookup(ids)]
+
+
+def contrib_buckets_only(tf, files):
+    lk = _contrib(tf)
+    table = lk.IdTableWithHashBuckets(None, 6)
+    return [table.lookup(tf.constant(WORDS)), table.size()]
+
+
+def err_contrib_empty_file(tf, files):
+    return [_contrib(tf).index_table_from_file("").size()]
+
+
+def err_contrib_negative_buckets(tf, files):
+    return [_contrib(tf).index_table_from_tensor(["a"], num_oov_buckets=-1).size()]
+
+
+def err_contrib_dtype(tf, files):
+    return [_contrib(tf).index_table_from_tensor(["a"], dtype=tf.int64).size()]
+
+
+def err_contrib_vocab_size(tf, files):
+    return [_contrib(tf).index_table_from_file("v.txt", vocab_size=0).size()]
+
+
 CASES = [static_string_to_int, static_int_to_float, static_int32, static_int_to_string,
          vocab_strings, vocab_one_bucket, vocab_many_buckets, vocab_int64, vocab_int32_lookup,
          text_whole_line, text_columns, text_line_number_key, text_offset, text_vocab_size,
          text_numbers, text_unicode, err_vocab_size_too_big, err_missing_column,
          err_not_an_int, err_no_file, err_default_shape, err_value_dtype, err_key_dtype,
          err_no_buckets, err_lookup_dtype, err_default_dtype, err_initializer_sizes, mutable, mutable_of_tensors,
-         mutable_export_import, dense]
+         mutable_export_import, dense, contrib_index_from_file, contrib_index_from_tensor,
+         contrib_index_to_string, contrib_buckets_only, err_contrib_empty_file,
+         err_contrib_negative_buckets, err_contrib_dtype, err_contrib_vocab_size]
 
 
 def write_files(directory):

@@ -1,4 +1,5 @@
 """`tf.contrib`: the few TF 1.x contrib names flowexec has: `tf.contrib.training` (device
-setter strategies) and `tf.contrib.rnn` (the RNN cells, static_rnn)."""
+setter strategies), `tf.contrib.rnn` (the RNN cells, static_rnn) and `tf.contrib.lookup`
+(vocabulary tables)."""
 
-from flowexec.contrib import rnn, training  # noqa: F401
+from flowexec.contrib import lookup, rnn, training  # noqa: F401

@@ -240,7 +240,35 @@ class StaticHashTable(LookupInterface):
             return self._export()
 
 
-class StaticVocabularyTable(LookupInterface):
+class BucketedTable(LookupInterface):
+    """A table (`self._table`, or None) whose misses go to `self._num_oov_buckets` hash
+    buckets numbered after it: its handle, initializer and size."""
+
+    @property
+    def resource_handle(self):
+        return None if self._table is None else self._table.resource_handle
+
+    @property
+    def initializer(self):
+        """The op that fills the table (a NoOp without one)."""
+        if self._table is not None:
+            return self._table.initializer
+        from flowexec.ops.constant_op import no_op
+
+        with name_scope(None, "init"):
+            return no_op()
+
+    def size(self, name=None):
+        """The vocabulary's size plus the out-of-vocabulary buckets."""
+        from flowexec.ops import math_ops
+
+        with name_scope(name, f"{self.name}_Size"):
+            size = self._table.size() if self._table is not None else \
+                convert_to_tensor(0, dtype=dtypes.int64)
+            return math_ops.add(size, self._num_oov_buckets)
+
+
+class StaticVocabularyTable(BucketedTable):
     """A string or int64 vocabulary: ids from `initializer` for known keys, and for the
     others `vocab size + Fingerprint64(key) % num_oov_buckets` (int64 keys hashed as
     their decimal text), as TF computes them.
@@ -291,49 +319,34 @@ class StaticVocabularyTable(LookupInterface):
         self._name = name.split("/")[-1]
         super().__init__(lookup_key_dtype, dtypes.int64)
 
-    @property
-    def resource_handle(self):
-        return None if self._table is None else self._table.resource_handle
-
-    @property
-    def initializer(self):
-        """The op that fills the vocabulary (a NoOp without an initializer)."""
-        if self._table is not None:
-            return self._table.initializer
-        from flowexec.ops.constant_op import no_op
-
-        with name_scope(None, "init"):
-            return no_op()
-
-    def size(self, name=None):
-        """The vocabulary's size plus the out-of-vocabulary buckets."""
-        from flowexec.ops import math_ops
-
-        with name_scope(name, f"{self.name}_Size"):
-            size = self._table.size() if self._table is not None else \
-                convert_to_tensor(0, dtype=dtypes.int64)
-            return math_ops.add(size, self._num_oov_buckets)
-
     def lookup(self, keys, name=None):
         """Ids of `keys` (Tensor or SparseTensor of `lookup_key_dtype`), int64."""
-        from flowexec.ops import hash_ops, manip_ops, math_ops, string_ops
-
         if keys.dtype.base_dtype != self._key_dtype:
             raise TypeError(f"Dtype of argument `keys` must be {self._key_dtype}, "
                             f"received: {keys.dtype}")
         values, rebuild = _sparse_parts(keys)
-        if self._table is not None and self._table.key_dtype == dtypes.int64:
-            values = math_ops.cast(values, dtypes.int64)
         with name_scope(name, f"{self.name}_Lookup"):
-            text = values if values.dtype == dtypes.string else string_ops.as_string(values)
-            ids = hash_ops.string_to_hash_bucket_fast(
-                text, num_buckets=self._num_oov_buckets, name="hash_bucket")
-            if self._table is not None:
-                found = self._table.lookup(values)
-                buckets = math_ops.add(ids, self._table.size())
-                known = math_ops.not_equal(found, self._table.default_value)
-                ids = manip_ops.where_v2(known, found, buckets)
+            ids = bucket_ids(values, self._table, self._num_oov_buckets)
         return rebuild(ids) if rebuild else ids
+
+
+def bucket_ids(values, table, num_oov_buckets, hasher=None):
+    """int64 ids of `values`: `table`'s where it has them (an int64 table is looked up with
+    the values cast to int64), else `table size + hash(values as text) % num_oov_buckets`
+    (`hasher(text, num_buckets, name)`, by default FarmHash Fingerprint64)."""
+    from flowexec.ops import hash_ops, manip_ops, math_ops, string_ops
+
+    if table is not None and table.key_dtype == dtypes.int64:
+        values = math_ops.cast(values, dtypes.int64)
+    hasher = hasher or hash_ops.string_to_hash_bucket_fast
+    text = values if values.dtype == dtypes.string else string_ops.as_string(values)
+    ids = hasher(text, num_buckets=num_oov_buckets, name="hash_bucket")
+    if table is None:
+        return ids
+    found = table.lookup(values)
+    buckets = math_ops.add(ids, table.size())
+    known = math_ops.not_equal(found, table.default_value)
+    return manip_ops.where_v2(known, found, buckets)
 
 
 class MutableHashTable(LookupInterface):

@@ -162,6 +162,9 @@ CASES = [
     {"name": "dense_sparse_intersect", "fn": "parse_example",
      "protos": [_ex(a=F(1.0))],
      "features": {"a": fixed([], "float32"), "s": sparse("a", "v", "float32", 4)}},
+    {"name": "example_names_wrong_length", "fn": "parse_example",
+     "protos": [_ex(a=F(1.0)), _ex(a=F(2.0))], "example_names": ["one"],
+     "features": {"a": fixed([], "float32")}},
     # ----- parse_example: FixedLenSequenceFeature ------------------------------------
     {"name": "seq_padded", "fn": "parse_example",
      "protos": [_ex(a=F(1, 2, 3)), _ex(a=F(4)), _ex(), _ex(a=EMPTY)],
@@ -474,6 +477,7 @@ def _v1_graphs(tf):
     return {
         "v1_parse_example": parse_example(),
         "v1_parse_example_missing": parse_example(dense_a_default=(), names=("e0", "e1")),
+        "v1_parse_example_names_mismatch": parse_example(names=("e0",)),
         "v1_parse_single_example": (parse_single, [f"ps:{i}" for i in range(5)]),
         "v1_parse_single_sequence_example": parse_sequence(),
         "v1_parse_single_sequence_example_missing": parse_sequence(missing_ok=()),

@@ -369,6 +369,11 @@ def _parse_examples(xp, serialized, names, dense, sparse, index):
     if a.ndim > 1:
         raise _invalid(f"Expected serialized to be a scalar or vector, got shape: "
                        f"{list(a.shape)}")
+    names_a, names_list = _strings(xp, names)
+    if names_list and names_a.shape != a.shape:
+        raise _invalid(f"Expected names have the same shape as serialized: name.shape="
+                       f"{dense_shape_debug_string(TensorShape(names_a.shape))}, "
+                       f"serialized.shape={dense_shape_debug_string(TensorShape(a.shape))}")
     if a.ndim == 0:
         dense_values, sparse_values = _parse_single(ep, data[0], dense, sparse, index)
         out_sparse = [_sparse_outputs(xp, kind, [vs], False)
@@ -379,10 +384,6 @@ def _parse_examples(xp, serialized, names, dense, sparse, index):
                      else tuple(c.block))
             out_dense.append(_array(xp, c.kind, vs, shape))
     else:
-        _, names_list = _strings(xp, names)
-        if names_list and len(names_list) != len(data):
-            raise _invalid(f"Expected len(names) == len(serialized), but got: "
-                           f"{len(names_list)} vs. {len(data)}")
         fixed, varlen, sparse_values = _parse_batch(ep, data, names_list, dense, sparse, index)
         out_sparse = [_sparse_outputs(xp, kind, per, True)
                       for (_, kind), per in zip(sparse, sparse_values)]

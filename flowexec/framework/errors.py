@@ -7,6 +7,8 @@ caught while the graph is being built raise Python's `TypeError` / `ValueError`,
 
 import traceback
 
+from flowexec.framework.traceback_filter import filter_frames
+
 OK = 0
 CANCELLED = 1
 UNKNOWN = 2
@@ -60,10 +62,11 @@ class OpError(Exception):
         return self._error_code
 
     def __str__(self):
-        """The message; with an op, followed by the stack that created it (as TF 1.15)."""
+        """The message; with an op, followed by the stack that created it (as TF 1.15;
+        without flowexec's frames while traceback filtering is enabled)."""
         if self._op is None:
             return self._message
-        stack = "".join(traceback.format_list(self._op.traceback))
+        stack = "".join(traceback.format_list(filter_frames(self._op.traceback)))
         return f"{self._message}\n\nOriginal stack trace for {self._op.name!r}:\n{stack}"
 
     def __reduce__(self):

@@ -48,7 +48,7 @@ import numpy as np
 
 from flowexec.framework import eager
 from flowexec.framework import graph as graph_mod
-from flowexec.framework import node_def_form, tensor_shape
+from flowexec.framework import node_def_form, op_callbacks, tensor_shape
 from flowexec.framework.operation import Operation
 from flowexec.framework.tensor import Tensor
 
@@ -383,6 +383,8 @@ def apply_op(op_type, *inputs, name=None, control_inputs=(), **attrs):
     if evaluate is not None:  # inside tf.py_function's function: run the op now
         evaluate(op)
     outs = op._outputs
+    if op_callbacks.should_invoke_op_callbacks():
+        outs = op_callbacks.invoke_op_callbacks(op, attrs, outs)
     if len(outs) == 1:
         return outs[0]
     if not outs:

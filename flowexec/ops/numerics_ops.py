@@ -1,5 +1,6 @@
 """numerics_ops: CheckNumerics and TF's helpers built on it (`check_numerics`,
-`verify_tensor_all_finite`, `add_check_numerics_ops`).
+`verify_tensor_all_finite`, `add_check_numerics_ops`), and CheckNumericsV2, which tells -Inf
+from +Inf (the op `tf.debugging.enable_check_numerics` inserts).
 
 CheckNumerics passes a float tensor through and raises InvalidArgumentError
 "<message> : Tensor had NaN values" (or "Inf values", or "Inf and NaN values") when it holds
@@ -47,6 +48,37 @@ def _check_numerics(xp, tensor, *, message):
 @_check_numerics.gradient
 def _check_numerics_grad(op, dy):
     return [check_numerics(dy, GRADIENT_MESSAGE + op.get_attr("message"))]
+
+
+def _check_numerics_v2_infer(op):
+    shape_fns.check_dtype_in(op, _CHECKED + (dtypes.bfloat16,))
+    return shape_fns.unchanged(op)
+
+
+@defop("CheckNumericsV2", infer=_check_numerics_v2_infer, stateful=True)
+def _check_numerics_v2(xp, tensor, *, message):
+    if bool(xp.isfinite(tensor).all()):
+        return tensor
+    inf = xp.isinf(tensor)
+    found = [s for s, hit in (("-Inf", bool((inf & (tensor < 0)).any())),
+                              ("+Inf", bool((inf & (tensor > 0)).any())),
+                              ("NaN", bool(xp.isnan(tensor).any()))) if hit]
+    status = (", ".join(found[:-1]) + ", and " + found[-1] if len(found) == 3
+              else " and ".join(found))
+    raise InvalidArgumentError(None, None, f"{message} : Tensor had {status} values")
+
+
+@_check_numerics_v2.gradient
+def _check_numerics_v2_grad(op, dy):
+    return [check_numerics_v2(dy, GRADIENT_MESSAGE + op.get_attr("message"))]
+
+
+def check_numerics_v2(tensor, message, name=None):
+    """As `check_numerics`, with TF's CheckNumericsV2: the error tells -Inf from +Inf
+    ("<message> : Tensor had -Inf and NaN values", "-Inf, +Inf, and NaN values")."""
+    tensor = convert_to_tensor(tensor, name="tensor")
+    return apply_op("CheckNumericsV2", tensor, name=name or "CheckNumericsV2",
+                    message=str(message))
 
 
 def check_numerics(tensor, message, name=None):
@@ -142,4 +174,5 @@ def add_check_numerics_ops():
     return group(*check_op)
 
 
-__all__ = ["add_check_numerics_ops", "check_numerics", "verify_tensor_all_finite"]
+__all__ = ["add_check_numerics_ops", "check_numerics", "check_numerics_v2",
+           "verify_tensor_all_finite"]

@@ -124,3 +124,30 @@ class RunMetadata:
     def Clear(self):  # noqa: N802 - protobuf's method name
         self.step_stats = StepStats()
         self.partition_graphs = []
+
+
+# `tf.debugging.set_log_device_placement`: process-wide, as TF's context setting; a session
+# logs placements when this or its ConfigProto's log_device_placement is set.
+_log_device_placement = False
+
+
+def set_log_device_placement(enabled):
+    """Turns placement logging on or off for every session (TF's
+    `tf.debugging.set_log_device_placement`): each plan built prints
+    "<node>: (<type>): <device>" per node to stderr, as ConfigProto(log_device_placement=True).
+
+    Example:
+        >>> tf.debugging.set_log_device_placement(True)
+    """
+    global _log_device_placement
+    _log_device_placement = bool(enabled)
+
+
+def get_log_device_placement():
+    """Whether `set_log_device_placement(True)` is in force."""
+    return _log_device_placement
+
+
+def logs_device_placement(config):
+    """Whether a session with `config` logs placements."""
+    return _log_device_placement or bool(config.log_device_placement)

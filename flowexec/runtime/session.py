@@ -94,7 +94,7 @@ class BaseSession:
             limit_intra_op_threads(self._config.intra_op_parallelism_threads)
             runtimes = {d.full_name: runtime_for(d, num_threads=threads) for d in devices}
             self._setup(devices, runtimes, {}, CancellationManager(), LaneTails())
-        if self._config.log_device_placement:
+        if config_mod.logs_device_placement(self._config):
             print("Device mapping:\n" + "\n".join(
                 f"{d.full_name} -> device: {d.index}, name: {d.device_type}"
                 + (f", {d.physical_device_desc}" if d.physical_device_desc else "")
@@ -339,7 +339,7 @@ class BaseSession:
             return self._remote_entry(structure, feeds, leaves, feed_keys, version)
         stages = pipeline.build(graph, structure.elements, feeds, self._machine)
         plan = stages.plan
-        if self._config.log_device_placement:
+        if config_mod.logs_device_placement(self._config):
             g = stages.optimized.graph
             for node in g.nodes:
                 print(f"{node.name}: ({node.type}): {stages.placement[node.name]}",

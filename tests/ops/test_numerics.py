@@ -28,6 +28,8 @@ CASES = [
            lambda x: tf.verify_tensor_all_finite(x, "m") * 3.0, lambda x: x * 3.0, _f((5,))),
     OpCase("check_numerics_scalar", lambda x: tf.check_numerics(x, "m"), lambda x: x,
            lambda rng: [np.float64(2.5)]),
+    OpCase("check_numerics_v2", lambda x: numerics_ops.check_numerics_v2(x * 2.0, "m"),
+           lambda x: x * 2.0, _f((2, 3))),
 ]
 
 
@@ -57,6 +59,29 @@ def test_nan_and_inf_are_invalid_argument_with_tf_message(values, status, dtype)
         np.testing.assert_array_equal(sess.run(y, {x: [1.0, 2.0]}), [1.0, 2.0])
     assert f"my check : Tensor had {status} values" in info.value.message
     assert info.value.op.name == "cn"
+
+
+@pytest.mark.parametrize("values,status", [
+    ([-np.inf], "-Inf"), ([np.inf], "+Inf"), ([np.nan], "NaN"),
+    ([-np.inf, np.inf], "-Inf and +Inf"), ([-np.inf, np.nan], "-Inf and NaN"),
+    ([np.inf, np.nan], "+Inf and NaN"), ([-np.inf, np.inf, np.nan], "-Inf, +Inf, and NaN")])
+def test_check_numerics_v2_tells_the_sign_of_inf_with_tf_message(values, status):
+    x = tf.placeholder(tf.float32)
+    y = numerics_ops.check_numerics_v2(x, "m")
+    assert y.op.name == "CheckNumericsV2" and y.op.op_def.stateful
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError) as info:
+            sess.run(y, {x: np.array(values, np.float32)})
+    assert f"m : Tensor had {status} values" in info.value.message
+
+
+def test_check_numerics_v2_gradient_is_checked():
+    x = tf.constant([1.0, 0.0])
+    (g,) = tf.gradients(tf.log(numerics_ops.check_numerics_v2(x, "fwd")), x)
+    assert g.op.type == "CheckNumericsV2"
+    with tf.Session() as sess, pytest.raises(
+            tf.errors.InvalidArgumentError, match="in gradient. fwd : Tensor had \\+Inf values"):
+        sess.run(g)
 
 
 def test_empty_message_and_default_name():

@@ -253,6 +253,26 @@ def test_log_device_placement_prints_each_op(abc):
     assert "c: (TestAdd): /job:localhost/replica:0/task:0/device:CPU:0" in err.getvalue()
 
 
+def test_set_log_device_placement_logs_every_session(abc):
+    a, b, c = abc
+    assert tf.debugging.get_log_device_placement() is False
+    tf.debugging.set_log_device_placement(True)
+    try:
+        assert tf.debugging.get_log_device_placement() is True
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            with tf.Session() as sess:
+                sess.run(c)
+    finally:
+        tf.debugging.set_log_device_placement(False)
+    assert "c: (TestAdd): /job:localhost/replica:0/task:0/device:CPU:0" in err.getvalue()
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        with tf.Session() as sess:
+            sess.run(c)
+    assert err.getvalue() == ""
+
+
 def test_device_scope_missing_device_and_soft_placement():
     with tf.device("/device:GPU:7"):
         x = tf.constant(1.0, name="x")

@@ -12,6 +12,7 @@ The package is split by responsibility:
 - `summary_ops`: the summary ops and their kernels (histogram buckets as TF's);
 - `graph_def`: Graph and RunMetadata to the protocol buffers TensorBoard reads;
 - `writer`: `FileWriter` and `FileWriterCache`, the event files;
+- `description`: `get_summary_description` of TF 1.x TensorSummary nodes;
 - `protos`: tensorboard's protocol buffers and event-file writer, loaded on first use.
 
 Protocol buffers and the event-file writer come from the `tensorboard` package (the optional
@@ -32,6 +33,7 @@ Example:
 """
 
 from flowexec.summary import protos
+from flowexec.summary.description import get_summary_description
 from flowexec.summary.graph_def import graph_def_proto
 from flowexec.summary.summary_ops import (
     histogram,
@@ -52,7 +54,7 @@ from flowexec.summary.writer import FileWriter, FileWriterCache
 
 # Also (loaded on first access): Summary, SummaryDescription, HistogramProto, Event,
 # SessionLog, TaggedRunMetadata, the tensorboard protocol buffer classes.
-__all__ = ["FileWriter", "FileWriterCache", "graph_def_proto", "histogram", "histogram_proto",
+__all__ = ["FileWriter", "FileWriterCache", "get_summary_description", "graph_def_proto", "histogram", "histogram_proto",
            "merge", "merge_all", "scalar", "all_v2_summary_ops", "audio", "image", "initialize",
            "tensor_summary", "text"]
 

@@ -73,6 +73,7 @@ from flowexec.framework.tensor_shape import Dimension, TensorShape  # noqa: F401
 from flowexec.gradients import RegisterGradient, gradients  # noqa: F401
 from flowexec.init_ops import *
 from flowexec.ops.array_ops import *
+from flowexec.ops.batch_gather import batch_gather  # noqa: F401
 from flowexec.ops.check_ops import *
 from flowexec.ops.clip_ops import *
 from flowexec.ops.constant_op import (  # noqa: F401

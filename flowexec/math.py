@@ -110,6 +110,7 @@ from flowexec.ops.segment_ops import (
 from flowexec.ops.complex_ops import angle, imag, real
 from flowexec.ops.search_ops import bincount
 from flowexec.ops.composite_math_ops import cumulative_logsumexp
+from flowexec.ops.sobol_ops import sobol_sample
 from flowexec.ops.sort_ops import approx_max_k, approx_min_k, top_k
 from flowexec.ops.special_ops import (
     bessel_i0,
@@ -168,3 +169,4 @@ __all__ += ["angle", "bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e", "beta
             "erf", "erfc", "erfcinv", "erfinv", "igamma", "igammac", "imag", "lbeta", "lgamma",
             "ndtri", "nextafter", "polygamma", "real", "special", "zeta", "bincount", "approx_max_k", "approx_min_k",
             "cumulative_logsumexp"]
+__all__ += ["sobol_sample"]

@@ -109,6 +109,7 @@ from flowexec.ops.logging_ops import *
 from flowexec.ops.math_ops import *
 from flowexec.ops.numerics_ops import *
 from flowexec.ops.random_ops import *
+from flowexec.ops.random_index_shuffle_ops import random_index_shuffle  # noqa: F401
 from flowexec.ops.script_ops import *
 from flowexec.ops.state_ops import *
 from flowexec.runtime.config import ConfigProto, GPUOptions, RunMetadata, RunOptions  # noqa: F401

@@ -34,6 +34,8 @@ COVERED_ELSEWHERE = {
     "_Recv": "tests/distributed/test_session.py (cross-task tensors, delivered once)",
     "Placeholder": "tests/runtime/test_session.py (feeds, unfed placeholder errors)",
     "SobolSample": "tests/ops/test_sobol.py (bit for bit against TF's recorded points)",
+    "RandomIndexShuffle": "tests/ops/test_random_index_shuffle.py (bit for bit against TF's "
+                          "recorded outputs, permutation check)",
     **{t: "tests/runtime/test_session_handles.py (kept across runs, deleted, TF's errors)"
        for t in ("GetSessionHandle", "GetSessionTensor", "DeleteSessionTensor")},
     **{t: "tests/ops/test_random_extra.py (statistics, seeds, gamma gradient vs inverse CDF)"

@@ -12,10 +12,10 @@ import flowexec as tf
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "data", "tf1", "random_index_shuffle",
                        "random_index_shuffle.npz")
 RECORDED = np.load(FIXTURE)
-CASES = sorted({k.rsplit("_", 1)[0] for k in RECORDED.files if k.endswith("_out")})
+RECORDED_CASES = sorted({k.rsplit("_", 1)[0] for k in RECORDED.files if k.endswith("_out")})
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", RECORDED_CASES)
 def test_matches_tf_bit_for_bit(case):
     index, seed, max_index, rounds, expected = (
         RECORDED[f"{case}_{part}"] for part in ("index", "seed", "max_index", "rounds", "out"))

@@ -9,6 +9,7 @@ Example:
 """
 
 from flowexec.ops.clip_ops import global_norm, norm
+from flowexec.ops.eigh_tridiagonal import eigh_tridiagonal
 from flowexec.ops.linalg_decomp_ops import (
     cholesky,
     cholesky_solve,
@@ -67,3 +68,4 @@ __all__ = ["adjoint", "band_part", "cholesky", "cholesky_solve", "cross", "det",
            "lu_matrix_inverse", "lu_reconstruct", "lu_solve", "matrix_rank", "normalize", "pinv",
            "qr", "sqrtm", "svd", "tridiagonal_matmul", "tridiagonal_solve"]
 __all__ += list(_LINEAR_OPERATORS)
+__all__ += ["eigh_tridiagonal"]

@@ -161,19 +161,25 @@ class TaskChannel:
     about to wait (`recv`, or a blocking kernel polling for cancellation: `flush`) and
     when the task's part of the step ends: one call per step and pair of tasks in the
     common case (the ps's variable reads, the worker's gradients), where one call per
-    tensor cost a transport round each. Since a part only waits in those places, a value
-    is always on its way before its sender waits, so batching adds no deadlock.
-    `recv` waits in this task's Rendezvous until the step's deadline."""
+    tensor cost a transport round each. A part with queue, accumulator or barrier ops
+    sends each value at once (`start_step(batch=False)`): their steps wait on other
+    steps, and a SyncReplicasOptimizer's workers then fell out of step with its chief."""
+    # (a sync-replicas run whose parts batched their sends hung now and then at its end:
+    # the non-chief waited for a token no chief step was left to give)
 
     def __init__(self, rendezvous, peer):
         self.rendezvous = rendezvous
         self._peer = peer
         self._deadlines = {}
         self._outbox = {}     # step id -> {receiving task: [(key, value)]}
+        self._batched = set()  # the steps whose sends wait for a flush
         self._lock = threading.Lock()
 
     def send(self, step_id, key, recv_task, value):
         value = to_numpy(value)
+        if step_id not in self._batched:
+            self._peer(recv_task).deliver(step_id, [(key, value)])
+            return
         with self._lock:
             self._outbox.setdefault(step_id, {}).setdefault(recv_task, []).append(
                 (key, value))
@@ -191,12 +197,15 @@ class TaskChannel:
         self.flush(step_id)
         return self.rendezvous.recv(step_id, key, self._deadlines.get(step_id), cancelled)
 
-    def start_step(self, step_id, deadline):
+    def start_step(self, step_id, deadline, batch=True):
         if deadline is not None:
             self._deadlines[step_id] = deadline
+        if batch:
+            self._batched.add(step_id)
 
     def end_step(self, step_id):
         self._deadlines.pop(step_id, None)
+        self._batched.discard(step_id)
         with self._lock:
             self._outbox.pop(step_id, None)
         self.rendezvous.end_step(step_id)
@@ -222,7 +231,17 @@ class _TaskStep:
 
 
 class _Registered:
-    __slots__ = ("part", "plan", "feed_slots", "straight")
+    __slots__ = ("part", "plan", "feed_slots", "straight", "batch")
+
+
+# Op types with these words wait for other steps (TaskChannel: no batched sends there).
+_BLOCKING_WORDS = frozenset(("Queue", "Accumulator", "Barrier"))
+
+
+def _words(op_type):
+    """"QueueDequeueV2" -> {"Queue", "Dequeue", "V2"} (its capitalized words)."""
+    import re
+    return set(re.findall(r"[A-Z][a-z]+", op_type))
 
 
 class TaskRuntime:
@@ -283,6 +302,7 @@ class TaskRuntime:
                     list(range(len(g.fetches))))
         reg = _Registered()
         reg.part, reg.plan, reg.feed_slots = part, plan, plan.feed_slots
+        reg.batch = not any(_BLOCKING_WORDS.intersection(_words(n.type)) for n in g.nodes)
         reg.straight = plan.straight
         with self._lock:
             handle = f"{self.task}/part:{next(self._ids)}"
@@ -313,7 +333,7 @@ class TaskRuntime:
         step = _TaskStep(deadline)
         with self._lock:
             self._running[step_id] = step
-        self.channel.start_step(step_id, deadline)
+        self.channel.start_step(step_id, deadline, reg.batch)
         outer = getattr(current_step, "run", None), getattr(current_step, "before_wait", None)
         current_step.run = step   # blocking kernels (queues) poll `step.cancelled`
         current_step.before_wait = lambda: self.channel.flush(step_id)

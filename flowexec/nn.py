@@ -32,6 +32,8 @@ from flowexec.ops.nn_extra_ops import *
 from flowexec.ops.nn_extra_ops import __all__ as _NN_EXTRA_OPS_ALL
 from flowexec.ops.nn_ops import *
 from flowexec.ops.nn_ops import __all__ as _NN_OPS_ALL
+from flowexec.ops.fractional_pool_ops import *
+from flowexec.ops.fractional_pool_ops import __all__ as _FRACTIONAL_POOL_OPS_ALL
 from flowexec.ops.morphology_ops import *
 from flowexec.ops.morphology_ops import __all__ as _MORPHOLOGY_OPS_ALL
 from flowexec.ops.normalization_ops import *
@@ -63,6 +65,7 @@ __all__ = (list(_NN_OPS_ALL) + list(_EMBEDDING_OPS_ALL) + list(_SORT_OPS_ALL)
            + ["depth_to_space", "space_to_depth"] + list(_FROM_MATH_OPS)
            + list(_SAMPLING_OPS_ALL) + list(_SAMPLED_LOSS_OPS_ALL))
 __all__ += list(_CONV_TRANSPOSE_OPS_ALL) + list(_POOLING_ND_ALL) + list(_MORPHOLOGY_OPS_ALL)
+__all__ += list(_FRACTIONAL_POOL_OPS_ALL)
 __all__ += list(_CTC_OPS_ALL) + list(_CTC_DECODERS_ALL)
 __all__ += list(_NN_EXTRA_OPS_ALL) + ["space_to_batch", "rnn_cell"] + list(_RNN_ALL)
 __all__ += ["all_candidate_sampler", "fixed_unigram_candidate_sampler",

@@ -104,4 +104,27 @@ MORPHOLOGY = [
         x, k, [1, 2, 2, 1], [1, 2, 1, 1], "VALID"), [(1, 8, 7, 2), (2, 2, 2)], True),
 ]
 
-CASES = CONV + POOL + MORPHOLOGY
+# ----- fractional pooling (TF's Philox sequences for fixed seeds) -------------------------
+def _fractional(kind, ratio, pseudo, overlapping, seed, seed2):
+    def build(tf, x):
+        fn = tf.nn.fractional_max_pool if kind == "max" else tf.nn.fractional_avg_pool
+        return list(fn(x, ratio, pseudo, overlapping, deterministic=True, seed=seed,
+                       seed2=seed2))
+    return build
+
+
+FRACTIONAL = [
+    ("fractional_max_random", _fractional("max", [1.0, 1.44, 1.73, 1.0], False, False, 1, 2),
+     [(2, 10, 9, 3)], True),
+    ("fractional_max_pseudo_overlapping",
+     _fractional("max", [1.0, 1.5, 1.3, 1.0], True, True, 7, 11), [(1, 17, 13, 2)], True),
+    ("fractional_max_large_seeds",
+     _fractional("max", [1.0, 2.5, 1.2, 1.0], False, True, 2 ** 40 + 3, -5),
+     [(1, 23, 11, 1)], True),
+    ("fractional_avg_random_overlapping",
+     _fractional("avg", [1.0, 1.6, 1.44, 1.0], False, True, 3, 4), [(2, 14, 12, 2)], True),
+    ("fractional_avg_pseudo", _fractional("avg", [1.0, 1.7, 2.3, 1.0], True, False, 12345, 9),
+     [(1, 20, 23, 2)], True),
+]
+
+CASES = CONV + POOL + MORPHOLOGY + FRACTIONAL

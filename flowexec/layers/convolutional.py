@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1D/2D/3D, Conv2DTranspose/Conv3DTranspose, SeparableConv2D and
+"""Convolution layers: Conv1D/2D/3D, Conv2DTranspose/Conv3DTranspose, SeparableConv1D/2D and
 their functional forms (`tf.layers.conv2d`, ...).
 
 Weights as TF names them: `kernel` (`[*kernel_size, in_channels, filters]`; transposed
@@ -210,29 +210,18 @@ class Conv3DTranspose(_ConvTranspose):
         super().__init__(3, filters, kernel_size, strides, padding, data_format, 1, **kwargs)
 
 
-class SeparableConv2D(_Conv):
-    """Depthwise separable 2-D convolution: a depthwise convolution (`depth_multiplier`
-    filters per input channel) followed by a 1x1 convolution to `filters` channels.
+class _SeparableConv(_Conv):
+    """A depthwise convolution (`depth_multiplier` filters per input channel) followed by a
+    pointwise (1x1) one to `filters` channels; 1-D runs as 2-D on a unit-height input, as
+    TF's SeparableConv1D does."""
 
-    Args:
-        filters, kernel_size, strides, padding, data_format, dilation_rate, activation,
-        use_bias: as `Conv2D`.
-        depth_multiplier: depthwise filters per input channel.
-        depthwise_initializer, pointwise_initializer, bias_initializer: initializers.
-        depthwise_regularizer, pointwise_regularizer, bias_regularizer: regularizers.
-        **kwargs: as `Conv2D` (constraints, trainable, name, activity_regularizer).
-
-    Example:
-        >>> y = tf.layers.SeparableConv2D(64, 3, padding="same")(x)
-    """
-
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
-                 data_format="channels_last", dilation_rate=(1, 1), depth_multiplier=1,
-                 activation=None, use_bias=True, depthwise_initializer=None,
-                 pointwise_initializer=None, bias_initializer=ZEROS,
-                 depthwise_regularizer=None, pointwise_regularizer=None, bias_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, **kwargs):
-        super().__init__(2, filters, kernel_size, strides, padding, data_format,
+    def __init__(self, rank, filters, kernel_size, strides, padding, data_format,
+                 dilation_rate, depth_multiplier=1, activation=None, use_bias=True,
+                 depthwise_initializer=None, pointwise_initializer=None,
+                 bias_initializer=ZEROS, depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, depthwise_constraint=None,
+                 pointwise_constraint=None, **kwargs):
+        super().__init__(rank, filters, kernel_size, strides, padding, data_format,
                          dilation_rate, activation=activation, use_bias=use_bias,
                          bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
                          **kwargs)
@@ -251,7 +240,8 @@ class SeparableConv2D(_Conv):
             initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
             constraint=self.depthwise_constraint)
         self.pointwise_kernel = self.add_weight(
-            "pointwise_kernel", shape=[1, 1, c * self.depth_multiplier, self.filters],
+            "pointwise_kernel", shape=[1] * self.rank + [c * self.depth_multiplier,
+                                                         self.filters],
             initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint)
         self.bias = None
@@ -260,17 +250,71 @@ class SeparableConv2D(_Conv):
                                         initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
-        self.input_spec = InputSpec(ndim=4, axes={self._channel_axis(): c})
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis(): c})
         self.built = True
 
     def call(self, inputs):
-        fmt = self._op_format
-        strides = [1, 1] + list(self.strides) if fmt == "NCHW" else \
-            [1] + list(self.strides) + [1]
-        outputs = conv_ops.separable_conv2d(inputs, self.depthwise_kernel,
-                                            self.pointwise_kernel, strides, self.padding,
-                                            rate=list(self.dilation_rate), data_format=fmt)
-        return self._finish(outputs)
+        first = self.data_format == "channels_first"
+        fmt = "NCHW" if first else "NHWC"
+        dw, pw = self.depthwise_kernel, self.pointwise_kernel
+        strides, rate = list(self.strides), list(self.dilation_rate)
+        if self.rank == 1:  # TF: strides (1, s, s, 1), rate (1, r), kernels expanded
+            spatial = 2 if first else 1
+            inputs = array_ops.expand_dims(inputs, spatial)
+            dw, pw = array_ops.expand_dims(dw, 0), array_ops.expand_dims(pw, 0)
+            strides, rate = strides * 2, [1] + rate
+        strides = [1, 1] + strides if first else [1] + strides + [1]
+        outputs = conv_ops.separable_conv2d(inputs, dw, pw, strides, self.padding, rate=rate,
+                                            data_format=fmt)
+        if self.use_bias:
+            outputs = nn_ops.bias_add(outputs, self.bias, data_format=fmt)
+        if self.rank == 1:
+            outputs = array_ops.squeeze(outputs, [spatial])
+        if self.activation is not None:
+            return self.activation(outputs)
+        return outputs
+
+
+_SEPARABLE_DOC = """Depthwise separable {rank}-D convolution (`tf.layers.{cls}`): a depthwise
+    convolution (`depth_multiplier` filters per input channel) followed by a pointwise
+    convolution to `filters` channels, plus bias and activation.
+
+    Weights: `depthwise_kernel` `[{k}in_channels, depth_multiplier]`, `pointwise_kernel`
+    `[{one}in_channels * depth_multiplier, filters]`, `bias`.
+
+    Args:
+        filters, kernel_size, strides, padding, data_format, dilation_rate, activation,
+        use_bias: as `Conv{rank}D`.
+        depth_multiplier: depthwise filters per input channel.
+        depthwise_initializer, pointwise_initializer, bias_initializer: initializers.
+        depthwise_regularizer, pointwise_regularizer, bias_regularizer: regularizers.
+        depthwise_constraint, pointwise_constraint: stored on the variables.
+        **kwargs: as `Conv{rank}D` (bias_constraint, trainable, name, activity_regularizer).
+
+    Example:
+        >>> y = tf.layers.{cls}(64, 3, padding="same")(x)
+    """
+
+
+class SeparableConv1D(_SeparableConv):
+    __doc__ = _SEPARABLE_DOC.format(rank=1, cls="SeparableConv1D", k="kernel_size, ",
+                                    one="1, ")
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid",
+                 data_format="channels_last", dilation_rate=1, depth_multiplier=1, **kwargs):
+        super().__init__(1, filters, kernel_size, strides, padding, data_format,
+                         dilation_rate, depth_multiplier, **kwargs)
+
+
+class SeparableConv2D(_SeparableConv):
+    __doc__ = _SEPARABLE_DOC.format(rank=2, cls="SeparableConv2D", k="kh, kw, ",
+                                    one="1, 1, ")
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
+                 data_format="channels_last", dilation_rate=(1, 1), depth_multiplier=1,
+                 **kwargs):
+        super().__init__(2, filters, kernel_size, strides, padding, data_format,
+                         dilation_rate, depth_multiplier, **kwargs)
 
 
 def _functional(cls, inputs, *args, name=None, reuse=None, **kwargs):
@@ -344,6 +388,19 @@ def conv3d_transpose(inputs, filters, kernel_size, strides=(1, 1, 1), padding="v
                        data_format, name=name, reuse=reuse, **kwargs)
 
 
+def separable_conv1d(inputs, filters, kernel_size, strides=1, padding="valid",
+                     data_format="channels_last", dilation_rate=1, depth_multiplier=1,
+                     name=None, reuse=None, **kwargs):
+    """Functional interface of `SeparableConv1D`.
+
+    Example:
+        >>> y = tf.layers.separable_conv1d(signal, 32, 5, padding="same")
+    """
+    return _functional(SeparableConv1D, inputs, filters, kernel_size, strides, padding,
+                       data_format, dilation_rate, depth_multiplier, name=name, reuse=reuse,
+                       **kwargs)
+
+
 def separable_conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="valid",
                      data_format="channels_last", dilation_rate=(1, 1), depth_multiplier=1,
                      name=None, reuse=None, **kwargs):
@@ -359,9 +416,11 @@ def separable_conv2d(inputs, filters, kernel_size, strides=(1, 1), padding="vali
 
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 Convolution2DTranspose, Convolution3DTranspose = Conv2DTranspose, Conv3DTranspose
-SeparableConvolution2D = SeparableConv2D
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
 
 __all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "Conv3D", "Conv3DTranspose",
            "Convolution1D", "Convolution2D", "Convolution2DTranspose", "Convolution3D",
-           "Convolution3DTranspose", "SeparableConv2D", "SeparableConvolution2D", "conv1d",
-           "conv2d", "conv2d_transpose", "conv3d", "conv3d_transpose", "separable_conv2d"]
+           "Convolution3DTranspose", "SeparableConv1D", "SeparableConv2D",
+           "SeparableConvolution1D", "SeparableConvolution2D", "conv1d",
+           "conv2d", "conv2d_transpose", "conv3d", "conv3d_transpose", "separable_conv1d",
+           "separable_conv2d"]

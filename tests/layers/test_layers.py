@@ -309,3 +309,40 @@ def test_layer_input_compatibility_is_checked_on_reuse():
     layer(tf.zeros([2, 4]))
     with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 4"):
         layer(tf.zeros([2, 5]))
+
+
+@pytest.mark.parametrize("data_format, strides, dilation, padding", [
+    ("channels_last", 1, 2, "same"), ("channels_last", 2, 1, "valid"),
+    ("channels_first", 1, 1, "same")])
+def test_separable_conv1d_layer(data_format, strides, dilation, padding):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 9, 3)).astype(np.float32)
+    feed = np.moveaxis(x, 1, 2) if data_format == "channels_first" else x
+    layer = tf.layers.SeparableConv1D(4, 3, strides=strides, padding=padding,
+                                      data_format=data_format, dilation_rate=dilation,
+                                      depth_multiplier=2, activation=tf.nn.relu,
+                                      bias_initializer=tf.constant_initializer(0.1))
+    y = layer(tf.constant(feed))
+    assert [v.name for v in layer.weights] == ["separable_conv1d/depthwise_kernel:0",
+                                              "separable_conv1d/pointwise_kernel:0",
+                                              "separable_conv1d/bias:0"]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        dw, pw, got = sess.run([layer.depthwise_kernel, layer.pointwise_kernel, y])
+    assert dw.shape == (3, 3, 2) and pw.shape == (1, 6, 4)
+    depthwise = np_depthwise(x[:, None], dw[None], [1, strides], padding.upper(),
+                             dilations=(1, dilation))
+    want = np.maximum(np_conv(depthwise, pw[None], [1, 1], "VALID")[:, 0] + 0.1, 0)
+    if data_format == "channels_first":
+        want = np.moveaxis(want, 2, 1)
+    assert y.shape.as_list() == list(want.shape)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_separable_conv1d_function_trains_its_weights():
+    x = tf.placeholder(tf.float32, [None, 8, 2])
+    y = tf.layers.separable_conv1d(x, 3, 2, name="sep")
+    grads = tf.gradients(tf.reduce_sum(y * y), tf.trainable_variables())
+    assert [v.name for v in tf.trainable_variables()] == [
+        "sep/depthwise_kernel:0", "sep/pointwise_kernel:0", "sep/bias:0"]
+    assert all(g is not None for g in grads) and y.shape.as_list() == [None, 7, 3]

@@ -270,10 +270,11 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
     saver_def = meta.saver_def if meta.HasField("saver_def") else None
     gd = meta.graph_def
     dropped = _unrunnable_saver_scopes(gd)
+    replaced = False  # the SaverDef's ops were dropped: a new Saver reads the same keys
     if dropped:
         gd = _drop_scopes(gd, dropped)
         if saver_def is not None and _saver_scope(meta) in dropped:
-            saver_def = None
+            saver_def, replaced = None, True
     if clear_devices:
         gd = type(gd).FromString(gd.SerializeToString())
         for n in gd.node:
@@ -315,4 +316,16 @@ def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None
         return Saver(saver_def=saver_def, **kwargs)
     if not graph.get_collection(GraphKeys.GLOBAL_VARIABLES):
         return None
+    if replaced and scope:
+        return Saver(var_list=_unscoped_names(graph, scope), **kwargs)
     return Saver(**kwargs)
+
+
+def _unscoped_names(graph, scope):
+    """{checkpoint name: variable(s)} of the variables imported under `scope`, named as the
+    meta graph's own SaverDef names them (without the scope)."""
+    from flowexec.train.saver import _op_list_to_dict
+
+    names = _op_list_to_dict(graph.get_collection(GraphKeys.GLOBAL_VARIABLES, scope=scope))
+    cut = len(scope) + 1
+    return {n[cut:] if n.startswith(scope + "/") else n: v for n, v in names.items()}

@@ -65,6 +65,38 @@ def test_tf_saved_model_assets_are_fed_their_copies(tmp_path):
         assert assets == {path_const.name: os.path.join(model, "assets", "vocab.txt")}
 
 
+def test_tf_saved_model_under_an_import_scope(tmp_path):
+    with tf.Graph().as_default() as g, tf.Session() as sess:
+        meta = sm.loader.load(sess, [sm.SERVING], os.path.join(FIXTURES, "tf_model"),
+                              import_scope="m")
+        sig = meta.signature_def["serving_default"]
+        ids = sm.get_tensor_from_tensor_info(sig.outputs["ids"], import_scope="m")
+        assert ids.name == "m/ids:0" and sig.outputs["ids"].name == "ids:0"
+        assert sess.run(ids, {"m/words:0": [b"yes"]}).tolist() == [3]
+        assert sorted(v.op.name for v in g.get_collection("variables")) == ["m/b", "m/w"]
+
+
+def test_text_saved_model_with_expanded_any_loads(tmp_path):
+    """A saved_model.pbtxt whose asset records are written out as messages
+    (`[type.googleapis.com/tensorflow.AssetFileDef] { ... }`, as protobuf's text printers
+    that know TF's types write them) reads as the binary one."""
+    from google.protobuf import descriptor_pool, text_format
+
+    model = tmp_path / "text"
+    shutil.copytree(os.path.join(FIXTURES, "tf_model"), model)
+    saved = sm.loader.SavedModelLoader(str(model)).saved_model
+    for meta in saved.meta_graphs:
+        for a in meta.collection_def[sm.ASSETS_KEY].any_list.value:
+            a.type_url = a.type_url.replace("/tensorflow.", "/tensorboard.")
+    text = text_format.MessageToString(saved, descriptor_pool=descriptor_pool.Default())
+    assert "[type.googleapis.com/tensorboard.AssetFileDef] {" in text
+    (model / "saved_model.pb").unlink()
+    (model / "saved_model.pbtxt").write_text(text.replace("/tensorboard.", "/tensorflow."))
+    with tf.Graph().as_default(), tf.Session() as sess:
+        sm.loader.load(sess, [sm.SERVING], str(model))
+        assert sess.run("ids:0", {"words:0": [b"lake", b"no"]}).tolist() == [1, -1]
+
+
 def test_flowexec_saved_model_is_what_tf_loaded(tmp_path):
     with open(os.path.join(FIXTURES, "tf_loaded_flowexec.json")) as f:
         recorded = json.load(f)

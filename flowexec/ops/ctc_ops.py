@@ -71,20 +71,25 @@ def _shift(xp, a, k, fill):
 def indices_valid_error(indices, shape):
     """TF's message for the first index out of bounds, out of order or repeated; None if
     `indices` ([N, rank], row-major order expected) are valid for `shape`."""
-    bound = _dims(shape)
-    prev = None
-    for n in range(indices.shape[0]):
-        row = tuple(int(v) for v in indices[n])
-        if any(v < 0 or v >= d for v, d in zip(row, shape)):
-            return f"indices[{n}] = {_dims(row)} is out of bounds: need 0 <= index < {bound}"
-        if prev is not None and row <= prev:
-            if row == prev:
-                return f"indices[{n}] = {_dims(row)} is repeated"
-            return (f"indices[{n}] = {_dims(row)} is out of order. Many sparse ops require "
-                    "sorted indices.\n    Use `tf.sparse.reorder` to create a correctly "
-                    "ordered copy.\n\n")
-        prev = row
-    return None
+    if indices.shape[0] == 0:
+        return None
+    bounds = ((indices < 0) | (indices >= indices.dtype.type(0) + list(shape))).any(axis=1)
+    step = indices[1:] - indices[:-1]
+    nonzero = step != 0
+    first = nonzero.argmax(axis=1)
+    lead = step[range(step.shape[0]), first]
+    unordered = bounds.copy()
+    unordered[1:] |= ~nonzero.any(axis=1) | (lead < 0)
+    if not unordered.any():
+        return None
+    n = int(unordered.argmax())
+    row = _dims(indices[n])
+    if bounds[n]:
+        return f"indices[{n}] = {row} is out of bounds: need 0 <= index < {_dims(shape)}"
+    if not nonzero[n - 1].any():
+        return f"indices[{n}] = {row} is repeated"
+    return (f"indices[{n}] = {row} is out of order. Many sparse ops require sorted indices.\n"
+            "    Use `tf.sparse.reorder` to create a correctly ordered copy.\n\n")
 
 
 # ----- CTCLoss (TF's op: blank = num_classes - 1) ---------------------------------------------
@@ -119,7 +124,7 @@ def _merge_dims(op, a, b):
     return a if a is not None else b
 
 
-def _check_ctc_inputs(inputs, indices, values, seq_len):
+def _check_ctc_inputs(xp, inputs, indices, values, seq_len):
     if inputs.ndim != 3:
         raise _invalid("inputs is not a 3-Tensor")
     if seq_len.ndim != 1:
@@ -142,9 +147,10 @@ def _check_ctc_inputs(inputs, indices, values, seq_len):
     message = indices_valid_error(indices, (batch, max_label_len))
     if message is not None:
         raise _invalid(f"label SparseTensor is not valid: {message}")
-    labels = [[] for _ in range(batch)]
-    for (b, _), v in zip(indices.tolist(), values.tolist()):
-        labels[b].append(int(v))
+    # the values of each batch entry, in order (the indices are sorted and in bounds)
+    ends = xp.searchsorted(indices[:, 0], xp.arange(1, batch + 1))
+    flat = values.tolist()
+    labels = [flat[a:b] for a, b in zip([0] + ends[:-1].tolist(), ends.tolist())]
     for b in range(batch):
         if int(seq_len[b]) > max_time:
             raise _invalid(f"sequence_length({b}) <= {max_time}")
@@ -280,7 +286,7 @@ def _reduce_lse(xp, a, axis):
 def _ctc_loss(xp, inputs, labels_indices, labels_values, sequence_length, *,
               preprocess_collapse_repeated=False, ctc_merge_repeated=True,
               ignore_longer_outputs_than_inputs=False):
-    labels = _check_ctc_inputs(inputs, labels_indices, labels_values, sequence_length)
+    labels = _check_ctc_inputs(xp, inputs, labels_indices, labels_values, sequence_length)
     max_time, batch, num_classes = inputs.shape
     blank = num_classes - 1
     seqs = _label_primes(labels, sequence_length, num_classes, preprocess_collapse_repeated,

@@ -52,6 +52,12 @@ from flowexec.framework.dtypes import (  # noqa: F401
     variant,
 )
 from flowexec.framework.function import TensorSpec  # noqa: F401
+from flowexec.framework.type_spec import (  # noqa: F401
+    NoneTensorSpec,
+    TensorArraySpec,
+    TypeSpec,
+    type_spec_from_value,
+)
 from flowexec.framework.graph import (  # noqa: F401
     Graph,
     GraphKeys,

@@ -56,10 +56,12 @@ from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
+from flowexec.framework.type_spec import TypeSpec
 
 
-class TensorSpec:
-    """The dtype and static shape a function argument (or dataset component) has.
+class TensorSpec(TypeSpec):
+    """The dtype and static shape a function argument (or dataset component) has (a
+    TypeSpec; `is_compatible_with` ignores the name, equality does not).
 
     Example:
         >>> TensorSpec([None, 3], float32)
@@ -72,6 +74,11 @@ class TensorSpec:
         self._shape = tensor_shape.as_shape(shape)
         self._dtype = dtypes.as_dtype(dtype)
         self._name = name
+
+    value_type = property(lambda self: Tensor)
+
+    def _serialize(self):
+        return (self._shape, self._dtype, self._name)
 
     @classmethod
     def from_tensor(cls, tensor, name=None):

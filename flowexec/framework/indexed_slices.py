@@ -19,6 +19,7 @@ from flowexec.framework import dtypes
 from flowexec.framework import tensor_shape
 from flowexec.framework.convert import internal_convert_to_tensor
 from flowexec.framework.tensor import Tensor
+from flowexec.framework.type_spec import TypeSpec
 
 
 class IndexedSlices:
@@ -124,7 +125,7 @@ IndexedSlicesValue = collections.namedtuple(
     "IndexedSlicesValue", ["values", "indices", "dense_shape"])
 
 
-class IndexedSlicesSpec:
+class IndexedSlicesSpec(TypeSpec):
     """The type of an IndexedSlices: dense shape, values/indices/dense_shape dtypes, and the
     shape of `indices`.
 

@@ -22,6 +22,7 @@ from flowexec.framework import dtypes, tensor_shape
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.default_session import run_using_default_session
 from flowexec.framework.graph import name_scope
+from flowexec.framework.type_spec import TypeSpec
 
 SparseTensorValue = collections.namedtuple("SparseTensorValue",
                                            ["indices", "values", "dense_shape"])
@@ -170,7 +171,7 @@ class SparseTensor:
         return SparseTensorSpec(self.shape, self.dtype)
 
 
-class SparseTensorSpec:
+class SparseTensorSpec(TypeSpec):
     """The type of a SparseTensor: its dense shape and the dtype of its values.
 
     Example:

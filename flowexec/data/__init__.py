@@ -12,6 +12,7 @@ The TF 1.x free functions (`tf.compat.v1.data.get_output_types`, `make_one_shot_
 
 from flowexec.data import experimental
 from flowexec.data.dataset import Dataset
+from flowexec.data.dataset_spec import DatasetSpec
 from flowexec.data.experimental import (
     AUTOTUNE,
     INFINITE_CARDINALITY,
@@ -37,6 +38,7 @@ __all__ = [
     "INFINITE_CARDINALITY",
     "UNKNOWN_CARDINALITY",
     "Dataset",
+    "DatasetSpec",
     "FixedLengthRecordDataset",
     "Iterator",
     "Options",

@@ -1,5 +1,6 @@
 """`tf.TypeSpec`, the type of a value flowexec graphs pass around, and the specs that have no
-home of their own: `tf.NoneTensorSpec`, `tf.TensorArraySpec`, and `tf.type_spec_from_value`.
+home of their own: `tf.NoneTensorSpec`, `tf.TensorArraySpec`, and `tf.type_spec_from_value`
+(tf.data.DatasetSpec is in data/dataset_spec.py).
 
 A TypeSpec subclass says what its type is made of (`_serialize()`: a tuple of TensorShapes,
 DTypes and plain values) and what Python class its values have (`value_type`); from that, as
@@ -72,7 +73,9 @@ class TypeSpec(abc.ABC):
 
 
 def _hashable(x):
-    return str(x) if isinstance(x, tensor_shape.TensorShape) else x
+    if isinstance(x, (tensor_shape.TensorShape, dict, list)):
+        return repr(x)  # unhashable or TF1-hashed: by their text
+    return x
 
 
 def _compatible(a, b):
@@ -82,6 +85,9 @@ def _compatible(a, b):
         return isinstance(b, TypeSpec) and a.is_compatible_with(b)
     if isinstance(a, tuple):
         return isinstance(b, tuple) and len(a) == len(b) and all(map(_compatible, a, b))
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and sorted(a) == sorted(b)
+                and all(_compatible(a[k], b[k]) for k in a))
     return a == b
 
 
@@ -91,7 +97,10 @@ def _most_specific(a, b):
     if isinstance(a, TypeSpec) and isinstance(b, TypeSpec):
         return a.most_specific_compatible_type(b)
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
-        return tuple(map(_most_specific, a, b))
+        return type(a)(*map(_most_specific, a, b)) if hasattr(a, "_fields") else \
+            tuple(map(_most_specific, a, b))
+    if isinstance(a, dict) and isinstance(b, dict) and sorted(a) == sorted(b):
+        return {k: _most_specific(a[k], b[k]) for k in a}
     if a != b:
         raise ValueError
     return a
@@ -171,7 +180,7 @@ class TensorArraySpec(TypeSpec):
 
 def type_spec_from_value(value):
     """The TypeSpec of `value`: its own spec for a TypeSpec-typed value (SparseTensor,
-    IndexedSlices, TensorArray, None), else the TensorSpec of `convert_to_tensor(value)`
+    IndexedSlices, TensorArray, Dataset, None), else the TensorSpec of `convert_to_tensor(value)`
     (a Tensor's keeps its static shape; name None).
 
     Raises:
@@ -181,6 +190,8 @@ def type_spec_from_value(value):
         >>> tf.type_spec_from_value(np.zeros((2, 3)))
         TensorSpec(shape=(2, 3), dtype=tf.float64, name=None)
     """
+    from flowexec.data.dataset import Dataset
+    from flowexec.data.dataset_spec import DatasetSpec
     from flowexec.framework import graph as graph_mod
     from flowexec.framework.convert import convert_to_tensor
     from flowexec.framework.function import TensorSpec
@@ -199,6 +210,8 @@ def type_spec_from_value(value):
         return _spec_of(value)
     if isinstance(value, TensorArray):
         return TensorArraySpec.from_value(value)
+    if isinstance(value, Dataset):
+        return DatasetSpec.from_value(value)
     spec = getattr(value, "_type_spec", None)
     if isinstance(spec, TypeSpec):
         return spec

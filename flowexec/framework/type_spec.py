@@ -49,13 +49,8 @@ class TypeSpec(abc.ABC):
 
     def is_compatible_with(self, spec_or_value):
         """Whether `spec_or_value` (a TypeSpec, or a value) could be of this type."""
-        if not isinstance(spec_or_value, TypeSpec):
-            try:
-                spec_or_value = type_spec_from_value(spec_or_value)
-            except TypeError:
-                return False
-        return type(spec_or_value) is type(self) and _compatible(
-            self._serialize(), spec_or_value._serialize())
+        other = _as_spec(spec_or_value)
+        return type(other) is type(self) and _compatible(self._serialize(), other._serialize())
 
     def most_specific_compatible_type(self, other):
         """The most specific TypeSpec compatible with both `self` and `other`.
@@ -70,6 +65,16 @@ class TypeSpec(abc.ABC):
         except ValueError:
             raise ValueError(f"No TypeSpec is compatible with both {self} and {other}") from None
         return type(self)(*merged)
+
+
+def _as_spec(spec_or_value):
+    """A TypeSpec as is, a value's spec, or None for a value that has none."""
+    if isinstance(spec_or_value, TypeSpec):
+        return spec_or_value
+    try:
+        return type_spec_from_value(spec_or_value)
+    except TypeError:
+        return None
 
 
 def _hashable(x):
@@ -155,11 +160,7 @@ class TensorArraySpec(TypeSpec):
         return (self._element_shape, self._dtype, self._dynamic_size, self._infer_shape)
 
     def is_compatible_with(self, other):
-        if not isinstance(other, TypeSpec):
-            try:
-                other = type_spec_from_value(other)
-            except TypeError:
-                return False
+        other = _as_spec(other)
         return (type(self) is type(other) and self._dtype.is_compatible_with(other._dtype)
                 and self._element_shape.is_compatible_with(other._element_shape)
                 and self._dynamic_size == other._dynamic_size)

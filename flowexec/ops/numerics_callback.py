@@ -8,7 +8,9 @@ user code marked "->"); the op's caller gets the checked tensor, so anything bui
 the check first. A Placeholder's output is left as it is (it is fed); its check becomes a
 control input of the first op that reads it. Ops TF skips are skipped (control-flow
 primitives, Identity, and TF's SAFE_OPS: Reshape, Concat, Gather, ...), as are the FusedBatchNorm
-statistics outputs. Ops built before enabling, or after disabling, are not checked.
+statistics outputs and a VariableV2's reference output (the variable itself, which TF 2's
+resource variables do not expose as a float tensor either; what is computed from it is
+checked). Ops built before enabling, or after disabling, are not checked.
 
 Example:
     >>> tf.debugging.enable_check_numerics()
@@ -95,7 +97,9 @@ class _CheckNumericsCallback:
                     outputs[0].op._add_control_input(pair[1].op)
         instrumented = []
         for slot, output in enumerate(outputs):
-            if output.dtype.base_dtype.name not in _CHECKABLE or (op_type, slot) in _IGNORE_OUTPUTS:
+            if (output.dtype.base_dtype.name not in _CHECKABLE
+                    or (op_type, slot) in _IGNORE_OUTPUTS
+                    or (slot == 0 and output.op.op_def.ref_output)):
                 instrumented.append(output)
                 continue
             message = error_message(slot, len(outputs), op_type, output, inputs,

@@ -112,3 +112,19 @@ def test_stack_height_limit_omits_outer_frames():
         sess.run(y)
     assert "    + ... (Omitted " in info.value.message
     assert info.value.message.count("    + ") == 2
+
+
+def test_variables_train_and_control_flow_builds_while_enabled():
+    tf.debugging.enable_check_numerics()
+    v = tf.Variable([1.0, 2.0], name="v")
+    x = tf.placeholder(tf.float32, [2])
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(tf.reduce_sum(tf.log(v * x)))
+    _, total = tf.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * 2.0),
+                             [0, tf.constant(1.0)])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, {x: [1.0, 1.0]})
+        np.testing.assert_allclose(sess.run(v), [0.9, 1.95], rtol=1e-6)
+        assert sess.run(total) == 8.0
+        with pytest.raises(tf.errors.InvalidArgumentError, match="!!! Detected Infinity or NaN"):
+            sess.run(train, {x: [0.0, 1.0]})

@@ -7,6 +7,7 @@ Example:
 """
 
 from flowexec.framework.sparse_tensor import SparseTensor  # noqa: F401
+from flowexec.ops.sparse_accumulator_ops import SparseConditionalAccumulator  # noqa: F401
 from flowexec.ops.sparse_ops import from_dense  # noqa: F401
 from flowexec.ops.sparse_ops import sparse_merge as merge  # noqa: F401
 from flowexec.ops.sparse_ops import sparse_placeholder as placeholder  # noqa: F401
@@ -14,6 +15,7 @@ from flowexec.ops.sparse_ops import sparse_reorder as reorder  # noqa: F401
 from flowexec.ops.sparse_ops import sparse_tensor_to_dense as to_dense  # noqa: F401
 from flowexec.ops.sparse_ops import sparse_to_indicator as to_indicator  # noqa: F401
 from flowexec.ops.sparse_math_ops import sparse_add as add  # noqa: F401
+from flowexec.ops.sparse_math_ops import sparse_mask as mask  # noqa: F401
 from flowexec.ops.sparse_math_ops import sparse_maximum as maximum  # noqa: F401
 from flowexec.ops.sparse_math_ops import sparse_minimum as minimum  # noqa: F401
 from flowexec.ops.sparse_math_ops import sparse_reduce_max as reduce_max  # noqa: F401
@@ -42,8 +44,9 @@ from flowexec.ops.sparse_structure_ops import sparse_slice as slice  # noqa: F40
 from flowexec.ops.sparse_structure_ops import sparse_split as split  # noqa: F401
 from flowexec.ops.sparse_structure_ops import sparse_transpose as transpose  # noqa: F401
 
-__all__ = ["SparseTensor", "add", "concat", "expand_dims", "eye", "fill_empty_rows",
-           "from_dense", "matmul", "maximum", "merge", "minimum", "placeholder", "reduce_max",
-           "reduce_max_sparse", "reduce_sum", "reduce_sum_sparse", "reorder", "reset_shape",
-           "reshape", "retain", "segment_mean", "segment_sqrt_n", "segment_sum", "slice", "softmax", "sparse_dense_matmul", "split", "to_dense",
-           "to_indicator", "transpose"]
+__all__ = ["SparseConditionalAccumulator", "SparseTensor", "add", "concat", "expand_dims",
+           "eye", "fill_empty_rows", "from_dense", "mask", "matmul", "maximum", "merge",
+           "minimum", "placeholder", "reduce_max", "reduce_max_sparse", "reduce_sum",
+           "reduce_sum_sparse", "reorder", "reset_shape", "reshape", "retain", "segment_mean",
+           "segment_sqrt_n", "segment_sum", "slice", "softmax", "sparse_dense_matmul", "split",
+           "to_dense", "to_indicator", "transpose"]

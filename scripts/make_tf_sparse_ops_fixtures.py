@@ -233,7 +233,44 @@ CASES = {
     "safe_embedding_rank3": lambda tf: {"out": tf.nn.safe_embedding_lookup_sparse(
         _table(tf), tf.SparseTensor([[0, 0, 0], [0, 1, 0], [0, 1, 1], [1, 0, 1]],
                                     tf.constant([1, 2, 3, 4], "int64"), [2, 2, 2]))},
+    # ----- SparseConditionalAccumulator (applies in order, then a take) ----------------------
+    "accumulator_mean": lambda tf: _accumulate(tf, [5, 2], "MEAN", [
+        ([1, 3], [[1.0, 2.0], [3.0, 4.0]], [5, 2], 0), ([1, 4], [[10.0, 10.0], [20.0, 20.0]],
+                                                         [5, 2], 0)], 2),
+    "accumulator_sum_unknown_shape": lambda tf: _accumulate(tf, None, "SUM", [
+        ([0, 2], [[1.0], [2.0]], None, 0), ([2], [[5.0]], None, 0), ([1], [[7.0]], [9, 1], 0)],
+        3),
+    "accumulator_unordered": lambda tf: _accumulate(tf, [5, 2], "MEAN", [
+        ([3, 1], [[1.0, 2.0], [3.0, 4.0]], [5, 2], 0), ([1, 4], [[10.0, 10.0], [20.0, 20.0]],
+                                                         [5, 2], 0)], 2),
+    "accumulator_stale_dropped": lambda tf: _accumulate(tf, [5, 2], "SUM", [
+        ([1], [[1.0, 2.0]], None, 5), ([1], [[4.0, 4.0]], None, 3)], 1, set_step=4),
+    "accumulator_bad_shape": lambda tf: _accumulate(tf, [5, 2], "MEAN", [
+        ([0], [[1.0, 2.0, 3.0]], [5, 3], 0)], 1),
+    "accumulator_bad_index": lambda tf: _accumulate(tf, [5, 2], "MEAN", [
+        ([7], [[1.0, 2.0]], None, 0)], 1),
+    "accumulator_bad_values": lambda tf: _accumulate(tf, [5, 2], "MEAN", [
+        ([0], [[1.0, 2.0, 3.0]], None, 0)], 1),
+    "accumulator_values_rank_changes": lambda tf: _accumulate(tf, None, "MEAN", [
+        ([0], [[1.0, 2.0]], None, 0), ([1], [[1.0, 2.0, 3.0]], None, 0)], 2),
+    "accumulator_num_required": lambda tf: _accumulate(tf, None, "MEAN", [
+        ([0], [[1.0]], None, 0)], 0),
 }
+
+
+def _accumulate(tf, shape, reduction, grads, num_required, set_step=None):
+    acc = tf.SparseConditionalAccumulator(tf.float32, shape=shape, reduction_type=reduction)
+    deps = []
+    if set_step is not None:
+        deps = [acc.set_global_step(set_step)]
+    for indices, values, dense_shape, step in grads:
+        with tf.control_dependencies(deps):
+            deps = [acc.apply_grad(indices, values, dense_shape, local_step=step)]
+    with tf.control_dependencies(deps):
+        n = acc.num_accumulated()
+    with tf.control_dependencies([n]):
+        out = acc.take_grad(max(num_required, 1) if num_required else 0)
+    return {"num": n, "indices": out.indices, "values": out.values, "shape": out.shape}
 
 
 def _table(tf):

@@ -149,7 +149,11 @@ def _scalar(dtype):
 @defop("ResourceAccumulatorNumAccumulated", infer=_scalar(dtypes.int32), stateful=True,
        needs_ctx=True, device_types=("CPU",))
 def _num_accumulated(ctx, xp, handle):
-    acc = _get(ctx, handle)
+    return count_of(_get(ctx, handle))
+
+
+def count_of(acc):
+    """How many gradients accumulator `acc` holds now (int32)."""
     with acc.cond:
         return np.int32(acc.count)
 
@@ -160,8 +164,11 @@ _num_accumulated.not_differentiable()
 @defop("ResourceAccumulatorSetGlobalStep", infer=_no_outputs, stateful=True, needs_ctx=True,
        device_types=("CPU",))
 def _set_global_step(ctx, xp, handle, new_global_step):
-    acc = _get(ctx, handle)
-    step = int(new_global_step)
+    return move_global_step(_get(ctx, handle), int(new_global_step))
+
+
+def move_global_step(acc, step):
+    """Moves accumulator `acc`'s global step forward to `step` (a smaller one is ignored)."""
     with acc.cond:
         if step < acc.global_step:
             logging.warning("Accumulator %s: new global step %d is smaller than the current "

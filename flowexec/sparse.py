@@ -14,6 +14,8 @@ from flowexec.ops.sparse_ops import sparse_placeholder as placeholder  # noqa: F
 from flowexec.ops.sparse_ops import sparse_reorder as reorder  # noqa: F401
 from flowexec.ops.sparse_ops import sparse_tensor_to_dense as to_dense  # noqa: F401
 from flowexec.ops.sparse_ops import sparse_to_indicator as to_indicator  # noqa: F401
+from flowexec.ops.sparse_cross_ops import sparse_cross as cross  # noqa: F401
+from flowexec.ops.sparse_cross_ops import sparse_cross_hashed as cross_hashed  # noqa: F401
 from flowexec.ops.sparse_math_ops import sparse_add as add  # noqa: F401
 from flowexec.ops.sparse_math_ops import sparse_mask as mask  # noqa: F401
 from flowexec.ops.sparse_math_ops import sparse_maximum as maximum  # noqa: F401
@@ -44,7 +46,8 @@ from flowexec.ops.sparse_structure_ops import sparse_slice as slice  # noqa: F40
 from flowexec.ops.sparse_structure_ops import sparse_split as split  # noqa: F401
 from flowexec.ops.sparse_structure_ops import sparse_transpose as transpose  # noqa: F401
 
-__all__ = ["SparseConditionalAccumulator", "SparseTensor", "add", "concat", "expand_dims",
+__all__ = ["SparseConditionalAccumulator", "SparseTensor", "add", "concat", "cross",
+           "cross_hashed", "expand_dims",
            "eye", "fill_empty_rows", "from_dense", "mask", "matmul", "maximum", "merge",
            "minimum", "placeholder", "reduce_max", "reduce_max_sparse", "reduce_sum",
            "reduce_sum_sparse", "reorder", "reset_shape", "reshape", "retain", "segment_mean",

@@ -255,7 +255,32 @@ CASES = {
         ([0], [[1.0, 2.0]], None, 0), ([1], [[1.0, 2.0, 3.0]], None, 0)], 2),
     "accumulator_num_required": lambda tf: _accumulate(tf, None, "MEAN", [
         ([0], [[1.0]], None, 0)], 0),
+    # ----- sparse.cross / cross_hashed ------------------------------------------------------
+    "cross_strings": lambda tf: {"out": tf.sparse.cross([_cross_a(tf), _cross_b(tf), tf.constant(
+        [["f"], ["g"]])])},
+    "cross_dense_first": lambda tf: {"out": tf.sparse.cross([tf.constant([["f"], ["g"]]),
+                                                             _cross_a(tf), _cross_b(tf)])},
+    "cross_ints": lambda tf: {"out": tf.sparse.cross([_cross_ints(tf), tf.constant(
+        [[7, 8], [9, 10]], "int64")])},
+    "cross_mixed": lambda tf: {"out": tf.sparse.cross([_cross_a(tf), _cross_ints(tf)])},
+    "cross_hashed": lambda tf: {"out": tf.sparse.cross_hashed([_cross_a(tf), _cross_b(tf)])},
+    "cross_hashed_buckets": lambda tf: {"out": tf.sparse.cross_hashed(
+        [_cross_a(tf), _cross_ints(tf), tf.constant([["f"], ["g"]])], num_buckets=100)},
+    "cross_hashed_key": lambda tf: {"out": tf.sparse.cross_hashed(
+        [_cross_ints(tf), tf.constant([[7], [9]], "int64")], num_buckets=1000, hash_key=123)},
 }
+
+
+def _cross_a(tf):
+    return tf.SparseTensor([[0, 0], [1, 0], [1, 1]], ["a", "b", "c"], [2, 2])
+
+
+def _cross_b(tf):
+    return tf.SparseTensor([[0, 0], [0, 1], [1, 0]], ["d", "dd", "e"], [2, 2])
+
+
+def _cross_ints(tf):
+    return tf.SparseTensor([[0, 0], [1, 0], [1, 1]], tf.constant([3, -4, 5], "int64"), [2, 2])
 
 
 def _accumulate(tf, shape, reduction, grads, num_required, set_step=None):

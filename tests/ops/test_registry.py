@@ -80,6 +80,7 @@ COVERED_ELSEWHERE = {
        for t in ("SparseConditionalAccumulator", "SparseAccumulatorApplyGradient",
                  "SparseAccumulatorTakeGradient", "AccumulatorNumAccumulated",
                  "AccumulatorSetGlobalStep")},
+    "SparseCross": "tests/ops/test_sparse_cross_ops.py (TF's recorded crosses and hashes)",
     **{t: "tests/ops/test_string_split_ops.py (TF's recorded tokens, Python's str.split)"
        for t in ("StringSplit", "StringSplitV2")},
     "StringFormat": "tests/test_framework_api.py (tf.strings.format against TF's output)",

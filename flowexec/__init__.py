@@ -310,7 +310,6 @@ from flowexec.ops.sparse_math_ops import (  # noqa: F401,E402
     sparse_softmax,
     sparse_tensor_dense_matmul,
 )
-from flowexec.ops.sparse_accumulator_ops import SparseConditionalAccumulator  # noqa: F401,E402
 from flowexec.ops.sparse_segment_ops import (  # noqa: F401,E402
     sparse_segment_mean,
     sparse_segment_sqrt_n,

@@ -7,7 +7,7 @@ Example:
 """
 
 from flowexec.framework.sparse_tensor import SparseTensor  # noqa: F401
-from flowexec.ops.sparse_accumulator_ops import SparseConditionalAccumulator  # noqa: F401
+from flowexec.ops.accumulator_ops import SparseConditionalAccumulator  # noqa: F401
 from flowexec.ops.sparse_ops import from_dense  # noqa: F401
 from flowexec.ops.sparse_ops import sparse_merge as merge  # noqa: F401
 from flowexec.ops.sparse_ops import sparse_placeholder as placeholder  # noqa: F401

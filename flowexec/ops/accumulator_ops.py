@@ -21,6 +21,7 @@ TF's shape checks and messages.
 Every op here is stateful, host-only and not differentiable.
 """
 
+import collections
 import threading
 
 import numpy as np
@@ -29,6 +30,7 @@ from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape, as_shape, unknown_shape
+from flowexec.ops import math_ops
 from flowexec.platform import tf_logging as logging
 
 _POLL = 0.02
@@ -149,11 +151,7 @@ def _scalar(dtype):
 @defop("ResourceAccumulatorNumAccumulated", infer=_scalar(dtypes.int32), stateful=True,
        needs_ctx=True, device_types=("CPU",))
 def _num_accumulated(ctx, xp, handle):
-    return count_of(_get(ctx, handle))
-
-
-def count_of(acc):
-    """How many gradients accumulator `acc` holds now (int32)."""
+    acc = _get(ctx, handle)
     with acc.cond:
         return np.int32(acc.count)
 
@@ -164,11 +162,8 @@ _num_accumulated.not_differentiable()
 @defop("ResourceAccumulatorSetGlobalStep", infer=_no_outputs, stateful=True, needs_ctx=True,
        device_types=("CPU",))
 def _set_global_step(ctx, xp, handle, new_global_step):
-    return move_global_step(_get(ctx, handle), int(new_global_step))
-
-
-def move_global_step(acc, step):
-    """Moves accumulator `acc`'s global step forward to `step` (a smaller one is ignored)."""
+    acc = _get(ctx, handle)
+    step = int(new_global_step)
     with acc.cond:
         if step < acc.global_step:
             logging.warning("Accumulator %s: new global step %d is smaller than the current "
@@ -187,7 +182,7 @@ class _SparseAccumulator(_Accumulator):
 
     def __init__(self, name, dtype, shape, reduction_type):
         super().__init__(name, dtype, shape, reduction_type)
-        self.rows = {}
+        self.rows = []  # [index, summed row, count], in TF's merge order
         self.row_shape = None  # the shape of one row, fixed by the first gradient
 
 
@@ -255,19 +250,34 @@ def _apply_sparse(ctx, xp, handle, local_step, gradient_indices, gradient_values
             return ()
         _check_sparse(ctx, acc, indices, values, shape, has_known_shape)
         acc.row_shape = tuple(values.shape[1:])
-        for index, row in zip(indices.tolist(), values):
-            entry = acc.rows.get(index)
-            if entry is None:
-                acc.rows[index] = [row.copy(), 1]
-            else:
-                entry[0] = entry[0] + row
-                entry[1] += 1
+        acc.rows = _merge_rows(acc.rows, indices.tolist(), values)
         acc.count += 1
         acc.cond.notify_all()
     return ()
 
 
 _apply_sparse.not_differentiable()
+
+
+def _merge_rows(rows, indices, values):
+    """TF's merge walk of the accumulated rows with a gradient's (both expected in
+    increasing index order; an index in both is summed and counted once more)."""
+    out = []
+    i = j = 0
+    while i < len(rows) and j < len(indices):
+        if rows[i][0] < indices[j]:
+            out.append(rows[i])
+            i += 1
+        elif rows[i][0] > indices[j]:
+            out.append([indices[j], values[j].copy(), 1])
+            j += 1
+        else:
+            out.append([rows[i][0], rows[i][1] + values[j], rows[i][2] + 1])
+            i += 1
+            j += 1
+    out += rows[i:]
+    out += [[indices[k], values[k].copy(), 1] for k in range(j, len(indices))]
+    return out
 
 
 def _take_sparse_infer(op):
@@ -282,12 +292,12 @@ def _take_sparse(ctx, xp, handle, num_required, *, dtype):
     with acc.cond:
         _wait_for(ctx, acc, int(num_required))
         rows, row_shape = acc.rows, acc.row_shape
-        acc.rows, acc.count = {}, 0
+        acc.rows, acc.count = [], 0
         acc.global_step += 1
-    indices = np.array(list(rows), dtype=np.int64)
+    indices = np.array([r[0] for r in rows], dtype=np.int64)
     if rows:
         values = np.stack([s / c if acc.reduction_type == "MEAN" else s
-                           for s, c in rows.values()]).astype(dtype.np)
+                           for _, s, c in rows]).astype(dtype.np)
     else:
         values = np.zeros((0,) + (row_shape or ()), dtype=dtype.np)
     known = acc.shape.as_list() if acc.shape.ndims is not None else \
@@ -381,6 +391,18 @@ class ConditionalAccumulator(ConditionalAccumulatorBase):
                         name=name or "AccumulatorTakeGradient")
 
 
+# TF's generated op wrapper returns this namedtuple
+SparseAccumulatorTakeGradient = collections.namedtuple(
+    "SparseAccumulatorTakeGradient", ["indices", "values", "shape"])
+
+
+def _as_int64(value, name):
+    t = convert_to_tensor(value, name=name)
+    if t.dtype is dtypes.float32 and t.shape.num_elements() == 0:
+        return convert_to_tensor(value, dtype=dtypes.int64, name=name)  # [] as no shape
+    return t if t.dtype is dtypes.int64 else math_ops.cast(t, dtypes.int64)
+
+
 class SparseConditionalAccumulator(ConditionalAccumulatorBase):
     """Accumulates sparse gradients (IndexedSlices) from many replicas, dropping stale ones
     (TF's `tf.SparseConditionalAccumulator`).
@@ -413,12 +435,12 @@ class SparseConditionalAccumulator(ConditionalAccumulatorBase):
     def apply_grad(self, grad_indices, grad_values, grad_shape=None, local_step=0, name=None):
         """An op adding the rows `grad_values` at `grad_indices` (of a tensor of shape
         `grad_shape`, when given: it is checked against the accumulator's)."""
-        indices = convert_to_tensor(grad_indices, dtype=dtypes.int64, name="grad_indices")
+        # TF casts the indices, shape and step (an int32 Tensor is fine)
+        indices = _as_int64(grad_indices, "grad_indices")
         values = convert_to_tensor(grad_values, dtype=self._dtype, name="grad_values")
         known = grad_shape is not None
-        shape = convert_to_tensor(grad_shape if known else [], dtype=dtypes.int64,
-                                  name="grad_shape")
-        local_step = convert_to_tensor(local_step, dtype=dtypes.int64, name="local_step")
+        shape = _as_int64(grad_shape if known else [], "grad_shape")
+        local_step = _as_int64(local_step, "local_step")
         return apply_op("SparseAccumulatorApplyGradient", self._accumulator_ref, local_step,
                         indices, values, shape, dtype=self._dtype, has_known_shape=known,
                         name=name or "SparseAccumulatorApplyGradient")
@@ -426,8 +448,9 @@ class SparseConditionalAccumulator(ConditionalAccumulatorBase):
     def take_grad(self, num_required, name=None):
         """(indices, values, shape) of the average of at least `num_required` gradients."""
         num_required = convert_to_tensor(num_required, dtype=dtypes.int32, name="num_required")
-        return apply_op("SparseAccumulatorTakeGradient", self._accumulator_ref, num_required,
-                        dtype=self._dtype, name=name or "SparseAccumulatorTakeGradient")
+        return SparseAccumulatorTakeGradient(*apply_op(
+            "SparseAccumulatorTakeGradient", self._accumulator_ref, num_required,
+            dtype=self._dtype, name=name or "SparseAccumulatorTakeGradient"))
 
     def take_indexed_slices_grad(self, num_required, name=None):
         """The average of at least `num_required` gradients, as an IndexedSlices."""

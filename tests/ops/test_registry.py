@@ -76,10 +76,6 @@ COVERED_ELSEWHERE = {
         "LookupTableRemoveV2", "LookupTableSizeV2", "LookupTableExportV2")},
     **{t: "tests/ops/test_sparse_serialize_ops.py (TF's recorded bytes, round trips)" for t in (
         "SerializeSparse", "SerializeManySparse", "DeserializeManySparse", "DeserializeSparse")},
-    **{t: "tests/ops/test_sparse_accumulator_ops.py (TF's recorded merges, means, errors)"
-       for t in ("SparseConditionalAccumulator", "SparseAccumulatorApplyGradient",
-                 "SparseAccumulatorTakeGradient", "AccumulatorNumAccumulated",
-                 "AccumulatorSetGlobalStep")},
     "SparseCross": "tests/ops/test_sparse_cross_ops.py (TF's recorded crosses and hashes)",
     **{t: "tests/ops/test_string_split_ops.py (TF's recorded tokens, Python's str.split)"
        for t in ("StringSplit", "StringSplitV2")},

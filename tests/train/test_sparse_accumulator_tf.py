@@ -1,5 +1,6 @@
-"""tf.SparseConditionalAccumulator: TF's merge of sparse gradients, per-index means, stale
-gradients, shape errors (recorded from TF), IndexedSlices in and out, waiting takes."""
+"""tf.SparseConditionalAccumulator against TF's recorded runs (scripts/
+make_tf_sparse_ops_fixtures.py): TF's merge of sparse gradients, per-index means, stale
+gradients, shape errors; IndexedSlices in and out, TF's namedtuple, waiting takes."""
 
 import threading
 

@@ -298,9 +298,10 @@ class FusedWhile:
             o = value_of.get(s) or f"bv{s}"
             if not on_host:
                 o = f"_tn({o})"  # to the host, as trusted_call's values are
-            elif s in scalars or o in carried:
-                pass  # a numpy scalar already; or a loop variable passed through
-            elif body_plan.slot_refs[s].shape.ndims == 0:
+            elif s not in scalars and o not in carried and \
+                    body_plan.slot_refs[s].shape.ndims == 0:
+                # a 0-d value a kernel made (inlined scalars and loop variables passed
+                # through are numpy scalars already)
                 o = f"{o} if {o}.__class__ in _scalars else _tn({o})"
             outs.append(o)
         lines.append(f"{indent}{', '.join(carried)}, = {', '.join(outs)},")

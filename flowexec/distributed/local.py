@@ -16,6 +16,7 @@ its TaskRuntime.
 import concurrent.futures
 import threading
 
+from flowexec.distributed import channel
 from flowexec.distributed import task as task_mod
 
 _lock = threading.Lock()
@@ -59,6 +60,8 @@ class LocalTask(task_mod.TaskServer):
         address: its address (as in the cluster, or chosen for port 0).
         runtime_factory: `factory(local_task) -> TaskRuntime`.
     """
+
+    in_process = True   # its runtime is this process's: a session here never hosts a copy
 
     def __init__(self, cluster, job, task_index, address, runtime_factory):
         self.cluster = cluster
@@ -134,11 +137,37 @@ class LocalTask(task_mod.TaskServer):
     def start_run(self, handle, step_id, feeds, timeout_s=None, trace=False):
         self.health()
         try:
-            return self._pool.submit(self.runtime.run, handle, step_id, feeds, timeout_s,
-                                     trace)
+            return task_mod.ThreadStepFuture(self._pool.submit(
+                self.runtime.run, handle, step_id, feeds, timeout_s, trace))
         except RuntimeError:   # the pool was shut down: stopped meanwhile
             self.health()
             raise
+
+    def start_talk(self, handle, step_id, feeds, timeout_s, trace, puller):
+        self.health()
+        try:
+            self._pool.submit(self.runtime.run_talking, handle, step_id, feeds, timeout_s,
+                              trace, puller)
+            return self._pool.submit(self.runtime.channel.turn, step_id, puller,
+                                     channel.turn_wait(timeout_s))
+        except RuntimeError:   # the pool was shut down: stopped meanwhile
+            self.health()
+            raise
+
+    def talk(self, step_id, puller, items, timeout_s):
+        self.health()
+        try:
+            return self._pool.submit(self.runtime.talk, step_id, puller, items, timeout_s)
+        except RuntimeError:
+            self.health()
+            raise
+
+    def finish_talk(self, pending, wait_s):
+        try:
+            return pending.result(wait_s)
+        except concurrent.futures.TimeoutError:
+            self.health()
+            return None
 
     def deliver(self, step_id, items):
         self.health()

@@ -8,10 +8,23 @@
                         without a job, and unconstrained ops, go to the local task) ->
                         functions read other tasks' variables by value (remote_reads.py) ->
                         split by task (split.py) -> register each part on its task, once
+                        (the local task's part maybe in this process: below)
     every run           one `start_run` per task with the same step id, all at once; wait
                         for all of them, checking the health of the tasks still running;
                         traced (`RunOptions.trace_level`), every task's step stats in
                         `RunMetadata.step_stats`, on this clock (tracing.py)
+
+The local task's part in the client's process. As in TF, where a worker's client and its
+`tf.train.Server` share a process, a session created in the process of its target's
+Server runs its part of a step there, on this thread, when the part has no state to share
+(no variables, queues, tables...: only stateless ops and `_Send`/`_Recv`): that part is
+then a pure function of its feeds and received tensors, so any copy of the task computes
+it alike, and the task's process (a Ray actor) is spared a call, the feeds' and fetches'
+transfer, and the wait for it. The Server keeps that copy (`Server.hosted_runtime`). No
+task can push into a client, so the tensors other tasks send it are pulled: their parts
+are registered with `TaskPart.pulled_by` and hold those values until the copy's `_Recv`s
+collect them (one `collect` per sender and step, asked as the step starts). A part with
+state runs on its task as before, and so does every part of a session in another process.
 
 Failure: the first error of any task fails the step: the other tasks' steps are aborted
 (their waiting `_Recv`s raise AbortedError) and the error is raised to the client without
@@ -25,7 +38,6 @@ after a task restarted its plans are refused (AbortedError), and a new session i
 Thread-safety: `run` may be called from many threads; each step has its own id.
 """
 
-import concurrent.futures
 import dataclasses
 import functools
 import random
@@ -45,16 +57,52 @@ from flowexec.runtime.session import _timeout_ms
 from flowexec.distributed import remote_reads
 from flowexec.distributed import tracing
 from flowexec.distributed import split as split_mod
+from flowexec.distributed.task import wait_first
 
 HEALTH_INTERVAL_S = 0.2     # how often a waiting master checks the tasks still running
 _WAIT_LOG_S = 10.0          # TF logs a task it is still waiting for every 10 s
 _resolvers = []             # resolve(address) -> TaskServer or None, tried in order
+_hosts = {}                 # normalized address -> the Server of this process serving it
+_hosts_lock = threading.Lock()
+# Stateful op types a hosted copy of a task may run: they touch no state of the task.
+_PORTABLE_STATEFUL = frozenset(("_Send", "_Recv", "NoOp"))
 
 
 def register_resolver(resolve):
     """Adds a backend's `resolve(address) -> TaskServer or None` (the Ray backend's)."""
     if resolve not in _resolvers:
         _resolvers.append(resolve)
+
+
+def register_host(address, server):
+    """Records `server` (a `tf.train.Server` of this process) as the one at `address`,
+    whose `hosted_runtime(incarnation)` may run this process's parts (module docstring)."""
+    from flowexec.distributed.local import normalize_address
+    with _hosts_lock:
+        _hosts[normalize_address(address)] = server
+
+
+def unregister_host(address, server):
+    from flowexec.distributed.local import normalize_address
+    with _hosts_lock:
+        if _hosts.get(normalize_address(address)) is server:
+            del _hosts[normalize_address(address)]
+
+
+def _host_runtime(task_server):
+    """The TaskRuntime of this process that may host parts of `task_server`'s task, or
+    None (the task's own runtime is in this process, or no Server here serves it)."""
+    from flowexec.distributed.local import normalize_address
+    if getattr(task_server, "in_process", True):
+        return None
+    with _hosts_lock:
+        server = _hosts.get(normalize_address(task_server.address))
+    return None if server is None else server.hosted_runtime(task_server.incarnation)
+
+
+def portable(part):
+    """Whether a TaskPart holds no state of its task (see the module docstring)."""
+    return all(not n.op_def.stateful or n.type in _PORTABLE_STATEFUL for n in part.graph.nodes)
 
 
 def resolve(address):
@@ -118,6 +166,7 @@ class Remote:
     handles: Mapping[str, str]
     layout: Tuple[Any, ...]
     graph: Any = None
+    hosted: Any = None        # (task, TaskRuntime of this process) of a hosted part
 
 
 class Master:
@@ -207,12 +256,25 @@ class Master:
         task_incarnations = {t: s.incarnation for t, s in self.servers.items()}
         parts = split_mod.split(g, placement, self.hosts, self.incarnations,
                                 task_incarnations)
+        hosted = None
+        mine = parts.parts.get(self.local.task)
+        if mine is not None and portable(mine):
+            runtime = _host_runtime(self.local)
+            if runtime is not None:
+                hosted = (self.local.task, runtime)
+                senders = {e.src_task for e in parts.edges if e.dst_task == self.local.task}
+                parts = dataclasses.replace(parts, parts={
+                    t: dataclasses.replace(p, pulled_by=frozenset((self.local.task,)))
+                    if t in senders else p for t, p in parts.parts.items()})
         handles = {}
         try:
             for task, part in parts.parts.items():
-                handles[task] = self.servers[task].register(part)
+                if hosted is not None and task == hosted[0]:
+                    handles[task] = hosted[1].register(part)
+                else:
+                    handles[task] = self.servers[task].register(part)
         except errors.OpError:
-            self._release(handles)
+            self._release(handles, hosted)
             raise
         position = {}
         for i, r in enumerate(g.fetches):
@@ -220,7 +282,7 @@ class Master:
         layout = tuple(position[ir.ref_of(e)] if hasattr(e, "value_index") else None
                        for e in fetch_elements)
         stages = DistributedStages(pruned, graph_ir, optimized, placement, parts, handles)
-        remote = Remote(stages, handles, layout, graph)
+        remote = Remote(stages, handles, layout, graph, hosted)
         with self._lock:
             self._remotes.append(remote)
         return remote
@@ -230,12 +292,15 @@ class Master:
         with self._lock:
             if remote in self._remotes:
                 self._remotes.remove(remote)
-        self._release(remote.handles)
+        self._release(remote.handles, remote.hosted)
 
-    def _release(self, handles):
+    def _release(self, handles, hosted=None):
         for task, handle in handles.items():
             try:
-                self.servers[task].deregister(handle)
+                if hosted is not None and task == hosted[0]:
+                    hosted[1].deregister(handle)
+                else:
+                    self.servers[task].deregister(handle)
             except errors.OpError:
                 pass
 
@@ -259,18 +324,28 @@ class Master:
         trace = bool(options is not None and options.trace_level and
                      run_metadata is not None)
         times = {}    # task -> [sent, received] on this clock (traced steps)
+        hosted_task = None if remote.hosted is None else remote.hosted[0]
+        results = {}
+        talks = {}    # task -> the pending first answer of its part's talk
         try:
             for task, handle in remote.handles.items():
+                if task == hosted_task:
+                    continue
                 feeds = [feed_values[i] for i in split.feed_routes[task]]
                 left = None if deadline is None else max(deadline - time.monotonic(), 0)
                 if trace:
                     times[task] = [time.time()]
-                futures[task] = self.servers[task].start_run(handle, step_id, feeds, left,
-                                                             trace)
-                if trace:
-                    futures[task].add_done_callback(
-                        lambda f, at=times[task]: at.append(time.time()))
-            results = self._wait(futures, deadline, step_id)
+                if hosted_task is not None and hosted_task in split.parts[task].pulled_by:
+                    talks[task] = self.servers[task].start_talk(
+                        handle, step_id, feeds, left, trace, hosted_task)
+                else:
+                    futures[task] = self.servers[task].start_run(handle, step_id, feeds,
+                                                                 left, trace)
+            if hosted_task is not None:
+                results.update(self._run_hosted(
+                    remote, step_id, [feed_values[i] for i in split.feed_routes[hosted_task]],
+                    deadline, trace, times, futures, talks))
+            results.update(self._wait(futures, deadline, step_id, times))
         except errors.OpError as e:
             self._abort(remote, step_id, e)
             raise _with_user_op(e, remote.graph)
@@ -284,7 +359,6 @@ class Master:
             traces = []
             for task, (values, task_trace) in results.items():
                 results[task] = values
-                # a done callback may run just after the wait saw the future done
                 sent, received = times[task][0], (times[task][1:] or [time.time()])[0]
                 traces.append((task_trace, tracing.shift_of(sent, task_trace, received)))
             run_metadata.step_stats = tracing.merge(traces, split.edges)
@@ -295,7 +369,45 @@ class Master:
                    for task, j in split.fetch_sources]
         return [None if k is None else fetched[k] for k in remote.layout]
 
-    def _wait(self, futures, deadline, step_id):
+    def _run_hosted(self, remote, step_id, feeds, deadline, trace, times, futures, talks):
+        """Runs the hosted part on this thread while the tasks run theirs, then ends the
+        talks with the tasks that send to it (channel.py); {task: fetched values} of
+        the hosted part and the talking parts. A task's failure ends the hosted part (its
+        `_Recv`s watch the other tasks' futures while they wait), and is what the step
+        raises rather than the abort it caused here."""
+        task, runtime = remote.hosted
+        pending = list(futures.values())
+
+        def watch():
+            for f in wait_first(pending, 0):
+                f.result()      # raises the task's error
+
+        left = None if deadline is None else max(deadline - time.monotonic(), 0)
+        if trace:
+            times[task] = [time.time()]
+        channel = runtime.channel
+        channel.start_talks(step_id, talks)
+        try:
+            try:
+                values = runtime.run(remote.handles[task], step_id, feeds, left, trace, watch)
+            except errors.OpError as e:
+                if isinstance(e, (errors.AbortedError, errors.CancelledError)) and pending:
+                    for f in wait_first(pending, 0.05):
+                        f.result()   # the task's error that aborted the step here
+                raise
+            if trace:
+                times[task].append(time.time())
+            results = {task: values}
+            ended = channel.end_talks(step_id, deadline)
+        finally:
+            channel.drop_talks(step_id)
+        for other, result in ended.items():
+            if trace:
+                times[other].append(time.time())
+            results[other] = result
+        return results
+
+    def _wait(self, futures, deadline, step_id, times):
         pending = {f: task for task, f in futures.items()}
         results = {}
         while pending:
@@ -309,10 +421,11 @@ class Master:
                         None, None, f"Timed out waiting for the tasks "
                                     f"{sorted(pending.values())} of step {step_id}")
                 wait_s = min(wait_s, left)
-            done, _ = concurrent.futures.wait(
-                list(pending), wait_s, concurrent.futures.FIRST_EXCEPTION)
+            done = wait_first(list(pending), wait_s)
             for f in done:
                 task = pending.pop(f)
+                if task in times:
+                    times[task].append(time.time())
                 results[task] = f.result()   # raises the task's error
             if not done:
                 for task in list(pending.values()):
@@ -328,7 +441,10 @@ class Master:
                 None, None, f"Step {step_id} was aborted: {type(cause).__name__}: {detail}")
         for task in remote.handles:
             try:
-                self.servers[task].abort_step(step_id, error)
+                if remote.hosted is not None and task == remote.hosted[0]:
+                    remote.hosted[1].abort_step(step_id, error)
+                else:
+                    self.servers[task].abort_step(step_id, error)
             except errors.OpError:
                 pass
 
@@ -343,7 +459,7 @@ class Master:
             self._abort(remote, step_id, errors.CancelledError(
                 None, None, "Run call was cancelled"))
         for remote in remotes:
-            self._release(remote.handles)
+            self._release(remote.handles, remote.hosted)
 
 
 def _with_user_op(error, graph):

@@ -39,6 +39,7 @@ import os
 import threading
 
 from flowexec.framework import errors
+from flowexec.distributed import channel
 from flowexec.distributed import local as local_mod
 from flowexec.distributed import task as task_mod
 from flowexec.distributed import wire
@@ -53,6 +54,7 @@ MAX_CONCURRENCY = 32       # per task actor: steps of every session, and deliver
 # round through the raylet (4 ms of raylet CPU per step of the CNN benchmark, gone);
 # larger ones still go through the object store, zero-copy on one node.
 INLINE_BYTES = 1 << 20
+_TALKING_PARTS = 1024      # threads are made as needed; a small bound could deadlock steps
 _lock = threading.Lock()
 _state = {"started": False, "servers": 0}
 _proxies = {}              # actor name -> RayTask
@@ -103,7 +105,8 @@ def connect(address=None):
         ray.init(include_dashboard=False, _node_ip_address="127.0.0.1",
                  object_store_memory=int(os.environ.get(
                      "FLOWEXEC_RAY_OBJECT_STORE_BYTES", 80 * 1024 * 1024)),
-                 _system_config={"max_direct_call_object_size": INLINE_BYTES}, **common)
+                 _system_config={"max_direct_call_object_size": INLINE_BYTES,
+                                "worker_niceness": 0}, **common)
         _state["started"] = True
         # processes this one starts (a trainer's tasks) join this cluster
         os.environ["RAY_ADDRESS"] = ray.get_runtime_context().gcs_address
@@ -161,6 +164,7 @@ class _TaskActor:
         self.task = task_mod.task_name(job, task_index)
         self.address = address
         self._peers = {}
+        self._talkers = None    # threads of the parts run as talks (channel.py)
         self.runtime = make_task_runtime(self.task, address, config, self._peer)
 
     def _peer(self, task):
@@ -209,6 +213,21 @@ class _TaskActor:
     def deliver(self, step_id, items):
         self.runtime.rendezvous.deliver_all(step_id, items)
 
+    def start_talk(self, handle, step_id, feeds, timeout_s, trace, puller):
+        """Runs the part on a thread of the actor; answers its first turn."""
+        if self._talkers is None:
+            self._talkers = concurrent.futures.ThreadPoolExecutor(
+                _TALKING_PARTS, thread_name_prefix="flowexec-talk")
+        self._talkers.submit(self.runtime.run_talking, handle, step_id, feeds, timeout_s,
+                             trace, puller)
+        return self.talk(step_id, puller, (), channel.turn_wait(timeout_s))
+
+    def talk(self, step_id, puller, items, timeout_s):
+        try:
+            return True, self.runtime.talk(step_id, puller, items, timeout_s)
+        except errors.OpError as e:
+            return False, error_data(e)
+
     def abort_step(self, step_id, name, message):
         self.runtime.abort_step(step_id, rebuild_error(name, message))
 
@@ -241,8 +260,69 @@ def _actor_class():
     return _actor_cls[0]
 
 
+class RayStepFuture(task_mod.StepFuture):
+    """A task actor's part of one step: the ObjectRef of its `run` call (waited for with
+    `ray.wait`/`ray.get`, no thread of this process in between)."""
+
+    __slots__ = ("ref", "task", "step_id", "trace", "_value", "_error", "_done")
+
+    def __init__(self, ref, task, step_id, trace):
+        self.ref, self.task, self.step_id, self.trace = ref, task, step_id, trace
+        self._done = False
+        self._value = self._error = None
+
+    def done(self):
+        if not self._done:
+            import ray
+            ready, _ = ray.wait([self.ref], timeout=0)
+            if ready:
+                self._settle(0)
+        return self._done
+
+    def _settle(self, timeout):
+        import ray
+        try:
+            ok, value = ray.get(self.ref, timeout=timeout)
+        except ray.exceptions.GetTimeoutError:
+            raise concurrent.futures.TimeoutError() from None
+        except ray.exceptions.RayActorError as e:
+            self._error = _unavailable(self.task.task, self.task.address, e)
+        except Exception as e:   # noqa: BLE001 - any other Ray failure of the call
+            self._error = errors.UnknownError(
+                None, None, f"Step {self.step_id} on {self.task.task}: "
+                            f"{type(e).__name__}: {e}")
+        else:
+            if ok:
+                self._value = tuple(value) if self.trace else value
+            else:
+                self._error = rebuild_error(*value)
+        self._done = True
+
+    def result(self, timeout=None):
+        if not self._done:
+            self._settle(timeout)
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    @classmethod
+    def wait(cls, futures, timeout):
+        import ray
+        waiting = {f.ref: f for f in futures if not f._done}
+        if len(waiting) < len(futures):
+            return {f for f in futures if f._done}
+        ready, _ = ray.wait(list(waiting), num_returns=1, timeout=timeout)
+        done = set()
+        for ref in ready:
+            waiting[ref]._settle(0)
+            done.add(waiting[ref])
+        return done
+
+
 class RayTask(task_mod.TaskServer):
     """A task actor as the master sees it (any process of the Ray cluster)."""
+
+    in_process = False   # a session in the Server's own process hosts its portable parts
 
     def __init__(self, handle, address):
         import ray
@@ -285,28 +365,27 @@ class RayTask(task_mod.TaskServer):
             pass
 
     def start_run(self, handle, step_id, feeds, timeout_s=None, trace=False):
+        return RayStepFuture(self._handle.run.remote(handle, step_id, list(feeds), timeout_s,
+                                                     trace), self, step_id, trace)
+
+    def start_talk(self, handle, step_id, feeds, timeout_s, trace, puller):
+        return self._handle.start_talk.remote(handle, step_id, list(feeds), timeout_s, trace,
+                                              puller)
+
+    def talk(self, step_id, puller, items, timeout_s):
+        return self._handle.talk.remote(step_id, puller, items, timeout_s)
+
+    def finish_talk(self, pending, wait_s):
         import ray
-        out = concurrent.futures.Future()
-        ray_future = self._handle.run.remote(handle, step_id, list(feeds), timeout_s,
-                                             trace).future()
-
-        def done(f):
-            try:
-                ok, value = f.result()
-            except ray.exceptions.RayActorError as e:
-                out.set_exception(_unavailable(self.task, self.address, e))
-                return
-            except Exception as e:   # noqa: BLE001 - any other Ray failure of the call
-                out.set_exception(errors.UnknownError(
-                    None, None, f"Step {step_id} on {self.task}: {type(e).__name__}: {e}"))
-                return
-            if ok:
-                out.set_result(tuple(value) if trace else value)
-            else:
-                out.set_exception(rebuild_error(*value))
-
-        ray_future.add_done_callback(done)
-        return out
+        try:
+            ok, value = ray.get(pending, timeout=wait_s)
+        except ray.exceptions.GetTimeoutError:
+            return None
+        except ray.exceptions.RayActorError as e:
+            raise _unavailable(self.task, self.address, e) from None
+        if not ok:
+            raise rebuild_error(*value)
+        return value
 
     def deliver(self, step_id, items):
         self._handle.deliver.remote(step_id, items)

@@ -138,6 +138,16 @@ class Rendezvous:
                     raise errors.CancelledError(None, None, "Step was cancelled")
                 self._cond.wait(wait)
 
+    def take(self, step_id, key):
+        """`(True, value)` of `key` in step `step_id` when it has been delivered (taken
+        once, as `recv`), else `(False, None)` at once."""
+        with self._cond:
+            step = self._steps.get(step_id)
+            if step is None or key not in step.values:
+                return False, None
+            step.received.add(key)
+            return True, step.values.pop(key)
+
     def abort(self, step_id, error):
         """Fails step `step_id`: its waiting receivers raise `error`; late values are
         dropped."""
@@ -158,6 +168,11 @@ class Rendezvous:
         """Forgets step `step_id` (its task finished running it)."""
         with self._cond:
             self._steps.pop(step_id, None)
+
+    @property
+    def closed(self):
+        """The error every call raises once the rendezvous was closed, or None."""
+        return self._closed
 
     def close(self, error):
         """Stops the rendezvous: every waiting and later call raises `error`."""

@@ -39,9 +39,10 @@ master.register_resolver(local.lookup)
 master.register_resolver(ray_backend.resolve)
 
 
-def make_task_runtime(task, address, config, peer):
+def make_task_runtime(task, address, config, peer, incarnation=None, pulls=False):
     """The TaskRuntime of task `task` on this process's devices (as `config.device_count`
-    shapes them), whatever backend carries its calls."""
+    shapes them), whatever backend carries its calls. `incarnation`: the task's (None: a
+    new one); `pulls`: a client process's copy of the task (see `TaskRuntime`)."""
     from flowexec.distributed.session import TaskSession
 
     threads = inter_op_threads(config)
@@ -52,7 +53,7 @@ def make_task_runtime(task, address, config, peer):
     runtimes = {td.full_name: runtime_for(td.physical, num_threads=threads)
                 for td in devices}
     return task_mod.TaskRuntime(task, address, devices, runtimes, peer, TaskSession, config,
-                                task_mod.new_incarnation())
+                                incarnation or task_mod.new_incarnation(), pulls)
 
 
 class Server:
@@ -100,6 +101,9 @@ class Server:
         self._config = sd.default_session_config or config_mod.ConfigProto()
         self._cluster = cluster
         self._stopped = threading.Event()
+        self._hosted = None     # the copy of the task that hosts this process's parts
+        self._hosted_lock = threading.Lock()
+        self._peers = {}        # task -> TaskServer, for the copy's `_Send`s and collects
         if ray_backend.wanted(backend if ray_address is None else backend or "ray"):
             self._task = ray_backend.RayServerTask(cluster, sd.job_name, sd.task_index,
                                                    address, self._config, ray_address)
@@ -116,6 +120,33 @@ class Server:
     def start(self):
         """Starts serving (idempotent)."""
         self._task.start()
+        master.register_host(self._task.address, self)
+
+    def hosted_runtime(self, incarnation):
+        """(flowexec) The TaskRuntime in this process that runs the task's parts without
+        state for this process's sessions (master.py), made on first use for the task's
+        current `incarnation`; None when the task has another one now."""
+        if incarnation != self._task.incarnation or self._task.stopped:
+            return None
+        self._peers.clear()     # a new plan: the other tasks may have restarted
+        with self._hosted_lock:
+            hosted = self._hosted
+            if hosted is None or hosted.incarnation != incarnation:
+                hosted = self._hosted = make_task_runtime(
+                    self._task.task, self._task.address, self._config, self._peer,
+                    incarnation, pulls=True)
+            return hosted
+
+    def _peer(self, task):
+        server = self._peers.get(task)
+        if server is None:
+            job, index = local.parse_task(task)
+            address = self._cluster.task_address(job, index)
+            server = master.resolve(address)
+            if server is None:
+                raise task_mod.unavailable(task, address, "no server is running there")
+            self._peers[task] = server
+        return server
 
     def join(self):
         """Blocks until the server stops (`stop()`; TF's blocks forever)."""
@@ -124,7 +155,13 @@ class Server:
     def stop(self):
         """(flowexec) Stops the task as a lost process would: running steps that involve
         it fail with UnavailableError, its state is gone and its address is free."""
+        master.unregister_host(self._task.address, self)
         self._task.stop()
+        with self._hosted_lock:
+            hosted, self._hosted = self._hosted, None
+        if hosted is not None:
+            hosted.stop(task_mod.unavailable(self._task.task, self._task.address,
+                                             "it has stopped"))
         self._stopped.set()
 
     @property

@@ -26,7 +26,7 @@ Everything here is frozen data, compared literally by the tests.
 """
 
 import dataclasses
-from typing import Mapping, Tuple
+from typing import FrozenSet, Mapping, Tuple
 
 import flowexec.ops.sendrecv_ops  # noqa: F401 - registers _Send and _Recv
 from flowexec.framework import dtypes
@@ -63,12 +63,15 @@ class TaskPart:
         placement: {node name: full device name} of every node of `graph`.
         incarnation: the task incarnation the part was made for (a restarted task refuses
             it: AbortedError).
+        pulled_by: the receiving tasks whose part of the run a client process hosts
+            (master.py): what this part sends them waits here until they collect it.
     """
 
     task: str
     graph: GraphIR
     placement: Mapping[str, str]
     incarnation: int
+    pulled_by: FrozenSet[str] = frozenset()
 
     @property
     def step_feed(self):

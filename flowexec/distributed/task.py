@@ -35,6 +35,8 @@ master restores it.
 """
 
 import abc
+import collections
+import concurrent.futures
 import dataclasses
 import itertools
 import random
@@ -54,6 +56,7 @@ from flowexec.runtime.fetch import to_numpy
 from flowexec.runtime.schedule import schedule
 from flowexec.runtime.stats import step_stats
 from flowexec.distributed import tracing
+from flowexec.distributed.channel import TaskChannel
 from flowexec.distributed.rendezvous import Rendezvous
 
 
@@ -136,9 +139,29 @@ class TaskServer(abc.ABC):
     @abc.abstractmethod
     def start_run(self, handle, step_id, feeds, timeout_s=None, trace=False):
         """Starts step `step_id` of a registered part with the client feeds' values;
-        returns a `concurrent.futures.Future` of the fetched numpy values (or the step's
-        OpError). `timeout_s`: the time left to the step (None: no deadline). With
-        `trace`, the future's value is (values, TaskTrace) (`tracing.py`)."""
+        returns a `StepFuture` of the fetched numpy values (or the step's OpError).
+        `timeout_s`: the time left to the step (None: no deadline). With `trace`, the
+        future's value is (values, TaskTrace) (`tracing.py`)."""
+
+    @abc.abstractmethod
+    def start_talk(self, handle, step_id, feeds, timeout_s, trace, puller):
+        """Starts step `step_id` of a registered part as a talk with the task `puller`
+        (channel.py; the part has `pulled_by`); returns the pending answer of its first
+        turn (for `finish_talk`)."""
+
+    @abc.abstractmethod
+    def talk(self, step_id, puller, items, timeout_s):
+        """Delivers `items` ([(key, value)]) `puller` sent in step `step_id` and asks for
+        the next turn (waiting there at most `timeout_s`); a pending answer."""
+
+    @abc.abstractmethod
+    def finish_talk(self, pending, wait_s):
+        """The answer (state, items, result) of a talk call (`TaskChannel.turn`), or
+        None when it has not come within `wait_s` seconds (ask again, same `pending`).
+
+        Raises:
+            The part's OpError; UnavailableError when the task is gone.
+        """
 
     @abc.abstractmethod
     def deliver(self, step_id, items):
@@ -153,62 +176,59 @@ class TaskServer(abc.ABC):
         """Returns when the task is alive; raises UnavailableError when it is gone."""
 
 
-class TaskChannel:
-    """What a task's `_Send`/`_Recv` kernels call (`ctx.state[CHANNEL]`).
+class StepFuture(abc.ABC):
+    """A task's part of one step, started by `TaskServer.start_run`."""
 
-    `send` keeps the value for its receiving task; the values a step sent to one task go
-    to it in one `deliver` call (through `peer(task)`, a TaskServer) when the step is
-    about to wait (`recv`, or a blocking kernel polling for cancellation: `flush`) and
-    when the task's part of the step ends: one call per step and pair of tasks in the
-    common case (the ps's variable reads, the worker's gradients), where one call per
-    tensor cost a transport round each. A part with queue, accumulator or barrier ops
-    sends each value at once (`start_step(batch=False)`): their steps wait on other
-    steps, and a SyncReplicasOptimizer's workers then fell out of step with its chief."""
-    # (a sync-replicas run whose parts batched their sends hung now and then at its end:
-    # the non-chief waited for a token no chief step was left to give)
+    @abc.abstractmethod
+    def done(self):
+        """Whether the part has finished (its result or error is there)."""
 
-    def __init__(self, rendezvous, peer):
-        self.rendezvous = rendezvous
-        self._peer = peer
-        self._deadlines = {}
-        self._outbox = {}     # step id -> {receiving task: [(key, value)]}
-        self._batched = set()  # the steps whose sends wait for a flush
-        self._lock = threading.Lock()
+    @abc.abstractmethod
+    def result(self, timeout=None):
+        """The part's fetched values; raises its OpError, or
+        `concurrent.futures.TimeoutError` when it has not finished within `timeout`."""
 
-    def send(self, step_id, key, recv_task, value):
-        value = to_numpy(value)
-        if step_id not in self._batched:
-            self._peer(recv_task).deliver(step_id, [(key, value)])
-            return
-        with self._lock:
-            self._outbox.setdefault(step_id, {}).setdefault(recv_task, []).append(
-                (key, value))
+    @classmethod
+    def wait(cls, futures, timeout):
+        """Blocks until one of `futures` (all of this class) is done or `timeout` passes;
+        returns the done ones."""
+        deadline = time.monotonic() + timeout
+        while True:
+            done = {f for f in futures if f.done()}
+            if done or time.monotonic() >= deadline:
+                return done
+            time.sleep(0.001)
 
-    def flush(self, step_id):
-        """Delivers what step `step_id` sent and has not delivered yet."""
-        if step_id not in self._outbox:
-            return
-        with self._lock:
-            out = self._outbox.pop(step_id, None)
-        for recv_task, items in (out or {}).items():
-            self._peer(recv_task).deliver(step_id, items)
 
-    def recv(self, step_id, key, cancelled=None):
-        self.flush(step_id)
-        return self.rendezvous.recv(step_id, key, self._deadlines.get(step_id), cancelled)
+class ThreadStepFuture(StepFuture):
+    """A StepFuture of a part running on a thread of this process."""
 
-    def start_step(self, step_id, deadline, batch=True):
-        if deadline is not None:
-            self._deadlines[step_id] = deadline
-        if batch:
-            self._batched.add(step_id)
+    __slots__ = ("future",)
 
-    def end_step(self, step_id):
-        self._deadlines.pop(step_id, None)
-        self._batched.discard(step_id)
-        with self._lock:
-            self._outbox.pop(step_id, None)
-        self.rendezvous.end_step(step_id)
+    def __init__(self, future):
+        self.future = future
+
+    def done(self):
+        return self.future.done()
+
+    def result(self, timeout=None):
+        return self.future.result(timeout)
+
+    @classmethod
+    def wait(cls, futures, timeout):
+        by_future = {f.future: f for f in futures}
+        done, _ = concurrent.futures.wait(list(by_future), timeout,
+                                          concurrent.futures.FIRST_COMPLETED)
+        return {by_future[f] for f in done}
+
+
+def wait_first(futures, timeout):
+    """The done ones of `futures` (StepFutures of any backend) once one is done or
+    `timeout` has passed."""
+    kinds = {type(f) for f in futures}
+    if len(kinds) == 1:
+        return kinds.pop().wait(futures, timeout)
+    return StepFuture.wait.__func__(StepFuture, futures, timeout)
 
 
 class _TaskStep:
@@ -231,7 +251,7 @@ class _TaskStep:
 
 
 class _Registered:
-    __slots__ = ("part", "plan", "feed_slots", "straight", "batch")
+    __slots__ = ("part", "plan", "feed_slots", "straight", "batch", "pulled")
 
 
 # Op types with these words wait for other steps (TaskChannel: no batched sends there).
@@ -263,10 +283,13 @@ class TaskRuntime:
             session (function graphs, cancellation); see `session.TaskSession`.
         config: the server's default ConfigProto.
         incarnation: the task's incarnation.
+        pulls: the runtime is a client process's copy of the task (master.py): nothing
+            can push to it, so its `_Recv`s collect their values from the senders
+            (`TaskChannel(pulls=True)`).
     """
 
     def __init__(self, task, address, devices, runtimes, peer, session_factory, config,
-                 incarnation):
+                 incarnation, pulls=False):
         self.task = task
         self.incarnation = incarnation
         self.address = address
@@ -275,7 +298,7 @@ class TaskRuntime:
         self.config = config
         self.state = {}
         self.rendezvous = Rendezvous(task)
-        self.channel = TaskChannel(self.rendezvous, peer)
+        self.channel = TaskChannel(self.rendezvous, peer, task, pulls)
         self.state[CHANNEL] = self.channel
         self.cancellation = CancellationManager()
         self.lane_tails = LaneTails()
@@ -304,6 +327,7 @@ class TaskRuntime:
         reg.part, reg.plan, reg.feed_slots = part, plan, plan.feed_slots
         reg.batch = not any(_BLOCKING_WORDS.intersection(_words(n.type)) for n in g.nodes)
         reg.straight = plan.straight
+        reg.pulled = part.pulled_by
         with self._lock:
             handle = f"{self.task}/part:{next(self._ids)}"
             self._parts[handle] = reg
@@ -313,9 +337,10 @@ class TaskRuntime:
         with self._lock:
             self._parts.pop(handle, None)
 
-    def run(self, handle, step_id, feeds, timeout_s=None, trace=False):
+    def run(self, handle, step_id, feeds, timeout_s=None, trace=False, watch=None):
         """Runs one step of a registered part; returns the fetched values (numpy), or
-        with `trace` (values, TaskTrace): the part's step stats (tracing.py)."""
+        with `trace` (values, TaskTrace): the part's step stats (tracing.py). `watch()`:
+        raises when the step failed elsewhere (polled while a pulling `_Recv` waits)."""
         started = time.time()
         self.check()
         reg = self._parts.get(handle)
@@ -333,7 +358,7 @@ class TaskRuntime:
         step = _TaskStep(deadline)
         with self._lock:
             self._running[step_id] = step
-        self.channel.start_step(step_id, deadline, reg.batch)
+        self.channel.start_step(step_id, deadline, reg.batch, reg.pulled, watch)
         outer = getattr(current_step, "run", None), getattr(current_step, "before_wait", None)
         current_step.run = step   # blocking kernels (queues) poll `step.cancelled`
         current_step.before_wait = lambda: self.channel.flush(step_id)
@@ -356,10 +381,11 @@ class TaskRuntime:
                     record = execute_parallel(plan, vals, 1, perf_deadline, trace,
                                               self.lane_tails, step.cancellation)
                 results = [None if s is None else vals[s] for s in plan.fetch_slots]
-            self.channel.flush(step_id)
+            self.channel.flush(step_id, final=True)
         except errors.OpError as e:
             self.rendezvous.abort(step_id, errors.AbortedError(
                 None, None, f"Step {step_id} failed on {self.task}: {type(e).__name__}"))
+            self.channel.abort(step_id)
             raise
         finally:
             current_step.run, current_step.before_wait = outer
@@ -373,8 +399,32 @@ class TaskRuntime:
         stats = tracing.encode(step_stats(plan, record, wall0, perf0))
         return values, (started, time.time(), stats)
 
+    def run_talking(self, handle, step_id, feeds, timeout_s, trace, puller):
+        """`run` for a talk with `puller` (channel.py): its outcome, value or error, is
+        what the talk's last turn answers."""
+        try:
+            values = self.run(handle, step_id, feeds, timeout_s, trace)
+        except errors.OpError as e:
+            self.channel.finish(step_id, ("error", e), (puller,))
+        except BaseException as e:   # noqa: BLE001 - the talk must end; the error is told
+            self.channel.finish(step_id, ("error", errors.InternalError(
+                None, None, f"Step {step_id} on {self.task}: {type(e).__name__}: {e}")),
+                (puller,))
+            raise
+        else:
+            self.channel.finish(step_id, ("ok", values), (puller,))
+
+    def talk(self, step_id, puller, items, timeout_s):
+        """A talk call of `puller`: delivers `items`, answers the next turn."""
+        self.check()
+        if items:
+            self.rendezvous.deliver_all(step_id, items)
+            self.channel.received(step_id, puller, {key for key, _ in items})
+        return self.channel.turn(step_id, puller, timeout_s)
+
     def abort_step(self, step_id, error):
         self.rendezvous.abort(step_id, error)
+        self.channel.abort(step_id)
         with self._lock:
             step = self._running.get(step_id)
         if step is not None:
@@ -384,6 +434,7 @@ class TaskRuntime:
         """The task is gone: every waiting and later call raises `error`."""
         self.stopped = error
         self.rendezvous.close(error)
+        self.channel.abort(None)
         self.cancellation.start_cancel()
         with self._lock:
             running = list(self._running.values())

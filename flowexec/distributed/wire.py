@@ -267,7 +267,7 @@ def part_to_wire(part):
     return {"task": part.task, "incarnation": part.incarnation,
             "placement": dict(part.placement), "functions": encoder.functions, "nodes": nodes,
             "feeds": [_ref(r) for r in g.feeds], "fetches": [_ref(r) for r in g.fetches],
-            "targets": list(g.targets)}
+            "targets": list(g.targets), "pulled_by": sorted(part.pulled_by)}
 
 
 def part_from_wire(data):
@@ -290,4 +290,5 @@ def part_from_wire(data):
     graph = GraphIR(tuple(nodes), tuple(_unref(r) for r in data["feeds"]),
                     tuple(_unref(r) for r in data["fetches"]), tuple(data["targets"]))
     graph.validate()
-    return TaskPart(data["task"], graph, dict(data["placement"]), data["incarnation"])
+    return TaskPart(data["task"], graph, dict(data["placement"]), data["incarnation"],
+                    frozenset(data.get("pulled_by", ())))

@@ -10,7 +10,8 @@ as the in-process backend's; this module only moves calls and values:
     client (any process of the Ray cluster)        task actor (its own worker process)
     tf.Session("grpc://localhost:2222")  -- resolve: ray.get_actor(name) --> RayTask proxy
     register(part)        --- wire.part_to_wire (plain data, no code) -->   rebuild, register
-    start_run             --- .remote() -> ObjectRef.future()        --->   TaskRuntime.run
+    start_run             --- .remote() -> RayStepFuture (ray.wait) --->   TaskRuntime.run
+    start_talk / talk     --- the client-hosted part's calls          --->   channel turns
     _Sends of a step on A --- B.deliver.remote(step, [(key, value)]) --->   B's Rendezvous
                               (fire-and-forget, one call per step and pair of tasks in
                               the common case; numpy values travel out of band, through

@@ -8,8 +8,8 @@ variables across clients. A backend implements `TaskServer` for one transport:
 * a Ray backend (optional extra): one Ray actor per (job, task), created with
   `max_concurrency` > 1 (several sessions' steps, and a blocking `_Recv`, at once), named
   after the task's address in the ClusterSpec so that `grpc://host:port` resolves to it;
-  its methods are this interface's, called with `.remote()`; `start_run` returns
-  `ObjectRef.future()`; `deliver` is fire-and-forget from the sender's actor; a dead actor
+  its methods are this interface's, called with `.remote()`; `start_run` returns a
+  StepFuture of the call's ObjectRef; `deliver` is fire-and-forget from the sender's actor; a dead actor
   (RayActorError) is reported as UnavailableError.
 
 Both wrap the same `TaskRuntime`, which does the work inside the task; a backend only moves
@@ -20,6 +20,8 @@ calls and values. Protocol per session and plan (see master.py):
     start_run(handle, step_id, feeds, timeout_s, trace) -> Future of [fetched numpy
                                     values] (traced: and the part's step stats, as plain
                                     data); once per step and task; all at once
+    start_talk / talk / finish_talk a part that sends to a client-hosted part (pulled_by)
+                                    runs as a talk of the client's calls (channel.py)
     deliver(step_id, items)         called by the *sending* task (push) with the
                                     [(key, value)] its `_Send`s of the step made for
                                     that task since it last delivered; exactly once per

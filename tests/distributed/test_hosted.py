@@ -242,25 +242,6 @@ def test_a_ps_that_never_answers_is_a_deadline_exceeded(cluster_servers, hosting
         assert sess.run(out, options=tf.RunOptions(timeout_in_ms=5000)) == 6.0
 
 
-def test_a_lost_ps_fails_the_hosted_step_with_unavailable_error(cluster_servers, hosting):
-    servers = cluster_servers(make_cluster(ps=1, worker=1))
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            v = tf.Variable(1.0)
-            slow = tf.py_func(lambda a: (time.sleep(0.5), a)[1], [v.read_value()],
-                              tf.float32)
-        out = slow * 2.0
-    sess = tf.Session(servers[("worker", 0)].target, graph=g)
-    sess.run(v.initializer)
-    assert sess.run(out) == 2.0
-    threading.Timer(0.1, servers[("ps", 0)].stop).start()
-    t0 = time.monotonic()
-    with pytest.raises(tf.errors.UnavailableError, match="ps/replica:0/task:0"):
-        sess.run(out)
-    assert time.monotonic() - t0 < 2.0
-
-
 def test_a_traced_hosted_step_has_every_tasks_stats(cluster_servers, hosting):
     servers = cluster_servers(make_cluster(ps=1, worker=1))
     g, x, w, b, loss, train = _training_graph()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import flowexec as tf
-from flowexec.distributed import rendezvous
+from flowexec.distributed import local, rendezvous
 from tests.distributed.conftest import make_cluster
 
 
@@ -179,7 +179,11 @@ def test_duplicated_send_is_an_internal_error():
         rz.recv(3, "k", deadline=time.monotonic() + 0.05)
 
 
-def test_lost_task_fails_the_step_with_unavailable_error_in_bounded_time(cluster_servers):
+@pytest.mark.parametrize("hosted", [False, True], ids=["on-task", "client-hosted"])
+def test_lost_task_fails_the_step_with_unavailable_error_in_bounded_time(
+        cluster_servers, monkeypatch, hosted):
+    # client-hosted: the worker's part runs in the Server's copy, talking with the ps
+    monkeypatch.setattr(local.LocalTask, "in_process", not hosted)
     servers = cluster_servers(make_cluster(ps=1, worker=1))
     g = tf.Graph()
     with g.as_default():

@@ -7,6 +7,9 @@
 * Lanes are dedicated in-order daemon threads (started on first use); events are
   :class:`~devices._threads.HostEvent` (``threading.Event`` with a timestamp);
   ``wait_event`` makes the lane's thread wait for the event before its next item.
+* Host memory: the first CPU runtime of the process makes glibc's malloc keep freed
+  memory for the next step's arrays (:mod:`devices.host_memory`), as TensorFlow's CPU
+  allocator keeps what it freed.
 * Transfers make no copy: host and device memory are the same, so ``to_device``,
   ``to_host`` and ``copy_from`` of a numpy array return it (arrays are values in the
   dataflow: nobody writes to an op's output after it is produced). ``to_host`` of
@@ -25,6 +28,7 @@ import numpy
 from devices._threads import ThreadedRuntime
 from devices.attributes import DeviceAttributes
 from devices.discovery import cpu_core_count
+from devices.host_memory import retain_freed_memory
 from devices.runtime import Lane, Runtime
 
 __all__ = ["CPURuntime"]
@@ -62,6 +66,7 @@ class CPURuntime(ThreadedRuntime):
                  num_lanes: int = 2) -> None:
         if device.device_type != "CPU":
             raise ValueError(f"CPURuntime needs a CPU device, got {device.name}")
+        retain_freed_memory()
         super().__init__(device, num_threads or cpu_core_count(), num_lanes)
 
     def to_device(self, host_array: Any, lane: Lane | None = None) -> numpy.ndarray:

@@ -222,26 +222,6 @@ def test_an_error_in_the_hosted_part_aborts_the_ps_part(cluster_servers, hosting
     assert ps._running == {} and ps.rendezvous.pending() == {}
 
 
-def test_a_ps_that_never_answers_is_a_deadline_exceeded(cluster_servers, hosting):
-    servers = cluster_servers(make_cluster(ps=1, worker=1))
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            q = tf.FIFOQueue(2, tf.float32)
-            item = q.dequeue()          # never filled: blocks until cancelled
-        out = item + 1.0                # hosted: waits for the ps's turn
-    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
-        t0 = time.monotonic()
-        with pytest.raises(tf.errors.DeadlineExceededError):
-            sess.run(out, options=tf.RunOptions(timeout_in_ms=300))
-        assert time.monotonic() - t0 < 2.0
-        with g.as_default():
-            enq = q.enqueue(5.0)
-        sess.run(enq)
-        sess.run(enq)       # (the timed-out step's dequeue may still take one)
-        assert sess.run(out, options=tf.RunOptions(timeout_in_ms=5000)) == 6.0
-
-
 def test_a_traced_hosted_step_has_every_tasks_stats(cluster_servers, hosting):
     servers = cluster_servers(make_cluster(ps=1, worker=1))
     g, x, w, b, loss, train = _training_graph()

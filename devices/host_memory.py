@@ -5,9 +5,9 @@ threshold (128 KiB at first) with a fresh ``mmap`` and unmaps it on ``free``, an
 the heap's free top back to the kernel once it passes the trim threshold. A graph step
 allocates the same large temporaries every time (convolution patches, activations,
 gradients), so by default each step faults them in again, page by page, and the kernel
-zeroes every page: on ``train_digits --model cnn`` (batch 128) that was a third of a
-training step's CPU (perf: ``exc_page_fault``, ``clear_page_erms``; 11 ms a step
-before, 7.5 ms after). TensorFlow's CPU allocator (BFC) keeps what it freed for reuse;
+zeroes every page: in a one-thread Session step of train_digits's CNN (batch 128, Adam)
+that was about a third of the step's CPU (perf: ``exc_page_fault``, ``clear_page_erms``;
+10.7-11.8 ms a step before, 7.3-8.5 ms after). TensorFlow's CPU allocator (BFC) keeps what it freed for reuse;
 flowexec's CPU runtime does the same through glibc itself: when the first CPU runtime of
 the process starts, :func:`retain_freed_memory` fixes the mmap threshold at glibc's
 largest (32 MiB, so the allocations under it come from the heap) and lets the heap keep
@@ -36,7 +36,8 @@ _M_MMAP_THRESHOLD = -3
 _INT_MAX = 2**31 - 1
 
 _lock = threading.Lock()
-_state: dict[str, int | None] = {}
+_UNSET = object()
+_retained: object = _UNSET      # retain_freed_memory's outcome, once it ran
 
 
 def _mallopt():
@@ -59,9 +60,10 @@ def retain_freed_memory() -> int | None:
     Raises:
         ValueError: ``FLOWEXEC_HOST_RETAIN_MB`` is not a whole number of MiB >= 0.
     """
+    global _retained
     with _lock:
-        if "retained" in _state:
-            return _state["retained"]
+        if _retained is not _UNSET:
+            return _retained
         text = os.environ.get("FLOWEXEC_HOST_RETAIN_MB", str(DEFAULT_RETAIN_MB))
         try:
             megabytes = int(text)
@@ -77,11 +79,11 @@ def retain_freed_memory() -> int | None:
             if mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1 and \
                     mallopt(_M_TRIM_THRESHOLD, trim) == 1:
                 retained = trim
-        _state["retained"] = retained
+        _retained = retained
         return retained
 
 
 def retained_bytes() -> int | None:
     """What :func:`retain_freed_memory` set in this process (None: nothing, or not yet
     called)."""
-    return _state.get("retained")
+    return None if _retained is _UNSET else _retained

@@ -154,6 +154,49 @@ def _read_json(proc, deadline):
             return json.loads(line)
 
 
+def tell(procs, line):
+    """Writes `line` to each process's standard input."""
+    for p in procs:
+        p.stdin.write(line + "\n")
+        p.stdin.flush()
+
+
+def stop(procs):
+    """Kills and reaps `procs` (those already gone too)."""
+    for p in procs:
+        p.kill()
+        p.wait()
+
+
+def print_rates(title, rates):
+    """Prints {workers: [examples/s of each round]}: medians, ranges, the 2-vs-1 ratio."""
+    med = {n: statistics.median(v) for n, v in rates.items()}
+    print(title)
+    for n in (1, 2):
+        print(f"  {n} worker{'s' if n > 1 else ' '}  {med[n]:8,.0f}  "
+              f"[{min(rates[n]):,.0f}, {max(rates[n]):,.0f}]")
+    ratios = [b / a for a, b in zip(rates[1], rates[2])]
+    print(f"  2 vs 1     {med[2] / med[1]:.2f}x  (per round: "
+          f"{', '.join(f'{r:.2f}' for r in ratios)})")
+
+
+def rerun_in_loopback_namespace(name, path, time_limit, env):
+    """Unless this process's network namespace has only loopback: re-runs `path` with this
+    process's arguments under `unshare --net` (`ip link set lo up`) with `env`, and exits
+    with its status."""
+    if _only_loopback():
+        return
+    if os.environ.get(_INSIDE):
+        sys.exit(f"{name}: the namespace `unshare --net` made has other interfaces than "
+                 f"loopback; not starting")
+    if shutil.which("unshare") is None:
+        sys.exit(f"{name}: needs `unshare` to run in a loopback-only network namespace")
+    inner = " ".join([sys.executable, os.path.abspath(path), *map(_quote, sys.argv[1:])])
+    done = subprocess.run(["unshare", "--net", "sh", "-c", f"ip link set lo up && exec {inner}"],
+                          env=dict(env, **{_INSIDE: "1"}), timeout=time_limit + 60)
+    sys.exit(done.returncode)
+
+
 def examples_per_s(results, batch_size):
     """Examples/s of one round: the steps every worker finished in the window from the
     last worker's start to the first worker's last step, over the window."""
@@ -219,22 +262,16 @@ def driver(args):
         for _ in range(args.repeats):
             for n in (1, 2):
                 before = _cpu_by_process()
-                for p in procs[1:1 + n]:
-                    p.stdin.write(f"go {args.steps}\n")
-                    p.stdin.flush()
+                tell(procs[1:1 + n], f"go {args.steps}")
                 results = [_read_json(p, deadline) for p in procs[1:1 + n]]
                 cpu[n].append(_cpu_delta(before, _cpu_by_process(), n * args.steps))
                 rates[n].append(examples_per_s(results, args.batch_size))
         load_after = os.getloadavg()
-        for p in procs[1:]:
-            p.stdin.write("quit\n")
-            p.stdin.flush()
+        tell(procs[1:], "quit")
         for p in procs[1:]:
             p.wait(timeout=max(deadline - time.monotonic(), 1))
     finally:
-        for p in procs:
-            p.kill()
-            p.wait()
+        stop(procs)
     found.update(rates={str(k): v for k, v in rates.items()},
                  cpu_ms_per_step={str(k): v for k, v in cpu.items()}, load_before=load_before,
                  load_after=load_after)
@@ -242,17 +279,10 @@ def driver(args):
 
 
 def report(found, args):
-    rates = {int(k): v for k, v in found["rates"].items()}
-    med = {n: statistics.median(v) for n, v in rates.items()}
-    print(f"train_digits --model cnn, between-graph on Ray (1 ps + n worker processes), "
-          f"Adam, batch {args.batch_size} per worker; examples/s over {args.steps} steps, "
-          f"median [min, max] of {args.repeats} rounds")
-    for n in (1, 2):
-        print(f"  {n} worker{'s' if n > 1 else ' '}  {med[n]:8,.0f}  "
-              f"[{min(rates[n]):,.0f}, {max(rates[n]):,.0f}]")
-    ratios = [b / a for a, b in zip(rates[1], rates[2])]
-    print(f"  2 vs 1     {med[2] / med[1]:.2f}x  (per round: "
-          f"{', '.join(f'{r:.2f}' for r in ratios)})")
+    print_rates(f"train_digits --model cnn, between-graph on Ray (1 ps + n worker "
+                f"processes), Adam, batch {args.batch_size} per worker; examples/s over "
+                f"{args.steps} steps, median [min, max] of {args.repeats} rounds",
+                {int(k): v for k, v in found["rates"].items()})
     if args.cpu:
         for n in (1, 2):
             rounds = found["cpu_ms_per_step"][str(n)]
@@ -275,19 +305,9 @@ def main():
     parser.add_argument("--cpu", action="store_true",
                         help="CPU ms per step of each process (where the time goes)")
     args = parser.parse_args()
-    if not _only_loopback():
-        if os.environ.get(_INSIDE):
-            sys.exit("bench_dist_train: the namespace `unshare --net` made has other "
-                     "interfaces than loopback; not starting Ray")
-        if shutil.which("unshare") is None:
-            sys.exit("bench_dist_train: needs `unshare` to run Ray in a loopback-only "
-                     "network namespace")
-        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", **{_INSIDE: "1"})
-        env.pop("RAY_ADDRESS", None)
-        inner = " ".join([sys.executable, os.path.abspath(__file__), *map(_quote, sys.argv[1:])])
-        done = subprocess.run(["unshare", "--net", "sh", "-c", f"ip link set lo up && exec {inner}"],
-                              env=env, timeout=args.time_limit + 60)
-        sys.exit(done.returncode)
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+    env.pop("RAY_ADDRESS", None)
+    rerun_in_loopback_namespace("bench_dist_train", __file__, args.time_limit, env)
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     os.environ.pop("RAY_ADDRESS", None)
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "driver",

@@ -34,19 +34,17 @@ with nothing but loopback (`unshare --net`, as bench_dist_train.py does).
 import argparse
 import json
 import os
-import shlex
-import shutil
-import statistics
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_dist_train import CLUSTER, examples_per_s, _only_loopback, _read_json  # noqa: E402
+from bench_dist_train import (  # noqa: E402
+    CLUSTER, examples_per_s, print_rates, _read_json, rerun_in_loopback_namespace, stop,
+    tell)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["CUDA_VISIBLE_DEVICES"] = ""
-_INSIDE = "FLOWEXEC_BENCH_NETNS"
 NUM_EXAMPLES, NUM_FEATURES, NUM_CLASSES, HIDDEN = 1437, 64, 10, 128
 
 
@@ -154,19 +152,13 @@ def one_round(workers, args, deadline):
                                 args.steps, *threads))
         for p in procs[1:]:
             _read_json(p, deadline)
-        for p in procs[1:]:
-            p.stdin.write("go\n")
-            p.stdin.flush()
+        tell(procs[1:], "go")
         results = [_read_json(p, deadline) for p in procs[1:]]
-        for p in procs[1:]:
-            p.stdin.write("done\n")
-            p.stdin.flush()
+        tell(procs[1:], "done")
         for p in procs[1:]:
             p.wait(timeout=max(deadline - time.monotonic(), 1))
     finally:
-        for p in procs:
-            p.kill()
-            p.wait()
+        stop(procs)
     return examples_per_s(results, args.batch_size)
 
 
@@ -180,34 +172,17 @@ def main():
     parser.add_argument("--inter-op", type=int, default=2, help="0: TF's default")
     parser.add_argument("--time-limit", type=float, default=600, help="seconds, in all")
     args = parser.parse_args()
-    if not _only_loopback():
-        if os.environ.get(_INSIDE) or shutil.which("unshare") is None:
-            sys.exit("bench_tf_dist_train: needs a loopback-only network namespace "
-                     "(`unshare --net`)")
-        inner = " ".join(map(shlex.quote, [sys.executable, os.path.abspath(__file__),
-                                           *sys.argv[1:]]))
-        done = subprocess.run(["unshare", "--net", "sh", "-c",
-                               f"ip link set lo up && exec {inner}"],
-                              env=dict(os.environ, **{_INSIDE: "1"}),
-                              timeout=args.time_limit + 60)
-        sys.exit(done.returncode)
+    rerun_in_loopback_namespace("bench_tf_dist_train", __file__, args.time_limit, os.environ)
     deadline = time.monotonic() + args.time_limit
     load_before = os.getloadavg()
     rates = {1: [], 2: []}
     for _ in range(args.repeats):
         for n in (1, 2):
             rates[n].append(one_round(n, args, deadline))
-    med = {n: statistics.median(v) for n, v in rates.items()}
-    print(f"TensorFlow {_tf().VERSION} gRPC, between-graph (1 ps + n worker processes), the "
-          f"digits CNN, Adam, batch {args.batch_size} per worker, servers' threads intra "
-          f"{args.intra_op} / inter {args.inter_op}; examples/s over {args.steps} steps, "
-          f"median [min, max] of {args.repeats} rounds")
-    for n in (1, 2):
-        print(f"  {n} worker{'s' if n > 1 else ' '}  {med[n]:8,.0f}  "
-              f"[{min(rates[n]):,.0f}, {max(rates[n]):,.0f}]")
-    ratios = [b / a for a, b in zip(rates[1], rates[2])]
-    print(f"  2 vs 1     {med[2] / med[1]:.2f}x  (per round: "
-          f"{', '.join(f'{r:.2f}' for r in ratios)})")
+    print_rates(f"TensorFlow {_tf().VERSION} gRPC, between-graph (1 ps + n worker processes), "
+                f"the digits CNN, Adam, batch {args.batch_size} per worker, servers' threads "
+                f"intra {args.intra_op} / inter {args.inter_op}; examples/s over {args.steps} "
+                f"steps, median [min, max] of {args.repeats} rounds", rates)
     print(f"  load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
           f"({os.cpu_count()} cores)")
 

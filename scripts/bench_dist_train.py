@@ -83,6 +83,19 @@ def build_worker_graph(tf, index, batch_size):
     return g, x, y, loss, train_op, init, uninitialized
 
 
+def get_ready(sess, index, init, uninitialized, train_op, feeds, warmup):
+    """Worker `index`'s start: the chief (0) initializes the variables, the others wait
+    until they are; `warmup` training steps; then it says "ready"."""
+    if index == 0:
+        sess.run(init)
+    else:
+        while sess.run(uninitialized).size:
+            time.sleep(0.05)
+    for i in range(warmup):
+        sess.run(train_op, feeds[i % len(feeds)])
+    print(json.dumps({"ready": index}), flush=True)
+
+
 def worker(index, batch_size, warmup):
     """Serves rounds: reads "go <steps>" lines, answers one JSON line per round."""
     import flowexec as tf
@@ -104,14 +117,7 @@ def worker(index, batch_size, warmup):
                     if len(b) == batch_size]
     feeds = [{x: x_mine[b], y: y_mine[b]} for b in batches[:64]]
     with g.as_default(), tf.Session(server.target, config=config) as sess:
-        if index == 0:
-            sess.run(init)
-        else:
-            while sess.run(uninitialized).size:
-                time.sleep(0.05)
-        for i in range(warmup):
-            sess.run(train_op, feeds[i % len(feeds)])
-        print(json.dumps({"ready": index}), flush=True)
+        get_ready(sess, index, init, uninitialized, train_op, feeds, warmup)
         for line in sys.stdin:
             words = line.split()
             if not words or words[0] != "go":

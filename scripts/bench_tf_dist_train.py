@@ -40,7 +40,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_dist_train import (  # noqa: E402
-    CLUSTER, examples_per_s, print_rates, _read_json, rerun_in_loopback_namespace, stop,
+    CLUSTER, examples_per_s, get_ready, print_rates, _read_json, rerun_in_loopback_namespace, stop,
     tell)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -112,14 +112,7 @@ def worker(index, workers, batch_size, warmup, steps, intra, inter):
     feeds = [{x: x_all[b], y: y_all[b]} for b in batches]
     config = _config(tf, intra, inter, ["/job:ps", f"/job:worker/task:{index}"])
     with tf.Session(server.target, config=config) as sess:
-        if index == 0:
-            sess.run(init)
-        else:
-            while sess.run(uninitialized).size:
-                time.sleep(0.05)
-        for i in range(warmup):
-            sess.run(train_op, feeds[i % len(feeds)])
-        print(json.dumps({"ready": index}), flush=True)
+        get_ready(sess, index, init, uninitialized, train_op, feeds, warmup)
         sys.stdin.readline()
         start, ends = time.monotonic(), []
         for i in range(steps):

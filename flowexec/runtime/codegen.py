@@ -77,8 +77,10 @@ def _scalar_code(plan, step):
     return od.scalar.code(step.binding.kwargs, [r.dtype for r in refs[:-1]])
 
 
-def _emit_steps(plan, ns, prefix, indent, keep=frozenset(), value_of=None, scalars=None):
-    """The lines running `plan`'s steps, with its values in locals `{prefix}v{slot}`.
+def _emit_steps(plan, ns, prefix, indent, keep=frozenset(), value_of=None, scalars=None,
+                steps=None):
+    """The lines running `plan`'s steps (or those of `steps`, in their order), with its
+    values in locals `{prefix}v{slot}`.
 
     Returns (lines, value_of): lines as (text, index of the step it runs or None), and
     {slot: expression} for slots that are constants (globals `{prefix}c{index}`) or given in
@@ -87,8 +89,9 @@ def _emit_steps(plan, ns, prefix, indent, keep=frozenset(), value_of=None, scala
     expressions; the slots then known to hold numpy scalars are added to `scalars` (the
     constants and `value_of` slots must be numpy scalars where 0-d).
     """
+    steps = plan.steps if steps is None else steps
     last_use = {}  # last reader of each slot, to free large buffers early
-    for step in plan.steps:
+    for step in steps:
         for s in step.ins:
             last_use[s] = step.index
     value_of = dict(value_of or {})
@@ -102,7 +105,7 @@ def _emit_steps(plan, ns, prefix, indent, keep=frozenset(), value_of=None, scala
                 not _is_small(plan.slot_refs[s]):
             frees.setdefault(i, []).append(s)
     lines = []
-    for step in plan.steps:
+    for step in steps:
         b = step.binding
         i = step.index
         if b.const is not None:
@@ -182,6 +185,66 @@ class StraightLine:
                 return self._line_to_step.get(tb.tb_lineno)
             tb = tb.tb_next
         return None
+
+
+class TwoStages:
+    """A plan's straight-line program in two calls, for a task part that answers its
+    puller between them (distributed/task.py): `first(vals)` runs the steps not in
+    `second` and leaves in `vals` what the second stage reads; `second(vals)` runs the
+    steps of `second` and returns the fetched values, as `StraightLine.fn`.
+
+    The steps of `second` must include everything after them (successors, data and
+    control): each stage runs its steps in the plan's order, so the two calls run the plan
+    in a topological order.
+
+    Attributes:
+        first, second: the compiled functions.
+        source: their Python source.
+    """
+
+    def __init__(self, plan, second):
+        later = [s for s in plan.steps if s.index in second]
+        earlier = [s for s in plan.steps if s.index not in second]
+        consts = {s.outs[0] for s in plan.steps if s.binding.const is not None}
+        made_later = {slot for s in later for slot in s.outs}
+        read_later = {slot for s in later for slot in s.ins}
+        read_later.update(s for s in plan.fetch_slots if s is not None)
+        fed = set(plan.feed_slots)
+        carried = sorted(read_later - made_later - consts)
+        ns = _Namespace()
+        lines, line_to_step = ["def first(vals):"], {}
+        for slot in plan.feed_slots:
+            lines.append(f"    v{slot} = vals[{slot}]")
+        self._emit(plan, ns, earlier, carried, lines, line_to_step)
+        for slot in carried:
+            if slot not in fed:
+                lines.append(f"    vals[{slot}] = v{slot}")
+        lines.append("    return None")
+        lines.append("def second(vals):")
+        for slot in carried:
+            lines.append(f"    v{slot} = vals[{slot}]")
+        value_of = self._emit(plan, ns, later, (), lines, line_to_step)
+        ret = ", ".join("None" if s is None else value_of.get(s) or f"v{s}"
+                        for s in plan.fetch_slots)
+        lines.append(f"    return ({ret}{',' if plan.fetch_slots else ''})")
+        source = "\n".join(lines) + "\n"
+        self.filename = f"<flowexec-plan-{next(_counter)}>"
+        namespace = ns.values
+        exec(compile(source, self.filename, "exec"), namespace)  # noqa: S102 - our own code
+        self.first, self.second = namespace["first"], namespace["second"]
+        self.source = source
+        self._line_to_step = line_to_step
+
+    @staticmethod
+    def _emit(plan, ns, steps, keep, lines, line_to_step):
+        emitted, value_of = _emit_steps(plan, ns, "", "    ", frozenset(keep), steps=steps)
+        for text, i in emitted:
+            lines.append(text)
+            if i is not None:
+                line_to_step[len(lines)] = i
+        return value_of
+
+    step_at = StraightLine.step_at
 
 
 # Kernels never write into their inputs or results (state_ops.py, fused_ops.py), so a host

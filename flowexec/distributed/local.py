@@ -16,7 +16,6 @@ its TaskRuntime.
 import concurrent.futures
 import threading
 
-from flowexec.distributed import channel
 from flowexec.distributed import task as task_mod
 
 _lock = threading.Lock()
@@ -146,10 +145,8 @@ class LocalTask(task_mod.TaskServer):
     def start_talk(self, handle, step_id, feeds, timeout_s, trace, puller):
         self.health()
         try:
-            self._pool.submit(self.runtime.run_talking, handle, step_id, feeds, timeout_s,
-                              trace, puller)
-            return self._pool.submit(self.runtime.channel.turn, step_id, puller,
-                                     channel.turn_wait(timeout_s))
+            return self._pool.submit(self.runtime.start_talk, handle, step_id, feeds,
+                                     timeout_s, trace, puller, self._pool.submit)
         except RuntimeError:   # the pool was shut down: stopped meanwhile
             self.health()
             raise

@@ -12,6 +12,8 @@ as the in-process backend's; this module only moves calls and values:
     register(part)        --- wire.part_to_wire (plain data, no code) -->   rebuild, register
     start_run             --- .remote() -> RayStepFuture (ray.wait) --->   TaskRuntime.run
     start_talk / talk     --- the client-hosted part's calls          --->   channel turns
+                              (a ps part: its two stages, on the calls' threads,
+                              stages.py)
     _Sends of a step on A --- B.deliver.remote(step, [(key, value)]) --->   B's Rendezvous
                               (fire-and-forget, one call per step and pair of tasks in
                               the common case; numpy values travel out of band, through
@@ -215,13 +217,19 @@ class _TaskActor:
         self.runtime.rendezvous.deliver_all(step_id, items)
 
     def start_talk(self, handle, step_id, feeds, timeout_s, trace, puller):
-        """Runs the part on a thread of the actor; answers its first turn."""
+        """Starts the part's talk: its first stage here, or the part on a thread of the
+        actor (TaskRuntime.start_talk); answers its first turn."""
+        try:
+            return True, self.runtime.start_talk(handle, step_id, feeds, timeout_s, trace,
+                                                 puller, self._talker)
+        except errors.OpError as e:
+            return False, error_data(e)
+
+    def _talker(self, fn, *args):
         if self._talkers is None:
             self._talkers = concurrent.futures.ThreadPoolExecutor(
                 _TALKING_PARTS, thread_name_prefix="flowexec-talk")
-        self._talkers.submit(self.runtime.run_talking, handle, step_id, feeds, timeout_s,
-                             trace, puller)
-        return self.talk(step_id, puller, (), channel.turn_wait(timeout_s))
+        self._talkers.submit(fn, *args)
 
     def talk(self, step_id, puller, items, timeout_s):
         try:

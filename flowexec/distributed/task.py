@@ -57,8 +57,9 @@ from flowexec.runtime.execute import LaneTails, execute_in_order, execute_parall
 from flowexec.runtime.fetch import to_numpy
 from flowexec.runtime.schedule import schedule
 from flowexec.runtime.stats import step_stats
+from flowexec.distributed import stages as stages_mod
 from flowexec.distributed import tracing
-from flowexec.distributed.channel import TaskChannel
+from flowexec.distributed.channel import TaskChannel, turn_wait
 from flowexec.distributed.rendezvous import Rendezvous
 
 
@@ -253,7 +254,7 @@ class _TaskStep:
 
 
 class _Registered:
-    __slots__ = ("part", "plan", "feed_slots", "straight", "batch", "pulled")
+    __slots__ = ("part", "plan", "feed_slots", "straight", "batch", "pulled", "stages")
 
 
 # Op types with these words wait for other steps (TaskChannel: no batched sends there).
@@ -272,8 +273,10 @@ class TaskRuntime:
 
     A part runs on the calling thread, in its order (straight-line code when it has no
     GPU streams; else the interpreted executor on one thread), which keeps a step free of
-    deadlocks (split.py). Thread-safe: each `run` keeps its values to itself; many steps
-    (of many sessions) may run at once.
+    deadlocks (split.py). A part that talks with a client-hosted part (channel.py) runs
+    on a thread of its own, or, when it can (a ps part: variables out, gradients in), in
+    two stages on the puller's two calls (stages.py). Thread-safe: each `run` keeps its
+    values to itself; many steps (of many sessions) may run at once.
 
     Args:
         task: the task's name.
@@ -307,6 +310,7 @@ class TaskRuntime:
         self.session = session_factory(self)
         self._parts = {}
         self._running = {}    # step id -> _TaskStep of the steps running here
+        self._held = stages_mod.HeldSteps()   # talking parts between their stages
         self._ids = itertools.count()
         self._lock = threading.Lock()
         self._spaces = {name: partition_mod.memory_space(rt)
@@ -330,6 +334,8 @@ class TaskRuntime:
         reg.batch = not any(_BLOCKING_WORDS.intersection(_words(n.type)) for n in g.nodes)
         reg.straight = plan.straight
         reg.pulled = part.pulled_by
+        reg.stages = stages_mod.talk_stages(plan, reg.pulled, reg.batch) if reg.pulled \
+            else None
         with self._lock:
             handle = f"{self.task}/part:{next(self._ids)}"
             self._parts[handle] = reg
@@ -339,31 +345,59 @@ class TaskRuntime:
         with self._lock:
             self._parts.pop(handle, None)
 
-    def run(self, handle, step_id, feeds, timeout_s=None, trace=False, watch=None):
-        """Runs one step of a registered part; returns the fetched values (numpy), or
-        with `trace` (values, TaskTrace): the part's step stats (tracing.py). `watch()`:
-        raises when the step failed elsewhere (polled while a pulling `_Recv` waits)."""
-        started = time.time()
+    def _registered(self, handle):
         self.check()
         reg = self._parts.get(handle)
         if reg is None:
             raise errors.AbortedError(
                 None, None, f"Graph handle is not found: {handle}. Possibly, this worker "
                             f"({self.task}) just restarted.")
-        plan = reg.plan
-        vals = [None] * plan.nslots
+        return reg
+
+    @staticmethod
+    def _feed(reg, step_id, feeds):
+        vals = [None] * reg.plan.nslots
         slots = reg.feed_slots
         vals[slots[0]] = step_id
         for slot, value in zip(slots[1:], feeds):
             vals[slot] = value
+        return vals
+
+    def _start_step(self, reg, step_id, timeout_s, watch=None):
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         step = _TaskStep(deadline)
         with self._lock:
             self._running[step_id] = step
         self.channel.start_step(step_id, deadline, reg.batch, reg.pulled, watch)
+        return step
+
+    def _enter(self, step, step_id):
+        """Makes `step` the calling thread's step; returns what to restore after it."""
         outer = getattr(current_step, "run", None), getattr(current_step, "before_wait", None)
         current_step.run = step   # blocking kernels (queues) poll `step.cancelled`
         current_step.before_wait = lambda: self.channel.flush(step_id)
+        return outer
+
+    def _failed(self, step_id, e):
+        self.rendezvous.abort(step_id, errors.AbortedError(
+            None, None, f"Step {step_id} failed on {self.task}: {type(e).__name__}"))
+        self.channel.abort(step_id)
+
+    def _end_step(self, step_id):
+        with self._lock:
+            self._running.pop(step_id, None)
+        self.channel.end_step(step_id)
+
+    def run(self, handle, step_id, feeds, timeout_s=None, trace=False, watch=None):
+        """Runs one step of a registered part; returns the fetched values (numpy), or
+        with `trace` (values, TaskTrace): the part's step stats (tracing.py). `watch()`:
+        raises when the step failed elsewhere (polled while a pulling `_Recv` waits)."""
+        started = time.time()
+        reg = self._registered(handle)
+        plan = reg.plan
+        vals = self._feed(reg, step_id, feeds)
+        step = self._start_step(reg, step_id, timeout_s, watch)
+        outer = self._enter(step, step_id)
         try:
             aborted = self.rendezvous.aborted(step_id)
             if aborted is not None:
@@ -385,21 +419,74 @@ class TaskRuntime:
                 results = [None if s is None else vals[s] for s in plan.fetch_slots]
             self.channel.flush(step_id, final=True)
         except errors.OpError as e:
-            self.rendezvous.abort(step_id, errors.AbortedError(
-                None, None, f"Step {step_id} failed on {self.task}: {type(e).__name__}"))
-            self.channel.abort(step_id)
+            self._failed(step_id, e)
             raise
         finally:
             current_step.run, current_step.before_wait = outer
-            with self._lock:
-                self._running.pop(step_id, None)
-            self.channel.end_step(step_id)
+            self._end_step(step_id)
         self.check()
         values = [to_numpy(v) for v in results]
         if not trace:
             return values
         stats = tracing.encode(step_stats(plan, record, wall0, perf0))
         return values, (started, time.time(), stats)
+
+    def start_talk(self, handle, step_id, feeds, timeout_s, trace, puller, spawn):
+        """Starts a part's talk with `puller` (channel.py); returns its first turn. A part
+        that runs in two stages (stages.py) runs its first here, on the calling thread;
+        any other, and a traced step, runs on another thread: `spawn(fn, *args)`."""
+        reg = self._registered(handle)
+        if reg.stages is None or trace or puller not in reg.pulled:
+            spawn(self.run_talking, handle, step_id, feeds, timeout_s, trace, puller)
+            return self.channel.turn(step_id, puller, turn_wait(timeout_s))
+        vals = self._feed(reg, step_id, feeds)
+        held = stages_mod.Held(reg, vals, self._start_step(reg, step_id, timeout_s), puller)
+        if self._run_stage(held, step_id, False):
+            for dropped_id, dropped, error in self._held.hold(step_id, held):
+                self._drop(dropped_id, dropped, error)
+        return self.channel.turn(step_id, puller, 0)   # the values sent, or the error
+
+    def _run_stage(self, held, step_id, second):
+        """Runs a stage of a held step. At the second's end, or when one fails, the step
+        ends here and its outcome is told to the puller's turn; returns whether it ran."""
+        reg = held.reg
+        outer = self._enter(held.step, step_id)
+        try:
+            aborted = self.rendezvous.aborted(step_id)
+            if aborted is not None:
+                raise aborted
+            stages = reg.stages
+            try:
+                with np.errstate(all="ignore"):
+                    results = (stages.second if second else stages.first)(held.vals)
+            except Exception as e:   # noqa: BLE001 - a kernel's error, named after its op
+                raise self.session._straight_error(stages, reg.plan, e) from None
+            self.channel.flush(step_id, final=second)
+        except errors.OpError as e:
+            self._failed(step_id, e)
+            self._end_step(step_id)
+            self.channel.finish(step_id, ("error", e), (held.puller,))
+            return False
+        except BaseException as e:   # noqa: BLE001 - the talk must end; the error is told
+            self._end_step(step_id)
+            self.channel.finish(step_id, ("error", errors.InternalError(
+                None, None, f"Step {step_id} on {self.task}: {type(e).__name__}: {e}")),
+                (held.puller,))
+            raise
+        finally:
+            current_step.run, current_step.before_wait = outer
+        if second:
+            self._end_step(step_id)
+            self.channel.finish(step_id, ("ok", [to_numpy(v) for v in results]),
+                                (held.puller,))
+        return True
+
+    def _drop(self, step_id, held, error):
+        """Ends a held step that will not run its second stage: a late talk raises
+        `error`."""
+        self.rendezvous.abort(step_id, error)
+        self._end_step(step_id)
+        self.channel.finish(step_id, ("error", error), (held.puller,))
 
     def run_talking(self, handle, step_id, feeds, timeout_s, trace, puller):
         """`run` for a talk with `puller` (channel.py): its outcome, value or error, is
@@ -417,16 +504,25 @@ class TaskRuntime:
             self.channel.finish(step_id, ("ok", values), (puller,))
 
     def talk(self, step_id, puller, items, timeout_s):
-        """A talk call of `puller`: delivers `items`, answers the next turn."""
+        """A talk call of `puller`: delivers `items`, answers the next turn (a held step
+        runs its second stage first)."""
         self.check()
         if items:
             self.rendezvous.deliver_all(step_id, items)
             self.channel.received(step_id, puller, {key for key, _ in items})
+        held = self._held.take(step_id)
+        if held is not None:
+            self._run_stage(held, step_id, True)
+            self.check()
+            return self.channel.turn(step_id, puller, 0)
         return self.channel.turn(step_id, puller, timeout_s)
 
     def abort_step(self, step_id, error):
         self.rendezvous.abort(step_id, error)
         self.channel.abort(step_id)
+        held = self._held.take(step_id)
+        if held is not None:
+            self._drop(step_id, held, error)
         with self._lock:
             step = self._running.get(step_id)
         if step is not None:
@@ -435,6 +531,8 @@ class TaskRuntime:
     def stop(self, error):
         """The task is gone: every waiting and later call raises `error`."""
         self.stopped = error
+        for step_id, held in self._held.take_all():
+            self._drop(step_id, held, error)
         self.rendezvous.close(error)
         self.channel.abort(None)
         self.cancellation.start_cancel()

@@ -167,16 +167,20 @@ class StraightLine:
             lines.append(text)
             if i is not None:
                 line_to_step[len(lines)] = i
+        namespace = self._compile(plan, ns, value_of, lines)
+        self.fn = namespace["run"]
+        self._line_to_step = line_to_step
+
+    def _compile(self, plan, ns, value_of, lines):
+        """Ends `lines` with the fetches' return; compiles them (`self.source`,
+        `self.filename`); returns the namespace of the compiled functions."""
         ret = ", ".join("None" if s is None else value_of.get(s) or f"v{s}"
                         for s in plan.fetch_slots)
         lines.append(f"    return ({ret}{',' if plan.fetch_slots else ''})")
-        source = "\n".join(lines) + "\n"
+        self.source = "\n".join(lines) + "\n"
         self.filename = f"<flowexec-plan-{next(_counter)}>"
-        namespace = ns.values
-        exec(compile(source, self.filename, "exec"), namespace)  # noqa: S102 - our own code
-        self.fn = namespace["run"]
-        self.source = source
-        self._line_to_step = line_to_step
+        exec(compile(self.source, self.filename, "exec"), ns.values)  # noqa: S102 - our code
+        return ns.values
 
     def step_at(self, tb):
         """The index of the step whose kernel raised, from the exception's traceback."""
@@ -224,16 +228,11 @@ class TwoStages:
         for slot in carried:
             lines.append(f"    v{slot} = vals[{slot}]")
         value_of = self._emit(plan, ns, later, (), lines, line_to_step)
-        ret = ", ".join("None" if s is None else value_of.get(s) or f"v{s}"
-                        for s in plan.fetch_slots)
-        lines.append(f"    return ({ret}{',' if plan.fetch_slots else ''})")
-        source = "\n".join(lines) + "\n"
-        self.filename = f"<flowexec-plan-{next(_counter)}>"
-        namespace = ns.values
-        exec(compile(source, self.filename, "exec"), namespace)  # noqa: S102 - our own code
+        namespace = self._compile(plan, ns, value_of, lines)
         self.first, self.second = namespace["first"], namespace["second"]
-        self.source = source
         self._line_to_step = line_to_step
+
+    _compile = StraightLine._compile
 
     @staticmethod
     def _emit(plan, ns, steps, keep, lines, line_to_step):

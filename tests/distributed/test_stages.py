@@ -123,29 +123,6 @@ def test_an_error_in_either_stage_names_its_op_and_leaves_the_session_usable(
     assert len(ps._held) == 0 and ps._running == {} and ps.rendezvous.pending() == {}
 
 
-def test_a_step_aborted_between_its_stages_is_no_longer_held(cluster_servers, threaded):
-    servers = cluster_servers(make_cluster(ps=1, worker=1))
-    g = tf.Graph()
-    with g.as_default():
-        x = tf.placeholder(tf.float32, [None])
-        with tf.device("/job:ps/task:0"):
-            v = tf.Variable([1.0], name="v")
-        checked = tf.debugging.check_numerics(v * x, "hosted bad")   # worker
-        with tf.device("/job:ps/task:0"):
-            update = v.assign_add(checked)
-    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
-        sess.run(v.initializer)
-        with pytest.raises(tf.errors.InvalidArgumentError, match="hosted bad"):
-            sess.run(update, {x: [np.nan]})
-        ps = _ps(servers)
-        deadline = time.monotonic() + 2.0
-        while (len(ps._held) or ps._running) and time.monotonic() < deadline:   # one-way abort
-            time.sleep(0.01)
-        assert len(ps._held) == 0 and ps._running == {}
-        np.testing.assert_array_equal(sess.run(update, {x: [2.0]}), [3.0])
-    assert threaded == []
-
-
 class _Step:
     def __init__(self, deadline):
         self.deadline = deadline

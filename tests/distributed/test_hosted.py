@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import flowexec as tf
-from flowexec.distributed import local
+from flowexec.distributed import local, task
 from tests.distributed.conftest import make_cluster
 
 
@@ -142,12 +142,16 @@ def test_a_step_that_goes_back_and_forth_takes_turns(cluster_servers, hosting,
             d = c - v                    # ps again
         e = d * 10.0
     calls = _count_calls(monkeypatch, ["start_talk", "talk", "deliver"])
+    threaded = []      # the ps sends b after the worker's a: not two stages (stages.py)
+    run_talking = task.TaskRuntime.run_talking
+    monkeypatch.setattr(task.TaskRuntime, "run_talking",
+                        lambda self, *args: threaded.append(1) or run_talking(self, *args))
     with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
         sess.run(v.initializer)
         for _ in range(3):
             np.testing.assert_array_equal(sess.run(e), ((np.array([1, 2]) * 3 * 3)
                                                         - [1, 2]) * 10.0)
-    assert calls["deliver"] == []
+    assert calls["deliver"] == [] and len(threaded) == 3
     # each step: start (v back), a (b back), c (d and the end back)
     assert len(calls["talk"]) == 3 * 2
     counts = servers[("ps", 0)].task.runtime.rendezvous.delivery_counts()

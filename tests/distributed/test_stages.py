@@ -55,23 +55,6 @@ def test_a_ps_training_part_runs_in_two_stages_without_a_thread(cluster_servers,
     assert len(ps._held) == 0 and ps._running == {} and ps.rendezvous.pending() == {}
 
 
-def test_a_part_that_sends_after_the_pullers_values_runs_on_a_thread(cluster_servers,
-                                                                      threaded):
-    servers = cluster_servers(make_cluster(ps=1, worker=1))
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            v = tf.Variable([1.0, 2.0], name="v")
-        a = v * 2.0                      # worker
-        with tf.device("/job:ps/task:0"):
-            b = a + v                    # ps, after the worker's value, sent back
-        c = b * 3.0
-    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
-        sess.run(v.initializer)
-        np.testing.assert_array_equal(sess.run(c), [9.0, 18.0])
-    assert len(threaded) == 1
-
-
 def test_a_traced_step_runs_on_a_thread_with_the_same_result(cluster_servers, threaded):
     servers = cluster_servers(make_cluster(ps=1, worker=1))
     g = tf.Graph()

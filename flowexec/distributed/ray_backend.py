@@ -265,7 +265,12 @@ _actor_cls = []
 def _actor_class():
     import ray
     if not _actor_cls:
-        _actor_cls.append(ray.remote(num_cpus=0, max_concurrency=MAX_CONCURRENCY)(_TaskActor))
+        # No task events: Ray would record each call's states for its dashboard and state
+        # API (a buffer thread in the caller and the actor, reports to the GCS): two calls
+        # a step and task. flowexec's own step stats (RunMetadata) trace the steps; Ray
+        # Serve leaves task events off on its actors for the same reason.
+        _actor_cls.append(ray.remote(num_cpus=0, max_concurrency=MAX_CONCURRENCY,
+                                     enable_task_events=False)(_TaskActor))
     return _actor_cls[0]
 
 

@@ -96,8 +96,9 @@ def test_resuming_a_finished_run_reports_its_recorded_figures(td, tmp_path, caps
     for key in ("train_examples", "train_seconds", "final_loss", "test_accuracy",
                 "global_step"):
         assert again[key] == done[key], key
-    # recorded with the last checkpoint, so without that save and the report after it
-    assert 0.5 * done["wall_time_s"] < again["wall_time_s"] <= done["wall_time_s"]
+    # recorded with the last checkpoint, so without that save and the report after it (a
+    # share of the run that load may make large), but with all the training before it
+    assert again["train_seconds"] < again["wall_time_s"] <= done["wall_time_s"]
     assert re.search(r"throughput\s+[1-9][0-9,]* examples/s", out), out
 
 

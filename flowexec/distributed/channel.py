@@ -27,6 +27,10 @@ RunGraph + RecvTensor exchange does. The puller sends what it made for a task in
 `talk` when none is in flight (else as a push), and asks with an empty `talk` when it
 waits for a value still to come.
 
+A `_Send` on a device link (collective.py) hands its array to the link and sends the
+link's Marker in its place, by the same paths; a step that fails still delivers the
+markers it made (`end_step`), so that the link's sequence holds.
+
 Thread-safety: one lock (and condition) guards the outbox and the talks; the sending
 task's kernels, the talk calls and the receivers run on different threads.
 """
@@ -37,6 +41,7 @@ import time
 
 from flowexec.framework import errors
 from flowexec.runtime.fetch import to_numpy
+from flowexec.distributed.collective import LINK_ITEMS
 
 POLL_S = 0.2             # a puller looks at the rest of its step this often while waiting
 TURN_WAIT_S = 5.0        # the longest one talk call waits in the sender (then: "none")
@@ -101,10 +106,15 @@ class TaskChannel:
         self._watch = {}       # step id -> watch(): raises the step's error elsewhere
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
+        self.links = None      # the task's DeviceLinks (collective.py), set by its runtime
 
     # ----- sending ---------------------------------------------------------------------------
-    def send(self, step_id, key, recv_task, value):
-        value = to_numpy(value)
+    def send(self, step_id, key, recv_task, value, ready=None, group=""):
+        """Sends `value` of `key` to `recv_task` in step `step_id`. With a device link's
+        `group` (collective.py), the array goes through the link (after the event
+        `ready`), and its Marker goes the ordinary way."""
+        value = self.links.send(group, value, ready, step_id, key, recv_task) if group \
+            else to_numpy(value)
         if step_id in self._batched:
             with self._lock:
                 self._outbox.setdefault(step_id, {}).setdefault(recv_task, []).append(
@@ -334,5 +344,13 @@ class TaskChannel:
         self._batched.discard(step_id)
         self._watch.pop(step_id, None)
         with self._lock:
-            self._outbox.pop(step_id, None)
+            out = self._outbox.pop(step_id, None)
+        if out:   # a failed step: its links' markers still go, or their sequence breaks
+            for recv_task, items in out.items():
+                markers = [(k, v) for k, v in items if isinstance(v, LINK_ITEMS)]
+                if markers:
+                    try:
+                        self._deliver(step_id, recv_task, markers)
+                    except errors.OpError:   # the receiver is gone: its link with it too
+                        pass
         self.rendezvous.end_step(step_id)

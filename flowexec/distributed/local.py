@@ -168,7 +168,7 @@ class LocalTask(task_mod.TaskServer):
 
     def deliver(self, step_id, items):
         self.health()
-        self.runtime.rendezvous.deliver_all(step_id, items)
+        self.runtime.deliver(step_id, items)
 
     def abort_step(self, step_id, error):
         if not self.stopped:

@@ -7,8 +7,10 @@
     run, first time     prune -> optimize -> place over the cluster's devices (requests
                         without a job, and unconstrained ops, go to the local task) ->
                         functions read other tasks' variables by value (remote_reads.py) ->
-                        split by task (split.py) -> register each part on its task, once
-                        (the local task's part maybe in this process: below)
+                        split by task (split.py; GPU to GPU by a device link where the
+                        two tasks' devices have one: collective.py) -> register each
+                        part on its task, once (the local task's part maybe in this
+                        process: below)
     every run           one `start_run` per task with the same step id, all at once; wait
                         for all of them, checking the health of the tasks still running;
                         traced (`RunOptions.trace_level`), every task's step stats in
@@ -54,6 +56,7 @@ from flowexec.runtime.partition import PartitionGraph
 from flowexec.runtime.place import Placement, place
 from flowexec.runtime.prune import Pruned, prune
 from flowexec.runtime.session import _timeout_ms
+from flowexec.distributed import collective
 from flowexec.distributed import remote_reads
 from flowexec.distributed import tracing
 from flowexec.distributed import split as split_mod
@@ -255,7 +258,7 @@ class Master:
         g = remote_reads.rewrite(g, placement)
         task_incarnations = {t: s.incarnation for t, s in self.servers.items()}
         parts = split_mod.split(g, placement, self.hosts, self.incarnations,
-                                task_incarnations)
+                                task_incarnations, self._links())
         hosted = None
         mine = parts.parts.get(self.local.task)
         if mine is not None and portable(mine):
@@ -286,6 +289,23 @@ class Master:
         with self._lock:
             self._remotes.append(remote)
         return remote
+
+    def _links(self):
+        """The split's `links(src, dst)`: the device link's group when both GPUs have
+        endpoints one backend joins (collective.py), else None. The local task has none
+        when this process may host its part (a client process cannot join a group)."""
+        endpoints = {d.full_name: d.endpoint for d in self.devices}
+        hostable = _host_runtime(self.local) is not None
+
+        def links(src, dst):
+            if hostable and self.local.task in (split_mod.task_of(src),
+                                                split_mod.task_of(dst)):
+                return None
+            if not collective.can_link(endpoints.get(src), endpoints.get(dst)):
+                return None
+            return collective.group_name(src, self.incarnations[src], dst,
+                                         self.incarnations[dst])
+        return links
 
     def release(self, remote):
         """Forgets one plan's parts on the tasks (the session's plan cache dropped it)."""

@@ -19,6 +19,8 @@ as the in-process backend's; this module only moves calls and values:
                               the common case; numpy values travel out of band, through
                               the object store when large)
     health(), abort_step  --- .remote()
+    a GPU array to a GPU  --- a Marker in deliver; the array through the device link's
+    of another actor          NCCL group, `ray.util.collective` (collective.py)
 
 Faults: a call to a dead actor (killed, its process or node lost) raises `RayActorError`,
 reported as UnavailableError naming the task; a step's future fails at once, and a task
@@ -43,6 +45,7 @@ import threading
 
 from flowexec.framework import errors
 from flowexec.distributed import channel
+from flowexec.distributed import collective
 from flowexec.distributed import local as local_mod
 from flowexec.distributed import task as task_mod
 from flowexec.distributed import wire
@@ -122,9 +125,10 @@ def actor_name(address):
 
 
 def encode_devices(task_devices):
-    """[(full name, type, memory limit, incarnation, description)] of TaskDevices."""
+    """[(full name, type, memory limit, incarnation, description, link endpoint)] of
+    TaskDevices."""
     return [(d.full_name, d.device_type, d.memory_limit, d.incarnation,
-             d.physical_device_desc) for d in task_devices]
+             d.physical_device_desc, d.endpoint) for d in task_devices]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,8 +138,8 @@ class _Described:
 
 def decode_devices(data):
     """TaskDevices of `encode_devices`'s output (`physical` describes the remote device)."""
-    return tuple(task_mod.TaskDevice(name, kind, limit, inc, _Described(desc))
-                 for name, kind, limit, inc, desc in data)
+    return tuple(task_mod.TaskDevice(name, kind, limit, inc, _Described(desc), endpoint)
+                 for name, kind, limit, inc, desc, endpoint in data)
 
 
 def error_data(e):
@@ -168,7 +172,8 @@ class _TaskActor:
         self.address = address
         self._peers = {}
         self._talkers = None    # threads of the parts run as talks (channel.py)
-        self.runtime = make_task_runtime(self.task, address, config, self._peer)
+        self.runtime = make_task_runtime(self.task, address, config, self._peer,
+                                         links=collective.ray_backend())
 
     def _peer(self, task):
         peer = self._peers.get(task)
@@ -214,7 +219,7 @@ class _TaskActor:
             return False, error_data(e)
 
     def deliver(self, step_id, items):
-        self.runtime.rendezvous.deliver_all(step_id, items)
+        self.runtime.deliver(step_id, items)
 
     def start_talk(self, handle, step_id, feeds, timeout_s, trace, puller):
         """Starts the part's talk: its first stage here, or the part on a thread of the

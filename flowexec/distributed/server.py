@@ -29,6 +29,7 @@ import threading
 from devices import local_devices, runtime_for
 from flowexec.runtime import config as config_mod
 from flowexec.runtime.threads import inter_op_threads
+from flowexec.distributed import collective
 from flowexec.distributed import local
 from flowexec.distributed import master
 from flowexec.distributed import ray_backend
@@ -39,21 +40,25 @@ master.register_resolver(local.lookup)
 master.register_resolver(ray_backend.resolve)
 
 
-def make_task_runtime(task, address, config, peer, incarnation=None, pulls=False):
+def make_task_runtime(task, address, config, peer, incarnation=None, pulls=False,
+                      links=None):
     """The TaskRuntime of task `task` on this process's devices (as `config.device_count`
     shapes them), whatever backend carries its calls. `incarnation`: the task's (None: a
-    new one); `pulls`: a client process's copy of the task (see `TaskRuntime`)."""
+    new one); `pulls`: a client process's copy of the task (see `TaskRuntime`); `links`:
+    the `collective.LinkBackend` of its GPUs, or None."""
     from flowexec.distributed.session import TaskSession
 
     threads = inter_op_threads(config)
     physical = local_devices(dict(config.device_count or {}) or None)
     devices = [task_mod.TaskDevice(f"{task}/device:{d.device_type}:{d.index}",
                                    d.device_type, d.memory_limit,
-                                   task_mod.new_incarnation(), d) for d in physical]
+                                   task_mod.new_incarnation(), d,
+                                   None if links is None else links.endpoint(d))
+               for d in physical]
     runtimes = {td.full_name: runtime_for(td.physical, num_threads=threads)
                 for td in devices}
     return task_mod.TaskRuntime(task, address, devices, runtimes, peer, TaskSession, config,
-                                incarnation or task_mod.new_incarnation(), pulls)
+                                incarnation or task_mod.new_incarnation(), pulls, links)
 
 
 class Server:
@@ -115,7 +120,7 @@ class Server:
 
     def _make_runtime(self, local_task):
         return make_task_runtime(local_task.task, local_task.address, self._config,
-                                 local_task.peer)
+                                 local_task.peer, links=collective.in_process_backend())
 
     def start(self):
         """Starts serving (idempotent)."""

@@ -13,6 +13,11 @@ carries the step id (`edge_<n>_<node>/control`). Every part reads the step id as
 (`TaskPart.step_feed`), and every `_Send` and `_Recv` reads it, so a value is matched with
 its step whatever executor runs the part.
 
+A tensor made on a GPU and read on a GPU of another task, where the master's `links`
+joins the two devices (collective.py), crosses by that device link instead: its `_Send`
+and `_Recv` run on the two GPUs, with `transport="collective"` and the link's `group`, and
+its key names the two GPUs; it crosses once per (tensor, destination device).
+
 Order, and why a step cannot deadlock: the master walks the nodes in one topological order
 L and appends to each task's list, at each node, first the `_Send`s and `_Recv`s its inputs
 need, then the node. Every task's part lists its nodes in the order of L, which is a
@@ -28,7 +33,7 @@ Everything here is frozen data, compared literally by the tests.
 import dataclasses
 from typing import FrozenSet, Mapping, Tuple
 
-import flowexec.ops.sendrecv_ops  # noqa: F401 - registers _Send and _Recv
+from flowexec.ops.sendrecv_ops import COLLECTIVE  # (and registers _Send and _Recv)
 from flowexec.framework import dtypes
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.runtime.ir import GraphIR, Ref, fresh_name, make_node
@@ -38,8 +43,8 @@ from flowexec.distributed.rendezvous import rendezvous_key
 @dataclasses.dataclass(frozen=True)
 class Edge:
     """One tensor (or control edge) crossing tasks: `key`, the `_Send` and `_Recv` node
-    names, the source and destination tasks, and the tensor's name ("^name" for a control
-    edge)."""
+    names, the source and destination tasks, the tensor's name ("^name" for a control
+    edge), and its device link's group ("" when it crosses through host memory)."""
 
     key: str
     send: str
@@ -47,6 +52,7 @@ class Edge:
     src_task: str
     dst_task: str
     tensor: str
+    group: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +122,7 @@ def task_of(device):
     return device.split("/device:", 1)[0]
 
 
-def split(graph, placement, hosts, incarnations, task_incarnations):
+def split(graph, placement, hosts, incarnations, task_incarnations, links=None):
     """Splits a placed GraphIR into TaskParts joined by `_Send`/`_Recv` pairs.
 
     Args:
@@ -125,6 +131,10 @@ def split(graph, placement, hosts, incarnations, task_incarnations):
         hosts: {task: full name of its host (CPU) device}: where `_Send`/`_Recv` run.
         incarnations: {full device name: incarnation} (the keys name the sending device's).
         task_incarnations: {task: the task's incarnation}.
+        links: `links(src device, dst device) -> group name or None`: a tensor made on
+            `src` and read on `dst` crosses by that device link (collective.py), its
+            `_Send` and `_Recv` on those two devices with `transport="collective"`;
+            None: every tensor crosses through the tasks' host memory.
 
     Returns:
         A TaskSplit.
@@ -144,21 +154,27 @@ def split(graph, placement, hosts, incarnations, task_incarnations):
         nodes.setdefault(task, []).append(node)
         where[node.name] = device
 
-    def cross(what, src_device, dst_task, control):
+    def cross(what, src_device, dst_device, control):
+        dst_task = task_of(dst_device)
         key_of = ("^" + what) if control else what
-        hit = crossed.get((key_of, dst_task))
+        group = None if control or links is None else links(src_device, dst_device)
+        where = dst_device if group else dst_task
+        hit = crossed.get((key_of, where))
         if hit is not None:
             return hit
         src_task = task_of(src_device)
         producer = what if control else what.node
         edge = f"edge_{len(edges)}_{producer}" + ("/control" if control else "")
-        send_dev, recv_dev = hosts[src_task], hosts[dst_task]
+        send_dev, recv_dev = (src_device, dst_device) if group else \
+            (hosts[src_task], hosts[dst_task])
         key = rendezvous_key(send_dev, incarnations[send_dev], recv_dev, edge)
         dtype = dtypes.int64 if control else what.dtype
         shape = TensorShape([]) if control else what.shape
         common = {"tensor_name": edge, "send_device": send_dev,
                   "send_device_incarnation": incarnations[send_dev], "recv_device": recv_dev,
                   "client_terminated": False, "key": key}
+        if group:
+            common.update(transport=COLLECTIVE, group=group)
         send_name = fresh_name(f"{producer}/_send_{edge}", names)
         names.add(send_name)
         send = make_node("_Send", send_name, [step if control else what, step],
@@ -173,9 +189,9 @@ def split(graph, placement, hosts, incarnations, task_incarnations):
                          outputs=[(dtype, shape)])
         add(dst_task, recv, recv_dev)
         edges.append(Edge(key, send_name, recv_name, src_task, dst_task,
-                          key_of if control else what.name))
+                          key_of if control else what.name, group or ""))
         out = recv.name if control else recv.outputs[0]
-        crossed[(key_of, dst_task)] = out
+        crossed[(key_of, where)] = out
         return out
 
     for node in graph.nodes:
@@ -190,11 +206,11 @@ def split(graph, placement, hosts, incarnations, task_incarnations):
                 inputs.append(r)
                 continue
             src = placement[r.node]
-            inputs.append(r if task_of(src) == task else cross(r, src, task, False))
+            inputs.append(r if task_of(src) == task else cross(r, src, device, False))
         controls = []
         for c in node.control_inputs:
             src = placement[c]
-            controls.append(c if task_of(src) == task else cross(c, src, task, True))
+            controls.append(c if task_of(src) == task else cross(c, src, device, True))
         add(task, node.replace(inputs=tuple(inputs), control_inputs=tuple(controls)), device)
 
     fetches = {}

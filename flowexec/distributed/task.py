@@ -25,7 +25,8 @@ calls and values. Protocol per session and plan (see master.py):
     deliver(step_id, items)         called by the *sending* task (push) with the
                                     [(key, value)] its `_Send`s of the step made for
                                     that task since it last delivered; exactly once per
-                                    key and step (rendezvous.py)
+                                    key and step (rendezvous.py); a device link's
+                                    Markers among them (collective.py)
     abort_step(step_id, error)      the master failed the step: wake waiting `_Recv`s
     health()                        raises UnavailableError when the task is gone
     deregister(handle)              the session closed
@@ -60,6 +61,7 @@ from flowexec.runtime.stats import step_stats
 from flowexec.distributed import stages as stages_mod
 from flowexec.distributed import tracing
 from flowexec.distributed.channel import TaskChannel, turn_wait
+from flowexec.distributed.collective import LINK_ITEMS, DeviceLinks
 from flowexec.distributed.rendezvous import Rendezvous
 
 
@@ -74,6 +76,8 @@ class TaskDevice:
         memory_limit: bytes.
         incarnation: random, non-zero, new each time the task starts.
         physical: the local `devices.DeviceAttributes` it runs on (in the task's process).
+        endpoint: where a device link can reach it (`collective.LinkBackend.endpoint`),
+            or None: its tensors cross tasks through host memory.
     """
 
     full_name: str
@@ -81,6 +85,7 @@ class TaskDevice:
     memory_limit: int
     incarnation: int
     physical: object = dataclasses.field(default=None, compare=False, repr=False)
+    endpoint: object = dataclasses.field(default=None, compare=False)
 
     @property
     def name(self):
@@ -291,10 +296,11 @@ class TaskRuntime:
         pulls: the runtime is a client process's copy of the task (master.py): nothing
             can push to it, so its `_Recv`s collect their values from the senders
             (`TaskChannel(pulls=True)`).
+        links: the `collective.LinkBackend` joining its GPUs to other tasks', or None.
     """
 
     def __init__(self, task, address, devices, runtimes, peer, session_factory, config,
-                 incarnation, pulls=False):
+                 incarnation, pulls=False, links=None):
         self.task = task
         self.incarnation = incarnation
         self.address = address
@@ -304,6 +310,10 @@ class TaskRuntime:
         self.state = {}
         self.rendezvous = Rendezvous(task)
         self.channel = TaskChannel(self.rendezvous, peer, task, pulls)
+        self.links = DeviceLinks(links, self.rendezvous.deliver, self._link_failed,
+                                 lambda step_id, task, items: peer(task).deliver(step_id,
+                                                                                 items))
+        self.channel.links = self.links
         self.state[CHANNEL] = self.channel
         self.cancellation = CancellationManager()
         self.lane_tails = LaneTails()
@@ -324,6 +334,12 @@ class TaskRuntime:
     def register(self, part):
         self.check()
         g = part.graph
+        for node in g.nodes:   # its device links (collective.py), opened once
+            group = node.attrs.get("group") if node.type in ("_Send", "_Recv") else None
+            if group:
+                device = part.placement[node.name]
+                self.links.open(group, 0 if node.type == "_Send" else 1,
+                                self.runtimes[device])
         partitioned = partition_mod.partition(g, part.placement, self._spaces)
         num_streams = self.config.gpu_options.num_streams if self.config is not None else 0
         sched = schedule(partitioned, self.runtimes, 1, num_streams)
@@ -517,6 +533,23 @@ class TaskRuntime:
             return self.channel.turn(step_id, puller, 0)
         return self.channel.turn(step_id, puller, timeout_s)
 
+    def deliver(self, step_id, items):
+        """Tensors another task sent in step `step_id` ([(key, value)]): into the
+        rendezvous; a device link's Markers to the link, whose array follows."""
+        plain = []
+        for key, value in items:
+            if isinstance(value, LINK_ITEMS):
+                self.links.arrived(step_id, key, value)
+            else:
+                plain.append((key, value))
+        if plain:
+            self.rendezvous.deliver_all(step_id, plain)
+
+    def _link_failed(self, step_id, error):
+        """A device link cannot bring step `step_id` its array: its `_Recv` raises
+        `error` (UnavailableError)."""
+        self.rendezvous.abort(step_id, error)
+
     def abort_step(self, step_id, error):
         self.rendezvous.abort(step_id, error)
         self.channel.abort(step_id)
@@ -534,6 +567,7 @@ class TaskRuntime:
         for step_id, held in self._held.take_all():
             self._drop(step_id, held, error)
         self.rendezvous.close(error)
+        self.links.close(error)
         self.channel.abort(None)
         self.cancellation.start_cancel()
         with self._lock:

@@ -125,6 +125,7 @@ class OpDef:
     def __init__(self, type_name, kernel, infer, cost, stateful, needs_ctx, defined_at,
                  device_types=None, flags=None, node_def=None):
         self.type = type_name
+        self.host_inputs = frozenset((flags or {}).get("host_inputs", ()))
         self.node_def_form = node_def or node_def_form.DEFAULT
         self.device_types = None if device_types is None else tuple(device_types)
         flags = flags or {}
@@ -242,7 +243,7 @@ class OpDef:
 def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, device_types=None,
           must_be_fed=False, constant=None, static_value=None, fold_at_build=False,
           ref_output=False, forwards_ref=False, elementwise=None, scalar=None, node_def=None,
-          fetch_as=None):
+          fetch_as=None, host_inputs=()):
     """Decorator registering a kernel as op type `type_name`; returns the `OpDef`.
 
     Args:
@@ -269,11 +270,14 @@ def defop(type_name, *, infer, cost=CHEAP, stateful=False, needs_ctx=False, devi
             inputs, fixed attributes, flowexec-only); None: it is TF's op of this type.
         fetch_as: `fetch_as(op, value, session) -> object`: what `Session.run` returns for
             the op's output 0 instead of its value (GetSessionHandle: a TensorHandle).
+        host_inputs: positions of inputs the kernel reads in host memory wherever it runs
+            (TF's `HostMemory`): on a GPU, such an input is not copied to the device (a
+            `_Send`'s step id).
     """
     flags = {"must_be_fed": must_be_fed, "constant": constant, "static_value": static_value,
              "fold_at_build": fold_at_build, "ref_output": ref_output,
              "forwards_ref": forwards_ref, "elementwise": elementwise, "scalar": scalar,
-             "fetch_as": fetch_as}
+             "fetch_as": fetch_as, "host_inputs": tuple(host_inputs)}
 
     def register(kernel):
         code = kernel.__code__

@@ -5,7 +5,9 @@ made it crosses once per destination *memory*: logical CPUs share host memory, s
 made on CPU:0 and read on CPU:1 needs no copy (TF's intra-process rendezvous hands over the
 buffer too), while a GPU's tensor read on the host, or on another GPU, is copied once and
 the copy is shared by every reader there. Fed values arrive in host memory; a fetched
-value leaves for the client from host memory.
+value leaves for the client from host memory. An input an op reads in host memory
+wherever it runs (`defop(host_inputs=...)`, TF's HostMemory: a GPU `_Send`'s step id) is
+read from host memory.
 
 `partition(graph, placement, spaces)` returns a `Partitioned`: the steps of the run in
 order (`Item`s: a node, or a `Transfer` placed right before its first reader; the copies
@@ -244,7 +246,9 @@ def partition(graph, placement, spaces):
     for node in graph.nodes:
         device = placement[node.name]
         space = spaces[device]
-        inputs = tuple(b.read(r, device) for r in node.inputs)
+        host = node.op_def.host_inputs   # read in host memory wherever the node runs
+        inputs = tuple(b.read(r, CLIENT if pos in host else device)
+                       for pos, r in enumerate(node.inputs))
         preds = {b.index[r.node] for r in inputs if not graph.is_fed(r)}
         preds.update(b.index[c] for c in node.control_inputs)
         live = tuple((pos, live_of[r][0]) for pos, r in enumerate(node.inputs)

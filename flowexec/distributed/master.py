@@ -103,6 +103,16 @@ def _host_runtime(task_server):
     return None if server is None else server.hosted_runtime(task_server.incarnation)
 
 
+def _may_host(task_server):
+    """Whether a Server of this process could host parts of `task_server`'s task (as
+    `_host_runtime`, without making its runtime)."""
+    from flowexec.distributed.local import normalize_address
+    if getattr(task_server, "in_process", True):
+        return False
+    with _hosts_lock:
+        return normalize_address(task_server.address) in _hosts
+
+
 def portable(part):
     """Whether a TaskPart holds no state of its task (see the module docstring)."""
     return all(not n.op_def.stateful or n.type in _PORTABLE_STATEFUL for n in part.graph.nodes)
@@ -295,7 +305,7 @@ class Master:
         endpoints one backend joins (collective.py), else None. The local task has none
         when this process may host its part (a client process cannot join a group)."""
         endpoints = {d.full_name: d.endpoint for d in self.devices}
-        hostable = _host_runtime(self.local) is not None
+        hostable = _may_host(self.local)
 
         def links(src, dst):
             if hostable and self.local.task in (split_mod.task_of(src),

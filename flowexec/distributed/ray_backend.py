@@ -253,6 +253,13 @@ class _TaskActor:
         """{rendezvous key: deliveries} over all steps (for tests)."""
         return dict(self.runtime.rendezvous.delivery_counts())
 
+    def close_links(self):
+        """Leaves the task's device-link groups (Ray keeps each NCCL group's id in a
+        detached actor until its rank 0 leaves); called before the actor is killed."""
+        self.runtime.links.close(task_mod.unavailable(self.task, self.address,
+                                                      "it has stopped"))
+        return bool(self.runtime.links.counts())
+
 
 class _Peer:
     """Another task as a task's `_Send` sees it: `deliver` is fire-and-forget."""
@@ -502,6 +509,15 @@ class RayServerTask:
             return
         import ray
         handle, self._handle = self._handle, None
+        try:
+            linked = any(d.endpoint for d in self._proxy.devices())
+        except errors.OpError:   # already gone
+            linked = False
+        if linked:   # it may hold device-link groups
+            try:
+                ray.get(handle.close_links.remote(), timeout=CALL_TIMEOUT_S)
+            except Exception:   # noqa: BLE001 - gone or stuck: killed all the same
+                pass
         try:
             ray.kill(handle, no_restart=True)
         except Exception:   # noqa: BLE001 - already gone

@@ -137,6 +137,14 @@ class RayNCCLBackend(LinkBackend):
 
     def __init__(self, node_id):
         self.node_id = node_id
+        self._streams = {}   # group -> the non-blocking stream its thread allocates on
+
+    def _stream(self, group):
+        import cupy
+        stream = self._streams.get(group)
+        if stream is None:   # one thread per group: no race
+            stream = self._streams[group] = cupy.cuda.Stream(non_blocking=True)
+        return stream
 
     @staticmethod
     def available():
@@ -167,15 +175,17 @@ class RayNCCLBackend(LinkBackend):
         import cupy
         from ray.util import collective
         ordinal = runtime.device.physical_device_id
-        with cupy.cuda.Device(ordinal):
+        with cupy.cuda.Device(ordinal), self._stream(group):
             collective.send(self._view(array, runtime), 1, group)
-            cupy.cuda.Device(ordinal).synchronize()   # NCCL's stream read the array
+            # NCCL's stream read the array (torch's record_stream, which Ray's group
+            # calls, skips memory torch did not allocate: CuPy's here)
+            cupy.cuda.Device(ordinal).synchronize()
 
     def recv(self, group, shape, dtype, runtime):
         import cupy
         from ray.util import collective
         ordinal = runtime.device.physical_device_id
-        with cupy.cuda.Device(ordinal):
+        with cupy.cuda.Device(ordinal), self._stream(group):
             out = cupy.empty(shape, dtype)
             collective.recv(self._view(out, runtime), 0, group)
             cupy.cuda.Device(ordinal).synchronize()   # NCCL's stream wrote it
@@ -183,6 +193,7 @@ class RayNCCLBackend(LinkBackend):
 
     def close(self, group):
         from ray.util import collective
+        self._streams.pop(group, None)
         if collective.is_group_initialized(group):
             collective.destroy_collective_group(group)
 
@@ -394,9 +405,11 @@ def use_in_process_backend(backend):
         _in_process.remove(backend)
 
 
-def ray_backend():
-    """The LinkBackend of a Ray task actor in this process, or None (no NCCL here)."""
-    if not RayNCCLBackend.available():
+def ray_backend(physical):
+    """The LinkBackend of a Ray task actor on these devices (`devices.DeviceAttributes`),
+    or None: no GPU (Ray's NCCL group, which imports torch, is not even looked for), or
+    no NCCL here."""
+    if not any(d.device_type == "GPU" for d in physical) or not RayNCCLBackend.available():
         return None
     import ray
     return RayNCCLBackend(ray.get_runtime_context().get_node_id() or str(os.getpid()))

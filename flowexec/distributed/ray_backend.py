@@ -173,7 +173,7 @@ class _TaskActor:
         self._peers = {}
         self._talkers = None    # threads of the parts run as talks (channel.py)
         self.runtime = make_task_runtime(self.task, address, config, self._peer,
-                                         links=collective.ray_backend())
+                                         links=collective.ray_backend)
 
     def _peer(self, task):
         peer = self._peers.get(task)

@@ -45,20 +45,22 @@ def make_task_runtime(task, address, config, peer, incarnation=None, pulls=False
     """The TaskRuntime of task `task` on this process's devices (as `config.device_count`
     shapes them), whatever backend carries its calls. `incarnation`: the task's (None: a
     new one); `pulls`: a client process's copy of the task (see `TaskRuntime`); `links`:
-    the `collective.LinkBackend` of its GPUs, or None."""
+    `links(physical devices) -> collective.LinkBackend or None`, how its GPUs link to
+    other tasks' (None: they do not)."""
     from flowexec.distributed.session import TaskSession
 
     threads = inter_op_threads(config)
     physical = local_devices(dict(config.device_count or {}) or None)
+    backend = None if links is None else links(physical)
     devices = [task_mod.TaskDevice(f"{task}/device:{d.device_type}:{d.index}",
                                    d.device_type, d.memory_limit,
                                    task_mod.new_incarnation(), d,
-                                   None if links is None else links.endpoint(d))
+                                   None if backend is None else backend.endpoint(d))
                for d in physical]
     runtimes = {td.full_name: runtime_for(td.physical, num_threads=threads)
                 for td in devices}
     return task_mod.TaskRuntime(task, address, devices, runtimes, peer, TaskSession, config,
-                                incarnation or task_mod.new_incarnation(), pulls, links)
+                                incarnation or task_mod.new_incarnation(), pulls, backend)
 
 
 class Server:
@@ -120,7 +122,8 @@ class Server:
 
     def _make_runtime(self, local_task):
         return make_task_runtime(local_task.task, local_task.address, self._config,
-                                 local_task.peer, links=collective.in_process_backend())
+                                 local_task.peer,
+                                 links=lambda physical: collective.in_process_backend())
 
     def start(self):
         """Starts serving (idempotent)."""

@@ -38,8 +38,8 @@ def gpu_cluster(cluster_servers, monkeypatch):
     runtimes = [ThreadStreamRuntime(device=g, num_lanes=2, delay=0.0005, jitter=True,
                                     seed=i) for i, g in enumerate(gpus)]
 
-    def start():
-        return cluster_servers(make_cluster(worker=2)), links
+    def start(workers=2):
+        return cluster_servers(make_cluster(worker=workers)), links
 
     with use_runtime(runtimes[0]), use_runtime(runtimes[1]), \
             collective.use_in_process_backend(links):
@@ -280,4 +280,37 @@ def test_a_task_actor_reports_its_devices_endpoints():
 def test_no_links_where_rays_nccl_group_cannot_be_made():
     if collective.RayNCCLBackend.available():
         pytest.skip("this machine has Ray's NCCL group (CuPy and torch)")
-    assert collective.ray_backend() is None
+    gpus = gpu_records(1)
+    assert collective.ray_backend(gpus) is None
+    assert collective.ray_backend(devices.local_devices({"CPU": 1})) is None
+
+
+def test_a_task_whose_part_the_client_process_may_run_gets_no_links(gpu_cluster,
+                                                                     monkeypatch):
+    from flowexec.distributed import master as master_mod
+    servers, links = gpu_cluster()
+    g, x, a, b, c = _chain_graph()
+    # as if this process ran worker 0's Server on Ray: its part may run here, in a
+    # client, which cannot join a collective group
+    monkeypatch.setattr(master_mod, "_may_host", lambda server: True)
+    xv = np.random.default_rng(3).standard_normal((4, 4))
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        np.testing.assert_allclose(sess.run(b, {x: xv}), _expected(xv), rtol=1e-12)
+        (edge,) = [e for e in sess.explain(b, [x]).split.edges if e.tensor == a.name]
+    assert edge.group == "" and links.log == []
+    with tf.Session(servers[("worker", 1)].target, graph=g) as sess:   # worker 1's client
+        sess.run(b, {x: xv})
+        (edge,) = [e for e in sess.explain(b, [x]).split.edges if e.tensor == a.name]
+    assert edge.group == "" and links.log == []
+
+
+def test_tasks_other_than_the_clients_own_keep_their_links(gpu_cluster, monkeypatch):
+    from flowexec.distributed import master as master_mod
+    servers, links = gpu_cluster(workers=3)
+    g, x, a, b, c = _chain_graph()
+    monkeypatch.setattr(master_mod, "_may_host", lambda server: True)
+    xv = np.random.default_rng(4).standard_normal((4, 4))
+    with tf.Session(servers[("worker", 2)].target, graph=g) as sess:
+        np.testing.assert_allclose(sess.run(b, {x: xv}), _expected(xv), rtol=1e-12)
+        (edge,) = [e for e in sess.explain(b, [x]).split.edges if e.tensor == a.name]
+    assert edge.group and len(links.calls("recv")) == 1

@@ -8,6 +8,9 @@
     ray_backend.py  the Ray backend (`flowexec[ray]`): one Ray actor per task, named after
                     its address; parts, devices and errors cross processes as plain data
     rendezvous.py   TF-keyed, exactly-once delivery of cross-task tensors within a step
+    channel.py      how a task's `_Send`s and `_Recv`s reach the other tasks of a step
+    collective.py   device links: GPU arrays from GPU to GPU across tasks (NCCL groups
+                    of `ray.util.collective`)
     split.py        partition a placed plan by task (`_Send`/`_Recv` pairs)
     wire.py         a task part as plain data, for a task in another process
     master.py       what `tf.Session("grpc://host:port")` does: place over the cluster,

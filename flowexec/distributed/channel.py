@@ -5,7 +5,10 @@ for its receiving task; the values a step sent to one task go to it in one `deli
 call (through `peer(task)`, a TaskServer) when the step is about to wait (`recv`, or a
 blocking kernel polling for cancellation: `flush`) and when the task's part of the step
 ends: one call per step and pair of tasks in the common case (the ps's variable reads,
-the worker's gradients), where one call per tensor cost a transport round each. A part
+the worker's gradients), where one call per tensor cost a transport round each. While
+one of the step's `_Recv`s waits, what the step sends goes at once (a `_Recv` on a GPU
+lane waits there, and the value it waits for may need one the step sends meanwhile on
+another lane or the host thread). A part
 with queue, accumulator or barrier ops sends each value at once (`start_step(batch=
 False)`): their steps wait on other steps, and a SyncReplicasOptimizer's workers then fell
 out of step with its chief.
@@ -107,6 +110,7 @@ class TaskChannel:
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self.links = None      # the task's DeviceLinks (collective.py), set by its runtime
+        self._waiting = {}     # step id -> how many of its _Recvs wait now (push)
 
     # ----- sending ---------------------------------------------------------------------------
     def send(self, step_id, key, recv_task, value, ready=None, group=""):
@@ -115,11 +119,13 @@ class TaskChannel:
         `ready`), and its Marker goes the ordinary way."""
         value = self.links.send(group, value, ready, step_id, key, recv_task) if group \
             else to_numpy(value)
-        if step_id in self._batched:
-            with self._lock:
+        with self._lock:
+            # batched unless one of the step's _Recvs waits now (it may wait for a task
+            # that needs this value: one on a GPU lane cannot flush while it waits)
+            if step_id in self._batched and not self._waiting.get(step_id):
                 self._outbox.setdefault(step_id, {}).setdefault(recv_task, []).append(
                     (key, value))
-            return
+                return
         if recv_task in self._pulled.get(step_id, ()):
             with self._cond:
                 self._turns_of(step_id, recv_task).box.append((key, value))
@@ -146,9 +152,20 @@ class TaskChannel:
                     turns.waiting, waiting = waiting_on, turns
             if pulled:
                 self._cond.notify_all()
-        for recv_task, items in out.items():
-            self._deliver(step_id, recv_task, items)
+        self._deliver_each(step_id, out)
         return waiting
+
+    def _deliver_each(self, step_id, out):
+        """Delivers {receiving task: items}; a receiver that fails does not keep the
+        others from theirs (its error is raised after them)."""
+        first = None
+        for recv_task, items in out.items():
+            try:
+                self._deliver(step_id, recv_task, items)
+            except errors.OpError as e:
+                first = first or e
+        if first is not None:
+            raise first
 
     def _deliver(self, step_id, recv_task, items):
         if not self.pulls:
@@ -217,20 +234,33 @@ class TaskChannel:
             self._cond.notify_all()
 
     # ----- receiving -------------------------------------------------------------------------
-    def recv(self, step_id, key, cancelled=None):
+    def recv(self, step_id, key, cancelled=None, group=""):
+        """The value of `key` in step `step_id`, waiting for it (a device link's `group`:
+        the link's array; the wait ends when the link breaks)."""
+        if group:
+            cancelled = self.links.watch(group, cancelled)
         if self.pulls:
             self.flush(step_id)
             return self._pull(step_id, key, cancelled)
         found, value = self.rendezvous.take(step_id, key)
         if found:
             return value
-        # about to wait: release what the step sent; a puller we wait for is told so
-        waiting = self.flush(step_id, waiting_on=key)
+        # about to wait: what the step sent and sends while this waits goes out at once;
+        # a puller we wait for is told so
+        with self._lock:
+            self._waiting[step_id] = self._waiting.get(step_id, 0) + 1
+        waiting = None
         try:
+            waiting = self.flush(step_id, waiting_on=key)
             return self.rendezvous.recv(step_id, key, self._deadlines.get(step_id), cancelled)
         finally:
-            if waiting is not None:
-                with self._cond:
+            with self._cond:
+                left = self._waiting.get(step_id, 1) - 1
+                if left:
+                    self._waiting[step_id] = left
+                else:
+                    self._waiting.pop(step_id, None)
+                if waiting is not None:
                     waiting.waiting = None
 
     def received(self, step_id, puller, keys):
@@ -341,16 +371,15 @@ class TaskChannel:
     def end_step(self, step_id):
         if not self.pulls:
             self._deadlines.pop(step_id, None)
-        self._batched.discard(step_id)
         self._watch.pop(step_id, None)
-        with self._lock:
+        with self._lock:   # a _Send still running on a lane now delivers at once
+            self._batched.discard(step_id)
             out = self._outbox.pop(step_id, None)
         if out:   # a failed step: its links' markers still go, or their sequence breaks
-            for recv_task, items in out.items():
-                markers = [(k, v) for k, v in items if isinstance(v, LINK_ITEMS)]
-                if markers:
-                    try:
-                        self._deliver(step_id, recv_task, markers)
-                    except errors.OpError:   # the receiver is gone: its link with it too
-                        pass
+            markers = {task: [(k, v) for k, v in items if isinstance(v, LINK_ITEMS)]
+                       for task, items in out.items()}
+            try:
+                self._deliver_each(step_id, {t: m for t, m in markers.items() if m})
+            except errors.OpError:   # a receiver is gone: its link with it too
+                pass
         self.rendezvous.end_step(step_id)

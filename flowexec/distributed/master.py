@@ -301,8 +301,9 @@ class Master:
         return remote
 
     def _links(self):
-        """The split's `links(src, dst)`: the device link's group when both GPUs have
-        endpoints one backend joins (collective.py), else None. The local task has none
+        """The split's `links(src, dst)`: the device link's (group, src ordinal, dst
+        ordinal) when both GPUs have endpoints one backend joins (collective.py), else
+        None. The local task has none
         when this process may host its part (a client process cannot join a group)."""
         endpoints = {d.full_name: d.endpoint for d in self.devices}
         hostable = _may_host(self.local)
@@ -311,10 +312,12 @@ class Master:
             if hostable and self.local.task in (split_mod.task_of(src),
                                                 split_mod.task_of(dst)):
                 return None
-            if not collective.can_link(endpoints.get(src), endpoints.get(dst)):
+            src_end, dst_end = endpoints.get(src), endpoints.get(dst)
+            if not collective.can_link(src_end, dst_end):
                 return None
-            return collective.group_name(src, self.incarnations[src], dst,
-                                         self.incarnations[dst])
+            return (collective.group_name(src, self.incarnations[src], dst,
+                                          self.incarnations[dst]),
+                    collective.ordinal_of(src_end), collective.ordinal_of(dst_end))
         return links
 
     def release(self, remote):

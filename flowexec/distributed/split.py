@@ -131,10 +131,11 @@ def split(graph, placement, hosts, incarnations, task_incarnations, links=None):
         hosts: {task: full name of its host (CPU) device}: where `_Send`/`_Recv` run.
         incarnations: {full device name: incarnation} (the keys name the sending device's).
         task_incarnations: {task: the task's incarnation}.
-        links: `links(src device, dst device) -> group name or None`: a tensor made on
-            `src` and read on `dst` crosses by that device link (collective.py), its
-            `_Send` and `_Recv` on those two devices with `transport="collective"`;
-            None: every tensor crosses through the tasks' host memory.
+        links: `links(src device, dst device) -> (group name, src GPU ordinal, dst GPU
+            ordinal) or None`: a tensor made on `src` and read on `dst` crosses by that
+            device link (collective.py), its `_Send` and `_Recv` on those two devices
+            with `transport="collective"`, the group and the other end's ordinal
+            (`peer_gpu`); None: every tensor crosses through the tasks' host memory.
 
     Returns:
         A TaskSplit.
@@ -157,7 +158,8 @@ def split(graph, placement, hosts, incarnations, task_incarnations, links=None):
     def cross(what, src_device, dst_device, control):
         dst_task = task_of(dst_device)
         key_of = ("^" + what) if control else what
-        group = None if control or links is None else links(src_device, dst_device)
+        link = None if control or links is None else links(src_device, dst_device)
+        group = link[0] if link else None
         where = dst_device if group else dst_task
         hit = crossed.get((key_of, where))
         if hit is not None:
@@ -173,19 +175,22 @@ def split(graph, placement, hosts, incarnations, task_incarnations, links=None):
         common = {"tensor_name": edge, "send_device": send_dev,
                   "send_device_incarnation": incarnations[send_dev], "recv_device": recv_dev,
                   "client_terminated": False, "key": key}
+        send_attrs, recv_attrs = {}, {}
         if group:
             common.update(transport=COLLECTIVE, group=group)
+            send_attrs, recv_attrs = {"peer_gpu": link[2]}, {"peer_gpu": link[1]}
         send_name = fresh_name(f"{producer}/_send_{edge}", names)
         names.add(send_name)
         send = make_node("_Send", send_name, [step if control else what, step],
-                         {**common, "T": dtype, "recv_task": dst_task},
+                         {**common, **send_attrs, "T": dtype, "recv_task": dst_task},
                          control_inputs=(what,) if control else (), device=send_dev,
                          outputs=[])
         add(src_task, send, send_dev)
         recv_name = fresh_name(f"{producer}/_recv_{edge}", names)
         names.add(recv_name)
         recv = make_node("_Recv", recv_name, [step],
-                         {**common, "tensor_type": dtype, "shape": shape}, device=recv_dev,
+                         {**common, **recv_attrs, "tensor_type": dtype, "shape": shape},
+                         device=recv_dev,
                          outputs=[(dtype, shape)])
         add(dst_task, recv, recv_dev)
         edges.append(Edge(key, send_name, recv_name, src_task, dst_task,

@@ -339,7 +339,7 @@ class TaskRuntime:
             if group:
                 device = part.placement[node.name]
                 self.links.open(group, 0 if node.type == "_Send" else 1,
-                                self.runtimes[device])
+                                self.runtimes[device], node.attrs.get("peer_gpu", 0))
         partitioned = partition_mod.partition(g, part.placement, self._spaces)
         num_streams = self.config.gpu_options.num_streams if self.config is not None else 0
         sched = schedule(partitioned, self.runtimes, 1, num_streams)

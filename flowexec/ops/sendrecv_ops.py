@@ -15,11 +15,13 @@ Two transports (attr `transport`):
 * "collective": both ends run on GPUs of tasks joined by a device link
   (`flowexec.distributed.collective`): the array goes from GPU to GPU, never through host
   memory. On a GPU the kernel runs on its stream's lane; `_Send` records an event there,
-  so the link sends the array once the work that made it is done.
+  so the link sends the array (in C order) once the work that made it is done, and
+  `_Recv` copies the received array onto its lane (one device copy), keeping the link's
+  buffer alive until that copy ran.
 
 Their kernels reach the task through `ctx.state[CHANNEL]`, an object with
-`send(step_id, key, recv_task, value, ready=None, group="")` (`group`: the link's) and
-`recv(step_id, key, cancelled)`
+`send(step_id, key, recv_task, value, ready=None, group="")` and
+`recv(step_id, key, cancelled, group="")` (`group`: the device link's)
 that the task server puts into its state (`flowexec.distributed.task.TaskChannel`); this
 module knows nothing else of tasks.
 """
@@ -39,20 +41,32 @@ def _channel(ctx):
     return channel
 
 
-def _ready_event(runtime):
-    """An event recorded on the calling lane of an asynchronous runtime (None on a host)."""
+def _lane(runtime):
+    """The lane of an asynchronous runtime whose thread is calling (None on a host)."""
     lane_of = getattr(runtime, "current_lane", None)
-    lane = lane_of() if lane_of is not None and getattr(runtime, "asynchronous", False) \
-        else None
-    return None if lane is None else lane.record_event()
+    if lane_of is None or not getattr(runtime, "asynchronous", False):
+        return None
+    return lane_of()
+
+
+def _ready_event(lane):
+    """An event at the current point of the calling lane: after the work launched so far
+    (the kernels that made the value), not behind what is queued on the lane since."""
+    if lane is None:
+        return None
+    event = lane.new_event()
+    lane.record(event)   # from the lane's own work: recorded right behind it
+    return event
 
 
 @defop("_Send", infer=lambda op: [], stateful=True, needs_ctx=True,
        device_types=("CPU", "GPU"), host_inputs=(1,))
 def _send(ctx, xp, tensor, step_id, *, key, recv_task, transport="", group=""):
     if transport == COLLECTIVE:
+        # a link sends the bytes from the array's first address: C order, on this lane
+        tensor = xp.ascontiguousarray(tensor)
         _channel(ctx).send(int(step_id), key, recv_task, tensor,
-                           ready=_ready_event(ctx.runtime), group=group)
+                           ready=_ready_event(_lane(ctx.runtime)), group=group)
     else:
         _channel(ctx).send(int(step_id), key, recv_task, tensor)
     return ()
@@ -67,8 +81,17 @@ def _recv_infer(op):
 
 @defop("_Recv", infer=_recv_infer, stateful=True, needs_ctx=True,
        device_types=("CPU", "GPU"), host_inputs=(0,))
-def _recv(ctx, xp, step_id, *, key):
-    return _channel(ctx).recv(int(step_id), key, ctx.step_cancelled)
+def _recv(ctx, xp, step_id, *, key, transport="", group=""):
+    value = _channel(ctx).recv(int(step_id), key, ctx.step_cancelled, group=group)
+    lane = _lane(ctx.runtime) if transport == COLLECTIVE else None
+    if lane is None:
+        return value
+    # The link received into memory of its own stream's pool: copy it on this lane (the
+    # copy's buffer then lives as any output of the lane) and keep the link's buffer
+    # until the copy ran, so the link's next receive cannot reuse it under the copy.
+    out = xp.array(value, copy=True)
+    ctx.runtime.keep_alive(value, lane)
+    return out
 
 
 _recv.not_differentiable()

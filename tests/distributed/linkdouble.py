@@ -1,11 +1,13 @@
 """Test tools for device links (flowexec/distributed/collective.py). Never a device.
 
 * `QueueLinks`: a `LinkBackend` with a collective library's point-to-point semantics,
-  in one process: a group is a queue; `send` copies the array's bytes (as a wire reads
-  them when the send runs) and blocks until the group's next `recv` has taken them;
-  `recv` blocks for the group's next array and refuses one whose shape or dtype is not
-  the one it was asked for (NCCL would silently read the wrong bytes). Every call is
-  logged, and a group can be told to fail.
+  in one process: a group's communicator is a queue, named as Ray names it after both
+  ends' GPUs (a side that names the other's GPU wrongly never meets it); `send` takes a
+  non-empty C-ordered array (NCCL reads bytes from its first address), copies its bytes
+  (as a wire reads them when the send runs) and blocks until the matching `recv` has
+  taken them; `recv` blocks for the next array and refuses one whose shape or dtype is
+  not the one it was asked for (NCCL would silently read the wrong bytes). Every call is
+  logged; a group can be told to fail, or to hang.
 * `gpu_records(n)`: `devices.DeviceAttributes` of n GPUs with distinct PCI bus ids, to
   be played by `devices.testing.ThreadStreamRuntime` (lanes are threads, results are
   poisoned until their lane ran the work).
@@ -52,36 +54,54 @@ class QueueLinks(LinkBackend):
         self.queues = collections.defaultdict(collections.deque)
         self.log = []               # (call, group, rank or shape)
         self.opened = {}            # (group, rank) -> runtime name
+        self.peers = {}             # (group, rank) -> the other end's GPU ordinal
         self.fail = set()           # groups whose next send raises
+        self.hang = set()           # groups whose next recv never returns
+        self.released = threading.Event()   # ends the hung receives
 
     def endpoint(self, physical):
         if physical is None or physical.device_type != "GPU":
             return None
-        return f"{self.name}|{physical.properties['pci_bus_id']}"
+        return (f"{self.name}|{physical.properties['pci_bus_id']}|"
+                f"{physical.physical_device_id}")
 
-    def open(self, group, rank, runtime):
+    def open(self, group, rank, runtime, peer_gpu):
         with self.cond:
             if (group, rank) in self.opened:
                 raise RuntimeError(f"group {group} opened twice as rank {rank}")
             self.opened[(group, rank)] = runtime.name
+            self.peers[(group, rank)] = peer_gpu
             self.log.append(("open", group, rank))
+
+    def _communicator(self, group, rank, runtime):
+        """Ray's key: "<rank 0>_<its GPU>:<rank 1>_<its GPU>" as this side sees it."""
+        mine, peer = runtime.device.physical_device_id, self.peers[(group, rank)]
+        ends = (mine, peer) if rank == 0 else (peer, mine)
+        return (group, f"0_{ends[0]}:1_{ends[1]}")
 
     def send(self, group, array, runtime):
         if group in self.fail:
             raise ConnectionError("peer closed the connection")
+        if not array.flags.c_contiguous or array.size == 0:
+            raise ValueError(f"{group}: NCCL sends a non-empty C-ordered buffer, got "
+                             f"shape {array.shape}, strides {array.strides}")
         item = _Item(numpy.array(array, copy=True))
         with self.cond:
-            self.queues[group].append(item)
+            self.queues[self._communicator(group, 0, runtime)].append(item)
             self.log.append(("send", group, item.array.shape))
             self.cond.notify_all()
         if not item.taken.wait(WAIT_S):
             raise TimeoutError(f"nobody received on {group}")
 
     def recv(self, group, shape, dtype, runtime):
+        if group in self.hang:
+            self.released.wait()
+            raise ConnectionError("the hung receive was released")
+        queue = self.queues[self._communicator(group, 1, runtime)]
         with self.cond:
-            if not self.cond.wait_for(lambda: self.queues[group], WAIT_S):
+            if not self.cond.wait_for(lambda: queue, WAIT_S):
                 raise TimeoutError(f"nothing sent on {group}")
-            item = self.queues[group].popleft()
+            item = queue.popleft()
             self.log.append(("recv", group, tuple(shape)))
         item.taken.set()
         if item.array.shape != tuple(shape) or str(item.array.dtype) != dtype:

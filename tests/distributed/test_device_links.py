@@ -256,7 +256,8 @@ def test_endpoints_name_the_physical_gpu_and_only_two_different_ones_link():
     nccl = collective.RayNCCLBackend("node-a")
     gpu0, gpu1 = gpu_records(2)
     cpu = devices.local_devices({"CPU": 1})[0]
-    assert nccl.endpoint(gpu0) == "nccl|node-a/0000:1b:00.0"
+    assert nccl.endpoint(gpu0) == "nccl|node-a/0000:1b:00.0|0"
+    assert collective.ordinal_of(nccl.endpoint(gpu1)) == 1
     assert nccl.endpoint(cpu) is None
     other_node = collective.RayNCCLBackend("node-b").endpoint(gpu0)
     assert collective.can_link(nccl.endpoint(gpu0), nccl.endpoint(gpu1))
@@ -314,3 +315,106 @@ def test_tasks_other_than_the_clients_own_keep_their_links(gpu_cluster, monkeypa
         np.testing.assert_allclose(sess.run(b, {x: xv}), _expected(xv), rtol=1e-12)
         (edge,) = [e for e in sess.explain(b, [x]).split.edges if e.tensor == a.name]
     assert edge.group and len(links.calls("recv")) == 1
+
+
+def _ping_pong_graph(back_gpu):
+    """W0 GPU:0 -> W1 GPU:1 -> W0 GPU:`back_gpu`, and again: each task waits for the
+    other in the middle of its part."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, [3, 3], name="x")
+        with tf.device(f"{W0}/device:GPU:0"):
+            a = tf.tanh(x)
+        with tf.device(f"{W1}/device:GPU:1"):
+            b = tf.matmul(a, a)
+        with tf.device(f"{W0}/device:GPU:{back_gpu}"):
+            c = tf.tanh(b)
+        with tf.device(f"{W1}/device:GPU:1"):
+            d = tf.matmul(c, a)
+    return g, x, d
+
+
+@pytest.mark.parametrize("back_gpu", [0, 1], ids=["linked", "through-host"])
+def test_tensors_going_back_and_forth_between_gpus_of_two_tasks(gpu_cluster, back_gpu):
+    servers, links = gpu_cluster()
+    g, x, d = _ping_pong_graph(back_gpu)
+    rng = np.random.default_rng(5)
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        for _ in range(4):
+            xv = rng.standard_normal((3, 3))
+            a = np.tanh(xv)
+            np.testing.assert_allclose(
+                sess.run(d, {x: xv}, options=tf.RunOptions(timeout_in_ms=20000)),
+                np.tanh(a @ a) @ a, rtol=1e-12)
+        groups = {e.group for e in sess.explain(d, [x]).split.edges}
+    # linked: every crossing (W0 GPU:0 <-> W1 GPU:1, both ways); else W1 GPU:1 -> W0
+    # GPU:1 (one physical GPU) goes through host memory
+    assert len(groups - {""}) == (2 if back_gpu == 0 else 1)
+    assert ("" in groups) == (back_gpu == 1)
+
+
+def test_strided_empty_and_odd_dtype_arrays_cross_a_link(gpu_cluster):
+    servers, links = gpu_cluster()
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, [None, 3], name="x")
+        with tf.device(f"{W0}/device:GPU:0"):
+            t = tf.transpose(x * 2.0)            # a strided view on the sender
+            n = tf.cast(tf.round(x * 10.0), tf.int16)
+            flags = x > 0.0
+        with tf.device(f"{W1}/device:GPU:1"):
+            outs = [tf.identity(t), tf.identity(n), tf.identity(flags)]
+    rng = np.random.default_rng(6)
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        for rows in (4, 0, 2):                   # 0 rows: the marker alone crosses
+            xv = rng.standard_normal((rows, 3))
+            got_t, got_n, got_f = sess.run(outs, {x: xv})
+            np.testing.assert_array_equal(got_t, (xv * 2.0).T)
+            np.testing.assert_array_equal(got_n, np.round(xv * 10.0).astype(np.int16))
+            np.testing.assert_array_equal(got_f, xv > 0.0)
+            assert got_n.dtype == np.int16 and got_f.dtype == np.bool_
+    assert len(links.calls("send")) == len(links.calls("recv")) == 6   # 3 arrays x 2
+
+
+def test_a_link_whose_transfer_hangs_breaks_and_fails_steps_without_a_deadline(
+        gpu_cluster, monkeypatch):
+    monkeypatch.setattr(collective, "LINK_TIMEOUT_S", 0.5)
+    servers, links = gpu_cluster()
+    g, x, a, b, c = _chain_graph()
+    xv = np.ones((4, 4))
+    try:
+        with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+            sess.run(b, {x: xv})
+            (edge,) = [e for e in sess.explain(b, [x]).split.edges if e.tensor == a.name]
+            links.hang.add(edge.group)   # as a peer that died inside NCCL
+            start = time.monotonic()
+            with pytest.raises(tf.errors.UnavailableError, match="has not finished"):
+                sess.run(b, {x: xv})     # no deadline
+            assert time.monotonic() - start < 10
+            with pytest.raises(tf.errors.UnavailableError, match="Device link"):
+                sess.run(b, {x: xv})
+    finally:
+        links.released.set()
+
+
+def test_what_a_step_sends_while_one_of_its_recvs_waits_goes_at_once():
+    peer = _Peer()
+    rendezvous = Rendezvous("t")
+    chan = channel_mod.TaskChannel(rendezvous, lambda task: peer, "t")
+    chan.start_step(3, None, batch=True)
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(chan.recv(3, "in")))
+    waiter.start()
+    deadline = time.monotonic() + 5
+    while not chan._waiting.get(3) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    chan.send(3, "out", W1, np.ones(2))      # e.g. from another lane while "in" waits
+    assert [(s, [k for k, _ in items]) for s, items in peer.items] == [(3, ["out"])]
+    rendezvous.deliver(3, "in", np.zeros(1))
+    waiter.join(5)
+    assert len(got) == 1
+    chan.send(3, "later", W1, np.ones(2))    # nothing waits: batched again
+    assert len(peer.items) == 1
+    chan.flush(3, final=True)
+    assert [k for k, _ in peer.items[1][1]] == ["later"]
+    chan.end_step(3)

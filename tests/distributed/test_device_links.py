@@ -7,6 +7,7 @@ point-to-point queues that refuse a shape the receiver did not expect). Every ta
 these in-process clusters sees both GPUs, as tasks in one process share its devices.
 """
 
+import contextlib
 import threading
 import time
 
@@ -201,55 +202,53 @@ def test_a_step_that_ends_before_its_flush_still_delivers_its_markers():
     assert peer.items == [(7, [("k-link", marker)])]
 
 
-def test_markers_arriving_out_of_order_are_received_in_sequence():
+@contextlib.contextmanager
+def _link_pair():
+    """(links double, sender, receiver, {key: received array}) of one open group "g"."""
     links = QueueLinks()
-    got = {}
     runtime = ThreadStreamRuntime(device=gpu_records(1)[0])
-    receiver = collective.DeviceLinks(links, lambda s, k, v: got.setdefault(k, v), None)
+    got = {}
     sender = collective.DeviceLinks(links, None, None)
+    receiver = collective.DeviceLinks(links, lambda s, k, v: got.setdefault(k, v), None)
     try:
         sender.open("g", 0, runtime)
         receiver.open("g", 1, runtime)
+        yield links, sender, receiver, got
+    finally:
+        for side in (sender, receiver):
+            side.close(tf.errors.UnavailableError(None, None, "done"))
+        runtime.shutdown()
+
+
+def _wait_for(got, n):
+    deadline = time.monotonic() + 10
+    while len(got) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_markers_arriving_out_of_order_are_received_in_sequence():
+    with _link_pair() as (links, sender, receiver, got):
         m0 = sender.send("g", np.arange(3.0), None)
         m1 = sender.send("g", np.arange(5.0), None)
         receiver.arrived(2, "second", m1)   # step 2's marker first
         time.sleep(0.05)
         assert got == {}                    # seq 0 has not arrived: nothing received
         receiver.arrived(1, "first", m0)
-        deadline = time.monotonic() + 10
-        while len(got) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_for(got, 2)
         np.testing.assert_array_equal(got["first"], np.arange(3.0))
         np.testing.assert_array_equal(got["second"], np.arange(5.0))
-    finally:
-        for side in (sender, receiver):
-            side.close(tf.errors.UnavailableError(None, None, "done"))
-        runtime.shutdown()
 
 
 def test_a_link_sends_an_array_only_once_the_work_that_made_it_is_done():
-    links = QueueLinks()
-    runtime = ThreadStreamRuntime(device=gpu_records(1)[0])
-    got = {}
-    sender = collective.DeviceLinks(links, None, None)
-    receiver = collective.DeviceLinks(links, lambda s, k, v: got.setdefault(k, v), None)
     ready = FakeEvent()
-    try:
-        sender.open("g", 0, runtime)
-        receiver.open("g", 1, runtime)
+    with _link_pair() as (links, sender, receiver, got):
         marker = sender.send("g", np.arange(4.0), ready, 1, "k", W1)
         receiver.arrived(1, "k", marker)
         time.sleep(0.1)
         assert links.calls("send") == [] and got == {}   # the producing lane has not run
         ready.complete()
-        deadline = time.monotonic() + 10
-        while not got and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_for(got, 1)
         np.testing.assert_array_equal(got["k"], np.arange(4.0))
-    finally:
-        for side in (sender, receiver):
-            side.close(tf.errors.UnavailableError(None, None, "done"))
-        runtime.shutdown()
 
 
 def test_endpoints_name_the_physical_gpu_and_only_two_different_ones_link():

@@ -92,25 +92,27 @@ def unregister_host(address, server):
             del _hosts[normalize_address(address)]
 
 
-def _host_runtime(task_server):
-    """The TaskRuntime of this process that may host parts of `task_server`'s task, or
-    None (the task's own runtime is in this process, or no Server here serves it)."""
+def _host_server(task_server):
+    """The Server of this process that could host parts of `task_server`'s task, or None
+    (the task's own runtime is in this process, or no Server here serves it)."""
     from flowexec.distributed.local import normalize_address
     if getattr(task_server, "in_process", True):
         return None
     with _hosts_lock:
-        server = _hosts.get(normalize_address(task_server.address))
+        return _hosts.get(normalize_address(task_server.address))
+
+
+def _host_runtime(task_server):
+    """The TaskRuntime of this process that may host parts of `task_server`'s task, or
+    None (see `_host_server`)."""
+    server = _host_server(task_server)
     return None if server is None else server.hosted_runtime(task_server.incarnation)
 
 
 def _may_host(task_server):
-    """Whether a Server of this process could host parts of `task_server`'s task (as
-    `_host_runtime`, without making its runtime)."""
-    from flowexec.distributed.local import normalize_address
-    if getattr(task_server, "in_process", True):
-        return False
-    with _hosts_lock:
-        return normalize_address(task_server.address) in _hosts
+    """Whether this process could host parts of `task_server`'s task (without making the
+    runtime `_host_runtime` makes)."""
+    return _host_server(task_server) is not None
 
 
 def portable(part):
@@ -303,8 +305,8 @@ class Master:
     def _links(self):
         """The split's `links(src, dst)`: the device link's (group, src ordinal, dst
         ordinal) when both GPUs have endpoints one backend joins (collective.py), else
-        None. The local task has none
-        when this process may host its part (a client process cannot join a group)."""
+        None. The local task has none when this process may host its part (a client
+        process cannot join a group)."""
         endpoints = {d.full_name: d.endpoint for d in self.devices}
         hostable = _may_host(self.local)
 

@@ -64,6 +64,15 @@ def _expected(xv):
     return np.tanh(xv @ xv.T + 1.0)
 
 
+def _edge_after_a_run(server, g, x, a, b, xv):
+    """Runs the chain graph once on a session of `server` (checked against numpy) and
+    returns the split's edge of `a`."""
+    with tf.Session(server.target, graph=g) as sess:
+        np.testing.assert_allclose(sess.run(b, {x: xv}), _expected(xv), rtol=1e-12)
+        (edge,) = [e for e in sess.explain(b, [x]).split.edges if e.tensor == a.name]
+    return edge
+
+
 def test_a_gpu_tensor_crosses_to_another_tasks_gpu_by_its_link(gpu_cluster):
     servers, links = gpu_cluster()
     g, x, a, b, c = _chain_graph()
@@ -110,9 +119,7 @@ def test_the_same_physical_gpu_is_not_linked(gpu_cluster):
     servers, links = gpu_cluster()
     g, x, a, b, c = _chain_graph(dst_gpu=0)    # W0's GPU:0 and W1's GPU:0: one device
     xv = np.random.default_rng(1).standard_normal((4, 4))
-    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
-        np.testing.assert_allclose(sess.run(b, {x: xv}), _expected(xv), rtol=1e-12)
-        (edge,) = [e for e in sess.explain(b, [x]).split.edges if e.tensor == a.name]
+    edge = _edge_after_a_run(servers[("worker", 0)], g, x, a, b, xv)
     assert edge.group == ""
     assert edge.key.split(";")[0].endswith("/device:CPU:0")
     assert links.log == []
@@ -294,14 +301,9 @@ def test_a_task_whose_part_the_client_process_may_run_gets_no_links(gpu_cluster,
     # client, which cannot join a collective group
     monkeypatch.setattr(master_mod, "_may_host", lambda server: True)
     xv = np.random.default_rng(3).standard_normal((4, 4))
-    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
-        np.testing.assert_allclose(sess.run(b, {x: xv}), _expected(xv), rtol=1e-12)
-        (edge,) = [e for e in sess.explain(b, [x]).split.edges if e.tensor == a.name]
-    assert edge.group == "" and links.log == []
-    with tf.Session(servers[("worker", 1)].target, graph=g) as sess:   # worker 1's client
-        sess.run(b, {x: xv})
-        (edge,) = [e for e in sess.explain(b, [x]).split.edges if e.tensor == a.name]
-    assert edge.group == "" and links.log == []
+    for client in (0, 1):   # the sender's own client, then the receiver's
+        edge = _edge_after_a_run(servers[("worker", client)], g, x, a, b, xv)
+        assert edge.group == "" and links.log == []
 
 
 def test_tasks_other_than_the_clients_own_keep_their_links(gpu_cluster, monkeypatch):
@@ -310,9 +312,7 @@ def test_tasks_other_than_the_clients_own_keep_their_links(gpu_cluster, monkeypa
     g, x, a, b, c = _chain_graph()
     monkeypatch.setattr(master_mod, "_may_host", lambda server: True)
     xv = np.random.default_rng(4).standard_normal((4, 4))
-    with tf.Session(servers[("worker", 2)].target, graph=g) as sess:
-        np.testing.assert_allclose(sess.run(b, {x: xv}), _expected(xv), rtol=1e-12)
-        (edge,) = [e for e in sess.explain(b, [x]).split.edges if e.tensor == a.name]
+    edge = _edge_after_a_run(servers[("worker", 2)], g, x, a, b, xv)
     assert edge.group and len(links.calls("recv")) == 1
 
 

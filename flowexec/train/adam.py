@@ -40,11 +40,9 @@ class AdamOptimizer(Optimizer):
         self._lr_t = self._beta1_t = self._beta2_t = self._epsilon_t = None
 
     def _get_beta_accumulators(self):
-        from flowexec.framework import graph as graph_mod
-
-        graph = graph_mod.get_default_graph()
-        return (self._get_non_slot_variable("beta1_power", graph=graph),
-                self._get_non_slot_variable("beta2_power", graph=graph))
+        # the default graph's, or, inside a function being traced, its outer graph's
+        return (self._get_non_slot_variable("beta1_power"),
+                self._get_non_slot_variable("beta2_power"))
 
     def _create_slots(self, var_list):
         first_var = min(var_list, key=lambda x: x.name)
@@ -103,7 +101,7 @@ class AdamOptimizer(Optimizer):
 
     def _finish(self, update_ops, name_scope):
         beta1_power, beta2_power = self._get_beta_accumulators()
-        graph = beta1_power.graph
+        graph = update_ops[0].graph   # a function's, when the updates are in one
         with graph.control_dependencies(update_ops), state_ops.colocate(beta1_power.op):
             update_beta1 = beta1_power.assign(
                 beta1_power * cast_to(self._beta1_t, beta1_power.dtype),

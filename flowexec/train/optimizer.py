@@ -62,9 +62,30 @@ class _RefVariableProcessor:
             return optimizer._apply_sparse_duplicate_indices(g, self._v)
         update_op = optimizer._apply_dense(g, self._v)
         if self._v.constraint is not None:
-            with self._v.graph.control_dependencies([update_op]):
+            with update_op.graph.control_dependencies([update_op]):
                 return self._v.assign(self._v.constraint(self._v))
         return update_op
+
+
+def _init_scope_graph():
+    """The graph TF's `init_scope` lifts to: the default graph below the functions being
+    traced (where variables, slots and shared accumulators live)."""
+    graph = graph_mod.get_default_graph()
+    while getattr(graph, "building_function", False) and \
+            getattr(graph, "outer_graph", None) is not None:
+        graph = graph.outer_graph
+    return graph
+
+
+def _updates_graph(var_graph):
+    """Where `apply_gradients` builds its updates: the function being traced when the
+    default graph is one built on the variables' graph (a `tf.cond` branch, a
+    `tf.while_loop` body: the updates run only when the function runs, as in TF's cond
+    context; their variables are the function's mirrors), else the variables' graph."""
+    default = graph_mod.get_default_graph()
+    if default is not var_graph and _init_scope_graph() is var_graph:
+        return default
+    return var_graph
 
 
 def _get_processor(v):
@@ -172,7 +193,11 @@ class Optimizer(abc.ABC):
         if grad_loss is not None:
             self._assert_valid_dtypes([convert_to_tensor(grad_loss)])
         if var_list is None:
-            with loss.graph.as_default():
+            graph = loss.graph   # a function's sees its outer graph's variables, as TF's
+            while getattr(graph, "building_function", False) and \
+                    getattr(graph, "outer_graph", None) is not None:
+                graph = graph.outer_graph
+            with graph.as_default():
                 var_list = trainable_variables()
         else:
             var_list = _flatten(var_list)
@@ -180,6 +205,10 @@ class Optimizer(abc.ABC):
         if not var_list:
             raise ValueError("No variables to optimize.")
         var_refs = [p.target() for p in processors]
+        if getattr(loss.graph, "building_function", False):
+            # a loss inside a function (a loop body) reads the function's mirrors
+            var_refs = [loss.graph.capture(r) if r.graph is not loss.graph else r
+                        for r in var_refs]
         grads = gradients(
             loss, var_refs, grad_ys=grad_loss,
             gate_gradients=(gate_gradients == Optimizer.GATE_OP),
@@ -226,10 +255,11 @@ class Optimizer(abc.ABC):
         if not var_list:
             raise ValueError(
                 f"No gradients provided for any variable: {[str(v) for _, v, _ in converted]}.")
-        graph = var_list[0].graph
+        var_graph = var_list[0].graph
+        with var_graph.as_default(), var_graph.control_dependencies(None):
+            self._create_slots(var_list)   # TF's init_scope: slots beside their variables
+        graph = _updates_graph(var_graph)
         with graph.as_default():
-            with graph.control_dependencies(None):
-                self._create_slots(var_list)
             update_ops = []
             with graph.name_scope(name or self._name) as scope:
                 self._prepare()
@@ -391,7 +421,7 @@ class Optimizer(abc.ABC):
         return v
 
     def _get_non_slot_variable(self, name, graph=None):
-        return self._non_slot_dict.get((name, graph or graph_mod.get_default_graph()))
+        return self._non_slot_dict.get((name, graph or _init_scope_graph()))
 
     def _non_slot_variables(self):
         return self._non_slot_dict.values()

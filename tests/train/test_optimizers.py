@@ -171,6 +171,73 @@ def test_update_rule_matches_numpy(key, dtype):
     assert opt.get_slot_names() == sorted(states[0])
 
 
+def _oracle_steps(oracle, ws, states, a, b, t):
+    grads = [ai * w + bi for w, ai, bi in zip(ws, a, b)]
+    return [oracle.step(w, g, s, t) for w, g, s in zip(ws, grads, states)]
+
+
+@pytest.mark.parametrize("key", sorted(OPTIMIZERS))
+def test_an_update_under_tf_cond_runs_only_when_its_branch_is_taken(key):
+    """The updates `apply_gradients` builds inside a `tf.cond` branch belong to the branch
+    (TF's cond context): they run on the steps that take it, global step included, and
+    their slots and accumulators live with the variables."""
+    make, make_oracle = OPTIMIZERS[key]
+    oracle = make_oracle()
+    vs, loss, w0, a, b = _quadratic_problem(tf.float64)
+    opt = make()
+    step = tf.train.get_or_create_global_step()
+    grads = opt.compute_gradients(loss)
+    take = tf.placeholder(tf.bool, [], name="take")
+
+    def update():
+        with tf.control_dependencies([opt.apply_gradients(grads, global_step=step)]):
+            return tf.constant(True)
+    applied = tf.cond(take, update, lambda: tf.constant(False))
+    assert not [op for op in tf.get_default_graph().get_operations()
+                if op.type.startswith("Apply")]   # no update left in the outer graph
+    ws = list(w0)
+    states = [oracle.init(w) for w in ws]
+    t = 0
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for flag in (True, False, False, True, True, False):
+            assert sess.run(applied, {take: flag}) == flag
+            if flag:
+                t += 1
+                ws = _oracle_steps(oracle, ws, states, a, b, t)
+            for got, want in zip(sess.run(vs), ws):
+                np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+        assert sess.run(step) == 3
+    graph = tf.get_default_graph()
+    assert all(opt.get_slot(v, name).graph is graph for v in vs for name in
+               opt.get_slot_names())
+    assert all(v.graph is graph for v in opt.variables())
+
+
+@pytest.mark.parametrize("key", ["gd", "momentum", "adam", "rmsprop_centered"])
+def test_minimize_in_a_while_loop_body_trains_on_every_iteration(key):
+    make, make_oracle = OPTIMIZERS[key]
+    oracle = make_oracle()
+    vs, _, w0, a, b = _quadratic_problem(tf.float64)
+    opt = make()
+
+    def body(i):
+        loss = tf.add_n([tf.reduce_sum(0.5 * ai * v * v) + tf.reduce_sum(bi * v)
+                         for v, ai, bi in zip(vs, a, b)])
+        with tf.control_dependencies([opt.minimize(loss)]):   # var_list: the outer graph's
+            return i + 1
+    loop = tf.while_loop(lambda i: i < 3, body, [tf.constant(0)])
+    ws = list(w0)
+    states = [oracle.init(w) for w in ws]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(loop) == 3
+        for t in (1, 2, 3):
+            ws = _oracle_steps(oracle, ws, states, a, b, t)
+        for got, want in zip(sess.run(vs), ws):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
 def test_adam_beta_powers_and_slot_names():
     vs, loss, *_ = _quadratic_problem(tf.float32)
     opt = tf.train.AdamOptimizer(0.01, beta1=0.8, beta2=0.9)

@@ -10,8 +10,11 @@ the variable as one more captured input, which the split carries across tasks li
 tensor (one `_Send`/`_Recv` per step). The function reads the value the variable had when
 the op started, as TF's functions read a variable passed in as an argument; everything else
 (names, accumulated intermediates, gradients) is unchanged. Functions nested in such a
-function are rewritten the same way, fed from the placeholder. A function that updates a
-remote variable (an Assign on its mirror) is refused with UnimplementedError.
+function are rewritten the same way, fed from the placeholder. Stateful ops that only read
+(a `tf.Print` of the variable) read the value too. A function that updates variables runs
+where they are (the placer colocates it with them: runtime/place.py), so it never updates a
+remote one; if one still would (an Assign naming a remote variable), it is refused with
+UnimplementedError.
 
 Input layouts (ops/control_flow_ops.py), where the new captures go:
     If     cond, then-captures (n_then), else-captures (n_else), variables read
@@ -63,13 +66,22 @@ def _by_value(fg, names, node):
             sources = {t.rpartition(":")[0]: t for t in reads}
             attrs, op["inputs"] = _rewire(op["type"], attrs, op["inputs"], sources, node)
             op["attrs"] = {k: encoder.value(v, node, k) for k, v in attrs.items()}
-        elif op_def.stateful:
+        elif set(_named(op, op_def, encoder)) & set(names):
             raise errors.UnimplementedError(
                 None, node.user_op,
                 f"Op {op['name']} ({op['type']}) of function '{fg.name}' of node {node.name} "
                 f"updates variable {reads[0].rpartition(':')[0]}, which lives on another "
                 f"task; a function can only read the variables of other tasks")
     return wire.rebuild_function(d, encoder.graphs), names
+
+
+def _named(op, op_def, encoder):
+    """The variables a described op takes the refs of (its `ref_attr`: it updates them)."""
+    ref_attr = getattr(op_def.node_def_form, "ref_attr", None)
+    if not ref_attr or ref_attr not in op["attrs"]:
+        return []
+    names = wire.decode_value(op["attrs"][ref_attr], encoder.graphs)
+    return [names] if isinstance(names, str) else list(names or ())
 
 
 def _rewire(op_type, attrs, inputs, sources, node):

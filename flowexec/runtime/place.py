@@ -6,6 +6,11 @@ Rules, in TensorFlow's order of precedence:
    device. The group's request merges its members' device strings as TensorFlow merges
    them; a conflict is an InvalidArgumentError ("Cannot colocate nodes ..."), except that
    with `allow_soft_placement` a conflicting device type or index is dropped, as in TF.
+   An op carrying functions (If, While) whose functions change state (assign or apply
+   to a variable, use a queue or a table) is colocated with that state, and its own
+   request yields to the others of its group: TF builds a `tf.cond` branch's assign as an
+   op of its own, colocated with the variable, so a cond on a worker that assigns a ps
+   variable runs its assign on the ps; here the whole If goes there.
 2. Kernels: an op runs on a device type when its OpDef `supports` it and, off the host, when
    none of its inputs or outputs is a string. A group may use a device type that every
    member supports ("Cannot colocate nodes ... because no device type supports both ...").
@@ -32,6 +37,7 @@ import types
 
 from devices.spec import DeviceSpec, is_compatible
 from flowexec.framework import dtypes, errors
+from flowexec.framework.graph import Graph
 from flowexec.runtime.autoplace import AutoPlacement, autoplace
 
 # Device types in TensorFlow's order of preference.
@@ -101,17 +107,47 @@ def colocation_groups(ops):
     return list(groups.values())
 
 
+def _function_graphs(op):
+    """The function graphs `op` carries (an If's branches, a While's condition and body)."""
+    graphs = []
+    for value in op.attrs.values():
+        values = value if isinstance(value, (list, tuple)) else (value,)
+        graphs += [v for v in values if isinstance(v, Graph)]
+    return graphs
+
+
+def _named_variables(op):
+    """The variables `op` takes the refs of: those its `ref_attr` names."""
+    ref_attr = getattr(op.op_def.node_def_form, "ref_attr", None)
+    names = op.attrs.get(ref_attr) if ref_attr else None
+    return [names] if isinstance(names, str) else list(names or ())
+
+
+def _updated_in_functions(op):
+    """The names of the variables the functions of `op` (and those nested in them)
+    update: in a function, an Assign or Apply op names the outer variable it updates."""
+    names = []
+    for fg in _function_graphs(op):
+        for inner in fg.get_operations():
+            names += _named_variables(inner) + _updated_in_functions(inner)
+    return names
+
+
+def _yields(op, group):
+    """Whether `op`'s device request gives way to the others of its colocation group: an
+    op carrying functions, placed with the state they change (module docstring)."""
+    return bool(_function_graphs(op)) and any(
+        other.device and not _function_graphs(other) for other in group)
+
+
 def _state_owners(op, by_name):
-    """The nodes holding state `op` works on: named variables and resource producers."""
+    """The nodes holding state `op` works on: named variables (also those its functions
+    update) and resource producers."""
     owners = []
-    form = op.op_def.node_def_form
-    ref_attr = getattr(form, "ref_attr", None)
-    if ref_attr:
-        names = op.attrs.get(ref_attr)
-        for name in [names] if isinstance(names, str) else list(names or ()):
-            var = by_name.get(name)
-            if var is not None and var is not op:
-                owners.append(var)
+    for name in _named_variables(op) + _updated_in_functions(op):
+        var = by_name.get(name)
+        if var is not None and var is not op and var not in owners:
+            owners.append(var)
     for r in op.inputs:
         if r.dtype is dtypes.resource:
             producer = by_name.get(r.node)
@@ -226,13 +262,23 @@ def _merged_request(group, allow_soft_placement):
     spec = None
     first = None
     for op in group:
-        if not op.device:
+        if not op.device or _yields(op, group):
             continue
         s = DeviceSpec.from_string(op.device)
         if spec is None:
             spec, first = s, op
             continue
-        spec = _merge(spec, s, allow_soft_placement, first, op)
+        try:
+            spec = _merge(spec, s, allow_soft_placement, first, op)
+        except errors.InvalidArgumentError as e:
+            holders = [o.name for o in group if _updated_in_functions(o)]
+            if not holders:
+                raise
+            raise errors.InvalidArgumentError(
+                e.node_def, e.op,
+                f"{e.message} (the functions of {', '.join(holders)} change the state of "
+                f"both, and a function runs on one device: TF 1.x splits a cond's branch "
+                f"across devices, flowexec's If and While cannot)") from None
     if spec is not None and spec == DeviceSpec():
         return None     # soft placement dropped every conflicting field: unconstrained
     return spec

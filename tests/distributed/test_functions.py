@@ -170,7 +170,37 @@ def test_gradients_through_a_while_loop_in_a_distributed_train_step(cluster_serv
     assert "ApplyGradientDescent" in {n.type for n in split.parts[PS].graph.nodes}
 
 
-def test_a_function_updating_a_variable_of_another_task_is_refused(cluster_servers):
+def _parts_with(split, op_type):
+    return {task for task, part in split.parts.items()
+            if op_type in {n.type for n in part.graph.nodes}}
+
+
+def test_a_cond_on_a_worker_assigning_a_ps_variable_runs_on_the_ps(cluster_servers):
+    servers = _servers(cluster_servers)
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            v = tf.Variable(1.0, name="v")
+        with tf.device("/job:worker/task:1"):
+            p = tf.placeholder(tf.bool, [], name="p")
+            x = tf.placeholder(tf.float32, [], name="x")
+            r = tf.cond(p, lambda: tf.assign_add(v, 2.0 * x), lambda: tf.identity(v)) + 1.0
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        sess.run(v.initializer)
+        assert sess.run(r, {p: True, x: 1.5}) == 5.0
+        assert sess.run(r, {p: False, x: 100.0}) == 5.0
+        assert sess.run(v) == 4.0
+        split = sess.explain(r, {p: True, x: 1.5}).split
+    assert _parts_with(split, "If") == {PS}   # with the variable, as TF's placer puts an
+    assert _parts_with(split, "Add") == {W1}  # assign in a cond; the rest stays
+    assert {(e.src_task, e.dst_task) for e in split.edges} == {(PS, W1)}  # feeds go to PS
+    got = _run_through_wire(servers, split, 4243, [True, 0.5])
+    assert got == [6.0]
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        assert sess.run(v) == 5.0
+
+
+def test_a_loop_on_a_worker_updating_a_ps_variable_runs_on_the_ps(cluster_servers):
     servers = _servers(cluster_servers)
     g = tf.Graph()
     with g.as_default():
@@ -178,14 +208,192 @@ def test_a_function_updating_a_variable_of_another_task_is_refused(cluster_serve
             v = tf.Variable(0.0, name="v")
         with tf.device("/job:worker/task:1"):
             def body(i):
-                with tf.control_dependencies([tf.assign_add(v, 1.0)]):
+                bump = tf.cond(tf.equal(i % 2, 0), lambda: tf.assign_add(v, 10.0),
+                               lambda: tf.assign_add(v, 1.0))
+                with tf.control_dependencies([bump]):
                     return i + 1
             r = tf.while_loop(lambda i: i < 3, body, [tf.constant(0)])
     with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
         sess.run(v.initializer)
-        with pytest.raises(tf.errors.UnimplementedError,
-                           match=r"updates variable v, which lives on another task"):
+        assert sess.run(r) == 3
+        assert sess.run(v) == 21.0
+        split = sess.explain(r).split
+    assert _parts_with(split, "While") == {PS}
+
+
+def test_a_cond_applying_gradients_to_ps_variables_trains_them(cluster_servers):
+    """Gradient accumulation's shape: the optimizer's update under a tf.cond, the
+    variables on the ps (replica_device_setter), the gradients on the worker."""
+    servers = _servers(cluster_servers)
+    cluster = make_cluster(ps=1, worker=2)
+    rng = np.random.RandomState(5)
+    w0, xv, yv = rng.randn(3, 2), rng.randn(4, 3), rng.randn(4, 2)
+    g = tf.Graph()
+    with g.as_default(), tf.device(tf.train.replica_device_setter(
+            cluster=cluster, worker_device="/job:worker/task:1")):
+        w = tf.Variable(w0, name="w")
+        step = tf.train.get_or_create_global_step()
+        apply = tf.placeholder(tf.bool, [], name="apply")
+        loss = tf.reduce_sum(tf.square(tf.constant(xv) @ w - yv))
+        opt = tf.train.GradientDescentOptimizer(0.05)
+        grads = opt.compute_gradients(loss, [w])
+
+        def update():
+            with tf.control_dependencies([opt.apply_gradients(grads, global_step=step)]):
+                return tf.constant(True)
+        applied = tf.cond(apply, update, lambda: tf.constant(False))
+        init = tf.global_variables_initializer()
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        sess.run(init)
+        expected = w0.copy()
+        for k in range(4):
+            assert sess.run(applied, {apply: k % 2 == 0}) == (k % 2 == 0)
+            if k % 2 == 0:
+                # the float32 learning rate cast to the float64 variable, as TF's
+                expected -= float(np.float32(0.05)) * 2 * xv.T @ (xv @ expected - yv)
+        np.testing.assert_allclose(sess.run(w), expected, rtol=1e-12)
+        assert sess.run(step) == 2
+        split = sess.explain(applied, {apply: True}).split
+    assert _parts_with(split, "If") == {PS}
+
+
+def test_a_loop_training_ps_variables_with_adam_takes_several_steps_in_one_run(
+        cluster_servers):
+    servers = _servers(cluster_servers)
+    cluster = make_cluster(ps=1, worker=2)
+    rng = np.random.RandomState(7)
+    w0, xv, yv = rng.randn(3, 2), rng.randn(4, 3), rng.randn(4, 2)
+
+    def build(device_fn):
+        g = tf.Graph()
+        with g.as_default(), tf.device(device_fn):
+            w = tf.Variable(w0, name="w")
+            opt = tf.train.AdamOptimizer(0.1)
+
+            def body(i):
+                loss = tf.reduce_sum(tf.square(tf.constant(xv) @ w - yv))
+                with tf.control_dependencies([opt.minimize(loss)]):
+                    return i + 1
+            loop = tf.while_loop(lambda i: i < 4, body, [tf.constant(0)])
+            init = tf.global_variables_initializer()
+        return g, w, loop, init
+
+    g, w, loop, init = build(None)
+    with tf.Session(graph=g) as sess:   # the same program in one process
+        sess.run(init)
+        sess.run(loop)
+        expected = sess.run(w)
+    g, w, loop, init = build(tf.train.replica_device_setter(
+        cluster=cluster, worker_device="/job:worker/task:1"))
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        sess.run(init)
+        assert sess.run(loop) == 4
+        np.testing.assert_allclose(sess.run(w), expected, rtol=1e-12)
+        split = sess.explain(loop).split
+    assert _parts_with(split, "While") == {PS}
+
+
+def test_a_cond_enqueueing_into_a_ps_queue_runs_on_the_ps(cluster_servers):
+    servers = _servers(cluster_servers)
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            q = tf.FIFOQueue(10, tf.float32, shapes=[[]], shared_name="q")
+            size = q.size()
+        with tf.device("/job:worker/task:1"):
+            x = tf.placeholder(tf.float32, [], name="x")
+
+            def put():
+                with tf.control_dependencies([q.enqueue(x * 2.0)]):
+                    return tf.constant(1)
+            put_if_positive = tf.cond(x > 0, put, lambda: tf.constant(0))
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        assert [sess.run(put_if_positive, {x: v}) for v in (1.0, -1.0, 3.0)] == [1, 0, 1]
+        assert sess.run(size) == 2
+        assert sess.run(q.dequeue_many(2)).tolist() == [2.0, 6.0]
+        split = sess.explain(put_if_positive, {x: 1.0}).split
+    assert _parts_with(split, "If") == {PS}
+
+
+def test_a_function_updating_a_ps_variable_reads_a_worker_variable_by_value(
+        cluster_servers):
+    servers = _servers(cluster_servers)
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            v = tf.Variable(1.0, name="v")
+        with tf.device("/job:worker/task:1"):
+            u = tf.Variable(3.0, name="u")
+            r = tf.cond(tf.constant(True), lambda: tf.assign(v, v * u), lambda: v + 0.0)
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        sess.run([v.initializer, u.initializer])
+        assert sess.run(r) == 3.0
+        assert sess.run(r) == 9.0
+        assert sess.run([v, u]) == [9.0, 3.0]
+        split = sess.explain(r).split
+    assert _parts_with(split, "If") == {PS}
+    assert any(e.src_task == W1 and e.dst_task == PS and e.tensor == "u:0"
+               for e in split.edges)
+
+
+def test_a_function_on_a_worker_prints_a_ps_variable_by_value(cluster_servers):
+    servers = _servers(cluster_servers)
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            v = tf.Variable(1.5, name="v")
+        with tf.device("/job:worker/task:1"):   # Print is stateful, but only reads v
+            r = tf.cond(tf.constant(True), lambda: tf.Print(v * 2.0, [v], "v="),
+                        lambda: v + 0.0)
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        sess.run(v.initializer)
+        assert sess.run(r) == 3.0
+        assert _parts_with(sess.explain(r).split, "If") == {W1}
+
+
+def test_the_reads_rewrite_refuses_a_function_left_updating_a_remote_variable(
+        cluster_servers):
+    """The placer colocates a function with the variables it updates; were one left on
+    another task (here a placement edited by hand), the rewrite refuses it."""
+    from flowexec.distributed import remote_reads
+    from flowexec.runtime.place import Placement
+
+    servers = _servers(cluster_servers)
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            v = tf.Variable(1.0, name="v")
+        with tf.device("/job:worker/task:1"):
+            r = tf.cond(tf.constant(True), lambda: tf.assign_add(v, 1.0), lambda: v + 0.0)
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        stages = sess.explain(r)
+    placed = dict(stages.placement, **{r.op.name: W1 + "/device:CPU:0"})
+    with pytest.raises(tf.errors.UnimplementedError,
+                       match=r"updates variable v, which lives on another task"):
+        remote_reads.rewrite(stages.optimized.graph, Placement(placed, None))
+
+
+def test_a_function_updating_variables_of_two_tasks_is_refused(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=2, worker=1))
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            a = tf.Variable(0.0, name="a")
+        with tf.device("/job:ps/task:1"):
+            b = tf.Variable(0.0, name="b")
+        with tf.device("/job:worker/task:0"):
+            def body(i):
+                with tf.control_dependencies([tf.assign_add(a, 1.0), tf.assign_add(b, 1.0)]):
+                    return i + 1
+            r = tf.while_loop(lambda i: i < 3, body, [tf.constant(0)])
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        sess.run([a.initializer, b.initializer])
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"Cannot colocate nodes a and b: Cannot merge devices with "
+                                 r"incompatible tasks: '/job:ps/task:0' and '/job:ps/task:1' "
+                                 r"\(the functions of while/While change the state of both"):
             sess.run(r)
+        assert sess.run([a, b]) == [0.0, 0.0]   # the session stays usable
 
 
 def test_python_callables_in_functions_have_no_wire_form(cluster_servers):

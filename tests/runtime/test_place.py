@@ -205,3 +205,57 @@ def test_stateful_groups_keep_one_device_in_every_plan(four_cpus):
     assert placement["v"] == placement["v/Assign"] == placement["v/read"] == CPU.format(0)
     assert placement["r/RandomStandardNormal"] == CPU.format(0)
     del v, r
+
+
+def test_a_function_op_goes_to_the_state_its_functions_change(four_cpus):
+    """A cond whose branch assigns a variable, a loop whose body applies an update, a cond
+    using a queue: each is colocated with that state, its own request giving way (TF
+    colocates the assign inside a cond's branch with its variable)."""
+    with tf.device("/cpu:1"):
+        v = tf.Variable(1.0, name="v")
+        q = tf.FIFOQueue(4, tf.float32, shapes=[[]], name="q")
+    with tf.device("/cpu:2"):
+        p = tf.placeholder(tf.bool, [], name="p")
+        c = tf.cond(p, lambda: tf.assign_add(v, 1.0), lambda: tf.identity(v))
+        loop = tf.while_loop(lambda i: i < 2, lambda i: tf.cond(
+            i > 0, lambda: tf.assign(v, 5.0) * 0.0 + i + 1.0, lambda: i + 1.0), [0.0])
+        reads = tf.cond(p, lambda: v * 2.0, lambda: v + 0.0)
+
+        def put():
+            with tf.control_dependencies([q.enqueue(2.0)]):
+                return tf.constant(1)
+        enq = tf.cond(p, put, lambda: tf.constant(0))
+    placement = _by_name(place(tf.get_default_graph().get_operations(), four_cpus))
+
+    def function_op(t):
+        op = t.op
+        while not op.type.endswith(("If", "While")):
+            op = op.inputs[0].op
+        return op.name
+    assert placement[function_op(c)] == CPU.format(1)
+    assert placement[function_op(loop)] == CPU.format(1)
+    assert placement[function_op(reads)] == CPU.format(2)   # reading does not move it
+    assert placement[function_op(enq)] == CPU.format(1)
+    with tf.Session(config=tf.ConfigProto(device_count={"CPU": 4})) as sess:
+        sess.run(v.initializer)
+        assert sess.run(c, {p: True}) == 2.0
+        assert sess.run(loop) == 2.0 and sess.run(v) == 5.0
+        assert sess.run(enq, {p: True}) == 1 and sess.run(q.size()) == 1
+
+
+def test_a_function_changing_variables_on_two_devices_names_the_function(four_cpus):
+    with tf.device("/cpu:1"):
+        a = tf.Variable(0.0, name="a")
+    with tf.device("/cpu:2"):
+        b = tf.Variable(0.0, name="b")
+
+    def both():
+        with tf.control_dependencies([tf.assign_add(a, 1.0), tf.assign_add(b, 1.0)]):
+            return tf.constant(0)
+    r = tf.cond(tf.constant(True), both, lambda: tf.constant(1), name="both")
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"Cannot colocate nodes a and b: Cannot merge devices with "
+                             r"incompatible ids: .*the functions of both/If change the "
+                             r"state of both"):
+        place(tf.get_default_graph().get_operations(), four_cpus)
+    del r

@@ -12,9 +12,10 @@ the op started, as TF's functions read a variable passed in as an argument; ever
 (names, accumulated intermediates, gradients) is unchanged. Functions nested in such a
 function are rewritten the same way, fed from the placeholder. Stateful ops that only read
 (a `tf.Print` of the variable) read the value too. A function that updates variables runs
-where they are (the placer colocates it with them: runtime/place.py), so it never updates a
-remote one; if one still would (an Assign naming a remote variable), it is refused with
-UnimplementedError.
+where they are (the placer colocates it with the first state it changes: runtime/place.py);
+one that also updates a variable of another task (an Assign or Apply naming it) is refused
+with UnimplementedError: TF 1.x would split the branch across the tasks, flowexec's If and
+While run on one.
 
 Input layouts (ops/control_flow_ops.py), where the new captures go:
     If     cond, then-captures (n_then), else-captures (n_else), variables read
@@ -66,12 +67,16 @@ def _by_value(fg, names, node):
             sources = {t.rpartition(":")[0]: t for t in reads}
             attrs, op["inputs"] = _rewire(op["type"], attrs, op["inputs"], sources, node)
             op["attrs"] = {k: encoder.value(v, node, k) for k, v in attrs.items()}
-        elif set(_named(op, op_def, encoder)) & set(names):
-            raise errors.UnimplementedError(
-                None, node.user_op,
-                f"Op {op['name']} ({op['type']}) of function '{fg.name}' of node {node.name} "
-                f"updates variable {reads[0].rpartition(':')[0]}, which lives on another "
-                f"task; a function can only read the variables of other tasks")
+        else:
+            remote = [n for n in _named(op, op_def, encoder) if n in names]
+            if remote:
+                raise errors.UnimplementedError(
+                    None, node.user_op,
+                    f"Op {op['name']} ({op['type']}) of function '{fg.name}' of node "
+                    f"{node.name} updates variable {remote[0]}, which lives on another task "
+                    f"than the function (placed with the first state it changes); a "
+                    f"function can change the state of one task, and read the variables of "
+                    f"any (TF 1.x would split the branch across the tasks)")
     return wire.rebuild_function(d, encoder.graphs), names
 
 

@@ -7,10 +7,11 @@ Rules, in TensorFlow's order of precedence:
    them; a conflict is an InvalidArgumentError ("Cannot colocate nodes ..."), except that
    with `allow_soft_placement` a conflicting device type or index is dropped, as in TF.
    An op carrying functions (If, While) whose functions change state (assign or apply
-   to a variable, use a queue or a table) is colocated with that state, and its own
-   request yields to the others of its group: TF builds a `tf.cond` branch's assign as an
-   op of its own, colocated with the variable, so a cond on a worker that assigns a ps
-   variable runs its assign on the ps; here the whole If goes there.
+   to a variable, use a queue or a table) is colocated with that state (the first it
+   changes), and its own request yields to the others of its group: TF builds a
+   `tf.cond` branch's assign as an op of its own, colocated with the variable, so a cond
+   on a worker that assigns a ps variable runs its assign on the ps; here the whole If
+   goes there.
 2. Kernels: an op runs on a device type when its OpDef `supports` it and, off the host, when
    none of its inputs or outputs is a string. A group may use a device type that every
    member supports ("Cannot colocate nodes ... because no device type supports both ...").
@@ -99,7 +100,13 @@ def colocation_groups(ops):
             parent.setdefault(k, k)
         for k in keys[1:]:
             union(keys[0], k)
-        for other in _state_owners(op, by_name):
+        owners = _state_owners(op, by_name)
+        if _function_graphs(op):
+            # a function runs on one device: the first state it changes decides. State on
+            # other devices is the session's in one process; on a cluster a function that
+            # changes two tasks' state is refused (distributed/remote_reads.py)
+            owners = owners[:1]
+        for other in owners:
             union(keys[0], other.colocation_groups[0])
     groups = {}
     for op in ops:
@@ -268,17 +275,7 @@ def _merged_request(group, allow_soft_placement):
         if spec is None:
             spec, first = s, op
             continue
-        try:
-            spec = _merge(spec, s, allow_soft_placement, first, op)
-        except errors.InvalidArgumentError as e:
-            holders = [o.name for o in group if _updated_in_functions(o)]
-            if not holders:
-                raise
-            raise errors.InvalidArgumentError(
-                e.node_def, e.op,
-                f"{e.message} (the functions of {', '.join(holders)} change the state of "
-                f"both, and a function runs on one device: TF 1.x splits a cond's branch "
-                f"across devices, flowexec's If and While cannot)") from None
+        spec = _merge(spec, s, allow_soft_placement, first, op)
     if spec is not None and spec == DeviceSpec():
         return None     # soft placement dropped every conflicting field: unconstrained
     return spec

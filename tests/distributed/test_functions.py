@@ -388,10 +388,10 @@ def test_a_function_updating_variables_of_two_tasks_is_refused(cluster_servers):
             r = tf.while_loop(lambda i: i < 3, body, [tf.constant(0)])
     with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
         sess.run([a.initializer, b.initializer])
-        with pytest.raises(tf.errors.InvalidArgumentError,
-                           match=r"Cannot colocate nodes a and b: Cannot merge devices with "
-                                 r"incompatible tasks: '/job:ps/task:0' and '/job:ps/task:1' "
-                                 r"\(the functions of while/While change the state of both"):
+        with pytest.raises(tf.errors.UnimplementedError,
+                           match=r"Op while/body/AssignAdd_1 \(AssignAdd\) of function "
+                                 r"'while/body' of node while/While updates variable b, which "
+                                 r"lives on another task than the function"):
             sess.run(r)
         assert sess.run([a, b]) == [0.0, 0.0]   # the session stays usable
 

@@ -62,7 +62,10 @@ def _shape(shape):
     if shape is None:
         return None
     shape = TensorShape(shape) if not isinstance(shape, TensorShape) else shape
-    return ("shape", None if shape.ndims is None else list(shape.as_list()))
+    if shape.ndims is None:
+        return ("shape", None)
+    # plain ints (a dimension may be an int subclass answering TF1's Dimension API)
+    return ("shape", [None if d is None else int(d) for d in shape.as_list()])
 
 
 def _unshape(data):

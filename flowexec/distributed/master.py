@@ -6,7 +6,9 @@
                         waiting for tasks that have not started yet, as TF's CreateSession
     run, first time     prune -> optimize -> place over the cluster's devices (requests
                         without a job, and unconstrained ops, go to the local task) ->
-                        functions read other tasks' variables by value (remote_reads.py) ->
+                        a cond changing several tasks' state split by task
+                        (split_conds.py) -> functions read other tasks' variables by value
+                        (remote_reads.py) ->
                         split by task (split.py; GPU to GPU by a device link where the
                         two tasks' devices have one: collective.py) -> register each
                         part on its task, once (the local task's part maybe in this
@@ -57,7 +59,7 @@ from flowexec.runtime.place import Placement, place
 from flowexec.runtime.prune import Pruned, prune
 from flowexec.runtime.session import _timeout_ms
 from flowexec.distributed import collective
-from flowexec.distributed import remote_reads
+from flowexec.distributed import remote_reads, split_conds
 from flowexec.distributed import tracing
 from flowexec.distributed import split as split_mod
 from flowexec.distributed.task import wait_first
@@ -267,6 +269,7 @@ class Master:
         g = optimized.graph
         placement = place(g.nodes, self.devices, self.config.allow_soft_placement, g.feeds,
                           local_task=self.local_task)
+        g, placement = split_conds.split(g, placement)
         g = remote_reads.rewrite(g, placement)
         task_incarnations = {t: s.incarnation for t, s in self.servers.items()}
         parts = split_mod.split(g, placement, self.hosts, self.incarnations,

@@ -130,13 +130,21 @@ def _named_variables(op):
     return [names] if isinstance(names, str) else list(names or ())
 
 
-def _updated_in_functions(op):
+def updated_in_functions(op):
     """The names of the variables the functions of `op` (and those nested in them)
     update: in a function, an Assign or Apply op names the outer variable it updates."""
     names = []
     for fg in _function_graphs(op):
-        for inner in fg.get_operations():
-            names += _named_variables(inner) + _updated_in_functions(inner)
+        names += updated_in_graph(fg)
+    return names
+
+
+def updated_in_graph(fg):
+    """The names of the variables the ops of function graph `fg` (and the functions they
+    carry) update."""
+    names = []
+    for inner in fg.get_operations():
+        names += _named_variables(inner) + updated_in_functions(inner)
     return names
 
 
@@ -151,7 +159,7 @@ def _state_owners(op, by_name):
     """The nodes holding state `op` works on: named variables (also those its functions
     update) and resource producers."""
     owners = []
-    for name in _named_variables(op) + _updated_in_functions(op):
+    for name in _named_variables(op) + updated_in_functions(op):
         var = by_name.get(name)
         if var is not None and var is not op and var not in owners:
             owners.append(var)

@@ -373,6 +373,144 @@ def test_the_reads_rewrite_refuses_a_function_left_updating_a_remote_variable(
         remote_reads.rewrite(stages.optimized.graph, Placement(placed, None))
 
 
+def _two_ps(cluster_servers):
+    cluster = make_cluster(ps=2, worker=1)
+    return cluster, cluster_servers(cluster)
+
+
+PS1 = "/job:ps/replica:0/task:1"
+
+
+def test_an_adam_update_under_a_cond_with_two_ps_tasks_equals_one_process(cluster_servers):
+    """Gradient accumulation's shape with `replica_device_setter(ps_tasks=2)`: the If is
+    split by task (split_conds.py), each variable updated on its ps, the global step and
+    Adam's powers where they live, as TF's Switch/Merge cond would."""
+    cluster, servers = _two_ps(cluster_servers)
+    rng = np.random.RandomState(5)
+    w0, b0, xv, yv = rng.randn(3, 2), rng.randn(2), rng.randn(4, 3), rng.randn(4, 2)
+
+    def build(device_fn):
+        g = tf.Graph()
+        with g.as_default(), tf.device(device_fn):
+            w = tf.Variable(w0, name="w")
+            b = tf.Variable(b0, name="b")
+            step = tf.train.get_or_create_global_step()
+            apply = tf.placeholder(tf.bool, [], name="apply")
+            loss = tf.reduce_sum(tf.square(tf.constant(xv) @ w + b - yv))
+            opt = tf.train.AdamOptimizer(0.05)
+            grads = opt.compute_gradients(loss)
+
+            def update():
+                with tf.control_dependencies([opt.apply_gradients(grads, global_step=step)]):
+                    return tf.constant(True)
+            applied = tf.cond(apply, update, lambda: tf.constant(False))
+            init = tf.global_variables_initializer()
+        return g, [w, b, step], apply, applied, init
+
+    flags = [True, False, True, True, False, True]
+    g, state, apply, applied, init = build(None)
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        assert [sess.run(applied, {apply: f}) for f in flags] == flags
+        expected = sess.run(state)
+    g, state, apply, applied, init = build(tf.train.replica_device_setter(
+        cluster=cluster, worker_device="/job:worker/task:0"))
+    assert state[0].device != state[1].device
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        sess.run(init)
+        assert [sess.run(applied, {apply: f}) for f in flags] == flags
+        got = sess.run(state)
+        split = sess.explain(applied, {apply: True}).split
+    for a, e in zip(got, expected):
+        np.testing.assert_array_equal(a, e)
+    assert _parts_with(split, "If") == {PS, PS1}
+    applies = {(task, op.attrs["var_names"][0]) for task, part in split.parts.items()
+               for n in part.graph.nodes for fg in n.attrs.values()
+               if isinstance(fg, tf.Graph) for op in fg.get_operations()
+               if op.type == "ApplyAdam"}
+    assert applies == {(PS, "w"), (PS1, "b")}
+    # the parts run as the Ray backend runs them: rebuilt from their wire form
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        before = sess.run(state)
+    assert _run_through_wire(servers, split, 4244, [True]) == [True]
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        after = sess.run(state)
+    assert after[2] == before[2] + 1 and not np.array_equal(after[0], before[0])
+
+
+def test_a_cond_assigning_on_two_ps_tasks_passes_values_between_them(cluster_servers):
+    cluster, servers = _two_ps(cluster_servers)
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            a = tf.Variable(1.0, name="a")
+        with tf.device("/job:ps/task:1"):
+            b = tf.Variable(10.0, name="b")
+        with tf.device("/job:worker/task:0"):
+            x = tf.placeholder(tf.float32, [], name="x")
+
+            def then():
+                a2 = tf.assign(a, x * 2.0)          # on ps 0
+                b2 = tf.assign_add(b, a2 + 1.0)     # on ps 1, from ps 0's value
+                return b2 * 10.0, a2
+            r, s = tf.cond(x > 0, then, lambda: (a + b, tf.identity(a)))
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        sess.run([a.initializer, b.initializer])
+        assert sess.run([r, s], {x: 3.0}) == [170.0, 6.0]     # a = 6, b = 17
+        assert sess.run([r, s], {x: -1.0}) == [23.0, 6.0]     # not taken: nothing changes
+        assert sess.run([r, s], {x: 0.5}) == [190.0, 1.0]     # a = 1, b = 19
+        assert sess.run([a, b]) == [1.0, 19.0]
+        split = sess.explain([r, s], {x: 1.0}).split
+    assert {task for task in split.parts} >= {PS, PS1}
+    assert len([n for part in split.parts.values() for n in part.graph.nodes
+                if n.type.endswith("If")]) >= 3
+
+
+def test_a_cond_over_two_ps_tasks_that_is_differentiated_is_refused(cluster_servers):
+    cluster, servers = _two_ps(cluster_servers)
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            a = tf.Variable(1.0, name="a")
+        with tf.device("/job:ps/task:1"):
+            b = tf.Variable(1.0, name="b")
+        with tf.device("/job:worker/task:0"):
+            x = tf.placeholder(tf.float32, [], name="x")
+            r = tf.cond(x > 0, lambda: tf.assign_add(a, 1.0) * x + tf.assign_add(b, 1.0),
+                        lambda: x * x)
+            dx, = tf.gradients(r, x)
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        sess.run([a.initializer, b.initializer])
+        with pytest.raises(tf.errors.UnimplementedError,
+                           match=r"gradient was taken through it"):
+            sess.run(dx, {x: 2.0})
+        assert sess.run([a, b]) == [1.0, 1.0]
+
+
+def test_a_cond_with_a_loop_changing_two_ps_tasks_is_refused(cluster_servers):
+    cluster, servers = _two_ps(cluster_servers)
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            a = tf.Variable(0.0, name="a")
+        with tf.device("/job:ps/task:1"):
+            b = tf.Variable(0.0, name="b")
+        with tf.device("/job:worker/task:0"):
+            def body(i):
+                with tf.control_dependencies([tf.assign_add(a, 1.0), tf.assign_add(b, 1.0)]):
+                    return i + 1
+            r = tf.cond(tf.constant(True),
+                        lambda: tf.while_loop(lambda i: i < 2, body, [tf.constant(0)]),
+                        lambda: tf.constant(0), name="outer")
+    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
+        sess.run([a.initializer, b.initializer])
+        with pytest.raises(tf.errors.UnimplementedError,
+                           match=r"\(While\) in a branch of node outer/If changes the state "
+                                 r"of /job:ps/replica:0/task:0, /job:ps/replica:0/task:1"):
+            sess.run(r)
+        assert sess.run([a, b]) == [0.0, 0.0]
+
+
 def test_a_function_updating_variables_of_two_tasks_is_refused(cluster_servers):
     servers = cluster_servers(make_cluster(ps=2, worker=1))
     g = tf.Graph()

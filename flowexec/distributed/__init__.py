@@ -11,6 +11,9 @@
     channel.py      how a task's `_Send`s and `_Recv`s reach the other tasks of a step
     collective.py   device links: GPU arrays from GPU to GPU across tasks (NCCL groups
                     of `ray.util.collective`)
+    split_conds.py  a tf.cond changing the state of several tasks, split into one If
+                    per task slice
+    remote_reads.py functions reading another task's variables read them by value
     split.py        partition a placed plan by task (`_Send`/`_Recv` pairs)
     wire.py         a task part as plain data, for a task in another process
     master.py       what `tf.Session("grpc://host:port")` does: place over the cluster,

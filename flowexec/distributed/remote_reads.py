@@ -13,9 +13,10 @@ the op started, as TF's functions read a variable passed in as an argument; ever
 function are rewritten the same way, fed from the placeholder. Stateful ops that only read
 (a `tf.Print` of the variable) read the value too. A function that updates variables runs
 where they are (the placer colocates it with the first state it changes: runtime/place.py);
-one that also updates a variable of another task (an Assign or Apply naming it) is refused
-with UnimplementedError: TF 1.x would split the branch across the tasks, flowexec's If and
-While run on one.
+a cond that changes the state of several tasks was split by task before (split_conds.py);
+a loop that also updates a variable of another task (an Assign or Apply naming it) is
+refused with UnimplementedError: TF 1.x would split its body across the tasks, a While
+runs on one.
 
 Input layouts (ops/control_flow_ops.py), where the new captures go:
     If     cond, then-captures (n_then), else-captures (n_else), variables read
@@ -76,7 +77,7 @@ def _by_value(fg, names, node):
                     f"{node.name} updates variable {remote[0]}, which lives on another task "
                     f"than the function (placed with the first state it changes); a "
                     f"function can change the state of one task, and read the variables of "
-                    f"any (TF 1.x would split the branch across the tasks)")
+                    f"any (TF 1.x would split it across the tasks)")
     return wire.rebuild_function(d, encoder.graphs), names
 
 

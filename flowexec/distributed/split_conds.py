@@ -12,8 +12,10 @@ each If whose branches change the state of two or more tasks (`split`):
   Assign or Apply op naming it) or uses a captured resource goes to that state's task;
   another op goes where its latest input was made (the If's own task if it has none); the
   level counts the task changes along the op's inputs, so slices only ever feed slices of
-  higher levels or of their own. Constants, captured tensors and variable mirrors, and the
-  stateless ops made of them alone, are copied into every slice that uses them.
+  higher levels or of their own (an op free to go to any of its inputs' tasks takes the
+  one that gives it the lowest level, at a tie that of the state the ops after it
+  change). Constants, captured tensors and variable mirrors, and the stateless ops made
+  of them alone, are copied into every slice that uses them.
 - One If per slice, every one on the same predicate: its then function holds the then
   branch's ops of the slice, its else function the else branch's. What a slice's ops give
   to another slice's is an output of the one If and a captured input of the other: in the
@@ -74,24 +76,54 @@ class _Branch:
         self.outputs = list(self.d["outputs"])
         self.slice = {}     # op name -> (task, level); absent: copied where used
         needed = self._needed()
+        owners = {op["name"]: state_task(op, self) for op in self.d["ops"]
+                  if op["name"] in needed}
+        wants = self._wants(owners)
         for op in self.d["ops"]:
             if op["name"] not in needed:
                 continue
             preds = [self.ops[t.rpartition(":")[0]] for t in op["inputs"]]
             preds += [self.ops[c] for c in op["control_inputs"]]
             placed = [p for p in preds if p["name"] in self.slice]
-            owner = state_task(op, self)
+            owner = owners[op["name"]]
             if owner is None and not placed and self._copyable(op):
                 continue
             if owner is not None:
-                task = owner
-            elif placed:
-                task = max((self.slice[p["name"]] for p in placed), key=lambda s: s[1])[0]
+                candidates = [owner]
+            elif placed:   # the inputs' tasks, the latest first: the lowest level wins
+                latest = sorted(placed, key=lambda p: -self.slice[p["name"]][1])
+                candidates = list(dict.fromkeys(self.slice[p["name"]][0] for p in latest))
             else:
-                task = home
-            level = max([self.slice[p["name"]][1] + (self.slice[p["name"]][0] != task)
-                         for p in placed] or [0])
-            self.slice[op["name"]] = (task, level)
+                candidates = [home]
+            want = wants.get(op["name"])
+            self.slice[op["name"]] = min(
+                ((task, self._level(placed, task)) for task in candidates),
+                key=lambda s: (s[1], s[0] != want))
+
+    def _wants(self, owners):
+        """{op name: the task whose state the nearest op depending on it changes}: where
+        an op free to go to several tasks at one level had best be."""
+        consumers = {}
+        for op in self.d["ops"]:
+            for name in [t.rpartition(":")[0] for t in op["inputs"]] + op["control_inputs"]:
+                consumers.setdefault(name, []).append(op["name"])
+        wants = {}
+        for op in reversed(self.d["ops"]):
+            name = op["name"]
+            if owners.get(name) is not None:
+                wants[name] = owners[name]
+                continue
+            for c in consumers.get(name, ()):
+                if wants.get(c) is not None:
+                    wants[name] = wants[c]
+                    break
+        return wants
+
+    def _level(self, placed, task):
+        """The level of an op on `task` whose placed inputs are `placed`: one more than an
+        input's for each input made on another task."""
+        return max([self.slice[p["name"]][1] + (self.slice[p["name"]][0] != task)
+                    for p in placed] or [0])
 
     def _needed(self):
         """The ops the branch's outputs depend on (the only ones a branch runs)."""

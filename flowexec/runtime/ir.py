@@ -361,8 +361,14 @@ def node_of(op, fed=frozenset(), done=frozenset()):
 
 
 def from_pruned(pruned):
-    """The GraphIR of a `prune.Pruned` (same order, names, feeds, fetches and targets)."""
-    return GraphIR(tuple(node_of(op, done=pruned.done) for op in pruned.ops),
+    """The GraphIR of a `prune.Pruned` (same order, names, feeds, fetches and targets).
+    Control inputs on ops already done, or on fed placeholders (the feed satisfies them,
+    as in prune), are left out."""
+    fed = set(pruned.feeds)
+    satisfied = set(pruned.done) | {
+        t.op for t in pruned.feeds
+        if t.op.op_def.must_be_fed and all(o in fed for o in t.op.outputs)}
+    return GraphIR(tuple(node_of(op, done=satisfied) for op in pruned.ops),
                    tuple(ref_of(t) for t in pruned.feeds),
                    tuple(ref_of(t) for t in pruned.fetches),
                    tuple(op.name for op in pruned.targets))

@@ -1,7 +1,8 @@
 """Prune: the ops a run needs, in a deterministic topological order.
 
 Walks backwards from the fetched tensors and target ops through data and control edges; a fed
-tensor cuts its edge (its producer runs only if something else needs it). The order is Kahn's
+tensor cuts its edge (its producer runs only if something else needs it), and so does a
+control edge from a fed placeholder. The order is Kahn's
 algorithm with creation order breaking ties, so it does not depend on names or hashing.
 
 A partial run (partial_run.py) plans each of its calls with `done`: the ops an earlier call
@@ -55,9 +56,16 @@ def upstream(roots, fed=frozenset(), done=frozenset()):
             if t not in fed and t.op not in needed:
                 stack.append(t.op)
         for c in op._control_inputs:
-            if c not in needed:
+            if c not in needed and not _fed_placeholder(c, fed):
                 stack.append(c)
     return needed.difference(done) if done else needed
+
+
+def _fed_placeholder(op, fed):
+    """Whether `op` must be fed and is: a control edge from it is satisfied by the feed,
+    as TF's feed rewrite moves a fed Placeholder's control edges to the fed value
+    (`with tf.control_dependencies([x])` on a fed `x`, as tf.metrics does)."""
+    return op.op_def.must_be_fed and all(t in fed for t in op.outputs)
 
 
 def prune(graph, fetches, feeds, targets, done=frozenset()):

@@ -51,6 +51,29 @@ def test_unfed_placeholder_is_reported_only_when_needed():
               [], [])
 
 
+def test_a_control_edge_from_a_fed_placeholder_is_satisfied_by_the_feed():
+    """TF's feed rewrite moves a fed Placeholder's control edges to the fed value:
+    `with tf.control_dependencies([x])` on a fed `x` (tf.metrics.mean of a float32
+    placeholder makes one) runs without the placeholder's kernel."""
+    x = tf.placeholder(tf.float32, [None], name="x")
+    a = tf.constant(1.0, name="a")
+    with tf.control_dependencies([x]):
+        b = tf.identity(a, name="b")
+    p = prune(tf.get_default_graph(), [b], [x], [])
+    assert _names(p.ops) == ["a", "b"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="You must feed a value for "
+                                                              "placeholder tensor 'x'"):
+        prune(tf.get_default_graph(), [b], [], [])   # unfed, the edge still needs it
+    with tf.Session() as sess:
+        assert sess.run(b, {x: [2.0]}) == 1.0
+    m, update = tf.metrics.mean(x)
+    with tf.Session() as sess:
+        sess.run(tf.local_variables_initializer())
+        assert sess.run(update, {x: [1.0, 2.0, 3.0]}) == 2.0
+        assert sess.run(update, {x: [6.0]}) == 3.0
+        assert sess.run(m) == 3.0
+
+
 @pytest.mark.parametrize("reverse", [False, True])
 def test_order_depends_on_structure_not_names(reverse):
     names = [f"n{i}" for i in range(6)]

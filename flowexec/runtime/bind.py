@@ -165,6 +165,7 @@ def bind(partitioned, sched, runtimes, state, session, fetch_layout):
     for r in graph.feeds:
         slot_of[r] = len(slot_refs)
         slot_refs.append(r)
+    fed = frozenset(graph.feeds)
     items = partitioned.items
     lane_objects = {}
     steps = []
@@ -178,10 +179,14 @@ def bind(partitioned, sched, runtimes, state, session, fetch_layout):
         step.ins = tuple(slot_of[r] for r in item.inputs)
         outs = []
         for r in item.outputs:
-            slot_of[r] = len(slot_refs)
-            producer[slot_of[r]] = i
-            outs.append(slot_of[r])
+            slot = len(slot_refs)
+            producer[slot] = i
+            outs.append(slot)
             slot_refs.append(r)
+            if r not in fed:
+                # a fed tensor's producer may still run (a control edge needs it); its
+                # consumers and fetches read the fed value, as TF's feed rewrite has it
+                slot_of[r] = slot
         step.outs = tuple(outs)
         step.runtime, step.device = runtime, item.device
         step.kind, step.cost, step.expensive = how.kind, how.cost, how.expensive

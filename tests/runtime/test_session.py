@@ -91,6 +91,33 @@ def test_feed_placeholder_by_tensor_name_and_tuple():
         assert sess.run(s, {x: [1, 2], y: [3, 4]}).dtype == np.float32
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["straight_line", "parallel"])
+def test_a_fed_tensor_wins_over_its_producer_when_the_producer_runs_too(parallel):
+    """A fed tensor's producer may still run: another of its outputs is needed, or a
+    control edge needs the op. Its consumers and fetches see the fed value (TF's feed
+    rewrite), never the produced one."""
+    config = tf.ConfigProto(device_count={"CPU": 2}, inter_op_parallelism_threads=2) \
+        if parallel else None
+    a = tf.constant([1.0, 2.0])
+    u, v = tf.unstack(a * 2.0)
+    uses_u = u + 100.0
+    with tf.device("/cpu:1" if parallel else "/cpu:0"):
+        uses_v = v + 1000.0
+    b = a * 3.0
+    uses_b = b + 1.0
+    with tf.control_dependencies([b.op]):
+        after_b = tf.identity(a)
+    x = tf.placeholder_with_default(3.0, [])
+    with tf.control_dependencies([x]):
+        twice_x = x * 2.0
+    with tf.Session(config=config) as sess:
+        assert sess.run([uses_u, uses_v, u], {u: 7.0}) == [107.0, 1004.0, 7.0]
+        got = sess.run([uses_b, after_b, b], {b: [5.0, 5.0]})
+        np.testing.assert_array_equal(np.array(got), [[6.0, 6.0], [1.0, 2.0], [5.0, 5.0]])
+        assert sess.run(twice_x, {x: 1.0}) == 2.0
+        assert sess.run(twice_x) == 6.0
+
+
 def test_unfed_placeholder_message():
     p = tf.placeholder(tf.float32, shape=[10], name="P")
     out = fakes.add(p, p)

@@ -16,7 +16,7 @@ from flowexec.framework.errors import InvalidArgumentError, NotFoundError
 from flowexec.framework.graph import name_scope
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import apply_op, defop
-from flowexec.ops.candidate_sampling_ops import _expected, _sampler_infer
+from flowexec.ops.candidate_sampling_ops import _expected, _sampler_infer, sampler_result
 from flowexec.ops.random_ops import _generator, _seed_attrs
 
 __all__ = ["all_candidate_sampler", "fixed_unigram_candidate_sampler",
@@ -72,9 +72,9 @@ def all_candidate_sampler(true_classes, num_true, num_sampled, unique, seed=None
     """
     with name_scope(name, "AllCandidateSampler", [true_classes]) as scope:
         true_classes = convert_to_tensor(true_classes, name="true_classes")
-        return tuple(apply_op("AllCandidateSampler", true_classes, name=scope,
-                              num_true=int(num_true), num_sampled=int(num_sampled),
-                              unique=bool(unique), **_seed_attrs(seed)))
+        return sampler_result("AllCandidateSampler", apply_op(
+            "AllCandidateSampler", true_classes, name=scope, num_true=int(num_true),
+            num_sampled=int(num_sampled), unique=bool(unique), **_seed_attrs(seed)))
 
 # ----- FixedUnigramCandidateSampler -----------------------------------------------------------
 def _read_vocab_counts(path):
@@ -138,7 +138,7 @@ def fixed_unigram_candidate_sampler(true_classes, num_true, num_sampled, unique,
         raise ValueError("Exactly one of vocab_file and unigrams must be given")
     with name_scope(name, "FixedUnigramCandidateSampler", [true_classes]) as scope:
         true_classes = convert_to_tensor(true_classes, name="true_classes")
-        return tuple(apply_op(
+        return sampler_result("FixedUnigramCandidateSampler", apply_op(
             "FixedUnigramCandidateSampler", true_classes, name=scope, num_true=int(num_true),
             num_sampled=int(num_sampled), unique=bool(unique), range_max=int(range_max),
             vocab_file=str(vocab_file), distortion=float(distortion),
@@ -172,7 +172,7 @@ def learned_unigram_candidate_sampler(true_classes, num_true, num_sampled, uniqu
     this Session (see the module docstring; op type LearnedUnigramCandidateSampler)."""
     with name_scope(name, "LearnedUnigramCandidateSampler", [true_classes]) as scope:
         true_classes = convert_to_tensor(true_classes, name="true_classes")
-        return tuple(apply_op("LearnedUnigramCandidateSampler", true_classes, name=scope,
-                              num_true=int(num_true), num_sampled=int(num_sampled),
-                              unique=bool(unique), range_max=int(range_max),
-                              **_seed_attrs(seed)))
+        return sampler_result("LearnedUnigramCandidateSampler", apply_op(
+            "LearnedUnigramCandidateSampler", true_classes, name=scope,
+            num_true=int(num_true), num_sampled=int(num_sampled), unique=bool(unique),
+            range_max=int(range_max), **_seed_attrs(seed)))

@@ -15,6 +15,7 @@ The samplers are host-only stateful ops seeded like every random op (see random_
 outputs carry no gradient.
 """
 
+import collections
 import math
 
 from flowexec.framework import dtypes
@@ -24,6 +25,19 @@ from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops.random_ops import _generator, _seed_attrs
+
+# TF's generated wrappers return these namedtuples
+_SAMPLER_FIELDS = ["sampled_candidates", "true_expected_count", "sampled_expected_count"]
+_SAMPLERS = {op_type: collections.namedtuple(op_type, _SAMPLER_FIELDS) for op_type in (
+    "UniformCandidateSampler", "LogUniformCandidateSampler", "FixedUnigramCandidateSampler",
+    "LearnedUnigramCandidateSampler", "AllCandidateSampler")}
+ComputeAccidentalHits = collections.namedtuple("ComputeAccidentalHits",
+                                               ["indices", "ids", "weights"])
+
+
+def sampler_result(op_type, outputs):
+    """A sampler op's three outputs as TF's namedtuple for `op_type`."""
+    return _SAMPLERS[op_type](*outputs)
 
 
 def _sampler_infer(op):
@@ -120,9 +134,10 @@ def _sampler(op_type, true_classes, num_true, num_sampled, unique, range_max, se
              default):
     with name_scope(name, default, [true_classes]) as scope:
         true_classes = convert_to_tensor(true_classes, name="true_classes")
-        return tuple(apply_op(op_type, true_classes, name=scope, num_true=int(num_true),
-                              num_sampled=int(num_sampled), unique=bool(unique),
-                              range_max=int(range_max), **_seed_attrs(seed)))
+        return sampler_result(op_type, apply_op(
+            op_type, true_classes, name=scope, num_true=int(num_true),
+            num_sampled=int(num_sampled), unique=bool(unique), range_max=int(range_max),
+            **_seed_attrs(seed)))
 
 
 def log_uniform_candidate_sampler(true_classes, num_true, num_sampled, unique, range_max,
@@ -167,8 +182,8 @@ def compute_accidental_hits(true_classes, sampled_candidates, num_true, seed=Non
     with name_scope(name, "ComputeAccidentalHits", [true_classes, sampled_candidates]) as sc:
         true_classes = convert_to_tensor(true_classes, name="true_classes")
         sampled = convert_to_tensor(sampled_candidates, name="sampled_candidates")
-        return tuple(apply_op("ComputeAccidentalHits", true_classes, sampled, name=sc,
-                              num_true=int(num_true)))
+        return ComputeAccidentalHits(*apply_op("ComputeAccidentalHits", true_classes,
+                                               sampled, name=sc, num_true=int(num_true)))
 
 
 __all__ = ["compute_accidental_hits", "log_uniform_candidate_sampler",

@@ -21,6 +21,7 @@ output columns) contracted with the input; a maximum gathers each cell's rows an
 goes to the first maximum of each cell in scan order, as TF's.
 """
 
+import collections
 import math
 import os
 import struct
@@ -31,6 +32,11 @@ from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, shape_fns, window
+
+# TF's generated wrappers return these namedtuples
+_FIELDS = ["output", "row_pooling_sequence", "col_pooling_sequence"]
+_RESULTS = {t: collections.namedtuple(t, _FIELDS) for t in ("FractionalMaxPool",
+                                                              "FractionalAvgPool")}
 
 _TYPES = (dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64)
 _M32 = 0xFFFFFFFF
@@ -317,7 +323,7 @@ def _fractional(op_type, value, pooling_ratio, pseudo_random, overlapping, deter
                    pseudo_random=bool(pseudo_random), overlapping=bool(overlapping),
                    deterministic=bool(deterministic), seed=int(seed), seed2=int(seed2),
                    name=name)
-    return tuple(out)
+    return _RESULTS[op_type](*out)
 
 
 def fractional_max_pool(value, pooling_ratio, pseudo_random=False, overlapping=False,

@@ -10,6 +10,8 @@ lstsq, lu_solve, lu_reconstruct and the tridiagonal functions are compositions o
 differentiable ops. MatrixLogarithm has no gradient, as in TF.
 """
 
+import collections
+
 from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
@@ -20,6 +22,10 @@ from flowexec.ops import linalg_decomp_ops as _ld
 from flowexec.ops import math_ops as _m
 from flowexec.ops import matrix_ops as _mx
 from flowexec.ops import shape_fns
+
+# TF's generated wrappers return these namedtuples
+Qr = collections.namedtuple("Qr", ["q", "r"])
+Lu = collections.namedtuple("Lu", ["lu", "p"])
 
 _REAL = (dtypes.float32, dtypes.float64)
 _TYPES = _REAL + (dtypes.complex64, dtypes.complex128)
@@ -130,7 +136,7 @@ def qr(input, full_matrices=False, name=None):
     """
     with name_scope(name, "Qr", [input]) as scope:
         x = convert_to_tensor(input, name="input")
-        return apply_op("Qr", x, name=scope, full_matrices=bool(full_matrices))
+        return Qr(*apply_op("Qr", x, name=scope, full_matrices=bool(full_matrices)))
 
 
 # ----- Svd ------------------------------------------------------------------------------------
@@ -451,7 +457,8 @@ def lu(input, output_idx_type=dtypes.int32, name=None):
     """
     with name_scope(name, "Lu", [input]) as scope:
         x = convert_to_tensor(input, name="input")
-        return apply_op("Lu", x, name=scope, output_idx_type=dtypes.as_dtype(output_idx_type))
+        return Lu(*apply_op("Lu", x, name=scope,
+                            output_idx_type=dtypes.as_dtype(output_idx_type)))
 
 
 def _unpack_lu(lower_upper):

@@ -15,6 +15,7 @@ Kernels run one vectorized pass per window offset (`prod(ksize)` passes over all
 see flowexec/ops/window.py), never a loop per output cell.
 """
 
+import collections
 import math
 
 from flowexec.framework import dtypes, errors
@@ -23,6 +24,9 @@ from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, shape_fns, window
+
+# TF's generated wrapper returns this namedtuple
+MaxPoolWithArgmax = collections.namedtuple("MaxPoolWithArgmax", ["output", "argmax"])
 
 _POOL_PADDINGS = ("SAME", "VALID")
 
@@ -615,11 +619,11 @@ def max_pool_with_argmax(input, ksize, strides, padding, data_format="NHWC",
         raise ValueError("Data formats other than 'NHWC' are not yet supported")
     targmax = dtypes.as_dtype(output_dtype or Targmax or dtypes.int64)
     input = convert_to_tensor(input, name="input")
-    return apply_op("MaxPoolWithArgmax", input, name=name,
-                    ksize=window.expand_sequence(ksize, 2, "NHWC", "ksize"),
-                    strides=window.expand_sequence(strides, 2, "NHWC", "strides"),
-                    padding=padding,
-                    Targmax=targmax.name, include_batch_in_index=bool(include_batch_in_index))
+    return MaxPoolWithArgmax(*apply_op(
+        "MaxPoolWithArgmax", input, name=name,
+        ksize=window.expand_sequence(ksize, 2, "NHWC", "ksize"),
+        strides=window.expand_sequence(strides, 2, "NHWC", "strides"), padding=padding,
+        Targmax=targmax.name, include_batch_in_index=bool(include_batch_in_index)))
 
 
 __all__ = [

@@ -6,6 +6,8 @@ Their outputs are indices and counts: none has a gradient (as in TF). `unique` k
 order of first occurrence, as TF's kernel does.
 """
 
+import collections
+
 from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.errors import InvalidArgumentError
@@ -15,6 +17,11 @@ from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops as _a
 from flowexec.ops import math_ops as _m
 from flowexec.ops import shape_fns
+
+# TF's generated wrappers return these namedtuples
+Unique = collections.namedtuple("Unique", ["y", "idx"])
+UniqueWithCounts = collections.namedtuple("UniqueWithCounts", ["y", "idx", "count"])
+ListDiff = collections.namedtuple("ListDiff", ["out", "idx"])
 
 _INDEX = (dtypes.int32, dtypes.int64)
 
@@ -127,28 +134,29 @@ def unique(x, out_idx=dtypes.int32, name=None):
     element the index of its value in that list (op type Unique).
 
     Returns:
-        (y, idx): `x == gather(y, idx)`.
+        A namedtuple `Unique(y, idx)`: `x == gather(y, idx)`.
 
     Example:
         >>> unique([1, 1, 2, 4, 4, 4, 7, 8, 8])  # y [1, 2, 4, 7, 8], idx [0,0,1,2,2,2,3,4,4]
     """
     with name_scope(name, "Unique", [x]) as scope:
         x = convert_to_tensor(x, name="x")
-        return apply_op("Unique", x, name=scope, out_idx=dtypes.as_dtype(out_idx))
+        return Unique(*apply_op("Unique", x, name=scope, out_idx=dtypes.as_dtype(out_idx)))
 
 
 def unique_with_counts(x, out_idx=dtypes.int32, name=None):
     """`unique` plus how often each distinct value occurs (op type UniqueWithCounts).
 
     Returns:
-        (y, idx, count).
+        A namedtuple `UniqueWithCounts(y, idx, count)`.
 
     Example:
         >>> unique_with_counts([1, 1, 2, 4, 4, 4])  # count [2, 1, 3]
     """
     with name_scope(name, "UniqueWithCounts", [x]) as scope:
         x = convert_to_tensor(x, name="x")
-        return apply_op("UniqueWithCounts", x, name=scope, out_idx=dtypes.as_dtype(out_idx))
+        return UniqueWithCounts(*apply_op("UniqueWithCounts", x, name=scope,
+                                          out_idx=dtypes.as_dtype(out_idx)))
 
 
 # ----- ListDiff (setdiff1d) -------------------------------------------------------------------
@@ -173,14 +181,15 @@ _list_diff.not_differentiable()
 
 def setdiff1d(x, y, index_dtype=dtypes.int32, name=None):
     """The elements of 1-D `x` that are not in `y`, in `x`'s order with repeats kept, and
-    their positions in `x` (op type ListDiff).
+    their positions in `x` (op type ListDiff), as a namedtuple `ListDiff(out, idx)`.
 
     Example:
         >>> setdiff1d([1, 2, 3, 4, 5, 6], [1, 3, 5])  # out [2, 4, 6], idx [1, 3, 5]
     """
     with name_scope(name, "ListDiff", [x, y]) as scope:
         x, y = _m._convert((x, y), ("x", "y"))
-        return apply_op("ListDiff", x, y, name=scope, out_idx=dtypes.as_dtype(index_dtype))
+        return ListDiff(*apply_op("ListDiff", x, y, name=scope,
+                                  out_idx=dtypes.as_dtype(index_dtype)))
 
 
 # ----- Bincount -------------------------------------------------------------------------------

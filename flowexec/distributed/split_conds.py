@@ -283,165 +283,155 @@ def split(graph, placement):
 def _split_if(node, by_name, placement, taken_names):
     """[(node, device)] replacing If `node`, or None when its branches change the state of
     at most one task."""
-    home_device = placement[node.name]
-    home = task_of(home_device)
     # a quick look first: most Ifs change the state of one task at most (nothing described)
     states = [by_name[n] for n in place.updated_in_functions(node) if n in by_name]
     states += [by_name[r.node] for r in node.inputs
                if r.dtype is dtypes.resource and r.node in by_name]
     if len({task_of(placement[s.name]) for s in states}) < 2:
         return None
-    n_then, n_else = node.attrs["n_then"], node.attrs["n_else"]
-    then_refs = node.inputs[1:1 + n_then]
-    else_refs = node.inputs[1 + n_then:1 + n_then + n_else]
-    first_device = {}
-
-    def var_task(name):
-        var = by_name.get(name)
-        if var is None:
-            return None
-        task = task_of(placement[var.name])
-        first_device.setdefault(task, placement[var.name])
-        return task
-
-    def state_task(op, branch):
-        """The task whose state described `op` changes (None: none), refusing two."""
-        tasks = [var_task(n) for n in _ref_names(op) + _nested_state(op, encoder.graphs)]
-        for t in op["inputs"]:
-            ref = branch.capture_ref.get(t.rpartition(":")[0])
-            if ref is not None and ref.dtype is dtypes.resource:
-                tasks.append(var_task(ref.node))
-        tasks = list(dict.fromkeys(t for t in tasks if t is not None))
-        if len(tasks) > 1:
-            raise errors.UnimplementedError(
-                None, node.user_op,
-                f"Op {op['name']} ({op['type']}) in a branch of node {node.name} changes the "
-                f"state of {', '.join(tasks)}: a function it carries runs on one task")
-        return tasks[0] if tasks else None
-
-    encoder = wire.Encoder()
-    branches = [_Branch(node.attrs["then_branch"], then_refs, node, encoder, state_task, home),
-                _Branch(node.attrs["else_branch"], else_refs, node, encoder, state_task, home)]
-    owned = {branches[i].slice[name][0] for i in range(2)
-             for name, op in branches[i].ops.items()
-             if name in branches[i].slice and state_task(op, branches[i]) is not None}
-    if len(owned) < 2:
+    cond = _CondSplit(node, by_name, placement)
+    if len(cond.owned) < 2:
         return None
     if node.attrs.get("extra_names"):
         raise errors.UnimplementedError(
             None, node.user_op,
-            f"Node {node.name} changes the state of {', '.join(sorted(owned))} and a gradient "
-            f"was taken through it; flowexec splits such a cond only when it is not "
+            f"Node {node.name} changes the state of {', '.join(sorted(cond.owned))} and a "
+            f"gradient was taken through it; flowexec splits such a cond only when it is not "
             f"differentiated")
-    slices = sorted({s for b in branches for s in b.slice.values()},
-                    key=lambda s: (s[1], s[0]))
-    if_names = {}
-    for i, s in enumerate(slices):
-        name = f"{node.name}/part_{i}"
-        while name in taken_names:
-            name += "_"
-        taken_names.add(name)
-        if_names[s] = name
+    return cond.nodes(taken_names)
 
-    counter = [0]
 
-    def names(base):
-        counter[0] += 1
-        return f"{base}_{counter[0]}"
+class _CondSplit:
+    """One If's branches cut into slices, and the If nodes that replace it (`nodes`)."""
 
-    # Which values each slice gives: walk every slice's functions once to learn them, the
-    # final If's too; then build with the positions fixed.
-    exports = _Exports()
-    out_key = ("out", -1)
+    _OUT = ("out", -1)    # the key of the final If
 
-    def plan(slice_key, bi, wanted):
-        """Registers, for the function of branch `bi` in `slice_key`, the values it needs
-        from other slices (so those slices export them)."""
-        branch = branches[bi]
+    def __init__(self, node, by_name, placement):
+        self.node, self.by_name, self.placement = node, by_name, placement
+        self.home_device = placement[node.name]
+        self.home = task_of(self.home_device)
+        self.first_device = {}     # task -> the device of the first state seen there
+        self.encoder = wire.Encoder()
+        n_then, n_else = node.attrs["n_then"], node.attrs["n_else"]
+        refs = (node.inputs[1:1 + n_then], node.inputs[1 + n_then:1 + n_then + n_else])
+        self.branches = [_Branch(node.attrs[attr], r, node, self.encoder, self.state_task,
+                                 self.home)
+                         for attr, r in zip(("then_branch", "else_branch"), refs)]
+        self.owned = {b.slice[name][0] for b in self.branches for name, op in b.ops.items()
+                      if name in b.slice and self.state_task(op, b) is not None}
+        self.slices = sorted({s for b in self.branches for s in b.slice.values()},
+                             key=lambda s: (s[1], s[0]))
+        self.variables = {n: by_name[n] for b in self.branches for n, op in b.ops.items()
+                          if op["type"] == "VariableV2" and n in by_name}
+        self.exports = _Exports()
+        self._counter = 0
+        self.result = []
+        self.if_names = {}
+
+    def var_task(self, name):
+        """The task of variable (or resource) node `name`, or None when it is not in the
+        graph."""
+        var = self.by_name.get(name)
+        if var is None:
+            return None
+        task = task_of(self.placement[var.name])
+        self.first_device.setdefault(task, self.placement[var.name])
+        return task
+
+    def state_task(self, op, branch):
+        """The task whose state described `op` changes (None: none), refusing two."""
+        tasks = [self.var_task(n)
+                 for n in _ref_names(op) + _nested_state(op, self.encoder.graphs)]
+        for t in op["inputs"]:
+            ref = branch.capture_ref.get(t.rpartition(":")[0])
+            if ref is not None and ref.dtype is dtypes.resource:
+                tasks.append(self.var_task(ref.node))
+        tasks = list(dict.fromkeys(t for t in tasks if t is not None))
+        if len(tasks) > 1:
+            raise errors.UnimplementedError(
+                None, self.node.user_op,
+                f"Op {op['name']} ({op['type']}) in a branch of node {self.node.name} "
+                f"changes the state of {', '.join(tasks)}: a function it carries runs on "
+                f"one task")
+        return tasks[0] if tasks else None
+
+    def names(self, base):
+        """A fresh op name inside the new functions."""
+        self._counter += 1
+        return f"{base}_{self._counter}"
+
+    # ----- which values each slice gives ---------------------------------------------------
+    def _plan(self, slice_key, bi, wanted):
+        """Registers the values the function of branch `bi` in `slice_key` needs from other
+        slices to compute the ops `wanted` (so those slices export them)."""
+        branch = self.branches[bi]
         seen = set()
-
-        def visit(name):
+        stack = list(wanted)
+        while stack:
+            name = stack.pop()
             if name in seen:
-                return
+                continue
             seen.add(name)
             op = branch.ops[name]
             for t in op["inputs"]:
                 src_name = t.rpartition(":")[0]
                 src = branch.slice.get(src_name)
                 if src is None or src == slice_key:
-                    visit(src_name)
+                    stack.append(src_name)
                 else:
                     dtype_name = branch.ops[src_name]["outputs"][int(t.rpartition(":")[2])][0]
-                    exports.position(src, bi, ("value", t), dtype_name)
+                    self.exports.position(src, bi, ("value", t), dtype_name)
             for c in op["control_inputs"]:
                 src = branch.slice.get(c)
                 if src is None or src == slice_key:
-                    visit(c)
+                    stack.append(c)
                 else:
-                    exports.position(src, bi, ("token", c), "bool")
-        for name in wanted:
-            visit(name)
+                    self.exports.position(src, bi, ("token", c), "bool")
 
-    for bi, branch in enumerate(branches):
-        for s in slices:
-            plan(s, bi, [n for n, sl in branch.slice.items() if sl == s])
-        plan(out_key, bi, [])
-        for t in branch.outputs:
-            src_name = t.rpartition(":")[0]
-            src = branch.slice.get(src_name)
-            if src is not None:
-                dtype_name = branch.ops[src_name]["outputs"][int(t.rpartition(":")[2])][0]
-                exports.position(src, bi, ("value", t), dtype_name)
-            else:
-                plan(out_key, bi, [src_name])
+    def _plan_exports(self):
+        for bi, branch in enumerate(self.branches):
+            for s in self.slices:
+                self._plan(s, bi, [n for n, sl in branch.slice.items() if sl == s])
+            for t in branch.outputs:
+                src_name = t.rpartition(":")[0]
+                src = branch.slice.get(src_name)
+                if src is not None:
+                    dtype_name = branch.ops[src_name]["outputs"][int(t.rpartition(":")[2])][0]
+                    self.exports.position(src, bi, ("value", t), dtype_name)
+                else:
+                    self._plan(self._OUT, bi, [src_name])
 
-    result = []
-    variables = {n: by_name[n] for b in branches for n, op in b.ops.items()
-                 if op["type"] == "VariableV2" and n in by_name}
+    # ----- the new nodes -------------------------------------------------------------------
+    def nodes(self, taken_names):
+        """[(node, device)]: one If per slice, then the If named as the original."""
+        for i, s in enumerate(self.slices):
+            name = f"{self.node.name}/part_{i}"
+            while name in taken_names:
+                name += "_"
+            taken_names.add(name)
+            self.if_names[s] = name
+        self._plan_exports()
+        for s in self.slices:
+            n_out = sum(1 for k, _ in self.exports.kinds if k == s)
+            out_types = [dtypes.as_dtype(self.exports.kinds[(s, p)][2]) for p in range(n_out)]
+            functions = [_build_function(self.branches[bi], bi, s, self.exports, self.names,
+                                         self.node, self.if_names[s]) for bi in range(2)]
+            device = self.first_device.get(s[0]) or (
+                self.home_device if s[0] == self.home else f"{s[0]}/device:CPU:0")
+            self._make_if(self.if_names[s], functions, device, out_types,
+                          self.node.control_inputs)
+        self._make_if(self.node.name, [self._final_function(bi) for bi in range(2)],
+                      self.home_device, self.node.output_dtypes,
+                      tuple(self.node.control_inputs) + tuple(self.if_names.values()),
+                      out_shapes=self.node.output_shapes)
+        return self.result
 
-    def make_if(name, functions, device, out_types, controls, out_shapes=None):
-        inputs = [node.inputs[0]]
-        attrs = {}
-        counts = []
-        for bi, (fops, caps, cap_refs, outs) in enumerate(functions):
-            d = dict(branches[bi].d, ops=fops, inputs=list(caps), captures=list(caps),
-                     outputs=outs, name=f"{name}/{('then', 'else')[bi]}",
-                     func_name=f"{name}/{('then', 'else')[bi]}")
-            fg = wire.rebuild_function(d, encoder.graphs)
-            attrs[("then_branch", "else_branch")[bi]] = fg
-            for ref in cap_refs:
-                if isinstance(ref, tuple):    # (slice, branch, key, dtype): a slice's export
-                    src, b, key, _ = ref
-                    ref = _output_ref(result, if_names[src], exports.items[(src, b, key)])
-                inputs.append(ref)
-            counts.append(len(caps))
-        mirrors = sorted({op["name"] for fops, _, _, _ in functions for op in fops
-                          if op["type"] == "VariableV2" and op["name"] in variables})
-        inputs += [variables[v].outputs[0] for v in mirrors]
-        attrs.update(n_then=counts[0], n_else=counts[1], Tout=list(out_types),
-                     output_shapes=list(out_shapes or [TensorShape(None)] * len(out_types)))
-        stateful = any(registry.get_op_def(op["type"]).stateful and op["type"] not in (
-            "Placeholder", "VariableV2") for fops, _, _, _ in functions for op in fops)
-        new = ir.make_node(
-            "If" if stateful else "StatelessIf", name, inputs, attrs,
-            control_inputs=controls, origin=node.origin,
-            outputs=[(t, sh) for t, sh in zip(out_types, attrs["output_shapes"])])
-        result.append((new, device))
-
-    for s in slices:
-        n_out = sum(1 for k, _ in exports.kinds if k == s)
-        out_types = [dtypes.as_dtype(exports.kinds[(s, p)][2]) for p in range(n_out)]
-        functions = [_build_function(branches[bi], bi, s, exports, names, node, if_names[s])
-                     for bi in range(2)]
-        device = first_device.get(s[0]) or (home_device if s[0] == home
-                                             else f"{s[0]}/device:CPU:0")
-        make_if(if_names[s], functions, device, out_types, node.control_inputs)
-
-    # the If named as the original: each branch's outputs, from their slices or copied
-    finals = []
-    for bi, branch in enumerate(branches):
+    def _final_function(self, bi):
+        """The final If's function for branch `bi`: its outputs from their slices (or
+        copied, when copyable)."""
+        branch = self.branches[bi]
         fops, caps, cap_refs, outs = [], [], [], []
-        line = node.source_line()
+        line = self.node.source_line()
         for t in branch.outputs:
             src_name = t.rpartition(":")[0]
             src = branch.slice.get(src_name)
@@ -449,16 +439,43 @@ def _split_if(node, by_name, placement, taken_names):
                 outs.append(_bring_copy(branch, t, fops, caps, cap_refs))
                 continue
             dtype_name, shape = branch.ops[src_name]["outputs"][int(t.rpartition(":")[2])]
-            ph = names(f"{node.name}/out/{src_name}")
+            ph = self.names(f"{self.node.name}/out/{src_name}")
             fops.append(_placeholder(ph, dtype_name, shape, line))
             caps.append(f"{ph}:0")
             cap_refs.append((src, bi, ("value", t), dtype_name))
             outs.append(f"{ph}:0")
-        finals.append((fops, caps, cap_refs, outs))
-    make_if(node.name, finals, home_device, node.output_dtypes,
-            tuple(node.control_inputs) + tuple(if_names[s] for s in slices),
-            out_shapes=node.output_shapes)
-    return result
+        return fops, caps, cap_refs, outs
+
+    def _make_if(self, name, functions, device, out_types, controls, out_shapes=None):
+        """Adds an If node `name` over the (ops, captures, capture sources, outputs) of its
+        then and else functions to `result`."""
+        inputs = [self.node.inputs[0]]
+        attrs = {}
+        counts = []
+        for bi, (fops, caps, cap_refs, outs) in enumerate(functions):
+            which = ("then", "else")[bi]
+            d = dict(self.branches[bi].d, ops=fops, inputs=list(caps), captures=list(caps),
+                     outputs=outs, name=f"{name}/{which}", func_name=f"{name}/{which}")
+            attrs[f"{which}_branch"] = wire.rebuild_function(d, self.encoder.graphs)
+            for ref in cap_refs:
+                if isinstance(ref, tuple):    # (slice, branch, key, dtype): a slice's export
+                    src, b, key, _ = ref
+                    ref = _output_ref(self.result, self.if_names[src],
+                                      self.exports.items[(src, b, key)])
+                inputs.append(ref)
+            counts.append(len(caps))
+        mirrors = sorted({op["name"] for fops, _, _, _ in functions for op in fops
+                          if op["type"] == "VariableV2" and op["name"] in self.variables})
+        inputs += [self.variables[v].outputs[0] for v in mirrors]
+        attrs.update(n_then=counts[0], n_else=counts[1], Tout=list(out_types),
+                     output_shapes=list(out_shapes or [TensorShape(None)] * len(out_types)))
+        stateful = any(registry.get_op_def(op["type"]).stateful and op["type"] not in (
+            "Placeholder", "VariableV2") for fops, _, _, _ in functions for op in fops)
+        new = ir.make_node(
+            "If" if stateful else "StatelessIf", name, inputs, attrs,
+            control_inputs=controls, origin=self.node.origin,
+            outputs=[(t, sh) for t, sh in zip(out_types, attrs["output_shapes"])])
+        self.result.append((new, device))
 
 
 def _bring_copy(branch, tensor, fops, caps, cap_refs):

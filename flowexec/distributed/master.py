@@ -403,7 +403,7 @@ class Master:
         if options is not None and options.output_partition_graphs and \
                 run_metadata is not None:
             run_metadata.partition_graphs = list(remote.stages.partition_graphs)
-        fetched = [feed_values[i] if task == "" else results[task][j]
+        fetched = [feed_values[j] if task == "" else results[task][j]
                    for task, j in split.fetch_sources]
         return [None if k is None else fetched[k] for k in remote.layout]
 

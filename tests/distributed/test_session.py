@@ -56,6 +56,26 @@ def test_session_on_a_cluster_places_by_task_and_computes(cluster_servers):
             "Const", "_Recv", "Mul", "_Send"]
 
 
+def test_feeds_on_a_cluster_win_over_producers_and_can_be_fetched(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=1))
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            a = tf.constant([1.0, 2.0])
+            u, v = tf.unstack(a * 2.0)    # v is needed: the op runs; u is fed
+            b = a * 3.0
+            u_on_ps = u + 1.0
+        with tf.device("/job:worker/task:0"):
+            uses = [u + 100.0, v + 1000.0, b + 1.0]
+            with tf.control_dependencies([b.op]):
+                after_b = tf.identity(a)
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        got = sess.run([uses[0], uses[1], u_on_ps, u], {u: 7.0})
+        assert got == [107.0, 1004.0, 8.0, 7.0]   # the fed u, fetched too
+        got = sess.run([uses[2], after_b, b], {b: [5.0, 5.0]})
+        np.testing.assert_array_equal(np.array(got), [[6.0, 6.0], [1.0, 2.0], [5.0, 5.0]])
+
+
 def test_ps_state_is_shared_by_every_session_and_survives_them(cluster_servers):
     servers = cluster_servers(make_cluster(ps=1, worker=2))
     g, v, _, _ = _ps_worker_graph()

@@ -83,7 +83,8 @@ def _fetch_as_handle(op, value, session):
 @defop("GetSessionHandle", infer=lambda op: [(dtypes.string, TensorShape(()))],
        stateful=True, needs_ctx=True, fetch_as=_fetch_as_handle)
 def _get_session_handle(ctx, xp, value, *, T=None):
-    handle = _store(ctx.state).add(ctx.op.name, ctx.runtime.name, value)
+    handle = _store(ctx.state).add(ctx.op.name, ctx.session.device_name_of(ctx.runtime),
+                                   value)
     return np.array(handle.encode("utf-8"), dtype=object)
 
 

@@ -120,6 +120,14 @@ class BaseSession:
         self._machine = pipeline.Machine(tuple(self._devices), self._runtimes, self._state,
                                          self, self._config, self._num_threads)
 
+    def device_name_of(self, runtime):
+        """The full name this session knows `runtime`'s device by (a cluster task's are
+        `/job:<job>/replica:0/task:<i>/...`, whatever the runtime calls itself)."""
+        for name, rt in self._runtimes.items():
+            if rt is runtime:
+                return name
+        return runtime.name
+
     # ----- properties ----------------------------------------------------------------------
     @property
     def graph(self):

@@ -76,6 +76,24 @@ def test_feeds_on_a_cluster_win_over_producers_and_can_be_fetched(cluster_server
         np.testing.assert_array_equal(np.array(got), [[6.0, 6.0], [1.0, 2.0], [5.0, 5.0]])
 
 
+def test_a_session_handle_kept_on_the_ps_names_its_device_and_reads_back(cluster_servers):
+    servers = cluster_servers(make_cluster(ps=1, worker=1))
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            h = tf.get_session_handle(tf.constant([1.0, 2.0]) * 10)
+    with tf.Session(servers[("worker", 0)].target, graph=g) as sess:
+        kept = sess.run(h)
+        assert kept.handle.endswith(";/job:ps/replica:0/task:0/device:CPU:0")
+        np.testing.assert_array_equal(kept.eval(), [10.0, 20.0])   # read where it is kept
+        with g.as_default():
+            holder, value = tf.get_session_tensor(kept.handle, tf.float32)
+            with tf.device("/job:worker/task:0"):
+                plus = value + 1.0
+        np.testing.assert_array_equal(sess.run(plus, {holder: kept.handle}), [11.0, 21.0])
+        kept.delete()
+
+
 def test_ps_state_is_shared_by_every_session_and_survives_them(cluster_servers):
     servers = cluster_servers(make_cluster(ps=1, worker=2))
     g, v, _, _ = _ps_worker_graph()

@@ -1,11 +1,32 @@
 """`tf.image`: resizing, flips, standardization and crops for CNN input pipelines (see
-flowexec/ops/image_ops.py).
+flowexec/ops/image_ops.py); colour adjustments and colour-space conversions
+(flowexec/ops/image_color_ops.py).
 
 Example:
     >>> import flowexec as tf
     >>> x = tf.image.per_image_standardization(tf.image.random_flip_left_right(image))
 """
 
+from flowexec.ops.image_color_ops import (
+    adjust_brightness,
+    adjust_contrast,
+    adjust_gamma,
+    adjust_hue,
+    adjust_saturation,
+    convert_image_dtype,
+    grayscale_to_rgb,
+    hsv_to_rgb,
+    random_brightness,
+    random_contrast,
+    random_hue,
+    random_saturation,
+    rgb_to_grayscale,
+    rgb_to_hsv,
+    rgb_to_yiq,
+    rgb_to_yuv,
+    yiq_to_rgb,
+    yuv_to_rgb,
+)
 from flowexec.ops.image_ops import (
     ResizeMethod,
     flip_left_right,
@@ -21,7 +42,11 @@ from flowexec.ops.image_ops import (
     resize_nearest_neighbor,
 )
 
-__all__ = ["ResizeMethod", "flip_left_right", "flip_up_down", "per_image_standardization",
-           "random_crop", "random_flip_left_right", "random_flip_up_down", "resize_area",
-           "resize_bicubic", "resize_bilinear",
-           "resize_images", "resize_nearest_neighbor"]
+__all__ = ["ResizeMethod", "adjust_brightness", "adjust_contrast", "adjust_gamma",
+           "adjust_hue", "adjust_saturation", "convert_image_dtype", "flip_left_right",
+           "flip_up_down", "grayscale_to_rgb", "hsv_to_rgb", "per_image_standardization",
+           "random_brightness", "random_contrast", "random_crop", "random_flip_left_right",
+           "random_flip_up_down", "random_hue", "random_saturation", "resize_area",
+           "resize_bicubic", "resize_bilinear", "resize_images", "resize_nearest_neighbor",
+           "rgb_to_grayscale", "rgb_to_hsv", "rgb_to_yiq", "rgb_to_yuv", "yiq_to_rgb",
+           "yuv_to_rgb"]

@@ -5,6 +5,7 @@ is_non_decreasing/is_strictly_increasing and the raw-op style `arg_max`/`arg_min
 TF 1.x's composition, so values and gradients follow from the ops it uses.
 """
 
+import numpy as np
 from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
@@ -171,10 +172,25 @@ def saturate_cast(value, dtype, name=None):
         value = convert_to_tensor(value, name="value")
         dtype = dtypes.as_dtype(dtype)
         if value.dtype.min < dtype.min:
-            value = math_ops.maximum(value, math_ops.cast(dtype.min, value.dtype), name="min")
+            value = math_ops.maximum(value, _bound(dtype.min, value.dtype), name="min")
         if value.dtype.max > dtype.max:
-            value = math_ops.minimum(value, math_ops.cast(dtype.max, value.dtype), name="max")
+            value = math_ops.minimum(value, _bound(dtype.max, value.dtype), name="max")
         return math_ops.cast(value, dtype, name=scope)
+
+
+def _bound(limit, dtype):
+    """`limit` (an integer type's min or max) as a value of `dtype` that does not pass it: a
+    float type may round 2**31 - 1 up to 2**31, which would overflow the cast (TF 2's fix)."""
+    from flowexec.ops import constant_op
+
+    np_dtype = dtype.base_dtype.np
+    bound = np.array(limit, dtype=np_dtype)
+    if dtype.is_floating:
+        toward = np.array(0, dtype=np_dtype)
+        # Python compares a float and an int exactly (numpy would round the int first)
+        while (float(bound) > limit) if limit > 0 else (float(bound) < limit):
+            bound = np.nextafter(bound, toward)
+    return constant_op.constant(bound, dtype=dtype)
 
 
 def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None):

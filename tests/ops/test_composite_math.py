@@ -70,3 +70,17 @@ def test_polyval_and_accumulate_n_errors():
         cm.accumulate_n([tf.ones([2]), tf.ones([3])])
     with pytest.raises(TypeError, match="tensor_dtype is float64"):
         cm.accumulate_n([tf.ones([2])], tensor_dtype=tf.float64)
+
+
+def test_saturate_cast_to_wide_ints_never_overflows_from_floats():
+    """float32 rounds 2**31 - 1 up to 2**31: the clamp uses the largest float32 below the
+    int32 range instead (TF 2's fix), so large values saturate instead of wrapping."""
+    with tf.Session() as sess:
+        got = sess.run(cm.saturate_cast(tf.constant([3e9, -3e9, 1.5]), tf.int32))
+        np.testing.assert_array_equal(got, [2147483520, -2147483648, 1])
+        got = sess.run(cm.saturate_cast(tf.constant([1e30, -1e30], tf.float64), tf.int64))
+        np.testing.assert_array_equal(got, [9223372036854774784, -9223372036854775808])
+        got = sess.run(cm.saturate_cast(tf.constant([1e30, -5.0]), tf.uint32))
+        np.testing.assert_array_equal(got, [4294967040, 0])
+        np.testing.assert_array_equal(sess.run(cm.saturate_cast(
+            tf.constant([300.0, -4.0]), tf.uint8)), [255, 0])

@@ -1,6 +1,7 @@
 """`tf.image`: resizing, flips, standardization and crops for CNN input pipelines (see
 flowexec/ops/image_ops.py); colour adjustments and colour-space conversions
-(flowexec/ops/image_color_ops.py).
+(flowexec/ops/image_color_ops.py); non-max suppression, crop_and_resize and bounding boxes
+(flowexec/ops/image_detection_ops.py).
 
 Example:
     >>> import flowexec as tf
@@ -27,6 +28,15 @@ from flowexec.ops.image_color_ops import (
     yiq_to_rgb,
     yuv_to_rgb,
 )
+from flowexec.ops.image_detection_ops import (
+    crop_and_resize,
+    draw_bounding_boxes,
+    non_max_suppression,
+    non_max_suppression_overlaps,
+    non_max_suppression_padded,
+    non_max_suppression_with_scores,
+    sample_distorted_bounding_box,
+)
 from flowexec.ops.image_ops import (
     ResizeMethod,
     flip_left_right,
@@ -43,8 +53,10 @@ from flowexec.ops.image_ops import (
 )
 
 __all__ = ["ResizeMethod", "adjust_brightness", "adjust_contrast", "adjust_gamma",
-           "adjust_hue", "adjust_saturation", "convert_image_dtype", "flip_left_right",
-           "flip_up_down", "grayscale_to_rgb", "hsv_to_rgb", "per_image_standardization",
+           "adjust_hue", "adjust_saturation", "convert_image_dtype", "crop_and_resize",
+           "draw_bounding_boxes", "flip_left_right", "flip_up_down",
+           "non_max_suppression", "non_max_suppression_overlaps", "non_max_suppression_padded",
+           "non_max_suppression_with_scores", "sample_distorted_bounding_box", "grayscale_to_rgb", "hsv_to_rgb", "per_image_standardization",
            "random_brightness", "random_contrast", "random_crop", "random_flip_left_right",
            "random_flip_up_down", "random_hue", "random_saturation", "resize_area",
            "resize_bicubic", "resize_bilinear", "resize_images", "resize_nearest_neighbor",

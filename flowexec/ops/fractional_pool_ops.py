@@ -32,6 +32,7 @@ from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, shape_fns, window
+from flowexec.ops.philox import Philox
 
 # TF's generated wrappers return these namedtuples
 _FIELDS = ["output", "row_pooling_sequence", "col_pooling_sequence"]
@@ -40,44 +41,9 @@ _RESULTS = {t: collections.namedtuple(t, _FIELDS) for t in ("FractionalMaxPool",
 
 _TYPES = (dtypes.float32, dtypes.float64, dtypes.int32, dtypes.int64)
 _M32 = 0xFFFFFFFF
-_U128 = 1 << 128
 
 
-# ----- TF's Philox4x32-10 and pooling sequences (host Python ints) --------------------------
-class _Philox:
-    """TF's GuardedPhiloxRandom over PhiloxRandom(seed, seed2): key from `seed`, counter's
-    high 64 bits from `seed2`; `reserve32(n)` hands out a copy and skips ceil(n / 4) blocks."""
-
-    def __init__(self, seed, seed2):
-        if seed == 0 and seed2 == 0:
-            seed, seed2 = (int.from_bytes(os.urandom(8), "little") for _ in range(2))
-        seed &= (1 << 64) - 1
-        seed2 &= (1 << 64) - 1
-        self.key = (seed & _M32, seed >> 32)
-        self.counter = seed2 << 64
-
-    def _block(self, counter):
-        c = [(counter >> (32 * i)) & _M32 for i in range(4)]
-        k0, k1 = self.key
-        for _ in range(10):
-            p0, p1 = 0xD2511F53 * c[0], 0xCD9E8D57 * c[2]
-            c = [((p1 >> 32) ^ c[1] ^ k0) & _M32, p1 & _M32,
-                 ((p0 >> 32) ^ c[3] ^ k1) & _M32, p0 & _M32]
-            k0, k1 = (k0 + 0x9E3779B9) & _M32, (k1 + 0xBB67AE85) & _M32
-        return c
-
-    def reserve32(self, n):
-        start = self.counter
-        self.counter = (self.counter + (n + 3) // 4) % _U128
-
-        def samples():
-            ctr = start
-            while True:
-                yield from self._block(ctr)
-                ctr = (ctr + 1) % _U128
-        return samples()
-
-
+# ----- pooling sequences from TF's Philox stream (host Python ints) ---------------------------
 def _uniform_double(x0, x1):
     """TF's Uint64ToDouble: 52 random mantissa bits, in [0, 1)."""
     bits = (1023 << 52) | ((x0 & 0xFFFFF) << 32) | x1
@@ -182,7 +148,7 @@ def _sequences(ctx, xp, x_shape, pooling_ratio, pseudo_random, deterministic, se
         return cached
     gen = ctx.state.get(key)
     if gen is None:
-        gen = ctx.state.setdefault(key, _Philox(seed, seed2))
+        gen = ctx.state.setdefault(key, Philox(seed, seed2))
     with ctx.state.setdefault(key + ("lock",), threading.Lock()):
         seqs = (pooling_sequence(x_shape[1], out[1], gen, pseudo_random),
                 pooling_sequence(x_shape[2], out[2], gen, pseudo_random))

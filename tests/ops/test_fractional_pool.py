@@ -10,6 +10,7 @@ import pytest
 
 import flowexec as tf
 from flowexec.ops import fractional_pool_ops as fp
+from flowexec.ops.philox import Philox
 from tests.ops.harness import OpCase, check_forward, check_gradient, ids
 from tests.ops.test_conv import inputs, normal
 
@@ -26,7 +27,7 @@ def np_fractional(x, rows, cols, overlapping, kind):
 
 
 def _tf_sequences(shape, ratio, pseudo, seed, seed2):
-    gen = fp._Philox(seed, seed2)
+    gen = Philox(seed, seed2)
     outs = [int(math.floor(d / r)) for d, r in zip(shape, ratio)]
     return (fp.pooling_sequence(shape[1], outs[1], gen, pseudo),
             fp.pooling_sequence(shape[2], outs[2], gen, pseudo))

@@ -1,7 +1,8 @@
 """`tf.image`: resizing, flips, standardization and crops for CNN input pipelines (see
 flowexec/ops/image_ops.py); colour adjustments and colour-space conversions
 (flowexec/ops/image_color_ops.py); non-max suppression, crop_and_resize and bounding boxes
-(flowexec/ops/image_detection_ops.py).
+(flowexec/ops/image_detection_ops.py); crops, pads, rotations and image-quality measures
+(flowexec/ops/image_geometry_ops.py).
 
 Example:
     >>> import flowexec as tf
@@ -37,6 +38,24 @@ from flowexec.ops.image_detection_ops import (
     non_max_suppression_with_scores,
     sample_distorted_bounding_box,
 )
+from flowexec.ops.image_geometry_ops import (
+    central_crop,
+    crop_to_bounding_box,
+    image_gradients,
+    pad_to_bounding_box,
+    psnr,
+    resize_image_with_crop_or_pad,
+    resize_image_with_pad,
+    resize_with_crop_or_pad,
+    resize_with_pad,
+    rot90,
+    sobel_edges,
+    ssim,
+    ssim_multiscale,
+    total_variation,
+    transpose,
+    transpose_image,
+)
 from flowexec.ops.image_ops import (
     ResizeMethod,
     flip_left_right,
@@ -52,7 +71,11 @@ from flowexec.ops.image_ops import (
     resize_nearest_neighbor,
 )
 
-__all__ = ["ResizeMethod", "adjust_brightness", "adjust_contrast", "adjust_gamma",
+__all__ = ["ResizeMethod", "central_crop", "crop_to_bounding_box", "image_gradients",
+           "pad_to_bounding_box", "psnr", "resize_image_with_crop_or_pad",
+           "resize_image_with_pad", "resize_with_crop_or_pad", "resize_with_pad", "rot90",
+           "sobel_edges", "ssim", "ssim_multiscale", "total_variation", "transpose",
+           "transpose_image", "adjust_brightness", "adjust_contrast", "adjust_gamma",
            "adjust_hue", "adjust_saturation", "convert_image_dtype", "crop_and_resize",
            "draw_bounding_boxes", "flip_left_right", "flip_up_down",
            "non_max_suppression", "non_max_suppression_overlaps", "non_max_suppression_padded",

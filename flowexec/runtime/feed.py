@@ -43,6 +43,20 @@ class FeedSpec:
 _PY_NUMBERS = (float, int)
 
 
+class _Untaken:
+    """What a function call feeds for a value an If left out (None: an intermediate of the
+    branch that did not run, which only that branch's gradient would read, and it does not
+    run either): passed through as None, where a user's None feed is an error."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "UNTAKEN"
+
+
+UNTAKEN = _Untaken()
+
+
 def convert_feed(spec, value):
     """The value `run` stores for a feed (see the module docstring).
 
@@ -52,6 +66,8 @@ def convert_feed(spec, value):
     """
     if spec.host_object:
         return value
+    if value is UNTAKEN:
+        return None
     if spec.scalar is not None and type(value) in _PY_NUMBERS:
         try:
             return spec.scalar(value)

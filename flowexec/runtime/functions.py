@@ -21,6 +21,7 @@ import copy
 import threading
 
 from flowexec.framework import errors
+from flowexec.runtime.feed import UNTAKEN
 from flowexec.runtime.fetch import to_numpy
 
 
@@ -58,6 +59,8 @@ class FunctionCall:
             raise errors.InvalidArgumentError(
                 None, None, f"Function '{self.func_graph.name}' expects {self._nargs} "
                             f"arguments, got {len(args)}")
+        if any(v is None for v in captured):   # an If's intermediates of an untaken branch
+            captured = [UNTAKEN if v is None else v for v in captured]
         return self._run(*args, *captured)
 
     def trusted_call(self):

@@ -61,3 +61,18 @@ def test_cond_gradient_does_not_rerun_branch_side_effects():
     with tf.Session() as sess:
         assert sess.run(g, {x: 2.0}) == 2.0  # py_func has no gradient: only the factor x
     assert log == [2.0]
+
+
+@pytest.mark.parametrize("k, expected", [(0, 1.0), (2, 2.0), (3, 1.0)])
+def test_nested_cond_gradient_where_an_inner_branch_did_not_run(k, expected):
+    """The inner If outputs no intermediates (None) for its branch that did not run; the
+    outer gradient function passes them on to the inner gradient If, which reads only the
+    taken branch's (here the untaken branch holds a Reverse with an int32 axis)."""
+    x = tf.constant(np.ones((2, 3), np.float32))
+    kp = tf.placeholder(tf.int32, [])
+    y = tf.cond(kp < 2, lambda: x,
+                lambda: tf.cond(tf.equal(kp, 2), lambda: x * 2, lambda: tf.reverse(x, [1])))
+    grad, = tf.gradients(tf.reduce_sum(y), x)
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(grad, {kp: k}), np.full((2, 3), expected))
+

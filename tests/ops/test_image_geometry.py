@@ -424,20 +424,6 @@ def test_offsets_may_be_numpy_ints_variables_or_int64_tensors():
         geo.crop_to_bounding_box(tf.constant(x), np.int64(3), 0, 2, 3)
 
 
-@pytest.mark.xfail(strict=True, raises=tf.errors.InvalidArgumentError,
-                   reason="flowexec's If gradient feeds None for the int32 intermediates of a "
-                          "nested branch that did not run (here a Reverse's axis); rot90 "
-                          "uses one If and a select until this is fixed, TF uses "
-                          "case(exclusive=True)")
-def test_nested_cond_gradient_through_an_untaken_reverse():
-    x = tf.constant(np.ones((2, 3), np.float32))
-    k = tf.constant(2)
-    y = tf.cond(k < 2, lambda: x,
-                lambda: tf.cond(tf.equal(k, 2), lambda: x * 2, lambda: tf.reverse(x, [1])))
-    grad = tf.gradients(tf.reduce_sum(y), x)[0]
-    np.testing.assert_array_equal(_run(grad, None), np.full((2, 3), 2, np.float32))
-
-
 @pytest.mark.parametrize("rank", [3, 4])
 def test_rot90_of_unknown_rank_has_the_inverse_rotation_as_gradient(rank):
     rng = np.random.default_rng(rank)

@@ -381,6 +381,19 @@ def _two_ps(cluster_servers):
 PS1 = "/job:ps/replica:0/task:1"
 
 
+def _a_b_and_x(a0, b0):
+    """A graph with variable a on ps 0, b on ps 1 and a float placeholder x on the worker."""
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            a = tf.Variable(a0, name="a")
+        with tf.device("/job:ps/task:1"):
+            b = tf.Variable(b0, name="b")
+        with tf.device("/job:worker/task:0"):
+            x = tf.placeholder(tf.float32, [], name="x")
+    return g, a, b, x
+
+
 def test_an_adam_update_under_a_cond_with_two_ps_tasks_equals_one_process(cluster_servers):
     """Gradient accumulation's shape with `replica_device_setter(ps_tasks=2)`: the If is
     split by task (split_conds.py), each variable updated on its ps, the global step and
@@ -440,20 +453,13 @@ def test_an_adam_update_under_a_cond_with_two_ps_tasks_equals_one_process(cluste
 
 def test_a_cond_assigning_on_two_ps_tasks_passes_values_between_them(cluster_servers):
     cluster, servers = _two_ps(cluster_servers)
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            a = tf.Variable(1.0, name="a")
-        with tf.device("/job:ps/task:1"):
-            b = tf.Variable(10.0, name="b")
-        with tf.device("/job:worker/task:0"):
-            x = tf.placeholder(tf.float32, [], name="x")
-
-            def then():
-                a2 = tf.assign(a, x * 2.0)          # on ps 0
-                b2 = tf.assign_add(b, a2 + 1.0)     # on ps 1, from ps 0's value
-                return b2 * 10.0, a2
-            r, s = tf.cond(x > 0, then, lambda: (a + b, tf.identity(a)))
+    g, a, b, x = _a_b_and_x(1.0, 10.0)
+    with g.as_default(), tf.device("/job:worker/task:0"):
+        def then():
+            a2 = tf.assign(a, x * 2.0)          # on ps 0
+            b2 = tf.assign_add(b, a2 + 1.0)     # on ps 1, from ps 0's value
+            return b2 * 10.0, a2
+        r, s = tf.cond(x > 0, then, lambda: (a + b, tf.identity(a)))
     with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
         sess.run([a.initializer, b.initializer])
         assert sess.run([r, s], {x: 3.0}) == [170.0, 6.0]     # a = 6, b = 17
@@ -468,17 +474,11 @@ def test_a_cond_assigning_on_two_ps_tasks_passes_values_between_them(cluster_ser
 
 def test_a_cond_over_two_ps_tasks_that_is_differentiated_is_refused(cluster_servers):
     cluster, servers = _two_ps(cluster_servers)
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            a = tf.Variable(1.0, name="a")
-        with tf.device("/job:ps/task:1"):
-            b = tf.Variable(1.0, name="b")
-        with tf.device("/job:worker/task:0"):
-            x = tf.placeholder(tf.float32, [], name="x")
-            r = tf.cond(x > 0, lambda: tf.assign_add(a, 1.0) * x + tf.assign_add(b, 1.0),
-                        lambda: x * x)
-            dx, = tf.gradients(r, x)
+    g, a, b, x = _a_b_and_x(1.0, 1.0)
+    with g.as_default(), tf.device("/job:worker/task:0"):
+        r = tf.cond(x > 0, lambda: tf.assign_add(a, 1.0) * x + tf.assign_add(b, 1.0),
+                    lambda: x * x)
+        dx, = tf.gradients(r, x)
     with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
         sess.run([a.initializer, b.initializer])
         with pytest.raises(tf.errors.UnimplementedError,
@@ -487,49 +487,27 @@ def test_a_cond_over_two_ps_tasks_that_is_differentiated_is_refused(cluster_serv
         assert sess.run([a, b]) == [1.0, 1.0]
 
 
-def test_a_cond_with_a_loop_changing_two_ps_tasks_is_refused(cluster_servers):
+@pytest.mark.parametrize("in_cond, message", [
+    (False, r"Op while/body/AssignAdd_1 \(AssignAdd\) of function 'while/body' of node "
+            r"while/While updates variable b, which lives on another task than the function"),
+    (True, r"\(While\) in a branch of node outer/If changes the state of "
+           r"/job:ps/replica:0/task:0, /job:ps/replica:0/task:1"),
+], ids=["loop", "loop_in_a_cond"])
+def test_a_loop_updating_variables_of_two_tasks_is_refused(cluster_servers, in_cond, message):
     cluster, servers = _two_ps(cluster_servers)
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            a = tf.Variable(0.0, name="a")
-        with tf.device("/job:ps/task:1"):
-            b = tf.Variable(0.0, name="b")
-        with tf.device("/job:worker/task:0"):
-            def body(i):
-                with tf.control_dependencies([tf.assign_add(a, 1.0), tf.assign_add(b, 1.0)]):
-                    return i + 1
-            r = tf.cond(tf.constant(True),
-                        lambda: tf.while_loop(lambda i: i < 2, body, [tf.constant(0)]),
-                        lambda: tf.constant(0), name="outer")
+    g, a, b, _ = _a_b_and_x(0.0, 0.0)
+    with g.as_default(), tf.device("/job:worker/task:0"):
+        def body(i):
+            with tf.control_dependencies([tf.assign_add(a, 1.0), tf.assign_add(b, 1.0)]):
+                return i + 1
+
+        def loop():
+            return tf.while_loop(lambda i: i < 3, body, [tf.constant(0)])
+        r = tf.cond(tf.constant(True), loop, lambda: tf.constant(0), name="outer") \
+            if in_cond else loop()
     with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
         sess.run([a.initializer, b.initializer])
-        with pytest.raises(tf.errors.UnimplementedError,
-                           match=r"\(While\) in a branch of node outer/If changes the state "
-                                 r"of /job:ps/replica:0/task:0, /job:ps/replica:0/task:1"):
-            sess.run(r)
-        assert sess.run([a, b]) == [0.0, 0.0]
-
-
-def test_a_function_updating_variables_of_two_tasks_is_refused(cluster_servers):
-    servers = cluster_servers(make_cluster(ps=2, worker=1))
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            a = tf.Variable(0.0, name="a")
-        with tf.device("/job:ps/task:1"):
-            b = tf.Variable(0.0, name="b")
-        with tf.device("/job:worker/task:0"):
-            def body(i):
-                with tf.control_dependencies([tf.assign_add(a, 1.0), tf.assign_add(b, 1.0)]):
-                    return i + 1
-            r = tf.while_loop(lambda i: i < 3, body, [tf.constant(0)])
-    with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
-        sess.run([a.initializer, b.initializer])
-        with pytest.raises(tf.errors.UnimplementedError,
-                           match=r"Op while/body/AssignAdd_1 \(AssignAdd\) of function "
-                                 r"'while/body' of node while/While updates variable b, which "
-                                 r"lives on another task than the function"):
+        with pytest.raises(tf.errors.UnimplementedError, match=message):
             sess.run(r)
         assert sess.run([a, b]) == [0.0, 0.0]   # the session stays usable
 

@@ -569,6 +569,16 @@ def adjust_gamma(image, gamma=1, gain=1):
 
 
 # ----- saturation, hue, HSV ------------------------------------------------------------------
+def _adjust_in_float(op_type, image, value, value_name, scope_name):
+    """`op_type` (AdjustSaturation, AdjustHue) on `image` in float32, by the float scalar
+    `value`, and back to the image's dtype without saturation, as TF's wrappers do."""
+    with name_scope(None, scope_name, [image]):
+        image = convert_to_tensor(image, name="image")
+        flt_image, orig_dtype = _to_float(image)
+        value = convert_to_tensor(value, dtype=dtypes.float32, name=value_name)
+        return convert_image_dtype(apply_op(op_type, flt_image, value), orig_dtype)
+
+
 def adjust_saturation(image, saturation_factor, name=None):
     """Multiplies the saturation (HSV's S, clipped to [0, 1]) of RGB images by
     `saturation_factor` (op AdjustSaturation).
@@ -589,12 +599,8 @@ def adjust_saturation(image, saturation_factor, name=None):
     Example:
         >>> grey = adjust_saturation(image, 0.0)
     """
-    with name_scope(name, "adjust_saturation", [image]):
-        image = convert_to_tensor(image, name="image")
-        flt_image, orig_dtype = _to_float(image)
-        factor = convert_to_tensor(saturation_factor, dtype=dtypes.float32, name="scale")
-        adjusted = apply_op("AdjustSaturation", flt_image, factor)
-        return convert_image_dtype(adjusted, orig_dtype)
+    return _adjust_in_float("AdjustSaturation", image, saturation_factor, "scale",
+                            name or "adjust_saturation")
 
 
 def random_saturation(image, lower, upper, seed=None):
@@ -634,12 +640,7 @@ def adjust_hue(image, delta, name=None):
     Example:
         >>> shifted = adjust_hue(image, 0.25)
     """
-    with name_scope(name, "adjust_hue", [image]):
-        image = convert_to_tensor(image, name="image")
-        flt_image, orig_dtype = _to_float(image)
-        delta = convert_to_tensor(delta, dtype=dtypes.float32, name="delta")
-        rgb_altered = apply_op("AdjustHue", flt_image, delta)
-        return convert_image_dtype(rgb_altered, orig_dtype)
+    return _adjust_in_float("AdjustHue", image, delta, "delta", name or "adjust_hue")
 
 
 def random_hue(image, max_delta, seed=None):

@@ -24,6 +24,7 @@ import numpy as np
 
 from flowexec.data import options as options_mod
 from flowexec.data import structure
+from flowexec.data.dataset_spec import DatasetSpec
 from flowexec.framework import dtypes, nest, tensor_shape
 from flowexec.framework import function as function_mod
 from flowexec.framework.convert import convert_to_tensor
@@ -219,15 +220,18 @@ class Dataset(structure.Structured):
         spec = self._element_spec
         if arg_specs is None:
             arg_specs = list(spec) if type(spec) is tuple else [spec]
+        # a dataset argument (a window) is traced as a variant placeholder, passed as a Dataset
+        traced = [nest.map_data(_traced_spec, s) for s in arg_specs]
 
         def wrapper(*args):
+            args = [nest.map_data(_as_argument, s, a) for s, a in zip(arg_specs, args)]
             ret = func(*args)
             if isinstance(ret, list):
                 warnings.warn("Converting a list returned from a tf.data function to a "
                               "tuple; return a tuple to silence this.", stacklevel=3)
                 ret = tuple(ret)
             return (convert or structure.normalize)(ret)
-        return function_mod.trace(wrapper, arg_specs, _function_name(transformation, func))
+        return function_mod.trace(wrapper, traced, _function_name(transformation, func))
 
     def _function_op(self, op_type, fg, *inputs, spec, attr="f"):
         variant = apply_op(op_type, self._variant_tensor, *inputs, *fg.external_captures,
@@ -390,6 +394,14 @@ class Dataset(structure.Structured):
                     shapes.append(s)
                     static.append(tensor_shape.unknown_shape(spec.shape.ndims))
                     continue
+                if isinstance(s, (list, tuple)) and any(isinstance(d, Tensor) for d in s):
+                    # TF packs such a list into a tensor; its constant dims stay static
+                    dims = [d if isinstance(d, Tensor) else -1 if d is None else d for d in s]
+                    shapes.append(array_ops.stack([convert_to_tensor(d, dtype=dtypes.int64)
+                                                   for d in dims], name=f"padded_shape_{i}"))
+                    static.append(tensor_shape.TensorShape(
+                        [None if isinstance(d, Tensor) or d == -1 else d for d in dims]))
+                    continue
                 shape = tensor_shape.as_shape(s) if not isinstance(s, (list, tuple)) else \
                     tensor_shape.TensorShape([None if d is None or d == -1 else d for d in s])
                 if not shape.is_compatible_with(spec.shape) and spec.shape.ndims is not None:
@@ -421,6 +433,29 @@ class Dataset(structure.Structured):
             if s.shape.ndims == 0:
                 raise ValueError("Cannot unbatch an input with scalar components.")
         return self._op("UnbatchDataset", spec=spec)
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False):
+        """Windows of `size` elements, each a structure of datasets (one per component).
+
+        Args:
+            size: int64 scalar, the number of elements of a window (> 0).
+            shift: int64 scalar, the elements between the starts of two windows (> 0,
+                default `size`).
+            stride: int64 scalar, the step between the elements of a window (> 0).
+            drop_remainder: drop the last windows when they have fewer than `size`
+                elements (they are kept by default).
+
+        Raises:
+            At run time, InvalidArgumentError "Window size must be greater than zero." (or
+            shift, stride).
+
+        Example:
+            >>> Dataset.range(5).window(2, 1).flat_map(lambda w: w.batch(2))
+            ... # [0 1], [1 2], [2 3], [3 4], [4]
+        """
+        from flowexec.data import windowing
+
+        return windowing.window(self, size, shift, stride, drop_remainder)
 
     # ----- order and counts ----------------------------------------------------------------
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None):
@@ -532,6 +567,18 @@ class Dataset(structure.Structured):
         from flowexec.data import iterator
 
         return iterator.initializable(self, shared_name)
+
+
+def _traced_spec(spec):
+    if isinstance(spec, DatasetSpec):
+        return function_mod.TensorSpec([], dtypes.variant)
+    return spec
+
+
+def _as_argument(spec, value):
+    if isinstance(spec, DatasetSpec):
+        return Dataset(value, spec.element_spec)
+    return value
 
 
 def _merged(options_list):

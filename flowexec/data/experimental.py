@@ -1,6 +1,11 @@
 """`tf.data.experimental`: AUTOTUNE and the transformations TF 1.x programs `apply`.
 
-Each function returns a `transformation_func` for `Dataset.apply`, as in TF.
+Each function returns a `transformation_func` for `Dataset.apply`, as in TF. The stateful
+and grouping transformations (scan, take_while, unique, group_by_window, group_by_reducer,
+bucket_by_sequence_length) are in grouping.py, CsvDataset / make_csv_dataset in csv.py,
+RandomDataset, choose/sample_from_datasets, filter_for_shard, TFRecordWriter and the device
+functions in sampling.py, Optional / get_next_as_optional in optional.py, the Example
+parsing pipelines in parsing.py.
 
 Example:
     >>> ds = Dataset.range(10).apply(shuffle_and_repeat(buffer_size=10, count=2, seed=1))
@@ -9,7 +14,28 @@ Example:
 import numpy as np
 
 from flowexec.data import structure
+from flowexec.data.csv import CsvDataset, make_csv_dataset
 from flowexec.data.dataset import AUTOTUNE, Dataset
+from flowexec.data.grouping import (
+    Reducer,
+    bucket_by_sequence_length,
+    group_by_reducer,
+    group_by_window,
+    scan,
+    take_while,
+    unique,
+)
+from flowexec.data.optional import Optional, get_next_as_optional
+from flowexec.data.parsing import make_batched_features_dataset, parse_example_dataset
+from flowexec.data.sampling import (
+    RandomDataset,
+    TFRecordWriter,
+    choose_from_datasets,
+    copy_to_device,
+    filter_for_shard,
+    prefetch_to_device,
+    sample_from_datasets,
+)
 from flowexec.data.options import AutotuneOptions, OptimizationOptions, ThreadingOptions
 from flowexec.framework import dtypes, nest
 from flowexec.framework.registry import apply_op
@@ -113,4 +139,40 @@ def enumerate_dataset(start=0):
     return apply
 
 
-__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "AutotuneOptions", "Counter", "OptimizationOptions", "ThreadingOptions", "cardinality", "enumerate_dataset", "get_single_element", "ignore_errors", "map_and_batch", "parallel_interleave", "shuffle_and_repeat", "unbatch"]
+__all__ = [
+    "AUTOTUNE",
+    "AutotuneOptions",
+    "Counter",
+    "CsvDataset",
+    "INFINITE_CARDINALITY",
+    "OptimizationOptions",
+    "Optional",
+    "RandomDataset",
+    "Reducer",
+    "TFRecordWriter",
+    "ThreadingOptions",
+    "UNKNOWN_CARDINALITY",
+    "bucket_by_sequence_length",
+    "cardinality",
+    "choose_from_datasets",
+    "copy_to_device",
+    "enumerate_dataset",
+    "filter_for_shard",
+    "get_next_as_optional",
+    "get_single_element",
+    "group_by_reducer",
+    "group_by_window",
+    "ignore_errors",
+    "make_batched_features_dataset",
+    "make_csv_dataset",
+    "map_and_batch",
+    "parallel_interleave",
+    "parse_example_dataset",
+    "prefetch_to_device",
+    "sample_from_datasets",
+    "scan",
+    "shuffle_and_repeat",
+    "take_while",
+    "unbatch",
+    "unique",
+]

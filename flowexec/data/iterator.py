@@ -145,8 +145,18 @@ def _stateful_capture(dataset):
     return None
 
 
+def _check_tensor_elements(dataset):
+    from flowexec.data.dataset_spec import DatasetSpec
+
+    if any(isinstance(s, DatasetSpec) for s in nest.flatten_data(dataset.element_spec)):
+        raise TypeError("An iterator over a dataset whose elements are datasets (`window`) "
+                        "is not supported; read the windows with `flat_map`, `interleave` "
+                        "or `map(lambda w: w.reduce(...))`.")
+
+
 def one_shot(dataset):
     """`dataset.make_one_shot_iterator()` (see Dataset)."""
+    _check_tensor_elements(dataset)
     op = _stateful_capture(dataset)
     if op is not None:
         what = "a placeholder" if op.type == "Placeholder" else "a stateful node"
@@ -165,6 +175,7 @@ def one_shot(dataset):
 
 def initializable(dataset, shared_name=None):
     """`dataset.make_initializable_iterator()` (see Dataset)."""
+    _check_tensor_elements(dataset)
     it = Iterator.from_structure(dataset.output_types, dataset.output_shapes, shared_name)
     it._initializer = it.make_initializer(dataset)
     return it

@@ -58,15 +58,16 @@ def flat_specs(spec):
 
 
 def types(spec):
-    return nest.map_data(lambda s: s.dtype, spec)
+    # a dataset component (a window) is described by its DatasetSpec, as TF 1.x does
+    return nest.map_data(lambda s: s.dtype if isinstance(s, TensorSpec) else s, spec)
 
 
 def shapes(spec):
-    return nest.map_data(lambda s: s.shape, spec)
+    return nest.map_data(lambda s: s.shape if isinstance(s, TensorSpec) else s, spec)
 
 
 def classes(spec):
-    return nest.map_data(lambda s: Tensor, spec)
+    return nest.map_data(lambda s: Tensor if isinstance(s, TensorSpec) else s, spec)
 
 
 def from_types_and_shapes(output_types, output_shapes=None):

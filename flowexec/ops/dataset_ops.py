@@ -28,7 +28,7 @@ from flowexec.ops import dataset_iterators as it
 _ONE_SHOT_LOCK = threading.Lock()
 
 
-def _variant_infer(op):
+def variant_infer(op):
     return [(dtypes.variant, TensorShape([]))]
 
 
@@ -36,157 +36,160 @@ def _resource_infer(op):
     return [(dtypes.resource, TensorShape([]))]
 
 
-def _dataset_op(type_name, needs_ctx=False):
+def dataset_op(type_name, infer=None, needs_ctx=False):
+    """Registers a host-only, stateful, not differentiable dataset op (default inference:
+    one scalar variant, the dataset)."""
     def register(kernel):
-        od = defop(type_name, infer=_variant_infer, stateful=True, needs_ctx=needs_ctx,
-                   device_types=("CPU",))(kernel)
+        od = defop(type_name, infer=infer or variant_infer, stateful=True,
+                   needs_ctx=needs_ctx, device_types=("CPU",))(kernel)
         od.not_differentiable()
         return od
     return register
 
 
-def _scalar(x):
+def scalar(x):
+    """A 0-d kernel input as a Python value."""
     return np.asarray(x).item()
 
 
 # ----- sources -------------------------------------------------------------------------------
-@_dataset_op("TensorDataset")
+@dataset_op("TensorDataset")
 def _tensor_dataset(xp, *components, output_shapes):
     return it.TensorsValue(components)
 
 
-@_dataset_op("TensorSliceDataset")
+@dataset_op("TensorSliceDataset")
 def _tensor_slice_dataset(xp, *components, output_shapes):
     return it.SlicesValue(components)
 
 
-@_dataset_op("RangeDataset")
+@dataset_op("RangeDataset")
 def _range_dataset(xp, start, stop, step):
-    return it.RangeValue(_scalar(start), _scalar(stop), _scalar(step))
+    return it.RangeValue(scalar(start), scalar(stop), scalar(step))
 
 
-@_dataset_op("GeneratorDataset")
+@dataset_op("GeneratorDataset")
 def _generator_dataset(xp, *args, generator, output_types, output_shapes):
     return it.GeneratorValue(generator, args)
 
 
-@_dataset_op("TextLineDataset")
+@dataset_op("TextLineDataset")
 def _text_line_dataset(xp, filenames, compression_type, buffer_size):
-    return it.TextLineValue(filenames, _scalar(compression_type))
+    return it.TextLineValue(filenames, scalar(compression_type))
 
 
-@_dataset_op("FixedLengthRecordDatasetV2")
+@dataset_op("FixedLengthRecordDatasetV2")
 def _fixed_length_record_dataset(xp, filenames, header_bytes, record_bytes, footer_bytes,
                                  buffer_size, compression_type):
-    return it.FixedLengthRecordValue(filenames, _scalar(header_bytes), _scalar(record_bytes),
-                                     _scalar(footer_bytes), _scalar(compression_type))
+    return it.FixedLengthRecordValue(filenames, scalar(header_bytes), scalar(record_bytes),
+                                     scalar(footer_bytes), scalar(compression_type))
 
 
-@_dataset_op("TFRecordDataset")
+@dataset_op("TFRecordDataset")
 def _tf_record_dataset(xp, filenames, compression_type, buffer_size):
-    return it.TFRecordValue(filenames, _scalar(compression_type))
+    return it.TFRecordValue(filenames, scalar(compression_type))
 
 
-@_dataset_op("ZipDataset")
+@dataset_op("ZipDataset")
 def _zip_dataset(xp, *input_datasets):
     return it.ZipValue(input_datasets)
 
 
-@_dataset_op("ConcatenateDataset")
+@dataset_op("ConcatenateDataset")
 def _concatenate_dataset(xp, input_dataset, another_dataset):
     return it.ConcatenateValue(input_dataset, another_dataset)
 
 
 # ----- functions -----------------------------------------------------------------------------
-@_dataset_op("MapDataset", needs_ctx=True)
+@dataset_op("MapDataset", needs_ctx=True)
 def _map_dataset(ctx, xp, input_dataset, *other_arguments, f):
     return it.MapValue(input_dataset, ctx.function(f), other_arguments)
 
 
-@_dataset_op("ParallelMapDataset", needs_ctx=True)
+@dataset_op("ParallelMapDataset", needs_ctx=True)
 def _parallel_map_dataset(ctx, xp, input_dataset, num_parallel_calls, *other_arguments, f):
     return it.MapValue(input_dataset, ctx.function(f), other_arguments,
-                       _scalar(num_parallel_calls))
+                       scalar(num_parallel_calls))
 
 
-@_dataset_op("FilterDataset", needs_ctx=True)
+@dataset_op("FilterDataset", needs_ctx=True)
 def _filter_dataset(ctx, xp, input_dataset, *other_arguments, predicate):
     return it.FilterValue(input_dataset, ctx.function(predicate), other_arguments)
 
 
-@_dataset_op("FlatMapDataset", needs_ctx=True)
+@dataset_op("FlatMapDataset", needs_ctx=True)
 def _flat_map_dataset(ctx, xp, input_dataset, *other_arguments, f):
     return it.InterleaveValue(input_dataset, ctx.function(f), other_arguments, 1, 1)
 
 
-@_dataset_op("InterleaveDataset", needs_ctx=True)
+@dataset_op("InterleaveDataset", needs_ctx=True)
 def _interleave_dataset(ctx, xp, input_dataset, cycle_length, block_length, *other_arguments,
                         f):
     return it.InterleaveValue(input_dataset, ctx.function(f), other_arguments,
-                              _scalar(cycle_length), _scalar(block_length))
+                              scalar(cycle_length), scalar(block_length))
 
 
 # ----- batching, order, counts ---------------------------------------------------------------
-@_dataset_op("BatchDatasetV2")
+@dataset_op("BatchDatasetV2")
 def _batch_dataset(xp, input_dataset, batch_size, drop_remainder):
-    return it.BatchValue(input_dataset, _scalar(batch_size), _scalar(drop_remainder))
+    return it.BatchValue(input_dataset, scalar(batch_size), scalar(drop_remainder))
 
 
-@_dataset_op("PaddedBatchDatasetV2")
+@dataset_op("PaddedBatchDatasetV2")
 def _padded_batch_dataset(xp, input_dataset, batch_size, drop_remainder, *shapes_and_values,
                           n):
-    return it.PaddedBatchValue(input_dataset, _scalar(batch_size), _scalar(drop_remainder),
+    return it.PaddedBatchValue(input_dataset, scalar(batch_size), scalar(drop_remainder),
                                shapes_and_values[:n], shapes_and_values[n:])
 
 
-@_dataset_op("UnbatchDataset")
+@dataset_op("UnbatchDataset")
 def _unbatch_dataset(xp, input_dataset):
     return it.UnbatchValue(input_dataset)
 
 
-@_dataset_op("ShuffleDataset")
+@dataset_op("ShuffleDataset")
 def _shuffle_dataset(xp, input_dataset, buffer_size, seed, seed2, *,
                      reshuffle_each_iteration):
-    return it.ShuffleValue(input_dataset, _scalar(buffer_size), _scalar(seed), _scalar(seed2),
+    return it.ShuffleValue(input_dataset, scalar(buffer_size), scalar(seed), scalar(seed2),
                            reshuffle_each_iteration)
 
 
-@_dataset_op("RepeatDataset")
+@dataset_op("RepeatDataset")
 def _repeat_dataset(xp, input_dataset, count):
-    return it.RepeatValue(input_dataset, _scalar(count))
+    return it.RepeatValue(input_dataset, scalar(count))
 
 
-@_dataset_op("TakeDataset")
+@dataset_op("TakeDataset")
 def _take_dataset(xp, input_dataset, count):
-    return it.TakeValue(input_dataset, _scalar(count))
+    return it.TakeValue(input_dataset, scalar(count))
 
 
-@_dataset_op("SkipDataset")
+@dataset_op("SkipDataset")
 def _skip_dataset(xp, input_dataset, count):
-    return it.SkipValue(input_dataset, _scalar(count))
+    return it.SkipValue(input_dataset, scalar(count))
 
 
-@_dataset_op("ShardDataset")
+@dataset_op("ShardDataset")
 def _shard_dataset(xp, input_dataset, num_shards, index):
-    return it.ShardValue(input_dataset, _scalar(num_shards), _scalar(index))
+    return it.ShardValue(input_dataset, scalar(num_shards), scalar(index))
 
 
-@_dataset_op("PrefetchDataset")
+@dataset_op("PrefetchDataset")
 def _prefetch_dataset(xp, input_dataset, buffer_size):
-    return it.PrefetchValue(input_dataset, _scalar(buffer_size))
+    return it.PrefetchValue(input_dataset, scalar(buffer_size))
 
 
-@_dataset_op("CacheDataset")
+@dataset_op("CacheDataset")
 def _cache_dataset(xp, input_dataset, filename):
-    return it.CacheValue(input_dataset, _scalar(filename))
+    return it.CacheValue(input_dataset, scalar(filename))
 
 
-@_dataset_op("OptionsDataset")
+@dataset_op("OptionsDataset")
 def _options_dataset(xp, input_dataset, *, options):
     return it.OptionsValue(input_dataset, options)
 
 
-@_dataset_op("IgnoreErrorsDataset")
+@dataset_op("IgnoreErrorsDataset")
 def _ignore_errors_dataset(xp, input_dataset):
     return it.IgnoreErrorsValue(input_dataset)
 

@@ -161,6 +161,21 @@ COVERED_ELSEWHERE = {
     "IteratorGetNext": "tests/data (against plain-Python expectations)",
     "IteratorToStringHandle": "tests/data (against plain-Python expectations)",
     "IteratorFromStringHandleV2": "tests/data (against plain-Python expectations)",
+    "ScanDataset": "tests/data/test_grouping.py, test_tf_data_experimental_fixtures.py",
+    "TakeWhileDataset": "tests/data/test_grouping.py, test_tf_data_experimental_fixtures.py",
+    "UniqueDataset": "tests/data/test_grouping.py, test_tf_data_experimental_fixtures.py",
+    "GroupByWindowDataset": "tests/data/test_grouping.py, test_tf_data_experimental_fixtures.py",
+    "GroupByReducerDataset": "tests/data/test_grouping.py, test_tf_data_experimental_fixtures.py",
+    "WindowDataset": "tests/data/test_windowing.py, test_tf_data_experimental_fixtures.py",
+    "CSVDataset": "tests/data/test_csv.py, test_tf_data_experimental_fixtures.py",
+    "RandomDataset": "tests/data/test_sampling.py (TF's values)",
+    "DirectedInterleaveDataset": "tests/data/test_sampling.py",
+    "IteratorGetNextAsOptional": "tests/data/test_sampling.py",
+    "OptionalFromValue": "tests/data/test_sampling.py",
+    "OptionalNone": "tests/data/test_sampling.py",
+    "OptionalHasValue": "tests/data/test_sampling.py",
+    "OptionalGetValue": "tests/data/test_sampling.py",
+    "DatasetToTFRecord": "tests/data/test_sampling.py",
 }
 
 

@@ -1,7 +1,7 @@
 """`tf.image`: resizing, flips, standardization and crops for CNN input pipelines (see
 flowexec/ops/image_ops.py); colour adjustments and colour-space conversions
-(flowexec/ops/image_color_ops.py); non-max suppression, crop_and_resize and bounding boxes
-(flowexec/ops/image_detection_ops.py); crops, pads, rotations and image-quality measures
+(flowexec/ops/image_color_ops.py); non-max suppression (flowexec/ops/image_nms_ops.py);
+crop_and_resize and bounding boxes (flowexec/ops/image_detection_ops.py); crops, pads, rotations and image-quality measures
 (flowexec/ops/image_geometry_ops.py).
 
 Example:
@@ -32,10 +32,6 @@ from flowexec.ops.image_color_ops import (
 from flowexec.ops.image_detection_ops import (
     crop_and_resize,
     draw_bounding_boxes,
-    non_max_suppression,
-    non_max_suppression_overlaps,
-    non_max_suppression_padded,
-    non_max_suppression_with_scores,
     sample_distorted_bounding_box,
 )
 from flowexec.ops.image_geometry_ops import (
@@ -55,6 +51,12 @@ from flowexec.ops.image_geometry_ops import (
     total_variation,
     transpose,
     transpose_image,
+)
+from flowexec.ops.image_nms_ops import (
+    non_max_suppression,
+    non_max_suppression_overlaps,
+    non_max_suppression_padded,
+    non_max_suppression_with_scores,
 )
 from flowexec.ops.image_ops import (
     ResizeMethod,

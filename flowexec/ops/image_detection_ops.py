@@ -1,17 +1,6 @@
-"""Detection ops of `tf.image`: non-max suppression (NonMaxSuppressionV3/V4/V5,
-NonMaxSuppressionWithOverlaps), CropAndResize with its gradient ops CropAndResizeGradImage and
-CropAndResizeGradBoxes, DrawBoundingBoxes(V2) and SampleDistortedBoundingBoxV2.
-
-Non-max suppression follows TF's kernel step for step: candidates are the boxes whose score is
-`> score_threshold`, kept in a priority queue ordered by score, ties to the lower box index.
-The best candidate is compared with the boxes selected since it was last looked at, newest
-first; an IoU `> iou_threshold` drops it (hard NMS). With `soft_nms_sigma > 0` (V5) each
-comparison instead multiplies its score by `exp(-0.5 * iou**2 / sigma)` whatever the IoU (as
-TF's current kernel, `iou_threshold` is then only range-checked); a candidate whose score
-changed goes back into the queue, one whose score did not is selected. IoU is computed in
-float32 on corner-normalized boxes (`y1 > y2` allowed): 0 when either area is `<= 0`, else
-`inter / (area_i + area_j - inter)`; thresholds and IoUs are compared in the scores' type (a
-float16 NMS rounds them to float16, as TF).
+"""Detection ops of `tf.image`: CropAndResize with its gradient ops CropAndResizeGradImage
+and CropAndResizeGradBoxes, DrawBoundingBoxes(V2) and SampleDistortedBoundingBoxV2 (the
+non-max suppression ops are in image_nms_ops.py).
 
 CropAndResize samples box `b` of image `box_ind[b]` at `y1 * (h - 1) + i * (y2 - y1) * (h - 1)
 / (crop_h - 1)` (the box centre when `crop_h == 1`), in float32 as TF; samples outside
@@ -23,13 +12,11 @@ wrt the boxes.
 SampleDistortedBoundingBoxV2 draws from TF's Philox stream (flowexec.ops.philox.Philox, one
 stream per op and Session keyed by (seed, seed2), 4 * max_attempts samples reserved per run),
 so with nonzero seeds it gives TF's crops bit for bit; with both seeds 0 it is seeded from the
-OS. The NMS and drawing ops, like TF's, have no gradient.
+OS. The drawing ops, like TF's, have no gradient.
 
 Kernels are host loops over boxes, vectorized with `xp` inside a box; the state of the sampler
 is per Session (`ctx.state`) and guarded by a lock, so concurrent runs are safe.
 """
-
-import heapq
 import math
 import struct
 import threading
@@ -40,383 +27,13 @@ from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, shape_fns, window
+from flowexec.ops.image_checks import check_dim, invalid, merge_dim, no_gradient, shape_str
 from flowexec.ops.philox import Philox
 
-_NMS_TYPES = (dtypes.float16, dtypes.float32)
 _CROP_IMAGE_TYPES = (dtypes.uint8, dtypes.uint16, dtypes.int8, dtypes.int16, dtypes.int32,
                      dtypes.int64, dtypes.float16, dtypes.float32,
                      dtypes.float64)
 _SAMPLE_SIZE_TYPES = (dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64)
-
-
-def _invalid(msg):
-    return errors.InvalidArgumentError(None, None, msg)
-
-
-def _shape_str(a):
-    return "[" + ",".join(str(d) for d in a.shape) + "]"
-
-
-def _no_gradient(op_def, type_name):
-    # TF registers no gradient function: tf.gradients raises LookupError if one must flow.
-    @op_def.gradient
-    def _grad(op, *dys):
-        raise LookupError(f"No gradient defined for operation '{op.name}' (op type: "
-                          f"{type_name})")
-    return _grad
-
-
-def _merge_dim(op, a, b):
-    if a is not None and b is not None and a != b:
-        raise shape_fns.shape_error(op, f"Dimensions must be equal, but are {a} and {b}")
-    return a if a is not None else b
-
-
-def _check_dim(op, value, want):
-    if value is not None and value != want:
-        raise shape_fns.shape_error(op, f"Dimension must be {want} but is {value}")
-
-
-# ----- non-max suppression -------------------------------------------------------------------
-def _nms_infer(op):
-    kind = op.type
-    if kind == "NonMaxSuppressionWithOverlaps":
-        ov = window.check_rank(op, 0, 2)
-        n = _merge_dim(op, ov[0], ov[1])
-    else:
-        shape_fns.check_dtype_in(op, _NMS_TYPES, 0)
-        boxes = window.check_rank(op, 0, 2)
-        _check_dim(op, boxes[1], 4)
-        n = boxes[0]
-    scores = window.check_rank(op, 1, 1)
-    _merge_dim(op, n, scores[0])
-    for i in range(2, len(op.inputs)):
-        window.check_rank(op, i, 0)
-    size = None
-    if op.attrs.get("pad_to_max_output_size"):
-        v = shape_fns.constant_value(op.inputs[2])
-        size = None if v is None else int(v)
-    out = [(dtypes.int32, TensorShape([size]))]
-    if kind == "NonMaxSuppressionV5":
-        out.append((op.inputs[1].dtype, TensorShape([size])))
-    if kind in ("NonMaxSuppressionV4", "NonMaxSuppressionV5"):
-        out.append((dtypes.int32, TensorShape([])))
-    return out
-
-
-def _nms_cost(op):
-    n = op.inputs[1].shape.num_elements()
-    return EXPENSIVE if n is None else float(n * n)
-
-
-def _corners(xp, boxes):
-    b = xp.asarray(boxes, dtype=xp.float32)
-    ymin = xp.minimum(b[:, 0], b[:, 2])
-    ymax = xp.maximum(b[:, 0], b[:, 2])
-    xmin = xp.minimum(b[:, 1], b[:, 3])
-    xmax = xp.maximum(b[:, 1], b[:, 3])
-    return ymin, xmin, ymax, xmax, (ymax - ymin) * (xmax - xmin)
-
-
-def _iou_fn(xp, boxes):
-    """`iou(i, js)`: float32 IoU of box i with boxes js, TF's formula."""
-    ymin, xmin, ymax, xmax, area = _corners(xp, boxes)
-    zero = xp.float32(0)
-
-    def iou(i, js):
-        iy = xp.maximum(xp.minimum(ymax[i], ymax[js]) - xp.maximum(ymin[i], ymin[js]), zero)
-        ix = xp.maximum(xp.minimum(xmax[i], xmax[js]) - xp.maximum(xmin[i], xmin[js]), zero)
-        inter = iy * ix
-        with _quiet(xp):
-            out = inter / (area[i] + area[js] - inter)
-        return xp.where((area[i] <= 0) | (area[js] <= 0), zero, out)
-    return iou
-
-
-class _quiet:
-    """0/0 of degenerate pairs is masked afterwards; numpy must not warn about it."""
-
-    def __init__(self, xp):
-        self._errstate = getattr(xp, "errstate", None)
-
-    def __enter__(self):
-        self._ctx = self._errstate(divide="ignore", invalid="ignore") if self._errstate else None
-        if self._ctx is not None:
-            self._ctx.__enter__()
-
-    def __exit__(self, *exc):
-        if self._ctx is not None:
-            self._ctx.__exit__(*exc)
-
-
-def _check_output_size(xp, max_output_size):
-    if max_output_size.ndim != 0:
-        raise _invalid(f"max_output_size must be 0-D, got shape {_shape_str(max_output_size)}")
-    size = int(max_output_size)
-    if size < 0:
-        raise _invalid("output size must be non-negative")
-    return size
-
-
-def _check_scalar(value, what):
-    if value.ndim != 0:
-        raise _invalid(f"{what} must be 0-D, got shape {_shape_str(value)}")
-    return value
-
-
-def _check_boxes_scores(boxes, scores):
-    if boxes.ndim != 2:
-        raise _invalid(f"boxes must be 2-D{_shape_str(boxes)}")
-    if boxes.shape[1] != 4:
-        raise _invalid(f"boxes must have 4 columns{_shape_str(boxes)}")
-    if scores.ndim != 1:
-        raise _invalid(f"scores must be 1-D{_shape_str(scores)}")
-    if scores.shape[0] != boxes.shape[0]:
-        raise _invalid("scores has incompatible shape")
-
-
-def _select(xp, similarity, scores, output_size, threshold, score_threshold, sigma=0.0):
-    """TF's DoNonMaxSuppressionOp: (selected indices, their scores), both host lists.
-
-    As TF's kernel, thresholds and similarities are compared in the scores' type T (float16
-    rounds them); the rest is float32 (exact for float32 scores)."""
-    f32 = xp.float32
-    t = scores.dtype.type
-    scores = xp.asarray(scores, dtype=f32)
-    threshold, score_threshold = f32(t(threshold)), f32(t(score_threshold))
-    host = [float(s) for s in scores.tolist()]
-    heap = [(-s, i, 0) for i, s in enumerate(host) if f32(s) > score_threshold]
-    heapq.heapify(heap)
-    soft = sigma > 0
-    scale = f32(-0.5) / f32(sigma) if soft else f32(0)
-    selected, selected_scores = [], []
-    while len(selected) < output_size and heap:
-        neg, i, begin = heapq.heappop(heap)
-        original = f32(-neg)
-        score = original
-        hard = False
-        if begin < len(selected):
-            js = selected[begin:][::-1]  # newest first, as TF walks them
-            sims = similarity(i, xp.asarray(js, dtype=xp.int64)).astype(t).astype(f32)
-            if not soft:
-                hard = bool(xp.any(sims > threshold))
-            else:
-                for sim in sims.tolist():
-                    sim = f32(sim)
-                    # soft NMS ignores the threshold: every overlap decays the score
-                    score = f32(score * f32(math.exp(float(scale * sim * sim))))
-                    if score <= score_threshold:
-                        break
-        if hard:
-            continue
-        if score == original:
-            selected.append(i)
-            selected_scores.append(score)
-        elif score > score_threshold:
-            heapq.heappush(heap, (-float(score), i, len(selected)))
-    return selected, selected_scores
-
-
-def _padded(xp, selected, scores, size, pad, score_dtype):
-    n = len(selected)
-    idx = selected + [0] * (size - n) if pad else selected
-    out = [xp.asarray(idx, dtype=xp.int32).reshape(len(idx))]
-    if scores is not None:
-        s = [float(v) for v in scores] + [0.0] * (len(idx) - n)
-        out.append(xp.asarray(s, dtype=score_dtype).reshape(len(idx)))
-    return out, xp.asarray(n, dtype=xp.int32)
-
-
-def _iou_threshold(value, name="iou_threshold"):
-    t = float(_check_scalar(value, name))
-    if not 0 <= t <= 1:
-        raise _invalid(f"{name} must be in [0, 1]")
-    return t
-
-
-@defop("NonMaxSuppressionV3", infer=_nms_infer, cost=_nms_cost)
-def _nms_v3(xp, boxes, scores, max_output_size, iou_threshold, score_threshold):
-    size = _check_output_size(xp, max_output_size)
-    thr = _iou_threshold(iou_threshold)
-    st = float(_check_scalar(score_threshold, "score_threshold"))
-    _check_boxes_scores(boxes, scores)
-    sel, _ = _select(xp, _iou_fn(xp, boxes), scores, size, thr, st)
-    return xp.asarray(sel, dtype=xp.int32).reshape(len(sel))
-
-
-@defop("NonMaxSuppressionV4", infer=_nms_infer, cost=_nms_cost)
-def _nms_v4(xp, boxes, scores, max_output_size, iou_threshold, score_threshold, *,
-            pad_to_max_output_size=False):
-    size = _check_output_size(xp, max_output_size)
-    thr = _iou_threshold(iou_threshold)
-    st = float(_check_scalar(score_threshold, "score_threshold"))
-    _check_boxes_scores(boxes, scores)
-    sel, _ = _select(xp, _iou_fn(xp, boxes), scores, size, thr, st)
-    (idx,), valid = _padded(xp, sel, None, size, pad_to_max_output_size, None)
-    return idx, valid
-
-
-@defop("NonMaxSuppressionV5", infer=_nms_infer, cost=_nms_cost)
-def _nms_v5(xp, boxes, scores, max_output_size, iou_threshold, score_threshold,
-            soft_nms_sigma, *, pad_to_max_output_size=False):
-    size = _check_output_size(xp, max_output_size)
-    thr = _iou_threshold(iou_threshold)
-    st = float(_check_scalar(score_threshold, "score_threshold"))
-    sigma = float(_check_scalar(soft_nms_sigma, "soft_nms_sigma"))
-    if sigma < 0:
-        raise _invalid("soft_nms_sigma_val must be >= 0")
-    _check_boxes_scores(boxes, scores)
-    sel, sc = _select(xp, _iou_fn(xp, boxes), scores, size, thr, st, sigma)
-    (idx, out_scores), valid = _padded(xp, sel, sc, size, pad_to_max_output_size,
-                                       scores.dtype)
-    return idx, out_scores, valid
-
-
-@defop("NonMaxSuppressionWithOverlaps", infer=_nms_infer, cost=_nms_cost)
-def _nms_overlaps(xp, overlaps, scores, max_output_size, overlap_threshold, score_threshold):
-    size = _check_output_size(xp, max_output_size)
-    thr = float(_check_scalar(overlap_threshold, "overlap_threshold"))
-    st = float(_check_scalar(score_threshold, "score_threshold"))
-    if overlaps.ndim != 2:
-        raise _invalid(f"overlaps must be 2-D{_shape_str(overlaps)}")
-    if overlaps.shape[0] != overlaps.shape[1]:
-        raise _invalid(f"overlaps must be square{_shape_str(overlaps)}")
-    if scores.ndim != 1 or scores.shape[0] != overlaps.shape[0]:
-        raise _invalid("scores has incompatible shape")
-    ov = xp.asarray(overlaps, dtype=xp.float32)
-    sel, _ = _select(xp, lambda i, js: ov[i, js], scores, size, thr, st)
-    return xp.asarray(sel, dtype=xp.int32).reshape(len(sel))
-
-
-for _od, _name in ((_nms_v3, "NonMaxSuppressionV3"), (_nms_v4, "NonMaxSuppressionV4"),
-                   (_nms_v5, "NonMaxSuppressionV5")):
-    _no_gradient(_od, _name)
-_nms_overlaps.not_differentiable()  # TF: ops.NotDifferentiable('NonMaxSuppressionWithOverlaps')
-
-
-def _thresholds(iou_threshold, score_threshold, dtype=None):
-    return (convert_to_tensor(iou_threshold, dtype=dtype, name="iou_threshold"),
-            convert_to_tensor(score_threshold, dtype=dtype, name="score_threshold"))
-
-
-def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5,
-                        score_threshold=float("-inf"), name=None):
-    """Greedily selects boxes by descending score, dropping those that overlap a selected box
-    by IoU > `iou_threshold` (op NonMaxSuppressionV3).
-
-    Args:
-        boxes: float `[num_boxes, 4]`, rows `[y1, x1, y2, x2]` (any diagonal pair of corners).
-        scores: float `[num_boxes]`.
-        max_output_size: int32 scalar, the most boxes to select.
-        iou_threshold: float in [0, 1].
-        score_threshold: boxes scoring `<= score_threshold` are never selected.
-        name: name scope (default "non_max_suppression").
-
-    Returns:
-        int32 `[M]` indices into `boxes`, best first (equal scores: lower index first).
-
-    Raises:
-        ValueError: at build time, shapes of the wrong rank or not 4 coordinates.
-        InvalidArgumentError: at run time, `iou_threshold` outside [0, 1] or a negative
-            `max_output_size`.
-
-    Example:
-        >>> keep = tf.image.non_max_suppression(boxes, scores, 10, iou_threshold=0.6)
-        >>> kept_boxes = tf.gather(boxes, keep)
-    """
-    with name_scope(name, "non_max_suppression"):
-        iou, score = _thresholds(iou_threshold, score_threshold)
-        return apply_op("NonMaxSuppressionV3", convert_to_tensor(boxes, name="boxes"),
-                        convert_to_tensor(scores, name="scores"),
-                        convert_to_tensor(max_output_size, name="max_output_size"), iou, score)
-
-
-def non_max_suppression_with_scores(boxes, scores, max_output_size, iou_threshold=0.5,
-                                    score_threshold=float("-inf"), soft_nms_sigma=0.0,
-                                    name=None):
-    """Non-max suppression returning the selected scores, with optional Soft-NMS (Bodla et
-    al.): with `soft_nms_sigma > 0` overlapping boxes are down-weighted by
-    `exp(-0.5 * iou ** 2 / soft_nms_sigma)` instead of dropped, whatever their IoU (op
-    NonMaxSuppressionV5; as TF's kernel, `iou_threshold` then plays no part).
-
-    Args:
-        boxes, scores, max_output_size, iou_threshold, score_threshold: as
-            `non_max_suppression`.
-        soft_nms_sigma: float >= 0; 0 is hard NMS.
-        name: name scope (default "non_max_suppression_with_scores").
-
-    Returns:
-        `(selected_indices, selected_scores)`, int32 `[M]` and `[M]` like `scores`.
-
-    Example:
-        >>> idx, sc = tf.image.non_max_suppression_with_scores(boxes, scores, 5,
-        ...                                                    soft_nms_sigma=0.5)
-    """
-    with name_scope(name, "non_max_suppression_with_scores"):
-        scores = convert_to_tensor(scores, name="scores")
-        iou, score = _thresholds(iou_threshold, score_threshold, scores.dtype)
-        sigma = convert_to_tensor(soft_nms_sigma, dtype=scores.dtype, name="soft_nms_sigma")
-        idx, out_scores, _ = apply_op(
-            "NonMaxSuppressionV5", convert_to_tensor(boxes, name="boxes"), scores,
-            convert_to_tensor(max_output_size, name="max_output_size"), iou, score, sigma,
-            pad_to_max_output_size=False)
-        return idx, out_scores
-
-
-def non_max_suppression_padded(boxes, scores, max_output_size, iou_threshold=0.5,
-                               score_threshold=float("-inf"), pad_to_max_output_size=False,
-                               name=None):
-    """TF1's padded non-max suppression of one image (op NonMaxSuppressionV4).
-
-    Args:
-        boxes, scores, max_output_size, iou_threshold, score_threshold: as
-            `non_max_suppression`.
-        pad_to_max_output_size: pad the indices with 0 to `max_output_size` entries.
-        name: name scope (default "non_max_suppression_padded").
-
-    Returns:
-        `(selected_indices, valid_outputs)`: int32 `[M]` (`[max_output_size]` when padded)
-        and the int32 scalar count of real selections.
-
-    Example:
-        >>> idx, n = tf.image.non_max_suppression_padded(boxes, scores, 8,
-        ...                                              pad_to_max_output_size=True)
-    """
-    with name_scope(name, "non_max_suppression_padded"):
-        iou, score = _thresholds(iou_threshold, score_threshold)
-        return apply_op("NonMaxSuppressionV4", convert_to_tensor(boxes, name="boxes"),
-                        convert_to_tensor(scores, name="scores"),
-                        convert_to_tensor(max_output_size, name="max_output_size"), iou, score,
-                        pad_to_max_output_size=bool(pad_to_max_output_size))
-
-
-def non_max_suppression_overlaps(overlaps, scores, max_output_size, overlap_threshold=0.5,
-                                 score_threshold=float("-inf"), name=None):
-    """Non-max suppression on a given pairwise overlap matrix (op
-    NonMaxSuppressionWithOverlaps): a candidate is dropped when `overlaps[candidate,
-    selected] > overlap_threshold` for some selected box.
-
-    Args:
-        overlaps: float32 `[num_boxes, num_boxes]`.
-        scores: float32 `[num_boxes]`.
-        max_output_size: int32 scalar.
-        overlap_threshold: float (no range check, as TF).
-        score_threshold: as `non_max_suppression`.
-        name: name scope (default "non_max_suppression_overlaps").
-
-    Returns:
-        int32 `[M]` selected indices.
-
-    Example:
-        >>> keep = tf.image.non_max_suppression_overlaps(ious, scores, 3, 0.7)
-    """
-    with name_scope(name, "non_max_suppression_overlaps"):
-        thr = convert_to_tensor(overlap_threshold, name="overlap_threshold")
-        score = convert_to_tensor(score_threshold, name="score_threshold")
-        return apply_op("NonMaxSuppressionWithOverlaps",
-                        convert_to_tensor(overlaps, name="overlaps"),
-                        convert_to_tensor(scores, name="scores"),
-                        convert_to_tensor(max_output_size, name="max_output_size"), thr, score)
 
 
 # ----- CropAndResize and its gradients -------------------------------------------------------
@@ -426,15 +43,15 @@ _METHODS = ("bilinear", "nearest")
 def _crop_dims(op, boxes_index, ind_index):
     boxes = window.check_rank(op, boxes_index, 2)
     ind = window.check_rank(op, ind_index, 1)
-    _check_dim(op, boxes[1], 4)
-    return _merge_dim(op, boxes[0], ind[0])
+    check_dim(op, boxes[1], 4)
+    return merge_dim(op, boxes[0], ind[0])
 
 
 def _crop_size_hw(op, index):
     size = op.inputs[index]
     window.check_rank(op, index, 1)
     if size.shape.ndims == 1:
-        _check_dim(op, size.shape[0], 2)
+        check_dim(op, size.shape[0], 2)
     hw = shape_fns.constant_shape(size)
     return hw.as_list() if hw.ndims == 2 else [None, None]
 
@@ -453,7 +70,7 @@ def _crop_infer(op):
 def _grad_image_infer(op):
     window.check_choice(op.type, "method", op.attrs.get("method", "bilinear"), _METHODS)
     grads = window.check_rank(op, 0, 4)
-    _merge_dim(op, grads[0], _crop_dims(op, 1, 2))
+    merge_dim(op, grads[0], _crop_dims(op, 1, 2))
     window.check_rank(op, 3, 1)
     shape = shape_fns.constant_shape(op.inputs[3])
     if shape.ndims is None:
@@ -478,24 +95,24 @@ def _crop_cost(op):
 
 def _check_crop_args(xp, image_shape, boxes, box_ind, crop_size=None):
     if len(image_shape) != 4:
-        raise _invalid(f"input image must be 4-D[{','.join(str(d) for d in image_shape)}]")
+        raise invalid(f"input image must be 4-D[{','.join(str(d) for d in image_shape)}]")
     _, h, w, _ = image_shape
     if h <= 0 or w <= 0:
-        raise _invalid("image dimensions must be positive")
+        raise invalid("image dimensions must be positive")
     if boxes.ndim != 2:
-        raise _invalid(f"boxes must be 2-D{_shape_str(boxes)}")
+        raise invalid(f"boxes must be 2-D{shape_str(boxes)}")
     if boxes.shape[1] != 4:
-        raise _invalid(f"boxes must have 4 columns{_shape_str(boxes)}")
+        raise invalid(f"boxes must have 4 columns{shape_str(boxes)}")
     if box_ind.ndim != 1:
-        raise _invalid(f"box_index must be 1-D{_shape_str(box_ind)}")
+        raise invalid(f"box_index must be 1-D{shape_str(box_ind)}")
     if box_ind.shape[0] != boxes.shape[0]:
-        raise _invalid("box_index has incompatible shape")
+        raise invalid("box_index has incompatible shape")
     if crop_size is not None:
         if crop_size.ndim != 1 or crop_size.shape[0] != 2:
-            raise _invalid(f"crop_size must have two elements{_shape_str(crop_size)}")
+            raise invalid(f"crop_size must have two elements{shape_str(crop_size)}")
         ch, cw = (int(v) for v in crop_size.tolist())
         if ch <= 0 or cw <= 0:
-            raise _invalid("crop dimensions must be positive")
+            raise invalid("crop dimensions must be positive")
         return ch, cw
     return None
 
@@ -572,11 +189,11 @@ def _crop_and_resize(xp, image, boxes, box_ind, crop_size, *, method="bilinear",
 def _crop_and_resize_grad_image(xp, grads, boxes, box_ind, image_size, *, T,
                                 method="bilinear"):
     if image_size.ndim != 1 or image_size.shape[0] != 4:
-        raise _invalid(f"image_size must have 4 elements{_shape_str(image_size)}")
+        raise invalid(f"image_size must have 4 elements{shape_str(image_size)}")
     shape = tuple(int(v) for v in image_size.tolist())
     _check_crop_args(xp, shape, boxes, box_ind)
     if grads.ndim != 4 or grads.shape[0] != boxes.shape[0] or grads.shape[3] != shape[3]:
-        raise _invalid("image_size and grads are incompatible")
+        raise invalid("image_size and grads are incompatible")
     _check_box_index(box_ind, shape[0])
     _, ch, cw, _ = grads.shape
     _, h, w, depth = shape
@@ -613,7 +230,7 @@ def _crop_and_resize_grad_image(xp, grads, boxes, box_ind, image_size, *, T,
 def _crop_and_resize_grad_boxes(xp, grads, image, boxes, box_ind, *, method="bilinear"):
     _check_crop_args(xp, image.shape, boxes, box_ind)
     if grads.ndim != 4 or grads.shape[0] != boxes.shape[0] or grads.shape[3] != image.shape[3]:
-        raise _invalid("image, grads depth differ")
+        raise invalid("image, grads depth differ")
     _check_box_index(box_ind, image.shape[0])
     _, ch, cw, _ = grads.shape
     _, h, w, _ = image.shape
@@ -669,8 +286,8 @@ def _crop_and_resize_grad(op, dy):
     return [d_image, d_boxes, None, None]
 
 
-_no_gradient(_crop_and_resize_grad_image, "CropAndResizeGradImage")
-_no_gradient(_crop_and_resize_grad_boxes, "CropAndResizeGradBoxes")
+no_gradient(_crop_and_resize_grad_image, "CropAndResizeGradImage")
+no_gradient(_crop_and_resize_grad_boxes, "CropAndResizeGradBoxes")
 
 
 def crop_and_resize(image, boxes, box_ind=None, crop_size=None, method="bilinear",
@@ -724,23 +341,23 @@ def _draw_infer(op):
 
 def _draw(xp, images, boxes, colors):
     if images.ndim != 4:
-        raise _invalid("The rank of the images should be 4")
+        raise invalid("The rank of the images should be 4")
     if boxes.ndim != 3:
-        raise _invalid("The rank of the boxes tensor should be 3")
+        raise invalid("The rank of the boxes tensor should be 3")
     if boxes.shape[0] != images.shape[0]:
-        raise _invalid("The batch sizes should be the same")
+        raise invalid("The batch sizes should be the same")
     if boxes.shape[2] != 4:
-        raise _invalid(f"The size of the third dimension of the box must be 4. Received: "
+        raise invalid(f"The size of the third dimension of the box must be 4. Received: "
                        f"{boxes.shape[2]}")
     batch, h, w, depth = images.shape
     if depth not in (1, 3, 4):
-        raise _invalid("Channel depth should be either 1 (GRY), 3 (RGB), or 4 (RGBA)")
+        raise invalid("Channel depth should be either 1 (GRY), 3 (RGB), or 4 (RGBA)")
     if colors is not None and colors.size:
         if colors.ndim != 2:
-            raise _invalid(f"colors must be a 2-D matrix{_shape_str(colors)}")
+            raise invalid(f"colors must be a 2-D matrix{shape_str(colors)}")
         if colors.shape[1] < depth:
-            raise _invalid(f"colors must have equal or more channels than the image "
-                           f"provided: {_shape_str(colors)}")
+            raise invalid(f"colors must have equal or more channels than the image "
+                           f"provided: {shape_str(colors)}")
         table = [[float(v) for v in row] for row in colors.tolist()]
     else:
         table = [list(c) for c in _DEFAULT_COLORS]
@@ -784,7 +401,7 @@ def _draw_bounding_boxes_v2(xp, images, boxes, colors):
 
 
 _draw_bounding_boxes.not_differentiable()  # TF: ops.NotDifferentiable('DrawBoundingBoxes')
-_no_gradient(_draw_bounding_boxes_v2, "DrawBoundingBoxesV2")
+no_gradient(_draw_bounding_boxes_v2, "DrawBoundingBoxesV2")
 
 
 def draw_bounding_boxes(images, boxes, name=None, colors=None):
@@ -820,9 +437,9 @@ def draw_bounding_boxes(images, boxes, name=None, colors=None):
 def _sample_infer(op):
     dt = shape_fns.check_dtype_in(op, _SAMPLE_SIZE_TYPES, 0)
     size = window.check_rank(op, 0, 1)
-    _check_dim(op, size[0], 3)
+    check_dim(op, size[0], 3)
     boxes = window.check_rank(op, 1, 3)
-    _check_dim(op, boxes[2], 4)
+    check_dim(op, boxes[2], 4)
     window.check_rank(op, 2, 0)
     return [(dt, TensorShape([3])), (dt, TensorShape([3])),
             (dtypes.float32, TensorShape([1, 1, 4]))]
@@ -929,17 +546,17 @@ def _fmt(values):
 
 def _check_sample_attrs(aspect_ratio_range, area_range, max_attempts):
     if len(aspect_ratio_range) != 2:
-        raise _invalid("Aspect ratio range field must specify 2 dimensions")
+        raise invalid("Aspect ratio range field must specify 2 dimensions")
     if aspect_ratio_range[0] <= 0 or aspect_ratio_range[1] <= 0:
-        raise _invalid(f"Aspect ratio range must be non-negative: {_fmt(aspect_ratio_range)}")
+        raise invalid(f"Aspect ratio range must be non-negative: {_fmt(aspect_ratio_range)}")
     if len(area_range) != 2:
-        raise _invalid("Area range field must specify 2 dimensions")
+        raise invalid("Area range field must specify 2 dimensions")
     if area_range[0] <= 0 or area_range[1] <= 0:
-        raise _invalid(f"Area range must be non-negative: {_fmt(area_range)}")
+        raise invalid(f"Area range must be non-negative: {_fmt(area_range)}")
     if area_range[0] > 1 or area_range[1] > 1:
-        raise _invalid(f"Area range must be less then or equal to 1.0: {_fmt(area_range)}")
+        raise invalid(f"Area range must be less then or equal to 1.0: {_fmt(area_range)}")
     if max_attempts <= 0:
-        raise _invalid(f"Max attempts must be non-negative: {max_attempts}")
+        raise invalid(f"Max attempts must be non-negative: {max_attempts}")
 
 
 @defop("SampleDistortedBoundingBoxV2", infer=_sample_infer, cost=CHEAP, stateful=True,
@@ -950,35 +567,35 @@ def _sample_distorted_bounding_box(ctx, xp, image_size, bounding_boxes, min_obje
                                    use_image_if_no_bounding_boxes=False):
     _check_sample_attrs(list(aspect_ratio_range), list(area_range), int(max_attempts))
     if image_size.ndim != 1:
-        raise _invalid(f"image_size must be 1-dimensional{_shape_str(image_size)}")
+        raise invalid(f"image_size must be 1-dimensional{shape_str(image_size)}")
     if image_size.shape[0] != 3:
-        raise _invalid(f"image_size must contain 3 elements{_shape_str(image_size)}")
+        raise invalid(f"image_size must contain 3 elements{shape_str(image_size)}")
     height, width = int(image_size[0]), int(image_size[1])
     if bounding_boxes.ndim != 3:
-        raise _invalid(f"input boxes must be 3-dimensional [batch, num_boxes, coords]: "
-                       f"{_shape_str(bounding_boxes)}")
+        raise invalid(f"input boxes must be 3-dimensional [batch, num_boxes, coords]: "
+                       f"{shape_str(bounding_boxes)}")
     if bounding_boxes.shape[2] != 4:
-        raise _invalid(f"bounding boxes must have shape [4] or [*, 4], got "
-                       f"{_shape_str(bounding_boxes)}")
+        raise invalid(f"bounding boxes must have shape [4] or [*, 4], got "
+                       f"{shape_str(bounding_boxes)}")
     if min_object_covered.ndim != 0:
-        raise _invalid(f"min_object_covered must be 0-D, got shape "
-                       f"{_shape_str(min_object_covered)}")
+        raise invalid(f"min_object_covered must be 0-D, got shape "
+                       f"{shape_str(min_object_covered)}")
     covered = float(min_object_covered)
     if covered < 0:
-        raise _invalid(f"Min object covered must be non-negative: {covered:g}")
+        raise invalid(f"Min object covered must be non-negative: {covered:g}")
     boxes = bounding_boxes.astype(xp.float32).reshape(-1, 4)
     objects = []
     for row in boxes.tolist():
         for v in row:
             if not 0.0 <= v <= 1.0:
-                raise _invalid(f"All bounding box coordinates must be in [0.0, 1.0]: {v:g}")
+                raise invalid(f"All bounding box coordinates must be in [0.0, 1.0]: {v:g}")
         y1, x1, y2, x2 = (_f32(v) for v in row)
         objects.append((int(_f32(x1 * width)), int(_f32(y1 * height)),
                         int(_f32(x2 * width)), int(_f32(y2 * height))))
     image_rect = (0, 0, width, height)
     if not objects:
         if not use_image_if_no_bounding_boxes:
-            raise _invalid("No bounding boxes provided as input. One must enable "
+            raise invalid("No bounding boxes provided as input. One must enable "
                            "use_image_if_no_bounding_boxes if you wish to not provide any "
                            "bounding boxes.")
         objects.append(image_rect)
@@ -1068,9 +685,5 @@ def sample_distorted_bounding_box(image_size, bounding_boxes, seed=None, seed2=N
 __all__ = [
     "crop_and_resize",
     "draw_bounding_boxes",
-    "non_max_suppression",
-    "non_max_suppression_overlaps",
-    "non_max_suppression_padded",
-    "non_max_suppression_with_scores",
     "sample_distorted_bounding_box",
 ]

@@ -12,6 +12,7 @@ import pytest
 import flowexec as tf
 from flowexec.framework.registry import apply_op
 from flowexec.ops import image_detection_ops as det
+from flowexec.ops import image_nms_ops as nms
 from tests.ops.harness import OpCase, check_forward, ids
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "tf1", "image_detection")
@@ -126,17 +127,17 @@ def _crop_inputs(rng):
 
 
 CASES = [
-    OpCase("nms_v3", lambda b, s: det.non_max_suppression(b, s, 15, 0.4, 0.15),
+    OpCase("nms_v3", lambda b, s: nms.non_max_suppression(b, s, 15, 0.4, 0.15),
            lambda b, s: _nms_ref(b, s)[0], _nms_inputs, grad=False),
-    OpCase("nms_v4_padded", lambda b, s: det.non_max_suppression_padded(
+    OpCase("nms_v4_padded", lambda b, s: nms.non_max_suppression_padded(
         b, s, 30, 0.4, 0.15, pad_to_max_output_size=True),
         lambda b, s: (np.pad(_nms_ref(b, s, 30)[0], (0, 30 - len(_nms_ref(b, s, 30)[0]))),
                       np.int32(len(_nms_ref(b, s, 30)[0]))), _nms_inputs, grad=False),
-    OpCase("nms_v5_soft", lambda b, s: det.non_max_suppression_with_scores(
+    OpCase("nms_v5_soft", lambda b, s: nms.non_max_suppression_with_scores(
         b, s, 15, 0.6, 0.15, soft_nms_sigma=0.5),
         lambda b, s: _nms_ref(b, s, 15, 0.6, 0.15, 0.5), _nms_inputs, grad=False,
         atol=1e-6, rtol=1e-5),
-    OpCase("nms_overlaps", lambda o, s: det.non_max_suppression_overlaps(o, s, 8, 0.5, 0.1),
+    OpCase("nms_overlaps", lambda o, s: nms.non_max_suppression_overlaps(o, s, 8, 0.5, 0.1),
            lambda o, s: np.array(np_nms(lambda i, j: o[i, j], s, 8, 0.5, 0.1)[0], np.int32),
            lambda rng: [np.round(rng.random((20, 20)), 1).astype(np.float32),
                         np.round(rng.random(20), 1).astype(np.float32)], grad=False),
@@ -165,14 +166,14 @@ def test_nms_matches_tf(name):
     args = (c["boxes"], c["scores"], int(c["max_output_size"]))
     thr, st, sigma = float(c["iou_threshold"]), float(c["score_threshold"]), \
         float(c["soft_nms_sigma"])
-    v3 = det.non_max_suppression(*args, thr, st)
-    v4 = det.non_max_suppression_padded(*args, thr, st, pad_to_max_output_size=True)
+    v3 = nms.non_max_suppression(*args, thr, st)
+    v4 = nms.non_max_suppression_padded(*args, thr, st, pad_to_max_output_size=True)
     v5 = apply_op("NonMaxSuppressionV5", tf.constant(c["boxes"]), tf.constant(c["scores"]),
                   tf.constant(args[2]), tf.constant(np.float32(thr)),
                   tf.constant(np.float32(st)), tf.constant(np.float32(sigma)),
                   pad_to_max_output_size=True)
     assert v4[0].shape.as_list() == [args[2]] and v5[1].shape.as_list() == [args[2]]
-    v3h = det.non_max_suppression(c["boxes"].astype(np.float16),
+    v3h = nms.non_max_suppression(c["boxes"].astype(np.float16),
                                   c["scores"].astype(np.float16), args[2], thr, st)
     r3, r4, r5, r3h = _run(v3, v4, v5, v3h)
     np.testing.assert_array_equal(r3, c["v3"])
@@ -194,7 +195,7 @@ OVERLAPS = _load("overlaps.npz")
 @pytest.mark.parametrize("name", sorted(OVERLAPS))
 def test_nms_overlaps_matches_tf(name):
     c = OVERLAPS[name]
-    sel = det.non_max_suppression_overlaps(c["overlaps"], c["scores"],
+    sel = nms.non_max_suppression_overlaps(c["overlaps"], c["scores"],
                                            int(c["max_output_size"]),
                                            float(c["overlap_threshold"]),
                                            float(c["score_threshold"]))
@@ -428,7 +429,7 @@ def test_crop_and_resize_integer_image_gets_only_the_boxes_gradient():
 def test_nms_and_draw_have_no_gradient_as_in_tf():
     boxes = tf.constant(_GRAD_BOXES)
     scores = tf.constant([0.5, 0.7])
-    _, sc = det.non_max_suppression_with_scores(boxes, scores, 2, soft_nms_sigma=0.5)
+    _, sc = nms.non_max_suppression_with_scores(boxes, scores, 2, soft_nms_sigma=0.5)
     with pytest.raises(LookupError, match="No gradient defined .*NonMaxSuppressionV5"):
         tf.gradients(tf.reduce_sum(sc), scores)
     images = tf.zeros([1, 3, 3, 3])
@@ -488,10 +489,10 @@ def test_sample_distorted_bounding_box_static_shapes_and_dtypes():
 def test_static_shapes_are_tfs():
     b = tf.placeholder(tf.float32, [None, 4])
     s = tf.placeholder(tf.float32, [None])
-    assert det.non_max_suppression(b, s, 5).shape.as_list() == [None]
-    idx, valid = det.non_max_suppression_padded(b, s, 5, pad_to_max_output_size=True)
+    assert nms.non_max_suppression(b, s, 5).shape.as_list() == [None]
+    idx, valid = nms.non_max_suppression_padded(b, s, 5, pad_to_max_output_size=True)
     assert idx.shape.as_list() == [5] and valid.shape.as_list() == []
-    idx, valid = det.non_max_suppression_padded(b, s, 5)
+    idx, valid = nms.non_max_suppression_padded(b, s, 5)
     assert idx.shape.as_list() == [None]
     image = tf.placeholder(tf.uint8, [None, 4, 5, 3])
     crops = det.crop_and_resize(image, b, tf.placeholder(tf.int32, [None]), [3, 7])
@@ -507,12 +508,12 @@ _IM = np.zeros((2, 4, 5, 2), np.float32)
 
 
 @pytest.mark.parametrize("build, message", [
-    (lambda: det.non_max_suppression(_B[0], _S, 3), "Shape must be rank 2 but is rank 1"),
-    (lambda: det.non_max_suppression(_B[:, :3], _S, 3), "Dimension must be 4 but is 3"),
-    (lambda: det.non_max_suppression(_B, _S[:1], 3),
+    (lambda: nms.non_max_suppression(_B[0], _S, 3), "Shape must be rank 2 but is rank 1"),
+    (lambda: nms.non_max_suppression(_B[:, :3], _S, 3), "Dimension must be 4 but is 3"),
+    (lambda: nms.non_max_suppression(_B, _S[:1], 3),
      "Dimensions must be equal, but are 2 and 1"),
-    (lambda: det.non_max_suppression(_B, _S, [3]), "Shape must be rank 0 but is rank 1"),
-    (lambda: det.non_max_suppression_overlaps(np.ones((2, 3), np.float32), _S, 3),
+    (lambda: nms.non_max_suppression(_B, _S, [3]), "Shape must be rank 0 but is rank 1"),
+    (lambda: nms.non_max_suppression_overlaps(np.ones((2, 3), np.float32), _S, 3),
      "Dimensions must be equal, but are 2 and 3"),
     (lambda: det.crop_and_resize(_IM, _B[0], [0, 1], [3, 3]),
      "Shape must be rank 2 but is rank 1"),
@@ -545,11 +546,11 @@ def _ind2():
 
 
 @pytest.mark.parametrize("build, error, message", [
-    (lambda: det.non_max_suppression(_B, _S, 3, 1.5), "InvalidArgumentError",
+    (lambda: nms.non_max_suppression(_B, _S, 3, 1.5), "InvalidArgumentError",
      r"iou_threshold must be in \[0, 1\]"),
-    (lambda: det.non_max_suppression(_B, _S, -1), "InvalidArgumentError",
+    (lambda: nms.non_max_suppression(_B, _S, -1), "InvalidArgumentError",
      "output size must be non-negative"),
-    (lambda: det.non_max_suppression_with_scores(_B, _S, 3, soft_nms_sigma=-0.5),
+    (lambda: nms.non_max_suppression_with_scores(_B, _S, 3, soft_nms_sigma=-0.5),
      "InvalidArgumentError", "soft_nms_sigma_val must be >= 0"),
     (lambda: det.crop_and_resize(_IM, _B, [0, 2], [3, 3]), "OutOfRangeError",
      r"box_index has values outside \[0, batch_size\)"),
@@ -578,11 +579,11 @@ def _ind2():
                                      colors=np.ones((2, 2), np.float32)),
      "InvalidArgumentError",
      r"colors must have equal or more channels than the image provided: \[2,2\]"),
-    (lambda: det.non_max_suppression(_ph(_B[:, :3]), _S, 2), "InvalidArgumentError",
+    (lambda: nms.non_max_suppression(_ph(_B[:, :3]), _S, 2), "InvalidArgumentError",
      "boxes must have 4 columns"),
-    (lambda: det.non_max_suppression(_B, _ph(_S[:1]), 2), "InvalidArgumentError",
+    (lambda: nms.non_max_suppression(_B, _ph(_S[:1]), 2), "InvalidArgumentError",
      "scores has incompatible shape"),
-    (lambda: det.non_max_suppression_overlaps(_ph(np.zeros((2, 3), np.float32)), _S, 2),
+    (lambda: nms.non_max_suppression_overlaps(_ph(np.zeros((2, 3), np.float32)), _S, 2),
      "InvalidArgumentError", r"overlaps must be square\[2,3\]"),
     (lambda: apply_op("CropAndResizeGradImage", tf.zeros([2, 2, 2, 3]), tf.constant(_B), _ind2(),
                       _ph([1, 4, 4]), T=tf.float32), "InvalidArgumentError",
@@ -638,7 +639,7 @@ def test_detection_pipeline_through_session_with_placeholders():
         bx = tf.placeholder(tf.float32, [None, 4])
         sc = tf.placeholder(tf.float32, [None])
         k = tf.placeholder(tf.int32, [])
-        keep = det.non_max_suppression(bx, sc, k, iou_threshold=0.3)
+        keep = nms.non_max_suppression(bx, sc, k, iou_threshold=0.3)
         kept = tf.gather(bx, keep)
         ind = tf.zeros_like(keep)
         crops = det.crop_and_resize(im, kept, ind, [4, 4])

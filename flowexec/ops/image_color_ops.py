@@ -508,6 +508,15 @@ def adjust_contrast(images, contrast_factor):
         return convert_image_dtype(adjusted, orig_dtype, saturate=True)
 
 
+def _random_factor(lower, upper, seed):
+    """A factor drawn uniformly from `[lower, upper)`, with TF's checks of the bounds."""
+    if upper <= lower:
+        raise ValueError("upper must be > lower.")
+    if lower < 0:
+        raise ValueError("lower must be non-negative.")
+    return random_ops.random_uniform([], lower, upper, seed=seed)
+
+
 def random_contrast(image, lower, upper, seed=None):
     """`adjust_contrast` by a factor drawn uniformly from `[lower, upper)`.
 
@@ -526,12 +535,7 @@ def random_contrast(image, lower, upper, seed=None):
     Example:
         >>> augmented = random_contrast(image, 0.5, 1.5, seed=3)
     """
-    if upper <= lower:
-        raise ValueError("upper must be > lower.")
-    if lower < 0:
-        raise ValueError("lower must be non-negative.")
-    factor = random_ops.random_uniform([], lower, upper, seed=seed)
-    return adjust_contrast(image, factor)
+    return adjust_contrast(image, _random_factor(lower, upper, seed))
 
 
 def adjust_gamma(image, gamma=1, gain=1):
@@ -612,12 +616,7 @@ def random_saturation(image, lower, upper, seed=None):
     Example:
         >>> augmented = random_saturation(image, 0.5, 1.5, seed=2)
     """
-    if upper <= lower:
-        raise ValueError("upper must be > lower.")
-    if lower < 0:
-        raise ValueError("lower must be non-negative.")
-    factor = random_ops.random_uniform([], lower, upper, seed=seed)
-    return adjust_saturation(image, factor)
+    return adjust_saturation(image, _random_factor(lower, upper, seed))
 
 
 def adjust_hue(image, delta, name=None):

@@ -565,12 +565,29 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners=Fals
 
 # ----- flips, standardization, crops ---------------------------------------------------------
 def _image_axis(image, which):
-    """The width (which=1) or height (which=0) axis of a 3-D or 4-D image Tensor."""
+    """The width (which=1) or height (which=0) axis of a 3-D or 4-D image Tensor (TF's
+    messages for other ranks)."""
     nd = image.shape.ndims
-    if nd not in (3, 4):
-        raise ValueError("'image' must be either 3 or 4 dimensions." if nd is not None
-                         else "'image' (shape <unknown>) must be at least three-dimensional.")
+    if nd is None or nd < 3:
+        raise ValueError(f"'image' (shape {image.shape}) must be at least three-dimensional.")
+    if nd > 4:
+        # TF's message has no space before "must"
+        raise ValueError(f"'image' (shape {image.shape})must have either 3 or 4 dimensions.")
     return which + (nd - 3)
+
+
+def _flip_axes(image, which):
+    """The axes a flip reverses: `[axis]`, or for an image of unknown rank a tensor that is
+    the axis of a 3-D image when the rank is 3 and of a batch otherwise (TF's cond on the
+    rank), after TF's run-time check that the rank is at least 3."""
+    if image.shape.ndims is not None:
+        return [_image_axis(image, which)]
+    rank = array_ops.rank(image)
+    check = logging_ops.Assert(math_ops.greater_equal(rank, 3),
+                               ["'image' must be at least three-dimensional."])
+    with control_dependencies([check]):
+        batched = math_ops.cast(math_ops.not_equal(rank, 3), dtypes.int32)
+        return array_ops.reshape(which + batched, [1])
 
 
 def flip_left_right(image):
@@ -581,7 +598,7 @@ def flip_left_right(image):
     """
     with name_scope(None, "flip_left_right", [image]):
         image = convert_to_tensor(image, name="image")
-        return array_ops.reverse(image, [_image_axis(image, 1)])
+        return array_ops.reverse(image, _flip_axes(image, 1))
 
 
 def flip_up_down(image):
@@ -592,7 +609,7 @@ def flip_up_down(image):
     """
     with name_scope(None, "flip_up_down", [image]):
         image = convert_to_tensor(image, name="image")
-        return array_ops.reverse(image, [_image_axis(image, 0)])
+        return array_ops.reverse(image, _flip_axes(image, 0))
 
 
 def _random_flip(image, which, seed, scope_name):

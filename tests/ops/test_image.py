@@ -3,6 +3,7 @@ and space moves), finite-difference gradients (second order included), flips, st
 random crops and flips, and TF's messages."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -406,7 +407,9 @@ def test_random_flip_left_right_flips_each_image_on_its_own_draw():
     (lambda: tf.nn.space_to_depth(tf.zeros([1, 3, 4, 2]), 1),
      "Attr 'block_size' of 'SpaceToDepth' Op passed 1 less than minimum 2."),
     (lambda: tf.image.flip_left_right(tf.zeros([3, 4])),
-     "'image' must be either 3 or 4 dimensions."),
+     "'image' (shape (3, 4)) must be at least three-dimensional."),
+    (lambda: tf.image.flip_up_down(tf.zeros([1, 1, 3, 4, 1])),
+     "'image' (shape (1, 1, 3, 4, 1))must have either 3 or 4 dimensions."),
     (lambda: tf.image.resize_images(tf.zeros([3, 4]), [2, 2]),
      "'images' must have either 3 or 4 dimensions."),
     (lambda: tf.image.resize_bilinear(tf.zeros([1, 3, 4, 1]), [2, 2], align_corners=True,
@@ -414,5 +417,22 @@ def test_random_flip_left_right_flips_each_image_on_its_own_draw():
      "If half_pixel_centers is True, align_corners must be False."),
 ])
 def test_build_time_errors_use_tf_messages(build, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=re.escape(message)):
         build()
+
+
+def test_flips_of_an_image_of_unknown_rank_decide_at_run_time():
+    """TF's cond on the rank: a 3-D image flips its own axis, a batch each image's."""
+    image = tf.placeholder(tf.float32, None)
+    lr, ud = tf.image.flip_left_right(image), tf.image.flip_up_down(image)
+    x3 = np.arange(12, dtype=np.float32).reshape(2, 3, 2)
+    with tf.Session() as sess:
+        got = sess.run([lr, ud], {image: x3})
+        np.testing.assert_array_equal(got[0], x3[:, ::-1])
+        np.testing.assert_array_equal(got[1], x3[::-1])
+        got = sess.run(lr, {image: x3[None]})
+        np.testing.assert_array_equal(got, x3[None][:, :, ::-1])
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="'image' must be at least three-dimensional."):
+            sess.run(lr, {image: x3[0]})
+

@@ -26,6 +26,7 @@ from flowexec.framework.graph import control_dependencies, name_scope
 from flowexec.framework.registry import CHEAP, EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, logging_ops, math_ops, random_ops, shape_fns, window
+from flowexec.ops import cond as cond_ops
 from flowexec.ops.constant_op import identity
 
 _RESIZE_TYPES = shape_fns.REAL
@@ -615,6 +616,15 @@ def flip_up_down(image):
 def _random_flip(image, which, seed, scope_name):
     with name_scope(None, scope_name, [image]) as scope:
         image = convert_to_tensor(image, name="image")
+        if image.shape.ndims is None:
+            # TF takes an image of unknown rank for one 3-D image: one draw, axis `which`
+            check = logging_ops.Assert(math_ops.greater_equal(array_ops.rank(image), 3),
+                                       ["'image' must be at least three-dimensional."])
+            with control_dependencies([check]):
+                image = identity(image)
+            flip = math_ops.less(random_ops.random_uniform([], 0, 1.0, seed=seed), 0.5)
+            return cond_ops.cond(flip, lambda: array_ops.reverse(image, [which]),
+                                 lambda: image, name=scope)
         axis = _image_axis(image, which)
         if image.shape.ndims == 3:
             draw_shape = []

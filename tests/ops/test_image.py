@@ -436,3 +436,15 @@ def test_flips_of_an_image_of_unknown_rank_decide_at_run_time():
                            match="'image' must be at least three-dimensional."):
             sess.run(lr, {image: x3[0]})
 
+
+
+def test_random_flips_take_an_image_of_unknown_rank_as_one_3d_image():
+    image = tf.placeholder(tf.float32, None)
+    lr = tf.image.random_flip_left_right(image, seed=3)
+    x3 = np.arange(12, dtype=np.float32).reshape(2, 3, 2)
+    with tf.Session() as sess:
+        seen = {sess.run(lr, {image: x3}).tobytes() for _ in range(20)}
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="'image' must be at least three-dimensional."):
+            sess.run(lr, {image: x3[0]})
+    assert seen == {x3.tobytes(), x3[:, ::-1].tobytes()}   # both outcomes, nothing else

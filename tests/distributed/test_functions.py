@@ -34,15 +34,20 @@ def _run_through_wire(servers, split, step_id, feeds=()):
     return [results[task][j] for task, j in split.fetch_sources]
 
 
-def _loop_graph():
+def _ps_variable(value):
+    """A graph with variable v (of `value`) on the ps."""
     g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            v = tf.Variable([1.0, 2.0], name="v")
-        with tf.device("/job:worker/task:1"):
-            i, x = tf.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, x * v),
-                                 [tf.constant(0), tf.constant([1.0, 1.0])])
-            c = tf.cond(i > 2, lambda: x + v, lambda: x - v)
+    with g.as_default(), tf.device("/job:ps/task:0"):
+        v = tf.Variable(value, name="v")
+    return g, v
+
+
+def _loop_graph():
+    g, v = _ps_variable([1.0, 2.0])
+    with g.as_default(), tf.device("/job:worker/task:1"):
+        i, x = tf.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, x * v),
+                             [tf.constant(0), tf.constant([1.0, 1.0])])
+        c = tf.cond(i > 2, lambda: x + v, lambda: x - v)
     return g, v, x, c
 
 
@@ -177,14 +182,11 @@ def _parts_with(split, op_type):
 
 def test_a_cond_on_a_worker_assigning_a_ps_variable_runs_on_the_ps(cluster_servers):
     servers = _servers(cluster_servers)
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            v = tf.Variable(1.0, name="v")
-        with tf.device("/job:worker/task:1"):
-            p = tf.placeholder(tf.bool, [], name="p")
-            x = tf.placeholder(tf.float32, [], name="x")
-            r = tf.cond(p, lambda: tf.assign_add(v, 2.0 * x), lambda: tf.identity(v)) + 1.0
+    g, v = _ps_variable(1.0)
+    with g.as_default(), tf.device("/job:worker/task:1"):
+        p = tf.placeholder(tf.bool, [], name="p")
+        x = tf.placeholder(tf.float32, [], name="x")
+        r = tf.cond(p, lambda: tf.assign_add(v, 2.0 * x), lambda: tf.identity(v)) + 1.0
     with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
         sess.run(v.initializer)
         assert sess.run(r, {p: True, x: 1.5}) == 5.0
@@ -202,17 +204,14 @@ def test_a_cond_on_a_worker_assigning_a_ps_variable_runs_on_the_ps(cluster_serve
 
 def test_a_loop_on_a_worker_updating_a_ps_variable_runs_on_the_ps(cluster_servers):
     servers = _servers(cluster_servers)
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            v = tf.Variable(0.0, name="v")
-        with tf.device("/job:worker/task:1"):
-            def body(i):
-                bump = tf.cond(tf.equal(i % 2, 0), lambda: tf.assign_add(v, 10.0),
-                               lambda: tf.assign_add(v, 1.0))
-                with tf.control_dependencies([bump]):
-                    return i + 1
-            r = tf.while_loop(lambda i: i < 3, body, [tf.constant(0)])
+    g, v = _ps_variable(0.0)
+    with g.as_default(), tf.device("/job:worker/task:1"):
+        def body(i):
+            bump = tf.cond(tf.equal(i % 2, 0), lambda: tf.assign_add(v, 10.0),
+                           lambda: tf.assign_add(v, 1.0))
+            with tf.control_dependencies([bump]):
+                return i + 1
+        r = tf.while_loop(lambda i: i < 3, body, [tf.constant(0)])
     with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
         sess.run(v.initializer)
         assert sess.run(r) == 3
@@ -318,13 +317,10 @@ def test_a_cond_enqueueing_into_a_ps_queue_runs_on_the_ps(cluster_servers):
 def test_a_function_updating_a_ps_variable_reads_a_worker_variable_by_value(
         cluster_servers):
     servers = _servers(cluster_servers)
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            v = tf.Variable(1.0, name="v")
-        with tf.device("/job:worker/task:1"):
-            u = tf.Variable(3.0, name="u")
-            r = tf.cond(tf.constant(True), lambda: tf.assign(v, v * u), lambda: v + 0.0)
+    g, v = _ps_variable(1.0)
+    with g.as_default(), tf.device("/job:worker/task:1"):
+        u = tf.Variable(3.0, name="u")
+        r = tf.cond(tf.constant(True), lambda: tf.assign(v, v * u), lambda: v + 0.0)
     with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
         sess.run([v.initializer, u.initializer])
         assert sess.run(r) == 3.0
@@ -359,12 +355,9 @@ def test_the_reads_rewrite_refuses_a_function_left_updating_a_remote_variable(
     from flowexec.runtime.place import Placement
 
     servers = _servers(cluster_servers)
-    g = tf.Graph()
-    with g.as_default():
-        with tf.device("/job:ps/task:0"):
-            v = tf.Variable(1.0, name="v")
-        with tf.device("/job:worker/task:1"):
-            r = tf.cond(tf.constant(True), lambda: tf.assign_add(v, 1.0), lambda: v + 0.0)
+    g, v = _ps_variable(1.0)
+    with g.as_default(), tf.device("/job:worker/task:1"):
+        r = tf.cond(tf.constant(True), lambda: tf.assign_add(v, 1.0), lambda: v + 0.0)
     with tf.Session(servers[("worker", 0)].target, graph=g, config=_config()) as sess:
         stages = sess.explain(r)
     placed = dict(stages.placement, **{r.op.name: W1 + "/device:CPU:0"})

@@ -112,6 +112,7 @@ class Graph:
         self._building_function = False
         self._gradient_override_map = {}
         self._container = ""
+        self._has_containers = False   # an op has a resource container (resources.py)
         self._unfeedable_tensors = set()
         self._unfetchable_ops = set()
         self._op_seed_counter = 0

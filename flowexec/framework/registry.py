@@ -48,7 +48,7 @@ import numpy as np
 
 from flowexec.framework import eager
 from flowexec.framework import graph as graph_mod
-from flowexec.framework import node_def_form, op_callbacks, tensor_shape
+from flowexec.framework import node_def_form, op_callbacks, resources, tensor_shape
 from flowexec.framework.operation import Operation
 from flowexec.framework.tensor import Tensor
 
@@ -368,11 +368,18 @@ def apply_op(op_type, *inputs, name=None, control_inputs=(), **attrs):
     if graph._container and op_def.stateful and not attrs.get("container") and \
             ("container" in attrs or op_def.has_container_attr):
         attrs["container"] = graph._container  # tf.container: TF's Graph sets it so
+    ref_attr = op_def.node_def_form.ref_attr
+    if ref_attr and graph._has_containers:
+        containers = resources.var_containers(graph, attrs, ref_attr)
+        if containers is not None:   # the variables it names are in containers (resources.py)
+            attrs[resources.VAR_CONTAINERS] = containers
     input_ops = [t.op for t in inputs]
     controls = graph._control_dependencies_for_inputs(input_ops)
     for c in control_inputs:
         if c not in controls:
             controls.append(c)
+    if attrs.get("container") and isinstance(attrs["container"], str):
+        graph._has_containers = True
     op = Operation(graph, op_type, op_name, inputs, attrs, controls, op_def)
     specs = op_def.infer(op)
     op._outputs = tuple(Tensor(op, i, dt, tensor_shape.as_shape(sh))

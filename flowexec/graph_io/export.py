@@ -14,6 +14,7 @@ their branch, condition and body graphs become FunctionDefs of the GraphDef's `l
 
 import os
 
+from flowexec.framework import resources
 from flowexec.graph_io import functions, lowering, protos, schema
 from flowexec.graph_io.attr_value import to_attr_value
 from flowexec.graph_io.tensor_proto import shape_proto
@@ -84,8 +85,8 @@ def build_node(name, op_type, inputs, input_dtypes, output_dtypes, attrs, device
             raise ExportError(f"{where}: attribute '{attr}' ({spec.type}) = {value!r}: "
                               f"{e}") from e
     for attr, value in attrs.items():
-        if attr in sch.attrs or attr in internal:
-            continue
+        if attr in sch.attrs or attr in internal or attr == resources.VAR_CONTAINERS:
+            continue   # (TF finds a variable's container through its ref input)
         if not attr.startswith("_"):
             raise ExportError(f"{where}: attribute '{attr}' is not in TensorFlow's OpDef of "
                               f"{op_type}")

@@ -26,7 +26,7 @@ import threading
 
 import numpy as np
 
-from flowexec.framework import dtypes, errors
+from flowexec.framework import dtypes, errors, resources
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape, as_shape, unknown_shape
@@ -67,11 +67,12 @@ def _resource_infer(op):
 @defop("ResourceConditionalAccumulator", infer=_resource_infer, stateful=True,
        needs_ctx=True, device_types=("CPU",))
 def _create(ctx, xp, *, dtype, shape, shared_name="", container="", reduction_type="MEAN"):
-    return _create_in_state(ctx, _Accumulator, dtype, shape, shared_name, reduction_type)
+    return _create_in_state(ctx, _Accumulator, dtype, shape, container, shared_name,
+                            reduction_type)
 
 
-def _create_in_state(ctx, cls, dtype, shape, shared_name, reduction_type):
-    name = shared_name or ctx.op.name
+def _create_in_state(ctx, cls, dtype, shape, container, shared_name, reduction_type):
+    name = resources.qualified(container, shared_name or ctx.op.name)
     key = ("accumulator", name)
     if key not in ctx.state:
         with _CREATE_LOCK:
@@ -194,7 +195,8 @@ def _mismatch(ctx, text):
        device_types=("CPU",))
 def _create_sparse(ctx, xp, *, dtype, shape, shared_name="", container="",
                    reduction_type="MEAN"):
-    return _create_in_state(ctx, _SparseAccumulator, dtype, shape, shared_name, reduction_type)
+    return _create_in_state(ctx, _SparseAccumulator, dtype, shape, container, shared_name,
+                            reduction_type)
 
 
 _create_sparse.not_differentiable()

@@ -24,7 +24,7 @@ from collections import deque
 
 import numpy as np
 
-from flowexec.framework import dtypes, errors
+from flowexec.framework import dtypes, errors, resources
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.registry import apply_op, defop
@@ -122,7 +122,7 @@ def _resource_infer(op):
 def _make_queue_kernel(kind):
     def kernel(ctx, xp, *, component_types, shapes, capacity, shared_name="", container="",
                min_after_dequeue=0, seed=0, seed2=0):
-        key = ("queue", shared_name or ctx.op.name)
+        key = ("queue", resources.qualified(container, shared_name or ctx.op.name))
         if key not in ctx.state:
             with _CREATE_LOCK:
                 if key not in ctx.state:

@@ -20,7 +20,7 @@ import threading
 
 import numpy as np
 
-from flowexec.framework import dtypes, errors
+from flowexec.framework import dtypes, errors, resources
 from flowexec.framework.registry import defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import dataset_iterators as it
@@ -248,7 +248,7 @@ def _resource(ctx, handle):
 @defop("IteratorV2", infer=_resource_infer, stateful=True, needs_ctx=True,
        device_types=("CPU",))
 def _iterator_v2(ctx, xp, *, shared_name, container, output_types, output_shapes):
-    return shared_name or ctx.op.name
+    return resources.qualified(container, shared_name or ctx.op.name)
 
 
 @defop("OneShotIterator", infer=_resource_infer, stateful=True, needs_ctx=True,

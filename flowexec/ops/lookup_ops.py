@@ -31,7 +31,7 @@ import threading
 
 import numpy as np
 
-from flowexec.framework import dtypes, errors
+from flowexec.framework import dtypes, errors, resources
 from flowexec.framework.registry import defop
 from flowexec.framework.tensor_shape import TensorShape, as_shape, unknown_shape
 from flowexec.ops import shape_fns
@@ -119,9 +119,8 @@ def _resource_infer(op):
     return [(dtypes.resource, TensorShape([]))]
 
 
-def _create(ctx, shared_name, use_node_name_sharing, make):
-    key = ("table", shared_name or (ctx.op.name if use_node_name_sharing else "")
-           or ctx.op.name)
+def _create(ctx, container, shared_name, use_node_name_sharing, make):
+    key = ("table", resources.qualified(container, shared_name or ctx.op.name))
     if key not in ctx.state:
         with _CREATE_LOCK:
             if key not in ctx.state:
@@ -133,7 +132,7 @@ def _create(ctx, shared_name, use_node_name_sharing, make):
        device_types=_HOST)
 def _hash_table(ctx, xp, *, key_dtype, value_dtype, container="", shared_name="",
                 use_node_name_sharing=False):
-    return _create(ctx, shared_name, use_node_name_sharing,
+    return _create(ctx, container, shared_name, use_node_name_sharing,
                    lambda name: _Table("HashTable", name, key_dtype, value_dtype))
 
 
@@ -141,7 +140,7 @@ def _mutable_table_kernel(kernel_value_shape):
     def kernel(ctx, xp, *, key_dtype, value_dtype, value_shape=(), container="",
                shared_name="", use_node_name_sharing=False):
         shape = as_shape(value_shape).as_list() if kernel_value_shape else []
-        return _create(ctx, shared_name, use_node_name_sharing,
+        return _create(ctx, container, shared_name, use_node_name_sharing,
                        lambda name: _Table("MutableHashTable", name, key_dtype, value_dtype,
                                            shape))
     return kernel
@@ -173,7 +172,7 @@ def _mutable_dense_hash_table(ctx, xp, empty_key, deleted_key, *, key_dtype, val
             None, None, f"Number of buckets must be at least 4 and a power of 2, got: "
                         f"{buckets}")
     shape = as_shape(value_shape).as_list()
-    return _create(ctx, shared_name, use_node_name_sharing,
+    return _create(ctx, container, shared_name, use_node_name_sharing,
                    lambda name: _Table("MutableDenseHashTable", name, key_dtype, value_dtype,
                                        shape, empty.copy(), deleted.copy(), buckets,
                                        float(max_load_factor)))

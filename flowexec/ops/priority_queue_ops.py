@@ -6,7 +6,7 @@ insertion order).
 import heapq
 import itertools
 
-from flowexec.framework import dtypes, errors
+from flowexec.framework import dtypes, errors, resources
 from flowexec.framework.registry import apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape, as_shape
 from flowexec.ops import data_flow_ops as _q
@@ -51,7 +51,7 @@ class _PriorityState(_q._QueueState):
        device_types=_HOST)
 def _priority_queue(ctx, xp, *, component_types, shapes, capacity, shared_name="",
                     container=""):
-    key = ("queue", shared_name or ctx.op.name)
+    key = ("queue", resources.qualified(container, shared_name or ctx.op.name))
     if key not in ctx.state:
         with _q._CREATE_LOCK:
             if key not in ctx.state:

@@ -16,7 +16,7 @@ import threading
 
 import numpy as np
 
-from flowexec.framework import dtypes, errors
+from flowexec.framework import dtypes, errors, resources
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import apply_op, defop
@@ -107,8 +107,8 @@ def _records(kind, attrs, work):
 def _reader_kernel(kind):
     def kernel(ctx, xp, **attrs):
         shared = attrs.pop("shared_name", "") or ""
-        attrs.pop("container", None)
-        key = ("reader", shared or ctx.op.name)
+        container = attrs.pop("container", "")
+        key = ("reader", resources.qualified(container, shared or ctx.op.name))
         if key not in ctx.state:
             with _CREATE_LOCK:
                 ctx.state.setdefault(key, _ReaderState(kind, attrs))

@@ -40,7 +40,7 @@ respect to its tensor and flow back through its reads.
 import contextlib
 import threading
 
-from flowexec.framework import dtypes, errors
+from flowexec.framework import dtypes, errors, resources
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import get_default_graph
 from flowexec.framework.node_def_form import NodeDefForm
@@ -82,7 +82,7 @@ def _lock(ctx, name):
 
 def _uninitialized(name):
     return errors.FailedPreconditionError(
-        None, None, f"Attempting to use uninitialized value {name}")
+        None, None, f"Attempting to use uninitialized value {resources.display_name(name)}")
 
 
 def _current(ctx, name):
@@ -112,8 +112,8 @@ def _variable_infer(op):
 
 
 @defop("VariableV2", infer=_variable_infer, stateful=True, needs_ctx=True, ref_output=True)
-def _variable_v2(ctx, xp):
-    value = ctx.state.get(_key(ctx.op.name))
+def _variable_v2(ctx, xp, *, container=""):
+    value = ctx.state.get(_key(resources.qualified(container, ctx.op.name)))  # resources.py
     if value is None:
         raise _uninitialized(ctx.op.name)
     return value
@@ -131,7 +131,8 @@ def variable_op_v2(shape, dtype, name="Variable", container="", shared_name=""):
         shape: the variable's static shape (unknown dimensions allowed).
         dtype: its element type.
         name: op name.
-        container, shared_name: accepted for TF compatibility; state is per Session.
+        container: its resource container (`tf.container`; flowexec/framework/resources.py).
+        shared_name: accepted for TF compatibility; the variable is named by `name`.
 
     Returns:
         The variable's Tensor; evaluating it before an Assign raises FailedPreconditionError.

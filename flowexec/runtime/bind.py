@@ -15,6 +15,7 @@ are plain slotted objects for the executor's speed, not to be mutated.
 
 import functools
 
+from flowexec.framework import resources
 from flowexec.runtime.context import KernelContext
 from flowexec.runtime.schedule import STREAM_STEP
 
@@ -112,6 +113,8 @@ def bind_kernel(node, runtime, state, session):
         return Binding(None, (), {}, const=(value,))
     kernel = op_def.kernel_for(runtime.device_type)
     kwargs = op_def.kernel_kwargs(node)
+    if resources.VAR_CONTAINERS in node.attrs:   # variables in containers: qualified names
+        kwargs = resources.qualify_kwargs(kwargs, node.attrs, op_def.node_def_form.ref_attr)
     if op_def.needs_ctx:
         prefix = (KernelContext(node.user_op, state, runtime, session), runtime.xp)
     else:

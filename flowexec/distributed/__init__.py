@@ -25,9 +25,10 @@ Importing this package makes `tf.Session` accept "grpc://" targets.
 
 from flowexec.distributed.cluster import ClusterDef, ClusterSpec, JobDef, ServerDef
 from flowexec.distributed.master import connect as _connect
+from flowexec.distributed.master import reset as _reset
 from flowexec.distributed.server import Server
 from flowexec.runtime.session import register_target_handler
 
-register_target_handler("grpc://", _connect)
+register_target_handler("grpc://", _connect, _reset)
 
 __all__ = ["ClusterDef", "ClusterSpec", "JobDef", "Server", "ServerDef"]

@@ -177,6 +177,9 @@ class LocalTask(task_mod.TaskServer):
     def health(self):
         self.runtime.check()
 
+    def reset(self, containers):
+        return self.runtime.reset(containers)
+
 
 def parse_task(task):
     """"/job:ps/replica:0/task:1" -> ("ps", 1)."""

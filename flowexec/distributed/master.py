@@ -527,3 +527,28 @@ def _task_order(name):
 def connect(target, config):
     """The Master of `Session(target)` (registered with the session for "grpc://")."""
     return Master(target, config)
+
+
+def reset(target, containers, config):
+    """`tf.Session.reset(target, containers)` on a cluster (registered for "grpc://"):
+    every task of the target's cluster that `config.device_filters` admits and that
+    answers drops the resources of `containers` (None: the default container). Best
+    effort, as TF's master's worker cleanup: a task that is not running is skipped.
+
+    Raises:
+        UnavailableError: no server is running at `target` itself.
+    """
+    local = Master._wait_for(target[len("grpc://"):], target, None, wait=False)
+    filters = [DeviceSpec.from_string(f) for f in (config.device_filters or ())]
+    for job, index, addr in local.cluster.tasks():
+        if f"/job:{job}/replica:0/task:{index}" != local.task and filters and \
+                not any(_task_matches(f, job, index) for f in filters):
+            continue
+        server = local if f"/job:{job}/replica:0/task:{index}" == local.task \
+            else resolve(addr)
+        if server is None:
+            continue
+        try:
+            server.reset(containers)
+        except errors.UnavailableError:
+            pass

@@ -249,6 +249,9 @@ class _TaskActor:
         self.runtime.check()
         return self.runtime.incarnation
 
+    def reset(self, containers):
+        return self.runtime.reset(containers)
+
     def delivery_counts(self):
         """{rendezvous key: deliveries} over all steps (for tests)."""
         return dict(self.runtime.rendezvous.delivery_counts())
@@ -423,6 +426,9 @@ class RayTask(task_mod.TaskServer):
         incarnation = self._get(self._handle.health.remote(), HEALTH_TIMEOUT_S)
         if incarnation != self.incarnation:
             raise task_mod.unavailable(self.task, self.address, "it restarted")
+
+    def reset(self, containers):
+        return self._get(self._handle.reset.remote(containers), HEALTH_TIMEOUT_S)
 
     def delivery_counts(self):
         """{rendezvous key: deliveries} in the task (for tests)."""

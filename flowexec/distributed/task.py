@@ -29,6 +29,7 @@ calls and values. Protocol per session and plan (see master.py):
                                     Markers among them (collective.py)
     abort_step(step_id, error)      the master failed the step: wake waiting `_Recv`s
     health()                        raises UnavailableError when the task is gone
+    reset(containers)               tf.Session.reset: drop the containers' resources
     deregister(handle)              the session closed
 
 A part in another process: a `TaskPart` holds IR nodes whose `origin` are the client's
@@ -48,7 +49,7 @@ import time
 
 import numpy as np
 
-from flowexec.framework import errors
+from flowexec.framework import errors, resources
 from flowexec.ops.sendrecv_ops import CHANNEL
 from flowexec.runtime import partition as partition_mod
 from flowexec.runtime.bind import bind
@@ -182,6 +183,11 @@ class TaskServer(abc.ABC):
     @abc.abstractmethod
     def health(self):
         """Returns when the task is alive; raises UnavailableError when it is gone."""
+
+    @abc.abstractmethod
+    def reset(self, containers):
+        """Drops the resources of `containers` (None: the default container) from the
+        task's state (`tf.Session.reset`); returns how many."""
 
 
 class StepFuture(abc.ABC):
@@ -560,6 +566,13 @@ class TaskRuntime:
             step = self._running.get(step_id)
         if step is not None:
             step.cancel()
+
+    def reset(self, containers):
+        """Drops the resources of `containers` (None: the default container, as TF's
+        workers' CleanupAll) from the task's state; plans stay registered and see them
+        gone. Returns how many."""
+        self.check()
+        return resources.reset(self.state, [""] if containers is None else containers)
 
     def stop(self, error):
         """The task is gone: every waiting and later call raises `error`."""

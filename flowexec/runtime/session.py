@@ -104,6 +104,7 @@ class BaseSession:
     def _setup(self, devices, runtimes, state, cancellation, lane_tails):
         """The session's devices, runtimes and state (a task's session shares its task's)."""
         self._closed = False
+        self._reset_error = None   # set when tf.Session.reset closed the session
         self._cancellation = cancellation  # close() cancels the running steps
         self._state = state
         self._cache = {}
@@ -162,6 +163,63 @@ class BaseSession:
         if self._master is not None:
             self._master.close()
         self._cache.clear()
+
+    @staticmethod
+    def reset(target, containers=None, config=None):
+        """`tf.Session.reset`: drops the resources of `containers` on `target` and closes
+        the sessions connected to it.
+
+        On a cluster target ("grpc://host:port") every task of the cluster (limited by
+        `config.device_filters`) drops the variables, queues, tables, accumulators,
+        iterators and readers of the named resource containers (`tf.container`); with
+        `containers` None, those of the default container, as TF's master does (its
+        docstring says "all", its workers clear the default container). Tasks that do not
+        answer are skipped (TF's cleanup is best-effort). Every session made with this
+        very target string is closed: its next run raises `AbortedError` ("Session ... is
+        not found."), as TF's. Sessions of other targets stay open and see the resources
+        gone (a variable is uninitialized again).
+
+        On the in-process target ("" or "local") every in-process session of this process
+        is closed with its state (TF's DirectSession reset): its next run raises
+        `CancelledError` ("Session has been closed.").
+
+        Args:
+            target: the target a Session would take.
+            containers: resource container names (`tf.container`), or None.
+            config: a ConfigProto (its `device_filters`), or None.
+
+        Raises:
+            UnavailableError: no server is running at a cluster target.
+
+        Example:
+            >>> tf.Session.reset(server.target)          # variables are uninitialized again
+            >>> tf.Session.reset(server.target, ["experiment_1"])
+        """
+        target = _check_target(target)
+        if config is not None and not isinstance(config, config_mod.ConfigProto):
+            raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
+        if containers is not None:
+            if isinstance(containers, (str, bytes)):
+                raise TypeError("containers must be a list of strings, got "
+                                f"{type(containers).__name__}")
+            containers = [c.decode() if isinstance(c, bytes) else str(c) for c in containers]
+        for scheme, reset in _RESET_HANDLERS.items():
+            if target.startswith(scheme):
+                reset(target, containers, config or config_mod.ConfigProto())
+                for sess in list(_live_sessions):
+                    if sess._master is not None and sess._target == target:
+                        sess._close_by_reset(errors.AbortedError(
+                            None, None, f"Session {id(sess):016x} is not found."))
+                return
+        for sess in list(_live_sessions):
+            if sess._master is None:
+                sess._close_by_reset(errors.CancelledError(
+                    None, None, "Session has been closed."))
+
+    def _close_by_reset(self, error):
+        if not self._closed:
+            self._reset_error = error
+            self.close()
 
     def as_default(self):
         """A context manager that makes this the default session for `eval()` / `run()`."""
@@ -505,6 +563,8 @@ class BaseSession:
 
     def _check_runnable(self):
         if self._closed:
+            if self._reset_error is not None:
+                raise self._reset_error
             raise RuntimeError("Attempted to use a closed Session.")
         if self._graph.version == 0:
             raise RuntimeError("The Session graph is empty. Add operations to the graph "
@@ -531,14 +591,18 @@ class BaseSession:
 
 
 _TARGET_HANDLERS = {}   # target scheme ("grpc://") -> connect(target, config) -> master
+_RESET_HANDLERS = {}    # target scheme -> reset(target, containers, config)
 
 
-def register_target_handler(scheme, connect):
+def register_target_handler(scheme, connect, reset=None):
     """Makes `Session(target)` with a target starting with `scheme` run its plans through
     `connect(target, config)`: an object with `devices`, `build(graph, elements, feeds)`,
     `run(remote, feed_values, options, run_metadata)`, `release(remote)` and `close()`
-    (flowexec.distributed registers "grpc://")."""
+    (flowexec.distributed registers "grpc://"); `reset(target, containers, config)` is
+    what `Session.reset(target, ...)` does to the target's resources."""
     _TARGET_HANDLERS[scheme] = connect
+    if reset is not None:
+        _RESET_HANDLERS[scheme] = reset
 
 
 def _check_target(target):

@@ -6,7 +6,8 @@ network namespace; the driver starts the others as TF 1.x users start their task
                   RAY_ADDRESS; between-graph training), then checks the trained variables,
                   per-step deliveries, a traced step, functions (a loop, a cond, a
                   dataset) run in the ps process, a killed ps, MonitoredTrainingSession
-                  recovering from a killed ps process through its checkpoint, and that
+                  recovering from a killed ps process through its checkpoint,
+                  tf.Session.reset of a container in the ps process, and that
                   stopping its last server stops Ray with nothing left running; prints
                   one JSON line of findings
     ps 0          tf.train.Server(cluster, "ps", 0).join()
@@ -177,6 +178,7 @@ def driver():
         ps_proc = _start("ps", "0")
         json.loads(ps_proc.stdout.readline())
         found["recovery"], ps_proc = _recover_from_a_killed_ps(tf, server, ps_proc)
+        found["reset"] = _reset_a_container(tf, server)
         ps_proc.kill()
         ps_proc.wait()
         server.stop()   # this process's last Ray server: the Ray it started stops too
@@ -189,6 +191,23 @@ def driver():
         ps_proc.kill()
         ps_proc.wait()
     print("RESULT " + json.dumps(found), flush=True)
+
+
+def _reset_a_container(tf, server):
+    """tf.Session.reset(target, ["c1"]) reaches the ps process's actor: its variable in
+    container "c1" is uninitialized again, its default-container one is not."""
+    g = tf.Graph()
+    with g.as_default(), tf.device("/job:ps/task:0"):
+        kept = tf.Variable(1.0, name="reset_kept")
+        with tf.container("c1"):
+            dropped = tf.Variable(2.0, name="reset_dropped")
+        uninit = tf.report_uninitialized_variables([kept, dropped])
+    config = tf.ConfigProto(device_filters=["/job:ps"])   # the other workers have exited
+    with tf.Session(server.target, graph=g, config=config) as sess:
+        sess.run([kept.initializer, dropped.initializer])
+    tf.Session.reset(server.target, ["c1"], config)
+    with tf.Session(server.target, graph=g, config=config) as sess:
+        return [n.decode() for n in sess.run(uninit)]
 
 
 def _recover_from_a_killed_ps(tf, server, ps_proc):

@@ -117,6 +117,10 @@ def test_monitored_training_session_recovers_from_a_killed_ps_process(found):
     assert found["recovery"]["final_loss"] < 0.05
 
 
+def test_session_reset_drops_a_container_in_the_ps_process(found):
+    assert found["reset"] == ["reset_dropped"]
+
+
 def test_the_ray_flowexec_started_stops_with_its_last_server_leaving_nothing(found):
     assert found["ray_address"] == "127.0.0.1"
     assert found["ray_after_last_stop"] is False

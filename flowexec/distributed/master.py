@@ -207,12 +207,9 @@ class Master:
         self.local_task = DeviceSpec.from_string(local.task)
         filters = [DeviceSpec.from_string(f) for f in (config.device_filters or ())]
         self.servers = {}
-        for job, index, addr in self.cluster.tasks():
-            name = f"/job:{job}/replica:0/task:{index}"
-            if name == local.task:
-                self.servers[name] = local
-            elif not filters or any(_task_matches(f, job, index) for f in filters):
-                self.servers[name] = self._wait_for(addr, name, deadline, wait=True)
+        for name, addr in _admitted_tasks(local, filters):
+            self.servers[name] = local if name == local.task else \
+                self._wait_for(addr, name, deadline, wait=True)
         devices = []
         for name in sorted(self.servers, key=_task_order):
             for d in self.servers[name].devices():
@@ -514,6 +511,16 @@ def _with_user_op(error, graph):
     return restored
 
 
+def _admitted_tasks(local, filters):
+    """(task name, address) of the tasks of `local`'s cluster a session on `local` uses:
+    its own task, and those `device_filters` (DeviceSpecs; none: all) admit."""
+    for job, index, addr in local.cluster.tasks():
+        name = f"/job:{job}/replica:0/task:{index}"
+        if name == local.task or not filters or \
+                any(_task_matches(f, job, index) for f in filters):
+            yield name, addr
+
+
 def _task_matches(spec, job, index):
     return (spec.job is None or spec.job == job) and \
         (spec.task is None or spec.task == index) and spec.replica in (None, 0)
@@ -540,12 +547,8 @@ def reset(target, containers, config):
     """
     local = Master._wait_for(target[len("grpc://"):], target, None, wait=False)
     filters = [DeviceSpec.from_string(f) for f in (config.device_filters or ())]
-    for job, index, addr in local.cluster.tasks():
-        if f"/job:{job}/replica:0/task:{index}" != local.task and filters and \
-                not any(_task_matches(f, job, index) for f in filters):
-            continue
-        server = local if f"/job:{job}/replica:0/task:{index}" == local.task \
-            else resolve(addr)
+    for name, addr in _admitted_tasks(local, filters):
+        server = local if name == local.task else resolve(addr)
         if server is None:
             continue
         try:

@@ -113,7 +113,8 @@ def _variable_infer(op):
 
 @defop("VariableV2", infer=_variable_infer, stateful=True, needs_ctx=True, ref_output=True)
 def _variable_v2(ctx, xp, *, container=""):
-    value = ctx.state.get(_key(resources.qualified(container, ctx.op.name)))  # resources.py
+    name = resources.qualified(container, ctx.op.name) if container else ctx.op.name
+    value = ctx.state.get(_key(name))   # a variable of a container: resources.py
     if value is None:
         raise _uninitialized(ctx.op.name)
     return value

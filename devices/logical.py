@@ -56,6 +56,10 @@ _FROZEN_MESSAGE = "Logical devices cannot be modified after being initialized"
 _lock = threading.RLock()
 _configs: dict[tuple[str, int], tuple[LogicalDeviceConfiguration, ...]] = {}
 _initialized = False
+# Physical GPUs hidden by set_visible_devices and the memory-growth settings of GPUs
+# (devices/visible.py changes them under _lock).
+_hidden_gpus: set[int] = set()
+_memory_growth: dict[int, bool] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,6 +201,8 @@ def reset_logical_configuration() -> None:
     global _initialized
     with _lock:
         _configs.clear()
+        _hidden_gpus.clear()
+        _memory_growth.clear()
         _initialized = False
 
 
@@ -257,6 +263,7 @@ def _logical_cpus(cpu: DeviceAttributes, requested: int | None) -> list[DeviceAt
 
 
 def _logical_gpus(gpus: list[DeviceAttributes], limit: int | None) -> list[DeviceAttributes]:
+    gpus = [gpu for gpu in gpus if gpu.physical_device_id not in _hidden_gpus]
     if limit is not None:
         gpus = gpus[:limit]
     plan = []  # (physical record, memory_limit, logical count on that GPU)

@@ -39,7 +39,7 @@ from flowexec.runtime.execute import LaneTails, execute_parallel, op_error
 from flowexec.runtime.feed import FeedSpec, convert_feed, flatten_feed_dict
 from flowexec.runtime.fetch import FetchStructure, flatten_key, to_numpy
 from flowexec.runtime.stats import step_stats
-from flowexec.runtime.threads import inter_op_threads, limit_intra_op_threads
+from flowexec.runtime.threads import inter_op_threads, limit_intra_op_threads, process_threads
 
 # get_default_session lives in the framework (its stack is beside the default graph's); it is
 # importable from here too, where TF1 code and older flowexec modules look for it.
@@ -91,7 +91,8 @@ class BaseSession:
             device_count = dict(self._config.device_count or {})
             devices = local_devices(device_count or None)
             threads = inter_op_threads(self._config)
-            limit_intra_op_threads(self._config.intra_op_parallelism_threads)
+            limit_intra_op_threads(self._config.intra_op_parallelism_threads
+                                   or process_threads("intra"))
             runtimes = {d.full_name: runtime_for(d, num_threads=threads) for d in devices}
             self._setup(devices, runtimes, {}, CancellationManager(), LaneTails())
         if config_mod.logs_device_placement(self._config):

@@ -3,14 +3,39 @@
 `inter_op_parallelism_threads` is per session: how many threads run independent ops (0:
 the cores available to the process). `intra_op_parallelism_threads` applies to the
 BLAS/OpenMP pools, which are process-wide, as TF's intra-op pool is.
+
+`tf.config.threading` sets process defaults for both, used where a ConfigProto leaves 0;
+they cannot change once a device runtime has started (TF's RuntimeError).
 """
 
 import os
 
+from devices.logical import is_initialized
+
+_process_threads = {"inter": 0, "intra": 0}
+_FROZEN = {"inter": "Inter op parallelism cannot be modified after initialization.",
+           "intra": "Intra op parallelism cannot be modified after initialization."}
+
+
+def set_process_threads(kind, n):
+    """Sets the process default of "inter" or "intra" op threads (0: the system's)."""
+    n = int(n)
+    if n == _process_threads[kind]:
+        return
+    if is_initialized():
+        raise RuntimeError(_FROZEN[kind])
+    _process_threads[kind] = n
+
+
+def process_threads(kind):
+    """The process default of "inter" or "intra" op threads (0: the system's choice)."""
+    return _process_threads[kind]
+
 
 def inter_op_threads(config):
-    """The executor threads for a ConfigProto: its setting, else the usable cores."""
-    threads = config.inter_op_parallelism_threads
+    """The executor threads for a ConfigProto: its setting, else the process default
+    (`tf.config.threading`), else the usable cores."""
+    threads = config.inter_op_parallelism_threads or _process_threads["inter"]
     if threads and threads > 0:
         return threads
     if hasattr(os, "sched_getaffinity"):

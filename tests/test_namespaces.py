@@ -44,3 +44,27 @@ def test_categorical_is_multinomial_with_dtype():
     assert s.dtype == tf.int32 and s.op.name.startswith("categorical")
     with tf.Session() as sess:
         np.testing.assert_array_equal(sess.run(s), [[1] * 5])
+
+
+def test_tf_io_names_are_the_tf_twins_and_read_what_they_write(tmp_path):
+    assert tf.io.read_file is tf.read_file and tf.io.write_file is tf.write_file
+    assert tf.io.matching_files is tf.matching_files
+    assert tf.io.match_filenames_once is tf.train.match_filenames_once
+    assert tf.io.serialize_tensor is tf.serialize_tensor and tf.io.parse_tensor is tf.parse_tensor
+    assert tf.io.TFRecordWriter is tf.python_io.TFRecordWriter
+    assert tf.io.tf_record_iterator is tf.python_io.tf_record_iterator
+    assert tf.io.PaddingFIFOQueue is tf.PaddingFIFOQueue and tf.io.QueueBase is tf.QueueBase
+    assert tf.io.PriorityQueue is tf.PriorityQueue
+    path = str(tmp_path / "a.bin")
+    with tf.io.TFRecordWriter(str(tmp_path / "r.tfrecord")) as writer:
+        writer.write(b"one")
+        writer.write(b"two")
+    assert list(tf.io.tf_record_iterator(str(tmp_path / "r.tfrecord"))) == [b"one", b"two"]
+    with tf.Graph().as_default():
+        wrote = tf.io.write_file(path, tf.io.serialize_tensor(tf.constant([[1.5, 2.0]])))
+        back = tf.io.parse_tensor(tf.io.read_file(path), tf.float32)
+        found = tf.io.matching_files(str(tmp_path / "*.bin"))
+        with tf.Session() as sess:
+            sess.run(wrote)
+            np.testing.assert_array_equal(sess.run(back), [[1.5, 2.0]])
+            assert sess.run(found).tolist() == [path.encode()]

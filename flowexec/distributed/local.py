@@ -43,11 +43,19 @@ def lookup(address):
 
 def free_port_address(host="localhost"):
     """An address "host:<port>" no in-process server uses (for "localhost:0")."""
+    return free_port_addresses(1, host)[0]
+
+
+def free_port_addresses(n, host="localhost"):
+    """`n` distinct addresses "host:<port>" no in-process server uses."""
+    out = []
     with _lock:
         port = 20000
-        while f"{host}:{port}" in _servers:
+        while len(out) < n:
+            if f"{host}:{port}" not in _servers:
+                out.append(f"{host}:{port}")
             port += 1
-        return f"{host}:{port}"
+    return out
 
 
 class LocalTask(task_mod.TaskServer):

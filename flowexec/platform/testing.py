@@ -1,5 +1,5 @@
 """`tf.test`: `TestCase` with TF's assertion and session helpers, `main`, the GPU queries,
-`compute_gradient(_error)` and `Benchmark`.
+`compute_gradient(_error)`, `Benchmark` and `create_local_cluster` (an in-process cluster).
 
 `TestCase` is a `unittest.TestCase` (pytest collects it too): each test starts with a fresh
 default graph, `self.session()` / `self.cached_session()` give a Session on it installed as
@@ -69,6 +69,43 @@ def gpu_device_name():
     """'/device:GPU:0' when a GPU answers, else ''."""
     gpus = _gpus()
     return gpus[0].name if gpus else ""
+
+
+def create_local_cluster(num_workers, num_ps, protocol="grpc", worker_config=None,
+                         ps_config=None):
+    """Starts a cluster of `num_workers` worker and `num_ps` ps servers in this process
+    (TF's `tf.test.create_local_cluster`), on free localhost addresses.
+
+    Args:
+        num_workers: worker tasks (job "worker").
+        num_ps: ps tasks (job "ps"; none when 0).
+        protocol: "grpc", as TF.
+        worker_config, ps_config: ConfigProtos of the workers' and ps' servers.
+
+    Returns:
+        `(workers, ps_servers)`: lists of started `tf.train.Server`s; a session on
+        `workers[0].target` places `/job:ps/task:0` ops on the first ps.
+
+    Example:
+        >>> workers, _ = tf.test.create_local_cluster(2, 1)
+        >>> with tf.device("/job:ps/task:0"):
+        ...     v = tf.Variable(1.0)
+        >>> sess = tf.Session(workers[0].target)
+    """
+    from flowexec.distributed import local
+    from flowexec.distributed.cluster import ClusterSpec
+    from flowexec.distributed.server import Server
+
+    addresses = local.free_port_addresses(num_workers + num_ps)
+    spec = {"worker": addresses[:num_workers]}
+    if num_ps > 0:
+        spec["ps"] = addresses[num_workers:]
+    cluster = ClusterSpec(spec)
+    workers = [Server(cluster, job_name="worker", protocol=protocol, task_index=i,
+                      config=worker_config, start=True) for i in range(num_workers)]
+    ps_servers = [Server(cluster, job_name="ps", protocol=protocol, task_index=i,
+                         config=ps_config, start=True) for i in range(num_ps)]
+    return workers, ps_servers
 
 
 def get_temp_dir():

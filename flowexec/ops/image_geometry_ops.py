@@ -35,6 +35,7 @@ from flowexec.ops import nn_ops, pooling_ops, shape_fns
 from flowexec.ops.constant_op import constant, identity
 from flowexec.ops.image_color_ops import convert_image_dtype
 from flowexec.ops.image_ops import ResizeMethod
+from flowexec.ops.image_scale_ops import resize_with_scale_and_translate
 
 _MSSSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
@@ -310,24 +311,28 @@ def _resize_v1(images, size, method, align_corners):
 
 
 def _resize_v2(images, size, method, antialias):
-    """TF2 resize (half-pixel centres) for the methods flowexec has kernels for."""
-    if antialias:
-        raise NotImplementedError("resize_with_pad: antialias=True (ScaleAndTranslate) is "
-                                  "not implemented in flowexec")
+    """TF2's resize_images_v2 core (half-pixel centres), choosing the op as TF does:
+    ScaleAndTranslate (scale = new size / old size, no translation) for "lanczos3",
+    "lanczos5", "gaussian" and "mitchellcubic", and for "bilinear" ("triangle" kernel) and
+    "bicubic" ("keyscubic") with `antialias`; else the Resize* op ("nearest" and "area"
+    ignore `antialias`, as in TF)."""
     if method == "bilinear":
+        if antialias:
+            return resize_with_scale_and_translate(images, size, "triangle", True)
         return apply_op("ResizeBilinear", images, size, align_corners=False,
                         half_pixel_centers=True)
     if method == "nearest":
         return apply_op("ResizeNearestNeighbor", images, size, align_corners=False,
                         half_pixel_centers=True)
     if method == "bicubic":
+        if antialias:
+            return resize_with_scale_and_translate(images, size, "keyscubic", True)
         return apply_op("ResizeBicubic", images, size, align_corners=False,
                         half_pixel_centers=True)
     if method == "area":
         return apply_op("ResizeArea", images, size, align_corners=False)
     if method in ("lanczos3", "lanczos5", "gaussian", "mitchellcubic"):
-        raise NotImplementedError(f"resize_with_pad: method {method!r} (ScaleAndTranslate) "
-                                  "is not implemented in flowexec")
+        return resize_with_scale_and_translate(images, size, method, antialias)
     raise ValueError(f"Resize method is not implemented: {method}")
 
 
@@ -395,15 +400,17 @@ def resize_with_pad(image, target_height, target_width, method="bilinear", antia
         image: 4-D `[batch, height, width, channels]` or 3-D `[height, width, channels]`.
         target_height: Python int or scalar int Tensor (> 0).
         target_width: Python int or scalar int Tensor (> 0).
-        method: "bilinear", "nearest", "bicubic" or "area".
-        antialias: only False (the ScaleAndTranslate kernels are not in flowexec).
+        method: "bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5",
+            "gaussian" or "mitchellcubic" (the last four through the ScaleAndTranslate op).
+        antialias: widen the kernel when downscaling (ScaleAndTranslate: "bilinear" with
+            the triangle kernel, "bicubic" with Keys' cubic, and the four kernels above;
+            "nearest" and "area" ignore it, as in TF).
 
     Returns:
         float32 (the dtype of `image` for "nearest"), of the rank of `image`.
 
     Raises:
         ValueError: as `resize_image_with_pad`, or an unknown method.
-        NotImplementedError: `antialias=True` or a ScaleAndTranslate method.
 
     Example:
         >>> boxed = resize_with_pad(image, 224, 224, method="nearest")

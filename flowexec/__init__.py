@@ -177,7 +177,7 @@ from flowexec.platform import tf_logging as logging  # noqa: F401,E402
 # --- end platform ---------------------------------------------------------------------------
 
 # --- apinames (issue 15): special functions, complex numbers, FFTs, ... ----------------------
-from flowexec import bitwise, manip, signal, spectral  # noqa: F401,E402
+from flowexec import audio, bitwise, manip, signal, spectral  # noqa: F401,E402
 from flowexec.ops.complex_ops import *  # noqa: F401,F403,E402
 from flowexec.ops.image_ops import random_crop  # noqa: F401,E402
 from flowexec.ops.manip_ops import *  # noqa: F401,F403,E402

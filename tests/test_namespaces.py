@@ -68,3 +68,17 @@ def test_tf_io_names_are_the_tf_twins_and_read_what_they_write(tmp_path):
             sess.run(wrote)
             np.testing.assert_array_equal(sess.run(back), [[1.5, 2.0]])
             assert sess.run(found).tolist() == [path.encode()]
+
+
+def test_tf_image_aliases_of_tf1():
+    assert tf.image.resize is tf.image.resize_images
+    x = np.arange(2 * 4 * 4 * 3, dtype=np.float32).reshape(2, 4, 4, 3)
+    with tf.Graph().as_default():
+        a = tf.image.extract_patches(x, [1, 2, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1], "VALID")
+        b = tf.extract_image_patches(x, [1, 2, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1], "VALID")
+        c = tf.image.resize(x, [8, 8], method=tf.image.ResizeMethod.NEAREST_NEIGHBOR)
+        with tf.Session() as sess:
+            a, b, c = sess.run([a, b, c])
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a[0, 0, 0], x[0, :2, :2].reshape(-1))
+    np.testing.assert_array_equal(c[:, ::2, ::2], x)

@@ -5,7 +5,9 @@ and grouping transformations (scan, take_while, unique, group_by_window, group_b
 bucket_by_sequence_length) are in grouping.py, CsvDataset / make_csv_dataset in csv.py,
 RandomDataset, choose/sample_from_datasets, filter_for_shard, TFRecordWriter and the device
 functions in sampling.py, Optional / get_next_as_optional in optional.py, the Example
-parsing pipelines in parsing.py.
+parsing pipelines in parsing.py, dense_to_sparse_batch / assert_cardinality / snapshot /
+pad_to_cardinality in transformations.py, rejection_resample in resampling.py,
+make_saveable_from_iterator / get_structure in iterator_state.py.
 
 Example:
     >>> ds = Dataset.range(10).apply(shuffle_and_repeat(buffer_size=10, count=2, seed=1))
@@ -25,6 +27,7 @@ from flowexec.data.grouping import (
     take_while,
     unique,
 )
+from flowexec.data.iterator_state import get_structure, make_saveable_from_iterator
 from flowexec.data.optional import Optional, get_next_as_optional
 from flowexec.data.parsing import make_batched_features_dataset, parse_example_dataset
 from flowexec.data.sampling import (
@@ -35,6 +38,14 @@ from flowexec.data.sampling import (
     filter_for_shard,
     prefetch_to_device,
     sample_from_datasets,
+)
+from flowexec.data.resampling import rejection_resample
+from flowexec.data.transformations import (
+    assert_cardinality,
+    dense_to_sparse_batch,
+    map_and_batch_with_legacy_function,
+    pad_to_cardinality,
+    snapshot,
 )
 from flowexec.data.options import AutotuneOptions, OptimizationOptions, ThreadingOptions
 from flowexec.framework import dtypes, nest
@@ -64,7 +75,7 @@ def get_single_element(dataset):
     outs = apply_op("DatasetToSingleElement", dataset._variant_tensor,
                     output_types=[s.dtype for s in flat], output_shapes=[s.shape for s in flat])
     outs = [outs] if isinstance(outs, Tensor) else list(outs)
-    return nest.pack_data(dataset.element_spec, outs)
+    return structure.pack_components(dataset.element_spec, outs)
 
 
 def parallel_interleave(map_func, cycle_length, block_length=1, sloppy=False,
@@ -152,26 +163,34 @@ __all__ = [
     "TFRecordWriter",
     "ThreadingOptions",
     "UNKNOWN_CARDINALITY",
+    "assert_cardinality",
     "bucket_by_sequence_length",
     "cardinality",
     "choose_from_datasets",
     "copy_to_device",
+    "dense_to_sparse_batch",
     "enumerate_dataset",
     "filter_for_shard",
     "get_next_as_optional",
     "get_single_element",
+    "get_structure",
     "group_by_reducer",
     "group_by_window",
     "ignore_errors",
     "make_batched_features_dataset",
     "make_csv_dataset",
+    "make_saveable_from_iterator",
     "map_and_batch",
+    "map_and_batch_with_legacy_function",
+    "pad_to_cardinality",
     "parallel_interleave",
     "parse_example_dataset",
     "prefetch_to_device",
+    "rejection_resample",
     "sample_from_datasets",
     "scan",
     "shuffle_and_repeat",
+    "snapshot",
     "take_while",
     "unbatch",
     "unique",

@@ -36,7 +36,8 @@ class Iterator(structure.Structured):
                  output_classes=None):
         self._iterator_resource = iterator_resource
         self._initializer = initializer
-        self._element_spec = structure.from_types_and_shapes(output_types, output_shapes)
+        self._element_spec = structure.from_types_and_shapes(output_types, output_shapes,
+                                                             output_classes)
         if output_classes is not None:
             nest.assert_same_data_structure(structure.classes(self._element_spec),
                                             output_classes, check_types=False)
@@ -52,7 +53,7 @@ class Iterator(structure.Structured):
             >>> it = Iterator.from_structure(tf.int64, tf.TensorShape([]))
             >>> init_a = it.make_initializer(Dataset.range(3))
         """
-        spec = structure.from_types_and_shapes(output_types, output_shapes)
+        spec = structure.from_types_and_shapes(output_types, output_shapes, output_classes)
         flat = structure.flat_specs(spec)
         handle = apply_op("IteratorV2", name="Iterator", shared_name=shared_name or "",
                           container="", output_types=[s.dtype for s in flat],
@@ -65,7 +66,7 @@ class Iterator(structure.Structured):
                            output_classes=None):
         """An iterator chosen at run time by `string_handle` (a string tensor to feed with
         the value of another iterator's `string_handle()`)."""
-        spec = structure.from_types_and_shapes(output_types, output_shapes)
+        spec = structure.from_types_and_shapes(output_types, output_shapes, output_classes)
         flat = structure.flat_specs(spec)
         string_handle = convert_to_tensor(string_handle, dtype=dtypes.string)
         handle = apply_op("IteratorFromStringHandleV2", string_handle,
@@ -118,7 +119,7 @@ class Iterator(structure.Structured):
                        name=name or "IteratorGetNext", output_types=[s.dtype for s in flat],
                        output_shapes=[s.shape for s in flat])
         outs = [out] if isinstance(out, Tensor) else list(out)
-        return nest.pack_data(self._element_spec, outs)
+        return structure.pack_components(self._element_spec, outs)
 
     def string_handle(self, name=None):
         """A string tensor naming this iterator, to feed to `from_string_handle`'s."""
@@ -170,13 +171,15 @@ def one_shot(dataset):
     handle = apply_op("OneShotIterator", dataset._variant_tensor,
                       output_types=[s.dtype for s in flat],
                       output_shapes=[s.shape for s in flat])
-    return Iterator(handle, None, dataset.output_types, dataset.output_shapes)
+    return Iterator(handle, None, dataset.output_types, dataset.output_shapes,
+                    dataset.output_classes)
 
 
 def initializable(dataset, shared_name=None):
     """`dataset.make_initializable_iterator()` (see Dataset)."""
     _check_tensor_elements(dataset)
-    it = Iterator.from_structure(dataset.output_types, dataset.output_shapes, shared_name)
+    it = Iterator.from_structure(dataset.output_types, dataset.output_shapes, shared_name,
+                                 dataset.output_classes)
     it._initializer = it.make_initializer(dataset)
     return it
 

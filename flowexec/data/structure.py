@@ -10,6 +10,7 @@ import numpy as np
 from flowexec.framework import dtypes, nest, tensor_shape
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.function import TensorSpec
+from flowexec.framework.sparse_tensor import SparseTensor, SparseTensorSpec
 from flowexec.framework.tensor import Tensor
 
 
@@ -54,25 +55,49 @@ def spec_of(tensors):
 
 
 def flat_specs(spec):
-    return nest.flatten_data(spec)
+    """The specs of the flat components: a SparseTensorSpec leaf is three dense components
+    (indices, values, dense_shape), as a dataset value carries it."""
+    out = []
+    for s in nest.flatten_data(spec):
+        out.extend(s._component_specs if isinstance(s, SparseTensorSpec) else [s])
+    return out
+
+
+def pack_components(spec, tensors):
+    """The inverse of `flat_specs`: the structure `spec` of `tensors` (flat components),
+    a SparseTensor rebuilt from the three of each SparseTensorSpec leaf."""
+    parts = iter(tensors)
+    leaves = []
+    for s in nest.flatten_data(spec):
+        if isinstance(s, SparseTensorSpec):
+            sp = SparseTensor(next(parts), next(parts), next(parts))
+            sp.set_shape(s.shape)
+            leaves.append(sp)
+        else:
+            leaves.append(next(parts))
+    return nest.pack_data(spec, leaves)
+
+
+_DENSE = (TensorSpec, SparseTensorSpec)
 
 
 def types(spec):
     # a dataset component (a window) is described by its DatasetSpec, as TF 1.x does
-    return nest.map_data(lambda s: s.dtype if isinstance(s, TensorSpec) else s, spec)
+    return nest.map_data(lambda s: s.dtype if isinstance(s, _DENSE) else s, spec)
 
 
 def shapes(spec):
-    return nest.map_data(lambda s: s.shape if isinstance(s, TensorSpec) else s, spec)
+    return nest.map_data(lambda s: s.shape if isinstance(s, _DENSE) else s, spec)
 
 
 def classes(spec):
-    return nest.map_data(lambda s: Tensor if isinstance(s, TensorSpec) else s, spec)
+    return nest.map_data(lambda s: Tensor if isinstance(s, TensorSpec) else
+                         SparseTensor if isinstance(s, SparseTensorSpec) else s, spec)
 
 
-def from_types_and_shapes(output_types, output_shapes=None):
+def from_types_and_shapes(output_types, output_shapes=None, output_classes=None):
     """A spec from TF1's `output_types` / `output_shapes` structures (shapes default to
-    unknown).
+    unknown); a leaf whose `output_classes` entry is SparseTensor is a SparseTensorSpec.
 
     Raises:
         TypeError, ValueError: the two structures differ.
@@ -82,7 +107,15 @@ def from_types_and_shapes(output_types, output_shapes=None):
         output_shapes = nest.map_data(lambda _: tensor_shape.unknown_shape(), output_types)
     else:
         output_shapes = _shapes_like(output_types, output_shapes)
-    return nest.map_data(lambda t, s: TensorSpec(s, t), output_types, output_shapes)
+    spec = nest.map_data(lambda t, s: TensorSpec(s, t), output_types, output_shapes)
+    if output_classes is None:
+        return spec
+    flat_classes = nest.flatten_data(output_classes)
+    flat = nest.flatten_data(spec)
+    if len(flat_classes) != len(flat):
+        return spec  # the caller's structure check reports the mismatch
+    return nest.pack_data(spec, [SparseTensorSpec(s.shape, s.dtype) if c is SparseTensor
+                                 else s for s, c in zip(flat, flat_classes)])
 
 
 def _shapes_like(output_types, output_shapes):

@@ -27,6 +27,7 @@ Concurrency:
 
 import abc
 import collections
+import copy
 import os
 import queue
 import threading
@@ -108,6 +109,32 @@ class DatasetValue(abc.ABC):
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+    def instance(self):
+        """This recipe for one more use in a pipeline. TF gives each use of a dataset its own
+        random state (`zip((ds, ds))` of a seeded shuffle pairs equal elements, and so does
+        `ds.concatenate(ds)`), so the values with per-pass random state under this one are
+        copied with fresh state; everything else is shared. A dataset a function captures
+        (flat_map's) is one use whose passes go on drawing, as in TF."""
+        changed = {}
+        for key, value in getattr(self, "__dict__", {}).items():
+            if isinstance(value, DatasetValue):
+                fresh = value.instance()
+                if fresh is not value:
+                    changed[key] = fresh
+            elif isinstance(value, tuple) and value and all(
+                    isinstance(v, DatasetValue) for v in value):
+                fresh = tuple(v.instance() for v in value)
+                if any(a is not b for a, b in zip(fresh, value)):
+                    changed[key] = fresh
+        reset = getattr(self, "_fresh_random_state", None)
+        if not changed and reset is None:
+            return self
+        out = copy.copy(self)
+        out.__dict__.update(changed)
+        if reset is not None:
+            out._fresh_random_state()
+        return out
 
 
 # ----- sources -------------------------------------------------------------------------------
@@ -254,7 +281,7 @@ class TFRecordValue(DatasetValue):
 
 class ZipValue(DatasetValue):
     def __init__(self, inputs):
-        self.inputs = tuple(inputs)
+        self.inputs = tuple(d.instance() for d in inputs)
 
     def cardinality(self):
         counts = [d.cardinality() for d in self.inputs]
@@ -281,7 +308,7 @@ class ZipValue(DatasetValue):
 
 class ConcatenateValue(DatasetValue):
     def __init__(self, first, second):
-        self.first, self.second = first, second
+        self.first, self.second = first.instance(), second.instance()
 
     def cardinality(self):
         a, b = self.first.cardinality(), self.second.cardinality()
@@ -546,6 +573,9 @@ class ShuffleValue(DatasetValue):
         self.buffer_size = int(buffer_size)
         self.seeds = None if seed == 0 and seed2 == 0 else [int(seed), int(seed2)]
         self.reshuffle = bool(reshuffle_each_iteration)
+        self._fresh_random_state()
+
+    def _fresh_random_state(self):
         self._epochs = np.random.default_rng(self.seeds)
         self._lock = threading.Lock()
 
@@ -878,20 +908,67 @@ def single_element(dataset):
 
 # ----- iterators -----------------------------------------------------------------------------
 class IteratorResource:
-    """One iterator's current pass in one session (`MakeIterator` starts a new one)."""
+    """One iterator's current pass in one session (`MakeIterator` starts a new one).
+
+    Its state (`state` / `restore`, the SerializeIterator / DeserializeIterator ops) is the
+    number of `get_next` calls that returned an element or raised an element's error in
+    this pass: restoring starts a new pass over the same dataset value and replays that
+    many elements. That is exact for every pipeline whose pass is a function of its dataset
+    value (sources, maps, batches, seeded shuffles and random ops restored into an iterator
+    that has not started a pass yet: a freshly initialized or one-shot one), and costs the
+    time of producing the replayed elements.
+    """
 
     def __init__(self, dataset):
-        self._pass = dataset.iterate(PipelineContext())
+        self._dataset = dataset
+        self._passes = [dataset.iterate(PipelineContext())]
+        self._consumed = 0
+        self._exhausted = False
         self._lock = threading.Lock()
         # a pass that owns threads (prefetch) stops when its resource is dropped
-        weakref.finalize(self, self._pass.close)
+        weakref.finalize(self, _close_passes, self._passes)
 
     def get_next(self):
         with self._lock:
             try:
-                element = next(self._pass)
+                element = next(self._passes[-1])
             except StopIteration:
+                self._exhausted = True
                 raise errors.OutOfRangeError(None, None, "End of sequence") from None
+            self._consumed += 1
         if element.__class__ is Failed:
             raise element.error
         return element
+
+    def state(self):
+        """(elements consumed in this pass, whether the pass has ended)."""
+        with self._lock:
+            return self._consumed, self._exhausted
+
+    def restore(self, consumed, exhausted=False):
+        """Starts a new pass and replays `consumed` elements (see the class docstring)."""
+        fresh = self._dataset.iterate(PipelineContext())
+        done = 0
+        try:
+            while done < consumed:
+                next(fresh)
+                done += 1
+            if exhausted:
+                for _ in fresh:
+                    pass
+        except StopIteration:
+            pass
+        except BaseException:
+            fresh.close()
+            raise
+        with self._lock:
+            old = self._passes[-1]
+            self._passes[-1] = fresh
+            self._consumed = done
+            self._exhausted = exhausted or done < consumed
+        old.close()
+
+
+def _close_passes(passes):
+    for p in passes:
+        p.close()

@@ -65,7 +65,8 @@ def _random_dataset(xp, seed, seed2, *, output_types, output_shapes):
 # ----- DirectedInterleaveDataset -------------------------------------------------------------
 class DirectedInterleaveValue(it.DatasetValue):
     def __init__(self, selector, inputs):
-        self.selector, self.inputs = selector, tuple(inputs)
+        self.selector = selector.instance()
+        self.inputs = tuple(d.instance() for d in inputs)
 
     def iterate(self, ctx):
         live = [d.iterate(ctx) for d in self.inputs]

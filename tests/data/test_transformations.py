@@ -386,3 +386,19 @@ def test_cache_file_holds_strings_and_never_unpickles(tmp_path):
 
 def os_system_marker():
     raise AssertionError("unpickled")
+
+
+def test_each_use_of_a_seeded_shuffle_has_its_own_epochs_as_tf():
+    """TF 2.21 (compat.v1): zip((ds, ds)) and ds.concatenate(ds) of a seeded shuffle see one
+    order in both uses; repeat and a flat_map's captured dataset reshuffle per pass."""
+    ds = tf.data.Dataset.range(16).shuffle(16, seed=3)
+    pairs = values(tf.data.Dataset.zip((ds, ds)).repeat(2))
+    assert all(a == b for a, b in pairs)
+    first, second = [a for a, _ in pairs[:16]], [a for a, _ in pairs[16:]]
+    assert sorted(first) == sorted(second) == list(range(16)) and first != second
+    twice = values(ds.concatenate(ds))
+    assert twice[:16] == twice[16:] == first
+    nested = values(tf.data.Dataset.range(2).flat_map(lambda i: ds))
+    assert nested[:16] == first and nested[16:] != first
+    labelled = values(tf.data.Dataset.zip((ds.map(lambda x: x * 10), ds)))
+    assert all(a == 10 * b for a, b in labelled)

@@ -1,6 +1,5 @@
 """Iterator checkpoints and structure queries of `tf.data.experimental`:
-`make_saveable_from_iterator`, `get_structure`, and TF's `SaveableObject` / `SaveSpec`
-(what a Saver saves for an object that is not a variable).
+`make_saveable_from_iterator` (the iterator's SaveableObject) and `get_structure`.
 
 An iterator's state is flowexec's replay state (`IteratorResource` in
 `flowexec/ops/dataset_iterators.py`): how many elements its current pass has produced.
@@ -25,62 +24,9 @@ from flowexec.framework import dtypes
 from flowexec.framework.graph import control_dependencies
 from flowexec.framework.registry import apply_op
 from flowexec.ops import dataset_experimental_ops as _ops  # noqa: F401 (registers the ops)
+from flowexec.train.saveable import SaveableObject, SaveSpec
 
 _POLICIES = {"warn": 0, "ignore": 1, "fail": 2}
-
-
-class SaveSpec:
-    """One tensor a SaveableObject saves (TF's `BaseSaverBuilder.SaveSpec`).
-
-    Args:
-        tensor: the tensor to save (or a callable returning it).
-        slice_spec: the slice of the full tensor it is ("" for all of it).
-        name: the name it is saved under.
-        dtype: its dtype (default: the tensor's).
-        device: the device it lives on.
-    """
-
-    def __init__(self, tensor, slice_spec, name, dtype=None, device=None):
-        self._tensor = tensor
-        self.slice_spec = slice_spec
-        self.name = name
-        self.dtype = dtype if dtype is not None else tensor.dtype
-        self.device = device
-
-    @property
-    def tensor(self):
-        """The tensor to save."""
-        return self._tensor() if callable(self._tensor) else self._tensor
-
-
-class SaveableObject:
-    """Something a Saver saves and restores that is not a variable (TF's
-    `BaseSaverBuilder.SaveableObject`): `specs` say which tensors are saved, `restore`
-    builds the op that puts restored values back.
-
-    Args:
-        op: the object saved (the tensor or resource it stands for).
-        specs: a list of SaveSpec.
-        name: the name of the object in checkpoints (a prefix of the specs' names).
-    """
-
-    def __init__(self, op, specs, name):
-        self.op = op
-        self.specs = specs
-        self.name = name
-
-    @property
-    def device(self):
-        """The device of the first spec's tensor."""
-        return self.specs[0].device
-
-    def restore(self, restored_tensors, restored_shapes):
-        """The op that restores the object from one tensor per spec.
-
-        Raises:
-            ValueError: always, here; subclasses build their restore.
-        """
-        raise ValueError(f"Calling an abstract method: {type(self).__name__}.restore")
 
 
 class _IteratorSaveable(SaveableObject):
@@ -176,4 +122,4 @@ def get_structure(dataset_or_iterator):
                     f"{type(dataset_or_iterator)}.")
 
 
-__all__ = ["SaveSpec", "SaveableObject", "get_structure", "make_saveable_from_iterator"]
+__all__ = ["get_structure", "make_saveable_from_iterator"]

@@ -6,6 +6,10 @@ default), `checkpoint_format` (flowexec's own format, `write_version=SaverDef.V1
 its checkpoint_management module, re-exported here as TF 1.x's `saver.py` does). Restoring
 tells the formats apart by the index file's bytes, so either restores whatever was written.
 
+Objects that are not variables (a `SaveableObject`, flowexec/train/saveable.py, e.g. a
+tf.data iterator's) save their specs' tensors under the specs' names and restore through
+their own `restore` op, grouped into `restore_all` with the variables' assigns.
+
 A save reads every variable in one `Session.run`, writes the checkpoint, then the state file,
 and only then deletes checkpoints beyond `max_to_keep`; a crash at any point leaves every
 earlier checkpoint intact.
@@ -74,12 +78,38 @@ def _slice_info(var):
     return get() if get is not None else None
 
 
+def _is_saveable(obj):
+    """A SaveableObject (TF's BaseSaverBuilder.SaveableObject): `specs` and `restore`."""
+    return hasattr(obj, "specs") and callable(getattr(obj, "restore", None)) and \
+        not _is_variable(obj)
+
+
+class _SpecOf:
+    """One SaveSpec of a SaveableObject, standing where a variable would in a Saver's dict."""
+
+    def __init__(self, saveable, spec):
+        self.saveable, self.spec = saveable, spec
+        self.tensor = spec.tensor
+        self.op = self.tensor.op
+
+
+def _add_saveable(names, saveable):
+    for spec in saveable.specs:
+        if spec.name in names:
+            raise ValueError(f"At least two variables have the same name: {spec.name}")
+        names[spec.name] = _SpecOf(saveable, spec)
+
+
 def _op_list_to_dict(var_list):
-    """{checkpoint name: variable, or the list of a partitioned variable's shards} (TF's
-    op_list_to_dict: a shard is saved under its full variable's name)."""
+    """{checkpoint name: variable, or the list of a partitioned variable's shards, or a
+    SaveableObject's spec} (TF's op_list_to_dict: a shard is saved under its full variable's
+    name, a saveable's tensors under their specs' names)."""
     if not isinstance(var_list, (list, tuple, set)):
         raise TypeError(f"Variables to save should be passed in a dict or a list: {var_list}")
     names = {}
+    for saveable in [v for v in var_list if _is_saveable(v)]:
+        _add_saveable(names, saveable)
+    var_list = [v for v in var_list if not _is_saveable(v)]
     for var in sorted(var_list, key=lambda v: v.name):
         if isinstance(var, PartitionedVariable):
             if var.name in names:
@@ -109,6 +139,9 @@ def _checked_dict(names_to_vars):
     for name, var in names_to_vars.items():
         if not isinstance(name, str):
             raise TypeError(f"Names of variables to save must be strings, got {name!r}")
+        if _is_saveable(var):  # saved under its specs' names, as TF
+            _add_saveable(out, var)
+            continue
         shards = list(var) if isinstance(var, (PartitionedVariable, list, tuple)) else None
         for v in shards if shards is not None else [var]:
             if not _is_variable(v):
@@ -134,14 +167,32 @@ class _Entry:
     """One saved variable: its checkpoint name, the variable, and its slice spec ("" for a
     whole tensor; a shard's spec in its full tensor)."""
 
-    __slots__ = ("info", "name", "spec", "tensor", "var")
+    __slots__ = ("info", "name", "saveable", "spec", "tensor", "var")
 
     def __init__(self, name, var, sliced=False):
         self.name = name
-        self.var = var
+        if isinstance(var, _SpecOf):  # a SaveableObject's tensor
+            self.var, self.saveable, self.tensor = None, var.saveable, var.tensor
+            self.info, self.spec = None, var.spec.slice_spec or ""
+            return
+        self.var, self.saveable = var, None
         self.tensor = var.op.outputs[0]
         self.info = _slice_info(var) if sliced else None
         self.spec = self.info.spec if self.info is not None else ""
+
+    @property
+    def fetch(self):
+        """What a save reads: the variable, or the saveable's tensor."""
+        return self.var if self.var is not None else self.tensor
+
+    @property
+    def label(self):
+        """The name errors give: the variable's op, or the saveable's."""
+        return self.var.op.name if self.var is not None else self.saveable.name
+
+    @property
+    def device(self):
+        return self.var.op.device if self.var is not None else (self.tensor.op.device or "")
 
 
 def _string_vector(values, name):
@@ -315,14 +366,20 @@ class Saver:
                     filename, _string_vector(names, "RestoreV2/tensor_names"),
                     _string_vector(specs, "RestoreV2/shape_and_slices"),
                     [e.tensor.dtype.base_dtype for e in entries], name="RestoreV2")
-            assigns = []
+            assigns, saveables = [], {}
             for e, value in zip(entries, restored):
+                if e.saveable is not None:
+                    saveables.setdefault(id(e.saveable), (e.saveable, {}))[1][e.name] = value
+                    continue
                 shape = e.tensor.shape
                 with state_ops.colocate(e.var.op):
                     if self._reshape and shape.is_fully_defined():
                         value = array_ops.reshape(value, shape.as_list())
                     assigns.append(state_ops.assign(
                         e.var, value, validate_shape=shape.is_fully_defined(), name="Assign"))
+            for saveable, values in saveables.values():
+                assigns.append(saveable.restore([values[spec.name] for spec in saveable.specs],
+                                                None))
             restore_op = constant_op.group(*assigns, name="restore_all")
         self._ops = (filename, save_tensor, restore_op)
         self._scope = scope.rstrip("/")
@@ -498,7 +555,7 @@ class Saver:
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
         try:
             if self._entries:
-                self._write(checkpoint_file, sess.run([e.var for e in self._entries]))
+                self._write(checkpoint_file, sess.run([e.fetch for e in self._entries]))
             else:  # a Saver of a SaverDef: its SaveV2 op writes the files
                 filename, save_tensor, _ = self._ops
                 sess.run(save_tensor, {filename: checkpoint_file})
@@ -520,7 +577,7 @@ class Saver:
             return
         shards = {}
         for e, v in zip(self._entries, values):
-            device = e.var.op.device if self._sharded else ""
+            device = e.device if self._sharded else ""
             shard = shards.setdefault(device, {})
             if e.info is None:
                 shard[e.name] = v
@@ -615,7 +672,7 @@ class Saver:
                     None, None, "Expected to restore a tensor of type "
                     f"{e.tensor.dtype.proto_name}, got a tensor of type "
                     f"{dtypes.as_dtype(rec['dtype']).proto_name} instead: tensor_name = "
-                    f"{e.name} (variable '{e.var.op.name}', checkpoint {index_path})")
+                    f"{e.name} (variable '{e.label}', checkpoint {index_path})")
             if e.info is None:
                 self._check_shape(e, rec["shape"], index_path)
 
@@ -628,7 +685,7 @@ class Saver:
             return
         lhs, rhs = var_shape.proto_str(), TensorShape(shape).proto_str()
         raise errors.InvalidArgumentError(
-            None, None, f"Restoring variable '{entry.var.op.name}' (key {entry.name}) from "
+            None, None, f"Restoring variable '{entry.label}' (key {entry.name}) from "
             f"checkpoint {index_path} failed: it has shape {lhs} in the graph but {rhs} in "
             f"the checkpoint. Assign requires shapes of both tensors to match. lhs shape= "
             f"{lhs} rhs shape= {rhs}")

@@ -295,19 +295,6 @@ def test_make_saveable_argument_errors():
         E.make_saveable_from_iterator(tf.data.Dataset.range(3))
 
 
-def _saver_takes_saveables():
-    with tf.Graph().as_default():
-        it = tf.data.Dataset.range(3).make_initializable_iterator()
-        try:
-            tf.train.Saver([E.make_saveable_from_iterator(it)])
-        except TypeError:
-            return False
-    return True
-
-
-@pytest.mark.skipif(not _saver_takes_saveables(),
-                    reason="tf.train.Saver does not take SaveableObjects yet "
-                           "(flowexec/train/saver.py accepts variables only)")
 def test_saver_saves_and_restores_iterator(tmp_path):
     v = tf.Variable(1.0, name="v")
     it = _pipeline().make_initializable_iterator()

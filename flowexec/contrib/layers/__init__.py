@@ -8,12 +8,14 @@ scopes, defaults and collections.
 - layers.py: `fully_connected` (`linear`, `relu`, `relu6`), `conv2d`/`convolution2d`/
   `convolution`, `conv2d_transpose`, `max_pool2d`, `avg_pool2d`, `flatten`, `dropout`,
   `one_hot_encoding`, `bias_add`, `repeat`, `stack`, `softmax`;
+- separable.py: `separable_conv2d`/`separable_convolution2d` (depthwise-only when
+  `num_outputs=None`), `unit_norm`;
 - normalization.py: `batch_norm`, `layer_norm`;
 - encoders.py: `embed_sequence`.
 
 The layer functions are decorated with `add_arg_scope`; `tf.contrib.layers.arg_scope` is
 `tf.contrib.framework.arg_scope`. Not here: feature columns, optimizers, summaries,
-separable/depthwise convolutions, 3-D pooling, `unit_norm`, GDN, ...
+3-D pooling, GDN, ...
 
 Example:
     >>> slim = tf.contrib.layers
@@ -52,6 +54,11 @@ from flowexec.contrib.layers.layers import (  # noqa: F401
     stack,
 )
 from flowexec.contrib.layers.normalization import batch_norm, layer_norm  # noqa: F401
+from flowexec.contrib.layers.separable import (  # noqa: F401
+    separable_conv2d,
+    separable_convolution2d,
+    unit_norm,
+)
 from flowexec.contrib.layers.regularizers import (  # noqa: F401
     apply_regularization,
     l1_l2_regularizer,
@@ -66,4 +73,5 @@ __all__ = ["arg_scope", "add_arg_scope", "xavier_initializer", "xavier_initializ
            "fully_connected", "linear", "relu", "relu6", "convolution", "convolution2d",
            "conv2d", "convolution2d_transpose", "conv2d_transpose", "max_pool2d",
            "avg_pool2d", "flatten", "dropout", "one_hot_encoding", "bias_add", "repeat",
-           "stack", "softmax", "batch_norm", "layer_norm", "embed_sequence"]
+           "stack", "softmax", "batch_norm", "layer_norm", "embed_sequence",
+           "separable_conv2d", "separable_convolution2d", "unit_norm"]

@@ -5,7 +5,10 @@ functions: fully_connected, conv2d, separable_conv2d, pooling, batch_norm, ...),
 `tf.contrib.framework` (`arg_scope`, `add_arg_scope`, model variables, checkpoint
 assignment helpers), `tf.contrib.losses` and `tf.contrib.metrics` (the deprecated contrib
 losses and streaming metrics, predictions first) and `tf.contrib.slim` (TF-Slim: the
-namespace over those plus `learning`, `evaluation`, `summaries`, `model_analyzer`)."""
+namespace over those plus `learning`, `evaluation`, `summaries`, `model_analyzer`)
+and `tf.contrib.crf` (the linear-chain CRF: log likelihood, forward algorithm, Viterbi
+decoding)."""
 
 from flowexec.contrib import framework, layers, lookup, losses, metrics, rnn, training  # noqa: F401
 from flowexec.contrib import slim  # noqa: F401
+from flowexec.contrib import crf  # noqa: F401

@@ -4,8 +4,8 @@ stateless random ops (`tf.random.stateless_*`).
 Stateful ops follow random_ops' seeding rules (TF1's `get_seed`, one generator per op and
 Session). `random_gamma` is differentiable with respect to `alpha` (and `beta`) by implicit
 reparameterization, as TF: d sample / d alpha = -(dF/dalpha) / (dF/dx) for the gamma CDF F,
-computed by the RandomGammaGrad op (SciPy's incomplete gamma function, its derivative in
-alpha by a central difference).
+computed by the RandomGammaGrad op (TF's sample derivative: -(dP/da) / pdf from the series
+and continued fraction of the incomplete gamma function, special_ops.py).
 
 Stateless ops are pure functions of `(shape, seed)`: the same seed gives the same values in
 every run, Session and process. They draw from numpy's Philox generator keyed by the seed on
@@ -22,7 +22,7 @@ from flowexec.ops import array_ops as _a
 from flowexec.ops import math_ops as _m
 from flowexec.ops import random_ops as _r
 from flowexec.ops import shape_fns
-from flowexec.ops.special_ops import special
+from flowexec.ops.special_ops import random_gamma_grad_values, special
 
 _FLOATS = shape_fns.FLOATS
 _HOST = ("CPU",)
@@ -63,14 +63,8 @@ def _gamma_grad_infer(op):
 
 @defop("RandomGammaGrad", infer=_gamma_grad_infer)
 def _random_gamma_grad(xp, alpha, sample):
-    sp = special(xp)
-    a = xp.broadcast_to(alpha.astype(xp.float64), sample.shape)
-    x = sample.astype(xp.float64)
-    h = 1e-5 * xp.maximum(a, 1.0)
-    dcdf_da = (sp.gammainc(a + h, x) - sp.gammainc(a - h, x)) / (2 * h)
-    log_pdf = (a - 1) * xp.log(x) - x - sp.gammaln(a)
-    out = -dcdf_da / xp.exp(log_pdf)
-    return xp.where(x > 0, out, 0.0).astype(sample.dtype)
+    a = xp.broadcast_to(alpha, sample.shape)
+    return random_gamma_grad_values(xp, a, sample).astype(sample.dtype)
 
 
 _random_gamma_grad.not_differentiable()

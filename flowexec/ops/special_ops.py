@@ -5,7 +5,10 @@ TF builds from them (erfcinv, lbeta).
 Elementwise on float tensors (binary ones broadcast). Kernels evaluate the functions with
 `scipy.special` on CPU and `cupyx.scipy.special` on GPU (`pip install flowexec[special]`);
 gradients are TF's, built from graph ops. Where TF has no gradient for an argument (the order
-of `polygamma`, `a` and `b` of `betainc`, `x` of `zeta`) none flows, as in TF.
+of `polygamma`, `a` and `b` of `betainc`, `x` of `zeta`) none flows, as in TF. The gradient of
+igamma / igammac with respect to `a` is TF's IgammaGradA op, whose kernel (numpy or cupy, with
+the special module only for lgamma and digamma) differentiates the series and continued
+fraction that give P(a, x).
 """
 
 import math
@@ -13,7 +16,7 @@ import math
 from flowexec.framework import dtypes, errors
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
-from flowexec.framework.registry import apply_op, defop
+from flowexec.framework.registry import EXPENSIVE, apply_op, defop
 from flowexec.ops import array_ops as _a
 from flowexec.ops import math_ops as _m
 from flowexec.ops import shape_fns
@@ -246,16 +249,225 @@ def _igamma_dx(a, x):
     return _m.exp(-x + (a - 1) * _m.log(x) - lgamma(a))
 
 
+def _igamma_partials(op, dz):
+    # TF's _IgammaGrad: IgammaGradA for `a`, the density for `x`, each summed down to its
+    # input's shape.
+    a, x = op.inputs
+    da = dz * igamma_grad_a(a, x)
+    dx = dz * _igamma_dx(a, x)
+    return _m._unbroadcast(da, a, x.shape), _m._unbroadcast(dx, x, a.shape)
+
+
 @_igamma.gradient
 def _igamma_grad(op, dz):
-    a, x = op.inputs
-    return _second_only(op, dz * _igamma_dx(a, x))
+    return _igamma_partials(op, dz)
 
 
 @_igammac.gradient
 def _igammac_grad(op, dz):
-    a, x = op.inputs
-    return _second_only(op, -dz * _igamma_dx(a, x))
+    # Q = 1 - P: both partials change sign (TF's _IgammacGrad).
+    da, dx = _igamma_partials(op, dz)
+    return -da, -dx
+
+
+# ----- IgammaGradA: d/da P(a, x) ----------------------------------------------------------------
+# As TF (Eigen's igamma_generic_impl in DERIVATIVE mode, after Cephes' igam/igamc): where
+# x > 1 and x > a, P = 1 - Q and Q comes from Legendre's continued fraction; elsewhere P comes
+# from the power series. The derivative is the forward-mode derivative of the same series or
+# fraction (each term carries d/da along), never a difference quotient. flowexec evaluates both
+# in float64 whatever the input dtype, so float32 results are the float64 ones rounded, to
+# 2000 + 10 sqrt(a) terms, at most 20000 (TF: 200 in float32, 500 in float64): about 1e-12
+# relative or better for a up to 1e6 (x = a needs the most terms; beyond, the sums are cut
+# short there).
+_GRAD_A_MAX_TERMS = 2000
+_GRAD_A_MAX_TERMS_CAP = 20000
+_EPS64 = 2.0 ** -53
+_BIG = 2.0 ** 52
+_LOG_2PI = math.log(2 * math.pi)
+# Stirling's series for lgamma(a + 1) - ((a + 1/2) log a - a + log(2 pi) / 2): coefficients of
+# a^-1, a^-3, ..., a^-13.
+_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156)
+
+
+def _log_power_term(sp, xp, a, x):
+    """log(x^a e^-x / Gamma(a + 1)). For a >= 10 and a / 2 <= x <= 2 a it is
+    a (log1p(u) - u) - log(2 pi a) / 2 - stirling(a), u = (x - a) / a (exact there), so that
+    a log x, x and lgamma(a + 1), each about a log a, do not cancel to leave rounding error of
+    that size; outside that band the term is at most exp(-a / 7)."""
+    direct = a * xp.log(x) - x - sp.gammaln(a + 1)
+    big = (a >= 10) & (x >= 0.5 * a) & (x <= 2 * a)  # elsewhere t < exp(-a / 7)
+    if not big.any():
+        return direct
+    ab = xp.where(big, a, 10.0)
+    u = (x - ab) / ab
+    inv2 = 1 / (ab * ab)
+    stirling = xp.zeros_like(ab)
+    for coef in reversed(_STIRLING):
+        stirling = stirling * inv2 + coef
+    stirling = stirling / ab
+    with _np_errstate(xp):
+        scaled = ab * (xp.log1p(u) - u) - 0.5 * (_LOG_2PI + xp.log(ab)) - stirling
+    return xp.where(big, scaled, direct)
+
+
+def _np_errstate(xp):
+    import contextlib
+
+    return xp.errstate(all="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
+
+
+def _max_terms(xp, a):
+    # Near x = a both expansions need about 9 sqrt(a) terms.
+    return min(_GRAD_A_MAX_TERMS_CAP, _GRAD_A_MAX_TERMS + int(10 * math.sqrt(float(xp.max(a)))))
+
+
+def _iterate(xp, state, step, converged, max_terms):
+    """Applies `state = step(state)` (a tuple of equal-length 1-D arrays) to the elements not
+    yet `converged(state)`, at most `max_terms` times; returns the final state of each
+    element (an element that never converges keeps its last one)."""
+    final = [v.copy() for v in state]
+    idx = xp.arange(state[0].shape[0])
+    for _ in range(max_terms):
+        state = step(state)
+        done = converged(state)
+        if done.any():
+            for f, v in zip(final, state):
+                f[idx[done]] = v[done]
+            keep = ~done
+            idx = idx[keep]
+            state = tuple(v[keep] for v in state)
+            if idx.size == 0:
+                return final
+    for f, v in zip(final, state):
+        f[idx] = v
+    return final
+
+
+def _series_slope(sp, xp, a, x, maxlog, sample):
+    # P = t S, t = x^a e^-x / Gamma(a + 1), S = sum_n c_n, c_0 = 1, c_n = c_{n-1} x / (a + n);
+    # dP/da = t (S (log x - psi(a + 1)) + S'), S' = sum_n c_n', c_n' = d c_n / da carried
+    # along the recurrence.
+    log_t = _log_power_term(sp, xp, a, x)
+    slope_log_t = xp.log(x) - sp.psi(a + 1)
+
+    def step(st):
+        a, x, lt, r, c, s, dc, ds = st
+        r = r + 1
+        term = x / r
+        dc = term * dc - (x / (r * r)) * c
+        c = c * term
+        return a, x, lt, r, c, s + c, dc, ds + dc
+
+    def converged(st):
+        _, _, lt, _, c, s, dc, ds = st
+        return c * xp.abs(lt) + xp.abs(dc) <= _EPS64 * xp.abs(s * lt + ds)
+
+    one, zero = xp.ones_like(a), xp.zeros_like(a)
+    *_, s, _, ds = _iterate(xp, (a, x, slope_log_t, a.copy(), one, one, zero, zero), step,
+                            converged, _max_terms(xp, a))
+    slope = s * slope_log_t + ds
+    # sample: -(dP/da) / pdf, pdf = t a / x; else dP/da. Both 0 where t underflows, as TF.
+    out = -slope * (x / a) if sample else xp.exp(log_t) * slope
+    return xp.where(log_t < -maxlog, 0.0, out)
+
+
+def _fraction_slope(sp, xp, a, x, maxlog, sample):
+    # Q = t F, t = x^a e^-x / Gamma(a), F Legendre's continued fraction as Cephes' igamc
+    # evaluates it (convergents p_k / q_k, rescaled when large); dP/da = -dQ/da =
+    # -t (F (log x - psi(a)) + F'), F' from the derivatives of p_k and q_k carried along.
+    log_t = _log_power_term(sp, xp, a, x) + xp.log(a)
+    lt = xp.log(x) - sp.psi(a)
+    zero = xp.zeros_like(a)
+    y = 1 - a
+    z = x + y + 1
+    pkm1, qkm1 = x + 1, z * x
+    ans = pkm1 / qkm1
+    dqkm1 = -x
+    dans = -ans * dqkm1 / qkm1
+    inf = xp.full_like(a, xp.inf)
+    state = (x, lt, y, z, zero, xp.ones_like(a), pkm1, x.copy(), qkm1, zero, zero, zero, dqkm1,
+             ans, dans, inf, inf)
+
+    def step(st):
+        x, lt, y, z, c, pkm2, pkm1, qkm2, qkm1, dpkm2, dpkm1, dqkm2, dqkm1, ans0, dans0 = st[:15]
+        c, y, z = c + 1, y + 1, z + 2
+        yc = y * c
+        pk = pkm1 * z - pkm2 * yc
+        qk = qkm1 * z - qkm2 * yc
+        dpk = dpkm1 * z - pkm1 - dpkm2 * yc + pkm2 * c
+        dqk = dqkm1 * z - qkm1 - dqkm2 * yc + qkm2 * c
+        nonzero = qk != 0
+        safe_q = xp.where(nonzero, qk, 1.0)
+        ans = xp.where(nonzero, pk / safe_q, ans0)
+        dans = xp.where(nonzero, (dpk - ans * dqk) / safe_q, dans0)
+        scale = xp.where(xp.abs(pk) > _BIG, 1 / _BIG, 1.0)
+        return (x, lt, y, z, c, pkm1 * scale, pk * scale, qkm1 * scale, qk * scale,
+                dpkm1 * scale, dpk * scale, dqkm1 * scale, dqk * scale, ans, dans,
+                xp.where(nonzero, ans0, xp.inf), dans0)
+
+    def converged(st):
+        lt, ans, dans, ans0, dans0 = st[1], st[13], st[14], st[15], st[16]
+        err = xp.abs(ans - ans0) * xp.abs(lt) + xp.abs(dans - dans0)
+        return err <= _EPS64 * xp.abs(ans * lt + dans)
+
+    ans, dans = _iterate(xp, state, step, converged, _max_terms(xp, a))[13:15]
+    slope = ans * lt + dans
+    # sample: -(dP/da) / pdf, pdf = t / x; else dP/da.
+    out = slope * x if sample else -xp.exp(log_t) * slope
+    return xp.where(log_t < -maxlog, 0.0, out)
+
+
+def _igamma_a_derivative(xp, a, x, sample):
+    sp = special(xp)
+    dtype = xp.result_type(a, x)
+    maxlog = math.log(float(xp.finfo(dtype).max))  # TF: x^a e^-x / Gamma(a) = 0 below exp(-it)
+    a, x = xp.broadcast_arrays(xp.asarray(a, dtype=xp.float64), xp.asarray(x, dtype=xp.float64))
+    shape = a.shape
+    a, x = a.reshape(-1), x.reshape(-1)
+    out = xp.full(a.shape, xp.nan)
+    out[x == 0] = 0.0
+    valid = (x > 0) & (a > 0)  # NaNs compare False
+    frac = valid & (x > 1) & (x > a)
+    out[frac & xp.isinf(x)] = -0.0
+    frac &= ~xp.isinf(x)
+    series = valid & ~frac & ~xp.isinf(x)
+    out[valid & xp.isinf(a) & ~frac] = 0.0  # TF: x^a e^-x / Gamma(a) is NaN there, taken as 0
+    series &= ~xp.isinf(a)
+    with _np_errstate(xp):
+        for mask, fn in ((series, _series_slope), (frac, _fraction_slope)):
+            if mask.any():
+                out[mask] = fn(sp, xp, a[mask], x[mask], maxlog, sample)
+    return out.reshape(shape)
+
+
+def igamma_grad_a_values(xp, a, x):
+    """d/da of the regularized lower incomplete gamma function P(a, x), elementwise, in float64
+    (computed so whatever the dtype of `a` and `x`, which broadcast): TF's IgammaGradA.
+
+    Where TF's kernel gives special values, so does this: 0 where x == 0 (first), NaN where
+    a <= 0, x < 0 or either is NaN, 0 (signed) where x or a is infinite or x^a e^-x / Gamma(a)
+    underflows in the inputs' dtype.
+    """
+    return _igamma_a_derivative(xp, a, x, sample=False)
+
+
+def random_gamma_grad_values(xp, alpha, sample):
+    """d sample / d alpha of a Gamma(alpha, 1) sample at fixed CDF, -(dP/da) / pdf, in float64:
+    TF's RandomGammaGrad (Eigen's SAMPLE_DERIVATIVE mode), from the same series and fraction
+    as `igamma_grad_a_values`, so neither the tail (P near 1) nor a tiny pdf loses it."""
+    return _igamma_a_derivative(xp, alpha, sample, sample=True)
+
+
+def _igamma_grad_a_infer(op):
+    return _m._binary_infer((dtypes.float32, dtypes.float64))(op)
+
+
+@defop("IgammaGradA", infer=_igamma_grad_a_infer, cost=EXPENSIVE)
+def _igamma_grad_a(xp, a, x):
+    return _same(xp, igamma_grad_a_values(xp, a, x), a)
+
+
+_igamma_grad_a.not_differentiable()  # TF registers no gradient for IgammaGradA
 
 
 @_polygamma.gradient
@@ -378,6 +590,16 @@ def igamma(a, x, name=None):
 def igammac(a, x, name=None):
     """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) (op Igammac)."""
     return _m._binary("Igammac", a, x, name or "Igammac", arg_names=("a", "x"))
+
+
+def igamma_grad_a(a, x, name=None):
+    """d/da igamma(a, x), the derivative of P(a, x) in its first argument (op IgammaGradA, as
+    TF's `gen_math_ops.igamma_grad_a`); `a` and `x` broadcast, float32 or float64.
+
+    Example:
+        >>> igamma_grad_a(constant([2.0]), constant([1.0]))  # [-0.2762]
+    """
+    return _m._binary("IgammaGradA", a, x, name or "IgammaGradA", arg_names=("a", "x"))
 
 
 def zeta(x, q, name=None):

@@ -256,6 +256,10 @@ def _int32_zero():
     return constant_op.constant(0, dtype=dtypes.int32, name="k")
 
 
+# None for an output without a gradient: the outputs a first gradient added (a branch's
+# intermediates, a While's accumulators in it) must not get zeros, which would differentiate
+# them on a second tf.gradients call.
+_if_grad.takes_none = True
 for _op in (control_flow_ops._if, control_flow_ops._stateless_if):
     _op.gradient(_if_grad)
 _while_grad.takes_none = True  # None for an output without a gradient (see gradients.py)

@@ -76,3 +76,29 @@ def test_nested_cond_gradient_where_an_inner_branch_did_not_run(k, expected):
     with tf.Session() as sess:
         np.testing.assert_array_equal(sess.run(grad, {kp: k}), np.full((2, 3), expected))
 
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+def test_a_second_gradient_of_a_cond_holding_a_while_loop(steps):
+    """The first tf.gradients adds outputs to the If (the loop's accumulators); a second
+    call (minimize after tf.gradients, as NER code with [None, None] inputs does) must not
+    differentiate them."""
+    x = tf.placeholder(tf.float32, [2, None])
+    n = tf.shape(x)[1]
+
+    def loop():
+        def body(i, acc):
+            return i + 1, acc * 1.5 + tf.reduce_sum(x[:, i])
+        return tf.while_loop(lambda i, a: i < n, body, [0, tf.constant(0.0)])[1]
+
+    y = tf.cond(n > 1, loop, lambda: tf.reduce_sum(x) * 2.0)
+    first = tf.gradients(y, x)[0]
+    second = tf.gradients(y, x)[0]
+    third = tf.gradients(y * 2.0, x)[0]
+    want = np.tile(1.5 ** np.arange(steps - 1, -1, -1), (2, 1)) if steps > 1 else \
+        np.full((2, 1), 2.0)
+    with tf.Session() as sess:
+        got = sess.run([first, second, third], {x: np.ones((2, steps), np.float32)})
+    np.testing.assert_allclose(got[0], want)
+    np.testing.assert_allclose(got[1], want)
+    np.testing.assert_allclose(got[2], 2 * want)

@@ -7,8 +7,10 @@ assignment helpers), `tf.contrib.losses` and `tf.contrib.metrics` (the deprecate
 losses and streaming metrics, predictions first) and `tf.contrib.slim` (TF-Slim: the
 namespace over those plus `learning`, `evaluation`, `summaries`, `model_analyzer`)
 and `tf.contrib.crf` (the linear-chain CRF: log likelihood, forward algorithm, Viterbi
-decoding)."""
+decoding) and `tf.contrib.seq2seq` (decoder helpers, BasicDecoder, dynamic_decode,
+attention wrappers, beam search, sequence_loss)."""
 
 from flowexec.contrib import framework, layers, lookup, losses, metrics, rnn, training  # noqa: F401
 from flowexec.contrib import slim  # noqa: F401
+from flowexec.contrib import seq2seq  # noqa: F401
 from flowexec.contrib import crf  # noqa: F401

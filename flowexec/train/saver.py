@@ -33,6 +33,7 @@ Thread-safety: a Saver, like TF's, is not thread-safe; call `save` from one thre
 import logging
 import numbers
 import os
+import threading
 import time
 
 import numpy as np
@@ -279,6 +280,7 @@ class Saver:
             raise ValueError(f"write_version must be SaverDef.V1 or SaverDef.V2, got "
                              f"{write_version!r}")
         self._var_list = var_list
+        self._save_lock = threading.Lock()
         self._reshape = bool(reshape)
         self._sharded = bool(sharded)
         self._max_to_keep = max_to_keep
@@ -530,6 +532,14 @@ class Saver:
             >>> saver.save(sess, "train/model.ckpt", global_step=step)
             'train/model.ckpt-100'
         """
+        # One save at a time: a checkpoint thread's save and a final save must not interleave
+        # their state-file updates (the later save's checkpoint stays the latest).
+        with self._save_lock:
+            return self._save(sess, save_path, global_step, latest_filename,
+                              meta_graph_suffix, write_meta_graph, write_state)
+
+    def _save(self, sess, save_path, global_step, latest_filename, meta_graph_suffix,
+              write_meta_graph, write_state):
         if not self._is_built:
             raise RuntimeError("`build()` should be called before save if defer_build==True")
         if latest_filename is None:

@@ -388,13 +388,12 @@ def train(train_op, logdir, train_step_fn=train_step, train_step_kwargs=_USE_DEF
                 except errors.OutOfRangeError as e:
                     _log.info("Caught OutOfRangeError. Stopping Training. %s", e)
                 if logdir and sv.is_chief:
-                    # The services are joined first so that a periodic save still running
-                    # cannot finish after (and overwrite the checkpoint state of) the final
-                    # one; TF saves then stops.
-                    sv.stop(threads, close_summary_writer=True,
-                            ignore_live_threads=ignore_live_threads)
+                    # TF's order: the final save, then the services stop. A periodic save
+                    # still running finishes first (one Saver saves one at a time).
                     _log.info("Finished training! Saving model to disk.")
                     sv.saver.save(sess, sv.save_path, global_step=sv.global_step)
+                    sv.stop(threads, close_summary_writer=True,
+                            ignore_live_threads=ignore_live_threads)
         except errors.AbortedError:
             _log.info("Retrying training!")
             should_retry = True

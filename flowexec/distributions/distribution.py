@@ -66,6 +66,18 @@ def _convert_value(value, dtype):
     return convert_to_tensor(value, name="value", preferred_dtype=dtype)
 
 
+
+def _first_implemented(primary, fallback):
+    """`primary()`, else `fallback()` when primary is not implemented; when neither is,
+    primary's NotImplementedError (TF's fallback between related methods)."""
+    try:
+        return primary()
+    except NotImplementedError as original_exception:
+        try:
+            return fallback()
+        except NotImplementedError:
+            raise original_exception from None
+
 class Distribution(metaclass=abc.ABCMeta):
     """A batch of probability distributions over events of one shape (TF 1.x's
     `tf.distributions.Distribution`).
@@ -369,13 +381,7 @@ class Distribution(metaclass=abc.ABCMeta):
     def _call_with_fallback(self, value, name, primary, fallback):
         with self._name_scope(name, values=[value]):
             value = _convert_value(value, self.dtype)
-            try:
-                return primary(value)
-            except NotImplementedError as original_exception:
-                try:
-                    return fallback(value)
-                except NotImplementedError:
-                    raise original_exception from None
+            return _first_implemented(lambda: primary(value), lambda: fallback(value))
 
     def log_prob(self, value, name="log_prob"):
         """log of the probability density (mass) function at `value`.
@@ -575,13 +581,8 @@ class Distribution(metaclass=abc.ABCMeta):
             >>> Normal(0.0, 3.0).variance()  # 9.0
         """
         with self._name_scope(name):
-            try:
-                return self._variance()
-            except NotImplementedError as original_exception:
-                try:
-                    return math_ops.square(self._stddev())
-                except NotImplementedError:
-                    raise original_exception from None
+            return _first_implemented(self._variance,
+                                      lambda: math_ops.square(self._stddev()))
 
     def _stddev(self):
         raise NotImplementedError(f"stddev is not implemented: {type(self).__name__}")
@@ -602,13 +603,7 @@ class Distribution(metaclass=abc.ABCMeta):
             >>> Normal(0.0, 3.0).stddev()  # 3.0
         """
         with self._name_scope(name):
-            try:
-                return self._stddev()
-            except NotImplementedError as original_exception:
-                try:
-                    return math_ops.sqrt(self._variance())
-                except NotImplementedError:
-                    raise original_exception from None
+            return _first_implemented(self._stddev, lambda: math_ops.sqrt(self._variance()))
 
     def _covariance(self):
         raise NotImplementedError(f"covariance is not implemented: {type(self).__name__}")

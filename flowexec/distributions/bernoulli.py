@@ -3,16 +3,14 @@
 from flowexec.distributions import distribution, kullback_leibler
 from flowexec.distributions import util as distribution_util
 from flowexec.framework import dtypes
-from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
-from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, math_ops, nn_ops, random_ops
-from flowexec.ops.constant_op import constant, identity
+from flowexec.ops.constant_op import identity
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(distribution.Distribution):
+class Bernoulli(distribution_util.FamilyMixin, distribution.Distribution):
     """Bernoulli(p): P[X = 1] = p, P[X = 0] = 1 - p, parameterized by `logits` or `probs`.
 
     Args:
@@ -33,6 +31,8 @@ class Bernoulli(distribution.Distribution):
         >>> Bernoulli(probs=0.3).log_prob(1)  # log(0.3)
     """
 
+    _param_names = _batch_params = ("logits",)
+
     def __init__(self, logits=None, probs=None, dtype=dtypes.int32, validate_args=False,
                  allow_nan_stats=True, name="Bernoulli"):
         parameters = dict(locals())
@@ -44,31 +44,8 @@ class Bernoulli(distribution.Distribution):
                          parameters=parameters, graph_parents=[self._logits, self._probs],
                          name=name)
 
-    @staticmethod
-    def _param_shapes(sample_shape):
-        return {"logits": convert_to_tensor(sample_shape, dtype=dtypes.int32)}
-
-    @property
-    def logits(self):
-        """The log-odds."""
-        return self._logits
-
-    @property
-    def probs(self):
-        """The probabilities of 1."""
-        return self._probs
-
-    def _batch_shape_tensor(self):
-        return array_ops.shape(self._logits)
-
-    def _batch_shape(self):
-        return self._logits.shape
-
-    def _event_shape_tensor(self):
-        return constant([], dtype=dtypes.int32)
-
-    def _event_shape(self):
-        return TensorShape([])
+    logits = distribution_util.parameter_property("_logits", "The log-odds.")
+    probs = distribution_util.parameter_property("_probs", "The probabilities of 1.")
 
     def _sample_n(self, n, seed=None):
         new_shape = array_ops.concat([[n], self.batch_shape_tensor()], 0)

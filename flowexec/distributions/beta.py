@@ -6,12 +6,8 @@ import numpy as np
 
 from flowexec.distributions import distribution, kullback_leibler
 from flowexec.distributions import util as distribution_util
-from flowexec.framework import dtypes
-from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
-from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, check_ops, math_ops
-from flowexec.ops.constant_op import constant
 from flowexec.ops.division_ops import xlogy
 from flowexec.ops.manip_ops import where_v2
 from flowexec.ops.random_extra_ops import random_gamma
@@ -20,7 +16,7 @@ from flowexec.ops.special_ops import betainc, digamma, lgamma
 __all__ = ["Beta"]
 
 
-class Beta(distribution.Distribution):
+class Beta(distribution_util.FamilyMixin, distribution.Distribution):
     """Beta(concentration1, concentration0): pdf(x) = x**(a-1) (1-x)**(b-1) / B(a, b) on
     (0, 1), a = concentration1, b = concentration0.
 
@@ -41,14 +37,17 @@ class Beta(distribution.Distribution):
         >>> Beta(2.0, 3.0).mean()  # 0.4
     """
 
+    _param_names = ("concentration1", "concentration0")
+    _batch_params = ("total_concentration",)
+
     def __init__(self, concentration1=None, concentration0=None, validate_args=False,
                  allow_nan_stats=True, name="Beta"):
         parameters = dict(locals())
         with name_scope(name, values=[concentration1, concentration0]) as name:
-            self._concentration1 = self._maybe_assert_valid_concentration(
-                convert_to_tensor(concentration1, name="concentration1"), validate_args)
-            self._concentration0 = self._maybe_assert_valid_concentration(
-                convert_to_tensor(concentration0, name="concentration0"), validate_args)
+            self._concentration1 = distribution_util.convert_concentration(
+                concentration1, "concentration1", validate_args)
+            self._concentration0 = distribution_util.convert_concentration(
+                concentration0, "concentration0", validate_args)
             check_ops.assert_same_float_dtype([self._concentration1, self._concentration0])
             self._total_concentration = self._concentration1 + self._concentration0
         super().__init__(dtype=self._total_concentration.dtype, validate_args=validate_args,
@@ -58,37 +57,12 @@ class Beta(distribution.Distribution):
                          graph_parents=[self._concentration1, self._concentration0,
                                         self._total_concentration], name=name)
 
-    @staticmethod
-    def _param_shapes(sample_shape):
-        return dict(zip(["concentration1", "concentration0"],
-                        [convert_to_tensor(sample_shape, dtype=dtypes.int32)] * 2))
-
-    @property
-    def concentration1(self):
-        """The concentration of the 1 side (alpha)."""
-        return self._concentration1
-
-    @property
-    def concentration0(self):
-        """The concentration of the 0 side (beta)."""
-        return self._concentration0
-
-    @property
-    def total_concentration(self):
-        """concentration1 + concentration0."""
-        return self._total_concentration
-
-    def _batch_shape_tensor(self):
-        return array_ops.shape(self.total_concentration)
-
-    def _batch_shape(self):
-        return self.total_concentration.shape
-
-    def _event_shape_tensor(self):
-        return constant([], dtype=dtypes.int32)
-
-    def _event_shape(self):
-        return TensorShape([])
+    concentration1 = distribution_util.parameter_property(
+        "_concentration1", "The concentration of the 1 side (alpha).")
+    concentration0 = distribution_util.parameter_property(
+        "_concentration0", "The concentration of the 0 side (beta).")
+    total_concentration = distribution_util.parameter_property(
+        "_total_concentration", "concentration1 + concentration0.")
 
     def _sample_n(self, n, seed=None):
         ones = array_ops.ones_like(self.total_concentration, dtype=self.dtype)
@@ -148,13 +122,6 @@ class Beta(distribution.Distribution):
                                   message="Mode undefined for concentration1 <= 1."),
             check_ops.assert_less(array_ops.ones([], dtype=self.dtype), self.concentration0,
                                   message="Mode undefined for concentration0 <= 1.")], mode)
-
-    def _maybe_assert_valid_concentration(self, concentration, validate_args):
-        if not validate_args:
-            return concentration
-        return distribution_util.with_dependencies([check_ops.assert_positive(
-            concentration, message="Concentration parameter must be positive.")],
-            concentration)
 
     def _maybe_assert_valid_sample(self, x):
         if not self.validate_args:

@@ -32,7 +32,7 @@ def _broadcast_cat_event_and_params(event, params, base_dtype):
     return event, params
 
 
-class Categorical(distribution.Distribution):
+class Categorical(distribution_util.FamilyMixin, distribution.Distribution):
     """Categorical over class indices 0..k-1, from `logits` (unnormalized log-probabilities)
     or `probs`, both of shape [B..., k].
 
@@ -89,20 +89,11 @@ class Categorical(distribution.Distribution):
                          parameters=parameters, graph_parents=[self._logits, self._probs],
                          name=name)
 
-    @property
-    def event_size(self):
-        """The number of classes k (an int32 scalar Tensor)."""
-        return self._event_size
-
-    @property
-    def logits(self):
-        """The (unnormalized) log-probabilities, [B..., k]."""
-        return self._logits
-
-    @property
-    def probs(self):
-        """The probabilities, [B..., k]."""
-        return self._probs
+    event_size = distribution_util.parameter_property(
+        "_event_size", "The number of classes k (an int32 scalar Tensor).")
+    logits = distribution_util.parameter_property(
+        "_logits", "The (unnormalized) log-probabilities, [B..., k].")
+    probs = distribution_util.parameter_property("_probs", "The probabilities, [B..., k].")
 
     def _batch_shape_tensor(self):
         return identity(self._batch_shape_val)
@@ -110,12 +101,6 @@ class Categorical(distribution.Distribution):
     def _batch_shape(self):
         shape = self.logits.shape
         return shape[:-1] if shape.ndims is not None else TensorShape(None)
-
-    def _event_shape_tensor(self):
-        return constant([], dtype=dtypes.int32)
-
-    def _event_shape(self):
-        return TensorShape([])
 
     def _sample_n(self, n, seed=None):
         if self.logits.shape.ndims == 2:
@@ -128,11 +113,15 @@ class Categorical(distribution.Distribution):
                                   array_ops.concat([[n], self.batch_shape_tensor()], 0))
         return math_ops.cast(draws, self.dtype)
 
-    def _cdf(self, k):
+    def _checked_event(self, k):
         k = convert_to_tensor(k, name="k")
         if self.validate_args:
             k = distribution_util.embed_check_integer_casting_closed(
                 k, target_dtype=dtypes.int32)
+        return k
+
+    def _cdf(self, k):
+        k = self._checked_event(k)
         k, probs = _broadcast_cat_event_and_params(k, self.probs,
                                                    base_dtype=self.dtype.base_dtype)
         batch_flattened_probs = array_ops.reshape(probs, (-1, self._event_size))
@@ -144,10 +133,7 @@ class Categorical(distribution.Distribution):
         return array_ops.reshape(batch_flattened_cdf, array_ops.shape(k))
 
     def _log_prob(self, k):
-        k = convert_to_tensor(k, name="k")
-        if self.validate_args:
-            k = distribution_util.embed_check_integer_casting_closed(
-                k, target_dtype=dtypes.int32)
+        k = self._checked_event(k)
         k, logits = _broadcast_cat_event_and_params(k, self.logits,
                                                     base_dtype=self.dtype.base_dtype)
         return -nn_ops.sparse_softmax_cross_entropy_with_logits(labels=k, logits=logits)

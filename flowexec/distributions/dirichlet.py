@@ -5,19 +5,17 @@ import numpy as np
 
 from flowexec.distributions import distribution, kullback_leibler
 from flowexec.distributions import util as distribution_util
-from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
 from flowexec.ops import array_ops, check_ops, math_ops
 from flowexec.ops.division_ops import xlogy
 from flowexec.ops.manip_ops import where_v2
-from flowexec.ops.matrix_ops import matrix_set_diag
 from flowexec.ops.random_extra_ops import random_gamma
 from flowexec.ops.special_ops import digamma, lbeta
 
 __all__ = ["Dirichlet"]
 
 
-class Dirichlet(distribution.Distribution):
+class Dirichlet(distribution_util.FamilyMixin, distribution.Distribution):
     """Dirichlet(concentration) over the (k-1)-simplex, k = concentration.shape[-1]:
     pdf(x) = prod(x_j**(a_j - 1)) / B(a).
 
@@ -34,12 +32,15 @@ class Dirichlet(distribution.Distribution):
         >>> Dirichlet([1.0, 2.0, 3.0]).mean()  # [1/6, 1/3, 1/2]
     """
 
+    _batch_params = ("total_concentration",)
+    _event_param = "concentration"
+
     def __init__(self, concentration, validate_args=False, allow_nan_stats=True,
                  name="Dirichlet"):
         parameters = dict(locals())
         with name_scope(name, values=[concentration]) as name:
-            self._concentration = self._maybe_assert_valid_concentration(
-                convert_to_tensor(concentration, name="concentration"), validate_args)
+            self._concentration = distribution_util.convert_concentration(
+                concentration, "concentration", validate_args, event_checks="dirichlet")
             self._total_concentration = math_ops.reduce_sum(self._concentration, -1)
         super().__init__(dtype=self._concentration.dtype, validate_args=validate_args,
                          allow_nan_stats=allow_nan_stats,
@@ -48,27 +49,10 @@ class Dirichlet(distribution.Distribution):
                          graph_parents=[self._concentration, self._total_concentration],
                          name=name)
 
-    @property
-    def concentration(self):
-        """The concentration parameters, shape [B..., k]."""
-        return self._concentration
-
-    @property
-    def total_concentration(self):
-        """The sum of the concentrations over the last axis, shape [B...]."""
-        return self._total_concentration
-
-    def _batch_shape_tensor(self):
-        return array_ops.shape(self.total_concentration)
-
-    def _batch_shape(self):
-        return self.total_concentration.shape
-
-    def _event_shape_tensor(self):
-        return array_ops.shape(self.concentration)[-1:]
-
-    def _event_shape(self):
-        return self.concentration.shape.with_rank_at_least(1)[-1:]
+    concentration = distribution_util.parameter_property(
+        "_concentration", "The concentration parameters, shape [B..., k].")
+    total_concentration = distribution_util.parameter_property(
+        "_total_concentration", "The sum of the concentrations over the last axis, shape [B...].")
 
     def _sample_n(self, n, seed=None):
         gamma_sample = random_gamma(shape=[n], alpha=self.concentration, dtype=self.dtype,
@@ -99,9 +83,8 @@ class Dirichlet(distribution.Distribution):
         return self.concentration / self.total_concentration[..., None]
 
     def _covariance(self):
-        x = self._variance_scale_term() * self._mean()
-        return matrix_set_diag(-math_ops.matmul(x[..., None], x[..., None, :]),
-                               self._variance())
+        return distribution_util.scaled_mean_covariance(
+            self._variance_scale_term() * self._mean(), self._variance)
 
     def _variance(self):
         scale = self._variance_scale_term()
@@ -123,18 +106,6 @@ class Dirichlet(distribution.Distribution):
         return distribution_util.with_dependencies([check_ops.assert_less(
             array_ops.ones([], self.dtype), self.concentration,
             message="Mode undefined when any concentration <= 1")], mode)
-
-    def _maybe_assert_valid_concentration(self, concentration, validate_args):
-        if not validate_args:
-            return concentration
-        return distribution_util.with_dependencies([
-            check_ops.assert_positive(concentration,
-                                      message="Concentration parameter must be positive."),
-            check_ops.assert_rank_at_least(
-                concentration, 1, message="Concentration parameter must have >=1 dimensions."),
-            check_ops.assert_less(1, array_ops.shape(concentration)[-1],
-                                  message="Concentration parameter must have event_size >= 2."),
-        ], concentration)
 
     def _maybe_assert_valid_sample(self, x):
         if not self.validate_args:

@@ -6,7 +6,7 @@ Being a Gamma subclass, it uses the Gamma-Gamma KL (the registry's MRO look-up).
 import numpy as np
 
 from flowexec.distributions import gamma
-from flowexec.framework import dtypes
+from flowexec.distributions import util as distribution_util
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
 from flowexec.ops import array_ops, math_ops, random_ops
@@ -30,6 +30,8 @@ class Exponential(gamma.Gamma):
         >>> Exponential(2.0).mean()  # 0.5
     """
 
+    _param_names = ("rate",)
+
     def __init__(self, rate, validate_args=False, allow_nan_stats=True, name="Exponential"):
         parameters = dict(locals())
         with name_scope(name, values=[rate]) as name:
@@ -42,14 +44,7 @@ class Exponential(gamma.Gamma):
         self._parameters = parameters
         self._graph_parents += [self._rate]
 
-    @staticmethod
-    def _param_shapes(sample_shape):
-        return {"rate": convert_to_tensor(sample_shape, dtype=dtypes.int32)}
-
-    @property
-    def rate(self):
-        """The rate(s)."""
-        return self._rate
+    rate = distribution_util.parameter_property("_rate", "The rate(s).")
 
     def _log_survival_function(self, value):
         return self._log_prob(value) - math_ops.log(self._rate)

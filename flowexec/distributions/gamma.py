@@ -10,22 +10,17 @@ import numpy as np
 
 from flowexec.distributions import distribution, kullback_leibler
 from flowexec.distributions import util as distribution_util
-from flowexec.framework import dtypes
-from flowexec.framework.convert import convert_to_tensor
-from flowexec.framework.graph import control_dependencies, name_scope
-from flowexec.framework.tensor_shape import TensorShape
+from flowexec.framework.graph import name_scope
 from flowexec.ops import array_ops, check_ops, math_ops
-from flowexec.ops.constant_op import constant, identity
 from flowexec.ops.division_ops import xlogy
 from flowexec.ops.manip_ops import where_v2
 from flowexec.ops.random_extra_ops import random_gamma
-from flowexec.ops.shape_util_ops import broadcast_dynamic_shape, broadcast_static_shape
 from flowexec.ops.special_ops import digamma, igamma, lgamma
 
 __all__ = ["Gamma"]
 
 
-class Gamma(distribution.Distribution):
+class Gamma(distribution_util.FamilyMixin, distribution.Distribution):
     """Gamma(concentration, rate): pdf(x) = rate**a x**(a-1) exp(-rate x) / Gamma(a), x > 0.
 
     Args:
@@ -44,49 +39,19 @@ class Gamma(distribution.Distribution):
         >>> Gamma(concentration=3.0, rate=2.0).mean()  # 1.5
     """
 
+    _param_names = _batch_params = ("concentration", "rate")
+
     def __init__(self, concentration, rate, validate_args=False, allow_nan_stats=True,
                  name="Gamma"):
-        parameters = dict(locals())
-        with name_scope(name, values=[concentration, rate]) as name:
-            with control_dependencies([check_ops.assert_positive(concentration),
-                                       check_ops.assert_positive(rate)]
-                                      if validate_args else []):
-                self._concentration = identity(concentration, name="concentration")
-                self._rate = identity(rate, name="rate")
-                check_ops.assert_same_float_dtype([self._concentration, self._rate])
-        super().__init__(dtype=self._concentration.dtype, validate_args=validate_args,
-                         allow_nan_stats=allow_nan_stats,
-                         reparameterization_type=distribution.FULLY_REPARAMETERIZED,
-                         parameters=parameters,
-                         graph_parents=[self._concentration, self._rate], name=name)
+        self._init_parameters(dict(locals()), name,
+                              {"concentration": concentration, "rate": rate},
+                              lambda: [check_ops.assert_positive(concentration),
+                                       check_ops.assert_positive(rate)],
+                              validate_args, allow_nan_stats)
 
-    @staticmethod
-    def _param_shapes(sample_shape):
-        return dict(zip(("concentration", "rate"),
-                        [convert_to_tensor(sample_shape, dtype=dtypes.int32)] * 2))
-
-    @property
-    def concentration(self):
-        """The shape parameter(s)."""
-        return self._concentration
-
-    @property
-    def rate(self):
-        """The rate (inverse scale) parameter(s)."""
-        return self._rate
-
-    def _batch_shape_tensor(self):
-        return broadcast_dynamic_shape(array_ops.shape(self.concentration),
-                                       array_ops.shape(self.rate))
-
-    def _batch_shape(self):
-        return broadcast_static_shape(self.concentration.shape, self.rate.shape)
-
-    def _event_shape_tensor(self):
-        return constant([], dtype=dtypes.int32)
-
-    def _event_shape(self):
-        return TensorShape([])
+    concentration = distribution_util.parameter_property(
+        "_concentration", "The shape parameter(s).")
+    rate = distribution_util.parameter_property("_rate", "The rate (inverse scale) parameter(s).")
 
     def _sample_n(self, n, seed=None):
         return random_gamma(shape=[n], alpha=self.concentration, beta=self.rate,

@@ -5,18 +5,13 @@ import math
 import numpy as np
 
 from flowexec.distributions import distribution, special_math
-from flowexec.framework import dtypes
-from flowexec.framework.convert import convert_to_tensor
-from flowexec.framework.graph import control_dependencies, name_scope
-from flowexec.framework.tensor_shape import TensorShape
+from flowexec.distributions import util as distribution_util
 from flowexec.ops import array_ops, check_ops, math_ops, random_ops
-from flowexec.ops.constant_op import constant, identity
-from flowexec.ops.shape_util_ops import broadcast_dynamic_shape, broadcast_static_shape
 
 __all__ = ["Laplace"]
 
 
-class Laplace(distribution.Distribution):
+class Laplace(distribution_util.FamilyMixin, distribution.Distribution):
     """The Laplace distribution, pdf(x) = exp(-|x - loc| / scale) / (2 scale).
 
     Samples are `loc - scale * sign(u) * log1p(-|u|)` for u uniform in (-1, 1): fully
@@ -36,46 +31,15 @@ class Laplace(distribution.Distribution):
         >>> Laplace(0.0, 1.0).cdf(0.0)  # 0.5
     """
 
+    _param_names = _batch_params = ("loc", "scale")
+
     def __init__(self, loc, scale, validate_args=False, allow_nan_stats=True, name="Laplace"):
-        parameters = dict(locals())
-        with name_scope(name, values=[loc, scale]) as name:
-            with control_dependencies([check_ops.assert_positive(scale)]
-                                      if validate_args else []):
-                self._loc = identity(loc, name="loc")
-                self._scale = identity(scale, name="scale")
-                check_ops.assert_same_float_dtype([self._loc, self._scale])
-            super().__init__(dtype=self._loc.dtype,
-                             reparameterization_type=distribution.FULLY_REPARAMETERIZED,
-                             validate_args=validate_args, allow_nan_stats=allow_nan_stats,
-                             parameters=parameters, graph_parents=[self._loc, self._scale],
-                             name=name)
+        self._init_parameters(dict(locals()), name, {"loc": loc, "scale": scale},
+                              lambda: [check_ops.assert_positive(scale)], validate_args,
+                              allow_nan_stats)
 
-    @staticmethod
-    def _param_shapes(sample_shape):
-        return dict(zip(("loc", "scale"),
-                        [convert_to_tensor(sample_shape, dtype=dtypes.int32)] * 2))
-
-    @property
-    def loc(self):
-        """The location(s)."""
-        return self._loc
-
-    @property
-    def scale(self):
-        """The scale(s)."""
-        return self._scale
-
-    def _batch_shape_tensor(self):
-        return broadcast_dynamic_shape(array_ops.shape(self.loc), array_ops.shape(self.scale))
-
-    def _batch_shape(self):
-        return broadcast_static_shape(self.loc.shape, self.scale.shape)
-
-    def _event_shape_tensor(self):
-        return constant([], dtype=dtypes.int32)
-
-    def _event_shape(self):
-        return TensorShape([])
+    loc = distribution_util.parameter_property("_loc", "The location(s).")
+    scale = distribution_util.parameter_property("_scale", "The scale(s).")
 
     def _sample_n(self, n, seed=None):
         shape = array_ops.concat([[n], self.batch_shape_tensor()], 0)

@@ -3,9 +3,8 @@
 from flowexec.distributions import distribution
 from flowexec.distributions import util as distribution_util
 from flowexec.framework import dtypes
-from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import name_scope
-from flowexec.ops import array_ops, check_ops, math_ops, nn_ops, random_ops
+from flowexec.ops import array_ops, math_ops, nn_ops, random_ops
 from flowexec.ops.constant_op import identity
 from flowexec.ops.functional_ops import map_fn
 from flowexec.ops.matrix_ops import matrix_set_diag
@@ -13,7 +12,7 @@ from flowexec.ops.matrix_ops import matrix_set_diag
 __all__ = ["Multinomial"]
 
 
-class Multinomial(distribution.Distribution):
+class Multinomial(distribution_util.FamilyMixin, distribution.Distribution):
     """Multinomial(total_count, probs): counts of `total_count` draws over k classes.
 
     pmf(n) = total_count! / prod(n_j!) prod(p_j**n_j) for counts n (shape [B..., k])
@@ -35,14 +34,14 @@ class Multinomial(distribution.Distribution):
         >>> Multinomial(total_count=4.0, probs=[0.5, 0.5]).prob([2.0, 2.0])  # 0.375
     """
 
+    _event_param = "_mean_val"
+
     def __init__(self, total_count, logits=None, probs=None, validate_args=False,
                  allow_nan_stats=True, name="Multinomial"):
         parameters = dict(locals())
         with name_scope(name, values=[total_count, logits, probs]) as name:
-            self._total_count = convert_to_tensor(total_count, name="total_count")
-            if validate_args:
-                self._total_count = distribution_util.embed_check_nonnegative_integer_form(
-                    self._total_count)
+            self._total_count = distribution_util.convert_total_count(total_count,
+                                                                      validate_args)
             self._logits, self._probs = distribution_util.get_logits_and_probs(
                 logits=logits, probs=probs, multidimensional=True,
                 validate_args=validate_args, name=name)
@@ -54,32 +53,10 @@ class Multinomial(distribution.Distribution):
                          graph_parents=[self._total_count, self._logits, self._probs],
                          name=name)
 
-    @property
-    def total_count(self):
-        """The number of draws, [B...]."""
-        return self._total_count
-
-    @property
-    def logits(self):
-        """The log-probabilities, [B..., k]."""
-        return self._logits
-
-    @property
-    def probs(self):
-        """The class probabilities, [B..., k]."""
-        return self._probs
-
-    def _batch_shape_tensor(self):
-        return array_ops.shape(self._mean_val)[:-1]
-
-    def _batch_shape(self):
-        return self._mean_val.shape.with_rank_at_least(1)[:-1]
-
-    def _event_shape_tensor(self):
-        return array_ops.shape(self._mean_val)[-1:]
-
-    def _event_shape(self):
-        return self._mean_val.shape.with_rank_at_least(1)[-1:]
+    total_count = distribution_util.parameter_property(
+        "_total_count", "The number of draws, [B...].")
+    logits = distribution_util.parameter_property("_logits", "The log-probabilities, [B..., k].")
+    probs = distribution_util.parameter_property("_probs", "The class probabilities, [B..., k].")
 
     def _sample_n(self, n, seed=None):
         n_draws = math_ops.cast(self.total_count, dtype=dtypes.int32)
@@ -125,9 +102,6 @@ class Multinomial(distribution.Distribution):
         return self._mean_val - self._mean_val * p
 
     def _maybe_assert_valid_sample(self, counts):
-        if not self.validate_args:
-            return counts
-        counts = distribution_util.embed_check_nonnegative_integer_form(counts)
-        return distribution_util.with_dependencies([check_ops.assert_equal(
-            self.total_count, math_ops.reduce_sum(counts, -1),
-            message="counts must sum to `self.total_count`")], counts)
+        return distribution_util.embed_check_counts_sum(
+            counts, self.total_count, self.validate_args,
+            "counts must sum to `self.total_count`")

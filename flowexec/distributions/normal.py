@@ -3,18 +3,15 @@
 import math
 
 from flowexec.distributions import distribution, kullback_leibler, special_math
-from flowexec.framework import dtypes
-from flowexec.framework.convert import convert_to_tensor
-from flowexec.framework.graph import control_dependencies, name_scope
-from flowexec.framework.tensor_shape import TensorShape
+from flowexec.distributions import util as distribution_util
+from flowexec.framework.graph import name_scope
 from flowexec.ops import array_ops, check_ops, math_ops, random_ops
-from flowexec.ops.constant_op import constant, identity
-from flowexec.ops.shape_util_ops import broadcast_dynamic_shape, broadcast_static_shape
+from flowexec.ops.constant_op import constant
 
 __all__ = ["Normal"]
 
 
-class Normal(distribution.Distribution):
+class Normal(distribution_util.FamilyMixin, distribution.Distribution):
     """The Normal distribution N(loc, scale**2), batched by broadcasting `loc` and `scale`.
 
     pdf(x) = exp(-0.5 ((x - loc) / scale)**2) / (sqrt(2 pi) scale). Samples are
@@ -36,46 +33,15 @@ class Normal(distribution.Distribution):
         >>> d.log_prob([0.5, 0.5]), d.sample(10, seed=1)  # shapes [2], [10, 2]
     """
 
+    _param_names = _batch_params = ("loc", "scale")
+
     def __init__(self, loc, scale, validate_args=False, allow_nan_stats=True, name="Normal"):
-        parameters = dict(locals())
-        with name_scope(name, values=[loc, scale]) as name:
-            with control_dependencies([check_ops.assert_positive(scale)]
-                                      if validate_args else []):
-                self._loc = identity(loc, name="loc")
-                self._scale = identity(scale, name="scale")
-                check_ops.assert_same_float_dtype([self._loc, self._scale])
-        super().__init__(dtype=self._scale.dtype,
-                         reparameterization_type=distribution.FULLY_REPARAMETERIZED,
-                         validate_args=validate_args, allow_nan_stats=allow_nan_stats,
-                         parameters=parameters, graph_parents=[self._loc, self._scale],
-                         name=name)
+        self._init_parameters(dict(locals()), name, {"loc": loc, "scale": scale},
+                              lambda: [check_ops.assert_positive(scale)], validate_args,
+                              allow_nan_stats)
 
-    @staticmethod
-    def _param_shapes(sample_shape):
-        return dict(zip(("loc", "scale"),
-                        [convert_to_tensor(sample_shape, dtype=dtypes.int32)] * 2))
-
-    @property
-    def loc(self):
-        """The mean(s)."""
-        return self._loc
-
-    @property
-    def scale(self):
-        """The standard deviation(s)."""
-        return self._scale
-
-    def _batch_shape_tensor(self):
-        return broadcast_dynamic_shape(array_ops.shape(self.loc), array_ops.shape(self.scale))
-
-    def _batch_shape(self):
-        return broadcast_static_shape(self.loc.shape, self.scale.shape)
-
-    def _event_shape_tensor(self):
-        return constant([], dtype=dtypes.int32)
-
-    def _event_shape(self):
-        return TensorShape([])
+    loc = distribution_util.parameter_property("_loc", "The mean(s).")
+    scale = distribution_util.parameter_property("_scale", "The standard deviation(s).")
 
     def _sample_n(self, n, seed=None):
         shape = array_ops.concat([[n], self.batch_shape_tensor()], 0)

@@ -21,10 +21,15 @@ LOGNDTR_FLOAT64_UPPER = np.array(8, np.float64)
 LOGNDTR_FLOAT32_UPPER = np.array(5, np.float32)
 
 
-def _check_float(x, what):
-    if x.dtype.as_numpy_dtype not in (np.float32, np.float64):
-        raise TypeError(f"{what}.dtype={x.dtype} is not handled, see docstring for supported "
-                        "types.")
+def _apply_to_float(fn, x, name, arg="x"):
+    """fn(x) under the `name` scope, for `x` converted to a Tensor named `arg` and checked to
+    be float32 or float64 (TypeError otherwise)."""
+    with name_scope(name, values=[x]):
+        x = convert_to_tensor(x, name=arg)
+        if x.dtype.as_numpy_dtype not in (np.float32, np.float64):
+            raise TypeError(f"{arg}.dtype={x.dtype} is not handled, see docstring for "
+                            "supported types.")
+        return fn(x)
 
 
 def ndtr(x, name="ndtr"):
@@ -43,10 +48,7 @@ def ndtr(x, name="ndtr"):
     Example:
         >>> ndtr(0.0)  # 0.5
     """
-    with name_scope(name, values=[x]):
-        x = convert_to_tensor(x, name="x")
-        _check_float(x, "x")
-        return _ndtr(x)
+    return _apply_to_float(_ndtr, x, name)
 
 
 def _ndtr(x):
@@ -75,10 +77,7 @@ def ndtri(p, name="ndtri"):
     Example:
         >>> ndtri(0.975)  # 1.95996
     """
-    with name_scope(name, values=[p]):
-        p = convert_to_tensor(p, name="p")
-        _check_float(p, "p")
-        return special_ops.ndtri(p)
+    return _apply_to_float(special_ops.ndtri, p, name, arg="p")
 
 
 def erfinv(x, name="erfinv"):
@@ -97,10 +96,7 @@ def erfinv(x, name="erfinv"):
     Example:
         >>> erfinv(0.5)  # 0.476936
     """
-    with name_scope(name, values=[x]):
-        x = convert_to_tensor(x, name="x")
-        _check_float(x, "x")
-        return special_ops.ndtri((x + 1.0) / 2.0) / np.sqrt(2)
+    return _apply_to_float(lambda x: special_ops.ndtri((x + 1.0) / 2.0) / np.sqrt(2), x, name)
 
 
 def log_ndtr(x, series_order=3, name="log_ndtr"):

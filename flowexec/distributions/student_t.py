@@ -4,21 +4,16 @@ import numpy as np
 
 from flowexec.distributions import distribution
 from flowexec.distributions import util as distribution_util
-from flowexec.framework import dtypes
-from flowexec.framework.convert import convert_to_tensor
-from flowexec.framework.graph import control_dependencies, name_scope
-from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, check_ops, math_ops, random_ops
-from flowexec.ops.constant_op import constant, identity
+from flowexec.ops.constant_op import identity
 from flowexec.ops.manip_ops import where_v2
 from flowexec.ops.random_extra_ops import random_gamma
-from flowexec.ops.shape_util_ops import broadcast_dynamic_shape, broadcast_static_shape
 from flowexec.ops.special_ops import betainc, digamma, lbeta, lgamma
 
 __all__ = ["StudentT"]
 
 
-class StudentT(distribution.Distribution):
+class StudentT(distribution_util.FamilyMixin, distribution.Distribution):
     """Student's t with `df` degrees of freedom, location `loc` and scale `scale`.
 
     pdf(x) = Gamma((df+1)/2) / (sqrt(df pi) Gamma(df/2) |scale|) (1 + y**2/df)**(-(df+1)/2),
@@ -41,56 +36,17 @@ class StudentT(distribution.Distribution):
         >>> StudentT(df=3.0, loc=0.0, scale=1.0).variance()  # 3.0
     """
 
+    _param_names = _batch_params = ("df", "loc", "scale")
+
     def __init__(self, df, loc, scale, validate_args=False, allow_nan_stats=True,
                  name="StudentT"):
-        parameters = dict(locals())
-        with name_scope(name, values=[df, loc, scale]) as name:
-            with control_dependencies([check_ops.assert_positive(df)]
-                                      if validate_args else []):
-                self._df = identity(df, name="df")
-                self._loc = identity(loc, name="loc")
-                self._scale = identity(scale, name="scale")
-                check_ops.assert_same_float_dtype((self._df, self._loc, self._scale))
-        super().__init__(dtype=self._scale.dtype,
-                         reparameterization_type=distribution.FULLY_REPARAMETERIZED,
-                         validate_args=validate_args, allow_nan_stats=allow_nan_stats,
-                         parameters=parameters,
-                         graph_parents=[self._df, self._loc, self._scale], name=name)
+        self._init_parameters(dict(locals()), name, {"df": df, "loc": loc, "scale": scale},
+                              lambda: [check_ops.assert_positive(df)], validate_args,
+                              allow_nan_stats)
 
-    @staticmethod
-    def _param_shapes(sample_shape):
-        return dict(zip(("df", "loc", "scale"),
-                        [convert_to_tensor(sample_shape, dtype=dtypes.int32)] * 3))
-
-    @property
-    def df(self):
-        """The degrees of freedom."""
-        return self._df
-
-    @property
-    def loc(self):
-        """The location(s)."""
-        return self._loc
-
-    @property
-    def scale(self):
-        """The scale(s)."""
-        return self._scale
-
-    def _batch_shape_tensor(self):
-        return broadcast_dynamic_shape(
-            array_ops.shape(self.df),
-            broadcast_dynamic_shape(array_ops.shape(self.loc), array_ops.shape(self.scale)))
-
-    def _batch_shape(self):
-        return broadcast_static_shape(
-            broadcast_static_shape(self.df.shape, self.loc.shape), self.scale.shape)
-
-    def _event_shape_tensor(self):
-        return constant([], dtype=dtypes.int32)
-
-    def _event_shape(self):
-        return TensorShape([])
+    df = distribution_util.parameter_property("_df", "The degrees of freedom.")
+    loc = distribution_util.parameter_property("_loc", "The location(s).")
+    scale = distribution_util.parameter_property("_scale", "The scale(s).")
 
     def _sample_n(self, n, seed=None):
         shape = array_ops.concat([[n], self.batch_shape_tensor()], 0)

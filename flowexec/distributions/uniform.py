@@ -3,19 +3,15 @@
 import math
 
 from flowexec.distributions import distribution
-from flowexec.framework import dtypes
-from flowexec.framework.convert import convert_to_tensor
-from flowexec.framework.graph import control_dependencies, name_scope
-from flowexec.framework.tensor_shape import TensorShape
+from flowexec.distributions import util as distribution_util
 from flowexec.ops import array_ops, check_ops, math_ops, random_ops
-from flowexec.ops.constant_op import constant, identity
 from flowexec.ops.manip_ops import where_v2
-from flowexec.ops.shape_util_ops import broadcast_dynamic_shape, broadcast_static_shape
+from flowexec.ops.shape_util_ops import broadcast_dynamic_shape
 
 __all__ = ["Uniform"]
 
 
-class Uniform(distribution.Distribution):
+class Uniform(distribution_util.FamilyMixin, distribution.Distribution):
     """Uniform(low, high): pdf(x) = 1 / (high - low) on [low, high), 0 elsewhere.
 
     Samples are `low + (high - low) * random_uniform(...)`: fully reparameterized.
@@ -34,36 +30,17 @@ class Uniform(distribution.Distribution):
         >>> Uniform(0.0, 4.0).prob([1.0, 5.0])  # [0.25, 0.]
     """
 
+    _param_names = _batch_params = ("low", "high")
+
     def __init__(self, low=0.0, high=1.0, validate_args=False, allow_nan_stats=True,
                  name="Uniform"):
-        parameters = dict(locals())
-        with name_scope(name, values=[low, high]) as name:
-            with control_dependencies([check_ops.assert_less(
-                    low, high, message="uniform not defined when low >= high.")]
-                    if validate_args else []):
-                self._low = identity(low, name="low")
-                self._high = identity(high, name="high")
-                check_ops.assert_same_float_dtype([self._low, self._high])
-        super().__init__(dtype=self._low.dtype,
-                         reparameterization_type=distribution.FULLY_REPARAMETERIZED,
-                         validate_args=validate_args, allow_nan_stats=allow_nan_stats,
-                         parameters=parameters, graph_parents=[self._low, self._high],
-                         name=name)
+        self._init_parameters(dict(locals()), name, {"low": low, "high": high},
+                              lambda: [check_ops.assert_less(
+                                  low, high, message="uniform not defined when low >= high.")],
+                              validate_args, allow_nan_stats)
 
-    @staticmethod
-    def _param_shapes(sample_shape):
-        return dict(zip(("low", "high"),
-                        [convert_to_tensor(sample_shape, dtype=dtypes.int32)] * 2))
-
-    @property
-    def low(self):
-        """The lower bound(s)."""
-        return self._low
-
-    @property
-    def high(self):
-        """The upper bound(s)."""
-        return self._high
+    low = distribution_util.parameter_property("_low", "The lower bound(s).")
+    high = distribution_util.parameter_property("_high", "The upper bound(s).")
 
     def range(self, name="range"):
         """`high - low`.
@@ -79,18 +56,6 @@ class Uniform(distribution.Distribution):
         """
         with self._name_scope(name):
             return self.high - self.low
-
-    def _batch_shape_tensor(self):
-        return broadcast_dynamic_shape(array_ops.shape(self.low), array_ops.shape(self.high))
-
-    def _batch_shape(self):
-        return broadcast_static_shape(self.low.shape, self.high.shape)
-
-    def _event_shape_tensor(self):
-        return constant([], dtype=dtypes.int32)
-
-    def _event_shape(self):
-        return TensorShape([])
 
     def _sample_n(self, n, seed=None):
         shape = array_ops.concat([[n], self.batch_shape_tensor()], 0)

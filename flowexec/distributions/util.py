@@ -1,26 +1,38 @@
 """Helpers shared by the `tf.distributions` families (TF 1.x's `distributions/util.py`):
 logits/probs conversion, the embedded validity checks that `validate_args=True` adds (each
 an Assert with TF's message, run before the checked tensor is read), `log_combinations` and
-the seed salting that derives a second op seed from the user's.
+the seed salting that derives a second op seed from the user's; and what several families
+share in this port: the checked conversion of their parameters and their shape methods
+(`FamilyMixin`), `convert_concentration`, `convert_total_count`, `embed_check_counts_sum`,
+read-only parameter properties (`parameter_property`) and the covariance of the Dirichlet
+family (`scaled_mean_covariance`).
 
 Every function adds ops to the default graph; nothing here holds state.
 """
 
+import functools
 import hashlib
+import operator
 
 import numpy as np
 
+from flowexec.distributions import distribution
 from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import control_dependencies, name_scope
-from flowexec.framework.tensor_shape import dimension_value
+from flowexec.framework.tensor_shape import TensorShape, dimension_value
 from flowexec.ops import array_ops, check_ops, math_ops, nn_ops
 from flowexec.ops.constant_op import constant, identity, no_op
+from flowexec.ops.matrix_ops import matrix_set_diag
+from flowexec.ops.shape_util_ops import broadcast_dynamic_shape, broadcast_static_shape
 from flowexec.ops.special_ops import lgamma
 
-__all__ = ["assert_integer_form", "embed_check_categorical_event_shape",
+__all__ = ["FamilyMixin", "assert_integer_form",
+           "convert_concentration", "convert_total_count",
+           "embed_check_categorical_event_shape", "embed_check_counts_sum",
            "embed_check_integer_casting_closed", "embed_check_nonnegative_integer_form",
-           "gen_new_seed", "get_logits_and_probs", "log_combinations", "with_dependencies"]
+           "gen_new_seed", "get_logits_and_probs", "log_combinations",
+           "parameter_property", "scaled_mean_covariance", "with_dependencies"]
 
 
 def with_dependencies(dependencies, output_tensor, name=None):
@@ -328,3 +340,202 @@ def gen_new_seed(seed, salt):
         return None
     string = (str(seed) + salt).encode("utf-8")
     return int(hashlib.md5(string).hexdigest()[:8], 16) & 0x7FFFFFFF
+
+
+def convert_concentration(concentration, name, validate_args, event_checks=None):
+    """A concentration parameter as a Tensor named `name`, gated (with `validate_args`) on
+    being positive ("Concentration parameter must be positive.").
+
+    Args:
+        concentration: float values.
+        name: the Tensor's name ("concentration", "concentration1", ...).
+        validate_args: whether to add the checks.
+        event_checks: None (a scalar event: Beta); "dirichlet": also run-time Asserts of rank
+            >= 1 and event size >= 2 with TF Dirichlet's messages; "categorical": first
+            `embed_check_categorical_event_shape` (TF's DirichletMultinomial).
+
+    Returns:
+        The Tensor, behind its checks.
+
+    Example:
+        >>> c = convert_concentration([1.0, 2.0], "concentration", True, "dirichlet")
+    """
+    concentration = convert_to_tensor(concentration, name=name)
+    if not validate_args:
+        return concentration
+    if event_checks == "categorical":
+        concentration = embed_check_categorical_event_shape(concentration)
+    checks = [check_ops.assert_positive(concentration,
+                                        message="Concentration parameter must be positive.")]
+    if event_checks == "dirichlet":
+        checks += [
+            check_ops.assert_rank_at_least(
+                concentration, 1, message="Concentration parameter must have >=1 dimensions."),
+            check_ops.assert_less(1, array_ops.shape(concentration)[-1],
+                                  message="Concentration parameter must have event_size >= 2."),
+        ]
+    return with_dependencies(checks, concentration)
+
+
+def convert_total_count(total_count, validate_args):
+    """`total_count` as a Tensor named "total_count", gated (with `validate_args`) on holding
+    non-negative whole numbers (`embed_check_nonnegative_integer_form`).
+
+    Args:
+        total_count: the number of draws.
+        validate_args: whether to add the checks.
+
+    Returns:
+        The Tensor, behind its checks.
+
+    Example:
+        >>> n = convert_total_count(3.0, validate_args=True)
+    """
+    total_count = convert_to_tensor(total_count, name="total_count")
+    if validate_args:
+        total_count = embed_check_nonnegative_integer_form(total_count)
+    return total_count
+
+
+def embed_check_counts_sum(counts, total_count, validate_args, message):
+    """`counts`, gated (with `validate_args`) on holding non-negative whole numbers that sum
+    over the last axis to `total_count` (InvalidArgumentError `message` otherwise).
+
+    Args:
+        counts: float counts, [B..., k].
+        total_count: float, broadcastable to [B...].
+        validate_args: whether to add the checks.
+        message: the message of the sum check.
+
+    Returns:
+        `counts`, behind its checks.
+
+    Example:
+        >>> counts = embed_check_counts_sum(counts, n, True, "counts must sum to `n`")
+    """
+    if not validate_args:
+        return counts
+    counts = embed_check_nonnegative_integer_form(counts)
+    return with_dependencies([check_ops.assert_equal(
+        total_count, math_ops.reduce_sum(counts, -1), message=message)], counts)
+
+
+def scaled_mean_covariance(x, variance):
+    """The covariance -x x^T with the diagonal set to `variance()` (Dirichlet-style families,
+    x = the mean scaled by the family's variance scale term).
+
+    Args:
+        x: float [B..., k].
+        variance: a callable giving the [B..., k] variances (made after the product, as TF).
+
+    Returns:
+        A [B..., k, k] Tensor.
+
+    Example:
+        >>> cov = scaled_mean_covariance(scale * mean, self._variance)
+    """
+    return matrix_set_diag(-math_ops.matmul(x[..., None], x[..., None, :]), variance())
+
+
+class FamilyMixin:
+    """What several families share: the checked conversion of their parameters
+    (`_init_parameters`) and the shape methods, from three class attributes (put it before
+    `Distribution` among the bases).
+
+    Attributes:
+        _param_names: the constructor arguments `param_shapes` gives the sample shape to
+            (empty: `param_shapes` is not implemented).
+        _batch_params: the attributes whose shapes broadcast to the batch shape (empty: the
+            shape of `_event_param` less its last axis).
+        _event_param: the attribute whose last axis is the event (None: a scalar event).
+
+    Example:
+        >>> class Normal(FamilyMixin, distribution.Distribution):
+        ...     _param_names = _batch_params = ("loc", "scale")
+    """
+
+    _param_names = ()
+    _batch_params = ()
+    _event_param = None
+
+    def _init_parameters(self, parameters, name, params, checks, validate_args,
+                         allow_nan_stats):
+        """Sets `self._<key>` for each of `params` to an Identity named `<key>` under the
+        `name` scope, gated (with `validate_args`) on the Asserts `checks` makes, and then
+        initializes the fully reparameterized Distribution with them as graph parents.
+
+        The Asserts are made first, inside the scope, from the values as given (as TF's
+        Normal, Laplace, Uniform, StudentT and Gamma constructors do).
+
+        Args:
+            parameters: the constructor's `dict(locals())`.
+            name: the family's name scope (e.g. "Normal").
+            params: a dict of parameter name to value, in the order of the scope's values.
+            checks: a callable returning the list of Assert ops (called only with
+                validate_args).
+            validate_args, allow_nan_stats: as the Distribution's.
+
+        Raises:
+            ValueError: the parameters have different (or non-float) dtypes.
+
+        Example:
+            >>> self._init_parameters(dict(locals()), name, {"loc": loc, "scale": scale},
+            ...                       lambda: [check_ops.assert_positive(scale)],
+            ...                       validate_args, allow_nan_stats)
+        """
+        with name_scope(name, values=list(params.values())) as name:
+            with control_dependencies(checks() if validate_args else []):
+                tensors = [identity(value, name=key) for key, value in params.items()]
+                check_ops.assert_same_float_dtype(tensors)
+        for key, tensor in zip(params, tensors):
+            setattr(self, "_" + key, tensor)
+        super().__init__(dtype=tensors[0].dtype,
+                         reparameterization_type=distribution.FULLY_REPARAMETERIZED,
+                         validate_args=validate_args, allow_nan_stats=allow_nan_stats,
+                         parameters=parameters, graph_parents=tensors, name=name)
+
+    @classmethod
+    def _param_shapes(cls, sample_shape):
+        if not cls._param_names:
+            return super()._param_shapes(sample_shape)
+        shape = convert_to_tensor(sample_shape, dtype=dtypes.int32)
+        return {pname: shape for pname in cls._param_names}
+
+    def _batch_shape_tensor(self):
+        if not self._batch_params:
+            return array_ops.shape(getattr(self, self._event_param))[:-1]
+        shapes = [array_ops.shape(getattr(self, p)) for p in self._batch_params]
+        # TF nests to the right: broadcast(df, broadcast(loc, scale))
+        return functools.reduce(lambda y, x: broadcast_dynamic_shape(x, y), shapes[::-1])
+
+    def _batch_shape(self):
+        if not self._batch_params:
+            return getattr(self, self._event_param).shape.with_rank_at_least(1)[:-1]
+        return functools.reduce(broadcast_static_shape,
+                                [getattr(self, p).shape for p in self._batch_params])
+
+    def _event_shape_tensor(self):
+        if self._event_param is None:
+            return constant([], dtype=dtypes.int32)
+        return array_ops.shape(getattr(self, self._event_param))[-1:]
+
+    def _event_shape(self):
+        if self._event_param is None:
+            return TensorShape([])
+        return getattr(self, self._event_param).shape.with_rank_at_least(1)[-1:]
+
+
+def parameter_property(attribute, doc):
+    """A read-only property giving `self.<attribute>` (a family's parameter Tensor).
+
+    Args:
+        attribute: the instance attribute ("_loc").
+        doc: the property's docstring.
+
+    Returns:
+        A property.
+
+    Example:
+        >>> loc = parameter_property("_loc", "The mean(s).")
+    """
+    return property(operator.attrgetter(attribute), doc=doc)

@@ -382,22 +382,9 @@ def crf_binary_score(tag_indices, sequence_lengths, transition_params):
     return out
 
 
-class CrfForwardRnnCell(RNNCell):
-    """One step of the forward algorithm: new_alphas[b, j] = inputs[b, j] +
-    logsumexp_i(alphas[b, i] + transition_params[i, j]); both output and state are the new
-    alphas. See http://www.cs.columbia.edu/~mcollins/fb.pdf.
-
-    Args:
-        transition_params: [num_tags, num_tags] matrix of binary potentials (num_tags must
-            be known statically).
-
-    Raises:
-        ValueError: num_tags is not known statically.
-
-    Example:
-        >>> cell = tf.contrib.crf.CrfForwardRnnCell(transitions)
-        >>> _, alphas = tf.nn.dynamic_rnn(cell, inputs[:, 1:], initial_state=inputs[:, 0])
-    """
+class _CrfTransitionCell(RNNCell):
+    """A cell over [batch_size, num_tags] scores and a static [num_tags, num_tags]
+    transition matrix (held as [1, num_tags, num_tags]): what the forward cells share."""
 
     def __init__(self, transition_params):
         super().__init__()
@@ -415,6 +402,24 @@ class CrfForwardRnnCell(RNNCell):
     @property
     def output_size(self):
         return self._num_tags
+
+
+class CrfForwardRnnCell(_CrfTransitionCell):
+    """One step of the forward algorithm: new_alphas[b, j] = inputs[b, j] +
+    logsumexp_i(alphas[b, i] + transition_params[i, j]); both output and state are the new
+    alphas. See http://www.cs.columbia.edu/~mcollins/fb.pdf.
+
+    Args:
+        transition_params: [num_tags, num_tags] matrix of binary potentials (num_tags must
+            be known statically).
+
+    Raises:
+        ValueError: num_tags is not known statically.
+
+    Example:
+        >>> cell = tf.contrib.crf.CrfForwardRnnCell(transitions)
+        >>> _, alphas = tf.nn.dynamic_rnn(cell, inputs[:, 1:], initial_state=inputs[:, 0])
+    """
 
     def __call__(self, inputs, state, scope=None):
         """Computes the next alphas.
@@ -465,7 +470,7 @@ def viterbi_decode(score, transition_params):
     return viterbi, np.max(trellis[-1])
 
 
-class CrfDecodeForwardRnnCell(RNNCell):
+class CrfDecodeForwardRnnCell(_CrfTransitionCell):
     """One step of Viterbi's forward pass: the new best scores (state) and, as output, the
     int32 backpointers argmax_i(scores[b, i] + transition_params[i, j]).
 
@@ -481,23 +486,6 @@ class CrfDecodeForwardRnnCell(RNNCell):
         >>> backpointers, last_score = tf.nn.dynamic_rnn(
         ...     cell, inputs[:, 1:], initial_state=inputs[:, 0], dtype=tf.int32)
     """
-
-    def __init__(self, transition_params):
-        super().__init__()
-        transition_params = _tensor(transition_params, "transition_params")
-        self._num_tags = _num_tags(transition_params, 0)
-        if self._num_tags is None:
-            raise ValueError(f"{type(self).__name__} needs a statically known number of "
-                             f"tags; transition_params has shape {transition_params.shape}")
-        self._transition_params = array_ops.expand_dims(transition_params, 0)
-
-    @property
-    def state_size(self):
-        return self._num_tags
-
-    @property
-    def output_size(self):
-        return self._num_tags
 
     def __call__(self, inputs, state, scope=None):
         """Computes the backpointers and the new scores.

@@ -389,8 +389,41 @@ def _embedding_variable(column, weight_collections, trainable):
         collections=weight_collections)
 
 
+class _EmbeddingDenseColumn(_DenseColumn, _SequenceDenseColumn):
+    """What EmbeddingColumn and _SharedEmbeddingColumn share: a categorical column looked up
+    in `[num_buckets, dimension]` weights; subclasses give `_dense(inputs,
+    weight_collections, trainable) -> (embeddings, sparse_tensors)`."""
+
+    __slots__ = ()
+
+    @property
+    def _parse_example_spec(self):
+        return self.categorical_column._parse_example_spec
+
+    def _transform_feature(self, inputs):
+        return inputs.get(self.categorical_column)
+
+    @property
+    def _variable_shape(self):
+        return TensorShape([self.dimension])
+
+    def _get_dense_tensor(self, inputs, weight_collections=None, trainable=None):
+        if _is_sequence_categorical(self.categorical_column):
+            raise _sequence_error("embedding_column", self.name, self.categorical_column,
+                                  must=False)
+        return self._dense(inputs, weight_collections, trainable)[0]
+
+    def _get_sequence_dense_tensor(self, inputs, weight_collections=None, trainable=None):
+        if not _is_sequence_categorical(self.categorical_column):
+            raise _sequence_error("embedding_column", self.name, self.categorical_column,
+                                  must=True)
+        dense, sparse_tensors = self._dense(inputs, weight_collections, trainable)
+        return TensorSequenceLengthPair(
+            dense, sequence_length_from_sparse_tensor(sparse_tensors.id_tensor))
+
+
 class EmbeddingColumn(
-        _DenseColumn, _SequenceDenseColumn,
+        _EmbeddingDenseColumn,
         collections.namedtuple("EmbeddingColumn", (
             "categorical_column", "dimension", "combiner", "initializer", "ckpt_to_load_from",
             "tensor_name_in_ckpt", "max_norm", "trainable", "use_safe_embedding_lookup"))):
@@ -406,37 +439,12 @@ class EmbeddingColumn(
     def name(self):
         return f"{self.categorical_column.name}_embedding"
 
-    @property
-    def _parse_example_spec(self):
-        return self.categorical_column._parse_example_spec
-
-    def _transform_feature(self, inputs):
-        return inputs.get(self.categorical_column)
-
-    @property
-    def _variable_shape(self):
-        return TensorShape([self.dimension])
-
     def _dense(self, inputs, weight_collections, trainable):
         sparse_tensors = self.categorical_column._get_sparse_tensors(
             inputs, weight_collections=weight_collections, trainable=trainable)
         weights = _embedding_variable(self, weight_collections, trainable)
         _restore_from_checkpoint(self, weights)
         return _embedding_lookup(self, sparse_tensors, weights), sparse_tensors
-
-    def _get_dense_tensor(self, inputs, weight_collections=None, trainable=None):
-        if _is_sequence_categorical(self.categorical_column):
-            raise _sequence_error("embedding_column", self.name, self.categorical_column,
-                                  must=False)
-        return self._dense(inputs, weight_collections, trainable)[0]
-
-    def _get_sequence_dense_tensor(self, inputs, weight_collections=None, trainable=None):
-        if not _is_sequence_categorical(self.categorical_column):
-            raise _sequence_error("embedding_column", self.name, self.categorical_column,
-                                  must=True)
-        dense, sparse_tensors = self._dense(inputs, weight_collections, trainable)
-        return TensorSequenceLengthPair(
-            dense, sequence_length_from_sparse_tensor(sparse_tensors.id_tensor))
 
 
 def _check_embedding_args(dimension, ckpt_to_load_from, tensor_name_in_ckpt, initializer,
@@ -494,7 +502,7 @@ def embedding_column(categorical_column, dimension, combiner="mean", initializer
 
 
 class _SharedEmbeddingColumn(
-        _DenseColumn, _SequenceDenseColumn,
+        _EmbeddingDenseColumn,
         collections.namedtuple("_SharedEmbeddingColumn", (
             "categorical_column", "dimension", "combiner", "initializer",
             "shared_embedding_collection_name", "ckpt_to_load_from", "tensor_name_in_ckpt",
@@ -508,17 +516,6 @@ class _SharedEmbeddingColumn(
     @property
     def _var_scope_name(self):
         return self.shared_embedding_collection_name
-
-    @property
-    def _parse_example_spec(self):
-        return self.categorical_column._parse_example_spec
-
-    def _transform_feature(self, inputs):
-        return inputs.get(self.categorical_column)
-
-    @property
-    def _variable_shape(self):
-        return TensorShape([self.dimension])
 
     def _shared_weights(self, weight_collections, trainable):
         from flowexec.variable_scope import get_variable
@@ -557,20 +554,6 @@ class _SharedEmbeddingColumn(
             weights = self._shared_weights(weight_collections, trainable)
             _restore_from_checkpoint(self, weights)
             return _embedding_lookup(self, sparse_tensors, weights), sparse_tensors
-
-    def _get_dense_tensor(self, inputs, weight_collections=None, trainable=None):
-        if _is_sequence_categorical(self.categorical_column):
-            raise _sequence_error("embedding_column", self.name, self.categorical_column,
-                                  must=False)
-        return self._dense(inputs, weight_collections, trainable)[0]
-
-    def _get_sequence_dense_tensor(self, inputs, weight_collections=None, trainable=None):
-        if not _is_sequence_categorical(self.categorical_column):
-            raise _sequence_error("embedding_column", self.name, self.categorical_column,
-                                  must=True)
-        dense, sparse_tensors = self._dense(inputs, weight_collections, trainable)
-        return TensorSequenceLengthPair(
-            dense, sequence_length_from_sparse_tensor(sparse_tensors.id_tensor))
 
 
 def _base_categorical(column):

@@ -23,7 +23,8 @@ from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import shape_fns, window
-from flowexec.ops.image_checks import check_dim, invalid, merge_dim, no_gradient, shape_str
+from flowexec.ops.image_checks import (check_dim, invalid, iou_fn, merge_dim, no_gradient,
+                                       shape_str)
 from flowexec.ops.image_glimpse_ops import check_input_types
 
 _INT_MAX = 2 ** 31 - 1
@@ -249,17 +250,10 @@ def _check(boxes, scores, per_class, total, iou, score_thr):
     return m, t, iou_v, st
 
 
-def _corner_boxes(xp, b):
-    """(ymin, xmin, ymax, xmax, area) float32 of boxes `[n, 4]`."""
-    ymin, ymax = xp.minimum(b[:, 0], b[:, 2]), xp.maximum(b[:, 0], b[:, 2])
-    xmin, xmax = xp.minimum(b[:, 1], b[:, 3]), xp.maximum(b[:, 1], b[:, 3])
-    return ymin, xmin, ymax, xmax, (ymax - ymin) * (xmax - xmin)
-
-
 def _nms_class(xp, boxes, scores, size, iou_thr, score_thr):
     """TF's DoNMSPerClass: the selected (box index, score), best first."""
     f32 = xp.float32
-    ymin, xmin, ymax, xmax, area = _corner_boxes(xp, boxes)
+    iou = iou_fn(xp, boxes)
     host = scores.tolist()
     thr = f32(score_thr)
     queue = _PriorityQueue(lambda a, b: a[0] < b[0])
@@ -267,38 +261,15 @@ def _nms_class(xp, boxes, scores, size, iou_thr, score_thr):
         if f32(s) > thr:
             queue.push((s, i))
     iou_thr = f32(iou_thr)
-    zero = f32(0)
     selected = []
     sel_idx = xp.zeros(0, dtype=xp.int64)
     while len(selected) < size and len(queue):
         s, i = queue.pop()
-        if selected:
-            js = sel_idx
-            iy = xp.maximum(xp.minimum(ymax[i], ymax[js]) - xp.maximum(ymin[i], ymin[js]), zero)
-            ix = xp.maximum(xp.minimum(xmax[i], xmax[js]) - xp.maximum(xmin[i], xmin[js]), zero)
-            inter = iy * ix
-            with _quiet(xp):
-                iou = inter / (area[i] + area[js] - inter)
-            iou = xp.where((area[i] <= 0) | (area[js] <= 0), zero, iou)
-            if bool(xp.any(iou > iou_thr)):
-                continue
+        if selected and bool(xp.any(iou(i, sel_idx) > iou_thr)):
+            continue
         selected.append((i, s))
         sel_idx = xp.asarray([k for k, _ in selected], dtype=xp.int64)
     return selected
-
-
-class _quiet:
-    def __init__(self, xp):
-        self._errstate = getattr(xp, "errstate", None)
-
-    def __enter__(self):
-        self._ctx = self._errstate(divide="ignore", invalid="ignore") if self._errstate else None
-        if self._ctx is not None:
-            self._ctx.__enter__()
-
-    def __exit__(self, *exc):
-        if self._ctx is not None:
-            self._ctx.__exit__(*exc)
 
 
 @defop("CombinedNonMaxSuppression", infer=_combined_infer, cost=_combined_cost,

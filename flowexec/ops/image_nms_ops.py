@@ -22,7 +22,8 @@ from flowexec.framework.graph import name_scope
 from flowexec.framework.registry import EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import shape_fns, window
-from flowexec.ops.image_checks import check_dim, invalid, merge_dim, no_gradient, shape_str
+from flowexec.ops.image_checks import (check_dim, invalid, iou_fn, merge_dim, no_gradient,
+                                       shape_str)
 
 _NMS_TYPES = (dtypes.float16, dtypes.float32)
 
@@ -57,46 +58,6 @@ def _nms_infer(op):
 def _nms_cost(op):
     n = op.inputs[1].shape.num_elements()
     return EXPENSIVE if n is None else float(n * n)
-
-
-def _corners(xp, boxes):
-    b = xp.asarray(boxes, dtype=xp.float32)
-    ymin = xp.minimum(b[:, 0], b[:, 2])
-    ymax = xp.maximum(b[:, 0], b[:, 2])
-    xmin = xp.minimum(b[:, 1], b[:, 3])
-    xmax = xp.maximum(b[:, 1], b[:, 3])
-    return ymin, xmin, ymax, xmax, (ymax - ymin) * (xmax - xmin)
-
-
-def _iou_fn(xp, boxes):
-    """`iou(i, js)`: float32 IoU of box i with boxes js, TF's formula."""
-    ymin, xmin, ymax, xmax, area = _corners(xp, boxes)
-    zero = xp.float32(0)
-
-    def iou(i, js):
-        iy = xp.maximum(xp.minimum(ymax[i], ymax[js]) - xp.maximum(ymin[i], ymin[js]), zero)
-        ix = xp.maximum(xp.minimum(xmax[i], xmax[js]) - xp.maximum(xmin[i], xmin[js]), zero)
-        inter = iy * ix
-        with _quiet(xp):
-            out = inter / (area[i] + area[js] - inter)
-        return xp.where((area[i] <= 0) | (area[js] <= 0), zero, out)
-    return iou
-
-
-class _quiet:
-    """0/0 of degenerate pairs is masked afterwards; numpy must not warn about it."""
-
-    def __init__(self, xp):
-        self._errstate = getattr(xp, "errstate", None)
-
-    def __enter__(self):
-        self._ctx = self._errstate(divide="ignore", invalid="ignore") if self._errstate else None
-        if self._ctx is not None:
-            self._ctx.__enter__()
-
-    def __exit__(self, *exc):
-        if self._ctx is not None:
-            self._ctx.__exit__(*exc)
 
 
 def _check_output_size(xp, max_output_size):
@@ -190,7 +151,7 @@ def _nms_v3(xp, boxes, scores, max_output_size, iou_threshold, score_threshold):
     thr = _iou_threshold(iou_threshold)
     st = float(_check_scalar(score_threshold, "score_threshold"))
     _check_boxes_scores(boxes, scores)
-    sel, _ = _select(xp, _iou_fn(xp, boxes), scores, size, thr, st)
+    sel, _ = _select(xp, iou_fn(xp, boxes), scores, size, thr, st)
     return xp.asarray(sel, dtype=xp.int32).reshape(len(sel))
 
 
@@ -201,7 +162,7 @@ def _nms_v4(xp, boxes, scores, max_output_size, iou_threshold, score_threshold, 
     thr = _iou_threshold(iou_threshold)
     st = float(_check_scalar(score_threshold, "score_threshold"))
     _check_boxes_scores(boxes, scores)
-    sel, _ = _select(xp, _iou_fn(xp, boxes), scores, size, thr, st)
+    sel, _ = _select(xp, iou_fn(xp, boxes), scores, size, thr, st)
     (idx,), valid = _padded(xp, sel, None, size, pad_to_max_output_size, None)
     return idx, valid
 
@@ -216,7 +177,7 @@ def _nms_v5(xp, boxes, scores, max_output_size, iou_threshold, score_threshold,
     if sigma < 0:
         raise invalid("soft_nms_sigma_val must be >= 0")
     _check_boxes_scores(boxes, scores)
-    sel, sc = _select(xp, _iou_fn(xp, boxes), scores, size, thr, st, sigma)
+    sel, sc = _select(xp, iou_fn(xp, boxes), scores, size, thr, st, sigma)
     (idx, out_scores), valid = _padded(xp, sel, sc, size, pad_to_max_output_size,
                                        scores.dtype)
     return idx, out_scores, valid

@@ -27,7 +27,7 @@ from flowexec.framework.registry import EXPENSIVE, apply_op, defop
 from flowexec.framework.tensor_shape import TensorShape
 from flowexec.ops import array_ops, math_ops, shape_fns, window
 from flowexec.ops.constant_op import constant
-from flowexec.ops.image_checks import check_dim, invalid, no_gradient, shape_str
+from flowexec.ops.image_checks import check_dim, invalid, no_gradient, quiet, shape_str
 from flowexec.ops.image_glimpse_ops import check_input_types
 
 _IMAGE_TYPES = (dtypes.int8, dtypes.uint8, dtypes.int16, dtypes.uint16, dtypes.int32,
@@ -42,7 +42,7 @@ def _lanczos(radius):
         pi = f(3.14159265359)
         r = f(radius)
         px = pi * x
-        with _quiet(xp):
+        with quiet(xp):
             v = r * xp.sin(px) * xp.sin(px / r) / (pi * pi * x * x)
         return xp.where(x > r, f(0), xp.where(x <= f(1e-3), f(1), v))
     return k, float(radius)
@@ -85,22 +85,6 @@ KERNELS = {
 }
 
 
-class _quiet:
-    """sin(0) / 0 at x = 0 is masked by the x <= 1e-3 branch; numpy must not warn."""
-
-    def __init__(self, xp):
-        self._errstate = getattr(xp, "errstate", None)
-
-    def __enter__(self):
-        self._ctx = self._errstate(divide="ignore", invalid="ignore") if self._errstate else None
-        if self._ctx is not None:
-            self._ctx.__enter__()
-
-    def __exit__(self, *exc):
-        if self._ctx is not None:
-            self._ctx.__exit__(*exc)
-
-
 def _kernel(kernel_type):
     fn = KERNELS.get(kernel_type)
     if fn is None:
@@ -137,7 +121,7 @@ def compute_spans(xp, kernel_type, out_size, in_size, scale, translate, antialia
     for k in range(span):  # TF sums the taps one after the other in float32
         total = total + w[:, k]
     ok = valid & (xp.abs(total) >= f(1000 * _FLT_MIN))
-    with _quiet(xp):
+    with quiet(xp):
         inv_total = f(1) / total
     w = xp.where(ok[:, None], w * inv_total[:, None], f(0)).astype(xp.float32)
     return xp.where(valid, start, 0), w

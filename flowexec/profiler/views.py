@@ -211,17 +211,22 @@ def _passes_names(name, opts):
     return not any(fmt.full_match(r, name) for r in opts.hide_name_regexes)
 
 
-def _should_show_tree(node, opts, depth):
-    if node.name == fmt.ROOT:
-        return True
-    p = node.proto
-    if (p.total_requested_bytes < opts.min_bytes
+def _below_min_totals(p, opts):
+    """The memory and time thresholds both views apply to a node's totals."""
+    return (p.total_requested_bytes < opts.min_bytes
             or p.total_peak_bytes < opts.min_peak_bytes
             or p.total_residual_bytes < opts.min_residual_bytes
             or p.total_output_bytes < opts.min_output_bytes
             or p.total_exec_micros < opts.min_micros
             or p.total_accelerator_exec_micros < opts.min_accelerator_micros
-            or p.total_cpu_exec_micros < opts.min_cpu_micros
+            or p.total_cpu_exec_micros < opts.min_cpu_micros)
+
+
+def _should_show_tree(node, opts, depth):
+    if node.name == fmt.ROOT:
+        return True
+    p = node.proto
+    if (_below_min_totals(p, opts)
             or p.parameters < opts.min_params or p.float_ops < opts.min_float_ops
             or p.run_count < opts.min_occurrence or depth > opts.max_depth):
         return False
@@ -302,6 +307,17 @@ def _finish_tree(root, roots, opts, visits):
 
 
 # scope view ------------------------------------------------------------------------------
+def _show_with_children(node, cnodes):
+    """An accounted node's totals anew: its own stats plus those of its accounted children,
+    which become the children it shows."""
+    node.show_children = []
+    node.reset_totals()
+    node.add_self()
+    for c in cnodes:
+        node.aggregate(c)
+        node.show_children.append(c)
+
+
 def _account_scope(roots, opts):
     accounted = []
     for node in roots:
@@ -309,12 +325,7 @@ def _account_scope(roots, opts):
         cnodes = _account_scope(node.children, opts)
         node.account = _reaccount(node, opts)
         if node.account or cnodes:
-            node.show_children = []
-            node.reset_totals()
-            node.add_self()
-            for c in cnodes:
-                node.aggregate(c)
-                node.show_children.append(c)
+            _show_with_children(node, cnodes)
             accounted.append(node)
     return accounted
 
@@ -361,12 +372,7 @@ def _account_graph(roots, opts, visits):
         cnodes = _account_graph(node.children, opts, visits)
         node.account = _reaccount(node, opts)
         if node.account:
-            node.show_children = []
-            node.reset_totals()
-            node.add_self()
-            for c in cnodes:
-                node.aggregate(c)
-                node.show_children.append(c)
+            _show_with_children(node, cnodes)
             accounted.append(node)
         else:
             accounted.extend(cnodes)
@@ -407,13 +413,7 @@ def _should_show_multi(node, opts, depth):
     if node.name == fmt.ROOT:
         return True
     p = node.proto
-    if (p.total_requested_bytes < opts.min_bytes
-            or p.total_peak_bytes < opts.min_peak_bytes
-            or p.total_residual_bytes < opts.min_residual_bytes
-            or p.total_output_bytes < opts.min_output_bytes
-            or p.total_exec_micros < opts.min_micros
-            or p.total_accelerator_exec_micros < opts.min_accelerator_micros
-            or p.total_cpu_exec_micros < opts.min_cpu_micros
+    if (_below_min_totals(p, opts)
             or p.total_parameters < opts.min_params
             or p.total_float_ops < opts.min_float_ops or depth > opts.max_depth
             or opts.min_occurrence > len(node.node.snapshot)):

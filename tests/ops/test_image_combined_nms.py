@@ -11,18 +11,14 @@ import pytest
 import flowexec as tf
 from flowexec.ops import image_combined_nms_ops as cn
 from tests.ops.harness import OpCase, check_forward, ids
+from tests.ops.npz_fixtures import load_npz_cases
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "tf1", "image_glimpse")
 _OUTS = ("nmsed_boxes", "nmsed_scores", "nmsed_classes", "valid_detections")
 
 
 def _load(name):
-    with np.load(os.path.join(DATA, name)) as z:
-        cases = {}
-        for key in z.files:
-            case, field = key.split("/", 1)
-            cases.setdefault(case, {})[field] = z[key]
-    return cases
+    return load_npz_cases(os.path.join(DATA, name))[1]
 
 
 _CASES = _load("combined_nms.npz")

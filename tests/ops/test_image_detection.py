@@ -14,17 +14,13 @@ from flowexec.framework.registry import apply_op
 from flowexec.ops import image_detection_ops as det
 from flowexec.ops import image_nms_ops as nms
 from tests.ops.harness import OpCase, check_forward, ids
+from tests.ops.npz_fixtures import load_npz_cases
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "tf1", "image_detection")
 
 
 def _load(name):
-    with np.load(os.path.join(DATA, name)) as z:
-        cases = {}
-        for key in z.files:
-            case, field = key.split("/", 1)
-            cases.setdefault(case, {})[field] = z[key]
-    return cases
+    return load_npz_cases(os.path.join(DATA, name))[1]
 
 
 def _run(*fetches, feed=None):

@@ -13,20 +13,13 @@ import flowexec as tf
 from flowexec.framework.registry import apply_op
 from flowexec.ops import image_glimpse_ops as gl
 from tests.ops.harness import OpCase, check_forward, ids
+from tests.ops.npz_fixtures import load_npz_cases
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "tf1", "image_glimpse")
 
 
 def _load(name):
-    with np.load(os.path.join(DATA, name)) as z:
-        top, cases = {}, {}
-        for key in z.files:
-            if "/" not in key:
-                top[key] = z[key]
-                continue
-            case, field = key.split("/", 1)
-            cases.setdefault(case, {})[field] = z[key]
-    return top, cases
+    return load_npz_cases(os.path.join(DATA, name))
 
 
 _TOP, _CASES = _load("glimpse.npz")

@@ -15,20 +15,14 @@ from flowexec.framework.registry import apply_op
 from flowexec.ops import image_geometry_ops as geo
 from flowexec.ops import image_scale_ops as st
 from tests.ops.harness import OpCase, check_forward, check_gradient
+from tests.ops.npz_fixtures import load_npz_cases
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "tf1", "image_glimpse")
 RTOL = ATOL = 1e-5
 
 
 def _load(name):
-    with np.load(os.path.join(DATA, name)) as z:
-        top, cases = {}, {}
-        for key in z.files:
-            if "/" not in key:
-                top[key] = z[key]
-                continue
-            case, field = key.split("/", 1)
-            cases.setdefault(case, {})[field] = z[key]
+    top, cases = load_npz_cases(os.path.join(DATA, name))
     for r in cases.values():
         r.setdefault("images", top["image"])
     return cases

@@ -231,6 +231,15 @@ def _dense(units, name, dtype):
     return layers_core.Dense(units, name=name, use_bias=False, dtype=dtype)
 
 
+def _score_probability_fn(probability_fn, custom_key_value_fn):
+    """The `(score, prev) -> alignments` of the plain mechanisms: `probability_fn(score)`
+    (default softmax); a `custom_key_value_fn` is refused."""
+    if custom_key_value_fn is not None:
+        raise ValueError("custom_key_value_fn is not supported by flowexec")
+    probability_fn = probability_fn or nn_ops.softmax
+    return lambda score, _: probability_fn(score)
+
+
 class LuongAttention(_BaseAttentionMechanism):
     """Multiplicative attention (Luong et al. 2015): `score_j = keys_j . query`, optionally
     times a learned scalar `attention_g` (`scale=True`, "scaled" Luong).
@@ -255,12 +264,10 @@ class LuongAttention(_BaseAttentionMechanism):
     def __init__(self, num_units, memory, memory_sequence_length=None, scale=False,
                  probability_fn=None, score_mask_value=None, dtype=None,
                  custom_key_value_fn=None, name="LuongAttention"):
-        if custom_key_value_fn is not None:
-            raise ValueError("custom_key_value_fn is not supported by flowexec")
-        probability_fn = probability_fn or nn_ops.softmax
+        probability_fn = _score_probability_fn(probability_fn, custom_key_value_fn)
         super().__init__(
             query_layer=None, memory_layer=_dense(num_units, "memory_layer", dtype),
-            memory=memory, probability_fn=lambda score, _: probability_fn(score),
+            memory=memory, probability_fn=probability_fn,
             memory_sequence_length=memory_sequence_length, score_mask_value=score_mask_value,
             name=name)
         self._num_units = num_units
@@ -306,13 +313,11 @@ class BahdanauAttention(_BaseAttentionMechanism):
     def __init__(self, num_units, memory, memory_sequence_length=None, normalize=False,
                  probability_fn=None, score_mask_value=None, dtype=None,
                  custom_key_value_fn=None, name="BahdanauAttention"):
-        if custom_key_value_fn is not None:
-            raise ValueError("custom_key_value_fn is not supported by flowexec")
-        probability_fn = probability_fn or nn_ops.softmax
+        probability_fn = _score_probability_fn(probability_fn, custom_key_value_fn)
         super().__init__(
             query_layer=_dense(num_units, "query_layer", dtype),
             memory_layer=_dense(num_units, "memory_layer", dtype),
-            memory=memory, probability_fn=lambda score, _: probability_fn(score),
+            memory=memory, probability_fn=probability_fn,
             memory_sequence_length=memory_sequence_length, score_mask_value=score_mask_value,
             name=name)
         self._num_units = num_units
@@ -381,21 +386,18 @@ def monotonic_attention(p_choose_i, previous_attention, mode):
     """
     p_choose_i = convert_to_tensor(p_choose_i, name="p_choose_i")
     previous_attention = convert_to_tensor(previous_attention, name="previous_attention")
-    if mode == "recursive":
+    if mode in ("recursive", "parallel"):
         batch_size = _dim(p_choose_i, 0)
         shifted_1mp = array_ops.concat(
             [array_ops.ones((batch_size, 1), dtype=p_choose_i.dtype), 1 - p_choose_i[:, :-1]],
             1)
+    if mode == "recursive":
         scanned = functional_ops.scan(
             lambda x, yz: array_ops.reshape(yz[0] * x + yz[1], (batch_size,)),
             [array_ops.transpose(shifted_1mp), array_ops.transpose(previous_attention)],
             array_ops.zeros((batch_size,), dtype=p_choose_i.dtype))
         return p_choose_i * array_ops.transpose(scanned)
     if mode == "parallel":
-        batch_size = _dim(p_choose_i, 0)
-        shifted_1mp = array_ops.concat(
-            [array_ops.ones((batch_size, 1), dtype=p_choose_i.dtype), 1 - p_choose_i[:, :-1]],
-            1)
         cumprod_1mp = safe_cumprod(shifted_1mp, axis=1)
         return p_choose_i * cumprod_1mp * math_ops.cumsum(
             previous_attention / clip_ops.clip_by_value(cumprod_1mp, 1e-10, 1.0), axis=1)
@@ -414,6 +416,13 @@ def _monotonic_probability_fn(score, previous_alignments, sigmoid_noise, mode, s
     else:
         p_choose_i = math_ops.sigmoid(score)
     return monotonic_attention(p_choose_i, previous_alignments, mode)
+
+
+def _add_score_bias(score, dtype, score_bias_init):
+    """The monotonic mechanisms' `score + attention_score_bias` (a learned scalar)."""
+    score_bias = get_variable("attention_score_bias", dtype=dtype,
+                              initializer=float(score_bias_init))
+    return score + score_bias
 
 
 class _BaseMonotonicAttentionMechanism(_BaseAttentionMechanism):
@@ -462,9 +471,7 @@ class BahdanauMonotonicAttention(_BaseMonotonicAttentionMechanism):
         with variable_scope(None, "bahdanau_monotonic_attention", [query]):
             processed_query = self.query_layer(query) if self.query_layer else query
             score = _bahdanau_score(processed_query, self._keys, self._normalize)
-            score_bias = get_variable("attention_score_bias", dtype=processed_query.dtype,
-                                      initializer=float(self._score_bias_init))
-            score = score + score_bias
+            score = _add_score_bias(score, processed_query.dtype, self._score_bias_init)
         alignments = self._probability_fn(score, state)
         return alignments, alignments
 
@@ -502,9 +509,7 @@ class LuongMonotonicAttention(_BaseMonotonicAttentionMechanism):
         """`(alignments, next_state)` from the query and the previous alignments."""
         with variable_scope(None, "luong_monotonic_attention", [query]):
             score = _luong_score(query, self._keys, self._scale)
-            score_bias = get_variable("attention_score_bias", dtype=query.dtype,
-                                      initializer=float(self._score_bias_init))
-            score = score + score_bias
+            score = _add_score_bias(score, query.dtype, self._score_bias_init)
         alignments = self._probability_fn(score, state)
         return alignments, alignments
 

@@ -43,6 +43,15 @@ def _layer_output_size(layer, size):
     return nest.map_structure(one, size)
 
 
+def _decoder_output_size(cell, output_layer):
+    """The size of a decoder's rnn_output: the cell's output size, through `output_layer`
+    when there is one."""
+    size = cell.output_size
+    if output_layer is None:
+        return size
+    return _layer_output_size(output_layer, size)
+
+
 class BasicDecoder(decoder_mod.Decoder):
     """A decoder made of a cell, a helper and an optional output layer.
 
@@ -80,10 +89,7 @@ class BasicDecoder(decoder_mod.Decoder):
         return self._helper.batch_size
 
     def _rnn_output_size(self):
-        size = self._cell.output_size
-        if self._output_layer is None:
-            return size
-        return _layer_output_size(self._output_layer, size)
+        return _decoder_output_size(self._cell, self._output_layer)
 
     @property
     def output_size(self):

@@ -38,7 +38,7 @@ from flowexec.framework.tensor import Tensor
 from flowexec.layers import base as base_layer
 from flowexec.contrib.seq2seq import attention_wrapper
 from flowexec.contrib.seq2seq import decoder as decoder_mod
-from flowexec.contrib.seq2seq.basic_decoder import _layer_output_size
+from flowexec.contrib.seq2seq.basic_decoder import _decoder_output_size
 from flowexec.ops import (array_ops, cond as cond_mod, embedding_ops, logging_ops, math_ops,
                           nn_ops, sort_ops)
 from flowexec.ops.gather_tree_ops import gather_tree
@@ -442,10 +442,7 @@ class BeamSearchDecoder(decoder_mod.Decoder):
         return self._batch_size
 
     def _rnn_output_size(self):
-        size = self._cell.output_size
-        if self._output_layer is None:
-            return size
-        return _layer_output_size(self._output_layer, size)
+        return _decoder_output_size(self._cell, self._output_layer)
 
     @property
     def tracks_own_finished(self):

@@ -43,7 +43,8 @@ class _FeatureColumn:
     @property
     def name(self):
         """The column's name (unique in one `input_layer` / `linear_model` call)."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement name (abstract)")
 
     def __lt__(self, other):
         return str(self) < str(other)
@@ -56,11 +57,13 @@ class _FeatureColumn:
         return self.name
 
     def _transform_feature(self, inputs):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement _transform_feature (abstract)")
 
     @property
     def _parse_example_spec(self):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement _parse_example_spec (abstract)")
 
     def _reset_config(self):
         pass
@@ -73,10 +76,12 @@ class _DenseColumn(_FeatureColumn):
 
     @property
     def _variable_shape(self):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement _variable_shape (abstract)")
 
     def _get_dense_tensor(self, inputs, weight_collections=None, trainable=None):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement _get_dense_tensor (abstract)")
 
 
 IdWeightPair = collections.namedtuple("IdWeightPair", ["id_tensor", "weight_tensor"])
@@ -90,10 +95,12 @@ class _CategoricalColumn(_FeatureColumn):
 
     @property
     def _num_buckets(self):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement _num_buckets (abstract)")
 
     def _get_sparse_tensors(self, inputs, weight_collections=None, trainable=None):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement _get_sparse_tensors (abstract)")
 
 
 TensorSequenceLengthPair = collections.namedtuple("TensorSequenceLengthPair",
@@ -107,7 +114,8 @@ class _SequenceDenseColumn(_FeatureColumn):
     TensorSequenceLengthPair = TensorSequenceLengthPair
 
     def _get_sequence_dense_tensor(self, inputs, weight_collections=None, trainable=None):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement _get_sequence_dense_tensor (abstract)")
 
 
 class _LazyBuilder:

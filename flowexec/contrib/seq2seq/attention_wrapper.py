@@ -64,12 +64,14 @@ class AttentionMechanism:
     @property
     def alignments_size(self):
         """The length of the alignments (the memory's max_time)."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement alignments_size (abstract)")
 
     @property
     def state_size(self):
         """The size of the mechanism's state."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} does not implement state_size (abstract)")
 
 
 def _prepare_memory(memory, memory_sequence_length, check_inner_dims_defined):

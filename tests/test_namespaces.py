@@ -55,6 +55,8 @@ def test_tf_io_names_are_the_tf_twins_and_read_what_they_write(tmp_path):
     assert tf.io.tf_record_iterator is tf.python_io.tf_record_iterator
     assert tf.io.PaddingFIFOQueue is tf.PaddingFIFOQueue and tf.io.QueueBase is tf.QueueBase
     assert tf.io.PriorityQueue is tf.PriorityQueue
+    assert tf.io.decode_jpeg is tf.image.decode_jpeg and tf.io.encode_png is tf.image.encode_png
+    assert tf.io.decode_image is tf.image.decode_image and tf.io.is_jpeg is tf.image.is_jpeg
     path = str(tmp_path / "a.bin")
     with tf.io.TFRecordWriter(str(tmp_path / "r.tfrecord")) as writer:
         writer.write(b"one")

@@ -1,6 +1,7 @@
 """`tf.io`: the file API (`tf.io.gfile`), reading and writing files, the record formats
-(TFRecord), Example parsing, tensor and sparse serialization, and the queues, under TF 1.x's
-`tf.io` names (each is the same object as its `tf.*` / `tf.python_io.*` / `tf.train.*` name)."""
+(TFRecord), Example parsing, tensor and sparse serialization, the image codecs and the queues,
+under TF 1.x's `tf.io` names (each is the same object as its `tf.*`, `tf.python_io.*`,
+`tf.train.*` or `tf.image.*` name)."""
 
 from flowexec.platform import io_gfile as gfile  # noqa: F401
 from flowexec.graph_io.export import write_graph  # noqa: F401,E402
@@ -26,3 +27,6 @@ from flowexec.python_io import (  # noqa: F401,E402 (records)
 from flowexec.ops.data_flow_ops import (  # noqa: F401,E402 (queues)
     FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue)
 from flowexec.ops.priority_queue_ops import PriorityQueue  # noqa: F401,E402
+from flowexec.ops.image_codec_ops import (  # noqa: F401,E402 (image codecs)
+    decode_and_crop_jpeg, decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png,
+    encode_jpeg, encode_png, extract_jpeg_shape, is_jpeg)

@@ -31,6 +31,7 @@ from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import control_dependencies, name_scope
 from flowexec.framework.registry import apply_op
 from flowexec.framework.tensor import Tensor
+from flowexec.graph_io.schema import schema_for
 from flowexec.ops import array_ops, check_ops, dataset_iterators, io_ops, random_ops
 from flowexec.ops import dataset_ops as _dataset_ops  # noqa: F401 (registers the ops)
 from flowexec.ops.constant_op import identity
@@ -59,6 +60,22 @@ def _function_name(transformation, func):
     return f"{transformation}_" + re.sub(r"[^A-Za-z0-9_.\-]", "_", raw)
 
 
+
+def _record_element_attrs(op, element_spec):
+    """Gives a dataset op TF's `output_types`/`output_shapes` attrs (its element's flat
+    dtypes and shapes) when it has none, so a graph with datasets exports as a GraphDef
+    (and in MetaGraphs) as TF's does; kernels do not read them."""
+    if "output_types" in op.attrs and "output_shapes" in op.attrs:
+        return
+    tf_def = schema_for(op.type)
+    if tf_def is None:
+        return
+    flat = structure.flat_specs(element_spec)
+    if "output_types" in tf_def.attrs:
+        op.attrs.setdefault("output_types", [s.dtype for s in flat])
+    if "output_shapes" in tf_def.attrs:
+        op.attrs.setdefault("output_shapes", [s.shape for s in flat])
+
 class Dataset(structure.Structured):
     """A sequence of elements, each a structure of tensors (TF 1.x `tf.data.Dataset`).
 
@@ -70,6 +87,7 @@ class Dataset(structure.Structured):
         self._variant_tensor = variant
         self._element_spec = element_spec
         self._options = options
+        _record_element_attrs(variant.op, element_spec)
 
     def _as_variant_tensor(self):
         return self._variant_tensor

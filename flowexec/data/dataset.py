@@ -235,21 +235,32 @@ class Dataset(structure.Structured):
 
     # ----- functions -----------------------------------------------------------------------
     def _trace(self, func, transformation, convert=None, arg_specs=None):
+        """The function graph of `func` over this dataset's elements. A dataset argument (a
+        window) is traced as a variant placeholder and passed as a Dataset; a SparseTensor
+        one as its three components, passed as a SparseTensor. A SparseTensor `func` returns
+        becomes three outputs; `fg.element_spec` is the returned elements' spec."""
         spec = self._element_spec
         if arg_specs is None:
             arg_specs = list(spec) if type(spec) is tuple else [spec]
-        # a dataset argument (a window) is traced as a variant placeholder, passed as a Dataset
-        traced = [nest.map_data(_traced_spec, s) for s in arg_specs]
+        traced = [structure.component_specs(nest.map_data(_traced_spec, s)) for s in arg_specs]
+        returned = []
 
         def wrapper(*args):
-            args = [nest.map_data(_as_argument, s, a) for s, a in zip(arg_specs, args)]
+            args = [nest.map_data(_as_argument, s, structure.pack_components(s, nest.flatten(a)))
+                    for s, a in zip(arg_specs, args)]
             ret = func(*args)
             if isinstance(ret, list):
                 warnings.warn("Converting a list returned from a tf.data function to a "
                               "tuple; return a tuple to silence this.", stacklevel=3)
                 ret = tuple(ret)
-            return (convert or structure.normalize)(ret)
-        return function_mod.trace(wrapper, traced, _function_name(transformation, func))
+            ret = (convert or structure.normalize)(ret)
+            if convert is None:
+                returned.append(structure.spec_of(ret))
+                return structure.expand_components(ret)
+            return ret
+        fg = function_mod.trace(wrapper, traced, _function_name(transformation, func))
+        fg.element_spec = returned[0] if returned else None
+        return fg
 
     def _function_op(self, op_type, fg, *inputs, spec, attr="f"):
         variant = apply_op(op_type, self._variant_tensor, *inputs, *fg.external_captures,
@@ -264,7 +275,7 @@ class Dataset(structure.Structured):
             >>> Dataset.range(3).map(lambda x: x * 2)  # 0, 2, 4
         """
         fg = self._trace(map_func, "Dataset_map")
-        spec = structure.spec_of(fg.structured_outputs)
+        spec = fg.element_spec
         if num_parallel_calls is None:
             return self._function_op("MapDataset", fg, spec=spec)
         with name_scope("ParallelMapDataset"):

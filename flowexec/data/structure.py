@@ -42,16 +42,35 @@ class Structured:
 
 
 def normalize(value, name="component"):
-    """`value` with every leaf converted to a Tensor (components named `component_<i>`)."""
+    """`value` with every leaf converted to a Tensor (components named `component_<i>`);
+    SparseTensor leaves stay SparseTensors."""
     flat = nest.flatten_data(value)
-    tensors = [v if isinstance(v, Tensor) else convert_to_tensor(v, name=f"{name}_{i}")
-               for i, v in enumerate(flat)]
+    tensors = [v if isinstance(v, (Tensor, SparseTensor))
+               else convert_to_tensor(v, name=f"{name}_{i}") for i, v in enumerate(flat)]
     return nest.pack_data(value, tensors)
 
 
 def spec_of(tensors):
-    """The TensorSpec structure of a structure of tensors."""
-    return nest.map_data(lambda t: TensorSpec(t.shape, t.dtype), tensors)
+    """The spec structure of a structure of tensors (SparseTensorSpec for a SparseTensor)."""
+    def spec(t):
+        if isinstance(t, SparseTensor):
+            return SparseTensorSpec(t.shape, t.dtype)
+        return TensorSpec(t.shape, t.dtype)
+    return nest.map_data(spec, tensors)
+
+
+def expand_components(value):
+    """`value` with each SparseTensor leaf as its (indices, values, dense_shape) tuple: a
+    function's outputs in the flat component order of `flat_specs`."""
+    return nest.map_data(lambda v: (v.indices, v.values, v.dense_shape)
+                         if isinstance(v, SparseTensor) else v, value)
+
+
+def component_specs(spec):
+    """`spec` with each SparseTensorSpec leaf as the tuple of its three component specs: the
+    argument structure a function of such elements is traced with."""
+    return nest.map_data(lambda s: tuple(s._component_specs)
+                         if isinstance(s, SparseTensorSpec) else s, spec)
 
 
 def flat_specs(spec):

@@ -464,7 +464,10 @@ def _stack(elements, component):
                 f"Cannot batch tensors with different shapes in component {component}. First "
                 f"element had shape {_shape_str(first)} and element {j} had shape "
                 f"{_shape_str(np.shape(v))}.")
-    return np.stack([np.asarray(v) for v in values])
+    arrays = [np.asarray(v) for v in values]
+    if arrays[0].dtype.kind in "SUO":  # strings stay object arrays: 'S' would drop trailing NULs
+        arrays = [np.asarray(v, dtype=object) for v in values]
+    return np.stack(arrays)
 
 
 class BatchValue(DatasetValue):

@@ -61,4 +61,4 @@ def test_batched_strings_keep_their_trailing_nul_bytes():
     raw = [b"ab\x00\x00", b"c", b"\x00"]
     with tf.Graph().as_default():
         out = values(tf.data.Dataset.from_tensor_slices(raw).batch(3))
-    assert out[0].tolist() == raw
+    assert out[0] == raw

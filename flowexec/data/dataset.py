@@ -141,10 +141,12 @@ class Dataset(structure.Structured):
                 if not first.is_compatible_with(dim):
                     raise ValueError(f"Dimensions {first} and {dim} are not compatible")
                 first = first.merge_with(dim)
-        variant = apply_op("TensorSliceDataset", *flat, output_shapes=[t.shape for t in flat])
         spec = nest.map_data(lambda t: function_mod.TensorSpec(
             t.shape[1:] if t.shape.ndims is not None else tensor_shape.unknown_shape(),
             t.dtype), tensors)
+        # TF's output_shapes: the element's (slice) shapes, not the components'
+        variant = apply_op("TensorSliceDataset", *flat,
+                           output_shapes=[s.shape for s in structure.flat_specs(spec)])
         return Dataset(variant, spec)
 
     @staticmethod

@@ -9,13 +9,15 @@ attributes outside TF's schema, so a written file is one TensorFlow reads as wri
 flowexec-only gradient helpers are written as the TF subgraph that computes the same value
 (graph_io/lowering.py). If/While ops are written as TF 2.x writes functional control flow:
 their branch, condition and body graphs become FunctionDefs of the GraphDef's `library`
-(graph_io/functions.py).
+(graph_io/functions.py). Dataset ops with functions (map, filter, flat_map, ...) and
+one-shot iterators are written as TF writes them: each function a FunctionDef of the
+`library`, named by the op's func attribute (graph_io/dataset_functions.py).
 """
 
 import os
 
 from flowexec.framework import resources
-from flowexec.graph_io import functions, lowering, protos, schema
+from flowexec.graph_io import dataset_functions, functions, lowering, protos, schema
 from flowexec.graph_io.attr_value import to_attr_value
 from flowexec.graph_io.tensor_proto import shape_proto
 
@@ -47,8 +49,10 @@ def tf_inputs(op):
 
 
 def build_node(name, op_type, inputs, input_dtypes, output_dtypes, attrs, device="",
-               internal=(), where=None):
-    """A NodeDef of TF op `op_type`: TF's attributes from `attrs`, the dtypes, or defaults.
+               internal=(), where=None, funcs=None, counts=None):
+    """A NodeDef of TF op `op_type`: TF's attributes from `attrs`, the dtypes, or defaults;
+    `funcs` ({func attribute: FunctionDef name}) gives the function attributes, `counts`
+    ({list attribute: length}) the lengths of its input lists where TF's OpDef has several.
 
     Raises:
         ValueError: TF has no such op, a required attribute is missing, an attribute is
@@ -63,11 +67,16 @@ def build_node(name, op_type, inputs, input_dtypes, output_dtypes, attrs, device
     node.input.extend(inputs)
     known = {k: v for k, v in attrs.items()
              if k in sch.attrs and isinstance(v, int) and not isinstance(v, bool)}
+    known.update(counts or {})
+    funcs = funcs or {}
     try:
         derived = sch.derive_type_attrs(list(input_dtypes), list(output_dtypes), known)
     except (TypeError, ValueError) as e:
         raise ExportError(f"{where}: {e}") from e
     for attr, spec in sch.attrs.items():
+        if attr in funcs:
+            node.attr[attr].func.name = funcs[attr]
+            continue
         if attr in attrs:
             value = attrs[attr]
         elif attr in derived:
@@ -114,6 +123,10 @@ def node_defs(op, add_shapes=False, library=None):
         if library is None:
             raise ExportError(f"{where}: its functions need a GraphDef's function library")
         nodes = functions.functional_node_defs(op, library)
+    elif op.type in dataset_functions.LAYOUTS or op.type == "OneShotIterator":
+        if library is None:
+            raise ExportError(f"{where}: its functions need a GraphDef's function library")
+        nodes = [dataset_functions.node_def(op, library, build_node, controls)]
     elif form.flowexec_only:
         lower = lowering.LOWERINGS.get(op.type)
         if lower is None:

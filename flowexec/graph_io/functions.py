@@ -45,6 +45,7 @@ class Library:
 
     def __init__(self):
         self.functions = collections.OrderedDict()
+        self.graphs = {}  # id(FuncGraph) -> (FuncGraph, its FunctionDef's name): each once
 
     def add(self, fdef):
         self.functions[fdef.signature.name] = fdef
@@ -61,7 +62,9 @@ class Library:
 # ----- export --------------------------------------------------------------------------------
 def _output_args(node):
     """[(output arg name, first flat index, size)] of a NodeDef, by TF's OpDef."""
-    sch = schema.schema_for(node.op)
+    from flowexec.graph_io.dataset_functions import ALIASES
+
+    sch = schema.schema_for(node.op) or schema.schema_for(ALIASES.get(node.op, ""))
     if sch is None:
         raise ValueError(f"node '{node.name}' has op type '{node.op}', which flowexec does not "
                          "have")
@@ -86,10 +89,13 @@ def _output_arg_position(node, flat):
     raise ValueError(f"node '{node.name}' ({node.op}) has no output {flat}")
 
 
-def _function_def(fg, name, arg_tensors, extra_outputs, library, where):
+def _function_def(fg, name, arg_tensors, extra_outputs, library, where, ops=None,
+                  results=None):
     """The FunctionDef of a FuncGraph: arguments `input_<i>` standing for `arg_tensors`
     (tensors of `fg`, or None for an argument the function does not use), results its
-    outputs then `extra_outputs` (argument positions returned unchanged)."""
+    outputs then `extra_outputs` (argument positions returned unchanged). `ops` and
+    `results` (default: the FuncGraph's ops and outputs) make a function of some ops of
+    any graph (a one-shot iterator's dataset factory)."""
     from flowexec.graph_io.export import ExportError, node_defs
 
     p = protos.get()
@@ -102,7 +108,7 @@ def _function_def(fg, name, arg_tensors, extra_outputs, library, where):
             arg_of[t.name] = f"input_{i}"
     skipped = {t.op.name for t, _ in arg_tensors if t is not None}
     nodes = []
-    for op in fg.get_operations():
+    for op in (fg.get_operations() if ops is None else ops):
         if op.name in skipped:
             continue
         if op.type == "VariableV2":
@@ -129,7 +135,8 @@ def _function_def(fg, name, arg_tensors, extra_outputs, library, where):
         fixed = [r for r in (ref(s) for s in n.input) if r is not None]
         del n.input[:]
         n.input.extend(fixed)
-    outputs = [(t._as_node_def_input(), t.dtype) for t in fg.outputs]
+    outputs = [(t._as_node_def_input(), t.dtype)
+               for t in (fg.outputs if results is None else results)]
     outputs += [(None, arg_tensors[k][1], k) for k in extra_outputs]
     for i, out in enumerate(outputs):
         dtype = out[1]
@@ -281,7 +288,7 @@ def _body(fdef, where):
 _calling = threading.local()  # the functions being imported on this thread
 
 
-def _call(fdef, args, library, where):
+def _call(fdef, args, library, where, scope=None):
     from flowexec.graph_io.importer import import_nodes
 
     sig = fdef.signature
@@ -297,7 +304,7 @@ def _call(fdef, args, library, where):
     external = {f"{_ARG}{a.name}:0": t for a, t in zip(sig.input_arg, args)}
     stack.append(sig.name)
     try:
-        return import_nodes(nodes, external, rets, library)
+        return import_nodes(nodes, external, rets, library, scope)
     finally:
         stack.pop()
 

@@ -12,7 +12,9 @@ v1 control flow (Switch, Merge, Enter, Exit, NextIteration, LoopCond), which TF 
 tf.cond and tf.while_loop write, is converted to flowexec's functional If/While
 (`functionalize`); what does not follow those patterns is refused, naming the ops. TF 2.x's
 functional If/StatelessIf/While/StatelessWhile nodes over the GraphDef's function `library`
-import as flowexec If/While too (`functions`).
+import as flowexec If/While too (`functions`); dataset ops with functions (MapDataset's
+`f`, FilterDataset's `predicate`, ..., OneShotIterator's `dataset_factory`) as flowexec's
+dataset ops over function graphs traced from those FunctionDefs (`dataset_functions`).
 
 Safety: importing runs no code from the file. A node that would call a Python function
 (PyFunc), an op type flowexec does not know, or v1 control flow that cannot be converted is
@@ -26,7 +28,7 @@ from flowexec.framework import errors, registry
 from flowexec.framework import graph as graph_mod
 from flowexec.framework.operation import Operation
 from flowexec.framework.tensor import Tensor
-from flowexec.graph_io import protos, schema
+from flowexec.graph_io import dataset_functions, protos, schema
 from flowexec.graph_io.attr_value import from_attr_value
 
 __all__ = ["V1_CONTROL_FLOW", "import_graph_def", "import_nodes"]
@@ -76,7 +78,9 @@ def _check_args(graph_def, input_map, return_elements):
 
 def _refuse(nodes, builders=()):
     """Raises for node types import must not or cannot build; names every such node."""
-    nodes = [n for n in nodes if n.name not in builders]
+    from flowexec.graph_io.dataset_functions import ALIASES
+
+    nodes = [n for n in nodes if n.name not in builders and n.op not in ALIASES]
     flow = [n for n in nodes if n.op in V1_CONTROL_FLOW]
     if flow:
         listed = ", ".join(f"'{n.name}' ({n.op})" for n in flow[:10])
@@ -144,8 +148,10 @@ class _Outputs:
 
 
 class _Importer:
-    def __init__(self, graph, nodes, input_map, scope, builders=None, external=None):
+    def __init__(self, graph, nodes, input_map, scope, builders=None, external=None,
+                 library=None):
         self.graph = graph
+        self.library = library  # the FunctionDefLibrary dataset ops' functions come from
         self.nodes = list(nodes)
         self.builders = builders or {}
         self.external = external or {}  # keys of tensors outside the nodes -> Tensors
@@ -268,13 +274,20 @@ class _Importer:
                         graph.name_scope(parent + "/" if parent else None):
                     self.ops[node.name] = _Outputs(self.builders[node.name](data))
                 continue
-            sch = schema.schema_for(node.op)
-            od = registry.get_op_def(node.op)
             new_name = graph.unique_name(node.name)
             data, controls = [], []
             for s in node.input:
                 x = self.resolve(node, s)
                 (controls if s.startswith("^") else data).append(x)
+            if dataset_functions.has_functions(node):  # map, filter, ..., OneShotIterator
+                op = dataset_functions.import_node(node, data, controls, new_name,
+                                                   self.library)
+                if node.device:
+                    op._set_device(DeviceSpec.from_string(node.device).to_string())
+                self.ops[node.name] = op
+                continue
+            sch = schema.schema_for(node.op)
+            od = registry.get_op_def(node.op)
             attrs = self.attrs(node, sch, new_name)
             parts = self.check_types(node, sch, attrs, data, new_name)
             data = self.refs(node, od, parts, data, attrs, new_name)
@@ -374,7 +387,8 @@ def import_graph_def(graph_def, input_map=None, return_elements=None, name=None,
     graph = graph_mod.get_default_graph()
     nodes, builders, renamed = _functionalized(
         graph_def.node, graph_def.library if graph_def.HasField("library") else None)
-    imp = _Importer(graph, nodes, input_map, name, builders)
+    imp = _Importer(graph, nodes, input_map, name, builders,
+                    library=graph_def.library if graph_def.HasField("library") else None)
     imp.check_input_map()
     _refuse(imp.nodes, builders)
     order = _topological(imp.nodes, imp.by_name)
@@ -436,16 +450,17 @@ def _functionalized(nodes, library):
     return nodes, builders, renamed
 
 
-def import_nodes(nodes, external, return_keys, library=None):
+def import_nodes(nodes, external, return_keys, library=None, scope=None):
     """Imports NodeDefs into the default graph (a function graph, for converted control
-    flow) with their original names; inputs from outside `nodes` come from `external`
+    flow) with their original names (under the name scope `scope`, "a/b/", if given);
+    inputs from outside `nodes` come from `external`
     ({"name:i": Tensor}); control inputs to nodes outside are dropped (the caller made the
     whole construct depend on them); If/While nodes call the functions of `library`.
     Returns the tensors of `return_keys` ("name:i")."""
     nodes, builders, renamed = _functionalized(nodes, library)
     graph = graph_mod.get_default_graph()
     imp = _Importer(graph, nodes, {}, "", builders,
-                    {_key(*_parse_input(k)): v for k, v in external.items()})
+                    {_key(*_parse_input(k)): v for k, v in external.items()}, library)
     names = {_parse_input(k)[0] for k in imp.external}
     for i, n in enumerate(imp.nodes):
         kept = [s for s in n.input
@@ -458,7 +473,7 @@ def import_nodes(nodes, external, return_keys, library=None):
             imp.nodes[i] = imp.by_name[n.name] = m
     _refuse(imp.nodes, builders)
     order = _topological(imp.nodes, imp.by_name, names)
-    with graph.name_scope(None):
+    with graph.name_scope(scope):
         imp.build(order)
     keys = [_key(*_parse_input(k)) for k in return_keys]
     return imp.returned([renamed.get(k, k) for k in keys])

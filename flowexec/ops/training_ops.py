@@ -16,7 +16,7 @@ updates, not differentiable.
 """
 
 from flowexec.framework.registry import defop
-from flowexec.ops.state_ops import _apply, _apply_infer, _fused_update
+from flowexec.ops.state_ops import _APPLY_FORM, _apply, _apply_infer, _fused_update
 
 
 def _shrink(xp, prox, lr_l1, lr_l2):
@@ -25,7 +25,8 @@ def _shrink(xp, prox, lr_l1, lr_l2):
     return xp.sign(prox) * xp.maximum(xp.abs(prox) - lr_l1, 0) / (1 + lr_l2)
 
 
-@defop("ApplyAdadelta", infer=_apply_infer(3), stateful=True, needs_ctx=True)
+@defop("ApplyAdadelta", infer=_apply_infer(3), stateful=True, needs_ctx=True,
+       node_def=_APPLY_FORM)
 def _apply_adadelta(ctx, xp, var, accum, accum_update, lr, rho, epsilon, grad, *, var_names,
                     use_locking=False):
     def update(old, acc, acc_up):
@@ -37,7 +38,7 @@ def _apply_adadelta(ctx, xp, var, accum, accum_update, lr, rho, epsilon, grad, *
 
 
 @defop("ApplyProximalGradientDescent", infer=_apply_infer(1, "delta"), stateful=True,
-       needs_ctx=True)
+       needs_ctx=True, node_def=_APPLY_FORM)
 def _apply_proximal_gd(ctx, xp, var, alpha, l1, l2, delta, *, var_names, use_locking=False):
     def update(old):
         prox = old - alpha * delta
@@ -46,7 +47,8 @@ def _apply_proximal_gd(ctx, xp, var, alpha, l1, l2, delta, *, var_names, use_loc
     return _fused_update(ctx, var_names, delta, update, "delta")
 
 
-@defop("ApplyProximalAdagrad", infer=_apply_infer(2), stateful=True, needs_ctx=True)
+@defop("ApplyProximalAdagrad", infer=_apply_infer(2), stateful=True, needs_ctx=True,
+       node_def=_APPLY_FORM)
 def _apply_proximal_adagrad(ctx, xp, var, accum, lr, l1, l2, grad, *, var_names,
                             use_locking=False):
     def update(old, acc):
@@ -73,14 +75,16 @@ def _ftrl_update(xp, grad, lr, l1, l2, shrinkage, lr_power):
     return update
 
 
-@defop("ApplyFtrl", infer=_apply_infer(3), stateful=True, needs_ctx=True)
+@defop("ApplyFtrl", infer=_apply_infer(3), stateful=True, needs_ctx=True,
+       node_def=_APPLY_FORM)
 def _apply_ftrl(ctx, xp, var, accum, linear, lr, l1, l2, lr_power, grad, *, var_names,
                 use_locking=False):
     return _fused_update(ctx, var_names, grad,
                          _ftrl_update(xp, grad, lr, l1, l2, None, float(lr_power)))
 
 
-@defop("ApplyFtrlV2", infer=_apply_infer(3), stateful=True, needs_ctx=True)
+@defop("ApplyFtrlV2", infer=_apply_infer(3), stateful=True, needs_ctx=True,
+       node_def=_APPLY_FORM)
 def _apply_ftrl_v2(ctx, xp, var, accum, linear, lr, l1, l2, l2_shrinkage, lr_power, grad, *,
                    var_names, use_locking=False):
     return _fused_update(ctx, var_names, grad,

@@ -136,3 +136,22 @@ def test_bad_graph_def_type():
     with pytest.raises(TypeError, match="graph_def must be a GraphDef proto"):
         tf.import_graph_def("node {}")
     assert "Switch" in importer.V1_CONTROL_FLOW
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda: tf.train.FtrlOptimizer(0.1),
+    lambda: tf.train.FtrlOptimizer(0.1, l2_shrinkage_regularization_strength=0.01),
+    lambda: tf.train.AdadeltaOptimizer(0.1),
+    lambda: tf.train.ProximalAdagradOptimizer(0.1),
+    lambda: tf.train.ProximalGradientDescentOptimizer(0.1),
+])
+def test_every_optimizers_update_exports_with_the_variable_as_its_ref_input(make_opt):
+    with tf.Graph().as_default() as g0:
+        _, y, _ = mlp()
+        make_opt().minimize(tf.reduce_sum(y))
+    first = g0.as_graph_def()
+    updates = [n for n in first.node if n.op.startswith("Apply")]
+    assert updates and all("var_names" not in n.attr for n in updates)
+    with tf.Graph().as_default() as g1:
+        tf.import_graph_def(first, name="")
+    assert g1.as_graph_def() == first

@@ -127,7 +127,7 @@ from flowexec.variables import *
 
 # --- api-core (issue 15): TF 1.x namespaces, losses, metrics, division ops ---------------------
 from flowexec import debugging, dtypes, linalg, losses, math, metrics, random  # noqa: F401,E402
-from flowexec import distributions, feature_column, profiler  # noqa: F401,E402
+from flowexec import distributions, feature_column, mixed_precision, profiler  # noqa: F401,E402
 from flowexec.ops.confusion_matrix import confusion_matrix  # noqa: F401,E402
 from flowexec.ops.edit_distance_op import edit_distance  # noqa: F401,E402
 from flowexec.ops.composite_math_ops import (  # noqa: F401,E402

@@ -11,6 +11,8 @@ Example:
     >>> h = tf.nn.relu(tf.constant([-1.0, 2.0]))
 """
 
+import types
+
 from flowexec import rnn_cell  # noqa: F401
 from flowexec.ops.candidate_sampling_ops import *
 from flowexec.ops.candidate_sampling_ops import __all__ as _SAMPLING_OPS_ALL
@@ -49,7 +51,12 @@ from flowexec.ops.sampled_loss_ops import __all__ as _SAMPLED_LOSS_OPS_ALL
 from flowexec.ops.sort_ops import *
 from flowexec.ops.sort_ops import __all__ as _SORT_OPS_ALL
 
+from flowexec.ops.nn_extra_ops import general_dropout as _general_dropout
+from flowexec.ops.nn_extra_ops import stateless_dropout as _stateless_dropout
+
 _FROM_MATH_OPS = ("sigmoid", "tanh")
+experimental = types.SimpleNamespace(general_dropout=_general_dropout,
+                                     stateless_dropout=_stateless_dropout)
 
 
 def __getattr__(name):

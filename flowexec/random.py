@@ -4,7 +4,13 @@ Example:
     >>> import flowexec as tf
     >>> tf.random.set_random_seed(1)
     >>> x = tf.random.normal([2, 3])
+
+`tf.random.experimental` holds TF's stateless seed helpers (`stateless_split`,
+`stateless_fold_in`: TF's construction, flowexec's bits), `index_shuffle` (bit for bit TF's),
+and the Generator names.
 """
+
+import types
 
 from flowexec.ops.candidate_sampling_ops import (
     log_uniform_candidate_sampler,
@@ -22,7 +28,8 @@ from flowexec.ops.candidate_sampling_extra import (
     fixed_unigram_candidate_sampler,
     learned_unigram_candidate_sampler,
 )
-from flowexec.ops.random_extra_ops import fold_in, split
+from flowexec.ops.random_extra_ops import fold_in, split, stateless_fold_in, stateless_split
+from flowexec.ops.random_index_shuffle_ops import stateless_index_shuffle
 from flowexec.random_generator import (
     Algorithm,
     Generator,
@@ -56,3 +63,15 @@ __all__ = ["categorical", "get_seed", "log_uniform_candidate_sampler", "multinom
            "fixed_unigram_candidate_sampler", "learned_unigram_candidate_sampler", "fold_in",
            "split", "Algorithm", "Generator", "create_rng_state", "get_global_generator",
            "set_global_generator"]
+
+experimental = types.SimpleNamespace(
+    Algorithm=Algorithm,
+    Generator=Generator,
+    create_rng_state=create_rng_state,
+    get_global_generator=get_global_generator,
+    set_global_generator=set_global_generator,
+    index_shuffle=stateless_index_shuffle,
+    stateless_fold_in=stateless_fold_in,
+    stateless_split=stateless_split,
+)
+__all__ += ["experimental"]

@@ -57,3 +57,60 @@ def test_visible_devices_and_memory_growth_under_tf_names():
         tf.config.experimental.set_memory_growth(cpus[0], True)
     for gpu in tf.config.list_physical_devices("GPU"):
         assert tf.config.experimental.get_memory_growth(gpu) in (None, True, False)
+
+
+@pytest.fixture
+def fresh_optimizer_options(monkeypatch):
+    from flowexec.runtime.optimize import config as rewrite_config
+
+    monkeypatch.setattr(rewrite_config, "_PROCESS_REWRITE_DEFAULTS", {})
+    monkeypatch.setitem(tf.config._JIT, "enabled", "")
+
+
+def _folded(config):
+    with tf.Graph().as_default():
+        y = tf.add(tf.constant(2.0) * tf.constant(3.0), 1.0) * 2.0
+        with tf.Session(config=config) as sess:
+            applied = sess.explain(y).optimized.applied
+            assert sess.run(y) == 14.0
+    return any(line.startswith("constfold") for line in applied)
+
+
+def test_optimizer_options_are_process_defaults_of_the_rewriter(fresh_optimizer_options):
+    opt = tf.config.optimizer
+    assert opt.get_experimental_options() == {"disable_model_pruning": False,
+                                              "disable_meta_optimizer": False}
+    # the classic optimizer folds at L1 too (as TF's), so L0 leaves only Grappler's switch
+    l0 = tf.ConfigProto(graph_options=tf.GraphOptions(
+        optimizer_options=tf.OptimizerOptions(opt_level=tf.OptimizerOptions.L0)))
+    assert _folded(l0)
+    opt.set_experimental_options({"constant_folding": False, "min_graph_nodes": 3,
+                                  "layout_optimizer": True, "bogus": 1})
+    assert opt.get_experimental_options() == {
+        "layout_optimizer": True, "constant_folding": False, "disable_model_pruning": False,
+        "disable_meta_optimizer": False, "min_graph_nodes": 3}
+    assert not _folded(l0)
+    on = tf.ConfigProto(graph_options=tf.GraphOptions(
+        rewrite_options=tf.RewriterConfig(constant_folding=tf.RewriterConfig.ON),
+        optimizer_options=tf.OptimizerOptions(opt_level=tf.OptimizerOptions.L0)))
+    assert _folded(on)  # a switch the ConfigProto sets wins over the process default
+
+
+def test_jit_is_recorded_and_warns(fresh_optimizer_options):
+    assert tf.config.optimizer.get_jit() == ""
+    with pytest.warns(RuntimeWarning, match="no XLA"):
+        tf.config.optimizer.set_jit(True)
+    assert tf.config.optimizer.get_jit() == "autoclustering"
+    tf.config.optimizer.set_jit(False)
+    assert tf.config.optimizer.get_jit() == ""
+    with pytest.raises(ValueError):
+        tf.config.optimizer.set_jit("xla")
+
+
+def test_memory_info_of_a_cpu_and_an_unknown_device(fresh_devices):
+    info = tf.config.experimental.get_memory_info("CPU:0")
+    assert info == {"current": 0, "peak": 0}  # TF 2.21 reports 0 for a CPU too
+    assert tf.config.experimental.get_memory_usage("/device:CPU:0") == 0
+    tf.config.experimental.reset_memory_stats("CPU:0")
+    with pytest.raises(ValueError, match="No matching devices found for 'GPU:7'"):
+        tf.config.experimental.get_memory_info("GPU:7")

@@ -251,3 +251,189 @@ def fake_quant_with_min_max_vars_per_channel_gradient(gradients, inputs, min, ma
     """The per-channel form of fake_quant_with_min_max_vars_gradient."""
     return _vars_grad_fn("FakeQuantWithMinMaxVarsPerChannelGradient", gradients, inputs, min,
                          max, num_bits, narrow_range, name)
+
+
+# ----- quantize_and_dequantize ---------------------------------------------------------------
+_QDQ_ROUND_MODES = ("HALF_TO_EVEN", "HALF_UP")
+
+
+def _qdq_infer(op):
+    x, lo, hi = op.inputs[:3]
+    shape_fns.check_dtype_in(op, (dtypes.float16, dtypes.bfloat16, dtypes.float32,
+                                  dtypes.float64))
+    a = op.attrs
+    if a["round_mode"] not in _QDQ_ROUND_MODES:
+        raise ValueError(f"round_mode must be one of {list(_QDQ_ROUND_MODES)}, got "
+                         f"{a['round_mode']!r}")
+    axis = a.get("axis", -1)
+    if axis < -1 or (x.shape.ndims is not None and axis >= x.shape.ndims):
+        raise shape_fns.shape_error(op, f"axis {axis} is out of range for input of shape "
+                                        f"{x.shape}")
+    return [(x.dtype, x.shape)]
+
+
+def _qdq_values(xp, x, lo, hi, *, signed_input, num_bits, range_given, round_mode,
+                narrow_range, axis):
+    """TF's QuantizeAndDequantizeOneScale / PerChannel kernels, in `x`'s float type."""
+    t = x.dtype.type
+    if range_given and (xp.ndim(lo) or xp.ndim(hi)) and axis != -1:
+        raise InvalidArgumentError(None, None, "input_min must be a scalar.")
+    if not 0 < num_bits <= (62 if signed_input else 63):
+        raise InvalidArgumentError(None, None, f"num_bits is out of range: {num_bits} with "
+                                               f"signed_input_ {signed_input}")
+    moved = xp.moveaxis(x, axis, -1) if axis != -1 else x.reshape(-1, 1)
+    if range_given:
+        lo_r = xp.asarray(lo, dtype=t).reshape(-1)
+        hi_r = xp.asarray(hi, dtype=t).reshape(-1)
+        if bool(xp.any(lo_r > hi_r)):
+            raise InvalidArgumentError(None, None, f"Invalid range: input_min {lo_r.tolist()}"
+                                                   f" > input_max {hi_r.tolist()}")
+    elif moved.size:
+        lo_r = moved.reshape(-1, moved.shape[-1]).min(axis=0)
+        hi_r = moved.reshape(-1, moved.shape[-1]).max(axis=0)
+    else:
+        return x.copy()
+    if signed_input:
+        qmin = -(1 << (num_bits - 1)) + (1 if narrow_range else 0)
+        qmax = (1 << (num_bits - 1)) - 1
+    else:
+        qmin, qmax = 0, (1 << num_bits) - 1
+    big = xp.asarray(xp.finfo(t).max, dtype=t)
+    with_min = xp.where(qmin * lo_r > 0, t(qmin) / xp.where(lo_r == 0, t(1), lo_r), big)
+    with_max = xp.where(qmax * hi_r > 0, t(qmax) / xp.where(hi_r == 0, t(1), hi_r), big)
+    from_min = with_min < with_max
+    scale = xp.where(from_min, with_min, with_max).astype(t)
+    inverse = xp.where(from_min, lo_r / t(qmin if qmin else 1), hi_r / t(qmax)).astype(t)
+    lo_c = xp.where(from_min, lo_r, t(qmin) * inverse).astype(t)
+    hi_c = xp.where(from_min, t(qmax) * inverse, hi_r).astype(t)
+    v = xp.clip(moved, lo_c, hi_c) if range_given else moved
+    scaled = (v * scale).astype(t)
+    rounded = xp.rint(scaled) if round_mode == "HALF_TO_EVEN" else xp.floor(scaled + t(0.5))
+    out = (rounded.astype(t) * inverse).astype(t)
+    return xp.moveaxis(out, -1, axis) if axis != -1 else out.reshape(x.shape)
+
+
+@defop("QuantizeAndDequantizeV2", infer=_qdq_infer)
+def _quantize_and_dequantize_v2(xp, x, lo, hi, *, signed_input=True, num_bits=8,
+                                range_given=False, round_mode="HALF_TO_EVEN",
+                                narrow_range=False, axis=-1, T=None):
+    return _qdq_values(xp, x, lo, hi, signed_input=signed_input, num_bits=num_bits,
+                       range_given=range_given, round_mode=round_mode,
+                       narrow_range=narrow_range, axis=axis)
+
+
+@_quantize_and_dequantize_v2.gradient
+def _quantize_and_dequantize_v2_grad(op, dy):
+    return dy, None, None  # TF's V2 gradient: straight through everywhere
+
+
+@defop("QuantizeAndDequantizeV4", infer=_qdq_infer)
+def _quantize_and_dequantize_v4(xp, x, lo, hi, *, signed_input=True, num_bits=8,
+                                range_given=False, round_mode="HALF_TO_EVEN",
+                                narrow_range=False, axis=-1, T=None):
+    return _qdq_values(xp, x, lo, hi, signed_input=signed_input, num_bits=num_bits,
+                       range_given=range_given, round_mode=round_mode,
+                       narrow_range=narrow_range, axis=axis)
+
+
+def _qdq_grad_infer(op):
+    dy, x, lo, hi = op.inputs
+    return [(x.dtype, x.shape), (lo.dtype, lo.shape), (hi.dtype, hi.shape)]
+
+
+@defop("QuantizeAndDequantizeV4Grad", infer=_qdq_grad_infer)
+def _quantize_and_dequantize_v4_grad_op(xp, dy, x, lo, hi, *, axis=-1, T=None):
+    if axis == -1:
+        if xp.ndim(lo) or xp.ndim(hi):
+            raise InvalidArgumentError(None, None, "input_min must be a scalar.")
+        keep = (x >= lo) & (x <= hi)
+    else:
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        keep = (x >= xp.reshape(lo, shape)) & (x <= xp.reshape(hi, shape))
+    return (xp.where(keep, dy, xp.zeros_like(dy)).astype(x.dtype), xp.zeros_like(lo),
+            xp.zeros_like(hi))
+
+
+_quantize_and_dequantize_v4_grad_op.not_differentiable()
+
+
+@_quantize_and_dequantize_v4.gradient
+def _quantize_and_dequantize_v4_grad(op, dy):
+    # TF's V4 gradient: dy where min <= x <= max for the op's min/max *inputs* (also when
+    # range_given=False, where the kernel itself used the data's range), zero elsewhere
+    x, lo, hi = op.inputs
+    dx, _, _ = apply_op("QuantizeAndDequantizeV4Grad", dy, x, lo, hi, axis=op.attrs["axis"])
+    return dx, None, None
+
+
+def _qdq(op_type, input, input_min, input_max, signed_input, num_bits, range_given,  # noqa: A002
+         round_mode, name, narrow_range, axis):
+    x = convert_to_tensor(input, name="input")
+    if axis is None:
+        axis = -1
+    elif axis < 0:
+        if x.shape.ndims is None:
+            raise ValueError("input should have known rank to use negative axis.")
+        axis %= x.shape.ndims
+    lo = convert_to_tensor(input_min, dtype=x.dtype, name="input_min")
+    hi = convert_to_tensor(input_max, dtype=x.dtype, name="input_max")
+    return apply_op(op_type, x, lo, hi, name=name or op_type, signed_input=bool(signed_input),
+                    num_bits=int(num_bits), range_given=bool(range_given),
+                    round_mode=round_mode, narrow_range=bool(narrow_range), axis=int(axis))
+
+
+_QDQ_DOC = """Quantizes then dequantizes `input` to 2^num_bits levels ({which}).
+
+    The scale is the largest that fits both ends of the range (`[input_min, input_max]`
+    with `range_given`, else the data's own min and max; per slice along `axis`); values are
+    rounded to `round(x * scale) / scale`, as TF's kernel computes them in `input`'s type.
+
+    Args:
+        input: float Tensor.
+        input_min, input_max: the range (scalars, or `[depth]` vectors with `axis`; TF 2.21
+            refuses a given per-axis range with "input_min must be a scalar.", and so does
+            flowexec).
+        signed_input: quantize to [-2^(b-1), 2^(b-1)-1] (True) or [0, 2^b-1] (False).
+        num_bits: the bit width.
+        range_given: use `input_min`/`input_max` (clamping to them) instead of the data's.
+        round_mode: "HALF_TO_EVEN" (default) or "HALF_UP".
+        name: op name.
+        narrow_range: signed levels start at -2^(b-1)+1 (symmetric).
+        axis: None (one range) or the axis whose slices each get one.
+
+    Returns:
+        A Tensor of `input`'s dtype and shape.
+
+    Raises:
+        ValueError: a negative `axis` with unknown rank, a bad `round_mode`.
+        InvalidArgumentError: at run time, "Invalid range: input_min ... > input_max ...".
+
+    Example:
+        >>> tf.quantization.{fn}([-1.0, 0.3, 1.0], -1.0, 1.0, range_given=True, num_bits=3)
+        ... # [-1.0, 0.33333334, 1.0]
+    """
+
+
+def quantize_and_dequantize(input, input_min, input_max, signed_input=True,  # noqa: A002
+                            num_bits=8, range_given=False, round_mode="HALF_TO_EVEN",
+                            name=None, narrow_range=False, axis=None):
+    return _qdq("QuantizeAndDequantizeV2", input, input_min, input_max, signed_input,
+                num_bits, range_given, round_mode, name, narrow_range, axis)
+
+
+def quantize_and_dequantize_v2(input, input_min, input_max, signed_input=True,  # noqa: A002
+                               num_bits=8, range_given=False, round_mode="HALF_TO_EVEN",
+                               name=None, narrow_range=False, axis=None):
+    return _qdq("QuantizeAndDequantizeV4", input, input_min, input_max, signed_input,
+                num_bits, range_given, round_mode, name, narrow_range, axis)
+
+
+quantize_and_dequantize.__doc__ = _QDQ_DOC.format(
+    which="op QuantizeAndDequantizeV2, TF's deprecated form; its gradient passes straight "
+          "through everywhere", fn="quantize_and_dequantize")
+quantize_and_dequantize_v2.__doc__ = _QDQ_DOC.format(
+    which="op QuantizeAndDequantizeV4; its gradient passes only where input_min <= x <= "
+          "input_max, for the given min/max tensors", fn="quantize_and_dequantize_v2")
+
+__all__ += ["quantize_and_dequantize", "quantize_and_dequantize_v2"]

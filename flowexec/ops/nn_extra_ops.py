@@ -182,3 +182,77 @@ def scale_regularization_loss(regularization_loss):
 __all__ = ["batch_norm_with_global_normalization", "compute_average_loss", "crelu",
            "log_poisson_loss", "normalize_moments", "scale_regularization_loss", "silu",
            "sufficient_statistics", "swish", "weighted_moments"]
+
+
+def general_dropout(x, rate, uniform_sampler, noise_shape=None, name=None):
+    """TF 2.21's dropout with the caller's random numbers: keeps `x / (1 - rate)` where
+    `uniform_sampler(shape=noise_shape, dtype=x.dtype) >= rate`, zero elsewhere
+    (`tf.nn.experimental.general_dropout`).
+
+    Args:
+        x: a floating Tensor.
+        rate: the drop probability, a float in [0, 1) or a scalar Tensor.
+        uniform_sampler: `fn(shape, dtype) -> Tensor` of uniform [0, 1) values.
+        noise_shape: the mask's shape, broadcast against `x` (default `x`'s shape).
+        name: name scope (default "general_dropout").
+
+    Returns:
+        A Tensor of `x`'s shape and dtype (`x` itself when `rate` is the number 0).
+
+    Raises:
+        ValueError: a rate outside [0, 1) or a non-floating `x`.
+
+    Example:
+        >>> tf.nn.experimental.general_dropout(x, 0.5, lambda shape, dtype:
+        ...     tf.random.stateless_uniform(shape, [1, 2], dtype=dtype))
+    """
+    import numbers
+
+    if isinstance(rate, numbers.Real) and not 0 <= rate < 1:
+        raise ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). "
+                         f"Received: rate={rate}")
+    with name_scope(name, "general_dropout", [x]):
+        x = convert_to_tensor(x, name="x")
+        if not x.dtype.is_floating:
+            raise ValueError(f"x has to be a floating point tensor since it's going to be "
+                             f"scaled. Got a {x.dtype} tensor instead.")
+        if isinstance(rate, numbers.Real) and rate == 0:
+            return x
+        rate_t = convert_to_tensor(rate, dtype=x.dtype, name="rate")
+        shape = _nn._noise_shape(x, noise_shape)
+        keep = _m.greater_equal(uniform_sampler(shape=shape, dtype=x.dtype), rate_t)
+        scaled = _m.multiply(x, 1 / (1 - rate_t))
+        from flowexec.ops.manip_ops import where_v2
+
+        return where_v2(keep, scaled, _a.zeros_like(scaled))
+
+
+def stateless_dropout(x, rate, seed, rng_alg=None, noise_shape=None, name=None):
+    """Dropout whose mask is a pure function of `seed` (`tf.nn.experimental.stateless_
+    dropout`): `general_dropout` with `tf.random.stateless_uniform(shape, seed)`. The mask's
+    bits are flowexec's stateless stream, not TF's Philox, so masks differ from TF's.
+
+    Args:
+        x: a floating Tensor.
+        rate: the drop probability in [0, 1).
+        seed: int32/int64 `[2]` stateless seed.
+        rng_alg: accepted (flowexec has one stateless stream).
+        noise_shape: the mask's shape, broadcast against `x`.
+        name: name scope (default "stateless_dropout").
+
+    Returns:
+        A Tensor of `x`'s shape and dtype; the same seed drops the same elements every run.
+
+    Raises:
+        ValueError: a rate outside [0, 1) or a non-floating `x`.
+
+    Example:
+        >>> y = tf.nn.experimental.stateless_dropout(x, 0.5, seed=[1, 2])
+    """
+    from flowexec.ops.random_extra_ops import stateless_random_uniform
+
+    del rng_alg
+    with name_scope(name, "stateless_dropout", [x]) as scope:
+        return general_dropout(
+            x, rate, lambda shape, dtype: stateless_random_uniform(shape, seed, dtype=dtype),
+            noise_shape=noise_shape, name=scope)

@@ -450,31 +450,75 @@ __all__ = ["random_gamma", "random_poisson", "stateless_categorical", "stateless
            "stateless_random_uniform", "stateless_truncated_normal"]
 
 
-_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+def _full_int_infer(op):
+    _seed_check(op, 1)
+    return [(op.attrs["dtype"], shape_fns.constant_shape(op.inputs[0]))]
 
 
-def split(seed, num=2, alg="auto_select"):
-    """`num` new stateless seeds ([num, 2] int64) derived deterministically from `seed`
-    (TF's tf.random.split; the values are flowexec's, not TF's Philox stream).
+@defop("StatelessRandomUniformFullInt", infer=_full_int_infer, device_types=_HOST)
+def _stateless_uniform_full_int(xp, shape, seed, *, dtype):
+    gen = _stateless_gen(xp, seed)
+    info = xp.iinfo(dtype.np)
+    return gen.integers(int(info.min), int(info.max), size=_r._dims(shape), dtype=dtype.np,
+                        endpoint=True)
+
+
+_stateless_uniform_full_int.not_differentiable()
+
+
+def stateless_split(seed, num=2, alg="auto_select"):
+    """`num` new stateless seeds derived deterministically from `seed`, as TF builds them: a
+    full-range stateless uniform `[num, 2]` draw of `seed`'s dtype (the bits are flowexec's
+    stream, not TF's Philox).
+
+    Args:
+        seed: int32/int64 Tensor `[2]`.
+        num: how many seeds.
+        alg: accepted ("auto_select", "philox", "threefry"); flowexec has one stream.
+
+    Returns:
+        A Tensor `[num, 2]` of `seed`'s dtype.
+
+    Raises:
+        TypeError: `seed` is not int32/int64.
 
     Example:
-        >>> s1, s2 = tf.unstack(tf.random.split([1, 2]))
+        >>> s1, s2 = tf.unstack(tf.random.experimental.stateless_split([1, 2]))
     """
     del alg
-    return stateless_random_uniform([int(num), 2], seed, minval=_INT64_MIN, maxval=_INT64_MAX,
-                                    dtype=dtypes.int64, name="split")
+    seed = _seed_tensor(seed)
+    return apply_op("StatelessRandomUniformFullInt", _r.shape_tensor([int(num), 2]), seed,
+                    dtype=seed.dtype, name="split")
 
 
-def fold_in(seed, data, alg="auto_select"):
-    """A new stateless seed ([2] int64) derived deterministically from `seed` and the
-    integer `data` (TF's tf.random.fold_in), e.g. one seed per step or replica."""
+def stateless_fold_in(seed, data, alg="auto_select"):
+    """A new stateless seed `[draw(seed), data]`, as TF builds it: a full-range stateless
+    uniform scalar of `data`'s dtype drawn from `seed`, stacked with `data`.
+
+    Args:
+        seed: int32/int64 Tensor `[2]`.
+        data: an int32/int64 scalar (a step or replica id).
+        alg: accepted; flowexec has one stream.
+
+    Returns:
+        A Tensor `[2]` of `data`'s dtype whose second element is `data`.
+
+    Raises:
+        TypeError: `seed` or `data` is not int32/int64.
+
+    Example:
+        >>> replica_seed = tf.random.experimental.stateless_fold_in([1, 2], 3)  # [x, 3]
+    """
     del alg
-    from flowexec.ops.bitwise_ops import bitwise_xor
-
     with name_scope(None, "fold_in", [seed, data]):
-        s = _m.cast(convert_to_tensor(seed, name="seed", preferred_dtype=dtypes.int64),
-                    dtypes.int64)
-        d = _m.cast(convert_to_tensor(data, name="data"), dtypes.int64)
-        mixed = bitwise_xor(s, _a.stack([_a.zeros_like(d), d]))
-        return stateless_random_uniform([2], mixed, minval=_INT64_MIN, maxval=_INT64_MAX,
-                                        dtype=dtypes.int64, name="fold_in")
+        seed = _seed_tensor(seed)
+        data = convert_to_tensor(data, name="data")
+        if data.dtype not in (dtypes.int32, dtypes.int64):
+            raise TypeError(f"data must be int32 or int64, got {data.dtype.name}")
+        first = apply_op("StatelessRandomUniformFullInt", _r.shape_tensor([]), seed,
+                         dtype=data.dtype)
+        return _a.stack([first, data])
+
+
+split = stateless_split
+fold_in = stateless_fold_in

@@ -176,3 +176,33 @@ def random_index_shuffle(index, seed, max_index, rounds=4, name=None):
 
 
 __all__ = ["random_index_shuffle"]
+
+
+def stateless_index_shuffle(index, seed, max_index):
+    """`tf.random.experimental.index_shuffle`: the position of `index` in the permutation of
+    `[0, max_index]` that a `[2]` (or `[n, 2]`) stateless seed fixes, bit for bit TF's.
+
+    As TF, the seed is padded in front with 498247692 to the op's `[3]` (`[n, 3]`) key, and 4
+    rounds are used.
+
+    Args:
+        index: int32/int64/uint32/uint64 scalar or vector in `[0, max_index]`.
+        seed: `[2]` or `[n, 2]` integer Tensor.
+        max_index: scalar or vector of `index`'s dtype (inclusive upper bound).
+
+    Returns:
+        A Tensor of `index`'s dtype (a scalar for scalar inputs).
+
+    Raises:
+        InvalidArgumentError: at run time, TF's range errors.
+
+    Example:
+        >>> tf.random.experimental.index_shuffle(tf.range(4), [5, 9], 3)  # [2, 0, 1, 3]
+    """
+    from flowexec.ops import array_ops as _a
+
+    seed = convert_to_tensor(seed, name="seed")
+    rank = seed.shape.ndims
+    pads = [[1, 0]] + ([[0, 0]] * (rank - 1) if rank else [])
+    seed = _a.pad(seed, pads, constant_values=498247692)
+    return random_index_shuffle(index, seed, max_index, rounds=4)

@@ -4,6 +4,8 @@
     graph_ir    = ir.from_pruned(pruned)                      frozen IR (user Graph untouched)
     optimized   = optimize(graph_ir, config.graph_options)    passes; `applied` says which
     placement   = place(optimized.graph.nodes, devices, ...)  {node: device}
+    (auto mixed precision, when on: float16 for GPU-placed ops, decided by placement;
+     its line joins `optimized.applied`, its Casts join the placement)
     partitioned = partition(optimized.graph, placement, spaces)  steps, transfers
     schedule    = schedule(partitioned, runtimes, threads)    kinds, lanes, events, parallel
     plan        = bind(partitioned, schedule, runtimes, ...)  kernels, slots, straight-line code
@@ -101,8 +103,22 @@ class Stages:
 
 def optimize(graph, graph_options):
     """The optimize stage: the passes of `flowexec.runtime.optimize`, switched by the
-    session's `GraphOptions` (TF's RewriterConfig and OptimizerOptions)."""
-    return passes.optimize(graph, graph_options)
+    session's `GraphOptions` (TF's RewriterConfig and OptimizerOptions), each switch the
+    session leaves at DEFAULT taken from the process defaults
+    (`tf.config.optimizer.set_experimental_options`)."""
+    return passes.optimize(graph, _with_process_defaults(graph_options))
+
+
+def _with_process_defaults(graph_options):
+    """`graph_options` with the switches it leaves at DEFAULT taken from the process
+    defaults (`tf.config.optimizer.set_experimental_options`)."""
+    from flowexec.runtime.optimize.config import GraphOptions, with_process_defaults
+
+    options = graph_options or GraphOptions()
+    rw = with_process_defaults(options.rewrite_options)
+    if rw is not options.rewrite_options:
+        return dataclasses.replace(options, rewrite_options=rw)
+    return graph_options
 
 
 def build(graph, fetch_elements, feeds, machine, done=frozenset()):
@@ -142,6 +158,14 @@ def _build(graph, fetch_elements, feeds, machine, done):
     optimized = optimize(graph_ir, config.graph_options)
     g = optimized.graph
     placement = place(g.nodes, machine.devices, config.allow_soft_placement, g.feeds)
+    amp, added, line = passes.mixed_precision(g, placement,
+                                              _with_process_defaults(config.graph_options))
+    if line:
+        # Grappler's auto_mixed_precision runs on the placed graph (GPU ops only), so it
+        # runs here; the Casts it adds are placed beside the node they convert for.
+        g = amp
+        optimized = ir.Optimized(g, optimized.applied + (line,))
+        placement = Placement({**placement, **added}, placement.prediction)
     spaces = {name: memory_space(rt) for name, rt in machine.runtimes.items()}
     partitioned = partition(g, placement, spaces)
     sched = schedule(partitioned, machine.runtimes, machine.num_threads,

@@ -113,6 +113,7 @@ from flowexec.train.session_run_hook import (
     SessionRunHook,
     SessionRunValues,
 )
+from flowexec.train import experimental  # tf.train.experimental
 from flowexec.train.training_util import (
     assert_global_step,
     create_global_step,
@@ -228,4 +229,5 @@ __all__ = [
     "replicate_model",
     "update_checkpoint_state",
     "write_graph",
+    "experimental",
 ]

@@ -13,6 +13,13 @@
                                   gradient share one im2col patch matrix (_ConvWithPatches)
     dependency                    Identity/NoOp removal, redundant control edges
 
+and, on the placed graph (it decides by device, so the pipeline runs it right after `place`
+through `mixed_precision(graph, placement, graph_options)`), when
+`RewriterConfig.auto_mixed_precision` is ON or `enable_mixed_precision_graph_rewrite` asked:
+
+    auto_mixed_precision          float32 ops on a GPU -> float16 (TF's allow/infer/deny/clear
+                                  lists), with Casts at the boundaries (auto_mixed_precision.py)
+
 in this order (TF's meta optimizer's, for the passes flowexec has), twice by default
 (`meta_optimizer_iterations`), the second round only if the first changed something.
 Graphs with fewer than `min_graph_nodes` nodes (TF's default: 4; counted after pruning, so
@@ -29,6 +36,7 @@ like TF's rewrites do (a few ulps).
 """
 
 from flowexec.runtime.ir import Optimized
+from flowexec.runtime.optimize import auto_mixed_precision
 from flowexec.runtime.optimize.arithmetic import simplify
 from flowexec.runtime.optimize.common_subgraph import eliminate_common_subexpressions
 from flowexec.runtime.optimize.config import (
@@ -53,6 +61,7 @@ __all__ = [
     "RewriterConfig",
     "ScopedAllocatorOptions",
     "enabled_passes",
+    "mixed_precision",
     "optimize",
 ]
 
@@ -148,3 +157,33 @@ def optimize(graph, graph_options=None):
             break
     run(classic)
     return Optimized(graph, tuple(applied))
+
+
+def mixed_precision(graph, placement, graph_options=None):
+    """The auto mixed precision rewrite of a placed graph, when the switches ask for it.
+
+    Args:
+        graph: the optimized GraphIR.
+        placement: its Placement ({node name: full device name}).
+        graph_options: the session's GraphOptions (None: TF's defaults, where the rewrite
+            runs only after `tf.train.experimental.enable_mixed_precision_graph_rewrite`).
+
+    Returns:
+        `(graph, added, line)`: the rewritten graph, {added node: device} and the
+        "auto_mixed_precision: ..." line for `Optimized.applied`, or `(graph, {}, None)` when
+        it is off, the graph is under `min_graph_nodes`, or nothing changed.
+
+    Example:
+        >>> g, added, line = mixed_precision(optimized.graph, placement, options)
+        >>> line
+        'auto_mixed_precision: 1 nodes converted to float16 (MatMul x1), 3 Casts added'
+    """
+    options = graph_options or GraphOptions()
+    rw = options.rewrite_options or RewriterConfig()
+    if not auto_mixed_precision.rewrite_enabled(rw):
+        return graph, {}, None
+    min_nodes = rw.min_graph_nodes or DEFAULT_MIN_GRAPH_NODES
+    if 0 < min_nodes and len(graph.nodes) < min_nodes:
+        return graph, {}, None
+    graph, added, what = auto_mixed_precision.auto_mixed_precision(graph, placement)
+    return graph, added, (f"auto_mixed_precision: {what}" if what else None)

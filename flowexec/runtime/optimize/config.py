@@ -166,3 +166,32 @@ class GraphOptions:
     enable_bfloat16_sendrecv: bool = False
     timeline_step: int = 0
     rewrite_options: RewriterConfig = dataclasses.field(default_factory=RewriterConfig)
+
+
+# ----- process defaults (`tf.config.optimizer.set_experimental_options`) ---------------------
+_PROCESS_REWRITE_DEFAULTS = {}
+
+
+def process_rewrite_defaults():
+    """The RewriterConfig fields set process-wide (field name -> value), a copy."""
+    return dict(_PROCESS_REWRITE_DEFAULTS)
+
+
+def set_process_rewrite_defaults(fields):
+    """Merges `fields` (RewriterConfig field names -> Toggle/bool/int values) into the
+    process defaults that `with_process_defaults` applies."""
+    known = {f.name for f in dataclasses.fields(RewriterConfig)}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise ValueError(f"not RewriterConfig fields: {unknown}")
+    _PROCESS_REWRITE_DEFAULTS.update(fields)
+
+
+def with_process_defaults(rewrite_options):
+    """`rewrite_options` (None: RewriterConfig()) with every field it leaves at its default
+    (DEFAULT, False, 0) taken from the process defaults; a field the Session's ConfigProto
+    sets wins. Returns the same object when no process default applies."""
+    rw = rewrite_options or RewriterConfig()
+    changes = {name: value for name, value in _PROCESS_REWRITE_DEFAULTS.items()
+               if not getattr(rw, name)}
+    return dataclasses.replace(rw, **changes) if changes else rw

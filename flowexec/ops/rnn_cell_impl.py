@@ -83,7 +83,22 @@ def _concat(prefix, suffix, static=False):
     else:
         p_static = tensor_shape.as_shape(prefix).as_list() if prefix is not None else [None]
         p = None if None in p_static else convert_to_tensor(p_static, dtype=dtypes.int32)
-    s_static = tensor_shape.as_shape(suffix).as_list()
+    s = None
+    if isinstance(suffix, Tensor):  # a size known only at run time (TF's _concat takes it)
+        s = suffix if suffix.shape.ndims != 0 else array_ops.expand_dims(suffix, 0)
+        if s.shape.ndims != 1:
+            raise ValueError(f"suffix tensor must be either a scalar or vector, but saw "
+                             f"tensor: {suffix}")
+        value = constant_value(s)
+        s_static = ([int(v) for v in value] if value is not None
+                    else [None] * (s.shape.num_elements() or 0)
+                    if s.shape.is_fully_defined() else None)
+        if s_static is None:
+            if static:
+                return None
+            return array_ops.concat((p, math_ops.cast(s, dtypes.int32)), 0)
+    else:
+        s_static = tensor_shape.as_shape(suffix).as_list()
     if static:
         if isinstance(p_static, (list, tuple)):
             head = list(p_static)
@@ -93,6 +108,8 @@ def _concat(prefix, suffix, static=False):
             head = [int(x) for x in (p_static.reshape(-1) if hasattr(p_static, "reshape")
                                      else [p_static])]
         return head + s_static
+    if s is not None:
+        return array_ops.concat((p, math_ops.cast(s, dtypes.int32)), 0)
     if None in s_static:
         raise ValueError(f"Provided a prefix or suffix of None: {prefix} and {suffix}")
     return array_ops.concat((p, convert_to_tensor(s_static, dtype=dtypes.int32)), 0)

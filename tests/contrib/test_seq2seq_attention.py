@@ -249,3 +249,23 @@ def test_attention_gradients_reach_the_memory_and_weights():
         values = run(grads)
     assert all(np.abs(g).sum() > 0 for g in values[1:])
     assert np.abs(values[0][1, 2:]).sum() == 0  # masked memory gets no gradient
+
+
+def test_zero_state_with_a_memory_of_unknown_length():
+    """TF 1.x NMT code feeds [None, None] sources: the alignments' size is a run-time value."""
+    seq2seq = tf.contrib.seq2seq
+    with tf.Graph().as_default():
+        memory = tf.placeholder(tf.float32, [None, None, 6])
+        lengths = tf.placeholder(tf.int32, [None])
+        mech = seq2seq.LuongAttention(6, memory, memory_sequence_length=lengths)
+        cell = seq2seq.AttentionWrapper(tf.nn.rnn_cell.GRUCell(6), mech, alignment_history=True)
+        state = cell.zero_state(tf.shape(memory)[0], tf.float32)
+        assert state.alignments.shape.as_list() == [None, None]
+        out, new = cell(tf.zeros([tf.shape(memory)[0], 3]), state)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            feed = {memory: np.ones((2, 5, 6), np.float32), lengths: [5, 2]}
+            a0, a1 = sess.run([state.alignments, new.alignments], feed)
+    assert a0.shape == (2, 5) and not a0.any()
+    np.testing.assert_allclose(a1.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(a1[1, 2:], 0.0)

@@ -303,14 +303,20 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
     _require("logits", logits)
     with name_scope(scope, "sigmoid_cross_entropy_loss",
                     (logits, multi_class_labels, weights)) as sc:
-        logits = convert_to_tensor(logits)
-        labels = math_ops.cast(convert_to_tensor(multi_class_labels), logits.dtype)
-        logits.shape.assert_is_compatible_with(labels.shape)
-        if label_smoothing > 0:
-            labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing
-        losses = nn_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits,
-                                                          name="xentropy")
+        losses = sigmoid_cross_entropy_terms(logits, multi_class_labels, label_smoothing)
         return compute_weighted_loss(losses, weights, sc, loss_collection, reduction)
+
+
+def sigmoid_cross_entropy_terms(logits, multi_class_labels, label_smoothing):
+    """The unweighted per-element terms of `sigmoid_cross_entropy` (labels smoothed towards
+    1/2), shared with contrib's loss of the same name."""
+    logits = convert_to_tensor(logits)
+    labels = math_ops.cast(convert_to_tensor(multi_class_labels), logits.dtype)
+    logits.shape.assert_is_compatible_with(labels.shape)
+    if label_smoothing > 0:
+        labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing
+    return nn_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits,
+                                                    name="xentropy")
 
 
 def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0, scope=None,

@@ -14,6 +14,7 @@ present is 0.
 from flowexec.framework import dtypes
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import GraphKeys, name_scope
+from flowexec.losses import losses_impl
 from flowexec.losses import util as loss_util
 from flowexec.ops import array_ops, math_ops, nn_ops
 from flowexec.ops.constant_op import stop_gradient
@@ -258,13 +259,8 @@ def sigmoid_cross_entropy(logits, multi_class_labels, weights=1.0, label_smoothi
     """
     with name_scope(scope, "sigmoid_cross_entropy_loss",
                     [logits, multi_class_labels, weights]) as sc:
-        logits = convert_to_tensor(logits)
-        labels = math_ops.cast(convert_to_tensor(multi_class_labels), logits.dtype)
-        logits.shape.assert_is_compatible_with(labels.shape)
-        if label_smoothing > 0:
-            labels = labels * (1 - label_smoothing) + 0.5 * label_smoothing
-        losses = nn_ops.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits,
-                                                          name="xentropy")
+        losses = losses_impl.sigmoid_cross_entropy_terms(logits, multi_class_labels,
+                                                         label_smoothing)
         return compute_weighted_loss(losses, weights, scope=sc)
 
 

@@ -13,7 +13,7 @@ from flowexec.framework import graph as graph_mod
 from flowexec.framework.convert import convert_to_tensor
 from flowexec.framework.graph import GraphKeys
 from flowexec.framework.tensor_shape import as_shape
-from flowexec.ops import array_ops, constant_op, math_ops, random_ops
+from flowexec.ops import array_ops, constant_op, logging_ops, math_ops, random_ops
 from flowexec.ops.data_flow_ops import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
 from flowexec.train.queue_runner import QueueRunner, add_queue_runner
 
@@ -90,7 +90,15 @@ def string_input_producer(string_tensor, num_epochs=None, shuffle=True, seed=Non
         string_tensor = convert_to_tensor(string_tensor, dtype=dtypes.string)
         if string_tensor.shape.is_fully_defined() and string_tensor.shape.num_elements() == 0:
             raise ValueError("string_input_producer requires a non-null input tensor")
-        return input_producer(string_tensor, num_epochs=num_epochs, shuffle=shuffle, seed=seed,
+        # TF checks at run time too (a `match_filenames_once` variable has no static shape)
+        # and takes each element as a scalar string
+        not_empty = logging_ops.Assert(
+            math_ops.greater(array_ops.size(string_tensor), 0),
+            ["string_input_producer requires a non-null input tensor"])
+        with graph_mod.control_dependencies([not_empty]):
+            string_tensor = constant_op.identity(string_tensor)
+        return input_producer(string_tensor, element_shape=[], num_epochs=num_epochs,
+                              shuffle=shuffle, seed=seed,
                               capacity=capacity, shared_name=shared_name, name=scope,
                               summary_name=f"fraction_of_{capacity}_full", cancel_op=cancel_op)
 

@@ -126,3 +126,39 @@ def test_priority_queue_orders_by_priority():
         assert q.dtypes == [tf.int64, tf.string, tf.float32]
         with pytest.raises(ValueError):
             tf.PriorityQueue(3, [tf.int32])
+
+
+def test_string_input_producer_over_match_filenames_once(tmp_path):
+    """TF 1.x's classic file pipeline: the matched names are a variable of no static shape;
+    string_input_producer takes its elements as scalars and checks it is not empty when it
+    runs."""
+    for i in range(3):
+        (tmp_path / f"{i}.txt").write_bytes(f"file {i}".encode())
+    with tf.Graph().as_default():
+        files = tf.train.match_filenames_once(str(tmp_path / "*.txt"))
+        queue = tf.train.string_input_producer(files, num_epochs=2, shuffle=False)
+        key, value = tf.WholeFileReader().read(queue)
+        with tf.Session() as sess:
+            sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
+            coord = tf.train.Coordinator()
+            threads = tf.train.start_queue_runners(sess, coord)
+            got = []
+            try:
+                while True:
+                    got.append(sess.run(value))
+            except tf.errors.OutOfRangeError:
+                pass
+            coord.request_stop()
+            coord.join(threads)
+    assert got == [b"file 0", b"file 1", b"file 2"] * 2
+
+
+def test_string_input_producer_of_an_empty_match_fails_when_it_runs(tmp_path):
+    with tf.Graph().as_default():
+        files = tf.train.match_filenames_once(str(tmp_path / "*.none"))
+        tf.train.string_input_producer(files)
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            with pytest.raises(tf.errors.InvalidArgumentError,
+                               match="string_input_producer requires a non-null input tensor"):
+                sess.run(tf.get_collection(tf.GraphKeys.QUEUE_RUNNERS)[0].enqueue_ops[0])

@@ -17,6 +17,7 @@ import numpy as np
 
 from flowexec.data import structure
 from flowexec.data.csv import CsvDataset, make_csv_dataset
+from flowexec.data.sql import SqlDataset
 from flowexec.data.dataset import AUTOTUNE, Dataset
 from flowexec.data.grouping import (
     Reducer,
@@ -160,6 +161,7 @@ __all__ = [
     "Optional",
     "RandomDataset",
     "Reducer",
+    "SqlDataset",
     "TFRecordWriter",
     "ThreadingOptions",
     "UNKNOWN_CARDINALITY",

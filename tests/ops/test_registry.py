@@ -13,6 +13,7 @@ from tests.ops import harness
 
 # Ops whose behaviour is checked outside the oracle tables, and where.
 COVERED_ELSEWHERE = {
+    "SqlDataset": "tests/data/test_sql.py (TF's rows and errors on the same tables)",
     "Bucketize": "tests/feature_column/test_bucketize_op.py (TF's recorded bucket ids, numpy "
                  "oracle)",
     **{t: "tests/data/test_experimental2.py (against TF's recorded outputs)" for t in (

@@ -24,6 +24,7 @@ from unittest import mock  # noqa: F401 - tf.test.mock
 import numpy as np
 
 from flowexec.framework import errors
+from flowexec.platform.graph_compare import assert_equal_graph_def  # noqa: F401
 from flowexec.framework import graph as graph_mod
 
 

@@ -18,6 +18,7 @@ column crossed and embedded) build its ops once. A builder is not thread-safe; i
 one graph-construction call.
 """
 
+import abc
 import collections
 import collections.abc
 
@@ -34,17 +35,16 @@ from flowexec.ops.constant_op import constant
 __all__ = []
 
 
-class _FeatureColumn:
+class _FeatureColumn(abc.ABC):
     """A feature column: how one model input is made of raw features (see the module
     docstring). Columns compare by their text form, as TF's do."""
 
     __slots__ = ()
 
     @property
+    @abc.abstractmethod
     def name(self):
         """The column's name (unique in one `input_layer` / `linear_model` call)."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement name (abstract)")
 
     def __lt__(self, other):
         return str(self) < str(other)
@@ -56,14 +56,14 @@ class _FeatureColumn:
     def _var_scope_name(self):
         return self.name
 
+    @abc.abstractmethod
     def _transform_feature(self, inputs):
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement _transform_feature (abstract)")
+        """Abstract: every concrete subclass defines `_transform_feature`."""
 
     @property
+    @abc.abstractmethod
     def _parse_example_spec(self):
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement _parse_example_spec (abstract)")
+        """Abstract: every concrete subclass defines `_parse_example_spec`."""
 
     def _reset_config(self):
         pass
@@ -75,13 +75,13 @@ class _DenseColumn(_FeatureColumn):
     __slots__ = ()
 
     @property
+    @abc.abstractmethod
     def _variable_shape(self):
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement _variable_shape (abstract)")
+        """Abstract: every concrete subclass defines `_variable_shape`."""
 
+    @abc.abstractmethod
     def _get_dense_tensor(self, inputs, weight_collections=None, trainable=None):
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement _get_dense_tensor (abstract)")
+        """Abstract: every concrete subclass defines `_get_dense_tensor`."""
 
 
 IdWeightPair = collections.namedtuple("IdWeightPair", ["id_tensor", "weight_tensor"])
@@ -94,13 +94,13 @@ class _CategoricalColumn(_FeatureColumn):
     IdWeightPair = IdWeightPair
 
     @property
+    @abc.abstractmethod
     def _num_buckets(self):
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement _num_buckets (abstract)")
+        """Abstract: every concrete subclass defines `_num_buckets`."""
 
+    @abc.abstractmethod
     def _get_sparse_tensors(self, inputs, weight_collections=None, trainable=None):
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement _get_sparse_tensors (abstract)")
+        """Abstract: every concrete subclass defines `_get_sparse_tensors`."""
 
 
 TensorSequenceLengthPair = collections.namedtuple("TensorSequenceLengthPair",
@@ -113,9 +113,9 @@ class _SequenceDenseColumn(_FeatureColumn):
     __slots__ = ()
     TensorSequenceLengthPair = TensorSequenceLengthPair
 
+    @abc.abstractmethod
     def _get_sequence_dense_tensor(self, inputs, weight_collections=None, trainable=None):
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement _get_sequence_dense_tensor (abstract)")
+        """Abstract: every concrete subclass defines `_get_sequence_dense_tensor`."""
 
 
 class _LazyBuilder:

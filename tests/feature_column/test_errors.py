@@ -123,6 +123,10 @@ def test_feature_errors():
 def test_linear_model_rejects_other_columns():
     class NotAColumn(fc.numeric_column("x").__class__.__mro__[2]):  # _FeatureColumn
         name = "odd"
+        _parse_example_spec = {}
+
+        def _transform_feature(self, inputs):
+            return None
 
     with pytest.raises(ValueError, match="Items of feature_columns must be either a "
                                          "_DenseColumn or _CategoricalColumn"):

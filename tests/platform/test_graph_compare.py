@@ -14,59 +14,33 @@ def _gd(build):
     return g.as_graph_def()
 
 
-def _base():
-    a = tf.constant(1.0, name="a")
-    c = tf.constant(2.0, name="c")
-    tf.add(a, c, name="b")
+def _graph(op=None, swap=False, c_value=2.0, a_value=1.0, control=False, extra=False,
+           device=None, c_first=False):
+    """a, c constants and b = add(a, c), changed in one way (the cases TF was recorded on)."""
+    def build():
+        if c_first:
+            c = tf.constant(c_value, name="c")
+            a = tf.constant(a_value, name="a")
+        else:
+            a = tf.constant(a_value, name="a")
+            c = tf.constant(c_value, name="c")
+        with tf.device(device), tf.control_dependencies([c] if control else []):
+            x, y = (a, a) if control else ((c, a) if swap else (a, c))
+            (op or tf.add)(x, y, name="b")
+        if extra:
+            tf.identity(a, name="extra")
+    return build
 
 
-def _reordered():
-    c = tf.constant(2.0, name="c")
-    a = tf.constant(1.0, name="a")
-    tf.add(a, c, name="b")
-
-
-def _other_op():
-    a = tf.constant(1.0, name="a")
-    c = tf.constant(2.0, name="c")
-    tf.multiply(a, c, name="b")
-
-
-def _swapped():
-    a = tf.constant(1.0, name="a")
-    c = tf.constant(2.0, name="c")
-    tf.add(c, a, name="b")
-
-
-def _other_value():
-    a = tf.constant(1.0, name="a")
-    c = tf.constant(3.0, name="c")
-    tf.add(a, c, name="b")
-
-
-def _control():
-    a = tf.constant(1.0, name="a")
-    c = tf.constant(2.0, name="c")
-    with tf.control_dependencies([c]):
-        tf.add(a, a, name="b")
-
-
-def _extra():
-    _base()
-    tf.identity(tf.get_default_graph().get_tensor_by_name("a:0"), name="extra")
-
-
-def _device():
-    a = tf.constant(1.0, name="a")
-    c = tf.constant(2.0, name="c")
-    with tf.device("/cpu:0"):
-        tf.add(a, c, name="b")
-
-
-def _vector():
-    a = tf.constant([1.0, 2.0, 3.0, 4.0], name="a")
-    c = tf.constant(2.0, name="c")
-    tf.add(a, c, name="b")
+_base = _graph()
+_reordered = _graph(c_first=True)
+_other_op = _graph(op=tf.multiply)
+_swapped = _graph(swap=True)
+_other_value = _graph(c_value=3.0)
+_control = _graph(control=True)
+_extra = _graph(extra=True)
+_device = _graph(device="/cpu:0")
+_vector = _graph(a_value=[1.0, 2.0, 3.0, 4.0])
 
 
 def test_node_order_does_not_matter():

@@ -29,6 +29,7 @@ the attention (or the cell output with `output_attention=False`) and an
 `decoder/attention_wrapper/<cell scope>/kernel`.
 """
 
+import abc
 import collections
 import functools
 import math
@@ -58,20 +59,18 @@ def _dim(t, axis):
     return n if n is not None else array_ops.shape(t)[axis]
 
 
-class AttentionMechanism:
+class AttentionMechanism(abc.ABC):
     """Base class of the attention mechanisms (an isinstance marker, as in TF)."""
 
     @property
+    @abc.abstractmethod
     def alignments_size(self):
         """The length of the alignments (the memory's max_time)."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement alignments_size (abstract)")
 
     @property
+    @abc.abstractmethod
     def state_size(self):
         """The size of the mechanism's state."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement state_size (abstract)")
 
 
 def _prepare_memory(memory, memory_sequence_length, check_inner_dims_defined):

@@ -45,39 +45,33 @@ class Decoder(abc.ABC):
     """
 
     @property
+    @abc.abstractmethod
     def batch_size(self):
         """The batch size of the input: an int or an int32 scalar Tensor."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement batch_size (abstract)")
 
     @property
+    @abc.abstractmethod
     def output_size(self):
         """A (nested) structure of TensorShapes: one step's outputs without the batch."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement output_size (abstract)")
 
     @property
+    @abc.abstractmethod
     def output_dtype(self):
         """A (nested) structure of dtypes matching `output_size`."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement output_dtype (abstract)")
 
     @abc.abstractmethod
     def initialize(self, name=None):
         """Returns `(finished, initial_inputs, initial_state)` for the first step."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement initialize (abstract)")
 
     @abc.abstractmethod
     def step(self, time, inputs, state, name=None):
         """One decoding step: returns `(outputs, next_state, next_inputs, finished)`."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement step (abstract)")
 
     def finalize(self, outputs, final_state, sequence_lengths):
-        """Post-processes the stacked outputs; returns `(outputs, final_state)`."""
-        raise NotImplementedError(
-            f"{type(self).__name__} does not implement finalize (abstract)")
+        """Post-processes the stacked outputs; returns `(outputs, final_state)` (here
+        unchanged; a subclass's finalize that raises NotImplementedError is skipped too, as
+        TF's dynamic_decode skips it)."""
+        return outputs, final_state
 
     @property
     def tracks_own_finished(self):
